@@ -1,0 +1,115 @@
+"""The ``chainrule`` command.
+
+Every command reports bad input as one line ``chainrule: error: <place>: <problem>``
+on stderr with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+import time
+import warnings
+
+from derive import ChainruleError, UnreachableParameterWarning, gradcheck
+from derive.catalogue import describe, load_spec, names
+
+from . import report
+from .files import write_atomic
+
+EXIT_BAD_INPUT = 2
+
+
+def cmd_list(args) -> int:
+    width = max(len(n) for n in names())
+    for name in names():
+        print(f"{name:<{width}}  {describe(name)}")
+    return 0
+
+
+def cmd_derive(args) -> int:
+    net = load_spec(args.spec)
+    derivation = net.derive()
+    wrt = args.wrt or net.names("param")
+    for name in wrt:
+        if name not in net.kinds:
+            raise ChainruleError(f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt")
+    sys.stdout.write(report.derivation_text(derivation, wrt))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    out = args.output
+    os.makedirs(out, exist_ok=True)
+    print(f"{'network':<20} {'params':>6} {'derive ms':>10} {'max rel err':>12}")
+    summary = []
+    for name in names():
+        net = load_spec(name)
+        start = time.perf_counter()
+        derivation = net.derive()
+        elapsed = time.perf_counter() - start
+        params = net.names("param")
+        parts = [f"# {net.name}: {net.doc}\n", report.derivation_text(derivation, params)]
+        worst = 0.0
+        for title, point in sorted(net.examples.items()):
+            parts.append(report.forward_text(derivation, point, title))
+        table, worst = report.gradcheck_text(derivation, gradcheck.smooth_point(derivation, seed=0), "a seeded random point")
+        parts.append(table)
+        write_atomic(os.path.join(out, name, "derivation.txt"), "\n".join(parts))
+        print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
+        summary.append((name, len(params), worst))
+    ok = all(w <= 1e-6 for _, _, w in summary)
+    print(f"wrote {len(summary)} derivations to {out}/; gradient checks {'pass' if ok else 'FAIL'}")
+    for module in command_modules():
+        if hasattr(module, "demo"):
+            ok = module.demo(out) and ok
+    return 0 if ok else 1
+
+
+def command_modules():
+    """The ``codegen.cmd_*`` modules, sorted by name: each adds its commands with ``register(sub)``
+    and may add a part to the main job with ``demo(out_dir) -> bool``."""
+    package = importlib.import_module("codegen")
+    found = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_"))
+    return [importlib.import_module(f"codegen.{name}") for name in found]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chainrule", description="Derive, explain and generate neural-network training code.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the built-in lecture networks")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("derive", help="print the chain-rule derivation of gradients, step by step")
+    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
+    p.add_argument("--wrt", nargs="+", metavar="NAME", help="variables to differentiate for (default: every parameter)")
+    p.set_defaults(run=cmd_derive)
+
+    p = sub.add_parser("demo", help="run the main job on the built-in lecture networks")
+    p.add_argument("-o", "--output", default="chainrule-demo", metavar="DIR", help="output folder (default: chainrule-demo)")
+    p.set_defaults(run=cmd_demo)
+    for module in command_modules():
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnreachableParameterWarning)
+            status = args.run(args)
+        for w in caught:
+            if issubclass(w.category, UnreachableParameterWarning):
+                print(f"chainrule: warning: {w.message}", file=sys.stderr)
+        return status
+    except ChainruleError as exc:
+        print(f"chainrule: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

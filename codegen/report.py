@@ -1,0 +1,35 @@
+"""Plain-text derivation reports (the CLI's ``derive`` output and the demo's files)."""
+
+from __future__ import annotations
+
+from derive import gradcheck
+from derive.text import partial_text, text
+
+
+def derivation_text(derivation, names) -> str:
+    """Every step for each name, as text, with a heading per gradient."""
+    blocks = []
+    for name in names:
+        lines = [f"## {partial_text(derivation.loss, name)}"]
+        lines.extend(str(step) for step in derivation.steps(name))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def forward_text(derivation, point, title: str) -> str:
+    values = derivation.forward(point)
+    lines = [f"## forward pass at {title}"]
+    for node in derivation.net.nodes:
+        lines.append(f"{node.name} = {text(node.expr)} = {values[node.name]:.6g}")
+    return "\n".join(lines) + "\n"
+
+
+def gradcheck_text(derivation, point, title: str) -> tuple[str, float]:
+    """A table of derived versus numeric gradients; returns (text, worst relative error)."""
+    rows = gradcheck.check(derivation, point)
+    lines = [f"## gradient check at {title} (central differences, float64)", f"{'name':<8} {'derived':>14} {'numeric':>14} {'rel. error':>10}"]
+    worst = 0.0
+    for row in rows:
+        worst = max(worst, row.rel_error)
+        lines.append(f"{row.name:<8} {row.analytic + 0.0:>14.8g} {row.numeric + 0.0:>14.8g} {row.rel_error:>10.1e}")
+    return "\n".join(lines) + "\n", worst

@@ -1,0 +1,42 @@
+"""Errors and warnings that name the problem and its place."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+class ChainruleError(Exception):
+    """Bad input. ``str(err)`` is one line: ``place: problem``."""
+
+    def __init__(self, message: str, where: str | None = None):
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class DeclarationError(ChainruleError):
+    """A network declaration that cannot be derived."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def caller_place() -> str | None:
+    """``file:line`` of the nearest frame outside this package (the user's declaration)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        inside = os.path.dirname(filename) == _PACKAGE_DIR
+        if not inside and "sympy" not in filename.split(os.sep):
+            return f"{_short(filename)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def _short(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith(".." + os.sep + "..") else rel

@@ -1,0 +1,238 @@
+"""Activations and losses as SymPy functions, with their local partials as data.
+
+Every function a network may apply is one class here, and everything chainrule
+knows about it is one ``Rule`` record in ``RULES``: the local partial (written
+in terms of the function's own output where the lecture does), the reason
+shown when the derivative is rewritten, how it reads in text and LaTeX, and a
+float implementation used to evaluate declarations.  The emitters in
+``codegen`` print from the same records.
+
+Conventions, as the lectures state them:
+
+* ``ReLU'(z) = 1`` for ``z >= 0`` and ``0`` otherwise (so ``ReLU'(0) = 1``);
+  written ``step(z)``.
+* ``squared_error(ŷ, y) = ½ (ŷ − y)²``: the ½ makes ``∂L/∂ŷ = ŷ − y``.
+  ``mse`` is the same function (per example; the batch mean is taken by the
+  vectorised cost ``J = (1/m) Σ L``).
+* ``binary_cross_entropy(ŷ, y) = −[y log ŷ + (1 − y) log(1 − ŷ)]``.
+* ``cross_entropy(ŷ, y) = −Σᵢ yᵢ log ŷᵢ``; with ``y`` one-hot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+class NetFunction(sp.Function):
+    """A function whose derivative comes from the ``RULES`` table."""
+
+    def fdiff(self, argindex=1):
+        return RULES[type(self)].partial(self, argindex - 1)
+
+
+class Sigmoid(NetFunction):
+    nargs = 1
+
+
+class Tanh(NetFunction):
+    nargs = 1
+
+
+class ReLU(NetFunction):
+    nargs = 1
+
+
+class Step(NetFunction):
+    """Unit step with ``step(0) = 1``: the lecture's ReLU derivative."""
+
+    nargs = 1
+
+
+class Softmax(NetFunction):
+    """Component ``k`` (1-based, first argument) of softmax over the rest."""
+
+    @classmethod
+    def eval(cls, k, *zs):
+        if not (k.is_Integer and 1 <= int(k) <= len(zs)):
+            raise ValueError(f"softmax component {k} is out of range 1..{len(zs)}")
+
+
+class BinaryCrossEntropy(NetFunction):
+    nargs = 2
+
+
+class CrossEntropy(NetFunction):
+    """Arguments ``ŷ1..ŷK, y1..yK``."""
+
+
+class SquaredError(NetFunction):
+    """Arguments ``ŷ1..ŷK, y1..yK``; ``½ Σ (ŷᵢ − yᵢ)²``."""
+
+
+# ---------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class Rule:
+    """Everything chainrule knows about one function."""
+
+    name: str  # text name, as printed: σ, tanh, ReLU …
+    latex: str  # LaTeX name
+    partial: Callable[[sp.Expr, int], sp.Expr]  # (applied function, argument index) -> ∂f/∂arg
+    why: str  # the derivative as the lecture states it
+    numeric: Callable[..., float]  # float implementation for evaluation
+    kind: str  # "activation", "loss" or "helper"
+
+
+def unary(d: Callable[[sp.Expr, sp.Expr], sp.Expr]):
+    """A rule for a one-argument function given as ``d(output, z)``."""
+    return lambda f, i: d(f, f.args[0])
+
+
+RULES: dict[type, Rule] = {
+    # activations: derivative written in the unit's own output a = f(z)
+    Sigmoid: Rule("σ", r"\sigma", unary(lambda a, z: a * (1 - a)), "σ'(z) = σ(z)(1 − σ(z))", lambda z: _sigmoid(z), "activation"),
+    Tanh: Rule("tanh", r"\tanh", unary(lambda a, z: 1 - a**2), "tanh'(z) = 1 − tanh²(z)", math.tanh, "activation"),
+    ReLU: Rule("ReLU", r"\operatorname{ReLU}", unary(lambda a, z: Step(z)), "ReLU'(z) = 1 for z ≥ 0, 0 for z < 0", lambda z: max(z, 0.0), "activation"),
+    Step: Rule("step", r"\mathbb{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper"),
+    Softmax: Rule("softmax", r"\operatorname{softmax}", lambda f, i: softmax_partial(f, i), "∂softmaxₖ/∂zⱼ = softmaxₖ (δₖⱼ − softmaxⱼ)", lambda k, *zs: _softmax(int(k), zs), "activation"),
+    # losses, per example
+    BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss"),
+    CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss"),
+    SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss"),
+}
+
+
+# ----------------------------------------------------- tricky rules, by name
+def softmax_partial(f: Softmax, i: int) -> sp.Expr:
+    """∂sₖ/∂zⱼ = sₖ(δₖⱼ − sⱼ); argument 0 is the component index."""
+    if i == 0:
+        return sp.S.Zero
+    k, zs = f.args[0], f.args[1:]
+    s_j = Softmax(sp.Integer(i), *zs)
+    return f * ((1 if int(k) == i else 0) - s_j)
+
+
+def bce_partial(f: BinaryCrossEntropy, i: int) -> sp.Expr:
+    yhat, y = f.args
+    if i == 0:
+        return -y / yhat + (1 - y) / (1 - yhat)
+    return sp.log(1 - yhat) - sp.log(yhat)
+
+
+def ce_partial(f: CrossEntropy, i: int) -> sp.Expr:
+    k = len(f.args) // 2
+    yhats, ys = f.args[:k], f.args[k:]
+    if i < k:
+        return -ys[i] / yhats[i]
+    return -sp.log(yhats[i - k])
+
+
+def se_partial(f: SquaredError, i: int) -> sp.Expr:
+    k = len(f.args) // 2
+    yhats, ys = f.args[:k], f.args[k:]
+    if i < k:
+        return yhats[i] - ys[i]
+    return ys[i - k] - yhats[i - k]
+
+
+# ------------------------------------------------------ float implementations
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _softmax(k: int, zs: Sequence[float]) -> float:
+    top = max(zs)
+    exps = [math.exp(z - top) for z in zs]
+    return exps[k - 1] / math.fsum(exps)
+
+
+def _bce(yhat: float, y: float) -> float:
+    return -(y * math.log(yhat) + (1 - y) * math.log(1 - yhat))
+
+
+def _ce(args: Sequence[float]) -> float:
+    k = len(args) // 2
+    return -math.fsum(y * math.log(p) for p, y in zip(args[:k], args[k:]) if y != 0)
+
+
+def _se(args: Sequence[float]) -> float:
+    k = len(args) // 2
+    return 0.5 * math.fsum((p - y) ** 2 for p, y in zip(args[:k], args[k:]))
+
+
+NUMERIC = {cls.__name__: rule.numeric for cls, rule in RULES.items()}
+
+
+# ---------------------------------------------------------- the public names
+def sigmoid(z) -> sp.Expr:
+    """σ(z) = 1/(1 + e^(−z))."""
+    return Sigmoid(z)
+
+
+def tanh(z) -> sp.Expr:
+    return Tanh(z)
+
+
+def relu(z) -> sp.Expr:
+    """max(0, z); its derivative is 1 for z ≥ 0 (the lecture's convention)."""
+    return ReLU(z)
+
+
+def step(z) -> sp.Expr:
+    return Step(z)
+
+
+def softmax(*zs) -> tuple[sp.Expr, ...]:
+    """The softmax components ``(s1, …, sK)`` of ``z1, …, zK`` (a list or separate args)."""
+    zs = _flatten(zs)
+    if len(zs) < 2:
+        raise ValueError("softmax needs at least two inputs")
+    return tuple(Softmax(sp.Integer(k), *zs) for k in range(1, len(zs) + 1))
+
+
+def binary_cross_entropy(yhat, y) -> sp.Expr:
+    """−[y log ŷ + (1 − y) log(1 − ŷ)]."""
+    return BinaryCrossEntropy(yhat, y)
+
+
+def cross_entropy(yhat, y) -> sp.Expr:
+    """−Σᵢ yᵢ log ŷᵢ over matching sequences ŷ and y (y one-hot)."""
+    yhat, y = _flatten([yhat]), _flatten([y])
+    if len(yhat) != len(y):
+        raise ValueError(f"cross_entropy needs as many targets as outputs ({len(yhat)} outputs, {len(y)} targets)")
+    return CrossEntropy(*yhat, *y)
+
+
+def squared_error(yhat, y) -> sp.Expr:
+    """½ Σᵢ (ŷᵢ − yᵢ)², for one output or matching sequences."""
+    yhat, y = _flatten([yhat]), _flatten([y])
+    if len(yhat) != len(y):
+        raise ValueError(f"squared_error needs as many targets as outputs ({len(yhat)} outputs, {len(y)} targets)")
+    return SquaredError(*yhat, *y)
+
+
+mse = squared_error
+
+
+def _flatten(items) -> list:
+    out = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            out.extend(_flatten(item))
+        else:
+            out.append(sp.sympify(item))
+    return out
+
+
+# Functions SymPy already differentiates that a declaration may use.
+BUILTIN_ALLOWED = (sp.exp, sp.log)
+
+
+def is_supported(func) -> bool:
+    return func in RULES or func in BUILTIN_ALLOWED
