@@ -72,7 +72,7 @@ class Derivation:
             if p not in self.reaches
         ]
         for message in self.warnings:
-            warnings.warn(message, UnreachableParameterWarning, stacklevel=2)
+            warnings.warn(message, UnreachableParameterWarning, stacklevel=3)
 
     # ------------------------------------------------------------ building
     def _factor(self, node, dep) -> Factor:

@@ -9,6 +9,7 @@ positive terms first (``ŷ − y``, not ``−y + ŷ``).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import sympy as sp
 from sympy.printing.precedence import precedence
@@ -20,7 +21,7 @@ _HAT = re.compile(r"^([A-Za-z])hat(\d*)$")
 def display_name(name: str) -> str:
     """``yhat`` → ``ŷ``, ``yhat2`` → ``ŷ2``; other names unchanged."""
     m = _HAT.match(name)
-    return f"{m.group(1)}\u0302{m.group(2)}" if m else name
+    return unicodedata.normalize("NFC", f"{m.group(1)}\u0302") + m.group(2) if m else name
 
 
 def positive_first(terms):
