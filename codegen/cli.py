@@ -37,7 +37,7 @@ def cmd_derive(args) -> int:
     for name in wrt:
         if name not in net.kinds:
             raise ChainruleError(f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt")
-    sys.stdout.write(report.derivation_text(derivation, wrt))
+    sys.stdout.write(report.derivation_text(derivation, wrt, gradcheck.smooth_point(derivation, seed=0)))
     return 0
 
 
@@ -52,11 +52,12 @@ def cmd_demo(args) -> int:
         derivation = net.derive()
         elapsed = time.perf_counter() - start
         params = net.names("param")
-        parts = [f"# {net.name}: {net.doc}\n", report.derivation_text(derivation, params)]
+        point = gradcheck.smooth_point(derivation, seed=0)
+        parts = [f"# {net.name}: {net.doc}\n", report.derivation_text(derivation, params, point)]
         worst = 0.0
         for title, point in sorted(net.examples.items()):
             parts.append(report.forward_text(derivation, point, title))
-        table, worst = report.gradcheck_text(derivation, gradcheck.smooth_point(derivation, seed=0), "a seeded random point")
+        table, worst = report.gradcheck_text(derivation, point, "a seeded random point")
         parts.append(table)
         write_atomic(os.path.join(out, name, "derivation.txt"), "\n".join(parts))
         print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")

@@ -6,12 +6,22 @@ from derive import gradcheck
 from derive.text import partial_text, text
 
 
-def derivation_text(derivation, names) -> str:
-    """Every step for each name, as text, with a heading per gradient."""
+def derivation_text(derivation, names, point=None) -> str:
+    """Every step for each name, as text, with a heading per gradient.
+
+    With ``point``, each derivation ends with its numeric proof: the derived
+    value against central differences there."""
     blocks = []
     for name in names:
         lines = [f"## {partial_text(derivation.loss, name)}"]
         lines.extend(str(step) for step in derivation.steps(name))
+        if point is not None:
+            row = gradcheck.check(derivation, point, [name])[0]
+            verdict = "ok" if row.ok else "MISMATCH"
+            lines.append(
+                f"check: derived {row.analytic + 0.0:.10g}, central differences {row.numeric + 0.0:.10g}, "
+                f"relative error {row.rel_error:.1e} ({verdict}, at a seeded random point)"
+            )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

@@ -221,8 +221,10 @@ class Derivation:
             cache[name] = ([a.name for a in args], sp.lambdify(args, expr, modules=[NUMERIC, "math"]))
         return cache[name]
 
-    def forward(self, point) -> dict[str, float]:
-        """Every leaf's and node's value at ``point`` (a mapping from Symbols or names to numbers)."""
+    def forward(self, point, shift: dict[str, float] | None = None) -> dict[str, float]:
+        """Every leaf's and node's value at ``point`` (a mapping from Symbols or names to numbers).
+
+        ``shift`` adds to nodes' values as they are computed (for finite differences at a node)."""
         values = {}
         given = {getattr(k, "name", k): float(v) for k, v in point.items()}
         for key in given:
@@ -234,7 +236,7 @@ class Derivation:
             values[leaf] = given[leaf]
         for name, args, fn in self._forward_fns:
             try:
-                values[name] = float(fn(*(values[a] for a in args)))
+                values[name] = float(fn(*(values[a] for a in args))) + (shift or {}).get(name, 0.0)
             except (ValueError, ZeroDivisionError, OverflowError) as exc:
                 raise ChainruleError(f"node '{name}' cannot be evaluated at the given values ({exc})") from None
         return values

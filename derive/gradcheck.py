@@ -37,10 +37,14 @@ def relative_error(a: float, n: float, tiny: float = 1e-10) -> float:
 
 
 def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4) -> float:
-    """∂L/∂name at ``point`` by central differences (``name`` a leaf)."""
+    """∂L/∂name at ``point`` by central differences (``name`` a leaf, or a node: its value is shifted)."""
     loss = derivation.loss
 
+    is_node = derivation.net.kinds.get(name) == "node"
+
     def f(delta: float) -> float:
+        if is_node:
+            return derivation.forward(point, shift={name: delta})[loss]
         shifted = dict(point)
         shifted[name] = point[name] + delta
         return derivation.forward(shifted)[loss]

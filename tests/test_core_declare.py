@@ -190,7 +190,9 @@ def test_cli_derive_prints_steps_and_warns_on_unreachable(tmp_path):
 def test_cli_derive_lecture_result():
     proc = run_cli("derive", "two_layer_sigmoid", "--wrt", "W11")
     assert proc.returncode == 0
-    assert proc.stdout.strip().splitlines()[-1] == "result: ∂L/∂W11 = (ŷ − y)·w1·a1·(1 − a1)·x1"
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-2] == "result: ∂L/∂W11 = (ŷ − y)·w1·a1·(1 − a1)·x1"
+    assert lines[-1].startswith("check: derived") and "(ok," in lines[-1]
 
 
 def test_cli_list_names_the_catalogue():
