@@ -84,6 +84,8 @@ class Rule:
     why: str  # the derivative as the lecture states it
     numeric: Callable[..., float]  # float implementation for evaluation
     kind: str  # "activation", "loss" or "helper"
+    numpy: str = ""  # stable NumPy form, a format over the printed args ({0}, {1}, {rest}, {k0}, {yhats}, {ys})
+    numpy_logits: str = ""  # losses: the form from the pre-activation logits ({z}, {zs}, {ys}), stable at |z| = 1000
 
 
 def unary(d: Callable[[sp.Expr, sp.Expr], sp.Expr]):
@@ -93,15 +95,15 @@ def unary(d: Callable[[sp.Expr, sp.Expr], sp.Expr]):
 
 RULES: dict[type, Rule] = {
     # activations: derivative written in the unit's own output a = f(z)
-    Sigmoid: Rule("σ", r"\sigma", unary(lambda a, z: a * (1 - a)), "σ'(z) = σ(z)(1 − σ(z))", lambda z: _sigmoid(z), "activation"),
-    Tanh: Rule("tanh", r"\tanh", unary(lambda a, z: 1 - a**2), "tanh'(z) = 1 − tanh²(z)", math.tanh, "activation"),
-    ReLU: Rule("ReLU", r"\operatorname{ReLU}", unary(lambda a, z: Step(z)), "ReLU'(z) = 1 for z ≥ 0, 0 for z < 0", lambda z: max(z, 0.0), "activation"),
-    Step: Rule("step", r"\mathbb{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper"),
-    Softmax: Rule("softmax", r"\operatorname{softmax}", lambda f, i: softmax_partial(f, i), "∂softmaxₖ/∂zⱼ = softmaxₖ (δₖⱼ − softmaxⱼ)", lambda k, *zs: _softmax(int(k), zs), "activation"),
+    Sigmoid: Rule("σ", r"\sigma", unary(lambda a, z: a * (1 - a)), "σ'(z) = σ(z)(1 − σ(z))", lambda z: _sigmoid(z), "activation", numpy="sigmoid({0})"),
+    Tanh: Rule("tanh", r"\tanh", unary(lambda a, z: 1 - a**2), "tanh'(z) = 1 − tanh²(z)", math.tanh, "activation", numpy="np.tanh({0})"),
+    ReLU: Rule("ReLU", r"\operatorname{ReLU}", unary(lambda a, z: Step(z)), "ReLU'(z) = 1 for z ≥ 0, 0 for z < 0", lambda z: max(z, 0.0), "activation", numpy="np.maximum({0}, 0)"),
+    Step: Rule("step", r"\mathbb{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper", numpy="({0} >= 0)"),
+    Softmax: Rule("softmax", r"\operatorname{softmax}", lambda f, i: softmax_partial(f, i), "∂softmaxₖ/∂zⱼ = softmaxₖ (δₖⱼ − softmaxⱼ)", lambda k, *zs: _softmax(int(k), zs), "activation", numpy="softmax({rest})[{k0}]"),
     # losses, per example
-    BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss"),
-    CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss"),
-    SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss"),
+    BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss", numpy="binary_cross_entropy({0}, {1})", numpy_logits="binary_cross_entropy_logits({z}, {ys})"),
+    CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss", numpy="cross_entropy(({yhats},), ({ys},))", numpy_logits="cross_entropy_logits(({zs},), ({ys},))"),
+    SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss", numpy="squared_error(({yhats},), ({ys},))"),
 }
 
 
