@@ -41,6 +41,9 @@ def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 
     loss = derivation.loss
 
     is_node = derivation.net.kinds.get(name) == "node"
+    if is_node:  # a node near a singularity of the loss (ŷ → 0 under log) needs a step relative to its value
+        value = abs(derivation.forward(point)[name])
+        h = min(h, 1e-3 * value) if value > 0 else h
 
     def f(delta: float) -> float:
         if is_node:
