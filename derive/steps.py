@@ -119,3 +119,14 @@ class Result:
 
 
 Step = ChainRule | Factor | Product | Rewrite | Result
+
+
+def _repr_latex_(self) -> str:
+    """Display math for Jupyter (``derive.latex.repr_latex``)."""
+    from .latex import repr_latex
+
+    return repr_latex(self)
+
+
+for _cls in (ChainRule, Factor, Product, Rewrite, Result):
+    _cls._repr_latex_ = _repr_latex_

@@ -1,0 +1,117 @@
+"""The handouts' LaTeX printer: ``derive.latex.StepLatexPrinter`` plus handout notation.
+
+A subclass of SymPy's ``LatexPrinter`` (through ``StepLatexPrinter``, which
+owns the function names from ``RULES`` and the name rules ``yhat`` →
+``\\hat{y}``, ``W11`` → ``W_{11}``).  It adds what a handout needs:
+
+* matrix expressions for the batch form: ``⊙`` for the element-wise
+  product, ``^{\\top}``, layer superscripts (``A1`` → ``A^{[1]}``) and
+  ``dZ`` or ``δ`` for the pre-activation gradients;
+* the output written as ``\\hat{y}`` or ``a^{[L]}``;
+* numbers as in the lecture's worked examples (two significant digits:
+  ``0.70``, ``0.055``; integers as integers);
+* a cancellation drawn with the cancelled pair in colour.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.latex import StepLatexPrinter
+
+MARK = "red"
+
+
+def number(value: float) -> str:
+    """A value as the lecture writes it: ``0.70``, ``0.055``, ``-10``, ``1.2 \\times 10^{-5}``."""
+    value = float(value)
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    if 1e-3 <= abs(value) < 1e4:
+        if abs(value) >= 100:
+            return f"{value:.0f}"
+        text = f"{value:#.2g}"
+        return text.rstrip(".")
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+class HandoutLatexPrinter(StepLatexPrinter):
+    """LaTeX for handouts (see the module docstring).
+
+    Settings beyond ``StepLatexPrinter``'s: ``output`` (``"hat"`` keeps
+    ``\\hat{y}``; ``"layer"`` writes the network output as ``a^{[L]}`` with
+    ``layer_count`` = L).
+    """
+
+    _default_settings = {
+        **StepLatexPrinter._default_settings,
+        "number": number,
+        "mark": MARK,
+        "output": "hat",
+        "layer_count": 1,
+        "outputs": (),
+    }
+
+    def __init__(self, settings=None):
+        settings = dict(settings or {})
+        names = dict(settings.get("names", {}))
+        if settings.get("output") == "layer":
+            outputs = settings.get("outputs", ())
+            top = settings.get("layer_count", 1)
+            for i, name in enumerate(outputs, start=1):
+                index = f"_{i}" if len(outputs) > 1 else ""
+                names.setdefault(name, rf"a^{{[{top}]}}{index}")
+        settings["names"] = names
+        super().__init__(settings)
+
+    def with_settings(self, **changes) -> HandoutLatexPrinter:
+        """A printer like this one with some settings changed."""
+        given = {k: v for k, v in self._settings.items() if k in self._default_settings}
+        return HandoutLatexPrinter({**given, **changes})
+
+    def name(self, name: str) -> str:
+        """A variable's name in this notation."""
+        return self._print_Symbol(sp.Symbol(name))
+
+    def partial(self, of: str, wrt: str) -> str:
+        """``\\frac{\\partial L}{\\partial w_1}`` in this notation."""
+        return rf"\frac{{\partial {self.name(of)}}}{{\partial {self.name(wrt)}}}"
+
+    # ------------------------------------------------------------ matrices
+    def _print_MatrixSymbol(self, expr):
+        return self._print_Symbol(sp.Symbol(expr.name))
+
+    def _print_HadamardProduct(self, expr):
+        return r" \odot ".join(self._matrix_factor(a) for a in expr.args)
+
+    def _print_MatMul(self, expr):
+        args = list(expr.args)
+        coeff = ""
+        if args and args[0].is_Number:
+            c = args.pop(0)
+            coeff = self._print(c) + " "
+        return coeff + " ".join(self._matrix_factor(a) for a in args)
+
+    def _print_MatAdd(self, expr):
+        return " + ".join(self._print(a) for a in expr.args)
+
+    def _print_Transpose(self, expr):
+        inner = self._matrix_factor(expr.arg)
+        return rf"{inner}^{{\top}}"
+
+    def _matrix_factor(self, expr) -> str:
+        text = self._print(expr)
+        if isinstance(expr, (sp.MatAdd, sp.HadamardProduct)) or getattr(expr, "is_Add", False):
+            return rf"\left({text}\right)"
+        return text
+
+
+def cancel_latex(printer: HandoutLatexPrinter, before: sp.Expr, cancelled: sp.Expr | None) -> str:
+    """``before`` with the cancelled pair in colour: every factor of ``cancelled`` wherever it occurs."""
+    if cancelled is None:
+        return printer.doprint(before)
+    pieces = tuple(p for p in sp.Mul.make_args(cancelled) if not p.is_Number)
+    return printer.with_settings(marked=pieces).doprint(before)

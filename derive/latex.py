@@ -1,0 +1,389 @@
+"""LaTeX for derivation expressions and steps, as a lecturer writes them.
+
+``StepLatexPrinter`` subclasses SymPy's ``LatexPrinter`` and dispatches on
+class names (``_print_Sigmoid``); function names come from the ``latex``
+field of ``derive.functions.RULES``, the one table.  Like the text printer it
+keeps products in chain order and puts positive terms first.  Names are
+written as lecturers write them: ``yhat`` → ``\\hat{y}``, ``W11`` → ``W_{11}``,
+``x1`` → ``x_1``; with ``layers=True``, ``A1`` → ``A^{[1]}`` and
+``dZ1`` → ``dZ^{[1]}``.
+
+The step objects of ``derive.steps`` display in Jupyter through
+``_repr_latex_``, which calls ``step_latex`` here.  The handout printer in
+``codegen.latex_printer`` builds on this class.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.latex import translate as _translate
+
+from .functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+from .text import positive_first
+
+_HAT = re.compile(r"^([A-Za-z]+?)hat(\d*)$")
+_INDEXED = re.compile(r"^([A-Za-z]*[A-Za-z])(\d+)$")
+_LAYERED = re.compile(r"^(d?)([A-Za-z])(\d+)$")
+_COMBINING_HAT = "\u0302"
+
+
+def _base(letters: str) -> str:
+    """A name's letters in LaTeX: Greek names become commands, others stay as they are."""
+    return _translate(letters)
+
+
+def _sub(digits: str) -> str:
+    return f"_{digits}" if len(digits) == 1 else f"_{{{digits}}}"
+
+
+def name_latex(name: str, layers: bool = False, delta: bool = False) -> str:
+    """A variable name in LaTeX (see the module docstring).
+
+    ``layers=True`` reads a trailing number as a layer index (``Z1`` →
+    ``Z^{[1]}``); ``delta=True`` writes the gradient ``dZ1`` as
+    ``\\delta^{[1]}``.
+    """
+    if "∂" in name and "/" in name:  # a symbol standing for a partial, ∂L/∂ŷ
+        of, wrt = name.split("/", 1)
+        return partial_latex(of.lstrip("∂"), wrt.lstrip("∂"), layers=layers, delta=delta)
+    if _COMBINING_HAT in name:
+        name = re.sub(r"([A-Za-z])" + _COMBINING_HAT, r"\1hat", name)
+    m = _HAT.match(name)
+    if m:
+        return rf"\hat{{{_base(m.group(1))}}}" + (_sub(m.group(2)) if m.group(2) else "")
+    if layers:
+        m = _LAYERED.match(name)
+        if m:
+            d, letter, layer = m.groups()
+            if d and delta and letter in "Zz":
+                return rf"\delta^{{[{layer}]}}"
+            prefix = r"\mathrm{d}" if d else ""
+            return rf"{prefix}{letter}^{{[{layer}]}}"
+    m = _INDEXED.match(name)
+    if m:
+        return _base(m.group(1)) + _sub(m.group(2))
+    return _base(name)
+
+
+def partial_latex(of: str, wrt: str, **names) -> str:
+    """``\\frac{\\partial L}{\\partial \\hat{y}}``."""
+    return rf"\frac{{\partial {name_latex(of, **names)}}}{{\partial {name_latex(wrt, **names)}}}"
+
+
+# Rule texts (``Rule.why``) are written in Unicode for the terminal; this
+# turns them into LaTeX without a second copy of the rules.
+_WHY = [
+    ("  ", r"\quad "),
+    ("ŷ", r"\hat{y}"),
+    ("−", "-"),
+    ("≥", r"\geq "),
+    ("≤", r"\leq "),
+    ("·", r"\cdot "),
+    ("½", r"\tfrac{1}{2}"),
+    ("Σ", r"\sum "),
+    ("∂", r"\partial "),
+    ("σ", r"\sigma"),
+    ("δ", r"\delta"),
+    ("²", "^2"),
+    ("ᵢ", "_i"),
+    ("ⱼ", "_j"),
+    ("ₖ", "_k"),
+    ("ₖⱼ", "_{kj}"),
+]
+_WORDS = re.compile(r"(?<![\\A-Za-z])(tanh|softmax|ReLU|step)(?![A-Za-z])")
+_PHRASE = re.compile(r"(\s?)\b(for|almost everywhere|and|if|otherwise)\b(\s?)")
+
+
+def why_latex(why: str) -> str:
+    """A rule's reason (``σ'(z) = σ(z)(1 − σ(z))``) as LaTeX math."""
+    out = re.sub(r"([A-Za-z])" + _COMBINING_HAT, r"\\hat{\1}", why)
+    out = out.replace("ₖⱼ", "_{kj}")
+    for old, new in _WHY:
+        out = out.replace(old, new)
+    out = _PHRASE.sub(lambda m: rf"\text{{{m.group(1)}{m.group(2)}{m.group(3)}}}", out)
+    out = _WORDS.sub(lambda m: r"\tanh" if m.group(1) == "tanh" else rf"\operatorname{{{m.group(1)}}}", out)
+    out = out.replace(", ", r",\ ")
+    return out
+
+
+def _fname(cls) -> str:
+    return RULES[cls].latex
+
+
+def _is_fraction(expr) -> bool:
+    return expr.is_Mul and any(f.is_Pow and f.exp.is_negative for f in expr.args) or (
+        expr.is_Rational and not expr.is_Integer
+    )
+
+
+class StepLatexPrinter(LatexPrinter):
+    """Readable LaTeX: ``(\\hat{y} - y) w_1 a_1 (1 - a_1) x_1``.
+
+    Settings beyond SymPy's: ``layers`` and ``delta`` (name notation, see
+    ``name_latex``), ``names`` (name → LaTeX, overriding), ``values``
+    (name → number: print the number instead of the name, as in a worked
+    example), ``marked`` (expressions drawn in colour ``mark``, such as a
+    factor that cancels).
+    """
+
+    _default_settings = {
+        **LatexPrinter._default_settings,
+        "order": "none",
+        "layers": False,
+        "delta": False,
+        "names": {},
+        "values": {},
+        "marked": (),
+        "mark": "red",
+        "number": None,
+    }
+
+    def _print(self, expr, **kwargs):
+        marked = self._settings["marked"]
+        if marked and isinstance(expr, sp.Basic) and expr in marked:
+            inner = dict(self._settings)
+            self._settings["marked"] = ()
+            try:
+                body = super()._print(expr, **kwargs)
+            finally:
+                self._settings = inner
+            return rf"\textcolor{{{self._settings['mark']}}}{{{body}}}"
+        return super()._print(expr, **kwargs)
+
+    # ------------------------------------------------------------ names
+    def _print_Symbol(self, expr, style="plain"):
+        name = expr.name
+        if name in self._settings["values"]:
+            return self._number(self._settings["values"][name])
+        if name in self._settings["names"]:
+            return self._settings["names"][name]
+        return name_latex(name, layers=self._settings["layers"], delta=self._settings["delta"])
+
+    def _number(self, value) -> str:
+        fmt = self._settings["number"]
+        text = fmt(value) if fmt else self._print(sp.sympify(value))
+        return text
+
+    def _value_is_negative(self, expr) -> bool:
+        values = self._settings["values"]
+        return expr.is_Symbol and expr.name in values and float(values[expr.name]) < 0
+
+    # ------------------------------------------------------------ arithmetic
+    def _print_Add(self, expr, order=None):
+        terms = positive_first(expr.args) if expr.is_commutative else list(expr.args)
+        out = []
+        for i, term in enumerate(terms):
+            if term.could_extract_minus_sign():
+                body = self._add_term(-term)
+                out.append(f"-{body}" if i == 0 else f" - {body}")
+            else:
+                body = self._add_term(term)
+                out.append(body if i == 0 else f" + {body}")
+        return "".join(out)
+
+    def _add_term(self, term):
+        marked = self._settings["marked"]
+        if marked and term in marked:  # a term of a sum is not a cancelled factor
+            self._settings["marked"] = ()
+            try:
+                return self._add_term(term)
+            finally:
+                self._settings["marked"] = marked
+        text = self._print(term)
+        if term.is_Add or self._value_is_negative(term):
+            return rf"\left({text}\right)"
+        return text
+
+    def _print_Mul(self, expr):
+        args = list(expr.args)
+        if args and args[0].is_Number and args[0].is_negative and len(args) > 1:
+            rest = ordered_rest(-args[0], args[1:])
+            text = self._print(rest)
+            if rest.is_Add:
+                text = rf"\left({text}\right)"
+            return f"-{text}"
+        num, den = [], []
+        for f in args:
+            if f.is_Pow and f.exp.is_Rational and f.exp.is_negative:
+                den.append(sp.Pow(f.base, -f.exp) if f.exp != -1 else f.base)
+            elif f.is_Rational and f.q != 1 and f.p == 1:
+                den.append(sp.Integer(f.q))
+            elif f.is_Rational and f.q != 1:
+                num.append(sp.Integer(f.p))
+                den.append(sp.Integer(f.q))
+            else:
+                num.append(f)
+        num_text = self._product(num, in_frac=bool(den)) if num else "1"
+        if not den:
+            return num_text
+        return rf"\frac{{{num_text}}}{{{self._product(den, in_frac=True)}}}"
+
+    def _product(self, factors, in_frac: bool) -> str:
+        """Factors side by side; ``\cdot`` before a number; parentheses where needed."""
+        parts = []
+        for i, f in enumerate(factors):
+            text = self._print(f)
+            needs = f.is_Add or (f.is_Number and f.is_negative) or self._value_is_negative(f)
+            needs = needs or (f.is_Mul and f.could_extract_minus_sign())
+            if needs and not (in_frac and len(factors) == 1):
+                text = rf"\left({text}\right)"
+            if i and (f.is_Number or (self._settings["values"] and f.is_Symbol)):
+                parts.append(r" \cdot " + text)
+            elif i:
+                parts.append(" " + text)
+            else:
+                parts.append(text)
+        return "".join(parts)
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.as_base_exp()
+        if exp.is_Rational and exp.is_negative:
+            return self._print_Mul(sp.Mul(sp.S.One, expr, evaluate=False))
+        b = self._print(base)
+        if not (base.is_Symbol and not self._value_is_negative(base) or (base.is_Integer and base >= 0)):
+            b = rf"\left({b}\right)"
+        return f"{b}^{{{self._print(exp)}}}"
+
+    def _print_Float(self, expr):
+        if self._settings["number"]:
+            return self._settings["number"](float(expr))
+        return super()._print_Float(expr)
+
+    # ------------------------------------------------------------ functions
+    def _call(self, name: str, args) -> str:
+        inner = ", ".join(self._print(a) for a in args)
+        if "frac" in inner:
+            return rf"{name}\left({inner}\right)"
+        return f"{name}({inner})"
+
+    def _print_Sigmoid(self, expr):
+        return self._call(_fname(Sigmoid), expr.args)
+
+    def _print_Tanh(self, expr):
+        return self._call(_fname(Tanh), expr.args)
+
+    def _print_ReLU(self, expr):
+        return self._call(_fname(ReLU), expr.args)
+
+    def _print_Step(self, expr):
+        return rf"{_fname(Step)}[{self._print(expr.args[0])} \geq 0]"
+
+    def _print_Softmax(self, expr):
+        k, zs = expr.args[0], expr.args[1:]
+        name = rf"{_fname(Softmax)}_{{{self._print(k)}}}"
+        if len(zs) > 3 and all(z.is_Symbol for z in zs) and not self._settings["values"]:
+            return rf"{name}({self._print(zs[0])}, \dots, {self._print(zs[-1])})"
+        return self._call(name, zs)
+
+    def _print_BinaryCrossEntropy(self, expr):
+        return self._call(_fname(BinaryCrossEntropy), expr.args)
+
+    def _print_CrossEntropy(self, expr):
+        return self._loss(_fname(CrossEntropy), expr)
+
+    def _print_SquaredError(self, expr):
+        return self._loss(_fname(SquaredError), expr)
+
+    def _loss(self, name, expr):
+        k = len(expr.args) // 2
+        if k == 1:
+            return self._call(name, expr.args)
+        yh, y = expr.args[:k], expr.args[k:]
+        if k > 3 and not self._settings["values"]:
+            return rf"{name}({self._print(yh[0])}, \dots, {self._print(yh[-1])};\ {self._print(y[0])}, \dots, {self._print(y[-1])})"
+        return rf"{name}({', '.join(map(self._print, yh))};\ {', '.join(map(self._print, y))})"
+
+    def _print_exp(self, expr):
+        return f"e^{{{self._print(expr.args[0])}}}"
+
+    def _print_log(self, expr):
+        return self._call(r"\log", expr.args)
+
+
+def ordered_rest(number, rest) -> sp.Expr:
+    """The product ``number · rest`` kept in order (the sign already taken out)."""
+    if number == 1:
+        return rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+    return sp.Mul(number, *rest, evaluate=False)
+
+
+def derivative_latex(definition: sp.Expr, printer: StepLatexPrinter) -> str | None:
+    """``\\sigma'(z_1)`` for a one-argument rule function, else None."""
+    if isinstance(definition, sp.Function) and type(definition) in RULES and len(definition.args) == 1:
+        return f"{RULES[type(definition)].latex}'({printer.doprint(definition.args[0])})"
+    return None
+
+
+_PRINTER = StepLatexPrinter()
+
+
+def latex(expr, **settings) -> str:
+    """LaTeX for ``expr`` (see ``StepLatexPrinter`` for the settings)."""
+    printer = StepLatexPrinter(settings) if settings else _PRINTER
+    return printer.doprint(expr)
+
+
+def step_latex(step, printer: StepLatexPrinter | None = None) -> str:
+    """One step of a derivation as one line of LaTeX math (no delimiters)."""
+    from .steps import ChainRule, Factor, Product, Result, Rewrite
+
+    p = printer or _PRINTER
+    names = {"layers": p._settings["layers"], "delta": p._settings["delta"]}
+
+    def d(of, wrt):
+        return partial_latex(of, wrt, **names)
+
+    if isinstance(step, ChainRule):
+        if step.paths is None:
+            terms = [f"{d(step.loss, c)} {d(c, step.wrt)}" for c in step.via]
+        else:
+            terms = [" ".join(d(a, b) for a, b in step.links(path)) for path in step.paths]
+        return f"{d(step.loss, step.wrt)} = {' + '.join(terms) if terms else '0'}"
+    if isinstance(step, Factor):
+        parts = [d(step.of, step.wrt)]
+        named = derivative_latex(step.definition, p)
+        if named:
+            parts.append(named)
+        parts.append(p.doprint(step.raw))
+        if step.raw != step.value:
+            parts.append(p.doprint(step.value))
+        return " = ".join(parts)
+    if isinstance(step, Product):
+        return f"{d(step.loss, step.wrt)} = {p.doprint(step.expr)}"
+    if isinstance(step, Rewrite):
+        before = p.doprint(step.before)
+        if step.kind == "node-form":
+            return f"{before} = {p.doprint(step.after)}"
+        return f"{d(step.loss, step.target)}: {before} = {p.doprint(step.after)}"
+    if isinstance(step, Result):
+        return f"{d(step.loss, step.wrt)} = {p.doprint(step.expr)}"
+    raise TypeError(f"not a derivation step: {type(step).__name__}")
+
+
+def step_reason_latex(step) -> str | None:
+    """The reason a step gives, as LaTeX math, or None."""
+    from .steps import Factor, Rewrite
+
+    if isinstance(step, Factor) and step.rule:
+        return why_latex(step.rule)
+    if isinstance(step, Rewrite):
+        if step.kind == "cancel" and step.cancelled is not None:
+            return rf"{latex(step.cancelled)}\ \text{{cancels}}"
+        if step.kind == "one-hot" and step.cancelled is not None:
+            return rf"{latex(step.cancelled)} = 1\ \text{{($y$ is one-hot)}}"
+        if step.kind == "node-form":
+            return r"\text{written in the node's name}"
+        if step.kind == "collect":
+            return r"\text{terms collected}"
+        return rf"\text{{{step.reason}}}" if step.reason.isascii() else None
+    return None
+
+
+def repr_latex(step) -> str:
+    """``_repr_latex_`` for a step: display math, with its reason."""
+    body = step_latex(step)
+    why = step_reason_latex(step)
+    return f"$\\displaystyle {body}" + (rf"\qquad \left[{why}\right]" if why else "") + "$"
