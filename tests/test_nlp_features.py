@@ -6,11 +6,7 @@ import pytest
 
 from derive.nlp import features as F
 
-JM_REVIEW = (
-    "It's hokey. There are virtually no surprises, and the writing is second-rate. So why was it so "
-    "enjoyable? For one thing, the cast is great. Another nice touch is the music. I was overcome with "
-    "the urge to get off the couch and start dancing. It sucked me in, and it'll do the same to you."
-)
+JM_REVIEW = F.JM_REVIEW
 
 
 @pytest.fixture(scope="module")

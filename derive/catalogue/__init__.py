@@ -24,6 +24,8 @@ NAMES = (
     "xor",
     "softmax_layer",
     "two_layer_softmax",
+    "sentiment_features",
+    "sentiment_features_2layer",
 )
 
 

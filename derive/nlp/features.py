@@ -59,6 +59,13 @@ FEATURE_TEXT = {
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
 
+# J&M's example review (fig. 5.2): x = [3, 2, 1, 3, 0, ln 66].
+JM_REVIEW = (
+    "It's hokey. There are virtually no surprises, and the writing is second-rate. So why was it so "
+    "enjoyable? For one thing, the cast is great. Another nice touch is the music. I was overcome with "
+    "the urge to get off the couch and start dancing. It sucked me in, and it'll do the same to you."
+)
+
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word and punctuation tokens."""

@@ -1,0 +1,29 @@
+"""Sentiment classifier from J&M's six hand features, 2-layer network (seed 002, C.8 with C.5).
+
+The same six features x1..x6 as ``sentiment_features``; h = σ(Wx + b) with
+3 hidden units (Wij joins feature i to hidden unit j, as in seed 001) and
+the lecture's output y = σ(z), z = Uh (no output bias, as J&M write it).
+"""
+
+from derive import Network, binary_cross_entropy, sigmoid
+
+HIDDEN = 3
+
+
+def build() -> Network:
+    net = Network(
+        "sentiment_features_2layer", doc="sentiment from six hand features, 6-3-1 sigmoid network (seed 002, C.8)"
+    )
+    xs = net.inputs("x1 x2 x3 x4 x5 x6")
+    y = net.targets("y")
+    hs = []
+    for j in range(1, HIDDEN + 1):
+        Ws = net.params(" ".join(f"W{i}{j}" for i in range(1, 7)))
+        bj = net.params(f"b{j}")
+        zj = net.let(f"z{j}", sum(W * x for W, x in zip(Ws, xs)) + bj)
+        hs.append(net.let(f"h{j}", sigmoid(zj)))
+    Us = net.params(" ".join(f"U{j}" for j in range(1, HIDDEN + 1)))
+    z = net.let("z", sum(U * h for U, h in zip(Us, hs)))
+    yhat = net.let("yhat", sigmoid(z))
+    net.loss(binary_cross_entropy(yhat, y))
+    return net
