@@ -9,7 +9,8 @@ document is 1–4 clauses about a film, a restaurant or a gadget; its label
 agree with it.  What makes the task non-trivial for the six J&M features:
 mixed clauses, negation ("was not good", "no complaints", "no problems at all"),
 "!" and pronouns in both classes, words outside the lexicon, and a "but" that
-turns the review around.  Lines: ``label<TAB>split<TAB>text``; every fourth
+turns the review around.  Lines: ``label<TAB>topic<TAB>split<TAB>text``
+(topic: film, food or gadget, for the multiclass embedding model); every fourth
 document (after shuffling) is held out (split "test").
 """
 
@@ -221,7 +222,7 @@ def document(rng):
     text = re.sub(r"\ba ([aeiou])", r"an \1", text)
     text = re.sub(r"\bi\b", "I", text)
     text = re.sub(r"(^|[.!?] )([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
-    return int(label), text
+    return int(label), domain, text
 
 
 def main(out: Path = OUT) -> None:
@@ -229,12 +230,12 @@ def main(out: Path = OUT) -> None:
     docs, seen = [], set()
     while len(docs) < COUNT:
         doc = document(rng)
-        if doc[1] not in seen:
-            seen.add(doc[1])
+        if doc[2] not in seen:
+            seen.add(doc[2])
             docs.append(doc)
-    lines = ["# label\tsplit\ttext  (written for chainrule by scripts/make_sentiment_corpus.py; MIT)"]
-    for i, (label, text) in enumerate(docs):
-        lines.append(f"{label}\t{'test' if i % 4 == 3 else 'train'}\t{text}")
+    lines = ["# label\ttopic\tsplit\ttext  (written for chainrule by scripts/make_sentiment_corpus.py; MIT)"]
+    for i, (label, topic, text) in enumerate(docs):
+        lines.append(f"{label}\t{topic}\t{'test' if i % 4 == 3 else 'train'}\t{text}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -22,9 +22,10 @@ def test_lm_corpus_is_regenerated_identically(tmp_path):
 def test_sentiment_corpus_has_both_labels_in_both_splits():
     rows = [line.split("\t") for line in (ROOT / "data/sentiment/corpus.tsv").read_text().splitlines()[1:]]
     assert len(rows) >= 300
-    pairs = {(label, split) for label, split, _ in rows}
+    pairs = {(label, split) for label, _, split, _ in rows}
     assert pairs == {("0", "train"), ("1", "train"), ("0", "test"), ("1", "test")}
-    assert any("no" in text.lower().split() for _, _, text in rows) and any("!" in text for _, _, text in rows)
+    assert {topic for _, topic, _, _ in rows} == {"film", "food", "gadget"}
+    assert any("no" in text.lower().split() for *_, text in rows) and any("!" in text for *_, text in rows)
 
 
 def test_lm_corpus_is_a_few_thousand_tokens():
