@@ -84,8 +84,8 @@ class Rule:
     why: str  # the derivative as the lecture states it
     numeric: Callable[..., float]  # float implementation for evaluation
     kind: str  # "activation", "loss" or "helper"
-    numpy: str = ""  # stable NumPy form, a format over the printed args ({0}, {1}, {rest}, {k0}, {yhats}, {ys})
-    numpy_logits: str = ""  # losses: the form from the pre-activation logits ({z}, {zs}, {ys}), stable at |z| = 1000
+    numpy: str = ""  # stable NumPy form, a format over the printed args ({0}, {1}, {rest}, {k0}; tuples {yhats}, {ys})
+    numpy_logits: str = ""  # losses: the form from the logits ({z}; tuple {zs}), stable at |z| = 1000
 
 
 def unary(d: Callable[[sp.Expr, sp.Expr], sp.Expr]):
@@ -101,9 +101,9 @@ RULES: dict[type, Rule] = {
     Step: Rule("step", r"\mathbb{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper", numpy="({0} >= 0)"),
     Softmax: Rule("softmax", r"\operatorname{softmax}", lambda f, i: softmax_partial(f, i), "∂softmaxₖ/∂zⱼ = softmaxₖ (δₖⱼ − softmaxⱼ)", lambda k, *zs: _softmax(int(k), zs), "activation", numpy="softmax({rest})[{k0}]"),
     # losses, per example
-    BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss", numpy="binary_cross_entropy({0}, {1})", numpy_logits="binary_cross_entropy_logits({z}, {ys})"),
-    CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss", numpy="cross_entropy(({yhats},), ({ys},))", numpy_logits="cross_entropy_logits(({zs},), ({ys},))"),
-    SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss", numpy="squared_error(({yhats},), ({ys},))"),
+    BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss", numpy="binary_cross_entropy({0}, {1})", numpy_logits="binary_cross_entropy_logits({z}, {1})"),
+    CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss", numpy="cross_entropy({yhats}, {ys})", numpy_logits="cross_entropy_logits({zs}, {ys})"),
+    SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss", numpy="squared_error({yhats}, {ys})"),
 }
 
 
