@@ -14,7 +14,7 @@ import sys
 import time
 import warnings
 
-from derive import ChainruleError, UnreachableParameterWarning, gradcheck
+from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck, vecgradcheck
 from derive.catalogue import describe, load_spec, names
 
 from . import report
@@ -32,6 +32,9 @@ def cmd_list(args) -> int:
 
 def cmd_derive(args) -> int:
     net = load_spec(args.spec)
+    if isinstance(net, VecNetwork):  # layer-level: the vectorised equations with their shapes
+        sys.stdout.write(net.derive().text())
+        return 0
     derivation = net.derive()
     wrt = args.wrt or net.names("param")
     for name in wrt:
@@ -52,6 +55,12 @@ def cmd_demo(args) -> int:
         derivation = net.derive()
         elapsed = time.perf_counter() - start
         params = net.names("param")
+        if isinstance(net, VecNetwork):
+            worst = max(vecgradcheck.check(derivation).values())
+            write_atomic(os.path.join(out, name, "derivation.txt"), f"# {net.name}: {net.doc}\n\n{derivation.text()}")
+            print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
+            summary.append((name, len(params), worst))
+            continue
         point = gradcheck.smooth_point(derivation, seed=0)
         parts = [f"# {net.name}: {net.doc}\n", report.derivation_text(derivation, params, point)]
         worst = 0.0

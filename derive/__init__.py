@@ -14,18 +14,25 @@ from .functions import (
     step,
     tanh,
 )
+from .layers import identity, mlp
 from .network import Network
+from .vectorised import Equation, VecDerivation, VecNetwork
 
 __all__ = [
     "RULES",
     "ChainruleError",
     "DeclarationError",
     "Derivation",
+    "Equation",
     "Evaluation",
     "Network",
     "UnreachableParameterWarning",
+    "VecDerivation",
+    "VecNetwork",
     "binary_cross_entropy",
     "cross_entropy",
+    "identity",
+    "mlp",
     "mse",
     "relu",
     "sigmoid",

@@ -14,6 +14,7 @@ import traceback
 
 from ..errors import ChainruleError
 from ..network import Network
+from ..vectorised import VecNetwork
 
 NAMES = (
     "computation_graph",
@@ -26,6 +27,7 @@ NAMES = (
     "two_layer_softmax",
     "sentiment_features",
     "sentiment_features_2layer",
+    "one_hidden_layer",
 )
 
 
@@ -34,7 +36,7 @@ def names() -> list[str]:
     return list(NAMES)
 
 
-def load(name: str) -> Network:
+def load(name: str) -> Network | VecNetwork:
     """A catalogue network by name."""
     if name not in NAMES:
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
@@ -48,7 +50,7 @@ def describe(name: str) -> str:
     return (module.__doc__ or "").strip().splitlines()[0]
 
 
-def load_spec(spec: str) -> Network:
+def load_spec(spec: str) -> Network | VecNetwork:
     """A catalogue name, or a path to a Python file that defines ``network``."""
     if spec in NAMES:
         return load(spec)
@@ -68,8 +70,8 @@ def load_spec(spec: str) -> Network:
     network = namespace.get("network")
     if network is None and callable(namespace.get("build")):
         network = namespace["build"]()
-    if not isinstance(network, Network):
-        raise ChainruleError("the spec defines no 'network' (a derive.Network)", spec)
+    if not isinstance(network, (Network, VecNetwork)):
+        raise ChainruleError("the spec defines no 'network' (a derive.Network or derive.VecNetwork)", spec)
     return network
 
 

@@ -1,0 +1,165 @@
+"""Evaluate the vectorised equations' expressions, with NumPy (floats) or SymPy (explicit matrices).
+
+This is a reference interpreter of the IR's ``expr`` trees, used to check
+the derivation (finite differences, agreement with the scalar derivation);
+it is not the generated training code.  Dispatch is on the class name, one
+method per matrix-expression class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+
+
+class Evaluator:
+    """Walks a matrix expression; subclasses supply the arithmetic."""
+
+    def __init__(self, env: dict, dims: dict):
+        self.env = env  # quantity name -> matrix
+        self.dims = dims  # shape Symbol -> int
+
+    def __call__(self, expr):
+        method = getattr(self, f"_{type(expr).__name__}", None)
+        if method is None:
+            raise NotImplementedError(f"cannot evaluate {type(expr).__name__}")
+        return method(expr)
+
+    def size(self, s) -> int:
+        return int(sp.sympify(s).subs(self.dims))
+
+    def scalar(self, s):
+        return float(sp.sympify(s).subs(self.dims))
+
+    def _MatrixSymbol(self, e):
+        return self.env[e.name]
+
+    def _Transpose(self, e):
+        return self(e.arg).T
+
+    def _MatAdd(self, e):
+        out = self(e.args[0])
+        for a in e.args[1:]:
+            out = out + self(a)
+        return out
+
+    def _MatMul(self, e):
+        scalar, factors = e.as_coeff_matrices()
+        out = self(factors[0])
+        for f in factors[1:]:
+            out = self.matmul(out, self(f))
+        return out if scalar == 1 else self.scale(scalar, out)
+
+
+class NumPyEvaluator(Evaluator):
+    """float64 arrays."""
+
+    def matmul(self, a, b):
+        return a @ b
+
+    def scale(self, s, a):
+        return self.scalar(s) * a
+
+    def _OneMatrix(self, e):
+        return np.ones((self.size(e.shape[0]), self.size(e.shape[1])))
+
+    def _HadamardProduct(self, e):
+        out = self(e.args[0])
+        for a in e.args[1:]:
+            out = out * self(a)
+        return out
+
+    def _HadamardPower(self, e):
+        return self(e.base) ** float(e.exp)
+
+    def _Apply(self, e):
+        z = self(e.arg)
+        return NUMPY_ACTIVATIONS[e.function](z)
+
+    def _LossSum(self, e):
+        a, y = self(e.args[1]), self(e.args[2])
+        return np.array([[NUMPY_LOSSES[e.loss](a, y)]])
+
+
+def _np_sigmoid(z):
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def _np_softmax(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+NUMPY_ACTIVATIONS = {
+    "sigmoid": _np_sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "step": lambda z: (z >= 0).astype(z.dtype),
+    "identity": lambda z: z,
+    "softmax": _np_softmax,
+}
+NUMPY_LOSSES = {
+    "binary_cross_entropy": lambda a, y: -float(np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))),
+    "cross_entropy": lambda a, y: -float(np.sum(y * np.log(a))),
+    "mse": lambda a, y: 0.5 * float(np.sum((a - y) ** 2)),
+}
+
+
+class SymPyEvaluator(Evaluator):
+    """Explicit ``sympy.Matrix`` values whose entries use chainrule's scalar functions."""
+
+    def matmul(self, a, b):
+        return a * b
+
+    def scale(self, s, a):
+        return sp.sympify(s).subs(self.dims) * a
+
+    def _OneMatrix(self, e):
+        return sp.ones(self.size(e.shape[0]), self.size(e.shape[1]))
+
+    def _HadamardProduct(self, e):
+        out = self(e.args[0])
+        for a in e.args[1:]:
+            out = out.multiply_elementwise(self(a))
+        return out
+
+    def _HadamardPower(self, e):
+        return self(e.base).applyfunc(lambda x: x**e.exp)
+
+    def _Apply(self, e):
+        z = self(e.arg)
+        if e.function == "softmax":
+            out = sp.zeros(*z.shape)
+            for j in range(z.shape[1]):
+                col = list(z[:, j])
+                for k in range(z.shape[0]):
+                    out[k, j] = Softmax(sp.Integer(k + 1), *col)
+            return out
+        return z.applyfunc(SYMPY_ACTIVATIONS[e.function])
+
+    def _LossSum(self, e):
+        a, y = self(e.args[1]), self(e.args[2])
+        total = sp.S.Zero
+        for j in range(a.shape[1]):
+            cols = list(a[:, j]), list(y[:, j])
+            if e.loss == "binary_cross_entropy":
+                total += sum(BinaryCrossEntropy(p, t) for p, t in zip(*cols))
+            elif e.loss == "cross_entropy":
+                total += CrossEntropy(*cols[0], *cols[1])
+            else:
+                total += SquaredError(*cols[0], *cols[1])
+        return sp.Matrix([[total]])
+
+
+SYMPY_ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step, "identity": lambda z: z}
+
+
+def run(equations, env: dict, dims: dict, evaluator=NumPyEvaluator) -> dict:
+    """Evaluate ``equations`` in order, adding each target to a copy of ``env``."""
+    values = dict(env)
+    ev = evaluator(values, dims)
+    for eq in equations:
+        values[eq.target] = ev(eq.expr)
+    return values

@@ -1,0 +1,61 @@
+"""Steps of the vectorised derivation, as data (the layer-level analogue of ``derive.steps``).
+
+* ``Convention``: what ``dQ`` means (the per-example gradient, stacked in columns);
+* ``VecChainRule``: one application of the chain rule through one operation:
+  the adjoint of ``of`` pulled back through ``via = definition`` by a rule of
+  ``derive.vjp``;
+* ``Cancellation``: the output layer's ``dZ_L`` collapsing to ``A_L − Y``,
+  with its reason and the entry-wise identity that was checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .matrix import matrix_text
+
+
+@dataclass(frozen=True)
+class Convention:
+    text: str
+
+    def __str__(self) -> str:
+        return f"convention: {self.text}"
+
+
+@dataclass(frozen=True)
+class VecChainRule:
+    """``target`` from the adjoint of ``via`` (``via = definition``): ``expr`` by ``rule``."""
+
+    target: str
+    via: str
+    definition: sp.Basic
+    expr: sp.Basic
+    rule: str
+    scale: str = ""  # "(1/m) " for a parameter: the gradient of J itself
+
+    def __str__(self) -> str:
+        return (
+            f"chain rule: {self.target} from d{self.via} through {self.via} = {matrix_text(self.definition)}:"
+            f" {self.target} = {matrix_text(self.expr)}    [{self.rule}]"
+        )
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """``target = before`` simplifies to ``after`` because ``reason`` (kind: cancel | one-hot)."""
+
+    target: str
+    before: sp.Basic
+    after: sp.Basic
+    reason: str
+    kind: str
+    entry: tuple[sp.Expr, sp.Expr] | None = None  # (one entry before, after), as checked
+
+    def __str__(self) -> str:
+        return f"simplify: {self.target} = {matrix_text(self.before)} = {matrix_text(self.after)}    [{self.reason}]"
+
+
+VecStep = Convention | VecChainRule | Cancellation
