@@ -100,7 +100,7 @@ class VecNetwork:
         self.kinds: dict[str, str] = {}  # name -> input | target | param | node
         self.matrices: dict[str, sp.MatrixSymbol] = {}
         self.handles: dict[str, sp.Symbol] = {}
-        self.nodes: list[VecNode] = []
+        self.assignments: list[VecNode] = []  # in program order
         self.loss: str | None = None  # the loss's name, once declared
         self.cost_operands: tuple[str, str] | None = None  # (A_L, Y)
         self.layers: dict[str, int] = {}  # quantity -> layer number
@@ -260,7 +260,7 @@ class VecNetwork:
         return self._add(VecNode(name, "activation", (Z,), fname, where), self.matrices[Z].shape)
 
     def _used_once(self, operand, name, where):
-        if self.kinds.get(operand) == "node" and any(operand in n.operands for n in self.nodes):
+        if self.kinds.get(operand) == "node" and any(operand in n.operands for n in self.assignments):
             raise DeclarationError(
                 f"'{operand}' is used twice ('{name}'); the vectorised derivation needs a chain", where
             )
@@ -269,11 +269,11 @@ class VecNetwork:
         self.kinds[node.name] = "node"
         self.matrices[node.name] = sp.MatrixSymbol(node.name, *shape)
         self.handles[node.name] = sp.Symbol(node.name, commutative=False)
-        self.nodes.append(node)
+        self.assignments.append(node)
         return self.handles[node.name]
 
     def _node(self, name) -> VecNode:
-        return next(n for n in self.nodes if n.name == name)
+        return next(n for n in self.assignments if n.name == name)
 
     def _parse(self, expr, name, where):
         if isinstance(expr, str):
@@ -302,12 +302,12 @@ class VecNetwork:
     def sizes(self) -> list[int]:
         """Concrete widths: the input's rows, then each affine layer's rows."""
         first = self.matrices[self.names("input")[0]].shape[0]
-        rows = [first] + [self.matrices[n.name].shape[0] for n in self.nodes if n.kind == "affine"]
+        rows = [first] + [self.matrices[n.name].shape[0] for n in self.assignments if n.kind == "affine"]
         return [self.size(r) for r in rows]
 
     @property
     def activations(self) -> list[str]:
-        return [n.function for n in self.nodes if n.kind == "activation"]
+        return [n.function for n in self.assignments if n.kind == "activation"]
 
     @property
     def hidden(self) -> str | tuple[str, ...] | None:
@@ -416,7 +416,7 @@ class _Deriver:
 
     def run(self) -> None:
         net, d = self.net, self.d
-        for node in net.nodes:
+        for node in net.assignments:
             value = self.value(node)
             function = node.function if node.kind == "activation" else None
             self.emit(d.forward, node.name, node.kind, node.operands, function, value)
@@ -431,7 +431,7 @@ class _Deriver:
             )
         )
         self.output_layer(A, Y)
-        for node in reversed(net.nodes):
+        for node in reversed(net.assignments):
             if node.name == A:
                 continue
             if node.kind == "affine":
