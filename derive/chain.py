@@ -196,6 +196,12 @@ class Derivation:
                     todo.append(child)
         return out
 
+    def verify(self, name, claim, *, latex: bool = False):
+        """Check a hand-derived formula for ∂L/∂name (see ``derive.verify``); returns a ``Verdict``."""
+        from .verify import verify_claim
+
+        return verify_claim(self, name, claim, latex=latex)
+
     def explain(self, name) -> str:
         """The steps as plain text, one per line."""
         return "\n".join(str(s) for s in self.steps(name))

@@ -1,0 +1,103 @@
+"""``chainrule verify``: check hand-derived formulas against the derivation.
+
+    chainrule verify SPEC --wrt NAME --claim TEXT     one text claim (Python/SymPy syntax)
+    chainrule verify SPEC --wrt NAME --latex TEX      one claim as the lectures write it
+    chainrule verify SPEC --claims FILE               a sheet: one ``NAME: formula`` per line
+
+Exit status 0 when every claim holds, 1 when one is wrong, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from derive import ChainruleError
+from derive.catalogue import load_spec
+from derive.verify import verify_spec
+
+_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("verify", help="check hand-derived gradient formulas (text or LaTeX)")
+    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
+    p.add_argument("--wrt", metavar="NAME", help="the variable the claim is the gradient for")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument(
+        "--claim", metavar="TEXT", help="a formula in Python/SymPy syntax, e.g. '(yhat - y)*w1*a1*(1 - a1)*x1'"
+    )
+    group.add_argument("--latex", metavar="TEX", help=r"a formula in LaTeX, e.g. '(\hat{y}-y) w_1 a_1 (1-a_1) x_1'")
+    group.add_argument(
+        "--claims", metavar="FILE", help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX)"
+    )
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    target = load_target(args.spec)
+    if args.claims:
+        return run_sheet(target, args.claims)
+    if args.claim is not None:
+        claim, latex = args.claim, False
+    else:
+        claim, latex = args.latex, True
+    verdict = verify_spec(target, args.wrt, claim, latex=latex, where="--latex" if latex else "--claim")
+    print(verdict.report())
+    return 0 if verdict.equal else 1
+
+
+def load_target(spec: str):
+    """The network of SPEC, derived (or the vectorised network, for vectorised claims)."""
+    from derive.vecverify import VecTarget
+
+    net = load_spec(spec)
+    if hasattr(net, "assignments"):  # a VecNetwork: vectorised claims
+        return VecTarget(net)
+    return net.derive()
+
+
+def read_sheet(path: str) -> list[tuple[int, str | None, str]]:
+    """(line number, name or None, formula) for each claim line; '#' comments and blank lines skipped."""
+    if not os.path.isfile(path):
+        raise ChainruleError(f"no such claims file '{path}'")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChainruleError(f"cannot read the claims file ({exc})", path) from None
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _LINE.match(line)
+        if m and not m.group(2).strip():
+            raise ChainruleError(f"no formula after '{m.group(1)}:'", f"{path}:{number}")
+        name, formula = (m.group(1), m.group(2).strip()) if m else (None, line.strip())
+        out.append((number, name, formula))
+    if not out:
+        raise ChainruleError("no claims in the file", path)
+    return out
+
+
+def run_sheet(target, path: str) -> int:
+    rows = []
+    for number, name, formula in read_sheet(path):
+        latex = formula.startswith("$")
+        verdict = verify_spec(
+            target, name, formula.strip("$") if latex else formula, latex=latex, where=f"{path}:{number}"
+        )
+        rows.append((number, verdict))
+    header = ("line", "claim", "verdict", "symbolic", "numeric", "likely slip")
+    table = [header] + [
+        (str(n), v.target, "holds" if v.equal else "WRONG", v.symbolic.split(" (")[0], v.numeric, v.hint or "")
+        for n, v in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    wrong = [(n, v) for n, v in rows if not v.equal]
+    for n, v in wrong:
+        print(f"\n{path}:{n}: {v.report()}")
+    print(f"\n{len(rows) - len(wrong)} of {len(rows)} claims hold")
+    return 1 if wrong else 0

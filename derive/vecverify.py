@@ -1,0 +1,394 @@
+"""Vectorised claims, checked numerically at random shapes and values.
+
+The truth is the vectorised derivation (``derive.vectorised``) of a
+``VecNetwork``, e.g. the one-hidden-layer network of LECTURES.md E
+(catalogue ``one_hidden_layer``)::
+
+    Z1 = W1 X + b1,  A1 = g1(Z1),  Z2 = W2 A1 + b2,  A2 = σ(Z2),  J = (1/m) Σ L
+    dZ2 = A2 − Y;  dW2 = (1/m) dZ2 A1ᵀ;  db2 = (1/m) Σ_columns dZ2 (n2×1);
+    dZ1 = W2ᵀ dZ2 ⊙ g1'(Z1);  dW1 = (1/m) dZ1 Xᵀ;  db1 = (1/m) Σ_columns dZ1 (n1×1)
+
+(``dZ`` per example, as the lecture writes it; ``dW``, ``db`` are ∂J/∂W,
+∂J/∂b).  A claim is evaluated with NumPy on its claim tree (never as
+Python), with the true values of every name it uses, at several random
+shapes (every width but the output's drawn afresh, pairwise distinct with
+m, so a missing transpose cannot hide) and random values.  It holds when it
+has the true shape and values everywhere: a wrong shape (``(n,)`` for
+``(n, 1)``, or a rank-1 array broadcast to ``(n, n)``) is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from .claims import ClaimError, names_in, parse_text, split_equation, to_text
+from .slips import describe_constant
+from .verify import Counterexample, Verdict
+
+TRIALS = 6
+TOLERANCE = 1e-9
+NOT_SYMBOLIC = "not attempted (vectorised claims are checked numerically)"
+
+
+def _sigmoid(z):
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+ACTIVATION = {
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z >= 0).astype(float)),
+    "step": (lambda z: (z >= 0).astype(float), lambda z: np.zeros_like(z)),
+    "identity": (lambda z: z, lambda z: np.ones_like(z)),
+}
+FUNCS = {"exp": (np.exp, np.exp), "log": (np.log, lambda z: 1 / z), **ACTIVATION}
+
+
+class VecTarget:
+    """A ``VecNetwork`` with its derivation: every name a claim may use, and their true values."""
+
+    def __init__(self, net):
+        self.net = net
+        self.name = net.name
+        self.d = net.derive()
+        self.shown = {eq.target: eq.text for eq in net.derive(fuse=True).equations}
+        self.equations = {eq.target: eq for eq in self.d.equations}
+        self.activation = {eq.operands[0]: eq.function for eq in self.d.forward if eq.kind == "activation"}
+        (self.y,) = net.names("target")
+        self.params = tuple(net.names("param"))
+        self.data = tuple(net.names("input")) + (self.y, "m")
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.net.kinds) + tuple(t for t in self.equations if t not in self.net.kinds) + ("m",)
+
+    def truth_text(self, name: str) -> str:
+        return self.shown.get(name) or self.equations[name].text
+
+    def dims(self, rng: np.random.Generator) -> dict:
+        """Random widths: the output's as declared; the others and m pairwise distinct, 2…9."""
+        from .vectorised import M
+
+        out_rows = self.net.matrices[self.y].shape[0]
+        free = [d for d in self.net.dim_sizes if d != out_rows]
+        sizes = rng.permutation(np.arange(2, 10))[: len(free) + 1]
+        dims = {d: int(s) for d, s in zip(free, sizes)}
+        dims[out_rows] = self.net.dim_sizes[out_rows]
+        dims[M] = int(sizes[-1])
+        return dims
+
+    def values(self, rng: np.random.Generator) -> tuple[dict, dict]:
+        """(every name's true value, the dims) at random shapes and values."""
+        from .vecnumeric import run
+        from .vectorised import M
+
+        dims = self.dims(rng)
+
+        def shape(name):
+            return tuple(int(sp.sympify(x).subs(dims)) for x in self.net.matrices[name].shape)
+
+        env = {}
+        for name in self.params + tuple(self.net.names("input")):
+            env[name] = rng.normal(0.0, 0.7, shape(name))
+        rows, cols = shape(self.y)
+        if self.net.output == "softmax":
+            env[self.y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
+        elif self.net.output == "identity":
+            env[self.y] = rng.normal(0.0, 1.0, (rows, cols))
+        else:
+            env[self.y] = rng.integers(0, 2, (rows, cols)).astype(float)
+        with np.errstate(all="ignore"):
+            values = run(self.d.equations, env, dims)
+        values["m"] = float(dims[M])
+        return values, dims
+
+
+def vector_target(net) -> VecTarget:
+    return VecTarget(net)
+
+
+# ------------------------------------------------------------ evaluation
+class ShapeError(Exception):
+    pass
+
+
+def resolve(net: VecTarget, name: str, where=None) -> str:
+    known = net.names()
+    if name in known:
+        return name
+    same = [k for k in known if k.lower() == name.lower()]
+    if len(same) == 1:
+        return same[0]
+    raise ClaimError(f"unknown name '{name}' (vectorised network '{net.name}' has: {', '.join(known)})", where)
+
+
+def evaluate(net: VecTarget, tree, env: dict):
+    """The claim tree evaluated with NumPy (never as Python)."""
+    kind = tree[0]
+    if kind == "num":
+        return float(tree[1])
+    if kind == "name":
+        return env[resolve(net, tree[1])]
+    if kind == "neg":
+        return -evaluate(net, tree[1], env)
+    if kind == "T":
+        x = evaluate(net, tree[1], env)
+        return x.T if isinstance(x, np.ndarray) else x
+    if kind == "sum":
+        x = evaluate(net, tree[1], env)
+        return np.sum(x, axis=tree[2], keepdims=tree[3]) if isinstance(x, np.ndarray) else x
+    if kind == "call":
+        fname = tree[1]
+        (arg,) = tree[2]
+        x = evaluate(net, arg, env)
+        base = fname.rstrip("'")
+        if base == "g":
+            base = activation_of(net, arg)
+        if base not in FUNCS:
+            raise ClaimError(f"unknown function '{base}'")
+        f, df = FUNCS[base]
+        return df(x) if fname.endswith("'") else f(x)
+    if kind == "partial":
+        raise ClaimError("write vectorised gradients as dW1, db1, dZ1 … (not ∂/∂)")
+    a, b = evaluate(net, tree[1], env), evaluate(net, tree[2], env)
+    try:
+        if kind == "add":
+            return a + b
+        if kind == "sub":
+            return a - b
+        if kind == "mul":
+            return a * b
+        if kind == "div":
+            return a / b
+        if kind == "pow":
+            return a**b
+        if kind == "matmul" or (kind == "jux" and _matrix(a) and _matrix(b)):
+            if not (_matrix(a) and _matrix(b)):
+                raise ShapeError(f"{to_text(tree)}: '@' needs two matrices")
+            if a.shape[-1] != b.shape[0]:
+                raise ShapeError(f"{to_text(tree)}: shapes {a.shape} and {b.shape} do not match")
+            return a @ b
+        if kind == "jux":
+            return a * b
+    except ValueError as exc:
+        raise ShapeError(str(exc).split(" (")[0]) from None
+    raise ClaimError(f"cannot use '{kind}' in a vectorised claim")  # pragma: no cover
+
+
+def _matrix(x) -> bool:
+    return isinstance(x, np.ndarray) and x.ndim >= 1
+
+
+def activation_of(net: VecTarget, arg) -> str:
+    """The activation the network applies to ``arg`` (``g'(Z1)``): Z1 → g1."""
+    if arg[0] == "name":
+        name = resolve(net, arg[1])
+        if name in net.activation:
+            fname = net.activation[name]
+            if fname not in ACTIVATION:
+                raise ClaimError(f"g'({name}) is not element-wise for {fname}")
+            return fname
+    raise ClaimError(f"g'(…) needs a pre-activation ({', '.join(net.activation)}) as its argument, not {to_text(arg)}")
+
+
+# -------------------------------------------------------------- verifying
+def target_name(net: VecTarget, wrt: str | None, lhs, where=None) -> str:
+    """The name a claim is for: ``dW1`` (``W1`` means ``dW1``), from --wrt or the left-hand side."""
+    named = None
+    if lhs is not None:
+        if lhs[0] == "partial":
+            named = "d" + lhs[2] if lhs[1] in ("J", "L") else None
+        elif lhs[0] == "name":
+            named = lhs[1]
+        if named is None:
+            raise ClaimError(f"the left-hand side '{to_text(lhs)}' does not name a variable", where)
+    names = [n for n in (wrt, named) if n is not None]
+    if not names:
+        raise ClaimError("say which variable the claim is for (--wrt dW1, or a left-hand side)", where)
+    known = net.names()
+    out = []
+    for n in names:
+        r = resolve(net, n if n in known or ("d" + n) not in known else "d" + n, where)
+        if r in net.params:
+            r = "d" + r
+        if r in net.data or r not in net.equations:
+            raise ClaimError(f"'{r}' is data, not something derived (derived: {', '.join(net.equations)})", where)
+        out.append(r)
+    if len(out) == 2 and out[0] != out[1]:
+        raise ClaimError(f"the left-hand side is {out[1]} but the claim is given for '{wrt}'", where)
+    return out[0]
+
+
+def read(claim: str, latex: bool, where=None):
+    if latex:
+        from .latex_reader import parse_latex
+
+        return parse_latex(claim.strip().strip("$"), where, vector=True)
+    lhs, rhs = split_equation(claim)
+    return (parse_text(lhs, where) if lhs is not None else None), parse_text(rhs, where)
+
+
+def verify_vector(net: VecTarget, wrt: str | None, claim: str, *, latex: bool = False, where=None) -> Verdict:
+    """Check a vectorised claim for ``wrt`` (``dW1``, ``db2``, ``dZ1``, ``A1`` …) numerically."""
+    lhs, rhs = read(claim, latex, where)
+    name = target_name(net, wrt, lhs, where)
+    for n in sorted(names_in(rhs)):
+        resolve(net, n, where)
+    trials = run_trials(net, name, rhs)
+    bad = [t for t in trials if not t.agrees]
+    truth = net.truth_text(name)
+    if not bad:
+        return Verdict(name, claim, True, NOT_SYMBOLIC, f"agrees at {len(trials)} random shapes and values", truth)
+    hint = vector_hint(net, name, rhs, trials)
+    numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values"
+    return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
+
+
+@dataclass
+class Trial:
+    shape: dict  # dimension name -> size
+    seed: int
+    claimed: object
+    true: np.ndarray
+    problem: str | None  # a shape error, or None
+
+    @property
+    def agrees(self) -> bool:
+        return self.problem is None and same(self.claimed, self.true)
+
+    def counterexample(self) -> Counterexample:
+        point = {**{str(k): v for k, v in self.shape.items()}, "seed": self.seed}
+        if self.problem:
+            return Counterexample(point, f"error ({self.problem})", f"shape {self.true.shape}")
+        claimed = np.asarray(self.claimed, dtype=float)
+        if claimed.shape != self.true.shape:
+            return Counterexample(point, f"shape {claimed.shape}", f"shape {self.true.shape}")
+        idx = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(claimed - self.true)), self.true.shape))
+        return Counterexample(point, float(claimed[idx]), float(self.true[idx]), f"entry {list(idx)}")
+
+
+def same(claimed, true: np.ndarray) -> bool:
+    claimed = np.asarray(claimed, dtype=float)
+    if claimed.shape != true.shape:
+        return False
+    return bool(np.all(np.isfinite(claimed))) and bool(np.allclose(claimed, true, rtol=TOLERANCE, atol=1e-12))
+
+
+def run_trials(net: VecTarget, name: str, tree, trials: int = TRIALS) -> list[Trial]:
+    out = []
+    for seed in range(trials):
+        env, dims = net.values(np.random.default_rng(seed))
+        shape = {str(k): v for k, v in sorted(dims.items(), key=lambda kv: str(kv[0]))}
+        with np.errstate(all="ignore"):
+            try:
+                claimed, problem = evaluate(net, tree, env), None
+            except ShapeError as exc:
+                claimed, problem = None, str(exc)
+        out.append(Trial(shape, seed, claimed, env[name], problem))
+    return out
+
+
+# ------------------------------------------------------------------ hints
+def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | None:
+    def holds(candidate) -> bool:
+        return all(t.agrees for t in run_trials(net, name, candidate, trials=3))
+
+    kept = [t for t in trials if t.problem is None and np.asarray(t.claimed).shape == t.true.shape]
+    if len(kept) == len(trials):
+        ratios = [_ratio(np.asarray(t.claimed, float), t.true) for t in kept]
+        if all(r is not None for r in ratios):
+            ms = [t.shape["m"] for t in kept]
+            if all(math.isclose(r, m, rel_tol=1e-9) for r, m in zip(ratios, ms)):
+                return "a missing factor 1/m (the claim is m × the truth)"
+            if all(math.isclose(r, 1 / m, rel_tol=1e-9) for r, m in zip(ratios, ms)):
+                return "an extra factor 1/m"
+            if all(math.isclose(r, ratios[0], rel_tol=1e-9) for r in ratios):
+                return describe_constant(Fraction(ratios[0]).limit_denominator(1000))
+    for label, candidate in repairs(tree):
+        if holds(candidate):
+            return label
+    for t in trials:
+        shape = np.shape(t.claimed) if t.problem is None else None
+        if (
+            shape
+            and len(shape) == 2
+            and shape[0] == shape[1] == t.true.shape[0]
+            and t.true.shape[1] == 1
+            and _unkept_sum(tree)
+        ):
+            return f"keepdims left out: a rank-1 ({shape[0]},) array broadcast against a column gives {shape}, not {t.true.shape}"
+    return None
+
+
+def _unkept_sum(tree) -> bool:
+    return any(node[0] == "sum" and not node[3] for _, node in _walk(tree))
+
+
+def _ratio(claimed: np.ndarray, true: np.ndarray) -> float | None:
+    mask = np.abs(true) > 1e-9
+    if not mask.any():
+        return None
+    r = claimed[mask] / true[mask]
+    return float(r[0]) if np.allclose(r, r[0], rtol=1e-9) else None
+
+
+def repairs(tree):
+    """(label, repaired tree) for every single edit: keepdims, a transpose, '*' vs '@', a layer index."""
+    for path, node in _walk(tree):
+        if node[0] == "sum" and not node[3]:
+            shown = "np.sum(…)" if node[2] is None else f"np.sum(…, axis={node[2]})"
+            yield (
+                f"keepdims left out: {shown} gives a rank-1 array, not a column (use keepdims=True)",
+                _replace(tree, path, ("sum", node[1], node[2], True)),
+            )
+    for path, node in _walk(tree):
+        if node[0] == "name":
+            yield f"a missing transpose: {node[1]} written for {node[1]}.T", _replace(tree, path, ("T", node))
+        if node[0] == "T":
+            yield f"an extra transpose: {to_text(node)} written for {to_text(node[1])}", _replace(tree, path, node[1])
+    for path, node in _walk(tree):
+        if node[0] in ("mul", "jux"):
+            yield (
+                f"'*' (element-wise) written for '@' (matrix product) in {to_text(node)}",
+                _replace(tree, path, ("matmul", node[1], node[2])),
+            )
+        if node[0] in ("matmul", "jux"):
+            yield (
+                f"a matrix product written for '*' (element-wise, ⊙) in {to_text(node)}",
+                _replace(tree, path, ("mul", node[1], node[2])),
+            )
+    for path, node in _walk(tree):
+        if node[0] == "name" and node[1][-1:] in ("1", "2"):
+            other = node[1][:-1] + ("2" if node[1].endswith("1") else "1")
+            yield f"a wrong layer index: {node[1]} written for {other}", _replace(tree, path, ("name", other))
+    for path, node in _walk(tree):
+        if node[0] == "neg":
+            yield "a flipped sign", _replace(tree, path, node[1])
+    yield "a flipped sign", ("neg", tree)
+
+
+def _walk(tree, path=()):
+    yield path, tree
+    if tree[0] in ("num", "name", "partial"):
+        return
+    children = tree[2] if tree[0] == "call" else tree[1:]
+    for i, child in enumerate(children):
+        if isinstance(child, tuple):
+            yield from _walk(child, path + (i,))
+
+
+def _replace(tree, path, new):
+    if not path:
+        return new
+    i = path[0]
+    if tree[0] == "call":
+        args = list(tree[2])
+        args[i] = _replace(args[i], path[1:], new)
+        return ("call", tree[1], tuple(args))
+    items = list(tree)
+    items[i + 1] = _replace(items[i + 1], path[1:], new)
+    return tuple(items)

@@ -1,0 +1,544 @@
+"""Verify a hand-derived formula against the derivation.
+
+    d = net.derive()
+    v = d.verify("W11", "(yhat - y)*w1*a1*(1 - a1)*x1")
+    bool(v), v.symbolic, v.numeric, v.counterexample, v.hint
+
+A claim is text (Python/SymPy syntax, read safely by ``derive.claims``), LaTeX
+as the lectures write it (``$…$`` or ``latex=True``, read by
+``derive.latex_reader``), or a SymPy expression.  It may use node names
+(``a1``, ``yhat``) or only inputs and parameters.  It may have a left-hand
+side: ``dW11 = …``, ``\\frac{\\partial L}{\\partial W_{11}} = …``, a local
+partial ``\\frac{\\partial a_1}{\\partial z_1} = …``, or any expression (then
+the claim is the identity LHS = RHS).
+
+Two verdicts:
+
+* symbolic: both sides with every node replaced by its definition; the
+  difference is brought to 0 by bounded steps (expand; cancel; sigmoid and
+  tanh written with exp), each under a size and time limit — never an
+  unbounded ``simplify()``;
+* numeric: the claim and the truth evaluated at seeded random points and, for
+  ReLU/step networks, exactly at each kink (``ReLU'(0) = 1``) and on both
+  sides of it.
+
+The claim holds when the numeric verdict agrees everywhere (a symbolic proof
+is reported when found).  When it does not, the result carries a
+counterexample (the point, the claimed value, the true value) and, where it
+can tell, the likely slip (``derive.slips``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import claims as C
+from .claims import ClaimError
+from .errors import ChainruleError
+from .functions import NUMERIC, RULES, ReLU, Sigmoid, Step, Tanh
+from .text import text
+
+RANDOM_POINTS = 24
+KINK_OFFSET = 1e-3
+TOLERANCE = 1e-8
+SYMBOLIC_SECONDS = 2.0
+SYMBOLIC_MAX_OPS = 3000
+
+ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """Where a claim fails: the point (leaf values), the claimed and the true value."""
+
+    point: dict[str, float]
+    claimed: object
+    true: object
+    note: str = ""
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{k} = {_num(v)}" for k, v in self.point.items())
+        extra = f" ({self.note})" if self.note else ""
+        return f"at {where}: claimed {_num(self.claimed)}, true {_num(self.true)}{extra}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of checking one claim; ``bool(v)`` is whether it holds."""
+
+    wrt: str
+    claim: str
+    equal: bool
+    symbolic: str  # "proved" | "not proved" | "skipped"
+    numeric: str  # e.g. "agrees at 30 points (6 at kinks)" or "differs"
+    truth: str  # the derived formula, as text
+    counterexample: Counterexample | None = None
+    hint: str | None = None
+    of: str | None = None  # the function differentiated (the loss, a node) or None for an identity
+    details: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.equal
+
+    @property
+    def target(self) -> str:
+        if self.of is None:
+            return self.wrt
+        return f"∂{self.of}/∂{self.wrt}"
+
+    def report(self) -> str:
+        """Several lines for a person: verdict, both checks, the counterexample and the hint."""
+        head = "holds" if self.equal else "WRONG"
+        lines = [
+            f"{self.target}: claim {self.claim!r} {head}",
+            f"  derived:  {self.truth}",
+            f"  symbolic: {self.symbolic}",
+            f"  numeric:  {self.numeric}",
+        ]
+        if self.counterexample is not None:
+            lines.append(f"  counterexample: {self.counterexample}")
+        if self.hint:
+            lines.append(f"  likely slip: {self.hint}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the scope
+class ScalarScope:
+    """Network names, lecture aliases and functions for turning a claim tree into SymPy."""
+
+    def __init__(self, derivation):
+        self.d = derivation
+        self.net = derivation.net
+        self.kinds = self.net.kinds
+        self.sym = self.net.symbols
+        self.lower: dict[str, list[str]] = {}
+        for name in self.kinds:
+            self.lower.setdefault(name.lower(), []).append(name)
+        self.output = self._output_node()
+        self.layers = self._layers()
+
+    def _output_node(self) -> str | None:
+        loss = self.net.node(self.net.loss_name).expr
+        first = loss.args[0] if loss.args else None
+        return first.name if isinstance(first, sp.Symbol) and first.name in self.kinds else None
+
+    def _layers(self) -> dict[str, str]:
+        """Layer-superscript names for the output layer: ``a^{[L]}`` → the output, ``z^{[L]}`` → its input."""
+        out: dict[str, str] = {}
+        if self.output is None or self.kinds.get(self.output) != "node":
+            return out
+        depth: dict[str, int] = {}
+        for node in self.net.nodes:
+            below = max((depth.get(s.name, 0) for s in node.deps), default=0)
+            depth[node.name] = below + (
+                1
+                if isinstance(node.expr, sp.Function)
+                and type(node.expr) in RULES
+                and RULES[type(node.expr)].kind == "activation"
+                else 0
+            )
+        layer = depth[self.output]
+        out[f"a{layer}"] = self.output
+        out["a"] = self.output
+        expr = self.net.node(self.output).expr
+        if isinstance(expr, sp.Function) and len(expr.args) == 1 and isinstance(expr.args[0], sp.Symbol):
+            out[f"z{layer}"] = expr.args[0].name
+        return out
+
+    def resolve(self, name: str, where=None) -> str:
+        """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match."""
+        if name in self.kinds:
+            return name
+        if name in self.layers and self.layers[name] in self.kinds:
+            return self.layers[name]
+        same = self.lower.get(name.lower(), [])
+        if len(same) == 1:
+            return same[0]
+        shown = ", ".join(self.kinds)
+        raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {shown})", where)
+
+    def symbol(self, name: str, where=None):
+        if name == "e" and "e" not in self.kinds:
+            return sp.E
+        return self.sym[self.resolve(name, where)]
+
+    # --------------------------------------------------------- conversion
+    def to_sympy(self, tree, where=None) -> sp.Expr:
+        kind = tree[0]
+        if kind == "num":
+            return tree[1]
+        if kind == "name":
+            return self.symbol(tree[1], where)
+        if kind == "neg":
+            return -self.to_sympy(tree[1], where)
+        if kind == "T":
+            return self.to_sympy(tree[1], where)  # a scalar is its own transpose
+        if kind == "sum":
+            raise ClaimError("np.sum(…) needs a vectorised network", where)
+        if kind == "partial":
+            return self.partial(tree[1], tree[2], where)
+        if kind == "call":
+            args = [self.to_sympy(a, where) for a in tree[2]]
+            return self.call(tree[1], args, where)
+        a, b = self.to_sympy(tree[1], where), self.to_sympy(tree[2], where)
+        if kind == "add":
+            return a + b
+        if kind == "sub":
+            return a - b
+        if kind in ("mul", "jux", "matmul"):
+            return a * b
+        if kind == "div":
+            if b == 0:
+                raise ClaimError("division by zero in the claim", where)
+            return a / b
+        if kind == "pow":
+            return a**b
+        raise ClaimError(f"cannot use '{kind}' in a claim", where)  # pragma: no cover
+
+    def call(self, fname: str, args, where=None) -> sp.Expr:
+        if len(args) != 1:
+            raise ClaimError(f"{fname}(…) takes one argument", where)
+        (u,) = args
+        derivative = fname.endswith("'")
+        base = fname.rstrip("'")
+        if base == "exp":
+            return sp.exp(u)
+        if base == "log":
+            return sp.log(u) if not derivative else 1 / u
+        if base == "g":
+            cls = self.activation_of(u, where)
+        elif base in ACTIVATIONS:
+            cls = ACTIVATIONS[base]
+        else:
+            raise ClaimError(f"unknown function '{base}'", where)
+        if not derivative:
+            return cls(u)
+        return RULES[cls].partial(cls(u), 0)
+
+    def activation_of(self, u, where=None):
+        """The activation the network applies to ``u`` (for ``g(z1)``, ``g'(z1)``)."""
+        for node in self.net.nodes:
+            if (
+                isinstance(node.expr, sp.Function)
+                and type(node.expr) in ACTIVATIONS.values()
+                and node.expr.args == (u,)
+            ):
+                return type(node.expr)
+        raise ClaimError(f"no activation g is applied to {text(u)} in network '{self.net.name}'", where)
+
+    def partial(self, of: str, wrt: str, where=None) -> sp.Expr:
+        """∂of/∂wrt: the gradient when ``of`` is the loss, else the derivative of the node ``of``
+        with every other node written out (``wrt`` held as a variable)."""
+        of = self.resolve(of, where)
+        wrt = self.resolve(wrt, where)
+        if of == self.net.loss_name:
+            return self.d.gradient(wrt)
+        if of == wrt:
+            return sp.S.One
+        if self.kinds[of] != "node":
+            raise ClaimError(f"∂{of}/∂{wrt}: '{of}' is a {self.kinds[of]}, not a node", where)
+        return sp.diff(expand_until(self.net, self.sym[of], wrt), self.sym[wrt])
+
+
+def expand_until(net, expr: sp.Expr, stop: str) -> sp.Expr:
+    """Replace node symbols by their definitions, except ``stop``, until only leaves and ``stop`` remain."""
+    for node in reversed(net.nodes):
+        if node.name != stop and node.symbol in expr.free_symbols:
+            expr = expr.xreplace({node.symbol: node.expr})
+    return expr
+
+
+# ---------------------------------------------------------- the checking
+@dataclass(frozen=True)
+class Target:
+    """What a claim is compared with."""
+
+    wrt: str
+    of: str | None
+    truth: sp.Expr
+
+
+def read_claim(claim, latex: bool = False, where=None):
+    """(lhs tree or None, rhs tree) from text, ``$…$``/``latex=True`` LaTeX, or a SymPy expression."""
+    if isinstance(claim, sp.Basic):
+        return None, claim
+    if not isinstance(claim, str):
+        raise ClaimError(f"a claim must be text or a SymPy expression, not {type(claim).__name__}", where)
+    stripped = claim.strip()
+    if latex or (stripped.startswith("$") and stripped.endswith("$") and len(stripped) > 1):
+        from .latex_reader import parse_latex
+
+        return parse_latex(stripped.strip("$"), where)
+    lhs, rhs = C.split_equation(stripped)
+    return (C.parse_text(lhs, where) if lhs is not None else None), C.parse_text(rhs, where)
+
+
+def target_for(scope: ScalarScope, wrt: str | None, lhs, where=None) -> Target:
+    """The truth a claim is checked against: ∂L/∂wrt, a local partial, or an identity's LHS."""
+    loss = scope.net.loss_name
+    if lhs is None:
+        if wrt is None:
+            raise ClaimError("say which gradient the claim is for (--wrt NAME, or a left-hand side)", where)
+        wrt = scope.resolve(wrt, where)
+        return Target(wrt, loss, scope.d.gradient(wrt))
+    named = lhs_names(scope, lhs, where)
+    if named is not None:
+        of, lhs_wrt = named
+        if wrt is not None and scope.resolve(wrt, where) != lhs_wrt:
+            raise ClaimError(f"the left-hand side is ∂{of}/∂{lhs_wrt} but the claim is given for '{wrt}'", where)
+        return Target(lhs_wrt, of, scope.partial(of, lhs_wrt, where))
+    truth = scope.to_sympy(lhs, where)
+    return Target(wrt or C.to_text(lhs), None, truth)
+
+
+def lhs_names(scope: ScalarScope, lhs, where=None):
+    """(of, wrt) when the left-hand side names a derivative: ``∂L/∂W11``, ``dW11``, ``dL/dW11``; else None."""
+    if lhs[0] == "partial":
+        return scope.resolve(lhs[1], where), scope.resolve(lhs[2], where)
+    if lhs[0] == "name" and lhs[1] not in scope.kinds and lhs[1].startswith("d") and len(lhs[1]) > 1:
+        return scope.net.loss_name, scope.resolve(lhs[1][1:], where)
+    if lhs[0] == "div" and lhs[1][0] == "name" and lhs[2][0] == "name":
+        top, bottom = lhs[1][1], lhs[2][1]
+        if top.startswith("d") and bottom.startswith("d") and top not in scope.kinds and bottom not in scope.kinds:
+            return scope.resolve(top[1:], where), scope.resolve(bottom[1:], where)
+    return None
+
+
+def verify_claim(derivation, wrt, claim, *, latex: bool = False, where=None) -> Verdict:
+    """Check ``claim`` for ∂L/∂wrt (or what its left-hand side names); see the module docstring."""
+    scope = ScalarScope(derivation)
+    wrt = getattr(wrt, "name", wrt)
+    lhs, rhs = read_claim(claim, latex, where)
+    target = target_for(scope, wrt, lhs, where)
+    expr = rhs if isinstance(rhs, sp.Basic) else scope.to_sympy(rhs, where)
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in scope.kinds)
+    if unknown:
+        raise ClaimError(f"unknown name '{unknown[0]}' in network '{scope.net.name}'", where)
+    return compare(scope, target, expr, claim if isinstance(claim, str) else text(claim))
+
+
+def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdict:
+    """``verify_claim`` for a derivation, or ``vecverify.verify_vector`` for a vectorised network."""
+    from .vecverify import VecTarget, verify_vector
+
+    if isinstance(target, VecTarget):
+        return verify_vector(target, wrt, claim, latex=latex, where=where)
+    return verify_claim(target, wrt, claim, latex=latex, where=where)
+
+
+def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str) -> Verdict:
+    d = scope.d
+    truth_text = text(node_form(d, target.truth))
+    rows, kinks = numeric_rows(d, claim, target.truth)
+    bad = [r for r in rows if not r.agrees]
+    if bad:
+        symbolic = "disproved (the difference is not 0 at the counterexample)"
+    else:
+        symbolic = symbolic_verdict(d, claim, target.truth)
+    if not rows:
+        numeric = "no point could be evaluated"
+    elif bad:
+        numeric = f"differs at {len(bad)} of {len(rows)} points"
+    else:
+        numeric = f"agrees at {len(rows)} points" + (f" ({kinks} at or beside a kink)" if kinks else "")
+    equal = bool(rows) and not bad
+    counterexample = hint = None
+    if not equal and bad:
+        first = min(bad, key=lambda r: (r.at_kink, r.index))
+        counterexample = Counterexample(first.point, first.claimed, first.true, "at a kink" if first.at_kink else "")
+        from .slips import scalar_hint
+
+        hint = scalar_hint(scope, target, claim, rows)
+    return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, target.of)
+
+
+def node_form(d, expr: sp.Expr) -> sp.Expr:
+    """``expr`` with node definitions folded back into node names (σ(z1) → a1), in program order."""
+    for node in d.net.nodes:
+        if not node.expr.is_Atom:
+            expr = expr.xreplace({node.expr: node.symbol})
+    return expr
+
+
+# ------------------------------------------------------------- symbolic
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise ``_Timeout`` after ``seconds`` (main thread only; elsewhere no limit but the size bound)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Timeout()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _to_exp(expr: sp.Expr) -> sp.Expr:
+    return expr.replace(lambda e: isinstance(e, Sigmoid), lambda e: 1 / (1 + sp.exp(-e.args[0]))).replace(
+        lambda e: isinstance(e, Tanh), lambda e: sp.tanh(e.args[0])
+    )
+
+
+def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
+    """Return "proved" when the difference (over leaves) reaches 0 by bounded steps, else "not proved"."""
+    diff = d.expand_nodes(claim) - d.expand_nodes(truth)
+    if sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
+        return "skipped (expression too large)"
+    steps = (
+        lambda e: e,
+        sp.expand,
+        lambda e: sp.cancel(sp.together(e)),
+        lambda e: sp.cancel(sp.together(sp.expand(_to_exp(e)))),
+        lambda e: sp.cancel(sp.together(sp.expand(_to_exp(e).rewrite(sp.exp)))),
+    )
+    try:
+        with time_limit(SYMBOLIC_SECONDS):
+            for step in steps:
+                if step(diff) == 0:
+                    return "proved"
+    except _Timeout:
+        return f"not proved (stopped after {SYMBOLIC_SECONDS:g} s)"
+    except (TypeError, ValueError, ZeroDivisionError, RecursionError, sp.PolynomialError):
+        return "not proved"
+    return "not proved"
+
+
+# -------------------------------------------------------------- numeric
+@dataclass(frozen=True)
+class Row:
+    index: int
+    point: dict[str, float]
+    claimed: float
+    true: float
+    at_kink: bool
+
+    @property
+    def agrees(self) -> bool:
+        return agree(self.claimed, self.true)
+
+
+def agree(a: float, b: float, tol: float = TOLERANCE) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return False
+    scale = max(abs(a), abs(b))
+    return scale < 1e-12 or abs(a - b) <= tol * max(scale, 1e-6)
+
+
+def _function(expr: sp.Expr):
+    args = sorted(expr.free_symbols, key=lambda s: s.name)
+    fn = sp.lambdify(args, expr, modules=[NUMERIC, "math"])
+    names = [a.name for a in args]
+    return lambda values: float(fn(*(values[n] for n in names)))
+
+
+def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
+    """The claim and the truth at every test point; (rows, how many are at or beside a kink)."""
+    f_claim, f_truth = _function(claim), _function(truth)
+    rows, kinks = [], 0
+    for i, (point, at_kink) in enumerate(test_points(d)):
+        try:
+            values = d.forward(point)
+            true = f_truth(values)
+        except (ValueError, ZeroDivisionError, OverflowError, ChainruleError):  # undefined here: not a test point
+            continue
+        if not math.isfinite(true):
+            continue
+        try:
+            claimed = f_claim(values)
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            claimed = math.nan
+        rows.append(Row(i, point, claimed, true, at_kink))
+        kinks += at_kink
+    return rows, kinks
+
+
+def grid_value(rng: random.Random) -> float:
+    """A random multiple of 1/16 in [−2, 2], nonzero: exact in binary, short in decimal."""
+    while True:
+        v = rng.randint(-32, 32) / 16
+        if v:
+            return v
+
+
+def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
+    """Seeded random points, then for each ReLU/step argument: exactly on the kink and either side."""
+    net = d.net
+    rng = random.Random(seed)
+    for _ in range(n):
+        yield random_point(net, rng), False
+    for arg in kink_arguments(net):
+        for _ in range(2):
+            base = random_point(net, rng)
+            found = on_kink(d, arg, base)
+            if found is None:
+                continue
+            on, (leaf, coeff) = found
+            yield on, True
+            for side in (-1, 1):
+                shifted = dict(on)
+                shifted[leaf] += side * KINK_OFFSET / coeff
+                yield shifted, True
+
+
+def random_point(net, rng: random.Random) -> dict[str, float]:
+    point = {}
+    for name in net.leaves:
+        point[name] = float(rng.random() < 0.5) if net.kinds[name] == "target" else grid_value(rng)
+    for group in net.one_hot:
+        hot = rng.randrange(len(group))
+        for i, sym in enumerate(group):
+            point[sym.name] = 1.0 if i == hot else 0.0
+    return point
+
+
+def kink_arguments(net) -> list[sp.Expr]:
+    out = []
+    for node in net.nodes:
+        for f in node.expr.atoms(ReLU, Step):
+            if f.args[0] not in out:
+                out.append(f.args[0])
+    return out
+
+
+def on_kink(d, arg: sp.Expr, point: dict[str, float]):
+    """``point`` moved so that ``arg`` is exactly 0 (solving for a parameter it is linear in)."""
+    expr = d.expand_nodes(arg)
+    for sym in sorted(expr.free_symbols, key=lambda s: (d.net.kinds[s.name] != "param", s.name)):
+        if d.net.kinds[sym.name] == "target":
+            continue
+        coeff = sp.diff(expr, sym)
+        if coeff.free_symbols or coeff == 0:
+            continue
+        value = float(expr.subs({s: point[s.name] for s in expr.free_symbols}))
+        moved = dict(point)
+        moved[sym.name] = point[sym.name] - value / float(coeff)
+        check = float(expr.subs({s: moved[s.name] for s in expr.free_symbols}))
+        if check == 0.0:
+            return moved, (sym.name, float(coeff))
+    return None
+
+
+def _num(v) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "undefined"
+        return f"{v:.6g}"
+    return str(v)
