@@ -22,17 +22,23 @@ from derive.latex import StepLatexPrinter
 MARK = "red"
 
 
-def number(value: float) -> str:
-    """A value as the lecture writes it: ``0.70``, ``0.055``, ``-10``, ``1.2 \\times 10^{-5}``."""
+def number(value: float, digits: int = 2) -> str:
+    """A value as the lecture writes it: ``0.70``, ``0.055``, ``-10``, ``1.2 \\times 10^{-5}``.
+
+    Given values (two decimals at most) print as given; others with ``digits``
+    significant digits.
+    """
     value = float(value)
     if value == 0:
         return "0"
     if value.is_integer() and abs(value) < 1e6:
         return str(int(value))
+    if abs(value - round(value, 2)) < 1e-12 and abs(value) < 1e4:  # a given value: as given
+        return f"{value:g}"
     if 1e-3 <= abs(value) < 1e4:
-        if abs(value) >= 100:
+        if abs(value) >= 10**digits:
             return f"{value:.0f}"
-        text = f"{value:#.2g}"
+        text = f"{value:#.{digits}g}"
         return text.rstrip(".")
     mantissa, exponent = f"{value:.1e}".split("e")
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"

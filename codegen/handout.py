@@ -1,0 +1,544 @@
+"""A derivation handout: the data the template ``handout.tex.jinja`` renders.
+
+``build_context(net, options)`` turns a network and its derivation into
+plain strings of LaTeX, section by section, from the same step objects the
+terminal prints (``Derivation.steps``).  ``render(net, options)`` fills the
+template.  Nothing here writes files; ``cmd_handout`` does.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import sympy as sp
+
+from derive import ChainruleError
+from derive.functions import RULES
+from derive.latex import derivative_latex, why_latex
+from derive.steps import ChainRule, Factor, Product, Result, Rewrite
+
+from . import graph_tikz
+from .latex_printer import HandoutLatexPrinter, cancel_latex, number
+
+SECTIONS = ("network", "forward", "backward", "vectorised", "update")
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+LINE_WIDTH = 72  # rough visible width (in characters) of one display line
+MAX_TABLE_ROWS = 24  # a larger network's symbol table has one row per name stem
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class HandoutOptions:
+    """What the handout contains and how it writes it."""
+
+    sections: tuple[str, ...] = SECTIONS
+    exercise: bool = False
+    solutions: str = "appendix"  # appendix | none (exercise mode)
+    expand: tuple[str, ...] = ()  # parameters to derive in full; () = one weight per layer plus its bias; ("all",)
+    output: str = "hat"  # hat: \hat{y}; layer: a^{[L]}
+    delta: str = "dZ"  # dZ | delta: the name of a pre-activation gradient in the batch form
+    example: str | None = None  # a name in net.examples; default: the first, else seeded values
+    seed: int = 0
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+
+    def check(self, net) -> None:
+        for s in self.sections:
+            if s not in SECTIONS:
+                raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
+        if self.optimizer not in OPTIMIZERS:
+            raise ChainruleError(f"unknown optimizer '{self.optimizer}' (one of: {', '.join(OPTIMIZERS)})", "--optimizer")
+        if self.output not in ("hat", "layer"):
+            raise ChainruleError(f"unknown output notation '{self.output}' (hat or layer)", "--output-notation")
+        if self.delta not in ("dZ", "delta"):
+            raise ChainruleError(f"unknown gradient notation '{self.delta}' (dZ or delta)", "--gradient-notation")
+        if self.solutions not in ("appendix", "none"):
+            raise ChainruleError(f"unknown solutions placement '{self.solutions}' (appendix or none)", "--solutions")
+        params = net.names("param")
+        for name in self.expand:
+            if name != "all" and name not in params:
+                raise ChainruleError(f"'{name}' is not a parameter of '{net.name}' (it has: {', '.join(params)})", "--expand")
+        if self.example is not None and self.example not in net.examples:
+            known = ", ".join(sorted(net.examples)) or "none"
+            raise ChainruleError(f"network '{net.name}' has no example '{self.example}' (examples: {known})", "--example")
+
+
+# ------------------------------------------------------------------ structure
+def activation_depth(net) -> dict[str, int]:
+    """How many activations lie on the longest path into each name (leaves: 0)."""
+    depth = {leaf: 0 for leaf in net.leaves}
+    for node in net.nodes:
+        d = max((depth[s.name] for s in node.deps), default=0)
+        expr = node.expr
+        if isinstance(expr, sp.Function) and type(expr) in RULES and RULES[type(expr)].kind == "activation":
+            d += 1
+        depth[node.name] = d
+    return depth
+
+
+def param_layers(net) -> dict[str, int]:
+    """The layer of each parameter: 1 + the activations before the node that uses it."""
+    depth = activation_depth(net)
+    out = {}
+    for p in net.names("param"):
+        users = [n for n in net.nodes if any(s.name == p for s in n.deps)]
+        out[p] = depth[users[0].name] + 1 if users else 1
+    return out
+
+
+def layer_count(net) -> int:
+    depth = activation_depth(net)
+    return max(depth.values(), default=0) or 1
+
+
+def is_bias(derivation, p: str) -> bool:
+    """A parameter that enters every use with partial 1 (``b`` in ``z = w x + b``)."""
+    factors = [f for (child, parent), f in derivation.factors.items() if parent == p]
+    return bool(factors) and all(f.value == 1 for f in factors)
+
+
+def default_expanded(derivation) -> list[str]:
+    """Every parameter of a small network; else per layer the first weight and the first bias."""
+    net = derivation.net
+    params = net.names("param")
+    if len(params) <= 4:
+        return params
+    layers = param_layers(net)
+    chosen = []
+    for layer in sorted(set(layers.values())):
+        in_layer = [p for p in params if layers[p] == layer]
+        weights = [p for p in in_layer if not is_bias(derivation, p)]
+        biases = [p for p in in_layer if is_bias(derivation, p)]
+        chosen.extend(weights[:1] + biases[:1])
+    return [p for p in params if p in chosen]
+
+
+def seeded_point(net, seed: int) -> dict[str, float]:
+    """Seeded values with one decimal, easy to follow by hand; one-hot targets."""
+    rng = random.Random(seed)
+    point = {}
+    for name in net.leaves:
+        if net.kinds[name] == "target":
+            point[name] = float(rng.random() < 0.5)
+        else:
+            point[name] = round(rng.uniform(-1.0, 1.0), 1)
+    for group in net.one_hot:
+        hot = rng.randrange(len(group))
+        for i, sym in enumerate(group):
+            point[sym.name] = 1.0 if i == hot else 0.0
+    return point
+
+
+# ------------------------------------------------------------------ layout
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_ZERO_WIDTH = {"left", "right", "hat", "operatorname", "mathrm", "text", "textcolor", "mathbb", "frac", "tfrac", "dfrac", "boxed"}
+
+
+def visible_width(tex: str) -> float:
+    """A rough width of LaTeX math in characters, to decide where to break lines."""
+    tex = re.sub(r"\\textcolor\{[^}]*\}", "", tex)
+    total = 0.0
+    i = 0
+    while i < len(tex):
+        if tex.startswith(r"\frac", i) or tex.startswith(r"\tfrac", i):
+            i = tex.index("{", i)
+            num, i = _group(tex, i)
+            den, i = _group(tex, i)
+            total += max(visible_width(num), visible_width(den)) + 0.5
+            continue
+        m = _COMMAND.match(tex, i)
+        if m:
+            name = m.group(1)
+            total += 0 if name in _ZERO_WIDTH else (2 if name in ("quad", "dots", "cdot") else 1)
+            i = m.end()
+            continue
+        ch = tex[i]
+        if ch in "_^":
+            i += 1
+            if i < len(tex) and tex[i] == "{":
+                sub, i = _group(tex, i)
+                total += 0.6 * visible_width(sub)
+            else:
+                total += 0.6
+                i += 1
+            continue
+        if ch in "{} ":
+            i += 1
+            continue
+        total += 2 if ch in "=+-<>" else 1
+        i += 1
+    return total
+
+
+def _group(tex: str, i: int) -> tuple[str, int]:
+    """The brace group starting at ``tex[i] == '{'``: (contents, index after it)."""
+    depth = 0
+    for j in range(i, len(tex)):
+        if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
+            depth += 1
+        elif tex[j] == "}" and tex[j - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return tex[i + 1 : j], j + 1
+    return tex[i + 1 :], len(tex)
+
+
+def wrap_terms(terms: list[str], width: float = LINE_WIDTH) -> list[str]:
+    """Join signed terms with ``+``/``-`` into lines no wider than ``width`` (a term is never split)."""
+    lines: list[str] = []
+    current = ""
+    for term in terms:
+        piece = term if not current and not lines else (f" - {term[1:]}" if term.startswith("-") else f" + {term}")
+        if current and visible_width(current + piece) > width:
+            lines.append(current)
+            current = piece.strip() if piece.strip().startswith("-") else "+ " + term
+            continue
+        current += piece
+    lines.append(current)
+    return lines
+
+
+def equation_rows(lhs: str, pieces: list[str], width: float = LINE_WIDTH) -> list[tuple[str, str]]:
+    """``lhs = p1 = p2 …`` as align rows (left, right): a new row wherever the line would be too wide."""
+    rows: list[tuple[str, str]] = []
+    current = ""
+    for piece in pieces:
+        if current and visible_width(lhs + current + piece) > width:
+            rows.append((lhs if not rows else "", current))
+            current = ""
+        current += f"&= {piece}" if not current else f" = {piece}"
+    rows.append((lhs if not rows else "", current))
+    return rows
+
+
+def sum_rows(lhs: str, expr: sp.Expr, printer, width: float = LINE_WIDTH) -> list[tuple[str, str]]:
+    """``lhs = expr`` with a long sum broken after whole terms."""
+    terms = list(expr.args) if expr.is_Add else [expr]
+    texts = [printer.doprint(t) for t in terms]
+    lines = wrap_terms(texts, width)
+    rows = [(lhs, f"&= {lines[0]}")]
+    rows.extend(("", rf"&\quad {line}") for line in lines[1:])
+    return rows
+
+
+# ------------------------------------------------------------------ sections
+def build_context(net, options: HandoutOptions) -> dict:
+    """Everything the template needs, as strings and lists (see the module docstring)."""
+    options.check(net)
+    derivation = net.derive()
+    outputs = _outputs(net)
+    printer = HandoutLatexPrinter(
+        {
+            "output": options.output,
+            "layer_count": layer_count(net),
+            "outputs": tuple(outputs),
+            "delta": options.delta == "delta",
+        }
+    )
+    if options.example:
+        example_name, point = options.example, net.examples[options.example]
+    elif net.examples:
+        example_name = sorted(net.examples)[0]
+        point = net.examples[example_name]
+    else:
+        example_name, point = None, seeded_point(net, options.seed)
+    evaluation = derivation.evaluate(point)
+    graph = graph_tikz.build(net)
+    for box in graph.boxes.values():
+        box.label = _box_label(net, box, printer)
+    expand = net.names("param") if "all" in options.expand else (list(options.expand) or default_expanded(derivation))
+    expand = [p for p in net.names("param") if p in expand]
+    ctx = {
+        "title": _escape(net.name.replace("_", " ")),
+        "name": _escape(net.name),
+        "doc": _escape(net.doc),
+        "sections": {s: s in options.sections for s in SECTIONS},
+        "exercise": options.exercise,
+        "solutions": options.exercise and options.solutions == "appendix",
+        "loss": printer.name(net.loss_name),
+        "example": {
+            "title": _escape(example_name.replace("_", " ")) if example_name else f"seeded values (seed {options.seed})",
+            "seeded": example_name is None,
+        },
+    }
+    ctx["network"] = _network_section(net, derivation, printer, graph)
+    ctx["forward"] = _forward_section(net, evaluation, printer, graph)
+    ctx["backward"] = _backward_section(net, derivation, evaluation, printer, graph, expand)
+    ctx["vectorised"] = _vectorised_section(net, derivation, printer, options)
+    ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
+    return ctx
+
+
+def lecture_form(expr: sp.Expr, kinds: dict[str, str]) -> sp.Expr:
+    """A definition as lectures write it: ``W11 x1 + W21 x2 + b1``, ``w1 a1`` (parameters first, lone terms last)."""
+    if expr.is_Atom:
+        return expr
+    args = [lecture_form(a, kinds) for a in expr.args]
+    if expr.is_Mul:
+        def rank(f):
+            return 0 if f.is_Number else 1 if f.is_Symbol and kinds.get(f.name) == "param" else 2
+        return sp.Mul(*sorted(args, key=rank), evaluate=False)
+    if expr.is_Add:
+        return sp.Add(*sorted(args, key=lambda t: 0 if t.is_Mul else 1), evaluate=False)
+    return expr.func(*args, evaluate=False) if isinstance(expr, sp.Pow) else expr.func(*args)
+
+
+def _outputs(net) -> list[str]:
+    """The names the loss compares with targets: its arguments that are nodes."""
+    loss = net.node(net.loss_name).expr
+    return [a.name for a in loss.args if a.is_Symbol and net.kinds.get(a.name) == "node"]
+
+
+def _escape(text: str) -> str:
+    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\~{}", "^": r"\^{}"}
+    out = "".join(repl.get(ch, ch) for ch in text)
+    for u, t in (("−", "--"), ("·", r"$\cdot$"), ("…", r"\dots{}"), ("σ", r"$\sigma$"), ("ŷ", r"$\hat{y}$"), ("×", r"$\times$")):
+        out = out.replace(u, t)
+    return "".join(ch if ord(ch) < 128 else "?" for ch in out)
+
+
+def _box_label(net, box, printer) -> str:
+    members = box.members
+    if len(members) == 1:
+        name = members[0]
+        if net.kinds[name] == "node":
+            return graph_tikz.node_label(net.node(name), printer)
+        return printer.name(name)
+    if len(members) <= 3:
+        return ", ".join(printer.name(m) for m in members)
+    first, last = printer.name(members[0]), printer.name(members[-1])
+    return rf"{first}, \dots, {last}"
+
+
+def _network_section(net, derivation, printer, graph) -> dict:
+    equations = [(printer.name(n.name), printer.doprint(lecture_form(n.expr, net.kinds))) for n in net.nodes]
+    roles = {"input": "input", "target": "target", "param": "parameter", "node": "computed"}
+    symbols = []
+    if len(net.kinds) > MAX_TABLE_ROWS:
+        return _grouped_network_section(net, printer, graph, equations, roles)
+    for kind in ("input", "target", "param", "node"):
+        for name in net.names(kind):
+            meaning = ""
+            if kind == "node":
+                meaning = "the loss" if name == net.loss_name else f"${printer.doprint(lecture_form(net.node(name).expr, net.kinds))}$"
+                if visible_width(meaning) > 34:
+                    meaning = "see the equations"
+            elif kind == "target" and any(net.symbols[name] in g for g in net.one_hot):
+                meaning = "one-hot class label"
+            symbols.append({"symbol": printer.name(name), "role": roles[kind], "shape": "scalar", "meaning": meaning})
+    return {
+        "equations": equations,
+        "symbols": symbols,
+        "rules": _rules_used(net),
+        "graph": graph_tikz.tikz(graph),
+        "summarised": graph.summarised,
+        "params": len(net.names("param")),
+    }
+
+
+def _grouped_network_section(net, printer, graph, equations, roles) -> dict:
+    """The symbol table of a large network: one row per kind and name stem (``W_{11}, …, W_{62}``)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for kind in ("input", "target", "param", "node"):
+        for name in net.names(kind):
+            groups.setdefault((kind, re.sub(r"\d+$", "", name)), []).append(name)
+    symbols = []
+    for (kind, _stem), names in groups.items():
+        if len(names) <= 3:
+            shown = ", ".join(printer.name(n) for n in names)
+        else:
+            shown = rf"{printer.name(names[0])}, \dots, {printer.name(names[-1])}"
+        meaning = "the loss" if names == [net.loss_name] else ""
+        if kind == "target" and any(net.symbols[names[0]] in g for g in net.one_hot):
+            meaning = "one-hot class label"
+        shape = "scalar" if len(names) == 1 else f"{len(names)} scalars"
+        symbols.append({"symbol": shown, "role": roles[kind], "shape": shape, "meaning": meaning})
+    return {
+        "equations": equations,
+        "symbols": symbols,
+        "rules": _rules_used(net),
+        "graph": graph_tikz.tikz(graph),
+        "summarised": graph.summarised,
+        "params": len(net.names("param")),
+    }
+
+
+def _rules_used(net) -> list[str]:
+    """The local-derivative rules of the functions the network applies, in first-use order."""
+    rule_rows = []
+    used = []
+    for node in net.nodes:
+        for sub in sp.preorder_traversal(node.expr):
+            if isinstance(sub, sp.Function) and type(sub) in RULES and type(sub) not in used:
+                used.append(type(sub))
+    for cls in used:
+        rule_rows.append(why_latex(RULES[cls].why))
+    return rule_rows
+
+
+def _forward_section(net, evaluation, printer, graph) -> dict:
+    values = evaluation.values
+    given = [{"symbol": printer.name(n), "value": number(values[n])} for n in net.leaves]
+    numbers = printer.with_settings(values={n: values[n] for n in values})
+    rows = []
+    for node in net.nodes:
+        expr = lecture_form(node.expr, net.kinds)
+        pieces = [printer.doprint(expr)]
+        substituted = numbers.doprint(expr)
+        if substituted != number(values[node.name]):
+            pieces.append(substituted)
+        eq = equation_rows(printer.name(node.name), pieces + [number(values[node.name])])
+        blank = equation_rows(printer.name(node.name), pieces[:1] + [r"\blank"])
+        rows.append({"rows": eq, "blank": blank})
+    notes = {box.key: number(values[box.members[0]]) for box in graph.boxes.values() if len(box.members) == 1}
+    return {
+        "given": given,
+        "nodes": rows,
+        "graph": graph_tikz.tikz(graph, notes, "blue"),
+        "loss": number(evaluation.loss),
+    }
+
+
+def _backward_section(net, derivation, evaluation, printer, graph, expand) -> dict:
+    blocks = [_derivation_block(derivation, evaluation, printer, p) for p in expand]
+    likewise = []
+    for p in net.names("param"):
+        if p in expand:
+            continue
+        lhs = printer.partial(net.loss_name, p)
+        likewise.append({"rows": sum_rows(lhs, derivation.shown_gradient(p), printer), "value": number(evaluation.gradients[p])})
+    notes = {
+        box.key: number(evaluation.gradients[box.members[0]])
+        for box in graph.boxes.values()
+        if len(box.members) == 1 and box.kind != "target"
+    }
+    return {"blocks": blocks, "likewise": likewise, "graph": graph_tikz.tikz(graph, notes, "red")}
+
+
+def _derivation_block(derivation, evaluation, printer, name) -> dict:
+    loss = derivation.loss
+    steps = derivation.steps(name)
+    lhs = printer.partial(loss, name)
+    title = rf"\partial {printer.name(loss)} / \partial {printer.name(name)}"
+    block = {"param": name, "symbol": printer.name(name), "lhs": lhs, "title": title, "factors": [], "forms": [], "cancels": []}
+    seen_rules: set[str | None] = set()
+    for step in steps:
+        if isinstance(step, ChainRule):
+            if step.paths is None:
+                terms = [f"{printer.partial(loss, c)} {printer.partial(c, step.wrt)}" for c in step.via]
+            else:
+                terms = [" ".join(printer.partial(a, b) for a, b in step.links(p)) for p in step.paths]
+            lines = wrap_terms(terms or ["0"])
+            block["chain"] = [(lhs, f"&= {lines[0]}")] + [("", rf"&\quad {line}") for line in lines[1:]]
+            block["paths"] = len(terms)
+        elif isinstance(step, Factor):
+            pieces = []
+            named = derivative_latex(step.definition, printer)
+            if named:
+                pieces.append(named)
+            pieces.append(printer.doprint(step.raw))
+            if step.raw != step.value:
+                pieces.append(printer.doprint(step.value))
+            why = why_latex(step.rule) if step.rule and step.rule not in seen_rules else ""
+            seen_rules.add(step.rule)
+            f_lhs = printer.partial(step.of, step.wrt)
+            block["factors"].append({"rows": equation_rows(f_lhs, pieces), "why": why, "lhs": f_lhs})
+        elif isinstance(step, Product):
+            block["product"] = sum_rows(lhs, step.expr, printer)
+        elif isinstance(step, Rewrite):
+            block["cancels"].append(_rewrite(step, printer))
+        elif isinstance(step, Result):
+            block["result"] = printer.doprint(step.expr)
+            block["value"] = number(evaluation.gradients[name])
+    block["forms"] = [c for c in block["cancels"] if c["kind"] == "node-form"]
+    block["cancels"] = [c for c in block["cancels"] if c["kind"] != "node-form"]
+    return block
+
+
+def _rewrite(step: Rewrite, printer) -> dict:
+    after = printer.doprint(step.after)
+    if step.kind == "node-form":
+        before = printer.doprint(step.before)
+        return {"kind": step.kind, "rows": equation_rows("", [before, after])[0:], "why": "", "target": ""}
+    marked = step.kind in ("cancel", "one-hot")
+    before = cancel_latex(printer, step.before, step.cancelled) if marked else printer.doprint(step.before)
+    if step.kind == "cancel":
+        why = rf"\textcolor{{red}}{{{printer.doprint(step.cancelled)}}}\ \text{{cancels}}" if step.cancelled is not None else r"\text{common factors cancel}"
+    elif step.kind == "one-hot":
+        why = rf"\textcolor{{red}}{{{printer.doprint(step.cancelled)}}} = 1\ \text{{($y$ one-hot)}}"
+    else:
+        why = r"\text{terms collected}"
+    label = rf"\text{{in }} {printer.partial(step.loss, step.target)}\text{{:}}"
+    if visible_width(before + after) > LINE_WIDTH - 8:
+        rows = [(label, rf"&\quad {before}"), ("", rf"&\quad = {after}")]
+    else:
+        rows = [(label, rf"&\quad {before} = {after}")]
+    return {"kind": step.kind, "rows": rows, "why": why}
+
+
+def _vectorised_section(net, derivation, printer, options) -> dict:
+    from . import handout_batch
+
+    return handout_batch.section(net, derivation, printer, options)
+
+
+def _update_section(net, derivation, evaluation, printer, options, expand) -> dict:
+    alpha = number(options.learning_rate)
+    rows = []
+    for p in net.names("param"):
+        if p not in expand:
+            continue
+        sym = printer.name(p)
+        g = derivation.shown_gradient(p)
+        g_tex = printer.doprint(g)
+        if g.is_Add:
+            g_tex = rf"\left({g_tex}\right)"
+        rows.append({"symbol": sym, "rule": rf"{sym} &\leftarrow {sym} - \alpha\, {g_tex}"})
+    steps = []
+    for p in net.names("param"):
+        value = evaluation.values[p]
+        grad = evaluation.gradients[p]
+        new = value - options.learning_rate * grad
+        steps.append({"symbol": printer.name(p), "value": number(value), "grad": number(grad, 3), "new": number(new, 4)})
+    return {"optimizer": options.optimizer, "alpha": alpha, "rows": rows, "steps": steps}
+
+
+# ------------------------------------------------------------------ rendering
+def environment() -> jinja2.Environment:
+    """Jinja2 with LaTeX-safe delimiters: ``\\VAR{x}``, ``\\BLOCK{for …}``, ``\\#{comment}``."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        block_start_string=r"\BLOCK{",
+        block_end_string="}",
+        variable_start_string=r"\VAR{",
+        variable_end_string="}",
+        comment_start_string=r"\#{",
+        comment_end_string="}",
+        line_statement_prefix=None,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(net, options: HandoutOptions | None = None) -> str:
+    """The handout for ``net`` as LaTeX source."""
+    options = options or HandoutOptions()
+    ctx = build_context(net, options)
+    return tidy(environment().get_template("handout.tex.jinja").render(**ctx))
+
+
+_MATH_ENV = re.compile(r"(\\begin\{(align\*?)\})(.*?)(\\end\{\2\})", re.S)
+
+
+def tidy(tex: str) -> str:
+    """No blank lines inside display math (LaTeX would stop there), no runs of blank lines elsewhere."""
+    tex = _MATH_ENV.sub(lambda m: m.group(1) + re.sub(r"\n\s*\n", "\n", m.group(3)) + m.group(4), tex)
+    tex = re.sub(r"[ \t]+\n", "\n", tex)
+    return re.sub(r"\n{3,}", "\n\n", tex)
