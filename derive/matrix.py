@@ -136,10 +136,9 @@ class MatrixTextPrinter(StrPrinter):
         if len(factors) >= 2 and isinstance(factors[0], OneMatrix):
             inner = sp.MatMul(*factors[1:]) if len(factors) > 2 else factors[1]
             return f"{prefix}Σ_rows({self._print(inner)})"
-        body = " ".join(self._paren(f, _HADAMARD) for f in factors)
-        if prefix == "−" and len(factors) == 1 and level(factors[0]) <= _HADAMARD:
-            body = f"({body})"
-        return prefix + body
+        if len(factors) == 1:  # a scaled or negated term: only a sum needs brackets
+            return prefix + self._paren(factors[0], _ADD)
+        return prefix + " ".join(self._paren(f, _HADAMARD) for f in factors)
 
     def _print_HadamardProduct(self, expr):
         num, den = [], []
