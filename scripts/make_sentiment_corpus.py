@@ -208,7 +208,7 @@ def document(rng):
     domain = rng.choice(sorted(DOMAINS))
     label = rng.random() < 0.5
     n = rng.choice([1, 2, 2, 3, 3, 4])
-    polarities = [label if rng.random() < 0.72 else not label for _ in range(n)]
+    polarities = [label if rng.random() < 0.85 else not label for _ in range(n)]
     if polarities.count(label) <= n - polarities.count(label):
         polarities[-1] = label
     parts = [clause(rng, domain, p) for p in polarities]

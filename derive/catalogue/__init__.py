@@ -27,6 +27,8 @@ NAMES = (
     "two_layer_softmax",
     "sentiment_features",
     "sentiment_features_2layer",
+    "embedding_classifier",
+    "ffnn_lm",
     "one_hidden_layer",
 )
 

@@ -11,6 +11,8 @@ x = [3, 2, 1, 3, 0, ln 66] give z = 0.833 and P(+) = σ(0.833) = 0.70.
 import math
 
 from derive import Network, binary_cross_entropy, sigmoid
+from derive.nlp.features import FEATURES
+from derive.nlp.model import Features, TextModel
 
 JM_WEIGHTS = {"w1": 2.5, "w2": -5.0, "w3": -1.2, "w4": 0.5, "w5": 2.0, "w6": 0.7, "b": 0.1}
 JM_REVIEW = {"x1": 3.0, "x2": 2.0, "x3": 1.0, "x4": 3.0, "x5": 0.0, "x6": math.log(66)}
@@ -27,3 +29,15 @@ def build() -> Network:
     net.loss(binary_cross_entropy(yhat, y))
     net.examples["jm_review"] = {**JM_WEIGHTS, **JM_REVIEW, "y": 1.0}
     return net
+
+
+def model() -> TextModel:
+    """The same model, layer by layer (X = x1..x6 stacked, W1 = w1..w6, b1 = b), for the training module."""
+    return TextModel(
+        "sentiment_features",
+        Features(FEATURES),
+        classes=1,
+        task="sentiment",
+        doc="sentiment from J&M's six hand features, logistic regression ŷ = σ(W1 X + b1)",
+        training={"epochs": 200, "lr": 0.1, "batch": 16, "seed": 0},
+    )

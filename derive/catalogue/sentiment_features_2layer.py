@@ -2,10 +2,13 @@
 
 The same six features x1..x6 as ``sentiment_features``; h = σ(Wx + b) with
 3 hidden units (Wij joins feature i to hidden unit j, as in seed 001) and
-the lecture's output y = σ(z), z = Uh (no output bias, as J&M write it).
+the output y = σ(z), z = Uh + b (J&M write z = Uh; b is the weight of the
+dummy node a0 = 1 of C.7).
 """
 
 from derive import Network, binary_cross_entropy, sigmoid
+from derive.nlp.features import FEATURES
+from derive.nlp.model import Dense, Features, TextModel
 
 HIDDEN = 3
 
@@ -23,7 +26,21 @@ def build() -> Network:
         zj = net.let(f"z{j}", sum(W * x for W, x in zip(Ws, xs)) + bj)
         hs.append(net.let(f"h{j}", sigmoid(zj)))
     Us = net.params(" ".join(f"U{j}" for j in range(1, HIDDEN + 1)))
-    z = net.let("z", sum(U * h for U, h in zip(Us, hs)))
+    b = net.params("b")
+    z = net.let("z", sum(U * h for U, h in zip(Us, hs)) + b)
     yhat = net.let("yhat", sigmoid(z))
     net.loss(binary_cross_entropy(yhat, y))
     return net
+
+
+def model() -> TextModel:
+    """The same network layer by layer (W1 3×6 = Wijᵀ, W2 = U, b2 = b), for the training module."""
+    return TextModel(
+        "sentiment_features_2layer",
+        Features(FEATURES),
+        (Dense(HIDDEN, "sigmoid"),),
+        classes=1,
+        task="sentiment",
+        doc="sentiment from J&M's six hand features, 6-3-1 network: h = σ(W1 X + b1), ŷ = σ(W2 h + b2)",
+        training={"epochs": 300, "lr": 0.3, "batch": 16, "seed": 0},
+    )
