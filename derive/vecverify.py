@@ -20,6 +20,7 @@ has the true shape and values everywhere: a wrong shape (``(n,)`` for
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -65,6 +66,13 @@ class VecTarget:
 
     def names(self) -> tuple[str, ...]:
         return tuple(self.net.kinds) + tuple(t for t in self.equations if t not in self.net.kinds) + ("m",)
+
+    def knows(self, name: str) -> bool:
+        try:
+            resolve(self, name)
+        except ClaimError:
+            return False
+        return True
 
     def truth_text(self, name: str) -> str:
         return self.shown.get(name) or self.equations[name].text
@@ -120,6 +128,11 @@ def resolve(net: VecTarget, name: str, where=None) -> str:
     known = net.names()
     if name in known:
         return name
+    layer = re.match(r"^([A-Za-z]+)\[(\d+)\]$", name)  # a^{[1]} → A1 or a1, as the network declares it
+    if layer:
+        name = layer.group(1) + layer.group(2)
+        if name in known:
+            return name
     same = [k for k in known if k.lower() == name.lower()]
     if len(same) == 1:
         return same[0]
@@ -223,18 +236,18 @@ def target_name(net: VecTarget, wrt: str | None, lhs, where=None) -> str:
     return out[0]
 
 
-def read(claim: str, latex: bool, where=None):
+def read(net: VecTarget, claim: str, latex: bool, where=None):
     if latex:
         from .latex_reader import parse_latex
 
-        return parse_latex(claim.strip().strip("$"), where, vector=True)
+        return parse_latex(claim.strip().strip("$"), where, vector=True, known=net.knows)
     lhs, rhs = split_equation(claim)
     return (parse_text(lhs, where) if lhs is not None else None), parse_text(rhs, where)
 
 
 def verify_vector(net: VecTarget, wrt: str | None, claim: str, *, latex: bool = False, where=None) -> Verdict:
     """Check a vectorised claim for ``wrt`` (``dW1``, ``db2``, ``dZ1``, ``A1`` …) numerically."""
-    lhs, rhs = read(claim, latex, where)
+    lhs, rhs = read(net, claim, latex, where)
     name = target_name(net, wrt, lhs, where)
     for n in sorted(names_in(rhs)):
         resolve(net, n, where)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import signal
 import threading
 from contextlib import contextmanager
@@ -44,6 +45,9 @@ from .claims import ClaimError
 from .errors import ChainruleError
 from .functions import NUMERIC, RULES, ReLU, Sigmoid, Step, Tanh
 from .text import text
+
+_LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+)\]$")
+_INDEXED = re.compile(r"^([A-Za-z]+)_([ijk])$")
 
 RANDOM_POINTS = 24
 KINK_OFFSET = 1e-3
@@ -152,10 +156,30 @@ class ScalarScope:
             out[f"z{layer}"] = expr.args[0].name
         return out
 
+    def knows(self, name: str) -> bool:
+        try:
+            self.resolve(name)
+        except ClaimError:
+            return False
+        return True
+
     def resolve(self, name: str, where=None) -> str:
         """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match."""
         if name in self.kinds:
             return name
+        layer = _LAYER_NAME.match(name)
+        if layer:
+            base, k = layer.groups()
+            for key in (f"{base}{k}", f"{base.lower()}{k}"):
+                if key in self.layers:
+                    return self.layers[key]
+            raise ClaimError(
+                f"'{base}^{{[{k}]}}' names a layer; network '{self.net.name}' names single units "
+                f"({', '.join(n for n in self.kinds if n.lower().startswith(base.lower()))}): write {base}_1, {base}_2 …",
+                where,
+            )
+        if "_" in name and _INDEXED.match(name):
+            raise ClaimError(f"free index in '{name}': say which gradient (∂L/∂{name}) so it can be expanded", where)
         if name in self.layers and self.layers[name] in self.kinds:
             return self.layers[name]
         same = self.lower.get(name.lower(), [])
@@ -187,6 +211,10 @@ class ScalarScope:
         if kind == "call":
             args = [self.to_sympy(a, where) for a in tree[2]]
             return self.call(tree[1], args, where)
+        if kind in ("jux", "mul") and tree[1][0] == tree[2][0] == "name":
+            dot = self.dot(tree[1][1], tree[2][1])
+            if dot is not None:
+                return dot
         a, b = self.to_sympy(tree[1], where), self.to_sympy(tree[2], where)
         if kind == "add":
             return a + b
@@ -201,6 +229,22 @@ class ScalarScope:
         if kind == "pow":
             return a**b
         raise ClaimError(f"cannot use '{kind}' in a claim", where)  # pragma: no cover
+
+    def family(self, stem: str) -> list[str]:
+        """``w`` → ``[w1, w2, w3]`` when the network declares them (and not ``w`` itself)."""
+        if stem in self.kinds:
+            return []
+        out = []
+        while f"{stem}{len(out) + 1}" in self.kinds:
+            out.append(f"{stem}{len(out) + 1}")
+        return out
+
+    def dot(self, a: str, b: str):
+        """``w·x`` = Σᵢ wᵢxᵢ for two families of the same length, else None."""
+        fa, fb = self.family(a), self.family(b)
+        if fa and len(fa) == len(fb):
+            return sp.Add(*(self.sym[p] * self.sym[q] for p, q in zip(fa, fb)))
+        return None
 
     def call(self, fname: str, args, where=None) -> sp.Expr:
         if len(args) != 1:
@@ -265,7 +309,7 @@ class Target:
     truth: sp.Expr
 
 
-def read_claim(claim, latex: bool = False, where=None):
+def read_claim(claim, latex: bool = False, where=None, known=None):
     """(lhs tree or None, rhs tree) from text, ``$…$``/``latex=True`` LaTeX, or a SymPy expression."""
     if isinstance(claim, sp.Basic):
         return None, claim
@@ -275,7 +319,7 @@ def read_claim(claim, latex: bool = False, where=None):
     if latex or (stripped.startswith("$") and stripped.endswith("$") and len(stripped) > 1):
         from .latex_reader import parse_latex
 
-        return parse_latex(stripped.strip("$"), where)
+        return parse_latex(stripped.strip("$"), where, known=known)
     lhs, rhs = C.split_equation(stripped)
     return (C.parse_text(lhs, where) if lhs is not None else None), C.parse_text(rhs, where)
 
@@ -315,7 +359,18 @@ def verify_claim(derivation, wrt, claim, *, latex: bool = False, where=None) -> 
     """Check ``claim`` for ∂L/∂wrt (or what its left-hand side names); see the module docstring."""
     scope = ScalarScope(derivation)
     wrt = getattr(wrt, "name", wrt)
-    lhs, rhs = read_claim(claim, latex, where)
+    lhs, rhs = read_claim(claim, latex, where, known=scope.knows)
+    letters = (
+        index_letters(lhs)
+        | index_letters(rhs)
+        | (set(_INDEXED.match(wrt).group(2)) if wrt and _INDEXED.match(wrt) else set())
+    )
+    if letters:
+        return verify_indexed(scope, wrt, lhs, rhs, letters, claim, where)
+    return verify_tree(scope, wrt, lhs, rhs, claim, where)
+
+
+def verify_tree(scope: ScalarScope, wrt, lhs, rhs, claim, where=None) -> Verdict:
     target = target_for(scope, wrt, lhs, where)
     expr = rhs if isinstance(rhs, sp.Basic) else scope.to_sympy(rhs, where)
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in scope.kinds)
@@ -331,6 +386,68 @@ def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdi
     if isinstance(target, VecTarget):
         return verify_vector(target, wrt, claim, latex=latex, where=where)
     return verify_claim(target, wrt, claim, latex=latex, where=where)
+
+
+def index_letters(tree) -> set[str]:
+    """Free index letters (``x_j``) in a claim tree."""
+    if tree is None or isinstance(tree, sp.Basic):
+        return set()
+    if tree[0] == "partial":
+        return {m.group(2) for n in tree[1:] if (m := _INDEXED.match(n))}
+    return {m.group(2) for n in C.names_in(tree) if (m := _INDEXED.match(n))}
+
+
+def substitute_index(tree, letter: str, value: int):
+    """``x_j`` → ``x3`` throughout a claim tree."""
+    if tree is None:
+        return None
+
+    def name(n: str) -> str:
+        m = _INDEXED.match(n)
+        return f"{m.group(1)}{value}" if m and m.group(2) == letter else n
+
+    kind = tree[0]
+    if kind == "name":
+        return ("name", name(tree[1]))
+    if kind == "partial":
+        return ("partial", name(tree[1]), name(tree[2]))
+    if kind == "num":
+        return tree
+    if kind == "call":
+        return ("call", tree[1], tuple(substitute_index(a, letter, value) for a in tree[2]))
+    return (kind, *(substitute_index(x, letter, value) if isinstance(x, tuple) else x for x in tree[1:]))
+
+
+def verify_indexed(scope: ScalarScope, wrt, lhs, rhs, letters, claim, where=None) -> Verdict:
+    """A claim with a free index (``∂L/∂w_j = (σ(w·x + b) − y) x_j``): checked for every value the network has."""
+    if len(letters) > 1:
+        raise ClaimError(f"more than one free index ({', '.join(sorted(letters))})", where)
+    (letter,) = letters
+    verdicts = []
+    for value in range(1, 10):
+        w = None if wrt is None else substitute_index(("name", wrt), letter, value)[1]
+        sub_lhs, sub_rhs = substitute_index(lhs, letter, value), substitute_index(rhs, letter, value)
+        names = (
+            C.names_in(sub_rhs)
+            | ({w} if w else set())
+            | (set(sub_lhs[1:]) if sub_lhs and sub_lhs[0] == "partial" else set())
+        )
+        if not all(scope.knows(n) or scope.family(n) or n == "e" for n in names):
+            break
+        verdicts.append((value, verify_tree(scope, w, sub_lhs, sub_rhs, claim, where)))
+    if not verdicts:
+        raise ClaimError(f"the free index {letter} matches no names of network '{scope.net.name}'", where)
+    wrong = [(v, x) for v, x in verdicts if not x.equal]
+    first = (wrong or verdicts)[0][1]
+    values = ", ".join(str(v) for v, _ in verdicts)
+    numeric = f"{letter} = {values}: " + (
+        "agrees everywhere" if not wrong else f"wrong for {letter} = {wrong[0][0]}: {first.numeric}"
+    )
+    symbolic = "proved" if all(x.symbolic == "proved" for _, x in verdicts) else first.symbolic
+    generic = re.sub(r"\d+$", f"_{letter}", first.wrt)
+    return Verdict(
+        generic, first.claim, not wrong, symbolic, numeric, first.truth, first.counterexample, first.hint, first.of
+    )
 
 
 def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str) -> Verdict:

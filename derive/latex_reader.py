@@ -1,0 +1,400 @@
+r"""Read LaTeX claims as the lectures write them, with a lark grammar.
+
+    (\hat{y}-y) w_1 a_1 (1-a_1) x_1          \sigma(z)(1-\sigma(z))
+    a^{[2]} - y                              W^{[2]T} dZ^{[2]} \odot g'(Z^{[1]})
+    \frac{1}{m} dZ^{[1]} X^T                 \frac{\partial L}{\partial W_{11}} = …
+
+SymPy's ``parse_latex`` reads these wrongly; this reader knows the notation:
+
+* juxtaposition is a product (``a_1(1-a_1)`` is not a call): only function
+  names (``\sigma``, ``\tanh``, ``\log``, ``\exp``, ``\operatorname{ReLU}``,
+  ``g``, ``g'``…) apply to what follows them;
+* ``W^{[1]}`` is a layer superscript, not a power (``W^{[2]T}``: layer 2,
+  transposed); ``X^T``, ``X^{\top}`` transpose;
+* ``\hat{y}`` → ``yhat``; ``w_1`` → ``w1``, ``W_{11}`` → ``W11``; a letter
+  subscript ``x_j`` is a free index, expanded by ``derive.verify``;
+* a word is one name when the network declares it (``dZ``, ``yhat``),
+  otherwise a product of letters (``xy`` → ``x·y``);
+* ``\frac{\partial L}{\partial W_{11}}`` (or ``\partial L/\partial W_{11}``)
+  is a derivative; as a left-hand side it names what the claim is for.
+
+The result is the claim tree of ``derive.claims`` — (lhs or None, rhs) —
+with names as written (``a[2]`` for ``a^{[2]}``); the verifier maps them
+onto the network's names (``a1`` or ``A1``, as the network declares them).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+
+from .claims import MAX_CLAIM_CHARS, MAX_DEPTH, ClaimError
+
+GRAMMAR = r"""
+?start: expr | equation
+equation: expr "=" expr
+
+?expr: term
+     | expr "+" term            -> add
+     | expr "-" term            -> sub
+?term: factor
+     | term DOT factor          -> jux2
+     | term "*" factor          -> mul
+     | term HADAMARD factor     -> mul
+     | term "/" factor          -> div
+?factor: jux
+       | "-" factor             -> neg
+       | "+" factor
+jux: postfix+
+?postfix: primary
+        | postfix "^" exponent  -> pow
+        | postfix TRANSPOSE     -> transpose
+        | postfix "'"           -> prime
+?exponent: DIGIT                -> number
+         | LETTER               -> letter
+         | "{" expr "}"
+?primary: symbol
+        | NUMBER                -> number
+        | "(" expr ")"
+        | "[" expr "]"
+        | "\\frac" "{" expr "}" "{" expr "}"   -> frac
+        | "\\partial" postfix                  -> dmark
+        | "\\hat" "{" WORD "}" decor*          -> hat
+        | "\\hat" WORD decor*                  -> hat
+        | FUNC                                 -> func
+        | NAMED "{" WORD "}" decor*            -> named
+        | NPSUM "(" expr ("," keyword)* ")"    -> npsum
+symbol: WORD decor*
+decor: SUB | LAYER
+keyword: WORD "=" (DIGIT | NUMBER | WORD)
+
+DOT: "\\cdot" | "\\times"
+HADAMARD: "\\odot" | "\\circ" | "\\otimes"
+FUNC: "\\sigma" | "\\tanh" | "\\log" | "\\ln" | "\\exp"
+NAMED: "\\operatorname" | "\\mathrm" | "\\text" | "\\textrm" | "\\mathit" | "\\mathbf" | "\\boldsymbol"
+NPSUM.3: "np.sum" | "\\texttt{np.sum}" | "\\mathtt{np.sum}" | "\\text{np.sum}"
+LAYER.2: /\^\{\s*\[\s*\d+\s*\]\s*(T|\\top|\\intercal)?\s*\}/
+TRANSPOSE.2: /\^(\{\s*(T|\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|T(?![A-Za-z])|\\top|\\intercal)/
+SUB: /_(\{([^{}]|\{[^{}]*\})*\}|[A-Za-z0-9])/
+NUMBER: /\d+(\.\d+)?/
+DIGIT: /\d/
+LETTER: /[A-Za-z]/
+WORD: /[A-Za-z]+/
+
+%ignore /\s+/
+%ignore /\\[,;:!]|\\quad|\\qquad|\\left|\\right|\\big|\\Big|\\bigg|\\displaystyle|~/
+"""
+
+FUNCTION_WORDS = {
+    "sigmoid": "sigmoid",
+    "sigma": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "ReLU": "relu",
+    "step": "step",
+    "log": "log",
+    "ln": "log",
+    "exp": "exp",
+    "g": "g",
+}
+FUNC_COMMANDS = {r"\sigma": "sigmoid", r"\tanh": "tanh", r"\log": "log", r"\ln": "log", r"\exp": "exp"}
+INDEX_LETTERS = "ijk"
+UNICODE = {"−": "-", "·": r"\cdot ", "⊙": r"\odot ", "σ": r"\sigma ", "ŷ": r"\hat{y}", "∂": r"\partial ", "ᵀ": "^T"}
+
+
+@cache
+def _parser() -> Lark:
+    return Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
+
+
+class _Func:
+    """A function name waiting for its argument: ``\\sigma``, ``g'``, ``\\tanh^2``."""
+
+    def __init__(self, name: str, primes: int = 0, power=None):
+        self.name, self.primes, self.power = name, primes, power
+
+
+class _DMark:
+    """``\\partial x``: half of a derivative."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def parse_latex(src: str, where=None, vector: bool = False, known=None):
+    """(lhs tree or None, rhs tree) for a LaTeX claim; ``known(name)`` says which words are whole names."""
+    if not isinstance(src, str):
+        raise ClaimError("a claim must be text", where)
+    if len(src) > MAX_CLAIM_CHARS:
+        raise ClaimError(f"the claim is too long ({len(src)} characters; at most {MAX_CLAIM_CHARS})", where)
+    text = src.strip().strip("$").strip()
+    if not text:
+        raise ClaimError("the claim is empty", where)
+    for old, new in UNICODE.items():
+        text = text.replace(old, new)
+    depth = max(_depths(text), default=0)
+    if depth > MAX_DEPTH:
+        raise ClaimError("the claim is nested too deeply", where)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedCharacters as exc:
+        raise ClaimError(
+            f"cannot read the LaTeX at column {exc.column}: {_around(text, exc.pos_in_stream)}", where
+        ) from None
+    except UnexpectedEOF:
+        raise ClaimError("the LaTeX ends too early", where) from None
+    except UnexpectedInput as exc:
+        tok = getattr(exc, "token", None)
+        shown = f"'{tok}'" if tok is not None and str(tok) else "the end"
+        raise ClaimError(
+            f"cannot read the LaTeX: unexpected {shown} at column {getattr(exc, 'column', '?')}", where
+        ) from None
+    except (LarkError, RecursionError) as exc:
+        raise ClaimError(f"cannot read the LaTeX ({type(exc).__name__})", where) from None
+    try:
+        out = _ToClaim(known or (lambda name: False), vector).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, ClaimError):
+            raise ClaimError(exc.orig_exc.message, where) from None
+        raise ClaimError(f"cannot read the LaTeX ({exc.orig_exc})", where) from None
+    if isinstance(out, tuple) and out and out[0] == "equation":
+        return _finish(out[1], where, lhs=True), _finish(out[2], where)
+    return None, _finish(out, where)
+
+
+def _depths(text: str):
+    depth = 0
+    for ch in text:
+        depth += ch in "({["
+        depth -= ch in ")}]"
+        yield depth
+
+
+def _around(text: str, pos: int) -> str:
+    return repr(text[max(0, pos - 10) : pos + 10])
+
+
+def _finish(node, where, lhs: bool = False):
+    if isinstance(node, _Func):
+        raise ClaimError(f"the function '{node.name}' has no argument", where)
+    if isinstance(node, _DMark):
+        raise ClaimError(f"'∂{node.name}' is half of a derivative: write \\frac{{\\partial …}}{{\\partial …}}", where)
+    return node
+
+
+def _strip_braces(s: str) -> str:
+    s = s.strip()
+    while s.startswith("{") and s.endswith("}"):
+        s = s[1:-1].strip()
+    return s
+
+
+_TEXT_IN_SUB = re.compile(r"\\(?:text|mathrm|textrm|mathit)\{([^{}]*)\}")
+
+
+def decorations(items) -> tuple[str, str | None, bool]:
+    """(subscript, layer, transposed) from SUB and LAYER tokens."""
+    sub, layer, transposed = "", None, False
+    for tok in items:
+        if tok.type == "SUB":
+            raw = _TEXT_IN_SUB.sub(r"\1", _strip_braces(str(tok)[1:]))
+            sub += re.sub(r"[\s,]", "", raw)
+        else:
+            m = re.search(r"\[\s*(\d+)\s*\]", str(tok))
+            layer = m.group(1)
+            transposed = bool(re.search(r"\]\s*(T|\\top|\\intercal)", str(tok)))
+    return sub, layer, transposed
+
+
+def compose(base: str, sub: str, layer: str | None) -> str:
+    """The claim-tree name: ``W``+``11`` → ``W11``; ``a``+layer 2 → ``a[2]``; ``x``+``j`` → ``x_j`` (an index)."""
+    if sub:
+        if len(sub) == 1 and sub in INDEX_LETTERS:
+            return f"{base}_{sub}"
+        if not re.fullmatch(r"[A-Za-z0-9]+", sub):
+            raise ClaimError(f"cannot read the subscript '{sub}' of '{base}'")
+        return base + sub
+    if layer is not None:
+        return f"{base}[{layer}]"
+    return base
+
+
+class _ToClaim(Transformer):
+    """lark tree → claim tree."""
+
+    def __init__(self, known, vector: bool):
+        super().__init__()
+        self.known = known
+        self.vector = vector
+
+    # -------------------------------------------------------------- names
+    def symbol(self, items):
+        word, decor = str(items[0]), items[1:]
+        sub, layer, transposed = decorations(decor)
+        name = compose(word, sub, layer)
+        if self.known(name) or len(word) == 1:
+            node = self._name(name)
+        elif word in FUNCTION_WORDS:
+            return _Func(FUNCTION_WORDS[word])
+        else:  # a product of one-letter names, the last one decorated
+            parts = [self._name(ch) for ch in word[:-1]] + [self._name(compose(word[-1], sub, layer))]
+            node = parts[0]
+            for p in parts[1:]:
+                node = ("jux", node, p)
+            return ("T", node) if transposed else node
+        return ("T", node) if transposed else node
+
+    def _name(self, name: str):
+        if name in FUNCTION_WORDS and not self.known(name) and name != "g":
+            return _Func(FUNCTION_WORDS[name])
+        if name == "g":
+            return _Func("g")
+        if name.startswith("g[") or re.fullmatch(r"g\d", name):
+            return _Func("g")
+        return ("name", name)
+
+    def decor(self, items):
+        return items[0]
+
+    def hat(self, items):
+        word = str(items[0])
+        sub, layer, transposed = decorations(items[1:])
+        node = ("name", compose(word + "hat", sub, layer))
+        return ("T", node) if transposed else node
+
+    def named(self, items):
+        word = str(items[1])
+        if word in FUNCTION_WORDS or word.lower() in FUNCTION_WORDS:
+            return _Func(FUNCTION_WORDS.get(word, FUNCTION_WORDS.get(word.lower())))
+        sub, layer, transposed = decorations(items[2:])
+        node = ("name", compose(word, sub, layer))
+        return ("T", node) if transposed else node
+
+    def func(self, items):
+        return _Func(FUNC_COMMANDS[str(items[0])])
+
+    def number(self, items):
+        import sympy as sp
+
+        return ("num", sp.Rational(str(items[0])))
+
+    def letter(self, items):
+        return self._name(str(items[0]))
+
+    # ---------------------------------------------------------- operators
+    def add(self, items):
+        return ("add", self._value(items[0]), self._value(items[1]))
+
+    def sub(self, items):
+        return ("sub", self._value(items[0]), self._value(items[1]))
+
+    def mul(self, items):
+        return ("mul", self._value(items[0]), self._value(items[-1]))
+
+    def jux2(self, items):
+        return ("jux", self._value(items[0]), self._value(items[-1]))
+
+    def div(self, items):
+        a, b = items
+        if isinstance(a, _DMark) and isinstance(b, _DMark):
+            return ("partial", a.name, b.name)
+        return ("div", self._value(a), self._value(b))
+
+    def neg(self, items):
+        return ("neg", self._value(items[0]))
+
+    def frac(self, items):
+        a, b = items
+        if isinstance(a, _DMark) and isinstance(b, _DMark):
+            return ("partial", a.name, b.name)
+        if isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0] == "name":
+            top, bottom = a[1], b[1]
+            both_d = top.startswith("d") and bottom.startswith("d") and len(top) > 1 and len(bottom) > 1
+            if both_d and not self.known(top) and not self.known(bottom):
+                return ("partial", top[1:], bottom[1:])
+        return ("div", self._value(a), self._value(b))
+
+    def dmark(self, items):
+        node = items[0]
+        if isinstance(node, tuple) and node[0] == "name":
+            return _DMark(node[1])
+        raise ClaimError("∂ must be followed by a name")
+
+    def pow(self, items):
+        base, exponent = items
+        exponent = self._value(exponent)
+        if isinstance(base, _Func):  # \tanh^2(z)
+            base.power = exponent
+            return base
+        if base == ("name", "e") and not self.known("e"):  # e^{-z}
+            return ("call", "exp", (exponent,))
+        from .claims import _Converter
+
+        _Converter(None).check_power(self._value(base), exponent)
+        return ("pow", self._value(base), exponent)
+
+    def transpose(self, items):
+        return ("T", self._value(items[0]))
+
+    def prime(self, items):
+        node = items[0]
+        if isinstance(node, _Func):
+            node.primes += 1
+            return node
+        raise ClaimError("a prime (') must follow a function name: g'(z), \\sigma'(z)")
+
+    def jux(self, items):
+        """A run of juxtaposed factors: a function applies to the next factor, the rest multiply."""
+        out = None
+        i = 0
+        while i < len(items):
+            item = items[i]
+            if isinstance(item, _Func):
+                if i + 1 >= len(items):
+                    raise ClaimError(f"the function '{item.name}' has no argument")
+                arg = items[i + 1]
+                if isinstance(arg, _Func):
+                    raise ClaimError(f"the function '{item.name}' is applied to a function")
+                value = self._apply(item, self._value(arg))
+                i += 2
+            else:
+                value = item
+                i += 1
+            out = value if out is None else ("jux", self._value(out), self._value(value))
+        return out
+
+    def _apply(self, f: _Func, arg):
+        if f.primes > 1:
+            raise ClaimError(f"only first derivatives are allowed ({f.name}{'′' * f.primes})")
+        node = ("call", f.name + "'" * f.primes, (arg,))
+        return ("pow", node, f.power) if f.power is not None else node
+
+    def npsum(self, items):
+        arg, keywords = items[1], items[2:]
+        axis, keepdims = None, False
+        for key, value in keywords:
+            if key == "axis" and value in ("0", "1", "-1"):
+                axis = int(value)
+            elif key == "keepdims" and value in ("True", "False"):
+                keepdims = value == "True"
+            else:
+                raise ClaimError(f"np.sum(…) allows only axis=0|1 and keepdims=True|False (got '{key}')")
+        return ("sum", self._value(arg), axis, keepdims)
+
+    def keyword(self, items):
+        return str(items[0]), str(items[1])
+
+    def equation(self, items):
+        return ("equation", items[0], items[1])
+
+    def _value(self, node):
+        if isinstance(node, _Func):
+            raise ClaimError(f"the function '{node.name}' has no argument")
+        if isinstance(node, _DMark):
+            raise ClaimError(f"'∂{node.name}' is half of a derivative: write \\frac{{\\partial …}}{{\\partial …}}")
+        if isinstance(node, Token):
+            raise ClaimError(f"unexpected '{node}'")
+        return node
