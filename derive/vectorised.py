@@ -253,7 +253,7 @@ class VecNetwork:
         self._check_new(name, where)
         if self.kinds.get(Z) != "node" or self._node(Z).kind != "affine":
             raise DeclarationError(f"'{Z}' in '{name} = {fname}({Z})' must be an affine quantity (W A + b)", where)
-        if fname == "softmax" and self.matrices[Z].shape[0] == 1:
+        if fname == "softmax" and self.size(self.matrices[Z].shape[0]) == 1:
             raise DeclarationError(f"softmax in '{name}' needs at least 2 rows ({Z} has 1)", where)
         self._used_once(Z, name, where)
         self.layers[name] = self.layers[Z]
