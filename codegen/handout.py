@@ -21,7 +21,7 @@ from derive.functions import RULES
 from derive.latex import derivative_latex, why_latex
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 
-from . import graph_tikz
+from . import graph_tikz, handout_batch
 from .latex_printer import HandoutLatexPrinter, cancel_latex, number
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
@@ -268,7 +268,7 @@ def build_context(net, options: HandoutOptions) -> dict:
     ctx["network"] = _network_section(net, derivation, printer, graph)
     ctx["forward"] = _forward_section(net, evaluation, printer, graph)
     ctx["backward"] = _backward_section(net, derivation, evaluation, printer, graph, expand)
-    ctx["vectorised"] = _vectorised_section(net, derivation, printer, options)
+    ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
     return ctx
 
@@ -480,10 +480,8 @@ def _rewrite(step: Rewrite, printer) -> dict:
     return {"kind": step.kind, "rows": rows, "why": why}
 
 
-def _vectorised_section(net, derivation, printer, options) -> dict:
-    from . import handout_batch
-
-    return handout_batch.section(net, derivation, printer, options)
+def _vectorised_section(net, derivation, printer, options, evaluation, point) -> dict:
+    return handout_batch.section(net, derivation, printer, options, evaluation, point)
 
 
 def _update_section(net, derivation, evaluation, printer, options, expand) -> dict:

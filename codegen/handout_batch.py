@@ -1,7 +1,300 @@
-"""Section 4 of a handout: the vectorised (batch) form, linked to the per-weight results."""
+"""Section 4 of a handout: the vectorised (batch) form, linked to the per-weight results.
+
+A scalar network written unit by unit (``z1 = W11 x1 + W21 x2 + b1``,
+``a1 = σ(z1)``, …) is read as layers: ``Layers.of(net)`` finds, layer by
+layer, the units computed from the previous layer's values, their weights
+and biases and their activation.  From that the batch network is declared
+with ``derive.vectorised`` (``VecNetwork``) and derived there (the six
+equations), and every scalar parameter gets its entry of a matrix:
+``W_ij`` (input i → unit j) is entry (j, i) of ``W^{[l]}``, and entry (j, i)
+of ``dW^{[l]}`` is ∂L/∂W_ij summed over the examples and divided by m.  The
+section checks that link numerically: one example (m = 1) through the batch
+equations gives exactly the scalar gradients.
+
+A network that is not a stack of such layers (the computation-graph example)
+gets no batch form; the section says so.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-def section(net, derivation, printer, options) -> dict:
-    return {"available": False}
+import numpy as np
+import sympy as sp
+
+from derive import functions as F
+from derive.vecnumeric import run
+from derive.vectorised import VecNetwork
+
+from .latex_printer import HandoutLatexPrinter, number
+
+_ACTIVATIONS = {F.Sigmoid: "sigmoid", F.Tanh: "tanh", F.ReLU: "relu"}
+_LOSSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "cross_entropy", F.SquaredError: "mse"}
+_KIND_TEXT = {
+    "affine": "affine map",
+    "activation": "activation",
+    "loss": "cost",
+    "output_delta": "output error",
+    "weight_grad": "weights",
+    "bias_grad": "biases",
+    "backprop": "back through $W$",
+    "activation_grad": "through $g'$",
+    "loss_grad": "from the loss",
+}
+
+
+@dataclass
+class Layer:
+    units: list[str]  # pre-activation node names, in declaration order
+    inputs: list[str]  # the previous layer's values (or the inputs), in order
+    weights: dict[str, tuple[int, int]]  # scalar parameter -> (row, col), 0-based
+    biases: dict[str, int]  # scalar parameter -> row
+    activation: str  # sigmoid | tanh | relu | softmax | identity
+    outputs: list[str]  # activation node names, in unit order
+
+
+@dataclass
+class Layers:
+    layers: list[Layer]
+    loss: str  # binary_cross_entropy | cross_entropy | mse
+    targets: list[str]
+
+    @staticmethod
+    def of(net) -> Layers | None:
+        """The layer structure of ``net``, or None when it is not a stack of dense layers."""
+        try:
+            return _read_layers(net)
+        except _NotLayered:
+            return None
+
+
+class _NotLayered(Exception):
+    pass
+
+
+def _need(condition: bool) -> None:
+    if not condition:
+        raise _NotLayered
+
+
+def _read_layers(net) -> Layers:
+    _need(hasattr(net, "nodes") and net.loss_name is not None)
+    loss_expr = net.node(net.loss_name).expr
+    _need(type(loss_expr) in _LOSSES)
+    k = 1 if isinstance(loss_expr, F.BinaryCrossEntropy) else len(loss_expr.args) // 2
+    outputs = [a.name for a in loss_expr.args[:k] if a.is_Symbol]
+    targets = [a.name for a in loss_expr.args[k:] if a.is_Symbol]
+    _need(len(outputs) == k and len(targets) == k)
+    params = set(net.names("param"))
+    nodes = {n.name: n for n in net.nodes}
+    users: dict[str, list[str]] = {}
+    for n in net.nodes:
+        for s in n.deps:
+            users.setdefault(s.name, []).append(n.name)
+    prev = net.names("input")
+    layers: list[Layer] = []
+    used: set[str] = set()
+    while prev != outputs:
+        _need(len(layers) < 50)
+        units = [n.name for n in net.nodes if n.name not in used and n.name != net.loss_name and _is_affine(n.expr, prev, params)]
+        _need(bool(units))
+        weights, biases = {}, {}
+        for j, u in enumerate(units):
+            for term in sp.Add.make_args(nodes[u].expr):
+                if term.is_Symbol:
+                    biases[term.name] = j
+                else:
+                    p, v = _weight_term(term, params)
+                    weights[p] = (j, prev.index(v))
+        _need(len(weights) == len(units) * len(prev))
+        _need(len(biases) in (0, len(units)))
+        _need(all(len(users.get(p, [])) == 1 for p in list(weights) + list(biases)))
+        used.update(units)
+        activation, outs = _activation_of(units, nodes, users, outputs)
+        used.update(o for o in outs if o not in units)
+        layers.append(Layer(units, prev, weights, biases, activation, outs))
+        prev = outs
+    return Layers(layers, _LOSSES[type(loss_expr)], targets)
+
+
+def _weight_term(term, params) -> tuple[str, str]:
+    _need(term.is_Mul and len(term.args) == 2 and all(a.is_Symbol for a in term.args))
+    a, b = (s.name for s in term.args)
+    _need((a in params) != (b in params))
+    return (a, b) if a in params else (b, a)
+
+
+def _is_affine(expr, prev, params) -> bool:
+    try:
+        terms = sp.Add.make_args(expr)
+        seen = set()
+        for term in terms:
+            if term.is_Symbol:
+                if term.name not in params:
+                    return False
+                continue
+            p, v = _weight_term(term, params)
+            if v not in prev or v in seen:
+                return False
+            seen.add(v)
+        return bool(seen)
+    except _NotLayered:
+        return False
+
+
+def _activation_of(units, nodes, users, outputs) -> tuple[str, list[str]]:
+    if units == outputs:
+        return "identity", list(units)
+    outs, kinds = [], set()
+    for u in units:
+        appliers = [nodes[c] for c in users.get(u, []) if c in nodes]
+        unary = [c for c in appliers if type(c.expr) in _ACTIVATIONS and getattr(c.expr.args[0], "name", None) == u]
+        if unary:
+            _need(len(unary) == 1 and len(appliers) == 1)
+            outs.append(unary[0].name)
+            kinds.add(_ACTIVATIONS[type(unary[0].expr)])
+    if len(outs) == len(units) and len(kinds) == 1:
+        return kinds.pop(), outs
+    softmax = [n for n in nodes.values() if isinstance(n.expr, F.Softmax) and [s.name for s in n.expr.args[1:]] == units]
+    _need(len(softmax) == len(units))
+    softmax.sort(key=lambda n: int(n.expr.args[0]))
+    return "softmax", [n.name for n in softmax]
+
+
+# ------------------------------------------------------------------ batch network
+def vec_network(net, layers: Layers) -> VecNetwork:
+    """The batch network of ``net``'s layers, declared with ``derive.vectorised``."""
+    vn = VecNetwork(f"{net.name}_batch", doc=net.doc)
+    sizes = [len(layers.layers[0].inputs)] + [len(layer.units) for layer in layers.layers]
+    dims = vn.dims(**{f"n{i}": s for i, s in enumerate(sizes)})
+    dims = dims if isinstance(dims, tuple) else (dims,)
+    prev = vn.input("X", dims[0])
+    vn.target("Y", dims[-1])
+    for i, layer in enumerate(layers.layers, start=1):
+        W = vn.param(f"W{i}", (dims[i], dims[i - 1]))
+        b = vn.param(f"b{i}", (dims[i], 1)) if layer.biases else None
+        Z = vn.affine(f"Z{i}", W, prev, b)
+        prev = vn.activation(f"A{i}", layer.activation, Z)
+    vn.cost(layers.loss, prev, "Y")
+    return vn
+
+
+def batch_values(net, layers: Layers, point: dict[str, float]) -> dict[str, np.ndarray]:
+    """The batch quantities for one example (m = 1) made from the scalar values at ``point``."""
+    env = {"X": np.array([[point[x]] for x in layers.layers[0].inputs])}
+    env["Y"] = np.array([[point[y]] for y in layers.targets])
+    for i, layer in enumerate(layers.layers, start=1):
+        W = np.zeros((len(layer.units), len(layer.inputs)))
+        for p, (r, c) in layer.weights.items():
+            W[r, c] = point[p]
+        env[f"W{i}"] = W
+        if layer.biases:
+            b = np.zeros((len(layer.units), 1))
+            for p, r in layer.biases.items():
+                b[r, 0] = point[p]
+            env[f"b{i}"] = b
+    return env
+
+
+# ------------------------------------------------------------------ the section
+def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=None, point=None) -> dict:
+    """Template data for section 4 (``available`` False when the network is not layered)."""
+    layers = Layers.of(net)
+    if layers is None:
+        return {"available": False}
+    vn = vec_network(net, layers)
+    vd = vn.derive()
+    dim_names = {s.name: rf"n_{{{s.name[1:]}}}" for s in vn.dim_sizes}
+    mp = printer.with_settings(layers=True, names=dim_names, delta=options.delta == "delta")
+    shapes = vd.shapes()
+    forward = [_equation_row(e, mp) for e in vd.forward]
+    backward = [_equation_row(e, mp) for e in vd.backward]
+    dims = {str(k): v for k, v in sorted(((s.name, n) for s, n in vn.dim_sizes.items()))}
+    table = []
+    for name in vn.kinds:
+        rows, cols = shapes[name]
+        table.append({"symbol": mp.name(name), "shape": _shape(rows, cols, mp), "concrete": _concrete(rows, cols, vn)})
+    links = []
+    check = []
+    batch = None
+    if point is not None:
+        env = batch_values(net, layers, point)
+        dim_values = {**vn.dim_sizes, vn.m: 1}
+        batch = run(vd.forward + vd.backward, env, dim_values)
+    for i, layer in enumerate(layers.layers, start=1):
+        for p, (r, c) in sorted(layer.weights.items(), key=lambda t: t[1]):
+            links.append(_link(p, f"W{i}", (r, c), net, mp, printer))
+            if batch is not None:
+                check.append(_check(p, batch[f"dW{i}"][r, c], evaluation, printer, mp, f"W{i}", (r, c)))
+        for p, r in sorted(layer.biases.items(), key=lambda t: t[1]):
+            links.append(_link(p, f"b{i}", (r, 0), net, mp, printer))
+            if batch is not None:
+                check.append(_check(p, batch[f"db{i}"][r, 0], evaluation, printer, mp, f"b{i}", (r, 0)))
+    first = layers.layers[0]
+    off = [p for p, (r, c) in first.weights.items() if r != c] or list(first.weights)
+    w = min(off, key=lambda p: first.weights[p])
+    r, c = first.weights[w]
+    example = {
+        "scalar": printer.name(w),
+        "input": printer.name(first.inputs[c]),
+        "unit": printer.name(first.units[r]),
+        "entry": _entry(mp, "W1", (r, c)),
+        "grad": _entry(mp, "dW1", (r, c)),
+        "row": r + 1,
+        "col": c + 1,
+    }
+    worst = max((row["error"] for row in check), default=0.0)
+    return {
+        "available": True,
+        "forward": forward,
+        "backward": backward,
+        "shapes": table,
+        "dims": ", ".join(f"{mp.name(k)} = {v}" for k, v in dims.items()),
+        "links": links,
+        "check": check,
+        "agree": worst <= 1e-9,
+        "example": example,
+        "m": "m",
+    }
+
+
+def _entry(mp, matrix: str, rc) -> str:
+    r, c = rc
+    return rf"{mp.name(matrix)}_{{{r + 1},{c + 1}}}"
+
+
+def _link(p, matrix, rc, net, mp, printer) -> dict:
+    return {"scalar": printer.name(p), "entry": _entry(mp, matrix, rc), "grad": _entry(mp, "d" + matrix, rc)}
+
+
+def _check(p, batch_value, evaluation, printer, mp, matrix, rc) -> dict:
+    scalar = evaluation.gradients[p]
+    error = abs(float(batch_value) - scalar) / max(1.0, abs(scalar))
+    return {
+        "scalar": printer.name(p),
+        "entry": _entry(mp, "d" + matrix, rc),
+        "value": number(scalar, 3),
+        "batch": number(float(batch_value), 3),
+        "error": error,
+    }
+
+
+def _shape(rows, cols, mp) -> str:
+    return rf"{mp.doprint(rows)} \times {mp.doprint(cols)}"
+
+
+def _concrete(rows, cols, vn) -> str:
+    r = vn.size(rows) if not rows.is_Number else int(rows)
+    c = "m" if cols == vn.m else (vn.size(cols) if not cols.is_Number else int(cols))
+    return rf"{r} \times {c}"
+
+
+def _equation_row(eq, mp) -> dict:
+    lhs = mp.name(eq.target)
+    return {
+        "number": eq.number,
+        "lhs": lhs,
+        "rhs": mp.doprint(eq.expr),
+        "shape": rf"{mp.doprint(eq.shape[0])} \times {mp.doprint(eq.shape[1])}",
+        "kind": _KIND_TEXT.get(eq.kind, eq.kind),
+    }

@@ -1,0 +1,102 @@
+"""``chainrule handout SPEC -o NAME.tex [--pdf]``: a LaTeX derivation handout.
+
+Also the handouts' part of ``chainrule demo`` (``demo``) and their golden
+files in ``docs/handouts/`` (``regenerate``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from derive import ChainruleError
+from derive.catalogue import load, load_spec, names
+
+from . import latex_build
+from .files import write_atomic
+from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
+
+GOLDEN_DIR = Path("docs") / "handouts"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("handout", help="write a LaTeX derivation handout (and its PDF with --pdf)")
+    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
+    p.add_argument("-o", "--output", metavar="NAME.tex", help="output file (default: <network>.tex)")
+    p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk/pdflatex)")
+    p.add_argument("--omit", nargs="+", default=[], metavar="SECTION", help=f"sections to leave out: {', '.join(SECTIONS)}")
+    p.add_argument("--exercise", action="store_true", help="questions with blanks instead of worked answers")
+    p.add_argument("--solutions", choices=("appendix", "none"), default="appendix", help="with --exercise: where the solutions go")
+    p.add_argument("--expand", nargs="+", default=[], metavar="PARAM",
+                   help="parameters to derive in full, or 'all' (default: per layer one weight and one bias)")  # fmt: skip
+    p.add_argument("--output-notation", choices=("hat", "layer"), default="hat", help=r"the output as \hat{y} or a^{[L]}")
+    p.add_argument("--gradient-notation", choices=("dZ", "delta"), default="dZ", help="batch gradients as dZ or δ")
+    p.add_argument("--example", metavar="NAME", help="which of the network's examples to work (default: the first)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the values when the network has no example")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="the update rule (default: sgd)")
+    p.add_argument("--learning-rate", type=float, default=0.1, metavar="ALPHA", help="learning rate (default: 0.1)")
+    p.set_defaults(run=run)
+
+
+def options_from(args) -> HandoutOptions:
+    for s in args.omit:
+        if s not in SECTIONS:
+            raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--omit")
+    return HandoutOptions(
+        sections=tuple(s for s in SECTIONS if s not in args.omit),
+        exercise=args.exercise,
+        solutions=args.solutions,
+        expand=tuple(args.expand),
+        output=args.output_notation,
+        delta=args.gradient_notation,
+        example=args.example,
+        seed=args.seed,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+    )
+
+
+def run(args) -> int:
+    net = load_spec(args.spec)
+    options = options_from(args)
+    out = args.output or f"{net.name}.tex"
+    if not out.endswith(".tex"):
+        raise ChainruleError(f"the output name must end in .tex: '{out}'", "-o")
+    tex = render(net, options)
+    write_atomic(out, tex)
+    print(f"wrote {out}")
+    if args.pdf:
+        build = latex_build.compile_pdf(out)
+        print(f"wrote {build.pdf}")
+    return 0
+
+
+def regenerate(root: Path) -> list[Path]:
+    """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network."""
+    written = []
+    for name in names():
+        path = Path(root) / GOLDEN_DIR / f"{name}.tex"
+        write_atomic(str(path), render(load(name)))
+        written.append(path)
+    return written
+
+
+def demo(out_dir) -> bool:
+    """The handouts of the main job: ``<out>/<name>/handout.tex``, and the PDFs when pdflatex is present."""
+    pdf = latex_build.available()
+    ok = True
+    count = 0
+    for name in names():
+        path = os.path.join(out_dir, name, "handout.tex")
+        try:
+            write_atomic(path, render(load(name)))
+            count += 1
+            if pdf:
+                latex_build.compile_pdf(path)
+        except ChainruleError as exc:
+            print(f"chainrule: error: handout {name}: {exc}", file=sys.stderr)
+            ok = False
+    what = "handouts with PDFs" if pdf else "handouts (no pdflatex: .tex only)"
+    print(f"wrote {count} {what} to {out_dir}/<network>/handout.tex; {'ok' if ok else 'FAILED'}")
+    return ok
