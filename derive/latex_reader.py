@@ -212,7 +212,7 @@ def decorations(items) -> tuple[str, str | None, bool]:
 def compose(base: str, sub: str, layer: str | None) -> str:
     """The claim-tree name: ``W``+``11`` → ``W11``; ``a``+layer 2 → ``a[2]``; ``x``+``j`` → ``x_j`` (an index)."""
     if sub:
-        if len(sub) == 1 and sub in INDEX_LETTERS:
+        if all(ch in INDEX_LETTERS for ch in sub):
             return f"{base}_{sub}"
         if not re.fullmatch(r"[A-Za-z0-9]+", sub):
             raise ClaimError(f"cannot read the subscript '{sub}' of '{base}'")

@@ -30,6 +30,7 @@ can tell, the likely slip (``derive.slips``).
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -43,11 +44,11 @@ import sympy as sp
 from . import claims as C
 from .claims import ClaimError
 from .errors import ChainruleError
-from .functions import NUMERIC, RULES, ReLU, Sigmoid, Step, Tanh
+from .functions import NUMERIC, RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, SquaredError, Step, Tanh
 from .text import text
 
 _LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+)\]$")
-_INDEXED = re.compile(r"^([A-Za-z]+)_([ijk])$")
+_INDEXED = re.compile(r"^([A-Za-z]+)_([ijk0-9]*[ijk][ijk0-9]*)$")
 
 RANDOM_POINTS = 24
 KINK_OFFSET = 1e-3
@@ -360,11 +361,7 @@ def verify_claim(derivation, wrt, claim, *, latex: bool = False, where=None) -> 
     scope = ScalarScope(derivation)
     wrt = getattr(wrt, "name", wrt)
     lhs, rhs = read_claim(claim, latex, where, known=scope.knows)
-    letters = (
-        index_letters(lhs)
-        | index_letters(rhs)
-        | (set(_INDEXED.match(wrt).group(2)) if wrt and _INDEXED.match(wrt) else set())
-    )
+    letters = index_letters(lhs) | index_letters(rhs) | index_letters(("name", wrt) if wrt else None)
     if letters:
         return verify_indexed(scope, wrt, lhs, rhs, letters, claim, where)
     return verify_tree(scope, wrt, lhs, rhs, claim, where)
@@ -392,9 +389,8 @@ def index_letters(tree) -> set[str]:
     """Free index letters (``x_j``) in a claim tree."""
     if tree is None or isinstance(tree, sp.Basic):
         return set()
-    if tree[0] == "partial":
-        return {m.group(2) for n in tree[1:] if (m := _INDEXED.match(n))}
-    return {m.group(2) for n in C.names_in(tree) if (m := _INDEXED.match(n))}
+    names = tree[1:] if tree[0] == "partial" else C.names_in(tree)
+    return {ch for n in names if (m := _INDEXED.match(n)) for ch in m.group(2) if ch.isalpha()}
 
 
 def substitute_index(tree, letter: str, value: int):
@@ -404,7 +400,10 @@ def substitute_index(tree, letter: str, value: int):
 
     def name(n: str) -> str:
         m = _INDEXED.match(n)
-        return f"{m.group(1)}{value}" if m and m.group(2) == letter else n
+        if not m:
+            return n
+        index = m.group(2).replace(letter, str(value))
+        return f"{m.group(1)}{index}" if index.isdigit() else f"{m.group(1)}_{index}"
 
     kind = tree[0]
     if kind == "name":
@@ -419,40 +418,47 @@ def substitute_index(tree, letter: str, value: int):
 
 
 def verify_indexed(scope: ScalarScope, wrt, lhs, rhs, letters, claim, where=None) -> Verdict:
-    """A claim with a free index (``∂L/∂w_j = (σ(w·x + b) − y) x_j``): checked for every value the network has."""
-    if len(letters) > 1:
-        raise ClaimError(f"more than one free index ({', '.join(sorted(letters))})", where)
-    (letter,) = letters
+    """A claim with free indices (``∂L/∂w_j = (σ(w·x + b) − y) x_j``): checked for every value the network has."""
+    if len(letters) > 2:
+        raise ClaimError(f"too many free indices ({', '.join(sorted(letters))}; at most two)", where)
+    letters = sorted(letters)
     verdicts = []
-    for value in range(1, 10):
-        w = None if wrt is None else substitute_index(("name", wrt), letter, value)[1]
-        sub_lhs, sub_rhs = substitute_index(lhs, letter, value), substitute_index(rhs, letter, value)
+    for combo in itertools.product(range(1, 10), repeat=len(letters)):
+        w, sub_lhs, sub_rhs = (("name", wrt) if wrt else None), lhs, rhs
+        for letter, value in zip(letters, combo):
+            w = substitute_index(w, letter, value)
+            sub_lhs, sub_rhs = substitute_index(sub_lhs, letter, value), substitute_index(sub_rhs, letter, value)
+        w = w[1] if w else None
         names = (
             C.names_in(sub_rhs)
             | ({w} if w else set())
             | (set(sub_lhs[1:]) if sub_lhs and sub_lhs[0] == "partial" else set())
         )
-        if not all(scope.knows(n) or scope.family(n) or n == "e" for n in names):
-            break
-        verdicts.append((value, verify_tree(scope, w, sub_lhs, sub_rhs, claim, where)))
+        if all(scope.knows(n) or scope.family(n) or n == "e" for n in names):
+            verdicts.append((combo, verify_tree(scope, w, sub_lhs, sub_rhs, claim, where)))
     if not verdicts:
-        raise ClaimError(f"the free index {letter} matches no names of network '{scope.net.name}'", where)
+        raise ClaimError(f"the free index {', '.join(letters)} matches no names of network '{scope.net.name}'", where)
     wrong = [(v, x) for v, x in verdicts if not x.equal]
     first = (wrong or verdicts)[0][1]
-    values = ", ".join(str(v) for v, _ in verdicts)
-    numeric = f"{letter} = {values}: " + (
-        "agrees everywhere" if not wrong else f"wrong for {letter} = {wrong[0][0]}: {first.numeric}"
+    label = ",".join(letters)
+    shown = "; ".join(",".join(map(str, v)) for v, _ in verdicts)
+    numeric = f"{label} = {shown}: " + (
+        "agrees everywhere" if not wrong else f"wrong for {label} = {','.join(map(str, wrong[0][0]))}: {first.numeric}"
     )
     symbolic = "proved" if all(x.symbolic == "proved" for _, x in verdicts) else first.symbolic
-    generic = re.sub(r"\d+$", f"_{letter}", first.wrt)
+    generic = wrt or (lhs[2] if lhs is not None and lhs[0] == "partial" else first.wrt)
+    shown_at = ",".join(map(str, (wrong or verdicts)[0][0]))
+    truth = f"{first.truth}  (for {label} = {shown_at})"
     return Verdict(
-        generic, first.claim, not wrong, symbolic, numeric, first.truth, first.counterexample, first.hint, first.of
+        generic, first.claim, not wrong, symbolic, numeric, truth, first.counterexample, first.hint, first.of
     )
 
 
 def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str) -> Verdict:
     d = scope.d
     truth_text = text(node_form(d, target.truth))
+    if target.of is None and isinstance(target.truth, sp.Symbol) and d.net.kinds.get(target.truth.name) == "node":
+        truth_text = f"{target.truth.name} = {text(d.net.node(target.truth.name).expr)}"
     rows, kinks = numeric_rows(d, claim, target.truth)
     bad = [r for r in rows if not r.agrees]
     if bad:
@@ -509,9 +515,25 @@ def time_limit(seconds: float):
 
 
 def _to_exp(expr: sp.Expr) -> sp.Expr:
-    return expr.replace(lambda e: isinstance(e, Sigmoid), lambda e: 1 / (1 + sp.exp(-e.args[0]))).replace(
-        lambda e: isinstance(e, Tanh), lambda e: sp.tanh(e.args[0])
+    """Sigmoid and tanh written with exp, the losses written out (bounded: one pass each)."""
+    return (
+        expr.replace(lambda e: isinstance(e, Sigmoid), lambda e: 1 / (1 + sp.exp(-e.args[0])))
+        .replace(lambda e: isinstance(e, Tanh), lambda e: sp.tanh(e.args[0]))
+        .replace(lambda e: isinstance(e, BinaryCrossEntropy), lambda e: _bce(*e.args))
+        .replace(lambda e: isinstance(e, (CrossEntropy, SquaredError)), _written_out)
     )
+
+
+def _bce(p, y):
+    return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
+
+
+def _written_out(e):
+    k = len(e.args) // 2
+    pairs = list(zip(e.args[:k], e.args[k:]))
+    if isinstance(e, CrossEntropy):
+        return -sp.Add(*(y * sp.log(p) for p, y in pairs))
+    return sp.Rational(1, 2) * sp.Add(*((p - y) ** 2 for p, y in pairs))
 
 
 def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
