@@ -45,8 +45,10 @@ SCALAR_LATEX = [
         "B",
         "two_layer_sigmoid",
         None,
-        r"\frac{\partial L}{\partial W_{11}} = \frac{\partial L}{\partial \hat{y}} \cdot \frac{\partial \hat{y}}{\partial z}"
-        r" \cdot \frac{\partial z}{\partial a_1} \cdot \frac{\partial a_1}{\partial z_1} \cdot \frac{\partial z_1}{\partial W_{11}}",
+        (
+            r"\frac{\partial L}{\partial W_{11}} = \frac{\partial L}{\partial \hat{y}} \cdot \frac{\partial \hat{y}}{\partial z}"
+            r" \cdot \frac{\partial z}{\partial a_1} \cdot \frac{\partial a_1}{\partial z_1} \cdot \frac{\partial z_1}{\partial W_{11}}"
+        ),
     ),
     ("B", "two_layer_sigmoid", None, r"\frac{\partial z_1}{\partial W_{11}} = x_1"),
     ("B", "two_layer_sigmoid", None, r"\frac{\partial a_1}{\partial z_1} = a_1(1-a_1)"),
