@@ -46,6 +46,10 @@ def context_for(declaration, source: str) -> dict:
 
 def render(spec: str, module_name: str) -> tuple[str, str]:
     """(module text, test text) for ``spec``; the test imports ``module_name``.py from its own folder."""
+    from . import nlp_module  # the NLP models (embeddings, pooling, LM) have their own template
+
+    if spec in nlp_module.MODULES:
+        return nlp_module.module_text(spec), nlp_module.test_text(spec, module_name)
     declaration = load_any(spec)
     source = spec if not spec.endswith(".py") else os.path.basename(spec)
     context = context_for(declaration, source)

@@ -3,21 +3,21 @@
 ``module_text(name)`` renders ``templates/nlp_module.py.jinja`` over the
 forward and backward equations of ``derive.nlp.equations`` (each equation's
 NumPy statements come from its kind's line in ``KINDS``); the output is
-formatted by ruff when it is installed, and is byte-identical for the same
-declaration.
+formatted by ruff and stamped with its hash (``codegen.numpy_module``), and
+is byte-identical for the same declaration.  ``test_text`` renders its tests.
 """
 
 from __future__ import annotations
 
 import importlib
-import shutil
-import subprocess
 
 import jinja2
 
 from derive import ChainruleError
 from derive.nlp.equations import backward, embedding_steps, forward
 from derive.nlp.model import TextModel
+
+from .numpy_module import ruff_format, stamp
 
 # Generated module name -> (catalogue module, keyword arguments of its model()).
 MODULES = {
@@ -28,6 +28,8 @@ MODULES = {
     "embedding_classifier_concat": ("embedding_classifier", {"pooling": "concat"}),
     "ffnn_lm": ("ffnn_lm", {}),
 }
+
+TEST_EPOCHS = {"sentiment": 100, "topic": 10, "lm": 5}  # short training in the generated tests
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("codegen", "templates"),
@@ -117,19 +119,21 @@ def context(name: str) -> dict:
 
 
 def module_text(name: str) -> str:
-    """The generated training module of NLP model ``name``, formatted."""
+    """The generated training module of NLP model ``name``: formatted by ruff, stamped with its hash."""
     text = _ENV.get_template("nlp_module.py.jinja").render(**context(name))
-    return ruff_format(text)
+    return stamp(ruff_format(text, f"NLP model '{name}'"))
 
 
-def ruff_format(text: str) -> str:
-    """``text`` formatted by ``ruff format`` (line length 120) if ruff is installed."""
-    ruff = shutil.which("ruff")
-    if ruff is None:
-        return text
-    done = subprocess.run(
-        [ruff, "format", "--isolated", "--line-length", "120", "-"], input=text, capture_output=True, text=True
+def test_text(name: str, module: str) -> str:
+    """The pytest file for the module of ``name`` saved as ``module``.py beside it."""
+    m = model(name)
+    text = _ENV.get_template("nlp_test_module.py.jinja").render(
+        module=module,
+        embedded=m.embedded,
+        pooling=m.inputs.pooling if m.embedded else "",
+        task=m.task,
+        params=repr(m.params()),
+        test_epochs=TEST_EPOCHS[m.task],
+        chance=0.6,
     )
-    if done.returncode != 0:
-        raise ChainruleError(f"generated code does not parse: {done.stderr.strip().splitlines()[-1]}")
-    return done.stdout
+    return stamp(ruff_format(text, f"NLP model '{name}'"))

@@ -287,6 +287,8 @@ def embedding_steps(model: TextModel) -> list[str]:
         "local partial: ∂e_{t,i}/∂E_{j,v} = 1 if j = i and v = w_t, else 0",
         POOLING_STEP[model.inputs.pooling],
         "chain rule: ∂L/∂E[:, v] = Σ_{t: w_t = v} ∂L/∂e_t; a word seen twice adds up, a word not in the text gets 0",
-        "batch: dE[:, v] = (1/m) Σ_k Σ_{t: w_{t,k} = v} de_{t,k}; only the columns of the words in the batch are "
-        "non-zero, so the update is a scatter-add into those columns (np.add.at): O(n·m·d) work, never a d×|V| product",
+        (
+            "batch: dE[:, v] = (1/m) Σ_k Σ_{t: w_{t,k} = v} de_{t,k}; only the columns of the words in the batch are "
+            "non-zero, so the update is a scatter-add into those columns (np.add.at): O(n·m·d) work, never a d×|V| product"
+        ),
     ]

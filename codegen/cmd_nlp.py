@@ -1,0 +1,180 @@
+"""``chainrule nlp``: the lectures' NLP models (J&M ch. 7, C.8–C.10) as training modules, and their report.
+
+    chainrule nlp generate NAME -o FILE.py   # a training module (and test_FILE.py), any of the variants
+    chainrule nlp explain NAME               # the forward/backward equations and how E's gradient arises
+    chainrule nlp report                     # train every NLP model on the shipped data; accuracy, perplexity
+
+``chainrule generate`` also writes the catalogue's NLP models with these
+templates (``codegen.nlp_module``); the pooling variants that are not
+catalogue names (``embedding_classifier_max``, ``embedding_classifier_concat``)
+are golden files written here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+from derive.nlp.equations import backward, embedding_steps, forward
+from derive.nlp.features import DATA
+
+from . import nlp_module
+from .files import write_atomic
+
+VARIANTS = ("embedding_classifier_max", "embedding_classifier_concat")  # catalogue names go through `generate`
+
+
+def cmd_nlp_generate(args) -> int:
+    from .numpy_module import check_overwrite as guard  # the same overwrite rules as `chainrule generate`
+
+    nlp_module.model(args.name)  # unknown names fail here, before anything is written
+    output = args.output
+    stem = Path(output).stem
+    test_path = str(Path(output).with_name(f"test_{stem}.py"))
+    for path in (output, test_path):
+        guard(path, args.force)
+    module, test = nlp_module.module_text(args.name), nlp_module.test_text(args.name, stem)
+    write_atomic(output, module)
+    write_atomic(test_path, test)
+    print(f"wrote {output}\nwrote {test_path}")
+    return 0
+
+
+def explain_text(name: str) -> str:
+    m = nlp_module.model(name)
+    lines = [f"# {name}: {m.doc}", "", "forward:"]
+    lines += [f"  {eq}" for eq in forward(m)]
+    lines += ["backward (dQ = ∂L/∂Q per example; dW = ∂J/∂W):"]
+    lines += [f"  {eq}" for eq in backward(m)]
+    steps = embedding_steps(m)
+    if steps:
+        lines += ["the gradient with respect to E:"] + [f"  {i}. {s}" for i, s in enumerate(steps, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_nlp_explain(args) -> int:
+    sys.stdout.write(explain_text(args.name))
+    return 0
+
+
+def load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def train_and_measure(name: str, folder: Path, data: Path = DATA) -> dict:
+    """Generate ``name`` into ``folder``, train it with its defaults on the shipped data, measure it."""
+    path = folder / f"{name}.py"
+    write_atomic(str(path), nlp_module.module_text(name))
+    mod = load_module(path)
+    train, test, extra = mod.load_data(data)
+    embedded = hasattr(mod, "DIM")
+    params = (
+        mod.init_params(len(extra), seed=mod.HYPER["seed"]) if embedded else mod.init_params(seed=mod.HYPER["seed"])
+    )
+    row = {"name": name}
+    if hasattr(mod, "perplexity"):
+        row["uniform"] = float(len(extra))
+        row["unigram"] = mod.unigram_perplexity(train, test, len(extra))
+        row["before"] = mod.perplexity(params, test)
+    else:
+        row["before"] = mod.accuracy(params, test)
+    start = time.perf_counter()
+    history = mod.train(params, train, seed=mod.HYPER["seed"])
+    row["seconds"] = time.perf_counter() - start
+    row["cost"] = (history[0], history[-1])
+    if hasattr(mod, "perplexity"):
+        row["after"] = mod.perplexity(params, test)
+        row["samples"] = [mod.sample(params, extra, seed=s) for s in range(3)]
+        probs = mod.next_word(params, extra, "the dog gets".split())
+        row["next"] = sorted(probs.items(), key=lambda kv: -kv[1])[:3]
+        row["ok"] = row["after"] < min(row["unigram"], row["uniform"]) / 2
+    else:
+        row["after"] = mod.accuracy(params, test)
+        row["train_accuracy"] = mod.accuracy(params, train)
+        row["ok"] = row["after"] > 0.6
+    return row
+
+
+def report_text(rows: list[dict]) -> str:
+    lines = ["NLP models trained on the shipped data (defaults of each generated module, seed 0)", ""]
+    lines.append(f"{'model':<30} {'held-out before':>16} {'after':>8} {'train':>8} {'seconds':>8}")
+    for row in rows:
+        if "unigram" in row:
+            continue
+        lines.append(
+            f"{row['name']:<30} {'acc ' + format(row['before'], '.3f'):>16} {row['after']:>8.3f} "
+            f"{row['train_accuracy']:>8.3f} {row['seconds']:>8.2f}"
+        )
+    for row in rows:
+        if "unigram" not in row:
+            continue
+        lines += [
+            "",
+            f"{row['name']}: held-out perplexity uniform {row['uniform']:.2f}, unigram {row['unigram']:.2f}, "
+            f"model before training {row['before']:.2f}, after {row['after']:.2f} ({row['seconds']:.2f} s training)",
+            "  P(w | the dog gets): " + ", ".join(f"{w} {p:.3f}" for w, p in row["next"]),
+        ]
+        lines += [f"  sample: {s}" for s in row["samples"]]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_nlp_report(args) -> int:
+    folder = Path(args.output)
+    rows = [train_and_measure(name, folder, Path(args.data)) for name in nlp_module.names()]
+    text = report_text(rows)
+    write_atomic(str(folder / "report.txt"), text)
+    sys.stdout.write(text)
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "nlp", help="the NLP models (sentiment features, embeddings, language model): generate, explain, report"
+    )
+    nlp = p.add_subparsers(dest="nlp_command", required=True, metavar="ACTION")
+    g = nlp.add_parser("generate", help="write the training module of an NLP model (and its tests)")
+    g.add_argument("name", choices=nlp_module.names(), metavar="NAME", help=", ".join(nlp_module.names()))
+    g.add_argument("-o", "--output", required=True, metavar="FILE.py")
+    g.add_argument("--force", action="store_true", help="overwrite files edited by hand")
+    g.set_defaults(run=cmd_nlp_generate)
+    e = nlp.add_parser("explain", help="print the equations, and how the gradient reaches E")
+    e.add_argument("name", choices=nlp_module.names(), metavar="NAME", help=", ".join(nlp_module.names()))
+    e.set_defaults(run=cmd_nlp_explain)
+    r = nlp.add_parser("report", help="train every NLP model on the shipped data and report accuracy / perplexity")
+    r.add_argument("-o", "--output", default=os.path.join("chainrule-demo", "nlp"), metavar="DIR")
+    r.add_argument("--data", default=str(DATA), metavar="DIR", help="the data folder (default: the repository's)")
+    r.set_defaults(run=cmd_nlp_report)
+
+
+def regenerate(root: Path) -> list[Path]:
+    """generated/ modules and tests of the pooling variants (the catalogue's NLP models come from `generate`)."""
+    written = []
+    for name in VARIANTS:
+        for filename, text in (
+            (f"{name}.py", nlp_module.module_text(name)),
+            (f"test_{name}.py", nlp_module.test_text(name, name)),
+        ):
+            path = Path(root) / "generated" / filename
+            write_atomic(str(path), text)
+            written.append(path)
+    return written
+
+
+def demo(out_dir) -> bool:
+    """Train every NLP model on the shipped data; write OUT/nlp/report.txt."""
+    folder = Path(out_dir) / "nlp"
+    rows = [train_and_measure(name, folder) for name in nlp_module.names()]
+    text = report_text(rows)
+    write_atomic(str(folder / "report.txt"), text)
+    for name in nlp_module.names():
+        write_atomic(str(folder / f"{name}.txt"), explain_text(name))
+    sys.stdout.write(text)
+    ok = all(r["ok"] for r in rows)
+    print(f"wrote NLP modules, explanations and report to {folder}/; {'all beat their baselines' if ok else 'FAIL'}")
+    return ok
