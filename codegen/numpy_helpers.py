@@ -42,9 +42,8 @@ def sigmoid(z):
     return 0.5 * (1 + np.tanh(0.5 * z))
 ''',
     "softmax": '''
-def softmax(*zs):
-    """softmax over the rows zs (stacked on axis 0), after subtracting their maximum."""
-    z = np.stack(zs)
+def softmax(z):
+    """softmax over the rows of z (each column separately), after subtracting the column maximum."""
     e = np.exp(z - z.max(axis=0))
     return e / e.sum(axis=0)
 ''',

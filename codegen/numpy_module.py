@@ -225,6 +225,8 @@ def scalar_context(net: Network, source: str) -> dict:
         "layers": "",
         "inputs": inputs,
         "targets": targets,
+        "n_inputs": len(inputs),
+        "n_targets": len(targets),
         "inputs_tuple": _tuple_literal(inputs),
         "targets_tuple": _tuple_literal(targets),
         "params": param_list,
@@ -259,7 +261,7 @@ def _forward_lines(net: Network, printer: ModulePrinter) -> list[Line]:
                 group.append(nodes[i + len(group)])
             if [int(n.expr.args[0]) for n in group] == list(range(1, len(zs) + 1)):
                 lhs = ", ".join(n.name for n in group)
-                rhs = printer.use(f"softmax({', '.join(printer.doprint(z) for z in zs)})")
+                rhs = printer.use(f"softmax(np.stack([{', '.join(printer.doprint(z) for z in zs)}]))")
                 lines.append(Line(f"{lhs} = {rhs}", [f"{lhs} = softmax({', '.join(text(z) for z in zs)})"]))
                 i += len(group)
                 continue
