@@ -126,7 +126,7 @@ def describe_constant(c: Fraction) -> str:
     if c.denominator == 1:
         return f"an extra factor {c.numerator}{sign} (the claim is {c.numerator} × the derivation)"
     if c.numerator == 1:
-        return f"a missing factor 1/{c.denominator}{sign} (the claim is {c.denominator} × too small)"
+        return f"a missing factor {c.denominator}{sign} (the claim is {c.denominator} × too small)"
     return f"a wrong constant factor {c}{sign}"
 
 
@@ -176,7 +176,7 @@ def factor_difference(claim_n, truth_n, matches, claim, truth) -> str | None:
         return None
     miss = [t_shown[k] for k in (t_f - c_f).elements()]
     ext = [c_shown[k] for k in (c_f - t_f).elements()]
-    if len(miss) > 1 or len(ext) > 1 or not (miss or ext):
+    if not (miss or ext) or (miss and ext and (len(miss) > 2 or len(ext) > 2)) or len(miss) > 3 or len(ext) > 3:
         return None
     repaired = claim
     for f in ext:
@@ -190,15 +190,14 @@ def factor_difference(claim_n, truth_n, matches, claim, truth) -> str | None:
     else:
         return None
     if miss and ext:
-        return f"{_par(ext[0])} written for {_par(miss[0])}{sign}"
+        return f"{_par(ext)} written for {_par(miss)}{sign}"
     if miss:
-        return f"a missing factor {_par(miss[0])}{sign}"
-    return f"an extra factor {_par(ext[0])}{sign}"
+        return f"a missing factor {_par(miss)}{sign}"
+    return f"an extra factor {_par(ext)}{sign}"
 
 
-def _par(expr: sp.Expr) -> str:
-    s = text(expr)
-    return f"({s})" if expr.is_Add else s
+def _par(factors) -> str:
+    return "·".join(f"({text(f)})" if f.is_Add else text(f) for f in factors)
 
 
 def term_difference(claim_n, truth_n) -> str | None:

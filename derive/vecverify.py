@@ -181,9 +181,9 @@ def evaluate(net: VecTarget, tree, env: dict):
             return a**b
         if kind == "matmul" or (kind == "jux" and _matrix(a) and _matrix(b)):
             if not (_matrix(a) and _matrix(b)):
-                raise ShapeError(f"{to_text(tree)}: '@' needs two matrices")
+                raise ShapeError(f"{_shown(tree, lambda n: resolve(net, n))}: '@' needs two matrices")
             if a.shape[-1] != b.shape[0]:
-                raise ShapeError(f"{to_text(tree)}: shapes {a.shape} and {b.shape} do not match")
+                raise ShapeError(f"{_shown(tree, lambda n: resolve(net, n))}: shapes {a.shape} and {b.shape} do not match")
             return a @ b
         if kind == "jux":
             return a * b
@@ -321,8 +321,14 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
                 return "an extra factor 1/m"
             if all(math.isclose(r, ratios[0], rel_tol=1e-9) for r in ratios):
                 return describe_constant(Fraction(ratios[0]).limit_denominator(1000))
-    for label, candidate in repairs(tree):
+    for label, candidate in repairs(tree, lambda n: resolve(net, n)):
         if holds(candidate):
+            square = [
+                np.shape(t.claimed) for t in trials if t.problem is None and _square(np.shape(t.claimed), t.true.shape)
+            ]
+            if label.startswith("keepdims") and square:
+                n = square[0][0]
+                label += f"; the rank-1 ({n},) array broadcasts against an ({n}, 1) column to {square[0]}"
             return label
     for t in trials:
         shape = np.shape(t.claimed) if t.problem is None else None
@@ -337,6 +343,10 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
     return None
 
 
+def _square(shape, true_shape) -> bool:
+    return len(shape) == 2 and shape[0] == shape[1] == true_shape[0] and true_shape[1] == 1 and shape != true_shape
+
+
 def _unkept_sum(tree) -> bool:
     return any(node[0] == "sum" and not node[3] for _, node in _walk(tree))
 
@@ -349,7 +359,7 @@ def _ratio(claimed: np.ndarray, true: np.ndarray) -> float | None:
     return float(r[0]) if np.allclose(r, r[0], rtol=1e-9) else None
 
 
-def repairs(tree):
+def repairs(tree, show=lambda n: n):
     """(label, repaired tree) for every single edit: keepdims, a transpose, '*' vs '@', a layer index."""
     for path, node in _walk(tree):
         if node[0] == "sum" and not node[3]:
@@ -360,28 +370,53 @@ def repairs(tree):
             )
     for path, node in _walk(tree):
         if node[0] == "name":
-            yield f"a missing transpose: {node[1]} written for {node[1]}.T", _replace(tree, path, ("T", node))
+            yield (
+                f"a missing transpose: {show(node[1])} written for {show(node[1])}.T",
+                _replace(tree, path, ("T", node)),
+            )
         if node[0] == "T":
-            yield f"an extra transpose: {to_text(node)} written for {to_text(node[1])}", _replace(tree, path, node[1])
+            yield (
+                f"an extra transpose: {_shown(node, show)} written for {_shown(node[1], show)}",
+                _replace(tree, path, node[1]),
+            )
     for path, node in _walk(tree):
         if node[0] in ("mul", "jux"):
             yield (
-                f"'*' (element-wise) written for '@' (matrix product) in {to_text(node)}",
+                f"'*' (element-wise) written for '@' (matrix product) in {_shown(node, show)}",
                 _replace(tree, path, ("matmul", node[1], node[2])),
             )
         if node[0] in ("matmul", "jux"):
             yield (
-                f"a matrix product written for '*' (element-wise, ⊙) in {to_text(node)}",
+                f"a matrix product written for '*' (element-wise, ⊙) in {_shown(node, show)}",
                 _replace(tree, path, ("mul", node[1], node[2])),
             )
     for path, node in _walk(tree):
-        if node[0] == "name" and node[1][-1:] in ("1", "2"):
-            other = node[1][:-1] + ("2" if node[1].endswith("1") else "1")
-            yield f"a wrong layer index: {node[1]} written for {other}", _replace(tree, path, ("name", other))
+        if node[0] == "name" and show(node[1])[-1:] in ("1", "2"):
+            name = show(node[1])
+            other = name[:-1] + ("2" if name.endswith("1") else "1")
+            yield f"a wrong layer index: {name} written for {other}", _replace(tree, path, ("name", other))
     for path, node in _walk(tree):
         if node[0] == "neg":
             yield "a flipped sign", _replace(tree, path, node[1])
     yield "a flipped sign", ("neg", tree)
+
+
+def _shown(tree, show) -> str:
+    """A tree as text with the network's names (``A[1]`` → ``A1``)."""
+
+    def rename(node):
+        if node[0] == "name":
+            try:
+                return ("name", show(node[1]))
+            except ClaimError:
+                return node
+        if node[0] in ("num", "partial"):
+            return node
+        if node[0] == "call":
+            return ("call", node[1], tuple(rename(a) for a in node[2]))
+        return (node[0], *(rename(x) if isinstance(x, tuple) else x for x in node[1:]))
+
+    return to_text(rename(tree))
 
 
 def _walk(tree, path=()):
