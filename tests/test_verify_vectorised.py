@@ -55,7 +55,7 @@ def cost(v):
 
 @pytest.mark.parametrize("seed", range(TRIALS))
 def test_truth_matches_hand_written_numpy(target, seed):
-    values, dims = target.values(np.random.default_rng(seed))
+    values, _ = target.values(np.random.default_rng(seed))
     mine = by_hand(values)
     for name, array in mine.items():
         assert values[name].shape == array.shape, name
