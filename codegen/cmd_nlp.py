@@ -91,7 +91,7 @@ def train_and_measure(name: str, folder: Path, data: Path = DATA) -> dict:
     if hasattr(mod, "perplexity"):
         row["after"] = mod.perplexity(params, test)
         row["samples"] = [mod.sample(params, extra, seed=s) for s in range(3)]
-        probs = mod.next_word(params, extra, "the dog gets".split())
+        probs = mod.next_word(params, extra, ["the", "dog", "gets"])
         row["next"] = sorted(probs.items(), key=lambda kv: -kv[1])[:3]
         row["ok"] = row["after"] < min(row["unigram"], row["uniform"]) / 2
     else:
@@ -116,8 +116,10 @@ def report_text(rows: list[dict]) -> str:
             continue
         lines += [
             "",
-            f"{row['name']}: held-out perplexity uniform {row['uniform']:.2f}, unigram {row['unigram']:.2f}, "
-            f"model before training {row['before']:.2f}, after {row['after']:.2f} ({row['seconds']:.2f} s training)",
+            (
+                f"{row['name']}: held-out perplexity uniform {row['uniform']:.2f}, unigram {row['unigram']:.2f}, "
+                f"model before training {row['before']:.2f}, after {row['after']:.2f} ({row['seconds']:.2f} s training)"
+            ),
             "  P(w | the dog gets): " + ", ".join(f"{w} {p:.3f}" for w, p in row["next"]),
         ]
         lines += [f"  sample: {s}" for s in row["samples"]]
