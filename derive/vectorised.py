@@ -400,7 +400,13 @@ class VecDerivation:
             lines.append(f"{title}:")
             width = max(len(e.text) for e in eqs)
             for e in eqs:
-                lines.append(f"  ({e.number}) {e.text:<{width}}   {_shape(e.shape)}")
+                lines.append(f"  {f'({e.number})':>4} {e.text:<{width}}   {_shape(e.shape)}")
+        if not self.fuse and any(e.kind == "backprop" for e in self.backward):
+            lines.append("combined, as the lecture writes dZ:")
+            fused = VecDerivation(net, fuse=True)
+            lines.extend(
+                f"       {e.text}" for e in fused.backward if e.kind == "activation_grad" and len(e.operands) > 2
+            )
         lines.append("steps:")
         lines.extend(f"  {s}" for s in self.steps)
         return "\n".join(lines) + "\n"
