@@ -1,0 +1,88 @@
+"""`chainrule nlp` and `chainrule generate` for the NLP models; golden modules; the reported figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codegen import cmd_nlp, nlp_module
+from codegen.cli import main
+from codegen.cmd_generate import render
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ["sentiment_features", "sentiment_features_2layer", "embedding_classifier", "ffnn_lm"]
+
+
+def test_explain_prints_equations_and_the_sparse_e_gradient(capsys):
+    assert main(["nlp", "explain", "ffnn_lm"]) == 0
+    out = capsys.readouterr().out
+    assert "(F1) e_t = E[:, w_t]" in out and "scatter-add" in out and "concatenation" in out
+
+
+def test_unknown_model_is_one_line_and_exit_2(capsys, tmp_path):
+    assert main(["nlp", "generate", "gpt", "-o", str(tmp_path / "x.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule: error: unknown NLP model 'gpt'") and err.count("\n") == 1
+    assert not (tmp_path / "x.py").exists()
+
+
+def test_generate_writes_a_module_whose_tests_pass(tmp_path):
+    assert main(["generate", "embedding_classifier", "-o", str(tmp_path / "emb.py")]) == 0
+    text = (tmp_path / "emb.py").read_text()
+    assert 'np.add.at(params["E"].T' in text and "# (B10) dE[:, v]" in text
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_emb.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_generated_code_never_builds_a_dense_vocabulary_wide_gradient():
+    for name in nlp_module.names():
+        text = nlp_module.module_text(name)
+        if "DIM" in text:
+            assert "np.add.at" in text
+            assert (
+                "np.zeros_like(E)" not in text and "E.T @" not in text and "onehot" not in text.replace("E·onehot", "")
+            )
+
+
+def test_golden_modules_are_up_to_date(tmp_path):
+    expected = {}
+    for name in CATALOGUE:
+        module, test = render(name, name)
+        expected[f"{name}.py"], expected[f"test_{name}.py"] = module, test
+    for path in cmd_nlp.regenerate(tmp_path):
+        expected[path.name] = path.read_text()
+    for filename, text in expected.items():
+        assert (ROOT / "generated" / filename).read_text() == text, (
+            f"generated/{filename} is stale: run scripts/regenerate.py"
+        )
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("nlp")
+    return {name: cmd_nlp.train_and_measure(name, folder) for name in nlp_module.names()}
+
+
+def test_sentiment_held_out_accuracy(figures):
+    assert figures["sentiment_features"]["after"] >= 0.7
+    assert figures["sentiment_features_2layer"]["after"] >= 0.75
+
+
+def test_embedding_classifiers_held_out_accuracy(figures):
+    for name in ("embedding_classifier", "embedding_classifier_max", "embedding_classifier_concat"):
+        assert figures[name]["after"] >= 0.85, name
+
+
+def test_language_model_clearly_beats_uniform_and_unigram(figures):
+    row = figures["ffnn_lm"]
+    assert row["uniform"] > row["unigram"] > 4 * row["after"]
+    assert row["before"] > row["unigram"]
+    assert row["next"][0][0] == "fed"
+    assert all(isinstance(s, str) and s for s in row["samples"])

@@ -1,0 +1,123 @@
+"""The layer-level NLP derivation: equation kinds, the sparse E gradient, and agreement with the scalar chain rule."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derive import ChainruleError
+from derive.catalogue import load
+from derive.nlp.equations import backward, embedding_steps, forward
+from derive.nlp.model import Dense, Features, TextModel, Words
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def generated(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "generated" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def lm(pooling="concat"):
+    return TextModel("t", Words(16, 3, pooling), (Dense(32, "tanh"),), classes="vocab", task="lm")
+
+
+def test_forward_kinds_in_order():
+    assert [e.kind for e in forward(lm())] == [
+        "embed",
+        "concat",
+        "linear",
+        "activation",
+        "linear",
+        "activation",
+        "loss_ce",
+    ]
+    assert [e.kind for e in forward(lm("max"))][:2] == ["embed", "pool_max"]
+
+
+def test_backward_ends_with_the_pooling_gradient_and_the_scatter_add():
+    eqs = backward(lm("max"))
+    assert [e.kind for e in eqs][-2:] == ["pool_max_grad", "embed_grad"]
+    assert str(eqs[-1]).startswith(
+        "(B10) dE[:, v] = (1/m) Σ_{t,k: w_{t,k} = v} de_{t,k}  (scatter-add; 0 for words not in the batch)"
+    )
+    assert "routed to the arg-max" in eqs[-2].text
+    assert eqs[-1].numpy == ("dE = (ids.ravel(), dEmb.reshape(dEmb.shape[0], -1) / m)",)
+
+
+def test_lecture_equations_read_as_in_seed_004():
+    texts = [e.text for e in backward(lm())]
+    assert texts[:5] == [
+        "dZ2 = A2 − Y  (Y one-hot: subtract 1 at each example's class y)",
+        "dW2 = (1/m) dZ2 A1ᵀ",
+        "db2 = (1/m) Σ_columns dZ2",
+        "dA1 = W2ᵀ dZ2",
+        "dZ1 = dA1 ⊙ (1 − A1²)",
+    ]
+    assert backward(lm())[1].latex == r"dW^{[2]} = \frac{1}{m}\, dZ^{[2]} A^{[1]\top}"
+
+
+def test_embedding_steps_say_only_seen_columns_and_argmax():
+    steps = " ".join(embedding_steps(lm("max")))
+    assert "a word not in the text gets 0" in steps and "arg-max" in steps and "np.add.at" in steps
+    assert embedding_steps(TextModel("f", Features(("x1", "x2")))) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"inputs": Words(4, 2, "median")}, "unknown pooling 'median'"),
+        ({"inputs": Words(4, 2), "hidden": (Dense(3, "swish"),)}, "unknown activation 'swish'"),
+        ({"inputs": Words(4, 2), "classes": 0}, "classes must be"),
+        ({"inputs": Words(4, 2), "task": "translation"}, "unknown task"),
+    ],
+)
+def test_bad_declarations_name_the_problem(kwargs, message):
+    with pytest.raises(ChainruleError, match=message):
+        TextModel("bad", **kwargs)
+
+
+def test_scalar_embedding_network_gives_unseen_words_zero_gradient():
+    net = load("embedding_classifier")
+    d = net.derive()
+    grads = d.evaluate(net.examples["text_w1_w1"]).gradients
+    assert grads["E11"] != 0 and grads["E21"] != 0
+    assert all(grads[f"E{i}{v}"] == 0 for i in (1, 2) for v in (2, 3))
+    assert str(d.gradient("E12")).startswith("o12*(")  # ∂L/∂E_iv carries the one-hot o_tv of word v
+
+
+@pytest.mark.parametrize("name", ["sentiment_features", "sentiment_features_2layer"])
+def test_generated_module_agrees_with_the_scalar_chain_rule(name):
+    """The same point in both: scalar parameters W_ij / U_j map to the layer matrices."""
+    net, mod = load(name), generated(name)
+    d = net.derive()
+    rng = np.random.default_rng(3)
+    point = {leaf: float(rng.normal()) for leaf in net.leaves}
+    point["y"] = 1.0
+    X = np.array([[point[f"x{i}"]] for i in range(1, 7)])
+    if name == "sentiment_features":
+        params = {"W1": np.array([[point[f"w{i}"] for i in range(1, 7)]]), "b1": np.array([[point["b"]]])}
+        names = {"W1": [[f"w{i}" for i in range(1, 7)]], "b1": [["b"]]}
+    else:
+        params = {
+            "W1": np.array([[point[f"W{i}{j}"] for i in range(1, 7)] for j in range(1, 4)]),
+            "b1": np.array([[point[f"b{j}"]] for j in range(1, 4)]),
+            "W2": np.array([[point[f"U{j}"] for j in range(1, 4)]]),
+            "b2": np.array([[point["b"]]]),
+        }
+        names = {
+            "W1": [[f"W{i}{j}" for i in range(1, 7)] for j in range(1, 4)],
+            "b1": [[f"b{j}"] for j in range(1, 4)],
+            "W2": [[f"U{j}" for j in range(1, 4)]],
+            "b2": [["b"]],
+        }
+    batch = {"X": X, "Y": np.array([[1.0]])}
+    ev = d.evaluate(point)
+    assert mod.loss(params, batch) == pytest.approx(ev.values["L"], rel=1e-12)
+    grads = mod.gradients(params, batch)
+    for key, grid in names.items():
+        expected = np.array([[ev.gradients[n] for n in row] for row in grid])
+        np.testing.assert_allclose(grads[key], expected, rtol=1e-10, atol=1e-14)
