@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 from derive import ChainruleError
 from derive.catalogue import load_spec
@@ -80,24 +81,63 @@ def read_sheet(path: str) -> list[tuple[int, str | None, str]]:
     return out
 
 
-def run_sheet(target, path: str) -> int:
+def check_sheet(target, path: str):
+    """[(line, Verdict)] for every claim of a sheet (bad input raises before anything is printed)."""
     rows = []
     for number, name, formula in read_sheet(path):
         latex = formula.startswith("$")
-        verdict = verify_spec(
-            target, name, formula.strip("$") if latex else formula, latex=latex, where=f"{path}:{number}"
-        )
-        rows.append((number, verdict))
+        claim = formula.strip("$") if latex else formula
+        rows.append((number, verify_spec(target, name, claim, latex=latex, where=f"{path}:{number}")))
+    return rows
+
+
+def sheet_text(rows, path: str) -> str:
+    """The table, one row per claim, then the report of each wrong claim and a count."""
     header = ("line", "claim", "verdict", "symbolic", "numeric", "likely slip")
     table = [header] + [
         (str(n), v.target, "holds" if v.equal else "WRONG", v.symbolic.split(" (")[0], v.numeric, v.hint or "")
         for n, v in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for r in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table]
     wrong = [(n, v) for n, v in rows if not v.equal]
     for n, v in wrong:
-        print(f"\n{path}:{n}: {v.report()}")
-    print(f"\n{len(rows) - len(wrong)} of {len(rows)} claims hold")
-    return 1 if wrong else 0
+        lines.append(f"\n{path}:{n}: {v.report()}")
+    lines.append(f"\n{len(rows) - len(wrong)} of {len(rows)} claims hold")
+    return "\n".join(lines) + "\n"
+
+
+def run_sheet(target, path: str) -> int:
+    rows = check_sheet(target, path)
+    sys.stdout.write(sheet_text(rows, path))
+    return 1 if any(not v.equal for _, v in rows) else 0
+
+
+SHEETS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "sheets")
+# sheet -> (network, every claim holds?)
+DEMO_SHEETS = {
+    "two_layer_sigmoid.txt": ("two_layer_sigmoid", True),
+    "one_hidden_layer.txt": ("one_hidden_layer", True),
+    "mistakes.txt": ("two_layer_sigmoid", False),
+    "mistakes_vectorised.txt": ("one_hidden_layer", False),
+}
+
+
+def demo(out_dir: str) -> bool:
+    """Check the example sheets: the lecture's formulas hold; every typical mistake is caught with a hint."""
+    from codegen.files import write_atomic
+
+    ok = True
+    print(f"{'sheet':<26} {'claims':>6} {'hold':>5} {'hinted':>7}  expected")
+    for sheet, (network, all_hold) in DEMO_SHEETS.items():
+        path = os.path.join(SHEETS_DIR, sheet)
+        rows = check_sheet(load_target(network), path)
+        holds = sum(v.equal for _, v in rows)
+        hinted = sum(bool(v.hint) for _, v in rows if not v.equal)
+        good = holds == len(rows) if all_hold else (holds == 0 and hinted == len(rows))
+        ok = ok and good
+        write_atomic(os.path.join(out_dir, "verify", sheet), sheet_text(rows, f"docs/sheets/{sheet}"))
+        expected = "all hold" if all_hold else "all wrong, each with a hint"
+        print(f"{sheet:<26} {len(rows):>6} {holds:>5} {hinted:>7}  {expected}: {'ok' if good else 'FAIL'}")
+    print(f"wrote the verification of {len(DEMO_SHEETS)} claim sheets to {out_dir}/verify/")
+    return ok

@@ -108,3 +108,13 @@ def test_sheet_missing_file_and_empty_formula(capsys, tmp_path):
     sheet.write_text("W11:\n", encoding="utf-8")
     status, _, err = run(capsys, "two_layer_sigmoid", "--claims", str(sheet))
     assert status == 2 and f"{sheet}:1: no formula" in err
+
+
+def test_demo_checks_the_example_sheets(capsys, tmp_path):
+    from codegen.cmd_verify import DEMO_SHEETS, demo
+
+    assert demo(str(tmp_path))
+    out, _ = capsys.readouterr()
+    assert out.count(": ok") == len(DEMO_SHEETS)
+    for sheet in DEMO_SHEETS:
+        assert (tmp_path / "verify" / sheet).read_text(encoding="utf-8").rstrip().endswith("claims hold")
