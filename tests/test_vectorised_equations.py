@@ -5,7 +5,7 @@ import itertools
 import pytest
 import sympy as sp
 
-from derive import Equation, VecDerivation, VecNetwork, binary_cross_entropy, mlp, relu, sigmoid, tanh
+from derive import ChainruleError, Equation, VecDerivation, VecNetwork, binary_cross_entropy, mlp, relu, sigmoid, tanh
 from derive.catalogue import describe, load, names
 from derive.vecsteps import Cancellation, Convention, VecChainRule
 from derive.vectorised import M
@@ -235,3 +235,39 @@ def test_derivation_is_deterministic():
     a = load("one_hidden_layer").derive().text()
     b = load("one_hidden_layer").derive().text()
     assert a == b
+
+
+def test_hand_declared_variants_no_bias_and_linear_hidden_layer():
+    """J&M's z = U h has no bias; a linear hidden layer is ``A1 = Z1`` (identity)."""
+    from derive.vecgradcheck import check
+
+    net = VecNetwork("variants")
+    d0, d1, d2 = net.dims(n0=3, n1=2, n2=3)
+    X, Y = net.input("X", d0), net.target("Y", d2)
+    W, b, U = net.param("W", (d1, d0)), net.param("b", (d1, 1)), net.param("U", (d2, d1))
+    H = net.let("H", net.let("Zh", W * X + b))  # identity
+    Z = net.let("Z", U * H)
+    net.cost("cross_entropy", net.activation("Yhat", "softmax", Z), Y)
+    d = net.derive()
+    assert [(e.target, e.kind, e.text) for e in d.backward] == [
+        ("dZ", "output_delta", "dZ = Yhat − Y"),
+        ("dU", "weight_grad", "dU = (1/m) dZ Hᵀ"),
+        ("dH", "backprop", "dH = Uᵀ dZ"),
+        ("dZh", "activation_grad", "dZh = dH"),
+        ("dW", "weight_grad", "dW = (1/m) dZh Xᵀ"),
+        ("db", "bias_grad", "db = (1/m) Σ_columns dZh"),
+    ]
+    assert d.forward[1].text == "H = identity(Zh)"
+    assert net.sizes == [3, 2, 3] and net.hidden == "identity" and net.output == "softmax"
+    assert max(check(d, m=4).values()) <= 1e-6
+
+
+def test_a_quantity_used_twice_is_refused():
+    net = VecNetwork("branch")
+    d0, d1 = net.dims(n0=2, n1=2)
+    X = net.input("X", d0)
+    W, V = net.param("W", (d1, d0)), net.param("V", (d1, d1))
+    A = net.let("A", sigmoid(net.let("Z", W * X)))
+    net.let("Z2", V * A)
+    with pytest.raises(ChainruleError, match="'A' is used twice"):
+        net.let("Z3", V * A)
