@@ -35,6 +35,8 @@ def _label(value) -> str:
 def activation_name(value, allowed=tuple(ACTIVATIONS), role: str = "activation", where: str | None = None) -> str:
     """The canonical name of an activation given as a function or a string; else ChainruleError."""
     name = value.lower() if isinstance(value, str) else _ACTIVATION_NAMES.get(value)
+    if name in ACTIVATIONS and name not in allowed:
+        raise ChainruleError(f"{name} cannot be the {role} (expected one of: {', '.join(allowed)})", where)
     if name not in allowed:
         raise ChainruleError(f"unknown {role} '{_label(value)}' (expected one of: {', '.join(allowed)})", where)
     return name

@@ -85,7 +85,8 @@ def test_unknown_activation_in_a_hand_declaration():
     ("kwargs", "message"),
     [
         ({"hidden": "swish"}, "unknown hidden activation 'swish' (expected one of: relu, sigmoid, tanh)"),
-        ({"hidden": "softmax"}, "unknown hidden activation 'softmax'"),
+        ({"hidden": "softmax"}, "softmax cannot be the hidden activation (expected one of: relu, sigmoid, tanh)"),
+        ({"output": tanh}, "tanh cannot be the output activation (expected one of: sigmoid, softmax, identity)"),
         ({"output": "relu"}, "unknown output activation 'relu' (expected one of: sigmoid, softmax, identity)"),
         ({"loss": "hinge"}, "unknown loss 'hinge' (expected one of: binary_cross_entropy, cross_entropy, mse)"),
         ({"loss": print}, "unknown loss 'print'"),
