@@ -38,7 +38,7 @@ import sympy as sp
 from .errors import ChainruleError
 
 MAX_CLAIM_CHARS = 2000
-MAX_DEPTH = 80
+MAX_DEPTH = 250
 MAX_LITERAL_DIGITS = 12
 MAX_EXPONENT = 16
 MAX_CONST_LOG10 = 60

@@ -60,6 +60,7 @@ jux: postfix+
         | NUMBER                -> number
         | "(" expr ")"
         | "[" expr "]"
+        | "{" expr "}"
         | "\\frac" "{" expr "}" "{" expr "}"   -> frac
         | "\\partial" postfix                  -> dmark
         | "\\hat" "{" WORD "}" decor*          -> hat
@@ -154,8 +155,12 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
         ) from None
     except (LarkError, RecursionError) as exc:
         raise ClaimError(f"cannot read the LaTeX ({type(exc).__name__})", where) from None
+    if _tree_depth(tree) > 2 * MAX_DEPTH:
+        raise ClaimError("the claim is nested too deeply", where)
     try:
         out = _ToClaim(known or (lambda name: False), vector).transform(tree)
+    except RecursionError:
+        raise ClaimError("the claim is nested too deeply", where) from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, ClaimError):
             raise ClaimError(exc.orig_exc.message, where) from None
@@ -163,6 +168,16 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     if isinstance(out, tuple) and out and out[0] == "equation":
         return _finish(out[1], where, lhs=True), _finish(out[2], where)
     return None, _finish(out, where)
+
+
+def _tree_depth(tree) -> int:
+    """The depth of a lark tree, without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in getattr(node, "children", ()))
+    return deepest
 
 
 def _depths(text: str):

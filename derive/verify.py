@@ -358,6 +358,13 @@ def lhs_names(scope: ScalarScope, lhs, where=None):
 
 def verify_claim(derivation, wrt, claim, *, latex: bool = False, where=None) -> Verdict:
     """Check ``claim`` for ∂L/∂wrt (or what its left-hand side names); see the module docstring."""
+    try:
+        return _verify_claim(derivation, wrt, claim, latex, where)
+    except RecursionError:
+        raise ClaimError("the claim is nested too deeply", where) from None
+
+
+def _verify_claim(derivation, wrt, claim, latex, where) -> Verdict:
     scope = ScalarScope(derivation)
     wrt = getattr(wrt, "name", wrt)
     lhs, rhs = read_claim(claim, latex, where, known=scope.knows)
