@@ -155,8 +155,15 @@ def register(sub) -> None:
 
 
 def regenerate(root: Path) -> list[Path]:
-    """generated/ modules and tests of the pooling variants (the catalogue's NLP models come from `generate`)."""
+    """generated/ modules and tests of the pooling variants (the catalogue's NLP models come from `generate`),
+    and the layer-level handouts docs/handouts/nlp/NAME.tex of every NLP model."""
+    from .nlp_handout import render
+
     written = []
+    for name in nlp_module.names():
+        path = Path(root) / "docs" / "handouts" / "nlp" / f"{name}.tex"
+        write_atomic(str(path), render(name))
+        written.append(path)
     for name in VARIANTS:
         for filename, text in (
             (f"{name}.py", nlp_module.module_text(name)),
@@ -169,13 +176,16 @@ def regenerate(root: Path) -> list[Path]:
 
 
 def demo(out_dir) -> bool:
-    """Train every NLP model on the shipped data; write OUT/nlp/report.txt."""
+    """Train every NLP model on the shipped data; write OUT/nlp/report.txt, each model's explanation and handout."""
     folder = Path(out_dir) / "nlp"
     rows = [train_and_measure(name, folder) for name in nlp_module.names()]
     text = report_text(rows)
     write_atomic(str(folder / "report.txt"), text)
+    from .nlp_handout import render
+
     for name in nlp_module.names():
         write_atomic(str(folder / f"{name}.txt"), explain_text(name))
+        write_atomic(str(folder / f"{name}.tex"), render(name))
     sys.stdout.write(text)
     ok = all(r["ok"] for r in rows)
     print(f"wrote NLP modules, explanations and report to {folder}/; {'all beat their baselines' if ok else 'FAIL'}")

@@ -1,5 +1,6 @@
 """`chainrule nlp` and `chainrule generate` for the NLP models; golden modules; the reported figures."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from codegen import cmd_nlp, nlp_module
 from codegen.cli import main
 from codegen.cmd_generate import render
+from codegen.nlp_handout import render as render_handout
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ["sentiment_features", "sentiment_features_2layer", "embedding_classifier", "ffnn_lm"]
@@ -51,17 +53,24 @@ def test_generated_code_never_builds_a_dense_vocabulary_wide_gradient():
             )
 
 
-def test_golden_modules_are_up_to_date(tmp_path):
+def test_golden_modules_and_handouts_are_up_to_date(tmp_path):
     expected = {}
-    for name in CATALOGUE:
-        module, test = render(name, name)
-        expected[f"{name}.py"], expected[f"test_{name}.py"] = module, test
     for path in cmd_nlp.regenerate(tmp_path):
-        expected[path.name] = path.read_text()
+        expected[str(path.relative_to(tmp_path))] = path.read_text()
+    for name in CATALOGUE:
+        expected[f"generated/{name}.py"], expected[f"generated/test_{name}.py"] = render(name, name)
     for filename, text in expected.items():
-        assert (ROOT / "generated" / filename).read_text() == text, (
-            f"generated/{filename} is stale: run scripts/regenerate.py"
-        )
+        assert (ROOT / filename).read_text() == text, f"{filename} is stale: run scripts/regenerate.py"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex")
+@pytest.mark.parametrize("name", ["ffnn_lm", "embedding_classifier_max", "sentiment_features"])
+def test_handout_compiles(tmp_path, name):
+    (tmp_path / "h.tex").write_text(render_handout(name))
+    command = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "h.tex"]
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout[-1500:]
+    assert (tmp_path / "h.pdf").stat().st_size > 10_000
 
 
 @pytest.fixture(scope="module")

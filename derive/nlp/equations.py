@@ -292,3 +292,33 @@ def embedding_steps(model: TextModel) -> list[str]:
             "non-zero, so the update is a scatter-add into those columns (np.add.at): O(n·m·d) work, never a d×|V| product"
         ),
     ]
+
+
+POOLING_STEP_LATEX = {
+    "mean": r"mean pooling: $X = \frac{1}{n}\sum_t e_t$, so $\partial X/\partial e_t = \frac{1}{n} I$: every word present "
+    r"gets $de_t = dX/n$.",
+    "max": r"max pooling: $X_i = e_{t^*,i}$ with $t^* = \arg\max_t e_{t,i}$, so $\partial X_i/\partial e_{t,i} = 1$ for "
+    r"$t = t^*$ and $0$ otherwise: each coordinate's gradient is routed to its arg-max position only.",
+    "concat": r"concatenation: $X = [e_1; \dots; e_n]$, so $de_t$ is the $t$-th block of $d$ rows of $dX$; padding "
+    r"positions hold the zero vector, not a column of $E$, and pass no gradient.",
+}
+
+
+def embedding_steps_latex(model: TextModel) -> list[str]:
+    """``embedding_steps`` as LaTeX paragraphs, step for step."""
+    if not model.embedded:
+        return []
+    return [
+        r"lookup: $e_t = E_{:,w_t} = E\,\mathrm{onehot}(w_t)$, so $e_t$ depends on column $w_t$ of $E$ and on no other.",
+        r"local partial: $\partial e_{t,i}/\partial E_{j,v} = 1$ if $j = i$ and $v = w_t$, else $0$.",
+        POOLING_STEP_LATEX[model.inputs.pooling],
+        (
+            r"chain rule: $\partial L/\partial E_{:,v} = \sum_{t:\,w_t = v} \partial L/\partial e_t$; a word seen twice "
+            r"adds up, a word not in the text gets $0$."
+        ),
+        (
+            r"batch: $dE_{:,v} = \frac{1}{m}\sum_k \sum_{t:\,w_{t,k} = v} de_{t,k}$; only the columns of the words in "
+            r"the batch are non-zero, so the update is a scatter-add into those columns (\texttt{np.add.at}): "
+            r"$O(n\,m\,d)$ work, never a $d\times|V|$ product."
+        ),
+    ]
