@@ -46,8 +46,9 @@ class Graph:
     summarised: bool
 
 
-def _stem(name: str) -> str:
-    return re.sub(r"\d+$", "", name)
+def stem(name: str) -> str:
+    """The name without its index: ``W11`` → ``W``, ``W1_2_1`` → ``W1``, ``yhat3`` → ``yhat``."""
+    return re.sub(r"_[\d_]+$|\d+$", "", name)
 
 
 def columns(net) -> dict[str, int]:
@@ -81,7 +82,7 @@ def build(net) -> Graph:
     boxes: dict[str, Box] = {}
     for name in names:
         kind = net.kinds[name]
-        key = f"g{col[name]}{kind[0]}{_stem(name)}" if summarised else name
+        key = f"g{col[name]}{kind[0]}{stem(name)}" if summarised else name
         key = re.sub(r"[^A-Za-z0-9]", "", key)
         group_of[name] = key
         if key not in boxes:

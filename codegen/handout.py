@@ -19,6 +19,7 @@ import sympy as sp
 from derive import ChainruleError
 from derive.functions import RULES
 from derive.latex import derivative_latex, why_latex
+from derive.simplify import ordered_mul
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 
 from . import graph_tikz, handout_batch
@@ -148,7 +149,7 @@ def visible_width(tex: str) -> float:
             i = tex.index("{", i)
             num, i = _group(tex, i)
             den, i = _group(tex, i)
-            total += max(visible_width(num), visible_width(den)) + 0.5
+            total += max(visible_width(num), visible_width(den)) + 1.2
             continue
         m = _COMMAND.match(tex, i)
         if m:
@@ -216,23 +217,53 @@ def equation_rows(lhs: str, pieces: list[str], width: float = LINE_WIDTH) -> lis
 
 
 def sum_rows(lhs: str, expr: sp.Expr, printer, width: float = LINE_WIDTH) -> list[tuple[str, str]]:
-    """``lhs = expr`` with a long sum broken after whole terms."""
+    """``lhs = expr`` with a long sum broken after whole terms; a product whose first factor is a
+    long sum, ``(t1 + t2 + …) rest``, is broken inside its parentheses."""
     terms = list(expr.args) if expr.is_Add else [expr]
     texts = [printer.doprint(t) for t in terms]
     lines = wrap_terms(texts, width)
+    if len(terms) == 1 and expr.is_Mul and expr.args[0].is_Add and visible_width(texts[0]) > width:
+        inner = wrap_terms([printer.doprint(t) for t in expr.args[0].args], width - 10)
+        rest = printer.doprint(sp.Mul(*expr.args[1:], evaluate=False)) if len(expr.args) > 1 else ""
+        lines = [rf"\left({inner[0]}\right."]
+        lines += [rf"\left.{line}\right." for line in inner[1:-1]]
+        lines += [rf"\left.{inner[-1]}\right) {rest}"] if len(inner) > 1 else []
+        if len(inner) == 1:
+            lines = [rf"\left({inner[0]}\right) {rest}"]
     rows = [(lhs, f"&= {lines[0]}")]
     rows.extend(("", rf"&\quad {line}") for line in lines[1:])
     return rows
 
 
+MAX_RESULT_LINES = 4
+
+
+def gradient_rows(derivation, printer, name: str, lhs: str) -> tuple[list[tuple[str, str]], bool]:
+    """The simplified ∂L/∂name as align rows; when even broken into lines it would not fit in
+    ``MAX_RESULT_LINES``, it is written through its children's gradients instead (True)."""
+    rows = sum_rows(lhs, derivation.shown_gradient(name), printer)
+    if len(rows) <= MAX_RESULT_LINES and all(visible_width(r) <= LINE_WIDTH + 4 for _, r in rows):
+        return rows, False
+    loss = derivation.loss
+    via = [c for c in derivation.children[name] if c in derivation.reaches]
+    terms = [ordered_mul(sp.Symbol(f"∂{loss}/∂{c}"), derivation.factors[(c, name)].value) for c in via]
+    expr = sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+    return sum_rows(lhs, expr, printer), True
+
+
 # ------------------------------------------------------------------ sections
 def build_context(net, options: HandoutOptions) -> dict:
     """Everything the template needs, as strings and lists (see the module docstring)."""
+    names: dict[str, str] = {}
+    declared_in_matrices = not hasattr(net, "nodes")
+    if declared_in_matrices:  # a VecNetwork: written out unit by unit, as the lecture does by hand
+        net, names = handout_batch.scalar_network(net)
     options.check(net)
     derivation = net.derive()
     outputs = _outputs(net)
     printer = HandoutLatexPrinter(
         {
+            "names": names,
             "output": options.output,
             "layer_count": layer_count(net),
             "outputs": tuple(outputs),
@@ -257,6 +288,7 @@ def build_context(net, options: HandoutOptions) -> dict:
         "name": _escape(net.name),
         "doc": _escape(net.doc),
         "sections": {s: s in options.sections for s in SECTIONS},
+        "matrices": declared_in_matrices,
         "exercise": options.exercise,
         "solutions": options.exercise and options.solutions == "appendix",
         "loss": printer.name(net.loss_name),
@@ -345,7 +377,7 @@ def _grouped_network_section(net, printer, graph, equations, roles) -> dict:
     groups: dict[tuple[str, str], list[str]] = {}
     for kind in ("input", "target", "param", "node"):
         for name in net.names(kind):
-            groups.setdefault((kind, re.sub(r"\d+$", "", name)), []).append(name)
+            groups.setdefault((kind, graph_tikz.stem(name)), []).append(name)
     symbols = []
     for (kind, _stem), names in groups.items():
         if len(names) <= 3:
@@ -410,7 +442,8 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
         if p in expand:
             continue
         lhs = printer.partial(net.loss_name, p)
-        likewise.append({"rows": sum_rows(lhs, derivation.shown_gradient(p), printer), "value": number(evaluation.gradients[p])})
+        rows, _ = gradient_rows(derivation, printer, p, lhs)
+        likewise.append({"rows": rows, "value": number(evaluation.gradients[p])})
     notes = {
         box.key: number(evaluation.gradients[box.members[0]])
         for box in graph.boxes.values()
@@ -452,7 +485,7 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
         elif isinstance(step, Rewrite):
             block["cancels"].append(_rewrite(step, printer))
         elif isinstance(step, Result):
-            block["result"] = printer.doprint(step.expr)
+            block["result"], block["recursive"] = gradient_rows(derivation, printer, name, lhs)
             block["value"] = number(evaluation.gradients[name])
     block["forms"] = [c for c in block["cancels"] if c["kind"] == "node-form"]
     block["cancels"] = [c for c in block["cancels"] if c["kind"] != "node-form"]
@@ -495,6 +528,8 @@ def _update_section(net, derivation, evaluation, printer, options, expand) -> di
         g_tex = printer.doprint(g)
         if g.is_Add:
             g_tex = rf"\left({g_tex}\right)"
+        if visible_width(g_tex) > LINE_WIDTH - 16:  # too long to repeat: name it
+            g_tex = printer.partial(net.loss_name, p)
         rows.append({"symbol": sym, "rule": rf"{sym} &\leftarrow {sym} - \alpha\, {g_tex}"})
     steps = []
     for p in net.names("param"):
@@ -532,7 +567,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
     return tidy(environment().get_template("handout.tex.jinja").render(**ctx))
 
 
-_MATH_ENV = re.compile(r"(\\begin\{(align\*?)\})(.*?)(\\end\{\2\})", re.S)
+_MATH_ENV = re.compile(r"(\\begin\{(align\*?)\}|(?<!\\)\\\[)(.*?)(\\end\{\2\}|(?<!\\)\\\])", re.S)
 
 
 def tidy(tex: str) -> str:

@@ -298,3 +298,91 @@ def _equation_row(eq, mp) -> dict:
         "shape": rf"{mp.doprint(eq.shape[0])} \times {mp.doprint(eq.shape[1])}",
         "kind": _KIND_TEXT.get(eq.kind, eq.kind),
     }
+
+
+# ------------------------------------------------------------------ matrices written out
+MAX_SCALAR_PARAMS = 120
+_SCALAR_ACTIVATIONS = {"sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu}
+_SCALAR_LOSSES = {"binary_cross_entropy": F.binary_cross_entropy, "cross_entropy": F.cross_entropy, "mse": F.squared_error}
+
+
+def scalar_network(vn):
+    """A network declared in matrices (``derive.vectorised.VecNetwork``) written unit by unit, as
+    the lecture does by hand: (Network, {name: LaTeX}).  ``W1_2_1`` is entry (2, 1) of W^{[1]}."""
+    from derive import ChainruleError, Network
+
+    n_params = sum(vn.size(r) * vn.size(c) if not (r.is_Number and c.is_Number) else 1 for r, c in (vn.shape_of(p) for p in vn.names("param")))
+    if n_params > MAX_SCALAR_PARAMS:
+        raise ChainruleError(
+            f"network '{vn.name}' has {n_params} scalar parameters; a handout writes them out unit by unit "
+            f"and takes at most {MAX_SCALAR_PARAMS} (declare a smaller instance of it for the handout)"
+        )
+    net = Network(vn.name, doc=vn.doc)
+    latex: dict[str, str] = {}
+    A_out, Y_name = vn.cost_operands
+    values: dict[str, list] = {}
+    x_name = vn.names("input")[0]
+    n0 = _rows(vn, x_name)
+    xs = net.inputs(" ".join(f"x{i}" for i in range(1, n0 + 1)))
+    values[x_name] = list(xs) if isinstance(xs, tuple) else [xs]
+    for i in range(1, n0 + 1):
+        latex[f"x{i}"] = rf"x_{{{i}}}"
+    k = _rows(vn, Y_name)
+    ys = net.targets(" ".join(f"y{i}" for i in range(1, k + 1)) if k > 1 else "y", one_hot=vn.loss == "cross_entropy")
+    ys = list(ys) if isinstance(ys, tuple) else [ys]
+    for node in vn.assignments:
+        layer = "".join(ch for ch in node.name if ch.isdigit()) or "?"
+        rows = _rows(vn, node.name)
+        is_output = node.name == A_out
+        if node.kind == "affine":
+            W, A_prev = node.operands[0], node.operands[1]
+            b = node.operands[2] if len(node.operands) > 2 else None
+            prev = values[A_prev]
+            exprs = []
+            for j in range(1, rows + 1):
+                ws = net.params(" ".join(f"{W}_{j}_{i}" for i in range(1, len(prev) + 1)))
+                ws = list(ws) if isinstance(ws, tuple) else [ws]
+                for i in range(1, len(prev) + 1):
+                    latex[f"{W}_{j}_{i}"] = _entry_name(W, layer, f"{j}{i}" if max(rows, len(prev)) < 10 else f"{j},{i}")
+                expr = sum(w * v for w, v in zip(ws, prev))
+                if b is not None:
+                    bj = net.params(f"{b}_{j}")
+                    latex[f"{b}_{j}"] = _entry_name(b, layer, str(j))
+                    expr = expr + bj
+                exprs.append(expr)
+            names = [f"{node.name}_{j}" for j in range(1, rows + 1)]
+            for nm, j in zip(names, range(1, rows + 1)):
+                latex[nm] = _entry_name(node.name.lower(), layer, str(j))
+            syms = net.let(" ".join(names), exprs) if rows > 1 else (net.let(names[0], exprs[0]),)
+            values[node.name] = list(syms)
+        else:
+            g = node.function
+            zs = values[node.operands[0]]
+            if is_output:
+                names = ["yhat"] if rows == 1 else [f"yhat{j}" for j in range(1, rows + 1)]
+            else:
+                names = [f"{node.name}_{j}" for j in range(1, rows + 1)]
+                for nm, j in zip(names, range(1, rows + 1)):
+                    latex[nm] = _entry_name(node.name.lower(), layer, str(j))
+            if g == "softmax":
+                exprs = list(F.softmax(zs))
+            elif g == "identity":
+                exprs = list(zs)
+            else:
+                exprs = [_SCALAR_ACTIVATIONS[g](z) for z in zs]
+            syms = net.let(" ".join(names), exprs) if rows > 1 else (net.let(names[0], exprs[0]),)
+            values[node.name] = list(syms)
+    outs = values[A_out]
+    loss = _SCALAR_LOSSES[vn.loss]
+    net.loss(loss(outs[0], ys[0]) if len(outs) == 1 else loss(outs, ys))
+    return net, latex
+
+
+def _rows(vn, name) -> int:
+    r = vn.shape_of(name)[0]
+    return int(r) if r.is_Number else vn.size(r)
+
+
+def _entry_name(matrix: str, layer: str, index: str) -> str:
+    letter = "".join(ch for ch in matrix if ch.isalpha())
+    return rf"{letter}^{{[{layer}]}}_{{{index}}}"

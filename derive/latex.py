@@ -49,6 +49,14 @@ def name_latex(name: str, layers: bool = False, delta: bool = False) -> str:
     if "∂" in name and "/" in name:  # a symbol standing for a partial, ∂L/∂ŷ
         of, wrt = name.split("/", 1)
         return partial_latex(of.lstrip("∂"), wrt.lstrip("∂"), layers=layers, delta=delta)
+    if "_" in name.strip("_"):  # W2_11: the part after "_" is a further subscript
+        head, tail = name.strip("_").split("_", 1)
+        head_tex = name_latex(head, layers=layers, delta=delta)
+        tail_tex = tail.replace("_", ",")
+        m = re.match(r"^(.*)_\{?([^{}]*)\}?$", head_tex)
+        if m and "^" not in head_tex:
+            return f"{m.group(1)}_{{{m.group(2)},{tail_tex}}}"
+        return f"{head_tex}_{{{tail_tex}}}"
     if _COMBINING_HAT in name:
         name = re.sub(r"([A-Za-z])" + _COMBINING_HAT, r"\1hat", name)
     m = _HAT.match(name)
@@ -245,6 +253,8 @@ class StepLatexPrinter(LatexPrinter):
         b = self._print(base)
         if not (base.is_Symbol and not self._value_is_negative(base) or (base.is_Integer and base >= 0)):
             b = rf"\left({b}\right)"
+        elif "^" in b:  # a name with a superscript, a^{[1]}_{1}: squared as {a^{[1]}_{1}}^{2}
+            b = f"{{{b}}}"
         return f"{b}^{{{self._print(exp)}}}"
 
     def _print_Float(self, expr):
