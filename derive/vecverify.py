@@ -183,7 +183,9 @@ def evaluate(net: VecTarget, tree, env: dict):
             if not (_matrix(a) and _matrix(b)):
                 raise ShapeError(f"{_shown(tree, lambda n: resolve(net, n))}: '@' needs two matrices")
             if a.shape[-1] != b.shape[0]:
-                raise ShapeError(f"{_shown(tree, lambda n: resolve(net, n))}: shapes {a.shape} and {b.shape} do not match")
+                raise ShapeError(
+                    f"{_shown(tree, lambda n: resolve(net, n))}: shapes {a.shape} and {b.shape} do not match"
+                )
             return a @ b
         if kind == "jux":
             return a * b
@@ -321,7 +323,7 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
                 return "an extra factor 1/m"
             if all(math.isclose(r, ratios[0], rel_tol=1e-9) for r in ratios):
                 return describe_constant(Fraction(ratios[0]).limit_denominator(1000))
-    for label, candidate in repairs(tree, lambda n: resolve(net, n)):
+    for label, candidate in [*repairs(tree, lambda n: resolve(net, n)), *derivative_repairs(net, tree)]:
         if holds(candidate):
             square = [
                 np.shape(t.claimed) for t in trials if t.problem is None and _square(np.shape(t.claimed), t.true.shape)
@@ -417,6 +419,81 @@ def _shown(tree, show) -> str:
         return (node[0], *(rename(x) if isinstance(x, tuple) else x for x in node[1:]))
 
     return to_text(rename(tree))
+
+
+DERIVATIVE_TEXT = {"sigmoid": "A(1 − A)", "tanh": "1 − A²", "relu": "step(Z)", "identity": "1"}
+
+
+def derivative_repairs(net: VecTarget, tree):
+    """The derivative of the wrong activation: σ' = A(1 − A) written where g1 is tanh (1 − A²), and so on."""
+    for path, node in _walk(tree):
+        found = _derivative_form(net, node)
+        if found is None and node[0] == "mul":  # … * A1 * (1 - A1): the pair inside a longer product
+            factors = _mul_factors(node)
+            for i, j in ((i, j) for i in range(len(factors)) for j in range(len(factors)) if i != j):
+                pair = _derivative_form(net, ("mul", factors[i], factors[j]))
+                if pair is not None:
+                    rest = [f for k, f in enumerate(factors) if k not in (i, j)]
+                    found, node = pair, ("mul", factors[i], factors[j])
+                    break
+            if found is None:
+                continue
+            Z = net.equations[found[1]].operands[0] if found[1] in net.equations else None
+            if net.activation.get(Z) in (None, found[0]):
+                continue
+            product = ("call", "g'", (("name", Z),))
+            for f in reversed(rest):
+                product = ("mul", f, product)
+            label = _wrong_derivative_label(net, node, found[0], found[1], Z)
+            yield label, _replace(tree, path, product)
+            continue
+        if found is None:
+            continue
+        used, A = found
+        Z = net.equations[A].operands[0] if A in net.equations else None
+        actual = net.activation.get(Z)
+        if actual is None or actual == used:
+            continue
+        label = _wrong_derivative_label(net, node, used, A, Z)
+        yield label, _replace(tree, path, ("call", "g'", (("name", Z),)))
+
+
+def _wrong_derivative_label(net: VecTarget, node, used: str, A: str, Z: str) -> str:
+    actual = net.activation[Z]
+    formula = DERIVATIVE_TEXT.get(actual, "?").replace("A", A).replace("Z", Z)
+    shown = _shown(node, lambda n: resolve(net, n))
+    return (
+        f"the derivative of the wrong activation: {shown} is {used}', but {A} = {actual}({Z}), so g'({Z}) = {formula}"
+    )
+
+
+def _mul_factors(node) -> list:
+    if node[0] != "mul":
+        return [node]
+    return _mul_factors(node[1]) + _mul_factors(node[2])
+
+
+def _derivative_form(net: VecTarget, node):
+    """(activation, A) when ``node`` is A(1 − A), (1 − A)A or 1 − A²; else None."""
+
+    def name(x):
+        if x[0] != "name":
+            return None
+        try:
+            return resolve(net, x[1])
+        except ClaimError:
+            return None
+
+    if node[0] in ("mul", "jux"):
+        a, b = node[1], node[2]
+        for x, y in ((a, b), (b, a)):
+            if y[0] == "sub" and y[1][0] == "num" and y[1][1] == 1 and name(x) and name(y[2]) == name(x):
+                return "sigmoid", name(x)
+    if node[0] == "sub" and node[1][0] == "num" and node[1][1] == 1 and node[2][0] == "pow":
+        base, exponent = node[2][1], node[2][2]
+        if exponent[0] == "num" and exponent[1] == 2 and name(base):
+            return "tanh", name(base)
+    return None
 
 
 def _walk(tree, path=()):

@@ -30,7 +30,13 @@ SCALAR_SLIPS = [
     ("two_layer_sigmoid", "W11", "2*(yhat - y)*w1*a1*(1 - a1)*x1", False, ["extra factor 2"]),
     ("single_unit", "w1", "(yhat - y)*yhat*(1 - yhat)*x1/2", False, ["missing factor 2"]),
     # W12 written for W21, inside a formula (∂L/∂x1 sums over both hidden units) …
-    ("two_layer_sigmoid", "x1", "(yhat - y)*(w1*a1*(1 - a1)*W11 + w2*a2*(1 - a2)*W21)", False, ["swapped index", "W21 written for W12"]),
+    (
+        "two_layer_sigmoid",
+        "x1",
+        "(yhat - y)*(w1*a1*(1 - a1)*W11 + w2*a2*(1 - a2)*W21)",
+        False,
+        ["swapped index", "W21 written for W12"],
+    ),
     # … and as the whole answer: the student derived ∂L/∂W12 for ∂L/∂W21
     ("two_layer_sigmoid", "W21", r"(\hat{y}-y) w_2 a_2 (1-a_2) x_1", True, ["∂L/∂W12", "swapped index"]),
     ("two_layer_relu", "W11", "(yhat - y)*w1*x1", False, ["missing factor", "step(z1)"]),
@@ -52,6 +58,8 @@ VECTOR_SLIPS = [
     ("dZ2 = Y - A2", ["flipped sign"]),
     ("dW1 = (1/m) dZ2 X.T", ["layer index", "dZ2 written for dZ1"]),
     ("dZ1 = W2.T @ dZ2 @ (1 - A1**2)", ["matrix product written for '*'"]),
+    ("dZ1 = W2.T @ dZ2 * A1*(1 - A1)", ["wrong activation", "sigmoid'", "1 − A1²"]),
+    (r"dZ^{[1]} = W^{[2]T} dZ^{[2]} \odot A^{[1]}(1 - A^{[1]})", ["wrong activation"]),
 ]
 
 
