@@ -9,6 +9,7 @@ derivation itself is not timed).
 
 from __future__ import annotations
 
+import functools
 import statistics
 import sys
 import time
@@ -16,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from derive.catalogue import load  # noqa: E402
-from derive.vecverify import VecTarget, verify_vector  # noqa: E402
+from derive.catalogue import load
+from derive.vecverify import VecTarget, verify_vector
 
 CASES = [
     ("text, true", "two_layer_sigmoid", "W11", "(yhat - y)*w1*a1*(1 - a1)*x1", False),
@@ -75,7 +76,7 @@ def main() -> None:
         start = time.perf_counter()
         verdict = d.verify(wrt, claim, latex=latex)
         first = (time.perf_counter() - start) * 1000
-        ms = median_ms(lambda: d.verify(wrt, claim, latex=latex))
+        ms = median_ms(functools.partial(d.verify, wrt, claim, latex=latex))
         shown = f"{'holds' if verdict.equal else 'WRONG'} ({verdict.symbolic.split(' (')[0]})"
         print(f"{label:<28} {network:<20} {first:>9.1f} {ms:>10.1f}  {shown}")
     target = VecTarget(load("one_hidden_layer"))
@@ -83,7 +84,7 @@ def main() -> None:
         start = time.perf_counter()
         verdict = verify_vector(target, None, claim)
         first = (time.perf_counter() - start) * 1000
-        ms = median_ms(lambda: verify_vector(target, None, claim))
+        ms = median_ms(functools.partial(verify_vector, target, None, claim))
         print(
             f"{label:<28} {'one_hidden_layer':<20} {first:>9.1f} {ms:>10.1f}  {'holds' if verdict.equal else 'WRONG'}"
         )
