@@ -546,6 +546,8 @@ def _written_out(e):
 def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
     """Return "proved" when the difference (over leaves) reaches 0 by bounded steps, else "not proved"."""
     diff = d.expand_nodes(claim) - d.expand_nodes(truth)
+    for group in d.net.one_hot:  # one-hot targets: the last is 1 − the others
+        diff = diff.xreplace({group[-1]: 1 - sp.Add(*group[:-1])})
     if sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
         return "skipped (expression too large)"
     steps = (

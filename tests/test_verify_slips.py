@@ -120,3 +120,9 @@ def test_correct_claims_in_other_forms_hold():
     # before the cancellation: ∂L/∂ŷ · ŷ(1 − ŷ) · …
     v = d.verify("W11", "(-y/yhat + (1 - y)/(1 - yhat))*yhat*(1 - yhat)*w1*a1*(1 - a1)*x1")
     assert v.equal and v.symbolic == "proved", v.report()
+
+
+def test_one_hot_targets_are_used_in_the_symbolic_check():
+    d = target("softmax_layer")
+    v = d.verify("z1", "yhat1*(y1 + y2 + y3 + y4 + y5 + y6) - y1")
+    assert v.equal and v.symbolic == "proved", v.report()
