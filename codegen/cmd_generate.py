@@ -85,7 +85,13 @@ def cmd_generate(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("generate", help="write a NumPy training module (and its pytest file) for a network")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.py", help="the module to write (its tests go to test_FILE.py beside it)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.py",
+        help="the module to write (its tests go to test_FILE.py beside it)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite files edited by hand")
     p.add_argument("--no-tests", action="store_true", help="do not write the test file")
     p.set_defaults(run=cmd_generate)
@@ -137,6 +143,8 @@ def demo(out_dir: str) -> bool:
         last = (run.stdout.strip().splitlines() or [""])[-1]
         good = run.returncode == 0 and last.startswith("final loss")
         ok = ok and good
-        print(f"{name:<24} {'ok' if good else 'FAIL':<8} {last if good else (run.stderr.strip().splitlines() or ['no output'])[-1]}")
+        print(
+            f"{name:<24} {'ok' if good else 'FAIL':<8} {last if good else (run.stderr.strip().splitlines() or ['no output'])[-1]}"
+        )
     print(f"wrote training modules and tests to {folder}/")
     return ok

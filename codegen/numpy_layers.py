@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sympy as sp
-
 from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
 
@@ -38,7 +36,11 @@ ACTIVATION = {
     "softmax": "softmax({0})",
     "identity": "{0}",
 }
-INIT = {"relu": ("he", "He: it feeds ReLU"), "sigmoid": ("xavier", "Xavier: it feeds σ"), "tanh": ("xavier", "Xavier: it feeds tanh")}
+INIT = {
+    "relu": ("he", "He: it feeds ReLU"),
+    "sigmoid": ("xavier", "Xavier: it feeds σ"),
+    "tanh": ("xavier", "Xavier: it feeds tanh"),
+}
 MATCHED = {("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"), ("identity", "mse")}
 LOGIT_LOSS = {
     ("sigmoid", "binary_cross_entropy"): "binary_cross_entropy_logits",
@@ -90,16 +92,15 @@ class Allocator:
 
 def layers_context(net, source: str) -> dict:
     """The template context of a layer network (``derive.VecNetwork``)."""
-    from .numpy_module import Line, Param, _tuple_literal, _unpack, task_of
+    from .numpy_module import Line, Param, task_of
 
     where = f"network '{net.name}'"
-    try:
-        d = net.derive()
-    except ChainruleError:
-        raise
+    d = net.derive()
     inputs, targets = net.names("input"), net.names("target")
     if len(inputs) != 1 or len(targets) != 1:
-        raise ChainruleError("the templates cannot express a layer network with other than one input X and one target Y", where)
+        raise ChainruleError(
+            "the templates cannot express a layer network with other than one input X and one target Y", where
+        )
     X, Y = inputs[0], targets[0]
     shapes = d.shapes()
     rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m}
@@ -112,18 +113,25 @@ def layers_context(net, source: str) -> dict:
     lname = loss_eq.function
     for e in d.backward:
         if e.kind == "loss_grad" and lname != "mse":
-            raise ChainruleError(f"the templates cannot express {lname} on a {act_L} output (use the matched output: σ for BCE, softmax for CE)", where)
+            raise ChainruleError(
+                f"the templates cannot express {lname} on a {act_L} output (use the matched output: σ for BCE, softmax for CE)",
+                where,
+            )
         if e.kind == "activation_grad" and e.function not in ("relu", "sigmoid", "tanh", "identity"):
-            raise ChainruleError(f"the templates cannot express the derivative of {e.function} outside a matched loss", where)
+            raise ChainruleError(
+                f"the templates cannot express the derivative of {e.function} outside a matched loss", where
+            )
         if e.kind not in ("output_delta", "loss_grad", "activation_grad", "weight_grad", "bias_grad", "backprop"):
             raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
 
     printer = ModulePrinter()
     params = [n for n, _ in net.params()]
-    reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "L"} | set(params) | {X, Y}
+    reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p"}
     for e in d.equations:
-        if e.target in ("np", "m", "ws", "grads", "out", "params", "dtype"):
-            raise ChainruleError(f"the templates cannot express the name '{e.target}': it clashes with the generated code", where)
+        if e.target in reserved or any(n in reserved for n in (*params, X, Y)):
+            raise ChainruleError(
+                f"the templates cannot express the name '{e.target}': it clashes with the generated code", where
+            )
 
     # ---- forward() and loss(): plain NumPy
     forward_lines = []
@@ -155,13 +163,13 @@ def layers_context(net, source: str) -> dict:
             if source_eq is not None:
                 comments.insert(0, f"forward: ({source_eq.number}) {source_eq.text}")
             if first_backward:
-                comments.insert(0, "backward: 1/m is applied once, here; every dZ, dA buffer below holds (1/m)·dZ, (1/m)·dA")
+                comments.insert(
+                    0, "backward: 1/m is applied once, here; every dZ, dA buffer below holds (1/m)·dZ, (1/m)·dA"
+                )
                 first_backward = False
         grad_lines.append(Line("\n".join(code), comments))
 
-    workspace = [
-        (b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers
-    ]
+    workspace = [(b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers]
     # ---- parameters and their initialisation
     param_list = []
     affine_of = {}
@@ -176,7 +184,9 @@ def layers_context(net, source: str) -> dict:
         if e is None:
             raise ChainruleError(f"the templates cannot express parameter '{name}' outside an affine map", where)
         if e.operands[0] == name:
-            scheme, why = INIT.get(act_of.get(e.target, "identity"), ("small", f"{act_of.get(e.target, 'identity')} output: N(0, 0.01²)"))
+            scheme, why = INIT.get(
+                act_of.get(e.target, "identity"), ("small", f"{act_of.get(e.target, 'identity')} output: N(0, 0.01²)")
+            )
             param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", scheme, nc, f"weight of {e.target}, {why}"))
         else:
             param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias of {e.target}"))
@@ -263,7 +273,11 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
             return [f"{t} = np.multiply({Z}, 0.5, out={out})", f"np.tanh({t}, out={t})", f"{t} *= 0.5", f"{t} += 0.5"]
         if g == "softmax":
             # shifted by the column maximum: no overflow
-            return [f"{t} = np.subtract({Z}, {Z}.max(axis=0), out={out})", f"np.exp({t}, out={t})", f"{t} /= {t}.sum(axis=0)"]
+            return [
+                f"{t} = np.subtract({Z}, {Z}.max(axis=0), out={out})",
+                f"np.exp({t}, out={t})",
+                f"{t} /= {t}.sum(axis=0)",
+            ]
         raise ChainruleError(f"the templates cannot express the activation '{g}'")
     if e.kind in ("output_delta", "loss_grad"):
         A, Yn = ops
@@ -322,15 +336,21 @@ def _layers_source(*, net, params, X, Y, forward_lines, A_L, loss_code, loss_com
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment
 
-    return _environment().get_template("layers.py.jinja").render(
-        params_unpack=", ".join(params) + (" =" if len(params) > 1 else ", =") + " (params[name] for name in PARAMS)",
-        X=X,
-        Y=Y,
-        forward=forward_lines,
-        A_L=A_L,
-        loss_code=loss_code,
-        loss_comment=loss_comment,
-        gradients=grad_lines,
-        workspace=workspace,
-        params=params,
+    return (
+        _environment()
+        .get_template("layers.py.jinja")
+        .render(
+            params_unpack=", ".join(params)
+            + (" =" if len(params) > 1 else ", =")
+            + " (params[name] for name in PARAMS)",
+            X=X,
+            Y=Y,
+            forward=forward_lines,
+            A_L=A_L,
+            loss_code=loss_code,
+            loss_comment=loss_comment,
+            gradients=grad_lines,
+            workspace=workspace,
+            params=params,
+        )
     )

@@ -43,7 +43,11 @@ LINE_LENGTH = 120
 # names the generated code itself uses: a declaration may not reuse them
 RESERVED = {"np", "X", "Y", "L", "m", "params", "grads", "out", "ws", "name", "p", "g"}
 LOSS_KIND = {BinaryCrossEntropy: "bce", CrossEntropy: "ce", SquaredError: "se"}
-INIT_FOR = {ReLU: ("he", "He: it feeds ReLU"), Sigmoid: ("xavier", "Xavier: it feeds σ"), Tanh: ("xavier", "Xavier: it feeds tanh")}
+INIT_FOR = {
+    ReLU: ("he", "He: it feeds ReLU"),
+    Sigmoid: ("xavier", "Xavier: it feeds σ"),
+    Tanh: ("xavier", "Xavier: it feeds tanh"),
+}
 
 # Demo training run of each catalogue network (default for any other).
 DEMO_DEFAULT = {"epochs": 300, "lr": 0.05, "optimizer": "adam", "batch_size": None, "seed": 0, "m": 128}
@@ -134,7 +138,11 @@ def module_text(context: dict, where: str) -> str:
 
 
 def test_text(module: str, check_m: int, check_seed: int, where: str) -> str:
-    source = _environment().get_template("test_module.py.jinja").render(module=module, check_m=check_m, check_seed=check_seed)
+    source = (
+        _environment()
+        .get_template("test_module.py.jinja")
+        .render(module=module, check_m=check_m, check_seed=check_seed)
+    )
     return stamp(ruff_format(source, where))
 
 
@@ -168,12 +176,16 @@ def scalar_context(net: Network, source: str) -> dict:
     inputs, targets, params = net.names("input"), net.names("target"), net.names("param")
     if not inputs or not targets or not params:
         missing = [k for k, v in (("inputs", inputs), ("targets", targets), ("parameters", params)) if not v]
-        raise ChainruleError(f"the templates cannot express a network without {' or '.join(missing)} (nothing to train on)", where)
+        raise ChainruleError(
+            f"the templates cannot express a network without {' or '.join(missing)} (nothing to train on)", where
+        )
     for name in net.kinds:
         if name == net.loss_name:
             continue
         if name in RESERVED or keyword.iskeyword(name) or name.startswith("_"):
-            raise ChainruleError(f"the templates cannot express the name '{name}': it clashes with the generated code", where)
+            raise ChainruleError(
+                f"the templates cannot express the name '{name}': it clashes with the generated code", where
+            )
     loss_node = net.nodes[-1]
     loss_expr = loss_node.expr
     if type(loss_expr) not in LOSS_KIND:
@@ -187,7 +199,10 @@ def scalar_context(net: Network, source: str) -> dict:
     if not all(isinstance(a, sp.Symbol) and a.name in node_names for a in yhats) or not all(
         isinstance(a, sp.Symbol) and net.kinds.get(a.name) == "target" for a in ys
     ):
-        raise ChainruleError("the templates cannot express this loss: its arguments must be output nodes, then targets", loss_node.where or where)
+        raise ChainruleError(
+            "the templates cannot express this loss: its arguments must be output nodes, then targets",
+            loss_node.where or where,
+        )
     if len(set(ys)) != len(targets):
         raise ChainruleError("the templates cannot express targets the loss does not use", loss_node.where or where)
 
@@ -198,7 +213,11 @@ def scalar_context(net: Network, source: str) -> dict:
     forward = _forward_lines(net, printer)
     outputs = [a.name for a in yhats]
     output_funcs = {type(definitions[a]) for a in yhats}
-    output = {Sigmoid: "sigmoid", Softmax: "softmax", Tanh: "tanh", ReLU: "relu"}.get(next(iter(output_funcs)), "identity") if len(output_funcs) == 1 else "identity"
+    output = (
+        {Sigmoid: "sigmoid", Softmax: "softmax", Tanh: "tanh", ReLU: "relu"}.get(next(iter(output_funcs)), "identity")
+        if len(output_funcs) == 1
+        else "identity"
+    )
     loss_kind = LOSS_KIND[type(loss_expr)]
     task, task_why = task_of(loss_kind, output)
     loss_code = printer.doprint(loss_expr)
@@ -215,7 +234,9 @@ def scalar_context(net: Network, source: str) -> dict:
         comments.append(f"({number}) ∂L/∂{display_name(name)} = {text(delta)}")
         backward.append(Line(f"{grad_name} = np.mean({printer.doprint(delta)})", comments))
         init, fan_in, why = _scalar_init(net, name, uses)
-        param_list.append(Param(name, "()", "scalar", init, fan_in, why, grad=f"np.asarray({grad_name}, dtype={name}.dtype)"))
+        param_list.append(
+            Param(name, "()", "scalar", init, fan_in, why, grad=f"np.asarray({grad_name}, dtype={name}.dtype)")
+        )
 
     demo = _scalar_demo(net, inputs, targets)
     return {
@@ -257,7 +278,11 @@ def _forward_lines(net: Network, printer: ModulePrinter) -> list[Line]:
         if isinstance(node.expr, Softmax):
             zs = node.expr.args[1:]
             group = [node]
-            while i + len(group) < len(nodes) and isinstance(nodes[i + len(group)].expr, Softmax) and nodes[i + len(group)].expr.args[1:] == zs:
+            while (
+                i + len(group) < len(nodes)
+                and isinstance(nodes[i + len(group)].expr, Softmax)
+                and nodes[i + len(group)].expr.args[1:] == zs
+            ):
                 group.append(nodes[i + len(group)])
             if [int(n.expr.args[0]) for n in group] == list(range(1, len(zs) + 1)):
                 lhs = ", ".join(n.name for n in group)

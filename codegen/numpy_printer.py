@@ -120,8 +120,7 @@ class ModulePrinter(NumPyPrinter):
 
     # ---------------------------------------------------------------- losses
     def _print_BinaryCrossEntropy(self, expr: BinaryCrossEntropy) -> str:
-        yhat, y = expr.args
-        logit = self.definitions.get(yhat)
+        logit = self.definitions.get(expr.args[0])
         if isinstance(logit, Sigmoid):
             return self._form(expr, "numpy_logits", z=self._print(logit.args[0]))
         return self._form(expr)

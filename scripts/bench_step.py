@@ -54,7 +54,7 @@ if ARGS is not None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,6 +149,15 @@ def torch_contender(params, X, Y, dtype, threads):
     return step
 
 
+def make_contenders(module, params, X, Y, out, buffers) -> dict:
+    return {
+        "floor": lambda: floor_step(params, X, buffers),
+        "gen": lambda: module.gradients(params, X, Y, out=out),
+        "gen*": lambda: module.gradients(params, X, Y),
+        "hand": lambda: hand_written(params, X, Y),
+    }
+
+
 # ---------------------------------------------------------------- timing
 def measure(contenders: dict, budget: float) -> dict[str, float]:
     """Median seconds per call of each contender, interleaved round robin within ``budget`` seconds."""
@@ -170,7 +179,10 @@ def measure(contenders: dict, budget: float) -> dict[str, float]:
 def main() -> int:
     args = ARGS
     folder = tempfile.mkdtemp(prefix="chainrule-bench-")
-    print(f"# one gradient step, median ms over interleaved rounds; {args.threads} BLAS thread(s); numpy {np.__version__}", end="")
+    print(
+        f"# one gradient step, median ms over interleaved rounds; {args.threads} BLAS thread(s); numpy {np.__version__}",
+        end="",
+    )
     try:
         import torch
 
@@ -203,12 +215,7 @@ def main() -> int:
                 buffers[f"Z{l}"] = np.empty((sizes[l], m), dtype)
                 buffers[f"dW{l}"] = np.empty((sizes[l], sizes[l - 1]), dtype)
                 buffers[f"dA{l}"] = np.empty((sizes[l], m), dtype)
-            contenders = {
-                "floor": lambda: floor_step(params, X, buffers),
-                "gen": lambda: module.gradients(params, X, Y, out=out),
-                "gen*": lambda: module.gradients(params, X, Y),
-                "hand": lambda: hand_written(params, X, Y),
-            }
+            contenders = make_contenders(module, params, X, Y, out, buffers)
             torch_step = None if args.no_torch else torch_contender(params, X, Y, dtype, args.threads)
             if torch_step is not None:
                 contenders["torch"] = torch_step

@@ -15,8 +15,12 @@ def test_generated_files_regenerate_byte_for_byte(tmp_path):
     written = cmd_generate.regenerate(tmp_path)
     assert written, "no golden files"
     for path in written:
-        assert (ROOT / path.relative_to(tmp_path)).exists(), f"{path.name} is missing: run python3 scripts/regenerate.py"
-        assert path.read_bytes() == (ROOT / path.relative_to(tmp_path)).read_bytes(), f"{path.name} differs: run python3 scripts/regenerate.py"
+        assert (ROOT / path.relative_to(tmp_path)).exists(), (
+            f"{path.name} is missing: run python3 scripts/regenerate.py"
+        )
+        assert path.read_bytes() == (ROOT / path.relative_to(tmp_path)).read_bytes(), (
+            f"{path.name} differs: run python3 scripts/regenerate.py"
+        )
 
 
 def test_every_catalogue_network_generates_or_says_why():
@@ -39,5 +43,7 @@ def test_generated_tests_pass():
 
 @pytest.mark.parametrize("name", ["xor"])
 def test_generated_xor_trains_to_full_accuracy(name):
-    result = subprocess.run([sys.executable, str(ROOT / "generated" / f"{name}.py")], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "generated" / f"{name}.py")], capture_output=True, text=True, check=True
+    )
     assert "accuracy 100%" in result.stdout.strip().splitlines()[-1]

@@ -67,7 +67,9 @@ def test_helpers_are_stable_at_large_logits():
     zs = np.array([-1000.0, 0.0, 1000.0])
     with np.errstate(all="raise", under="ignore"):
         assert np.allclose(namespace["sigmoid"](zs), [0.0, 0.5, 1.0])
-        assert np.allclose(namespace["binary_cross_entropy_logits"](zs, np.array([1.0, 1.0, 0.0])), [1000.0, np.log(2), 1000.0])
+        assert np.allclose(
+            namespace["binary_cross_entropy_logits"](zs, np.array([1.0, 1.0, 0.0])), [1000.0, np.log(2), 1000.0]
+        )
         s = namespace["softmax"](np.array([[1000.0, -1000.0], [0.0, 0.0]]))
         assert np.allclose(s, [[1.0, 0.0], [0.0, 1.0]])
         ce = namespace["cross_entropy_logits"](np.array([[1000.0], [-1000.0]]), np.array([[0.0], [1.0]]))
