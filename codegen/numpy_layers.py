@@ -334,15 +334,13 @@ def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
 
 def _layers_source(*, net, params, X, Y, forward_lines, A_L, loss_code, loss_comment, grad_lines, workspace) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
-    from .numpy_module import _environment
+    from .numpy_module import _environment, unpack_params
 
     return (
         _environment()
         .get_template("layers.py.jinja")
         .render(
-            params_unpack=", ".join(params)
-            + (" =" if len(params) > 1 else ", =")
-            + " (params[name] for name in PARAMS)",
+            params_unpack=unpack_params(params),
             X=X,
             Y=Y,
             forward=forward_lines,

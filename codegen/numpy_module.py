@@ -156,6 +156,11 @@ def _unpack(names, source: str) -> str:
     return f"{lhs} = {source}"
 
 
+def unpack_params(names) -> str:
+    """``W1, b1 = params["W1"], params["b1"]``: one local name per parameter."""
+    return f"{', '.join(names)} = {', '.join(f'params[{n!r}]' for n in names)}".replace("'", '"')
+
+
 def demo_settings(name: str) -> dict:
     return {**DEMO_DEFAULT, **DEMO_SETTINGS.get(name, {})}
 
