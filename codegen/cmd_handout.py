@@ -25,12 +25,18 @@ def register(sub) -> None:
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument("-o", "--output", metavar="NAME.tex", help="output file (default: <network>.tex)")
     p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk/pdflatex)")
-    p.add_argument("--omit", nargs="+", default=[], metavar="SECTION", help=f"sections to leave out: {', '.join(SECTIONS)}")
+    p.add_argument(
+        "--omit", nargs="+", default=[], metavar="SECTION", help=f"sections to leave out: {', '.join(SECTIONS)}"
+    )
     p.add_argument("--exercise", action="store_true", help="questions with blanks instead of worked answers")
-    p.add_argument("--solutions", choices=("appendix", "none"), default="appendix", help="with --exercise: where the solutions go")
+    p.add_argument(
+        "--solutions", choices=("appendix", "none"), default="appendix", help="with --exercise: where the solutions go"
+    )
     p.add_argument("--expand", nargs="+", default=[], metavar="PARAM",
                    help="parameters to derive in full, or 'all' (default: per layer one weight and one bias)")  # fmt: skip
-    p.add_argument("--output-notation", choices=("hat", "layer"), default="hat", help=r"the output as \hat{y} or a^{[L]}")
+    p.add_argument(
+        "--output-notation", choices=("hat", "layer"), default="hat", help=r"the output as \hat{y} or a^{[L]}"
+    )
     p.add_argument("--gradient-notation", choices=("dZ", "delta"), default="dZ", help="batch gradients as dZ or δ")
     p.add_argument("--example", metavar="NAME", help="which of the network's examples to work (default: the first)")
     p.add_argument("--seed", type=int, default=0, help="seed for the values when the network has no example")

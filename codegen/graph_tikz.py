@@ -105,15 +105,15 @@ def _order_rows(boxes: dict[str, Box], edges) -> None:
     for box in boxes.values():
         by_col.setdefault(box.column, []).append(box)
     kind_rank = {"input": 0, "param": 1, "node": 2, "target": 3}
-    for c in by_col:
-        by_col[c].sort(key=lambda b: kind_rank[b.kind])
+    for column in by_col.values():
+        column.sort(key=lambda b: kind_rank[b.kind])
     neighbours: dict[str, list[str]] = {k: [] for k in boxes}
     for a, b in edges:
         neighbours[a].append(b)
         neighbours[b].append(a)
 
     def place():
-        for c, column in by_col.items():
+        for column in by_col.values():
             n = len(column)
             for i, box in enumerate(column):
                 box.row = i - (n - 1) / 2

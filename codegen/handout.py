@@ -12,6 +12,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import sympy as sp
@@ -52,7 +53,9 @@ class HandoutOptions:
             if s not in SECTIONS:
                 raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
         if self.optimizer not in OPTIMIZERS:
-            raise ChainruleError(f"unknown optimizer '{self.optimizer}' (one of: {', '.join(OPTIMIZERS)})", "--optimizer")
+            raise ChainruleError(
+                f"unknown optimizer '{self.optimizer}' (one of: {', '.join(OPTIMIZERS)})", "--optimizer"
+            )
         if self.output not in ("hat", "layer"):
             raise ChainruleError(f"unknown output notation '{self.output}' (hat or layer)", "--output-notation")
         if self.delta not in ("dZ", "delta"):
@@ -62,10 +65,14 @@ class HandoutOptions:
         params = net.names("param")
         for name in self.expand:
             if name != "all" and name not in params:
-                raise ChainruleError(f"'{name}' is not a parameter of '{net.name}' (it has: {', '.join(params)})", "--expand")
+                raise ChainruleError(
+                    f"'{name}' is not a parameter of '{net.name}' (it has: {', '.join(params)})", "--expand"
+                )
         if self.example is not None and self.example not in net.examples:
             known = ", ".join(sorted(net.examples)) or "none"
-            raise ChainruleError(f"network '{net.name}' has no example '{self.example}' (examples: {known})", "--example")
+            raise ChainruleError(
+                f"network '{net.name}' has no example '{self.example}' (examples: {known})", "--example"
+            )
 
 
 # ------------------------------------------------------------------ structure
@@ -136,7 +143,20 @@ def seeded_point(net, seed: int) -> dict[str, float]:
 
 # ------------------------------------------------------------------ layout
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
-_ZERO_WIDTH = {"left", "right", "hat", "operatorname", "mathrm", "text", "textcolor", "mathbb", "frac", "tfrac", "dfrac", "boxed"}
+_ZERO_WIDTH = {
+    "left",
+    "right",
+    "hat",
+    "operatorname",
+    "mathrm",
+    "text",
+    "textcolor",
+    "mathbb",
+    "frac",
+    "tfrac",
+    "dfrac",
+    "boxed",
+}
 
 
 def visible_width(tex: str) -> float:
@@ -273,7 +293,7 @@ def build_context(net, options: HandoutOptions) -> dict:
     if options.example:
         example_name, point = options.example, net.examples[options.example]
     elif net.examples:
-        example_name = sorted(net.examples)[0]
+        example_name = min(net.examples)
         point = net.examples[example_name]
     else:
         example_name, point = None, seeded_point(net, options.seed)
@@ -287,13 +307,15 @@ def build_context(net, options: HandoutOptions) -> dict:
         "title": _escape(net.name.replace("_", " ")),
         "name": _escape(net.name),
         "doc": _escape(net.doc),
-        "sections": {s: s in options.sections for s in SECTIONS},
+        "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
         "matrices": declared_in_matrices,
         "exercise": options.exercise,
         "solutions": options.exercise and options.solutions == "appendix",
         "loss": printer.name(net.loss_name),
         "example": {
-            "title": _escape(example_name.replace("_", " ")) if example_name else f"seeded values (seed {options.seed})",
+            "title": _escape(example_name.replace("_", " "))
+            if example_name
+            else f"seeded values (seed {options.seed})",
             "seeded": example_name is None,
         },
     }
@@ -311,8 +333,10 @@ def lecture_form(expr: sp.Expr, kinds: dict[str, str]) -> sp.Expr:
         return expr
     args = [lecture_form(a, kinds) for a in expr.args]
     if expr.is_Mul:
+
         def rank(f):
             return 0 if f.is_Number else 1 if f.is_Symbol and kinds.get(f.name) == "param" else 2
+
         return sp.Mul(*sorted(args, key=rank), evaluate=False)
     if expr.is_Add:
         return sp.Add(*sorted(args, key=lambda t: 0 if t.is_Mul else 1), evaluate=False)
@@ -326,9 +350,27 @@ def _outputs(net) -> list[str]:
 
 
 def _escape(text: str) -> str:
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\~{}", "^": r"\^{}"}
+    repl = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\~{}",
+        "^": r"\^{}",
+    }
     out = "".join(repl.get(ch, ch) for ch in text)
-    for u, t in (("−", "--"), ("·", r"$\cdot$"), ("…", r"\dots{}"), ("σ", r"$\sigma$"), ("ŷ", r"$\hat{y}$"), ("×", r"$\times$")):
+    for u, t in (
+        ("−", "--"),
+        ("·", r"$\cdot$"),
+        ("…", r"\dots{}"),
+        ("σ", r"$\sigma$"),
+        ("ŷ", r"$\hat{y}$"),
+        ("×", r"$\times$"),
+    ):
         out = out.replace(u, t)
     return "".join(ch if ord(ch) < 128 else "?" for ch in out)
 
@@ -356,7 +398,11 @@ def _network_section(net, derivation, printer, graph) -> dict:
         for name in net.names(kind):
             meaning = ""
             if kind == "node":
-                meaning = "the loss" if name == net.loss_name else f"${printer.doprint(lecture_form(net.node(name).expr, net.kinds))}$"
+                meaning = (
+                    "the loss"
+                    if name == net.loss_name
+                    else f"${printer.doprint(lecture_form(net.node(name).expr, net.kinds))}$"
+                )
                 if visible_width(meaning) > 34:
                     meaning = "see the equations"
             elif kind == "target" and any(net.symbols[name] in g for g in net.one_hot):
@@ -457,7 +503,15 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
     steps = derivation.steps(name)
     lhs = printer.partial(loss, name)
     title = rf"\partial {printer.name(loss)} / \partial {printer.name(name)}"
-    block = {"param": name, "symbol": printer.name(name), "lhs": lhs, "title": title, "factors": [], "forms": [], "cancels": []}
+    block = {
+        "param": name,
+        "symbol": printer.name(name),
+        "lhs": lhs,
+        "title": title,
+        "factors": [],
+        "forms": [],
+        "cancels": [],
+    }
     seen_rules: set[str | None] = set()
     for step in steps:
         if isinstance(step, ChainRule):
@@ -500,7 +554,11 @@ def _rewrite(step: Rewrite, printer) -> dict:
     marked = step.kind in ("cancel", "one-hot")
     before = cancel_latex(printer, step.before, step.cancelled) if marked else printer.doprint(step.before)
     if step.kind == "cancel":
-        why = rf"\textcolor{{red}}{{{printer.doprint(step.cancelled)}}}\ \text{{cancels}}" if step.cancelled is not None else r"\text{common factors cancel}"
+        why = (
+            rf"\textcolor{{red}}{{{printer.doprint(step.cancelled)}}}\ \text{{cancels}}"
+            if step.cancelled is not None
+            else r"\text{common factors cancel}"
+        )
     elif step.kind == "one-hot":
         why = rf"\textcolor{{red}}{{{printer.doprint(step.cancelled)}}} = 1\ \text{{($y$ one-hot)}}"
     else:
@@ -536,7 +594,9 @@ def _update_section(net, derivation, evaluation, printer, options, expand) -> di
         value = evaluation.values[p]
         grad = evaluation.gradients[p]
         new = value - options.learning_rate * grad
-        steps.append({"symbol": printer.name(p), "value": number(value), "grad": number(grad, 3), "new": number(new, 4)})
+        steps.append(
+            {"symbol": printer.name(p), "value": number(value), "grad": number(grad, 3), "new": number(new, 4)}
+        )
     return {"optimizer": options.optimizer, "alpha": alpha, "rows": rows, "steps": steps}
 
 
@@ -567,7 +627,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
     return tidy(environment().get_template("handout.tex.jinja").render(**ctx))
 
 
-_MATH_ENV = re.compile(r"(\\begin\{(align\*?)\}|(?<!\\)\\\[)(.*?)(\\end\{\2\}|(?<!\\)\\\])", re.S)
+_MATH_ENV = re.compile(r"(\\begin\{(align\*?)\}|(?<!\\)\\\[)(.*?)(\\end\{\2\}|(?<!\\)\\\])", re.DOTALL)
 
 
 def tidy(tex: str) -> str:

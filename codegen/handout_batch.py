@@ -96,7 +96,11 @@ def _read_layers(net) -> Layers:
     used: set[str] = set()
     while prev != outputs:
         _need(len(layers) < 50)
-        units = [n.name for n in net.nodes if n.name not in used and n.name != net.loss_name and _is_affine(n.expr, prev, params)]
+        units = [
+            n.name
+            for n in net.nodes
+            if n.name not in used and n.name != net.loss_name and _is_affine(n.expr, prev, params)
+        ]
         _need(bool(units))
         weights, biases = {}, {}
         for j, u in enumerate(units):
@@ -133,7 +137,7 @@ def _is_affine(expr, prev, params) -> bool:
                 if term.name not in params:
                     return False
                 continue
-            p, v = _weight_term(term, params)
+            _, v = _weight_term(term, params)
             if v not in prev or v in seen:
                 return False
             seen.add(v)
@@ -155,7 +159,9 @@ def _activation_of(units, nodes, users, outputs) -> tuple[str, list[str]]:
             kinds.add(_ACTIVATIONS[type(unary[0].expr)])
     if len(outs) == len(units) and len(kinds) == 1:
         return kinds.pop(), outs
-    softmax = [n for n in nodes.values() if isinstance(n.expr, F.Softmax) and [s.name for s in n.expr.args[1:]] == units]
+    softmax = [
+        n for n in nodes.values() if isinstance(n.expr, F.Softmax) and [s.name for s in n.expr.args[1:]] == units
+    ]
     _need(len(softmax) == len(units))
     softmax.sort(key=lambda n: int(n.expr.args[0]))
     return "softmax", [n.name for n in softmax]
@@ -303,7 +309,11 @@ def _equation_row(eq, mp) -> dict:
 # ------------------------------------------------------------------ matrices written out
 MAX_SCALAR_PARAMS = 120
 _SCALAR_ACTIVATIONS = {"sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu}
-_SCALAR_LOSSES = {"binary_cross_entropy": F.binary_cross_entropy, "cross_entropy": F.cross_entropy, "mse": F.squared_error}
+_SCALAR_LOSSES = {
+    "binary_cross_entropy": F.binary_cross_entropy,
+    "cross_entropy": F.cross_entropy,
+    "mse": F.squared_error,
+}
 
 
 def scalar_network(vn):
@@ -311,7 +321,10 @@ def scalar_network(vn):
     the lecture does by hand: (Network, {name: LaTeX}).  ``W1_2_1`` is entry (2, 1) of W^{[1]}."""
     from derive import ChainruleError, Network
 
-    n_params = sum(vn.size(r) * vn.size(c) if not (r.is_Number and c.is_Number) else 1 for r, c in (vn.shape_of(p) for p in vn.names("param")))
+    n_params = sum(
+        vn.size(r) * vn.size(c) if not (r.is_Number and c.is_Number) else 1
+        for r, c in (vn.shape_of(p) for p in vn.names("param"))
+    )
     if n_params > MAX_SCALAR_PARAMS:
         raise ChainruleError(
             f"network '{vn.name}' has {n_params} scalar parameters; a handout writes them out unit by unit "
@@ -343,7 +356,9 @@ def scalar_network(vn):
                 ws = net.params(" ".join(f"{W}_{j}_{i}" for i in range(1, len(prev) + 1)))
                 ws = list(ws) if isinstance(ws, tuple) else [ws]
                 for i in range(1, len(prev) + 1):
-                    latex[f"{W}_{j}_{i}"] = _entry_name(W, layer, f"{j}{i}" if max(rows, len(prev)) < 10 else f"{j},{i}")
+                    latex[f"{W}_{j}_{i}"] = _entry_name(
+                        W, layer, f"{j}{i}" if max(rows, len(prev)) < 10 else f"{j},{i}"
+                    )
                 expr = sum(w * v for w, v in zip(ws, prev))
                 if b is not None:
                     bj = net.params(f"{b}_{j}")

@@ -20,10 +20,10 @@ from derive import ChainruleError
 from .files import write_atomic
 
 TIMEOUT_S = 300
-_FILE_LINE = re.compile(r"^(?:\./)?[^:\n]*\.tex:(\d+): (.*)$", re.M)
-_BANG = re.compile(r"^! (.*)$", re.M)
-_LINE = re.compile(r"^l\.(\d+)", re.M)
-_OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)(.*)$", re.M)
+_FILE_LINE = re.compile(r"^(?:\./)?[^:\n]*\.tex:(\d+): (.*)$", re.MULTILINE)
+_BANG = re.compile(r"^! (.*)$", re.MULTILINE)
+_LINE = re.compile(r"^l\.(\d+)", re.MULTILINE)
+_OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)(.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)

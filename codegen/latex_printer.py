@@ -15,8 +15,9 @@ owns the function names from ``RULES`` and the name rules ``yhat`` →
 
 from __future__ import annotations
 
-import sympy as sp
+from typing import ClassVar
 
+import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
 from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
@@ -55,7 +56,7 @@ class HandoutLatexPrinter(StepLatexPrinter):
     ``layer_count`` = L).
     """
 
-    _default_settings = {
+    _default_settings: ClassVar[dict] = {
         **StepLatexPrinter._default_settings,
         "number": number,
         "mark": MARK,

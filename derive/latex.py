@@ -16,6 +16,7 @@ The step objects of ``derive.steps`` display in Jupyter through
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -121,12 +122,6 @@ def _fname(cls) -> str:
     return RULES[cls].latex
 
 
-def _is_fraction(expr) -> bool:
-    return expr.is_Mul and any(f.is_Pow and f.exp.is_negative for f in expr.args) or (
-        expr.is_Rational and not expr.is_Integer
-    )
-
-
 class StepLatexPrinter(LatexPrinter):
     """Readable LaTeX: ``(\\hat{y} - y) w_1 a_1 (1 - a_1) x_1``.
 
@@ -137,7 +132,7 @@ class StepLatexPrinter(LatexPrinter):
     factor that cancels).
     """
 
-    _default_settings = {
+    _default_settings: ClassVar[dict] = {
         **LatexPrinter._default_settings,
         "order": "none",
         "layers": False,
@@ -230,7 +225,7 @@ class StepLatexPrinter(LatexPrinter):
         return rf"\frac{{{num_text}}}{{{self._product(den, in_frac=True)}}}"
 
     def _product(self, factors, in_frac: bool) -> str:
-        """Factors side by side; ``\cdot`` before a number; parentheses where needed."""
+        """Factors side by side; ``\\cdot`` before a number; parentheses where needed."""
         parts = []
         for i, f in enumerate(factors):
             text = self._print(f)

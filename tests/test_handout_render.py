@@ -1,0 +1,196 @@
+"""Handout content, options and the CLI (without compiling; see test_handout_latex.py)."""
+
+import os
+
+import pytest
+
+from codegen import graph_tikz
+from codegen.cli import main
+from codegen.handout import HandoutOptions, build_context, default_expanded, render, visible_width, wrap_terms
+from derive import ChainruleError
+from derive.catalogue import load
+
+
+def test_default_expands_one_weight_and_one_bias_per_layer():
+    assert default_expanded(load("two_layer_sigmoid").derive()) == ["W11", "b1", "w1", "b"]
+    assert default_expanded(load("softmax_layer").derive()) == ["W11", "b1"]
+    assert default_expanded(load("computation_graph").derive()) == ["a", "b", "c"]
+
+
+def test_the_rest_is_summarised_as_likewise():
+    tex = render(load("two_layer_sigmoid"))
+    assert "likewise" in tex
+    for name in ("W_{21}", "W_{12}", "W_{22}", "w_2", "b_2"):
+        assert rf"\frac{{\partial L}}{{\partial {name}}} &=" in tex
+    assert r"\subsection*{$\partial L / \partial W_{21}$}" not in tex
+
+
+def test_the_handout_renders_the_derivation_steps():
+    tex = render(load("two_layer_sigmoid"))
+    # chain rule, a factor with its rule, the coloured cancellation, the boxed result
+    assert (
+        r"\frac{\partial L}{\partial W_{11}} &= \frac{\partial L}{\partial \hat{y}} \frac{\partial \hat{y}}{\partial z}"
+        in tex
+    )
+    assert r"\tag*{\footnotesize $\left[\sigma'(z) = \sigma(z)(1 - \sigma(z))\right]$}" in tex
+    assert r"\frac{y}{\textcolor{red}{\hat{y}}}" in tex
+    assert r"\boxed{\begin{aligned}" in tex
+    assert r"&= \left(\hat{y} - y\right) w_1 a_1 \left(1 - a_1\right) x_1" in tex
+
+
+def test_sections_can_be_left_out():
+    net = load("two_layer_sigmoid")
+    full = render(net)
+    for title in (
+        "The network",
+        "A worked forward pass",
+        "The backward pass",
+        "The vectorised form",
+        "The update rule",
+    ):
+        assert rf"\section{{{title}}}" in full
+    short = render(net, HandoutOptions(sections=("backward",)))
+    assert r"\section{The backward pass}" in short
+    assert r"\section{The network}" not in short and r"\section{The update rule}" not in short
+
+
+def test_exercise_has_blanks_and_solutions_in_an_appendix():
+    net = load("two_layer_sigmoid")
+    tex = render(net, HandoutOptions(exercise=True))
+    assert r"\blank" in tex and r"\appendix" in tex
+    body, appendix = tex.split(r"\appendix")
+    assert r"\boxed{\begin{aligned}" not in body  # no answers before the appendix
+    assert r"\boxed{\begin{aligned}" in appendix
+    none = render(net, HandoutOptions(exercise=True, solutions="none"))
+    assert r"\appendix" not in none and r"\blank" in none
+
+
+def test_notation_options():
+    net = load("two_layer_sigmoid")
+    layer = render(net, HandoutOptions(output="layer"))
+    assert r"\hat{y} &=" not in layer and "a^{[2]} - y" in layer  # (the generic rules keep their ŷ)
+    assert r"\frac{\partial L}{\partial a^{[2]}}" in layer
+    delta = render(net, HandoutOptions(delta="delta"))
+    assert r"\delta^{[2]} &= A^{[2]} - Y" in delta
+    assert r"\mathrm{d}Z^{[2]} &= A^{[2]} - Y" in render(net)
+
+
+def test_expand_all_and_a_chosen_parameter():
+    net = load("two_layer_sigmoid")
+    ctx = build_context(net, HandoutOptions(expand=("W22",)))
+    assert [b["param"] for b in ctx["backward"]["blocks"]] == ["W22"]
+    ctx = build_context(net, HandoutOptions(expand=("all",)))
+    assert len(ctx["backward"]["blocks"]) == 9 and not ctx["backward"]["likewise"]
+
+
+def test_worked_example_values():
+    ctx = build_context(load("single_unit"), HandoutOptions())
+    rows = {n["rows"][0][0]: " ".join(r for _, r in n["rows"]) for n in ctx["forward"]["nodes"]}
+    assert rows["z"].endswith("= 0.87")
+    assert rows[r"\hat{y}"].endswith(r"= \sigma(0.87) = 0.70")  # the lecture's 0.70
+
+
+def test_optimizers():
+    net = load("logistic_regression")
+    adam = render(net, HandoutOptions(optimizer="adam"))
+    assert r"\hat{m} &= \frac{m}{1 - \beta_1^t}" in adam
+    with pytest.raises(ChainruleError, match="unknown optimizer"):
+        render(net, HandoutOptions(optimizer="lbfgs"))
+
+
+def test_vectorised_section_links_entries_and_agrees_at_m_1():
+    for name in ("two_layer_sigmoid", "softmax_layer", "xor", "two_layer_softmax", "one_hidden_layer"):
+        ctx = build_context(load(name), HandoutOptions())
+        v = ctx["vectorised"]
+        assert v["available"], name
+        assert v["agree"], name
+        assert v["check"], name
+    v = build_context(load("two_layer_sigmoid"), HandoutOptions())["vectorised"]
+    # W21 joins input 2 to unit 1: entry (1, 2) of W^{[1]}
+    assert v["example"]["scalar"] == "W_{21}" and v["example"]["entry"] == "W^{[1]}_{1,2}"
+    assert [e["lhs"] for e in v["backward"]] == [
+        r"\mathrm{d}Z^{[2]}",
+        r"\mathrm{d}W^{[2]}",
+        r"\mathrm{d}b^{[2]}",
+        r"\mathrm{d}A^{[1]}",
+        r"\mathrm{d}Z^{[1]}",
+        r"\mathrm{d}W^{[1]}",
+        r"\mathrm{d}b^{[1]}",
+    ]
+    assert build_context(load("computation_graph"), HandoutOptions())["vectorised"] == {"available": False}
+
+
+def test_large_graphs_are_summarised():
+    small = graph_tikz.build(load("two_layer_sigmoid"))
+    assert not small.summarised and len(small.boxes) == 19
+    big = graph_tikz.build(load("softmax_layer"))
+    assert big.summarised
+    assert max(len([b for b in big.boxes.values() if b.column == c]) for c in range(4)) <= graph_tikz.MAX_ROWS
+    assert sorted(big.boxes["g0pW"].members) == sorted(f"W{k}{i}" for k in range(1, 7) for i in (1, 2))
+
+
+def test_long_sums_wrap_at_whole_terms():
+    terms = [
+        rf"\frac{{\partial L}}{{\partial \hat{{y}}_{k}}} \frac{{\partial \hat{{y}}_{k}}}{{\partial z_1}}"
+        for k in range(9)
+    ]
+    lines = wrap_terms(terms, 40)
+    assert len(lines) > 1 and all(visible_width(line) <= 40 + 1 or " + " not in line for line in lines)
+    assert "".join(lines).count(r"\partial L") == 9
+
+
+def test_deterministic():
+    net = load("two_layer_softmax")
+    assert render(net) == render(load("two_layer_softmax"))
+
+
+def test_cli_writes_the_tex(tmp_path, capsys):
+    out = tmp_path / "h.tex"
+    assert main(["handout", "two_layer_sigmoid", "-o", str(out), "--omit", "vectorised"]) == 0
+    assert out.read_text().startswith("% Generated by chainrule")
+    assert r"\section{The vectorised form}" not in out.read_text()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["handout", "no_such_net"], "unknown network 'no_such_net'"),
+        (["handout", "two_layer_sigmoid", "--expand", "W99"], "--expand: 'W99' is not a parameter"),
+        (["handout", "two_layer_sigmoid", "--omit", "intro"], "--omit: unknown section 'intro'"),
+        (
+            ["handout", "two_layer_sigmoid", "--example", "nope"],
+            "--example: network 'two_layer_sigmoid' has no example",
+        ),
+        (["handout", "two_layer_sigmoid", "-o", "x.txt"], "-o: the output name must end in .tex"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert os.listdir(tmp_path) == []  # nothing half-written
+
+
+def test_a_user_network_from_a_spec_file(tmp_path):
+    spec = tmp_path / "unit.py"
+    spec.write_text(
+        "from derive import Network, sigmoid, squared_error\n"
+        "network = Network('my_unit')\n"
+        "x = network.inputs('x')\n"
+        "y = network.targets('y')\n"
+        "w, b = network.params('w b')\n"
+        "z = network.let('z', w*x + b)\n"
+        "a = network.let('a', sigmoid(z))\n"
+        "network.loss(squared_error(a, y))\n"
+    )
+    out = tmp_path / "mine.tex"
+    assert main(["handout", str(spec), "-o", str(out)]) == 0
+    assert "seeded values (seed 0)" in out.read_text()
+
+
+def test_a_network_declared_in_matrices_too_large_to_write_out():
+    from derive import mlp
+
+    with pytest.raises(ChainruleError, match="scalar parameters"):
+        render(mlp("big", sizes=[784, 32, 10], output="softmax", loss="cross_entropy"))
