@@ -93,6 +93,8 @@ def train_and_measure(name: str, folder: Path, data: Path = DATA) -> dict:
         row["samples"] = [mod.sample(params, extra, seed=s) for s in range(3)]
         probs = mod.next_word(params, extra, ["the", "dog", "gets"])
         row["next"] = sorted(probs.items(), key=lambda kv: -kv[1])[:3]
+        row["unseen"] = mod.next_word(params, extra, ["the", "hamster", "sleeps"])["on"]
+        row["bigram"] = mod.bigram(train, extra, "sleeps", "on")
         row["ok"] = row["after"] < min(row["unigram"], row["uniform"]) / 2
     else:
         row["after"] = mod.accuracy(params, test)
@@ -121,6 +123,10 @@ def report_text(rows: list[dict]) -> str:
                 f"model before training {row['before']:.2f}, after {row['after']:.2f} ({row['seconds']:.2f} s training)"
             ),
             "  P(w | the dog gets): " + ", ".join(f"{w} {p:.3f}" for w, p in row["next"]),
+            (
+                f"  P(on | the hamster sleeps) = {row['unseen']:.3f} ('hamster sleeps' is never in the training text; "
+                f"the bigram P(on | sleeps) = {row['bigram']:.3f})"
+            ),
         ]
         lines += [f"  sample: {s}" for s in row["samples"]]
     return "\n".join(lines) + "\n"

@@ -7,7 +7,12 @@ Deterministic (``random.Random(SEED)``).  One sentence per line, tokens
 separated by spaces.  The grammar has the regularities of J&M's example
 (C.10): pets are interchangeable in most frames ("the cat gets fed", "the dog
 gets fed"), so a model with embeddings can share what it learns about one pet
-with the others; some pet/frame pairs are rare in training on purpose.
+with the others.  One pair never occurs in training on purpose: the hamster
+never "sleeps" there, though it is in every other frame the cat and the dog
+are in, and pets sleep *on* the sofa where farm animals sleep *in* the barn.
+The held-out text has hamsters that sleep: after "the hamster sleeps" an
+n-gram model has no count and backs off to P(on | sleeps), while a model with
+embeddings can carry over what it learnt about cats and dogs.
 """
 
 import random
@@ -19,6 +24,7 @@ OUT = ROOT / "data" / "lm"
 SEED = 7
 TRAIN_SENTENCES = 900
 HELDOUT_SENTENCES = 150
+UNSEEN = "hamster sleeps"
 
 PETS = ["cat", "dog", "kitten", "puppy", "rabbit", "hamster"]
 FARM = ["horse", "cow", "goat", "sheep", "pig"]
@@ -26,7 +32,7 @@ PEOPLE = ["the girl", "the boy", "my sister", "my brother", "our neighbour", "th
 TIMES = ["morning", "evening", "afternoon", "night"]
 PLACES = ["sofa", "bed", "rug", "chair", "floor", "blanket"]
 FOODS = ["fish", "meat", "biscuits", "carrots", "hay", "grain"]
-PET_FOOD = {"cat": "fish", "kitten": "fish", "dog": "meat", "puppy": "meat", "rabbit": "carrots", "hamster": "grain"}
+PET_FOOD = {"cat": "fish", "kitten": "fish", "dog": "meat", "puppy": "meat", "rabbit": "carrots", "hamster": "carrots"}
 FARM_FOOD = {"horse": "hay", "cow": "hay", "goat": "grain", "sheep": "grain", "pig": "biscuits"}
 COLOURS = ["black", "white", "brown", "grey", "small", "old", "young"]
 WEATHER = ["it is sunny today", "it is raining again", "it is cold outside", "the sun is shining"]
@@ -83,7 +89,12 @@ def main(out: Path = OUT) -> None:
     rng = random.Random(SEED)
     header = "written for chainrule by scripts/make_lm_corpus.py (MIT); one sentence per line"
     for name, count in (("corpus.txt", TRAIN_SENTENCES), ("heldout.txt", HELDOUT_SENTENCES)):
-        lines = [" ".join(sentence(rng)) for _ in range(count)]
+        lines = []
+        while len(lines) < count:
+            words = sentence(rng)
+            if name == "corpus.txt" and UNSEEN in " ".join(words):
+                continue  # the pair kept out of training
+            lines.append(" ".join(words))
         out.mkdir(parents=True, exist_ok=True)
         (out / name).write_text(f"# {header}\n" + "\n".join(lines) + "\n", encoding="utf-8")
 
