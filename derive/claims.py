@@ -46,6 +46,9 @@ MAX_CONST_LOG10 = 60
 # text name -> canonical function name
 FUNCTIONS = {
     "sigmoid": "sigmoid",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "Step": "step",
     "σ": "sigmoid",
     "sigma": "sigmoid",
     "tanh": "tanh",
@@ -73,7 +76,18 @@ NP_FUNCTIONS = {
 }
 NP_MODULES = ("np", "numpy")
 ALIASES = {"ŷ": "yhat"}
-UNICODE_OPERATORS = {"·": "*", "⋅": "*", "×": "*", "⊙": "*", "∘": "*", "−": "-", "ᵀ": ".T", "²": "**2"}
+UNICODE_OPERATORS = {
+    "\u0177": "yhat",
+    "y\u0302": "yhat",
+    "·": "*",
+    "⋅": "*",
+    "×": "*",
+    "⊙": "*",
+    "∘": "*",
+    "−": "-",
+    "ᵀ": ".T",
+    "²": "**2",
+}
 
 
 class ClaimError(ChainruleError):
