@@ -121,3 +121,14 @@ def test_generated_module_agrees_with_the_scalar_chain_rule(name):
     for key, grid in names.items():
         expected = np.array([[ev.gradients[n] for n in row] for row in grid])
         np.testing.assert_allclose(grads[key], expected, rtol=1e-10, atol=1e-14)
+
+
+def test_generated_sentiment_module_computes_the_same_features():
+    from derive.nlp.features import features, load_lexicon
+
+    mod, lexicon = generated("sentiment_features"), load_lexicon()
+    theirs = mod.load_lexicon(ROOT / "data/sentiment/lexicon.txt")
+    assert theirs == lexicon
+    for line in (ROOT / "data/sentiment/corpus.tsv").read_text().splitlines()[1:]:
+        text = line.split("\t")[3]
+        assert mod.features(text, theirs) == features(text, lexicon)
