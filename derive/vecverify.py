@@ -83,7 +83,7 @@ class VecTarget:
 
         out_rows = self.net.matrices[self.y].shape[0]
         free = [d for d in self.net.dim_sizes if d != out_rows]
-        sizes = rng.permutation(np.arange(2, 10))[: len(free) + 1]
+        sizes = rng.permutation(np.arange(2, max(10, len(free) + 3)))[: len(free) + 1]
         dims = {d: int(s) for d, s in zip(free, sizes)}
         dims[out_rows] = self.net.dim_sizes[out_rows]
         dims[M] = int(sizes[-1])
