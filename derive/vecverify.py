@@ -78,7 +78,7 @@ class VecTarget:
         return self.shown.get(name) or self.equations[name].text
 
     def dims(self, rng: np.random.Generator) -> dict:
-        """Random widths: the output's as declared; the others and m pairwise distinct, 2…9."""
+        """Random widths: the output's as declared; the others and m pairwise distinct, from 2 up."""
         from .vectorised import M
 
         out_rows = self.net.matrices[self.y].shape[0]

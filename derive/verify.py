@@ -102,7 +102,8 @@ class Verdict:
         """Several lines for a person: verdict, both checks, the counterexample and the hint."""
         head = "holds" if self.equal else "WRONG"
         lines = [
-            f"{self.target}: claim {self.claim!r} {head}",
+            f"{self.target}: {head}",
+            f"  claim:    {self.claim}",
             f"  derived:  {self.truth}",
             f"  symbolic: {self.symbolic}",
             f"  numeric:  {self.numeric}",
