@@ -290,13 +290,7 @@ def build_context(net, options: HandoutOptions) -> dict:
             "delta": options.delta == "delta",
         }
     )
-    if options.example:
-        example_name, point = options.example, net.examples[options.example]
-    elif net.examples:
-        example_name = min(net.examples)
-        point = net.examples[example_name]
-    else:
-        example_name, point = None, seeded_point(net, options.seed)
+    example_name, point, note = _choose_example(net, derivation, options)
     evaluation = derivation.evaluate(point)
     graph = graph_tikz.build(net)
     for box in graph.boxes.values():
@@ -315,7 +309,7 @@ def build_context(net, options: HandoutOptions) -> dict:
         "example": {
             "title": _escape(example_name.replace("_", " "))
             if example_name
-            else f"seeded values (seed {options.seed})",
+            else f"seeded values (seed {options.seed}{note})",
             "seeded": example_name is None,
         },
     }
@@ -325,6 +319,19 @@ def build_context(net, options: HandoutOptions) -> dict:
     ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
     return ctx
+
+
+def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
+    """The worked example: the one asked for; else the first of the network's own at which some
+    gradient is not 0 (an exact solution teaches no backward pass); else seeded values."""
+    if options.example:
+        return options.example, net.examples[options.example], ""
+    for name in sorted(net.examples):
+        gradients = derivation.evaluate(net.examples[name]).gradients
+        if any(gradients[p] != 0 for p in net.names("param")):
+            return name, net.examples[name], ""
+    note = "; at the network's own examples every gradient is 0" if net.examples else ""
+    return None, seeded_point(net, options.seed), note
 
 
 def lecture_form(expr: sp.Expr, kinds: dict[str, str]) -> sp.Expr:

@@ -1,0 +1,25 @@
+"""docs/handouts/ holds one handout per catalogue network, byte for byte what the code writes.
+
+Regenerate with ``python3 scripts/regenerate.py`` after a deliberate change.
+"""
+
+from pathlib import Path
+
+from codegen.cmd_handout import GOLDEN_DIR, regenerate
+from derive.catalogue import names
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_golden_handouts_are_up_to_date(tmp_path):
+    written = regenerate(tmp_path)
+    assert sorted(p.name for p in written) == sorted(f"{n}.tex" for n in names())
+    for path in written:
+        golden = ROOT / GOLDEN_DIR / path.name
+        assert golden.exists(), f"{golden} is missing: run python3 scripts/regenerate.py"
+        assert path.read_bytes() == golden.read_bytes(), f"{golden} is stale: run python3 scripts/regenerate.py"
+
+
+def test_no_stale_handouts():
+    checked_in = {p.stem for p in (ROOT / GOLDEN_DIR).glob("*.tex")}
+    assert checked_in == set(names())
