@@ -56,6 +56,7 @@ FUNCTIONS = {
     "ReLU": "relu",
     "step": "step",
     "heaviside": "step",
+    "softmax": "softmax",
     "exp": "exp",
     "log": "log",
     "ln": "log",

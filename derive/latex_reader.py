@@ -68,6 +68,7 @@ jux: postfix+
         | FUNC                                 -> func
         | NAMED "{" WORD "}" decor*            -> named
         | NPSUM "(" expr ("," keyword)* ")"    -> npsum
+        | SUM postfix                          -> colsum
 symbol: WORD decor*
 decor: SUB | LAYER
 keyword: WORD "=" (DIGIT | NUMBER | WORD)
@@ -77,7 +78,8 @@ HADAMARD: "\\odot" | "\\circ" | "\\otimes"
 FUNC: "\\sigma" | "\\tanh" | "\\log" | "\\ln" | "\\exp"
 NAMED: "\\operatorname" | "\\mathrm" | "\\text" | "\\textrm" | "\\mathit" | "\\mathbf" | "\\boldsymbol"
 NPSUM.3: "np.sum" | "\\texttt{np.sum}" | "\\mathtt{np.sum}" | "\\text{np.sum}"
-LAYER.2: /\^\{\s*\[\s*\d+\s*\]\s*(T|\\top|\\intercal)?\s*\}/
+SUM.3: /\\sum(_\{[^{}]*\}|_[A-Za-z])?(\^\{[^{}]*\}|\^[A-Za-z0-9])?/
+LAYER.2: /\^\{\s*\[\s*\d+\s*\]\s*(\(\s*[a-z]\s*\))?\s*(T|\\top|\\intercal)?\s*\}/
 TRANSPOSE.2: /\^(\{\s*(T|\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|T(?![A-Za-z])|\\top|\\intercal)/
 SUB: /_(\{([^{}]|\{[^{}]*\})*\}|[A-Za-z0-9])/
 NUMBER: /\d+(\.\d+)?/
@@ -398,6 +400,10 @@ class _ToClaim(Transformer):
             else:
                 raise ClaimError(f"np.sum(…) allows only axis=0|1 and keepdims=True|False (got '{key}')")
         return ("sum", self._value(arg), axis, keepdims)
+
+    def colsum(self, items):
+        """``\\sum_{i=1}^{m} dZ^{[2](i)}``: the sum over the examples (columns), a column vector."""
+        return ("sum", self._value(items[1]), 1, True)
 
     def keyword(self, items):
         return str(items[0]), str(items[1])

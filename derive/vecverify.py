@@ -47,7 +47,14 @@ ACTIVATION = {
     "step": (lambda z: (z >= 0).astype(float), lambda z: np.zeros_like(z)),
     "identity": (lambda z: z, lambda z: np.ones_like(z)),
 }
-FUNCS = {"exp": (np.exp, np.exp), "log": (np.log, lambda z: 1 / z), **ACTIVATION}
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+FUNCS = {"exp": (np.exp, np.exp), "log": (np.log, lambda z: 1 / z), "softmax": (_softmax, None), **ACTIVATION}
 
 
 class VecTarget:
@@ -62,6 +69,7 @@ class VecTarget:
         self.activation = {eq.operands[0]: eq.function for eq in self.d.forward if eq.kind == "activation"}
         (self.y,) = net.names("target")
         self.params = tuple(net.names("param"))
+        self.scalars = {eq.target for eq in self.d.forward if eq.kind == "loss"}
         self.data = tuple(net.names("input")) + (self.y, "m")
 
     def names(self) -> tuple[str, ...]:
@@ -164,6 +172,8 @@ def evaluate(net: VecTarget, tree, env: dict):
         if base not in FUNCS:
             raise ClaimError(f"unknown function '{base}'")
         f, df = FUNCS[base]
+        if fname.endswith("'") and df is None:
+            raise ClaimError(f"{base}'(…) is not element-wise: write its derivative out")
         return df(x) if fname.endswith("'") else f(x)
     if kind == "partial":
         raise ClaimError("write vectorised gradients as dW1, db1, dZ1 … (not ∂/∂)")
@@ -303,6 +313,8 @@ def run_trials(net: VecTarget, name: str, tree, trials: int = TRIALS) -> list[Tr
                 claimed, problem = evaluate(net, tree, env), None
             except ShapeError as exc:
                 claimed, problem = None, str(exc)
+        if name in net.scalars and problem is None and np.ndim(claimed) == 0:
+            claimed = np.full((1, 1), claimed, dtype=float)  # the cost J is a number
         out.append(Trial(shape, seed, claimed, env[name], problem))
     return out
 
@@ -334,13 +346,7 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
             return label
     for t in trials:
         shape = np.shape(t.claimed) if t.problem is None else None
-        if (
-            shape
-            and len(shape) == 2
-            and shape[0] == shape[1] == t.true.shape[0]
-            and t.true.shape[1] == 1
-            and _unkept_sum(tree)
-        ):
+        if shape and _square(shape, t.true.shape) and _unkept_sum(tree):
             return f"keepdims left out: a rank-1 ({shape[0]},) array broadcast against a column gives {shape}, not {t.true.shape}"
     return None
 

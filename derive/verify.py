@@ -258,6 +258,10 @@ class ScalarScope:
             return sp.exp(u)
         if base == "log":
             return sp.log(u) if not derivative else 1 / u
+        if base == "softmax":
+            raise ClaimError(
+                "softmax(…) is vector-valued: in a per-unit network write its outputs (yhat1, yhat2 …)", where
+            )
         if base == "g":
             cls = self.activation_of(u, where)
         elif base in ACTIVATIONS:

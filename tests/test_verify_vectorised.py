@@ -110,3 +110,20 @@ def test_unknown_names_and_bad_targets_are_bad_input(target):
         verify_vector(target, "X", "W1")
     with pytest.raises(ClaimError, match="left-hand side is dW2"):
         verify_vector(target, "dW1", "dW2 = (1/m) dZ2 A1.T")
+
+
+def test_cost_and_sums_over_examples(target):
+    assert verify_vector(target, None, "J = -(1/m) np.sum(Y*np.log(A2) + (1-Y)*np.log(1-A2))").equal
+    assert not verify_vector(target, None, "J = -(1/m) np.sum(Y*np.log(A2))").equal
+    assert verify_vector(target, None, r"db^{[2]} = \frac{1}{m} \sum_{i=1}^{m} dZ^{[2](i)}", latex=True).equal
+
+
+def test_softmax_output_network():
+    from derive.layers import mlp
+
+    net = VecTarget(mlp("softmax_out", [3, 4, 3], hidden="relu", output="softmax", loss="cross_entropy"))
+    assert verify_vector(net, None, "A2 = softmax(Z2)").equal
+    assert verify_vector(net, None, "dZ2 = A2 - Y").equal
+    assert verify_vector(net, None, "dZ1 = W2.T @ dZ2 * step(Z1)").equal
+    wrong = verify_vector(net, None, "dZ1 = W2.T @ dZ2 * (1 - A1**2)")
+    assert not wrong.equal and "relu(Z1)" in wrong.hint
