@@ -69,6 +69,8 @@ jux: postfix+
         | NAMED "{" WORD "}" decor*            -> named
         | NPSUM "(" expr ("," keyword)* ")"    -> npsum
         | SUM postfix                          -> colsum
+        | INDICATOR "[" expr COMPARE expr "]"  -> indicator
+        | INDICATOR "_" "{" expr COMPARE expr "}"  -> indicator
 symbol: WORD decor*
 decor: SUB | LAYER
 keyword: WORD "=" (DIGIT | NUMBER | WORD)
@@ -77,6 +79,8 @@ DOT: "\\cdot" | "\\times"
 HADAMARD: "\\odot" | "\\circ" | "\\otimes"
 FUNC: "\\sigma" | "\\tanh" | "\\log" | "\\ln" | "\\exp"
 NAMED: "\\operatorname" | "\\mathrm" | "\\text" | "\\textrm" | "\\mathit" | "\\mathbf" | "\\boldsymbol"
+INDICATOR.3: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb{I}" | "\\mathbf{I}" | "\\mathbb 1"
+COMPARE: "\\geq" | "\\ge" | ">=" | "\\leq" | "\\le" | "<=" | ">" | "<"
 NPSUM.3: "np.sum" | "\\texttt{np.sum}" | "\\mathtt{np.sum}" | "\\text{np.sum}"
 SUM.3: /\\sum(_\{[^{}]*\}|_[A-Za-z])?(\^\{[^{}]*\}|\^[A-Za-z0-9])?/
 LAYER.2: /\^\{\s*\[\s*\d+\s*\]\s*(\(\s*[a-z]\s*\))?\s*(T|\\top|\\intercal)?\s*\}/
@@ -218,7 +222,7 @@ def decorations(items) -> tuple[str, str | None, bool]:
     for tok in items:
         if tok.type == "SUB":
             raw = _TEXT_IN_SUB.sub(r"\1", _strip_braces(str(tok)[1:]))
-            sub += re.sub(r"[\s,]", "", raw)
+            sub += re.sub(r"\s", "", raw)
         else:
             m = re.search(r"\[\s*(\d+)\s*\]", str(tok))
             layer = m.group(1)
@@ -226,8 +230,14 @@ def decorations(items) -> tuple[str, str | None, bool]:
     return sub, layer, transposed
 
 
-def compose(base: str, sub: str, layer: str | None) -> str:
-    """The claim-tree name: ``W``+``11`` → ``W11``; ``a``+layer 2 → ``a[2]``; ``x``+``j`` → ``x_j`` (an index)."""
+def compose(base: str, sub: str, layer: str | None, known=None) -> str:
+    """The claim-tree name: ``W``+``11`` → ``W11``; ``a``+layer 2 → ``a[2]``; ``x``+``j`` → ``x_j`` (an index);
+    ``W``+``2,11`` → ``W2_11`` when the network declares it, else ``W211``."""
+    if "," in sub:
+        joined = base + sub.replace(",", "_")
+        if known is not None and known(joined):
+            return joined
+        sub = sub.replace(",", "")
     if sub:
         if all(ch in INDEX_LETTERS for ch in sub):
             return f"{base}_{sub}"
@@ -251,7 +261,7 @@ class _ToClaim(Transformer):
     def symbol(self, items):
         word, decor = str(items[0]), items[1:]
         sub, layer, transposed = decorations(decor)
-        name = compose(word, sub, layer)
+        name = compose(word, sub, layer, self.known)
         if self.known(name) or len(word) == 1:
             node = self._name(name)
         elif word in FUNCTION_WORDS:
@@ -404,6 +414,18 @@ class _ToClaim(Transformer):
     def colsum(self, items):
         """``\\sum_{i=1}^{m} dZ^{[2](i)}``: the sum over the examples (columns), a column vector."""
         return ("sum", self._value(items[1]), 1, True)
+
+    def indicator(self, items):
+        """``\\mathbb{1}[z \\geq 0]`` = step(z) (1 at the kink, as the lectures' ReLU'); ``> 0``: 0 there."""
+        left, op, right = self._value(items[1]), str(items[2]), self._value(items[3])
+        u = left if right == ("num", 0) else ("sub", left, right)
+        if op in (r"\geq", r"\ge", ">="):
+            return ("call", "step", (u,))
+        if op == ">":
+            return ("sub", ("num", 1), ("call", "step", (("neg", u),)))
+        if op in (r"\leq", r"\le", "<="):
+            return ("call", "step", (("neg", u),))
+        return ("sub", ("num", 1), ("call", "step", (u,)))
 
     def keyword(self, items):
         return str(items[0]), str(items[1])

@@ -69,7 +69,7 @@ class Counterexample:
     note: str = ""
 
     def __str__(self) -> str:
-        where = ", ".join(f"{k} = {_num(v)}" for k, v in self.point.items())
+        where = ", ".join(f"{k} = {v:.10g}" if isinstance(v, float) else f"{k} = {v}" for k, v in self.point.items())
         extra = f" ({self.note})" if self.note else ""
         return f"at {where}: claimed {_num(self.claimed)}, true {_num(self.true)}{extra}"
 
@@ -486,11 +486,17 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
     equal = bool(rows) and not bad
     counterexample = hint = None
     if not equal and bad:
-        first = min(bad, key=lambda r: (r.at_kink, r.index))
-        counterexample = Counterexample(first.point, first.claimed, first.true, "at a kink" if first.at_kink else "")
+        first = min(bad, key=lambda r: (bool(r.at_kink), r.index))
+        counterexample = Counterexample(first.point, first.claimed, first.true, first.at_kink)
         from .slips import scalar_hint
 
-        hint = scalar_hint(scope, target, claim, rows)
+        if all(r.at_kink == "at a kink" for r in bad):
+            hint = (
+                "it differs only exactly at a ReLU kink: the claim takes ReLU'(0) = 0, "
+                "the lectures' convention is ReLU'(0) = 1 (step(z) = 1 for z ≥ 0)"
+            )
+        else:
+            hint = scalar_hint(scope, target, claim, rows)
     return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, target.of)
 
 
@@ -581,7 +587,7 @@ class Row:
     point: dict[str, float]
     claimed: float
     true: float
-    at_kink: bool
+    at_kink: str  # "", "at a kink" or "beside a kink"
 
     @property
     def agrees(self) -> bool:
@@ -619,7 +625,7 @@ def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             claimed = math.nan
         rows.append(Row(i, point, claimed, true, at_kink))
-        kinks += at_kink
+        kinks += bool(at_kink)
     return rows, kinks
 
 
@@ -636,7 +642,7 @@ def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
     net = d.net
     rng = random.Random(seed)
     for _ in range(n):
-        yield random_point(net, rng), False
+        yield random_point(net, rng), ""
     for arg in kink_arguments(net):
         for _ in range(2):
             base = random_point(net, rng)
@@ -644,11 +650,11 @@ def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
             if found is None:
                 continue
             on, (leaf, coeff) = found
-            yield on, True
+            yield on, "at a kink"
             for side in (-1, 1):
                 shifted = dict(on)
                 shifted[leaf] += side * KINK_OFFSET / coeff
-                yield shifted, True
+                yield shifted, "beside a kink"
 
 
 def random_point(net, rng: random.Random) -> dict[str, float]:
@@ -693,5 +699,5 @@ def _num(v) -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return "undefined"
-        return f"{v:.6g}"
+        return f"{v + 0.0:.6g}"
     return str(v)

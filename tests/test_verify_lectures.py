@@ -181,6 +181,7 @@ def test_relu_claims_are_checked_on_and_beside_the_kinks():
     wrong = derivation("two_layer_relu").verify("W11", "(yhat - y)*w1*(1 - step(-z1))*x1")
     assert not wrong.equal
     assert wrong.counterexample.note == "at a kink"
+    assert "ReLU'(0) = 1" in wrong.hint
 
 
 def test_lhs_must_match_wrt():
