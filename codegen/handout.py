@@ -529,6 +529,7 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
             lines = wrap_terms(terms or ["0"])
             block["chain"] = [(lhs, f"&= {lines[0]}")] + [("", rf"&\quad {line}") for line in lines[1:]]
             block["paths"] = len(terms)
+            block["direct"] = step.paths is not None and len(step.paths) == 1 and len(step.paths[0]) == 2
         elif isinstance(step, Factor):
             pieces = []
             named = derivative_latex(step.definition, printer)
@@ -595,7 +596,8 @@ def _update_section(net, derivation, evaluation, printer, options, expand) -> di
             g_tex = rf"\left({g_tex}\right)"
         if visible_width(g_tex) > LINE_WIDTH - 16:  # too long to repeat: name it
             g_tex = printer.partial(net.loss_name, p)
-        rows.append({"symbol": sym, "rule": rf"{sym} &\leftarrow {sym} - \alpha\, {g_tex}"})
+        times = r" \cdot " if g_tex[:1].isdigit() else r"\, "
+        rows.append({"symbol": sym, "rule": rf"{sym} &\leftarrow {sym} - \alpha{times}{g_tex}"})
     steps = []
     for p in net.names("param"):
         value = evaluation.values[p]
