@@ -5,7 +5,7 @@
 
 Both train the same network on the shipped corpus (data/lm/corpus.txt) with
 the same mini-batches, in the same order, by plain SGD: the N−1 = 3 previous
-words' embeddings (E: d×|V|, d = 16) concatenated, 64 tanh units, a softmax
+words' embeddings (E: d×|V|, d = 16) concatenated, 64 σ units, a softmax
 over the vocabulary, mean cross-entropy.  Throughput is predicted words
 (training windows) per second, the best of R repeats of N epochs; the ratio
 is NumPy / PyTorch (above 1: the generated module is faster).  PyTorch runs on
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("ffnn_lm", ROOT / "generated" / "ffnn_lm.py")
 lm = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(lm)
+assert "A1 = sigmoid(Z1)" in (ROOT / "generated" / "ffnn_lm.py").read_text(), "the PyTorch model below assumes σ units"
 
 
 def batches(m, batch_size, epochs, seed=0):
@@ -75,13 +76,13 @@ def torch_run(train, V, order, lr, dtype):
     start = time.perf_counter()
     for context, target in parts:
         optimizer.zero_grad(set_to_none=True)
-        hid = torch.tanh(layer1(emb(context).reshape(context.shape[0], -1)))
+        hid = torch.sigmoid(layer1(emb(context).reshape(context.shape[0], -1)))
         loss = loss_fn(layer2(hid), target)
         loss.backward()
         optimizer.step()
     elapsed = time.perf_counter() - start
     with torch.no_grad():
-        final = loss_fn(layer2(torch.tanh(layer1(emb(ids).reshape(ids.shape[0], -1)))), y).item()
+        final = loss_fn(layer2(torch.sigmoid(layer1(emb(ids).reshape(ids.shape[0], -1)))), y).item()
     return elapsed, final
 
 

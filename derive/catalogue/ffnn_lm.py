@@ -4,12 +4,13 @@ P(w_t | w_1..w_{t−1}) ≈ P(w_t | w_{t−N+1}..w_{t−1}): the N−1 previous 
 embeddings (columns of E, d×|V|) are concatenated, pass through a hidden layer
 and a softmax over the vocabulary.  ``build()`` is a small instance the
 scalar chain rule derives entry by entry: |V| = 3, d = 2, N − 1 = 2 previous
-words as one-hot inputs o_tv, e_ti = Σ_v E_iv·o_tv, h = tanh(W1 [e_1; e_2] + b1)
-with 2 units, ŷ = softmax(W2 h + b2).  ``model()`` is the trained model:
-d = 16, N − 1 = 3, 64 tanh units, softmax over the corpus vocabulary.
+words as one-hot inputs o_tv, e_ti = Σ_v E_iv·o_tv, h = σ(W1 [e_1; e_2] + b1)
+with 2 units (J&M's h = σ(We + b)), ŷ = softmax(W2 h + b2).  ``model()`` is
+the trained model: d = 16, N − 1 = 3, 64 σ units, softmax over the corpus
+vocabulary.
 """
 
-from derive import Network, cross_entropy, softmax, tanh
+from derive import Network, cross_entropy, sigmoid, softmax
 from derive.nlp.model import Dense, TextModel, Words
 
 V, D, N1, H = 3, 2, 2, 2
@@ -29,7 +30,7 @@ def build() -> Network:
         Ws = net.params(" ".join(f"W1_{j}{r}" for r in range(1, len(x) + 1)))
         bj = net.params(f"b1_{j}")
         zj = net.let(f"z{j}", sum(W * xr for W, xr in zip(Ws, x)) + bj)
-        h.append(net.let(f"h{j}", tanh(zj)))
+        h.append(net.let(f"h{j}", sigmoid(zj)))
     us = []
     for v in range(1, V + 1):
         Ws = net.params(" ".join(f"W2_{v}{j}" for j in range(1, H + 1)))
@@ -41,14 +42,14 @@ def build() -> Network:
 
 
 def model() -> TextModel:
-    """The trained model: N − 1 = 3 previous words, E 16×|V|, 64 tanh units, softmax over |V|."""
+    """The trained model: N − 1 = 3 previous words, E 16×|V|, 64 σ units, softmax over |V|."""
     return TextModel(
         "ffnn_lm",
         Words(dim=16, length=3, pooling="concat"),
-        (Dense(64, "tanh"),),
+        (Dense(64, "sigmoid"),),
         classes="vocab",
         task="lm",
-        doc="feedforward neural language model: the 3 previous words' embeddings, concatenated, 64 tanh units, "
+        doc="feedforward neural language model: the 3 previous words' embeddings, concatenated, 64 sigmoid units, "
         "softmax over the vocabulary",
         training={"epochs": 20, "lr": 0.5, "batch": 32, "seed": 0},
     )
