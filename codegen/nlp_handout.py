@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from derive.nlp.equations import backward, embedding_steps_latex, forward
+from derive.nlp.equations import backward, embedding_steps, forward
 from derive.nlp.features import FEATURE_TEXT
 
 from .handout import environment
@@ -91,7 +91,7 @@ def render(name: str) -> str:
         "example": name == "sentiment_features",
         "forward": lines(forward(m)),
         "backward": lines(backward(m)),
-        "steps": embedding_steps_latex(m),
+        "steps": [step.latex for step in embedding_steps(m)],
         "training": training,
     }
     return environment().get_template("nlp_handout.tex.jinja").render(**context)

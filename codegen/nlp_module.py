@@ -97,7 +97,7 @@ def context(name: str) -> dict:
         "forward": fwd,
         "backward": bwd,
         "loss_eq": fwd[-1],
-        "embedding_steps": embedding_steps(m),
+        "embedding_steps": [step.text for step in embedding_steps(m)],
         "embedded": m.embedded,
         "binary": m.binary,
         "L": L,

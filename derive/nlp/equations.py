@@ -268,57 +268,70 @@ def backward(model: TextModel) -> list[Equation]:
     return eqs
 
 
-# The steps of ∂J/∂E in words: why only seen columns change, and where pooling sends the gradient.
-POOLING_STEP = {
-    "mean": "mean pooling: X = (1/n) Σ_t e_t, so ∂X/∂e_t = (1/n)·I and every word present gets de_t = dX/n",
-    "max": "max pooling: X_i = e_{t*,i} with t* = argmax_t e_{t,i}, so ∂X_i/∂e_{t,i} = 1 for t = t* and 0 otherwise: "
-    "each coordinate's gradient is routed to its arg-max position only",
-    "concat": "concatenation: X = [e_1; …; e_n], so de_t is the t-th block of d rows of dX; padding positions "
-    "hold the zero vector, not a column of E, and pass no gradient",
-}
+# ------------------------------------------------ how the gradient reaches E
+@dataclass(frozen=True)
+class EmbeddingStep:
+    """One step of ∂J/∂E, in words and in LaTeX (kind: lookup | local | pooling | chain | batch)."""
+
+    kind: str
+    text: str
+    latex: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def embedding_steps(model: TextModel) -> list[str]:
-    """How the gradient reaches E, one sentence per step (empty for a features model)."""
-    if not model.embedded:
-        return []
-    return [
+# One line per step; the pooling step depends on the pooling.
+STEPS: dict[str, EmbeddingStep] = {
+    "lookup": EmbeddingStep(
+        "lookup",
         "lookup: e_t = E[:, w_t] = E·onehot(w_t), so e_t depends on column w_t of E and on no other",
+        r"lookup: $e_t = E_{:,w_t} = E\,\mathrm{onehot}(w_t)$, so $e_t$ depends on column $w_t$ of $E$ and on no other.",
+    ),
+    "local": EmbeddingStep(
+        "local",
         "local partial: ∂e_{t,i}/∂E_{j,v} = 1 if j = i and v = w_t, else 0",
-        POOLING_STEP[model.inputs.pooling],
+        r"local partial: $\partial e_{t,i}/\partial E_{j,v} = 1$ if $j = i$ and $v = w_t$, else $0$.",
+    ),
+    "mean": EmbeddingStep(
+        "pooling",
+        "mean pooling: X = (1/n) Σ_t e_t, so ∂X/∂e_t = (1/n)·I and every word present gets de_t = dX/n",
+        r"mean pooling: $X = \frac{1}{n}\sum_t e_t$, so $\partial X/\partial e_t = \frac{1}{n} I$: every word present "
+        r"gets $de_t = dX/n$.",
+    ),
+    "max": EmbeddingStep(
+        "pooling",
+        "max pooling: X_i = e_{t*,i} with t* = argmax_t e_{t,i}, so ∂X_i/∂e_{t,i} = 1 for t = t* and 0 otherwise: "
+        "each coordinate's gradient is routed to its arg-max position only",
+        r"max pooling: $X_i = e_{t^*,i}$ with $t^* = \arg\max_t e_{t,i}$, so $\partial X_i/\partial e_{t,i} = 1$ for "
+        r"$t = t^*$ and $0$ otherwise: each coordinate's gradient is routed to its arg-max position only.",
+    ),
+    "concat": EmbeddingStep(
+        "pooling",
+        "concatenation: X = [e_1; …; e_n], so de_t is the t-th block of d rows of dX; padding positions "
+        "hold the zero vector, not a column of E, and pass no gradient",
+        r"concatenation: $X = [e_1; \dots; e_n]$, so $de_t$ is the $t$-th block of $d$ rows of $dX$; padding "
+        r"positions hold the zero vector, not a column of $E$, and pass no gradient.",
+    ),
+    "chain": EmbeddingStep(
+        "chain",
         "chain rule: ∂L/∂E[:, v] = Σ_{t: w_t = v} ∂L/∂e_t; a word seen twice adds up, a word not in the text gets 0",
-        (
-            "batch: dE[:, v] = (1/m) Σ_k Σ_{t: w_{t,k} = v} de_{t,k}; only the columns of the words in the batch are "
-            "non-zero, so the update is a scatter-add into those columns (np.add.at): O(n·m·d) work, never a d×|V| product"
-        ),
-    ]
-
-
-POOLING_STEP_LATEX = {
-    "mean": r"mean pooling: $X = \frac{1}{n}\sum_t e_t$, so $\partial X/\partial e_t = \frac{1}{n} I$: every word present "
-    r"gets $de_t = dX/n$.",
-    "max": r"max pooling: $X_i = e_{t^*,i}$ with $t^* = \arg\max_t e_{t,i}$, so $\partial X_i/\partial e_{t,i} = 1$ for "
-    r"$t = t^*$ and $0$ otherwise: each coordinate's gradient is routed to its arg-max position only.",
-    "concat": r"concatenation: $X = [e_1; \dots; e_n]$, so $de_t$ is the $t$-th block of $d$ rows of $dX$; padding "
-    r"positions hold the zero vector, not a column of $E$, and pass no gradient.",
+        r"chain rule: $\partial L/\partial E_{:,v} = \sum_{t:\,w_t = v} \partial L/\partial e_t$; a word seen twice "
+        r"adds up, a word not in the text gets $0$.",
+    ),
+    "batch": EmbeddingStep(
+        "batch",
+        "batch: dE[:, v] = (1/m) Σ_k Σ_{t: w_{t,k} = v} de_{t,k}; only the columns of the words in the batch are "
+        "non-zero, so the update is a scatter-add into those columns (np.add.at): O(n·m·d) work, never a d×|V| product",
+        r"batch: $dE_{:,v} = \frac{1}{m}\sum_k \sum_{t:\,w_{t,k} = v} de_{t,k}$; only the columns of the words in "
+        r"the batch are non-zero, so the update is a scatter-add into those columns (\texttt{np.add.at}): "
+        r"$O(n\,m\,d)$ work, never a $d\times|V|$ product.",
+    ),
 }
 
 
-def embedding_steps_latex(model: TextModel) -> list[str]:
-    """``embedding_steps`` as LaTeX paragraphs, step for step."""
+def embedding_steps(model: TextModel) -> list[EmbeddingStep]:
+    """How the gradient reaches E, step by step (empty for a features model)."""
     if not model.embedded:
         return []
-    return [
-        r"lookup: $e_t = E_{:,w_t} = E\,\mathrm{onehot}(w_t)$, so $e_t$ depends on column $w_t$ of $E$ and on no other.",
-        r"local partial: $\partial e_{t,i}/\partial E_{j,v} = 1$ if $j = i$ and $v = w_t$, else $0$.",
-        POOLING_STEP_LATEX[model.inputs.pooling],
-        (
-            r"chain rule: $\partial L/\partial E_{:,v} = \sum_{t:\,w_t = v} \partial L/\partial e_t$; a word seen twice "
-            r"adds up, a word not in the text gets $0$."
-        ),
-        (
-            r"batch: $dE_{:,v} = \frac{1}{m}\sum_k \sum_{t:\,w_{t,k} = v} de_{t,k}$; only the columns of the words in "
-            r"the batch are non-zero, so the update is a scatter-add into those columns (\texttt{np.add.at}): "
-            r"$O(n\,m\,d)$ work, never a $d\times|V|$ product."
-        ),
-    ]
+    return [STEPS[k] for k in ("lookup", "local", model.inputs.pooling, "chain", "batch")]
