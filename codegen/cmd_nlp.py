@@ -24,7 +24,11 @@ from derive.nlp.features import DATA
 from . import nlp_module
 from .files import write_atomic
 
-VARIANTS = ("embedding_classifier_max", "embedding_classifier_concat")  # catalogue names go through `generate`
+VARIANTS = (
+    "embedding_classifier_max",
+    "embedding_classifier_concat",
+    "embedding_classifier_sentiment",
+)  # catalogue names go through `generate`
 
 
 def cmd_nlp_generate(args) -> int:

@@ -26,9 +26,11 @@ MODULES = {
     "embedding_classifier": ("embedding_classifier", {}),
     "embedding_classifier_max": ("embedding_classifier", {"pooling": "max"}),
     "embedding_classifier_concat": ("embedding_classifier", {"pooling": "concat"}),
+    "embedding_classifier_sentiment": ("embedding_classifier", {"task": "sentiment"}),
     "ffnn_lm": ("ffnn_lm", {}),
 }
 
+CLASS_NAMES = {"topic": ("film", "food", "gadget"), "sentiment": ("negative", "positive")}
 TEST_EPOCHS = {"sentiment": 100, "topic": 10, "lm": 5}  # short training in the generated tests
 
 _ENV = jinja2.Environment(
@@ -84,7 +86,7 @@ def context(name: str) -> dict:
     unpack_cache, unpack_cache_values = _tuple(needed, "cache")
     grads = {p: f"d{p}" for p in params}
     report = {
-        "sentiment": "the held-out accuracy",
+        "sentiment": "the held-out accuracy of the sentiment (negative, positive)",
         "topic": "the held-out accuracy of the topic (film, food, gadget)",
         "lm": "held-out perplexity before and after training, against the uniform and unigram models, and samples",
     }[m.task]
@@ -115,6 +117,7 @@ def context(name: str) -> dict:
     }
     if m.embedded:
         ctx.update(dim=m.inputs.dim, length=m.inputs.length, pooling=m.inputs.pooling)
+        ctx["class_names"] = repr(CLASS_NAMES.get(m.task))
     return ctx
 
 

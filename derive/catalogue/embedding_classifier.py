@@ -44,16 +44,20 @@ def build() -> Network:
     return net
 
 
-def model(pooling: str = "mean") -> TextModel:
-    """The trained model: E 16×|V|, ``pooling`` over up to 40 words, 16 tanh units, softmax over 3 topics."""
+def model(pooling: str = "mean", task: str = "topic") -> TextModel:
+    """The trained model: E 16×|V|, ``pooling`` over up to 40 words, 16 tanh units, a softmax over the
+    3 topics (``task="topic"``) or over negative/positive (``task="sentiment"``: embeddings instead of
+    the hand features of ``sentiment_features``, C.9)."""
     length = 12 if pooling == "concat" else 40
+    suffix = ("" if pooling == "mean" else f"_{pooling}") + ("" if task == "topic" else f"_{task}")
+    what = "3 topics" if task == "topic" else "negative/positive (sentiment)"
     return TextModel(
-        "embedding_classifier" + ("" if pooling == "mean" else f"_{pooling}"),
+        "embedding_classifier" + suffix,
         Words(dim=16, length=length, pooling=pooling),
         (Dense(16, "tanh"),),
-        classes=3,
-        task="topic",
-        doc=f"word embeddings, {pooling} pooling, a tanh layer and a softmax over 3 topics"
+        classes=3 if task == "topic" else 2,
+        task=task,
+        doc=f"word embeddings, {pooling} pooling, a tanh layer and a softmax over {what}"
         + (f" (texts padded / truncated to {length} words)" if pooling == "concat" else ""),
         training={"epochs": 30, "lr": 0.5, "batch": 16, "seed": 0},
     )
