@@ -3,8 +3,10 @@
 
     python3 scripts/bench_step.py [--threads N] [--dtypes float32 float64] [--sizes 2-2-1 ...] [--budget S]
 
-For each size and dtype, in one run and interleaved (round robin, so a busy
-machine slows every contender alike), the median time of:
+For each size and dtype, in one run, the median time of the contenders below,
+interleaved in rounds (each round calls every NumPy contender once, in a fresh
+random order, so a busy machine slows them alike; PyTorch runs in its own block
+just after, since its OpenMP threads keep spinning after each call):
 
 * gen:   the generated module's ``gradients(params, X, Y, out=grads)``, as
          its ``train`` calls it (chainrule generate on ``mlp(...)``);
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -159,16 +162,21 @@ def make_contenders(module, params, X, Y, out, buffers) -> dict:
 
 
 # ---------------------------------------------------------------- timing
-def measure(contenders: dict, budget: float) -> dict[str, float]:
-    """Median seconds per call of each contender, interleaved round robin within ``budget`` seconds."""
+def measure(contenders: dict, budget: float, seed: int = 0) -> tuple[dict[str, float], int]:
+    """Median seconds per call of each contender: rounds within ``budget`` seconds, each round calling
+    every contender once in a fresh random order (so none always runs on another's warm or busy cores)."""
+    rng = random.Random(seed)
     for fn in contenders.values():  # warm up: buffers made, caches filled
         fn()
         fn()
     times = {k: [] for k in contenders}
+    names = list(contenders)
     start = time.perf_counter()
     rounds = 0
     while rounds < 5 or (time.perf_counter() - start < budget and rounds < 2000):
-        for name, fn in contenders.items():
+        rng.shuffle(names)
+        for name in names:
+            fn = contenders[name]
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
@@ -180,7 +188,7 @@ def main() -> int:
     args = ARGS
     folder = tempfile.mkdtemp(prefix="chainrule-bench-")
     print(
-        f"# one gradient step, median ms over interleaved rounds; {args.threads} BLAS thread(s); numpy {np.__version__}",
+        f"# one gradient step, median ms (NumPy contenders interleaved in random order, torch in its own block); {args.threads} BLAS thread(s); numpy {np.__version__}",
         end="",
     )
     try:
@@ -216,10 +224,14 @@ def main() -> int:
                 buffers[f"dW{l}"] = np.empty((sizes[l], sizes[l - 1]), dtype)
                 buffers[f"dA{l}"] = np.empty((sizes[l], m), dtype)
             contenders = make_contenders(module, params, X, Y, out, buffers)
+            t, rounds = measure(contenders, args.budget)
+            # PyTorch on its own, after the NumPy contenders: its OpenMP threads and OpenBLAS's spin
+            # for a while after each call, and would steal the cores from whichever contender ran next
             torch_step = None if args.no_torch else torch_contender(params, X, Y, dtype, args.threads)
             if torch_step is not None:
-                contenders["torch"] = torch_step
-            t, rounds = measure(contenders, args.budget)
+                time.sleep(0.5)
+                t_torch, _ = measure({"torch": torch_step}, args.budget / 4)
+                t["torch"] = t_torch["torch"]
             ms = {k: v * 1000 for k, v in t.items()}
             torch_ms = f"{ms['torch']:>9.3f}" if "torch" in ms else f"{'-':>9}"
             torch_ratio = f"{t['torch'] / t['floor']:>11.2f}" if "torch" in t else f"{'-':>11}"
