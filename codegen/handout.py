@@ -377,6 +377,13 @@ def _escape(text: str) -> str:
         ("σ", r"$\sigma$"),
         ("ŷ", r"$\hat{y}$"),
         ("×", r"$\times$"),
+        ("≈", r"$\approx$"),
+        ("→", r"$\to$"),
+        ("≥", r"$\geq$"),
+        ("≤", r"$\leq$"),
+        ("Σ", r"$\Sigma$"),
+        ("ᵀ", r"$^\top$"),
+        ("²", r"$^2$"),
     ):
         out = out.replace(u, t)
     return "".join(ch if ord(ch) < 128 else "?" for ch in out)
