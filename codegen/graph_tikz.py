@@ -23,6 +23,7 @@ from derive.functions import RULES
 
 MAX_ROWS = 9
 MAX_BOXES = 40
+MAX_LABELLED_EDGES = 10  # up to this many edges, the backward graph labels each with its local derivative
 FEW_LEAVES = 4
 WIDTH_CM = 15.5
 ROW_CM = 1.05
@@ -142,12 +143,17 @@ STYLES = r"""
   target/.style={box, dashed, fill=gray!5},
   node/.style={box, fill=blue!8, thick},
   edge/.style={->, >=stealth, draw=black!55},
+  edgelabel/.style={font=\scriptsize, text=black!70, inner sep=1pt},
 """
 
 
-def tikz(graph: Graph, notes: dict[str, str] | None = None, note_color: str = "blue") -> str:
-    """TikZ code for ``graph``; ``notes`` maps a box key to a value written under its label."""
+def tikz(
+    graph: Graph, notes: dict[str, str] | None = None, note_color: str = "blue", edge_notes: dict | None = None
+) -> str:
+    """TikZ code for ``graph``; ``notes`` maps a box key to a value written under its label,
+    ``edge_notes`` an edge (from key, to key) to a label on it (a local derivative, as on the slides)."""
     notes = notes or {}
+    edge_notes = edge_notes or {}
     ncols = max(b.column for b in graph.boxes.values()) + 1
     xcm = min(2.6, WIDTH_CM / max(ncols - 1, 1))
     lines = [rf"\begin{{tikzpicture}}[x={xcm:.2f}cm, y={ROW_CM:.2f}cm,{STYLES}]"]
@@ -157,7 +163,12 @@ def tikz(graph: Graph, notes: dict[str, str] | None = None, note_color: str = "b
             text += rf"\\[-1pt]\textcolor{{{note_color}}}{{\footnotesize ${notes[box.key]}$}}"
         lines.append(rf"  \node[{box.kind}] ({box.key}) at ({box.column},{-box.row:g}) {{{text}}};")
     for a, b in graph.edges:
-        lines.append(rf"  \draw[edge] ({a}) {_route(graph, a, b)} ({b});")
+        label = ""
+        if (a, b) in edge_notes:
+            route = _route(graph, a, b)
+            where = "pos=0.25, above" if route == "-|" else "pos=0.35, above, sloped"
+            label = rf" node[{where}, edgelabel] {{${edge_notes[a, b]}$}}"
+        lines.append(rf"  \draw[edge] ({a}) {_route(graph, a, b)} ({b}){label};")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ import jinja2
 import sympy as sp
 
 from derive import ChainruleError
-from derive.functions import RULES
+from derive.functions import NUMERIC, RULES
 from derive.latex import derivative_latex, why_latex
 from derive.simplify import ordered_mul
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
@@ -509,7 +509,26 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
         for box in graph.boxes.values()
         if len(box.members) == 1 and box.kind != "target"
     }
-    return {"blocks": blocks, "likewise": likewise, "graph": graph_tikz.tikz(graph, notes, "red")}
+    edge_notes = {}
+    if not graph.summarised and len(graph.edges) <= graph_tikz.MAX_LABELLED_EDGES:
+        edge_notes = {
+            (a, b): number(_local_value(derivation, b, a, evaluation.values))
+            for a, b in graph.edges
+            if graph.boxes[a].kind != "target"
+        }
+    return {
+        "blocks": blocks,
+        "likewise": likewise,
+        "graph": graph_tikz.tikz(graph, notes, "red", edge_notes),
+        "edges_labelled": bool(edge_notes),
+    }
+
+
+def _local_value(derivation, child: str, parent: str, values: dict[str, float]) -> float:
+    """The local derivative ∂child/∂parent at the example, as a float."""
+    expr = derivation.factors[(child, parent)].value
+    args = sorted(expr.free_symbols, key=lambda s: s.name)
+    return float(sp.lambdify(args, expr, modules=[NUMERIC, "math"])(*(values[a.name] for a in args)))
 
 
 def _derivation_block(derivation, evaluation, printer, name) -> dict:
