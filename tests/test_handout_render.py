@@ -194,3 +194,19 @@ def test_a_network_declared_in_matrices_too_large_to_write_out():
 
     with pytest.raises(ChainruleError, match="scalar parameters"):
         render(mlp("big", sizes=[784, 32, 10], output="softmax", loss="cross_entropy"))
+
+
+def test_small_backward_graphs_label_edges_with_local_derivatives():
+    ctx = build_context(load("computation_graph"), HandoutOptions())
+    graph = ctx["backward"]["graph"]
+    assert r"\draw[edge] (b) -- (d) node[pos=0.35, above, sloped, edgelabel] {$2$};" in graph  # ∂d/∂b = 2
+    assert r"\draw[edge] (e) -- (L) node[pos=0.35, above, sloped, edgelabel] {$-2$};" in graph  # ∂L/∂e = c
+    # long edges run along their source's row and turn into the target, passing no box
+    assert r"\draw[edge] (a) -| (e)" in graph and r"\draw[edge] (c) -| (L)" in graph
+    assert "edgelabel]" not in build_context(load("softmax_layer"), HandoutOptions())["backward"]["graph"]
+
+
+def test_an_exact_solution_is_not_the_worked_example():
+    ctx = build_context(load("xor"), HandoutOptions())  # its examples are XOR's hand-set solution
+    assert ctx["example"]["seeded"] and "every gradient is 0" in ctx["example"]["title"]
+    assert build_context(load("xor"), HandoutOptions(example="hand_set_01"))["example"]["title"] == r"hand set 01"
