@@ -152,6 +152,7 @@ _ZERO_WIDTH = {
     "text",
     "textcolor",
     "mathbb",
+    "mathbf",
     "frac",
     "tfrac",
     "dfrac",

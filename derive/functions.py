@@ -98,7 +98,7 @@ RULES: dict[type, Rule] = {
     Sigmoid: Rule("σ", r"\sigma", unary(lambda a, z: a * (1 - a)), "σ'(z) = σ(z)(1 − σ(z))", lambda z: _sigmoid(z), "activation", numpy="sigmoid({0})"),
     Tanh: Rule("tanh", r"\tanh", unary(lambda a, z: 1 - a**2), "tanh'(z) = 1 − tanh²(z)", math.tanh, "activation", numpy="np.tanh({0})"),
     ReLU: Rule("ReLU", r"\operatorname{ReLU}", unary(lambda a, z: Step(z)), "ReLU'(z) = 1 for z ≥ 0, 0 for z < 0", lambda z: max(z, 0.0), "activation", numpy="np.maximum({0}, 0)"),
-    Step: Rule("step", r"\mathbb{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper", numpy="({0} >= 0)"),
+    Step: Rule("step", r"\mathbf{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper", numpy="({0} >= 0)"),
     Softmax: Rule("softmax", r"\operatorname{softmax}", lambda f, i: softmax_partial(f, i), "∂softmaxₖ/∂zⱼ = softmaxₖ (δₖⱼ − softmaxⱼ)", lambda k, *zs: _softmax(int(k), zs), "activation", numpy="softmax(np.stack([{rest}]))[{k0}]"),
     # losses, per example
     BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss", numpy="binary_cross_entropy({0}, {1})", numpy_logits="binary_cross_entropy_logits({z}, {1})"),

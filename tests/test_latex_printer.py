@@ -48,7 +48,7 @@ def test_functions_use_the_rules_table():
     assert latex(F.Sigmoid(z1)) == rf"{RULES[F.Sigmoid].latex}(z_1)" == r"\sigma(z_1)"
     assert latex(F.Tanh(z)) == r"\tanh(z)"
     assert latex(F.ReLU(z1)) == r"\operatorname{ReLU}(z_1)"
-    assert latex(F.Step(z1)) == r"\mathbb{1}[z_1 \geq 0]"
+    assert latex(F.Step(z1)) == r"\mathbf{1}[z_1 \geq 0]"  # (\mathbb has no digits)
     assert latex(F.BinaryCrossEntropy(yhat, y)) == r"L_{\mathrm{CE}}(\hat{y}, y)"
     zs = sp.symbols("z1:7")
     assert latex(F.softmax(zs)[0]) == r"\operatorname{softmax}_{1}(z_1, \dots, z_6)"
