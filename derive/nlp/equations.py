@@ -125,7 +125,11 @@ KINDS: dict[str, Kind] = {
     "pool_max_grad": Kind(
         "de_{t,i} = dX_i if t = argmax_t e_{t,i}, else 0 (routed to the arg-max)",
         r"de_{t,i} = dX_i\,[t = \arg\max\nolimits_{t'} e_{t',i}]",
-        ("dEmb = np.zeros_like(Emb)", "np.put_along_axis(dEmb, arg[:, None, :], dX[:, None, :], axis=1)"),
+        (
+            "dEmb = np.zeros_like(Emb)",
+            "np.put_along_axis(dEmb, arg[:, None, :], dX[:, None, :], axis=1)",
+            "dEmb *= mask  # a text with no words: nothing to route",
+        ),
     ),
     "concat_grad": Kind(
         "de_t = rows (t−1)d+1 … td of dX (0 at padding)",
