@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from derive.nlp.equations import backward, embedding_steps, forward
 from derive.nlp.features import DATA
 
@@ -56,7 +58,39 @@ def explain_text(name: str) -> str:
     steps = embedding_steps(m)
     if steps:
         lines += ["the gradient with respect to E:"] + [f"  {i}. {s}" for i, s in enumerate(steps, 1)]
+        lines += worked_example(name)
     return "\n".join(lines) + "\n"
+
+
+def worked_example(name: str, data: Path = DATA) -> list[str]:
+    """The sparse E gradient on the first training text, at the module's starting parameters."""
+    namespace = {"__name__": f"chainrule_nlp_{name}", "__file__": str(Path(data).parent / "generated" / f"{name}.py")}
+    exec(compile(nlp_module.module_text(name), namespace["__file__"], "exec"), namespace)  # noqa: S102 (our own output)
+    train, _, vocab = namespace["load_data"](data)
+    params = namespace["init_params"](len(vocab), seed=0)
+    distinct = [k for k in range(train["ids"].shape[1]) if len(set(train["ids"][:, k].tolist()) - {0, 2}) >= 3]
+    first = distinct[0] if distinct else 0  # the first text (window) with three different words
+    one = namespace["take"](train, [first])
+    ids, columns = namespace["gradients"](params, one)["E"]
+    dense = np.zeros_like(params["E"])
+    np.add.at(dense.T, ids, columns.T)
+    words = [vocab[i] for i in one["ids"][:, 0] if i != 0]
+    seen = sorted(set(np.flatnonzero(np.any(dense != 0, axis=0)).tolist()))
+    lines = [
+        "worked example: the first training text with three different words, parameters from init_params(seed=0)",
+        f"  words: {' '.join(words)}",
+        (
+            f"  dE is non-zero in {len(seen)} of {dense.shape[1]} columns: {', '.join(vocab[i] for i in seen)};"
+            " every other column is exactly 0"
+        ),
+    ]
+    if namespace.get("POOLING") == "max":
+        arg = namespace["forward"](params, one)["arg"][:, 0]
+        lines.append(
+            "  max pooling routes coordinate i to the word at its arg-max: "
+            + ", ".join(f"{i + 1}→{words[t]}" for i, t in enumerate(arg))
+        )
+    return lines
 
 
 def cmd_nlp_explain(args) -> int:

@@ -22,6 +22,21 @@ def test_explain_prints_equations_and_the_sparse_e_gradient(capsys):
     assert "(F1) e_t = E[:, w_t]" in out and "scatter-add" in out and "concatenation" in out
 
 
+def test_worked_example_shows_seen_columns_and_max_routing():
+    import re
+
+    def columns(name):
+        line = next(x for x in cmd_nlp.worked_example(name) if "dE is non-zero" in x)
+        seen, total = map(int, re.search(r"in (\d+) of (\d+) columns", line).groups())
+        return seen, total
+
+    mean_seen, total = columns("embedding_classifier")
+    max_seen, _ = columns("embedding_classifier_max")
+    assert max_seen <= 16 < mean_seen < total  # max pooling: at most one word per coordinate (d = 16)
+    assert any("routes coordinate" in x for x in cmd_nlp.worked_example("embedding_classifier_max"))
+    assert columns("ffnn_lm")[0] == 3  # a window of three different words
+
+
 def test_unknown_model_is_one_line_and_exit_2(capsys, tmp_path):
     assert main(["nlp", "generate", "gpt", "-o", str(tmp_path / "x.py")]) == 2
     err = capsys.readouterr().err
