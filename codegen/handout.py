@@ -308,7 +308,7 @@ def build_context(net, options: HandoutOptions) -> dict:
         "solutions": options.exercise and options.solutions == "appendix",
         "loss": printer.name(net.loss_name),
         "example": {
-            "title": _escape(example_name.replace("_", " "))
+            "title": rf"the network's example \emph{{{_escape(example_name)}}}"
             if example_name
             else f"seeded values (seed {options.seed}{note})",
             "seeded": example_name is None,
@@ -543,7 +543,6 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
         "lhs": lhs,
         "title": title,
         "factors": [],
-        "forms": [],
         "cancels": [],
     }
     seen_rules: set[str | None] = set()
@@ -576,7 +575,7 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
         elif isinstance(step, Result):
             block["result"], block["recursive"] = gradient_rows(derivation, printer, name, lhs)
             block["value"] = number(evaluation.gradients[name])
-    block["forms"] = [c for c in block["cancels"] if c["kind"] == "node-form"]
+    # node-form rewrites (σ(z)(1 − σ(z)) = ŷ(1 − ŷ)) are shown with their factors, as raw = value
     block["cancels"] = [c for c in block["cancels"] if c["kind"] != "node-form"]
     return block
 

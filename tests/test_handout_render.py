@@ -209,4 +209,6 @@ def test_small_backward_graphs_label_edges_with_local_derivatives():
 def test_an_exact_solution_is_not_the_worked_example():
     ctx = build_context(load("xor"), HandoutOptions())  # its examples are XOR's hand-set solution
     assert ctx["example"]["seeded"] and "every gradient is 0" in ctx["example"]["title"]
-    assert build_context(load("xor"), HandoutOptions(example="hand_set_01"))["example"]["title"] == r"hand set 01"
+    assert build_context(load("xor"), HandoutOptions(example="hand_set_01"))["example"]["title"] == (
+        r"the network's example \emph{hand\_set\_01}"
+    )
