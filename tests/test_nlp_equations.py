@@ -144,3 +144,47 @@ def test_generated_lm_windows_and_vocabulary_are_derive_nlps():
     assert vocab == build_vocab(sentences, specials=(PAD, UNK, BOS, EOS))
     contexts, targets = windows([indices(s, vocab) for s in sentences], n=mod.LENGTH + 1, bos=2, eos=3)
     assert train["ids"].T.tolist() == contexts and train["y"].tolist() == targets
+
+
+KIND_IN_VECTORISED = {
+    "linear": "affine",
+    "activation": "activation",
+    "weight_grad": "weight_grad",
+    "bias_grad": "bias_grad",
+    "input_grad": "backprop",
+    "activation_grad": "activation_grad",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sentiment_features",
+        "sentiment_features_2layer",
+        "embedding_classifier",
+        "embedding_classifier_sentiment",
+        "ffnn_lm",
+    ],
+)
+def test_dense_layers_are_the_vectorised_derivations_equations(name):
+    """Past the embedding and pooling, an NLP model is an MLP: its equations read as derive.layers.mlp's."""
+    from codegen.nlp_module import model
+    from derive.layers import mlp
+
+    m = model(name)
+    sizes = m.sizes(88)
+    hidden = m.hidden[0].activation if m.hidden else "sigmoid"
+    vec = mlp(
+        "check",
+        sizes,
+        hidden=hidden,
+        output=m.activation(m.layers),
+        loss="binary_cross_entropy" if m.binary else "cross_entropy",
+    ).derive()
+    theirs = [(e.kind, e.text) for e in vec.forward + vec.backward if e.kind in KIND_IN_VECTORISED.values()]
+    ours = [
+        (KIND_IN_VECTORISED[e.kind], e.text)
+        for e in forward(m) + backward(m)
+        if e.kind in KIND_IN_VECTORISED and not (e.kind == "input_grad" and e.target == "dX")
+    ]
+    assert ours == theirs
