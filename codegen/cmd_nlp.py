@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from derive import ChainruleError
 from derive.nlp.equations import backward, embedding_steps, forward
 from derive.nlp.features import DATA
 
@@ -38,6 +39,8 @@ def cmd_nlp_generate(args) -> int:
 
     nlp_module.model(args.name)  # unknown names fail here, before anything is written
     output = args.output
+    if not output.endswith(".py") or not Path(output).stem.isidentifier():
+        raise ChainruleError("the output must be a .py file with a valid module name", output)
     stem = Path(output).stem
     test_path = str(Path(output).with_name(f"test_{stem}.py"))
     for path in (output, test_path):

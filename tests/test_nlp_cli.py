@@ -44,6 +44,17 @@ def test_unknown_model_is_one_line_and_exit_2(capsys, tmp_path):
     assert not (tmp_path / "x.py").exists()
 
 
+def test_nlp_generate_refuses_a_hand_edited_file_and_a_bad_name(tmp_path, capsys):
+    target = tmp_path / "lm.py"
+    assert main(["nlp", "generate", "ffnn_lm", "-o", str(target)]) == 0
+    target.write_text(target.read_text() + "# my edit\n")
+    assert main(["nlp", "generate", "ffnn_lm", "-o", str(target)]) == 2
+    assert "edited by hand" in capsys.readouterr().err
+    assert main(["nlp", "generate", "ffnn_lm", "-o", str(target), "--force"]) == 0
+    assert main(["nlp", "generate", "ffnn_lm", "-o", str(tmp_path / "lm.txt")]) == 2
+    assert "must be a .py file" in capsys.readouterr().err
+
+
 def test_generate_writes_a_module_whose_tests_pass(tmp_path):
     assert main(["generate", "embedding_classifier", "-o", str(tmp_path / "emb.py")]) == 0
     text = (tmp_path / "emb.py").read_text()
