@@ -561,6 +561,12 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
             named = derivative_latex(step.definition, printer)
             if named:
                 pieces.append(named)
+            else:  # differentiate the definition in place: ∂/∂a1 (w1 a1 + w2 a2 + b)
+                definition = printer.doprint(lecture_form(step.definition, derivation.net.kinds))
+                if visible_width(definition) <= LINE_WIDTH / 2 and step.definition != step.raw:
+                    if not isinstance(step.definition, sp.Function):
+                        definition = rf"\left({definition}\right)"
+                    pieces.append(rf"\frac{{\partial}}{{\partial {printer.name(step.wrt)}}} {definition}")
             pieces.append(printer.doprint(step.raw))
             if step.raw != step.value:
                 pieces.append(printer.doprint(step.value))
