@@ -248,8 +248,8 @@ class StepLatexPrinter(LatexPrinter):
         b = self._print(base)
         if not (base.is_Symbol and not self._value_is_negative(base) or (base.is_Integer and base >= 0)):
             b = rf"\left({b}\right)"
-        elif "^" in b:  # a name with a superscript, a^{[1]}_{1}: squared as {a^{[1]}_{1}}^{2}
-            b = f"{{{b}}}"
+        elif "^" in b:  # a name with a superscript, a^{[1]}_{1}: squared as (a^{[1]}_{1})^{2}
+            b = rf"\left({b}\right)"
         return f"{b}^{{{self._print(exp)}}}"
 
     def _print_Float(self, expr):
