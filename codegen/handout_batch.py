@@ -259,6 +259,7 @@ def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=N
         "links": links,
         "check": check,
         "agree": worst <= 1e-9,
+        "delta": options.delta == "delta",
         "example": example,
         "m": "m",
     }
