@@ -55,6 +55,8 @@ KINK_OFFSET = 1e-3
 TOLERANCE = 1e-8
 SYMBOLIC_SECONDS = 2.0
 SYMBOLIC_MAX_OPS = 3000
+HINT_SECONDS = 3.0
+PRECISE_SECONDS = 1.0
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
 
@@ -496,7 +498,11 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
                 "the lectures' convention is ReLU'(0) = 1 (step(z) = 1 for z ≥ 0)"
             )
         else:
-            hint = scalar_hint(scope, target, claim, rows)
+            try:
+                with time_limit(HINT_SECONDS):
+                    hint = scalar_hint(scope, target, claim, rows)
+            except _Timeout:
+                hint = None
     return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, target.of)
 
 
@@ -509,8 +515,8 @@ def node_form(d, expr: sp.Expr) -> sp.Expr:
 
 
 # ------------------------------------------------------------- symbolic
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):  # not an Exception: library code must not swallow it
+    """Raised by the alarm of ``time_limit``."""
 
 
 @contextmanager
@@ -624,9 +630,26 @@ def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
             claimed = f_claim(values)
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             claimed = math.nan
+        if not agree(claimed, true):  # rounding in the claim's own arithmetic must not make it wrong
+            precise = precise_value(claim, values)
+            if precise is not None:
+                claimed = precise
         rows.append(Row(i, point, claimed, true, at_kink))
         kinks += bool(at_kink)
     return rows, kinks
+
+
+def precise_value(expr: sp.Expr, values: dict) -> float | None:
+    """``expr`` at ``values`` in exact rationals and 40-digit floats (None when that is not possible in time)."""
+    exact = {s: sp.Rational(values[s.name]) for s in expr.free_symbols}
+    opened = _to_exp(expr).replace(lambda e: isinstance(e, ReLU), lambda e: sp.Max(e.args[0], 0))
+    opened = opened.replace(lambda e: isinstance(e, Step), lambda e: sp.Piecewise((1, e.args[0] >= 0), (0, True)))
+    try:
+        with time_limit(PRECISE_SECONDS):
+            value = opened.xreplace(exact).evalf(40)
+            return float(value) if value.is_real and value.is_finite else None
+    except (_Timeout, TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+        return None
 
 
 def grid_value(rng: random.Random) -> float:

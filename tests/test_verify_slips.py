@@ -126,3 +126,14 @@ def test_one_hot_targets_are_used_in_the_symbolic_check():
     d = target("softmax_layer")
     v = d.verify("z1", "yhat1*(y1 + y2 + y3 + y4 + y5 + y6) - y1")
     assert v.equal and v.symbolic == "proved", v.report()
+
+
+def test_bounded_symbolic_work_and_exact_reevaluation():
+    """A true claim that expands to ~10⁵ terms and cancels catastrophically in floats: the symbolic
+    check stops at its time limit instead of hanging, and exact re-evaluation keeps it true."""
+    d = target("two_layer_sigmoid")
+    s = "(x1+x2+W11+W21+W12+W22+b1+b2+w1+w2+b+y)"
+    r = "(x2+W11+W21+W12+W22+b1+b2+w1+w2+b+y)"
+    v = d.verify("W11", f"{s}**9 - {s}**8*x1 - {s}**8*{r} + (yhat - y)*w1*a1*(1-a1)*x1")
+    assert v.equal, v.report()
+    assert v.symbolic.startswith("not proved (stopped"), v.report()
