@@ -246,9 +246,8 @@ class StepLatexPrinter(LatexPrinter):
         if exp.is_Rational and exp.is_negative:
             return self._print_Mul(sp.Mul(sp.S.One, expr, evaluate=False))
         b = self._print(base)
-        if not (base.is_Symbol and not self._value_is_negative(base) or (base.is_Integer and base >= 0)):
-            b = rf"\left({b}\right)"
-        elif "^" in b:  # a name with a superscript, a^{[1]}_{1}: squared as (a^{[1]}_{1})^{2}
+        simple = base.is_Symbol and not self._value_is_negative(base) or (base.is_Integer and base >= 0)
+        if not simple or "^" in b:  # also a name with a superscript: (a^{[1]}_{1})^{2}
             b = rf"\left({b}\right)"
         return f"{b}^{{{self._print(exp)}}}"
 
