@@ -577,7 +577,7 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
         elif isinstance(step, Product):
             block["product"] = sum_rows(lhs, step.expr, printer)
         elif isinstance(step, Rewrite):
-            block["cancels"].append(_rewrite(step, printer))
+            block["cancels"].append(_rewrite(step, printer, derivation))
         elif isinstance(step, Result):
             block["result"], block["recursive"] = gradient_rows(derivation, printer, name, lhs)
             block["value"] = number(evaluation.gradients[name])
@@ -586,7 +586,7 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
     return block
 
 
-def _rewrite(step: Rewrite, printer) -> dict:
+def _rewrite(step: Rewrite, printer, derivation) -> dict:
     after = printer.doprint(step.after)
     if step.kind == "node-form":
         before = printer.doprint(step.before)
@@ -603,12 +603,26 @@ def _rewrite(step: Rewrite, printer) -> dict:
         why = rf"\textcolor{{red}}{{{printer.doprint(step.cancelled)}}} = 1\ \text{{($y$ one-hot)}}"
     else:
         why = r"\text{terms collected}"
-    label = rf"\text{{in }} {printer.partial(step.loss, step.target)}\text{{:}}"
+    label = rf"\text{{in }} {printer.partial(step.loss, step.target)}"
+    via = _via_child(step, derivation)
+    label += rf"\text{{, via }} {printer.name(via)}\text{{:}}" if via else r"\text{:}"
     if visible_width(before + after) > LINE_WIDTH - 8:
         rows = [(label, rf"&\quad {before}"), ("", rf"&\quad = {after}")]
     else:
         rows = [(label, rf"&\quad {before} = {after}")]
     return {"kind": step.kind, "rows": rows, "why": why}
+
+
+def _via_child(step: Rewrite, derivation) -> str | None:
+    """For a cancellation in one term of a sum over children, the child whose term it is."""
+    children = [c for c in derivation.children.get(step.target, []) if c in derivation.reaches]
+    if step.kind != "cancel" or len(children) < 2:
+        return None
+    for child in children:
+        factor = derivation.factors[(child, step.target)].value
+        if step.before == ordered_mul(derivation.shown[child], factor):
+            return child
+    return None
 
 
 def _vectorised_section(net, derivation, printer, options, evaluation, point) -> dict:
