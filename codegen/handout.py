@@ -278,7 +278,10 @@ def build_context(net, options: HandoutOptions) -> dict:
     names: dict[str, str] = {}
     declared_in_matrices = not hasattr(net, "nodes")
     if declared_in_matrices:  # a VecNetwork: written out unit by unit, as the lecture does by hand
-        net, names = handout_batch.scalar_network(net)
+        try:
+            net, names = handout_batch.scalar_network(net)
+        except handout_batch.TooLargeToWriteOut:
+            return _batch_only(net, options)
     options.check(net)
     derivation = net.derive()
     outputs = _outputs(net)
@@ -320,6 +323,24 @@ def build_context(net, options: HandoutOptions) -> dict:
     ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
     return ctx
+
+
+def _batch_only(vn, options) -> dict:
+    """The context of a handout in matrices only (``handout_batch.tex.jinja``)."""
+    options = HandoutOptions(**{**options.__dict__, "expand": ()})
+    for s in options.sections:
+        if s not in SECTIONS:
+            raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
+    base = {
+        "title": _escape(vn.name.replace("_", " ")),
+        "name": _escape(vn.name),
+        "doc": _escape(vn.doc),
+        "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
+        "exercise": options.exercise,
+        "solutions": options.exercise and options.solutions == "appendix",
+        "scalar_params": handout_batch.scalar_parameter_count(vn),
+    }
+    return handout_batch.batch_only_context(vn, options, base)
 
 
 def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
@@ -679,7 +700,8 @@ def render(net, options: HandoutOptions | None = None) -> str:
     """The handout for ``net`` as LaTeX source."""
     options = options or HandoutOptions()
     ctx = build_context(net, options)
-    return tidy(environment().get_template("handout.tex.jinja").render(**ctx))
+    template = "handout_batch.tex.jinja" if ctx.get("batch_only") else "handout.tex.jinja"
+    return tidy(environment().get_template(template).render(**ctx))
 
 
 _MATH_ENV = re.compile(r"(\\begin\{(align\*?)\}|(?<!\\)\\\[)(.*?)(\\end\{\2\}|(?<!\\)\\\])", re.DOTALL)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from derive import ChainruleError
 from derive import functions as F
 from derive.vecnumeric import run
 from derive.vectorised import VecNetwork
@@ -210,16 +211,7 @@ def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=N
         return {"available": False}
     vn = vec_network(net, layers)
     vd = vn.derive()
-    dim_names = {s.name: rf"n_{{{s.name[1:]}}}" for s in vn.dim_sizes}
-    mp = printer.with_settings(layers=True, names=dim_names, delta=options.delta == "delta")
-    shapes = vd.shapes()
-    forward = [_equation_row(e, mp) for e in vd.forward]
-    backward = [_equation_row(e, mp) for e in vd.backward]
-    dims = {str(k): v for k, v in sorted(((s.name, n) for s, n in vn.dim_sizes.items()))}
-    table = []
-    for name in vn.kinds:
-        rows, cols = shapes[name]
-        table.append({"symbol": mp.name(name), "shape": _shape(rows, cols, mp), "concrete": _concrete(rows, cols, vn)})
+    out, mp = _equations(vn, vd, printer, options)
     links = []
     check = []
     batch = None
@@ -250,19 +242,32 @@ def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=N
         "col": c + 1,
     }
     worst = max((row["error"] for row in check), default=0.0)
+    return {**out, "links": links, "check": check, "agree": worst <= 1e-9, "example": example}
+
+
+def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
+    """The batch equations of ``vd`` for the template, and the printer for matrix names."""
+    dim_names = {s.name: rf"n_{{{s.name[1:]}}}" for s in vn.dim_sizes}
+    mp = printer.with_settings(layers=True, names=dim_names, delta=options.delta == "delta")
+    dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())
     return {
         "available": True,
-        "forward": forward,
-        "backward": backward,
-        "shapes": table,
-        "dims": ", ".join(f"{mp.name(k)} = {v}" for k, v in dims.items()),
-        "links": links,
-        "check": check,
-        "agree": worst <= 1e-9,
+        "forward": [_equation_row(e, mp) for e in vd.forward],
+        "backward": [_equation_row(e, mp) for e in vd.backward],
+        "dims": ", ".join(f"{mp.name(k)} = {v}" for k, v in dims),
         "delta": options.delta == "delta",
-        "example": example,
-        "m": "m",
-    }
+        "check": [],
+        "agree": True,
+        "example": None,
+    }, mp
+
+
+def batch_only_context(vn, options, base: dict) -> dict:
+    """Template data for ``handout_batch.tex.jinja``: a network too large to write out unit by unit."""
+    printer = HandoutLatexPrinter()
+    out, mp = _equations(vn, vn.derive(), printer, options)
+    update = [rf"{mp.name(p)} &\leftarrow {mp.name(p)} - \alpha\, {mp.name('d' + p)}" for p in vn.names("param")]
+    return {**base, "batch_only": True, "vectorised": out, "update": {"rows": update}, "loss": "L"}
 
 
 def _entry(mp, matrix: str, rc) -> str:
@@ -317,19 +322,28 @@ _SCALAR_LOSSES = {
 }
 
 
+class TooLargeToWriteOut(ChainruleError):
+    """A network declared in matrices with too many entries to write out unit by unit."""
+
+
+def scalar_parameter_count(vn) -> int:
+    total = 0
+    for p in vn.names("param"):
+        rows, cols = vn.shape_of(p)
+        total += (int(rows) if rows.is_Number else vn.size(rows)) * (int(cols) if cols.is_Number else vn.size(cols))
+    return total
+
+
 def scalar_network(vn):
     """A network declared in matrices (``derive.vectorised.VecNetwork``) written unit by unit, as
     the lecture does by hand: (Network, {name: LaTeX}).  ``W1_2_1`` is entry (2, 1) of W^{[1]}."""
-    from derive import ChainruleError, Network
+    from derive import Network
 
-    n_params = sum(
-        vn.size(r) * vn.size(c) if not (r.is_Number and c.is_Number) else 1
-        for r, c in (vn.shape_of(p) for p in vn.names("param"))
-    )
+    n_params = scalar_parameter_count(vn)
     if n_params > MAX_SCALAR_PARAMS:
-        raise ChainruleError(
+        raise TooLargeToWriteOut(
             f"network '{vn.name}' has {n_params} scalar parameters; a handout writes them out unit by unit "
-            f"and takes at most {MAX_SCALAR_PARAMS} (declare a smaller instance of it for the handout)"
+            f"and takes at most {MAX_SCALAR_PARAMS}"
         )
     net = Network(vn.name, doc=vn.doc)
     latex: dict[str, str] = {}

@@ -189,11 +189,14 @@ def test_a_user_network_from_a_spec_file(tmp_path):
     assert "seeded values (seed 0)" in out.read_text()
 
 
-def test_a_network_declared_in_matrices_too_large_to_write_out():
+def test_a_network_declared_in_matrices_too_large_to_write_out_gets_its_batch_form():
     from derive import mlp
 
-    with pytest.raises(ChainruleError, match="scalar parameters"):
-        render(mlp("big", sizes=[784, 32, 10], output="softmax", loss="cross_entropy"))
+    tex = render(mlp("big", sizes=[784, 32, 10], output="softmax", loss="cross_entropy"))
+    assert "25450 scalar parameters, too many to write out unit by unit" in tex
+    assert r"\mathrm{d}Z^{[2]} &= A^{[2]} - Y" in tex
+    assert r"W^{[1]} &\leftarrow W^{[1]} - \alpha\, \mathrm{d}W^{[1]}" in tex
+    assert r"\section{The backward pass}" not in tex
 
 
 def test_small_backward_graphs_label_edges_with_local_derivatives():
