@@ -76,7 +76,7 @@ NP_FUNCTIONS = {
     "transpose": "transpose",
 }
 NP_MODULES = ("np", "numpy")
-ALIASES = {"ŷ": "yhat"}
+ALIASES = {"ŷ": "yhat", "α": "alpha", "η": "eta"}
 UNICODE_OPERATORS = {
     "\u0177": "yhat",
     "y\u0302": "yhat",
@@ -142,6 +142,19 @@ def _wrap(tree) -> str:
 
 
 # ------------------------------------------------------------- text claims
+RATES = {"alpha": "alpha", "eta": "eta", "lr": "lr", "α": "alpha", "η": "eta"}
+UPDATE_ARROWS = ("←", "<-", ":=")
+
+
+def split_update(src: str) -> tuple[str | None, str]:
+    """``"W1 ← W1 - alpha*dW1"`` (also ``<-``, ``:=``) → ``("W1", "W1 - alpha*dW1")``; else ``(None, src)``."""
+    for arrow in UPDATE_ARROWS:
+        if arrow in src:
+            lhs, rhs = src.split(arrow, 1)
+            return lhs.strip(), rhs.strip()
+    return None, src
+
+
 def split_equation(src: str) -> tuple[str | None, str]:
     """``"dW1 = (1/m) dZ1 X.T"`` → ``("dW1", "(1/m) dZ1 X.T")``; no top-level ``=`` → ``(None, src)``."""
     depth = 0

@@ -34,8 +34,9 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from .claims import MAX_CLAIM_CHARS, MAX_DEPTH, ClaimError
 
 GRAMMAR = r"""
-?start: expr | equation
+?start: expr | equation | update
 equation: expr "=" expr
+update: expr ARROW expr
 
 ?expr: term
      | expr "+" term            -> add
@@ -66,6 +67,7 @@ jux: postfix+
         | "\\hat" "{" WORD "}" decor*          -> hat
         | "\\hat" WORD decor*                  -> hat
         | FUNC                                 -> func
+        | RATE                                 -> rate
         | NAMED "{" WORD "}" decor*            -> named
         | NPSUM "(" expr ("," keyword)* ")"    -> npsum
         | SUM postfix                          -> colsum
@@ -76,6 +78,8 @@ decor: SUB | LAYER
 keyword: WORD "=" (DIGIT | NUMBER | WORD)
 
 DOT: "\\cdot" | "\\times"
+ARROW: "\\leftarrow" | "\\gets" | ":=" | "←"
+RATE: "\\alpha" | "\\eta"
 HADAMARD: "\\odot" | "\\circ" | "\\otimes"
 FUNC: "\\sigma" | "\\tanh" | "\\log" | "\\ln" | "\\exp"
 NAMED: "\\operatorname" | "\\mathrm" | "\\text" | "\\textrm" | "\\mathit" | "\\mathbf" | "\\boldsymbol"
@@ -92,7 +96,7 @@ LETTER: /[A-Za-z]/
 WORD: /[A-Za-z]+/
 
 %ignore /\s+/
-%ignore /\\[,;:!]|\\quad|\\qquad|\\left|\\right|\\big|\\Big|\\bigg|\\displaystyle|~/
+%ignore /\\[,;:!]|\\qquad|\\quad|\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\[bB]igg?(?![A-Za-z])|\\displaystyle|~/
 """
 
 FUNCTION_WORDS = {
@@ -432,6 +436,12 @@ class _ToClaim(Transformer):
 
     def equation(self, items):
         return ("equation", items[0], items[1])
+
+    def update(self, items):
+        return ("equation", ("update", self._value(items[0])), items[2])
+
+    def rate(self, items):
+        return ("name", str(items[0]).lstrip("\\"))
 
     def _value(self, node):
         if isinstance(node, _Func):

@@ -28,12 +28,12 @@ _DIGITS = re.compile(r"^(.*?)(\d{2,})$")
 
 
 def scalar_hint(scope, target, claim: sp.Expr, rows) -> str | None:
-    from .verify import _function, agree, node_form
+    from .verify import _function, agree, node_form, values_at
 
     d = scope.d
     values = []
     for row in rows:
-        values.append(d.forward(row.point))
+        values.append(values_at(d, row.point))
     truth_fn = _function(target.truth)
     trues = [truth_fn(v) if v is not None else None for v in values]
 

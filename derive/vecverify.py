@@ -27,11 +27,12 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from .claims import ClaimError, names_in, parse_text, split_equation, to_text
+from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
 from .slips import describe_constant
 from .verify import Counterexample, Verdict
 
 TRIALS = 6
+RATE = 0.125  # the learning rate of update claims, exact in binary
 TOLERANCE = 1e-9
 NOT_SYMBOLIC = "not attempted (vectorised claims are checked numerically)"
 
@@ -73,7 +74,8 @@ class VecTarget:
         self.data = tuple(net.names("input")) + (self.y, "m")
 
     def names(self) -> tuple[str, ...]:
-        return tuple(self.net.kinds) + tuple(t for t in self.equations if t not in self.net.kinds) + ("m",)
+        derived = tuple(t for t in self.equations if t not in self.net.kinds)
+        return (*self.net.kinds, *derived, "m", *sorted(set(RATES.values())))
 
     def knows(self, name: str) -> bool:
         try:
@@ -83,6 +85,9 @@ class VecTarget:
         return True
 
     def truth_text(self, name: str) -> str:
+        if name.endswith("←"):
+            p = name[:-1]
+            return f"{p} ← {p} − α d{p}"
         return self.shown.get(name) or self.equations[name].text
 
     def dims(self, rng: np.random.Generator) -> dict:
@@ -120,6 +125,10 @@ class VecTarget:
         with np.errstate(all="ignore"):
             values = run(self.d.equations, env, dims)
         values["m"] = float(dims[M])
+        for rate in set(RATES.values()):
+            values[rate] = RATE
+        for p in self.params:  # the gradient-descent update p ← p − α dp
+            values[f"{p}←"] = values[p] - RATE * values[f"d{p}"]
         return values, dims
 
 
@@ -224,6 +233,13 @@ def activation_of(net: VecTarget, arg) -> str:
 def target_name(net: VecTarget, wrt: str | None, lhs, where=None) -> str:
     """The name a claim is for: ``dW1`` (``W1`` means ``dW1``), from --wrt or the left-hand side."""
     named = None
+    if lhs is not None and lhs[0] == "update":
+        if lhs[1][0] != "name" or resolve(net, lhs[1][1], where) not in net.params:
+            raise ClaimError(f"an update assigns to a parameter ({', '.join(net.params)})", where)
+        param = resolve(net, lhs[1][1], where)
+        if wrt is not None and wrt not in (param, "d" + param):
+            raise ClaimError(f"the update is for '{param}' but the claim is given for '{wrt}'", where)
+        return param + "←"
     if lhs is not None:
         if lhs[0] == "partial":
             named = "d" + lhs[2] if lhs[1] in ("J", "L") else None
@@ -253,6 +269,9 @@ def read(net: VecTarget, claim: str, latex: bool, where=None):
         from .latex_reader import parse_latex
 
         return parse_latex(claim.strip().strip("$"), where, vector=True, known=net.knows)
+    lhs, rhs = split_update(claim)
+    if lhs is not None:
+        return ("update", parse_text(lhs, where)), parse_text(rhs, where)
     lhs, rhs = split_equation(claim)
     return (parse_text(lhs, where) if lhs is not None else None), parse_text(rhs, where)
 
@@ -406,6 +425,13 @@ def repairs(tree, show=lambda n: n):
     for path, node in _walk(tree):
         if node[0] == "neg":
             yield "a flipped sign", _replace(tree, path, node[1])
+        if node[0] in ("add", "sub"):
+            other = "sub" if node[0] == "add" else "add"
+            shown = _shown(node, show)
+            yield (
+                f"a flipped sign: '{'+' if node[0] == 'add' else '-'}' in {shown}",
+                _replace(tree, path, (other, *node[1:])),
+            )
     yield "a flipped sign", ("neg", tree)
 
 

@@ -96,6 +96,8 @@ class Verdict:
 
     @property
     def target(self) -> str:
+        if self.wrt.endswith("←"):
+            return f"update of {self.wrt[:-1]}"
         if self.of is None:
             return self.wrt
         return f"∂{self.of}/∂{self.wrt}"
@@ -171,6 +173,8 @@ class ScalarScope:
         """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match."""
         if name in self.kinds:
             return name
+        if name in C.RATES:
+            return C.RATES[name]
         layer = _LAYER_NAME.match(name)
         if layer:
             base, k = layer.groups()
@@ -195,6 +199,8 @@ class ScalarScope:
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:
             return sp.E
+        if name in C.RATES and name not in self.kinds:
+            return sp.Symbol(C.RATES[name])
         return self.sym[self.resolve(name, where)]
 
     # --------------------------------------------------------- conversion
@@ -203,7 +209,10 @@ class ScalarScope:
         if kind == "num":
             return tree[1]
         if kind == "name":
-            return self.symbol(tree[1], where)
+            name = tree[1]
+            if not self.knows(name) and name.startswith("d") and len(name) > 1 and self.knows(name[1:]):
+                return self.d.gradient(self.resolve(name[1:]))  # dW11: ∂L/∂W11, as the lectures write it
+            return self.symbol(name, where)
         if kind == "neg":
             return -self.to_sympy(tree[1], where)
         if kind == "T":
@@ -315,6 +324,7 @@ class Target:
     wrt: str
     of: str | None
     truth: sp.Expr
+    rate: sp.Symbol | None = None  # an update ``p ← p − rate·∂L/∂p``
 
 
 def read_claim(claim, latex: bool = False, where=None, known=None):
@@ -328,13 +338,29 @@ def read_claim(claim, latex: bool = False, where=None, known=None):
         from .latex_reader import parse_latex
 
         return parse_latex(stripped.strip("$"), where, known=known)
+    lhs, rhs = C.split_update(stripped)
+    if lhs is not None:
+        return ("update", C.parse_text(lhs, where)), C.parse_text(rhs, where)
     lhs, rhs = C.split_equation(stripped)
     return (C.parse_text(lhs, where) if lhs is not None else None), C.parse_text(rhs, where)
 
 
-def target_for(scope: ScalarScope, wrt: str | None, lhs, where=None) -> Target:
-    """The truth a claim is checked against: ∂L/∂wrt, a local partial, or an identity's LHS."""
+def target_for(scope: ScalarScope, wrt: str | None, lhs, where=None, rhs=None) -> Target:
+    """The truth a claim is checked against: ∂L/∂wrt, a local partial, an identity's LHS, or an update."""
     loss = scope.net.loss_name
+    if lhs is not None and lhs[0] == "update":
+        if lhs[1][0] != "name":
+            raise ClaimError(f"an update assigns to a parameter, not to '{C.to_text(lhs[1])}'", where)
+        param = scope.resolve(lhs[1][1], where)
+        if wrt is not None and scope.resolve(wrt, where) != param:
+            raise ClaimError(f"the update is for '{param}' but the claim is given for '{wrt}'", where)
+        if scope.kinds[param] != "param":
+            raise ClaimError(f"an update assigns to a parameter; '{param}' is a {scope.kinds[param]}", where)
+        rates = sorted({C.RATES[n] for n in C.names_in(rhs) if n in C.RATES}) if rhs is not None else []
+        if len(rates) != 1:
+            raise ClaimError("an update needs one learning rate (alpha, eta, α, η)", where)
+        step = sp.Symbol(rates[0])
+        return Target(param, None, scope.sym[param] - step * scope.d.gradient(param), step)
     if lhs is None:
         if wrt is None:
             raise ClaimError("say which gradient the claim is for (--wrt NAME, or a left-hand side)", where)
@@ -382,9 +408,9 @@ def _verify_claim(derivation, wrt, claim, latex, where) -> Verdict:
 
 
 def verify_tree(scope: ScalarScope, wrt, lhs, rhs, claim, where=None) -> Verdict:
-    target = target_for(scope, wrt, lhs, where)
+    target = target_for(scope, wrt, lhs, where, rhs=rhs)
     expr = rhs if isinstance(rhs, sp.Basic) else scope.to_sympy(rhs, where)
-    unknown = sorted(s.name for s in expr.free_symbols if s.name not in scope.kinds)
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in scope.kinds and s.name not in RATE_VALUES)
     if unknown:
         raise ClaimError(f"unknown name '{unknown[0]}' in network '{scope.net.name}'", where)
     return compare(scope, target, expr, claim if isinstance(claim, str) else text(claim))
@@ -500,10 +526,30 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
         else:
             try:
                 with time_limit(HINT_SECONDS):
-                    hint = scalar_hint(scope, target, claim, rows)
+                    hint = (
+                        update_hint(scope, target, claim, rows)
+                        if target.rate
+                        else scalar_hint(scope, target, claim, rows)
+                    )
             except _Timeout:
                 hint = None
     return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, target.of)
+
+
+def update_hint(scope: ScalarScope, target: Target, claim: sp.Expr, rows) -> str | None:
+    """For ``p ← claim``: the slip in the step ``(p − claim)/rate`` against ∂L/∂p."""
+    from .slips import scalar_hint
+
+    p, rate = scope.sym[target.wrt], target.rate
+    value = RATE_VALUES[rate.name]
+
+    def step(v: float, row) -> float:
+        return (row.point[target.wrt] - v) / value
+
+    steps = [Row(r.index, r.point, step(r.claimed, r), step(r.true, r), r.at_kink) for r in rows]
+    gradient = Target(target.wrt, scope.net.loss_name, scope.d.gradient(target.wrt))
+    hint = scalar_hint(scope, gradient, (p - claim) / rate, steps)
+    return f"in the step (the part multiplied by {rate.name}): {hint}" if hint else None
 
 
 def node_form(d, expr: sp.Expr) -> sp.Expr:
@@ -620,7 +666,7 @@ def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
     rows, kinks = [], 0
     for i, (point, at_kink) in enumerate(test_points(d)):
         try:
-            values = d.forward(point)
+            values = values_at(d, point)
             true = f_truth(values)
         except (ValueError, ZeroDivisionError, OverflowError, ChainruleError):  # undefined here: not a test point
             continue
@@ -637,6 +683,14 @@ def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
         rows.append(Row(i, point, claimed, true, at_kink))
         kinks += bool(at_kink)
     return rows, kinks
+
+
+RATE_VALUES = {"alpha": 0.125, "eta": 0.125, "lr": 0.125}  # a learning rate, exact in binary
+
+
+def values_at(d, point: dict) -> dict:
+    """Every name's value at ``point``, and the learning rate an update claim may use."""
+    return {**d.forward(point), **RATE_VALUES}
 
 
 def precise_value(expr: sp.Expr, values: dict) -> float | None:

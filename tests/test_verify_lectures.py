@@ -29,6 +29,7 @@ SCALAR_LATEX = [
     ("A", "logistic_regression", None, r"\hat{y} = \sigma(w \cdot x + b)"),
     ("A", "logistic_regression", None, r"L = -[y \log \hat{y} + (1-y) \log(1-\hat{y})]"),
     ("A", "logistic_regression", None, r"\frac{\partial L}{\partial w_j} = (\sigma(w \cdot x + b) - y) x_j"),
+    ("A", "logistic_regression", None, r"w_j \leftarrow w_j - \eta \frac{\partial L}{\partial w_j}"),
     (
         "A",
         "logistic_regression",
@@ -70,6 +71,8 @@ SCALAR_LATEX = [
     ("B", "two_layer_sigmoid", None, r"\frac{\partial z_1}{\partial b_1} = 1"),
     ("B", "two_layer_sigmoid", None, r"\frac{\partial L}{\partial b_1} = (\hat{y} - y) \cdot W_1 \cdot a_1(1-a_1)"),
     ("B", "two_layer_sigmoid", None, r"\frac{\partial L}{\partial W_1} = (\hat{y} - y) a_1"),
+    ("B", "two_layer_sigmoid", None, r"W_1 \leftarrow W_1 - \alpha (\hat{y} - y) a_1"),
+    ("B", "two_layer_sigmoid", None, r"W_1 \leftarrow W_1 + \alpha (y - \hat{y}) a_1"),
     ("B", "two_layer_sigmoid", None, r"\frac{\partial L}{\partial W_{22}} = (\hat{y} - y) W_2 a_2(1-a_2) x_2"),
     # C.1 neural unit
     ("C.1", "single_unit", None, r"z = w \cdot x + b"),
@@ -128,6 +131,8 @@ SCALAR_TEXT = [
     ("C.12", "two_layer_relu", "W11", "(yhat - y)*w1*step(z1)*x1"),
     ("C.12", "two_layer_relu", "W11", "(yhat - y)*w1*relu'(z1)*x1"),
     ("C.11", "computation_graph", "b", "2*c"),
+    ("B", "two_layer_sigmoid", None, "w1 ← w1 + α(y − ŷ)a1"),
+    ("B", "two_layer_sigmoid", None, "W11 <- W11 - alpha*dW11"),
 ]
 
 VECTOR = [
@@ -151,6 +156,8 @@ VECTOR = [
     ("E", "dZ1 = np.dot(W2.T, dZ2) * g1'(Z1)"),
     ("E", "dW1 = (1/m) dZ1 X.T"),
     ("E", "db1 = np.sum(dZ1, axis=1, keepdims=True) / m"),
+    ("E", "W1 <- W1 - alpha*dW1"),
+    ("E", r"b^{[2]} \leftarrow b^{[2]} - \alpha \, db^{[2]}"),
 ]
 
 

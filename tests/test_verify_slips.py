@@ -42,6 +42,8 @@ SCALAR_SLIPS = [
     ("two_layer_relu", "W11", "(yhat - y)*w1*x1", False, ["missing factor", "step(z1)"]),
     ("two_layer_sigmoid", "z", "(yhat - y)*yhat*(1 - yhat)", False, ["extra factor ŷ·(1 − ŷ)"]),
     ("computation_graph", "b", "c", False, ["missing factor 2"]),
+    ("two_layer_sigmoid", None, r"W_1 \leftarrow W_1 - \alpha (y - \hat{y}) a_1", True, ["in the step", "flipped sign"]),
+    ("two_layer_sigmoid", None, "W11 <- W11 - alpha*(yhat - y)*w1*a1*(1 - a1)", False, ["in the step", "missing factor x1"]),
 ]
 
 VECTOR_SLIPS = [
@@ -58,6 +60,7 @@ VECTOR_SLIPS = [
     ("dZ2 = Y - A2", ["flipped sign"]),
     ("dW1 = (1/m) dZ2 X.T", ["layer index", "dZ2 written for dZ1"]),
     ("dZ1 = W2.T @ dZ2 @ (1 - A1**2)", ["matrix product written for '*'"]),
+    ("W1 <- W1 + alpha*dW1", ["flipped sign"]),
     ("dZ1 = W2.T @ dZ2 * A1*(1 - A1)", ["wrong activation", "sigmoid'", "1 − A1²"]),
     (r"dZ^{[1]} = W^{[2]T} dZ^{[2]} \odot A^{[1]}(1 - A^{[1]})", ["wrong activation"]),
 ]
