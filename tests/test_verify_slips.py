@@ -42,8 +42,20 @@ SCALAR_SLIPS = [
     ("two_layer_relu", "W11", "(yhat - y)*w1*x1", False, ["missing factor", "step(z1)"]),
     ("two_layer_sigmoid", "z", "(yhat - y)*yhat*(1 - yhat)", False, ["extra factor ŷ·(1 − ŷ)"]),
     ("computation_graph", "b", "c", False, ["missing factor 2"]),
-    ("two_layer_sigmoid", None, r"W_1 \leftarrow W_1 - \alpha (y - \hat{y}) a_1", True, ["in the step", "flipped sign"]),
-    ("two_layer_sigmoid", None, "W11 <- W11 - alpha*(yhat - y)*w1*a1*(1 - a1)", False, ["in the step", "missing factor x1"]),
+    (
+        "two_layer_sigmoid",
+        None,
+        r"W_1 \leftarrow W_1 - \alpha (y - \hat{y}) a_1",
+        True,
+        ["in the step", "flipped sign"],
+    ),
+    (
+        "two_layer_sigmoid",
+        None,
+        "W11 <- W11 - alpha*(yhat - y)*w1*a1*(1 - a1)",
+        False,
+        ["in the step", "missing factor x1"],
+    ),
 ]
 
 VECTOR_SLIPS = [
