@@ -106,3 +106,18 @@ def test_demo_writes_handouts_and_pdfs(tmp_path, monkeypatch):
     for name in ("computation_graph", "single_unit"):
         assert (tmp_path / name / "handout.tex").exists()
         assert (tmp_path / name / "handout.pdf").exists()
+
+
+def test_a_batch_only_handout_compiles(tmp_path):
+    need("pdflatex")
+    need("pdftotext")
+    spec = tmp_path / "big.py"
+    spec.write_text(
+        "from derive import mlp\n"
+        "network = mlp('mnist_mlp', sizes=[784, 128, 10], hidden='relu', output='softmax', loss='cross_entropy')\n"
+    )
+    out = tmp_path / "big.tex"
+    assert main(["handout", str(spec), "-o", str(out), "--pdf"]) == 0
+    build = latex_build.compile_pdf(out)
+    assert not [o for o in build.overfull() if o[0] > MAX_OVERFULL_PT]
+    assert "dZ[2]=A[2]−Y" in pdf_text(build.pdf)
