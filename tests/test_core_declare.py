@@ -232,5 +232,6 @@ def test_random_programs_match_finite_differences(program, seed):
     net.loss(mse(sum(pool[3:]) + w1, y))
     d = net.derive()
     point = gradcheck.smooth_point(d, seed=seed % 1000, margin=1e-2)
+    scale = max(1.0, abs(d.forward(point)["L"]))  # round-off in the differences grows with the loss
     for row in gradcheck.check(d, point):
-        assert gradcheck.relative_error(row.analytic, row.numeric) <= 1e-6 or abs(row.analytic - row.numeric) <= 1e-9
+        assert gradcheck.relative_error(row.analytic, row.numeric) <= 1e-6 or abs(row.analytic - row.numeric) <= 1e-9 * scale
