@@ -44,8 +44,8 @@ def _sigmoid(z):
 ACTIVATION = {
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
     "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z >= 0).astype(float)),
-    "step": (lambda z: (z >= 0).astype(float), lambda z: np.zeros_like(z)),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: np.asarray(z >= 0, dtype=float)),
+    "step": (lambda z: np.asarray(z >= 0, dtype=float), lambda z: np.zeros_like(z)),
     "identity": (lambda z: z, lambda z: np.ones_like(z)),
 }
 

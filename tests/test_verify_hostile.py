@@ -244,3 +244,54 @@ def test_the_audit_hook_would_see_code_running(derivation, tmp_path, monkeypatch
         _Audit.armed = False
     assert "exec" in _Audit.events
     assert any(e.startswith("open") for e in _Audit.events)
+
+
+TEXT_PIECES = ["x1", "a1", "yhat", "y", "w1", "W11", "z1", "(", ")", "+", "-", "*", "/", "**", "2", "0", "1.5"]
+TEXT_PIECES += [
+    "sigmoid(",
+    "relu(",
+    "step(",
+    "g'(",
+    "exp(",
+    "log(",
+    ".T",
+    "@",
+    "np.sum(",
+    ",",
+    "axis=1",
+    "keepdims=True",
+]
+TEXT_PIECES += ["=", "<-", "alpha", "dW11", "e", " ", "m", "X", "dZ1", "A1", "W2", "ŷ", "·", "²", "'", "__", "."]
+LATEX_PIECES = [r"\hat{y}", "y", "w_1", "a_1", "x_1", "z_1", "(", ")", "+", "-", r"\cdot", r"\odot", "^", "{", "}", "2"]
+LATEX_PIECES += [r"\frac{", r"\sigma", "g'", "_", "^{[1]}", "^{[2]T}", "^T", r"\partial", "L", "=", "dZ", "X", "W"]
+LATEX_PIECES += [
+    r"\mathbb{1}[",
+    r"\geq",
+    "0",
+    "]",
+    r"\sum_{i=1}^{m}",
+    "np.sum(",
+    ",",
+    "axis=1",
+    "m",
+    "e",
+    r"\leftarrow",
+]
+
+
+def test_random_token_soup_gives_a_verdict_or_bad_input(derivation, vector):
+    """Never a traceback: any string is either checked or refused with ClaimError."""
+    import random
+
+    rng = random.Random(0)
+    for _ in range(300):
+        for pieces, latex in ((TEXT_PIECES, False), (LATEX_PIECES, True)):
+            claim = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+            for check in (
+                lambda c=claim, lx=latex: derivation.verify("W11", c, latex=lx),
+                lambda c=claim, lx=latex: verify_vector(vector, "dW1", c, latex=lx),
+            ):
+                try:
+                    check()
+                except ClaimError:
+                    pass
