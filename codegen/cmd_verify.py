@@ -17,7 +17,7 @@ from derive import ChainruleError
 from derive.catalogue import load_spec
 from derive.verify import verify_spec
 
-_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!=)\s*(.*)$")
 
 
 def register(sub) -> None:

@@ -62,6 +62,7 @@ b1: $(\hat{y} - y) w_1 a_1 (1 - a_1)$
 w1: (yhat - y)*a1*(1 - a1)
 
 $\frac{\partial L}{\partial W_{22}} = (\hat{y} - y) w_2 a_2 (1 - a_2) x_2$
+W11 := W11 - alpha*dW11
 """
 
 
@@ -76,7 +77,7 @@ def test_sheet_prints_a_table_and_exits_1_when_one_is_wrong(capsys, tmp_path):
     assert "holds" in rows["2"] and "holds" in rows["3"] and "holds" in rows["6"]
     assert "WRONG" in rows["4"] and "extra factor (1 − a1)" in rows["4"]
     assert f"{sheet}:4: ∂L/∂w1" in out
-    assert "3 of 4 claims hold" in out
+    assert "4 of 5 claims hold" in out
 
 
 def test_sheet_all_true_exits_0(capsys, tmp_path):
