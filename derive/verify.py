@@ -96,8 +96,8 @@ class Verdict:
 
     @property
     def target(self) -> str:
-        if self.wrt.endswith("←"):
-            return f"update of {self.wrt[:-1]}"
+        if self.wrt.endswith("←") or self.of == "update":
+            return f"update of {self.wrt.rstrip('←')}"
         if self.of is None:
             return self.wrt
         return f"∂{self.of}/∂{self.wrt}"
@@ -533,7 +533,8 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
                     )
             except _Timeout:
                 hint = None
-    return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, target.of)
+    of = "update" if target.rate is not None else target.of
+    return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, of)
 
 
 def update_hint(scope: ScalarScope, target: Target, claim: sp.Expr, rows) -> str | None:
