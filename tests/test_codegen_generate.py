@@ -83,10 +83,12 @@ def test_foreign_file_is_refused(tmp_path, capsys):
         ("network = mlp('n', sizes=[2, 3, 2], output='softmax', loss='binary_cross_entropy')\n", "cannot express"),
         ("network = mlp('n', sizes=[2, 3, 2], output='softmax', loss='mse')\n", "cannot express"),
         (
-            "network = VecNetwork('n')\nn0, n1 = network.dims(n0=2, n1=3)\nX = network.input('X', n0)\n"
-            "Y = network.target('Y', n1)\nW1 = network.param('W1', (n1, n1))\nb1 = network.param('b1', (n1, 1))\n"
-            "Z1 = network.affine('Z1', W1, X, b1)\n",
-            "",
+            (
+                "network = VecNetwork('n')\nn0, n1 = network.dims(n0=2, n1=3)\nX = network.input('X', n0)\n"
+                "Y = network.target('Y', n1)\nW1 = network.param('W1', (n1, n1))\nb1 = network.param('b1', (n1, 1))\n"
+                "Z1 = network.affine('Z1', W1, X, b1)\n"
+            ),
+            "shape mismatch",
         ),
     ],
     ids=["unknown-activation", "unknown-loss", "bce-on-softmax", "mse-on-softmax", "shape-mismatch"],
@@ -138,3 +140,10 @@ def test_scalar_and_layer_modules_agree(tmp_path, capsys):
     gs, gv = scalar.gradients(sp, X, Y), layers.gradients(vp, X, Y)
     assert np.allclose([gs["W11"], gs["W21"], gs["W12"], gs["W22"]], gv["W1"].ravel(), rtol=1e-10)
     assert np.allclose([gs["w1"], gs["w2"], gs["b"]], [*gv["W2"].ravel(), gv["b2"][0, 0]], rtol=1e-10)
+
+
+def test_names_that_clash_with_the_generated_code_are_refused(tmp_path, capsys):
+    body = "network = Network('n')\nx = network.inputs('x')\ny = network.targets('y')\nw = network.params('w')\n"
+    body += "np = network.let('np', w * x)\nnetwork.loss(squared_error(np, y))\n"
+    status, _, err = run(["generate", write_spec(tmp_path, body), "-o", str(tmp_path / "m.py")], capsys)
+    assert status == 2 and "'np'" in err and "clashes" in err
