@@ -22,23 +22,23 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .claim_scope import node_form
+from .equivalence import agree, numeric_function, values_at
 from .text import text
 
 _DIGITS = re.compile(r"^(.*?)(\d{2,})$")
 
 
 def scalar_hint(scope, target, claim: sp.Expr, rows) -> str | None:
-    from .verify import _function, agree, node_form, values_at
-
     d = scope.d
     values = []
     for row in rows:
         values.append(values_at(d, row.point))
-    truth_fn = _function(target.truth)
+    truth_fn = numeric_function(target.truth)
     trues = [truth_fn(v) if v is not None else None for v in values]
 
     def matches(expr: sp.Expr) -> bool:
-        fn = _function(expr)
+        fn = numeric_function(expr)
         ok = 0
         for v, t in zip(values, trues):
             if v is None:
@@ -69,9 +69,7 @@ def scalar_hint(scope, target, claim: sp.Expr, rows) -> str | None:
 
 
 def _agrees_with(expr: sp.Expr, claim: sp.Expr, values) -> bool:
-    from .verify import _function, agree
-
-    f, g = _function(expr), _function(claim)
+    f, g = numeric_function(expr), numeric_function(claim)
     try:
         return all(agree(f(v), g(v)) for v in values if v is not None)
     except (ZeroDivisionError, ValueError, OverflowError):

@@ -32,33 +32,18 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
-import re
-import signal
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 from . import claims as C
+from .claim_scope import INDEXED, ScalarScope, node_form
 from .claims import ClaimError
-from .errors import ChainruleError
-from .functions import NUMERIC, RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, SquaredError, Step, Tanh
+from .equivalence import RATE_VALUES, Row, TimedOut, numeric_rows, symbolic_verdict, time_limit
+from .slips import scalar_hint
 from .text import text
 
-_LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+)\]$")
-_INDEXED = re.compile(r"^([A-Za-z]+)_([ijk0-9]*[ijk][ijk0-9]*)$")
-
-RANDOM_POINTS = 24
-KINK_OFFSET = 1e-3
-TOLERANCE = 1e-8
-SYMBOLIC_SECONDS = 2.0
-SYMBOLIC_MAX_OPS = 3000
 HINT_SECONDS = 3.0
-PRECISE_SECONDS = 1.0
-
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
 
 
 @dataclass(frozen=True)
@@ -117,203 +102,6 @@ class Verdict:
         if self.hint:
             lines.append(f"  likely slip: {self.hint}")
         return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- the scope
-class ScalarScope:
-    """Network names, lecture aliases and functions for turning a claim tree into SymPy."""
-
-    def __init__(self, derivation):
-        self.d = derivation
-        self.net = derivation.net
-        self.kinds = self.net.kinds
-        self.sym = self.net.symbols
-        self.lower: dict[str, list[str]] = {}
-        for name in self.kinds:
-            self.lower.setdefault(name.lower(), []).append(name)
-        self.output = self._output_node()
-        self.layers = self._layers()
-
-    def _output_node(self) -> str | None:
-        loss = self.net.node(self.net.loss_name).expr
-        first = loss.args[0] if loss.args else None
-        return first.name if isinstance(first, sp.Symbol) and first.name in self.kinds else None
-
-    def _layers(self) -> dict[str, str]:
-        """Layer-superscript names for the output layer: ``a^{[L]}`` → the output, ``z^{[L]}`` → its input."""
-        out: dict[str, str] = {}
-        if self.output is None or self.kinds.get(self.output) != "node":
-            return out
-        depth: dict[str, int] = {}
-        for node in self.net.nodes:
-            below = max((depth.get(s.name, 0) for s in node.deps), default=0)
-            depth[node.name] = below + (
-                1
-                if isinstance(node.expr, sp.Function)
-                and type(node.expr) in RULES
-                and RULES[type(node.expr)].kind == "activation"
-                else 0
-            )
-        layer = depth[self.output]
-        out[f"a{layer}"] = self.output
-        out["a"] = self.output
-        expr = self.net.node(self.output).expr
-        if isinstance(expr, sp.Function) and len(expr.args) == 1 and isinstance(expr.args[0], sp.Symbol):
-            out[f"z{layer}"] = expr.args[0].name
-        return out
-
-    def knows(self, name: str) -> bool:
-        try:
-            self.resolve(name)
-        except ClaimError:
-            return False
-        return True
-
-    def resolve(self, name: str, where=None) -> str:
-        """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match."""
-        if name in self.kinds:
-            return name
-        if name in C.RATES:
-            return C.RATES[name]
-        layer = _LAYER_NAME.match(name)
-        if layer:
-            base, k = layer.groups()
-            for key in (f"{base}{k}", f"{base.lower()}{k}"):
-                if key in self.layers:
-                    return self.layers[key]
-            raise ClaimError(
-                f"'{base}^{{[{k}]}}' names a layer; network '{self.net.name}' names single units "
-                f"({', '.join(n for n in self.kinds if n.lower().startswith(base.lower()))}): write {base}_1, {base}_2 …",
-                where,
-            )
-        if "_" in name and _INDEXED.match(name):
-            raise ClaimError(f"free index in '{name}': say which gradient (∂L/∂{name}) so it can be expanded", where)
-        if name in self.layers and self.layers[name] in self.kinds:
-            return self.layers[name]
-        same = self.lower.get(name.lower(), [])
-        if len(same) == 1:
-            return same[0]
-        shown = ", ".join(self.kinds)
-        raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {shown})", where)
-
-    def symbol(self, name: str, where=None):
-        if name == "e" and "e" not in self.kinds:
-            return sp.E
-        if name in C.RATES and name not in self.kinds:
-            return sp.Symbol(C.RATES[name])
-        return self.sym[self.resolve(name, where)]
-
-    # --------------------------------------------------------- conversion
-    def to_sympy(self, tree, where=None) -> sp.Expr:
-        kind = tree[0]
-        if kind == "num":
-            return tree[1]
-        if kind == "name":
-            name = tree[1]
-            if not self.knows(name) and name.startswith("d") and len(name) > 1 and self.knows(name[1:]):
-                return self.d.gradient(self.resolve(name[1:]))  # dW11: ∂L/∂W11, as the lectures write it
-            return self.symbol(name, where)
-        if kind == "neg":
-            return -self.to_sympy(tree[1], where)
-        if kind == "T":
-            return self.to_sympy(tree[1], where)  # a scalar is its own transpose
-        if kind == "sum":
-            raise ClaimError("np.sum(…) needs a vectorised network", where)
-        if kind == "partial":
-            return self.partial(tree[1], tree[2], where)
-        if kind == "call":
-            args = [self.to_sympy(a, where) for a in tree[2]]
-            return self.call(tree[1], args, where)
-        if kind in ("jux", "mul") and tree[1][0] == tree[2][0] == "name":
-            dot = self.dot(tree[1][1], tree[2][1])
-            if dot is not None:
-                return dot
-        a, b = self.to_sympy(tree[1], where), self.to_sympy(tree[2], where)
-        if kind == "add":
-            return a + b
-        if kind == "sub":
-            return a - b
-        if kind in ("mul", "jux", "matmul"):
-            return a * b
-        if kind == "div":
-            if b == 0:
-                raise ClaimError("division by zero in the claim", where)
-            return a / b
-        if kind == "pow":
-            return a**b
-        raise ClaimError(f"cannot use '{kind}' in a claim", where)  # pragma: no cover
-
-    def family(self, stem: str) -> list[str]:
-        """``w`` → ``[w1, w2, w3]`` when the network declares them (and not ``w`` itself)."""
-        if stem in self.kinds:
-            return []
-        out = []
-        while f"{stem}{len(out) + 1}" in self.kinds:
-            out.append(f"{stem}{len(out) + 1}")
-        return out
-
-    def dot(self, a: str, b: str):
-        """``w·x`` = Σᵢ wᵢxᵢ for two families of the same length, else None."""
-        fa, fb = self.family(a), self.family(b)
-        if fa and len(fa) == len(fb):
-            return sp.Add(*(self.sym[p] * self.sym[q] for p, q in zip(fa, fb)))
-        return None
-
-    def call(self, fname: str, args, where=None) -> sp.Expr:
-        if len(args) != 1:
-            raise ClaimError(f"{fname}(…) takes one argument", where)
-        (u,) = args
-        derivative = fname.endswith("'")
-        base = fname.rstrip("'")
-        if base == "exp":
-            return sp.exp(u)
-        if base == "log":
-            return sp.log(u) if not derivative else 1 / u
-        if base == "softmax":
-            raise ClaimError(
-                "softmax(…) is vector-valued: in a per-unit network write its outputs (yhat1, yhat2 …)", where
-            )
-        if base == "g":
-            cls = self.activation_of(u, where)
-        elif base in ACTIVATIONS:
-            cls = ACTIVATIONS[base]
-        else:
-            raise ClaimError(f"unknown function '{base}'", where)
-        if not derivative:
-            return cls(u)
-        return RULES[cls].partial(cls(u), 0)
-
-    def activation_of(self, u, where=None):
-        """The activation the network applies to ``u`` (for ``g(z1)``, ``g'(z1)``)."""
-        for node in self.net.nodes:
-            if (
-                isinstance(node.expr, sp.Function)
-                and type(node.expr) in ACTIVATIONS.values()
-                and node.expr.args == (u,)
-            ):
-                return type(node.expr)
-        raise ClaimError(f"no activation g is applied to {text(u)} in network '{self.net.name}'", where)
-
-    def partial(self, of: str, wrt: str, where=None) -> sp.Expr:
-        """∂of/∂wrt: the gradient when ``of`` is the loss, else the derivative of the node ``of``
-        with every other node written out (``wrt`` held as a variable)."""
-        of = self.resolve(of, where)
-        wrt = self.resolve(wrt, where)
-        if of == self.net.loss_name:
-            return self.d.gradient(wrt)
-        if of == wrt:
-            return sp.S.One
-        if self.kinds[of] != "node":
-            raise ClaimError(f"∂{of}/∂{wrt}: '{of}' is a {self.kinds[of]}, not a node", where)
-        return sp.diff(expand_until(self.net, self.sym[of], wrt), self.sym[wrt])
-
-
-def expand_until(net, expr: sp.Expr, stop: str) -> sp.Expr:
-    """Replace node symbols by their definitions, except ``stop``, until only leaves and ``stop`` remain."""
-    for node in reversed(net.nodes):
-        if node.name != stop and node.symbol in expr.free_symbols:
-            expr = expr.xreplace({node.symbol: node.expr})
-    return expr
 
 
 # ---------------------------------------------------------- the checking
@@ -430,7 +218,7 @@ def index_letters(tree) -> set[str]:
     if tree is None or isinstance(tree, sp.Basic):
         return set()
     names = tree[1:] if tree[0] == "partial" else C.names_in(tree)
-    return {ch for n in names if (m := _INDEXED.match(n)) for ch in m.group(2) if ch.isalpha()}
+    return {ch for n in names if (m := INDEXED.match(n)) for ch in m.group(2) if ch.isalpha()}
 
 
 def substitute_index(tree, letter: str, value: int):
@@ -439,7 +227,7 @@ def substitute_index(tree, letter: str, value: int):
         return None
 
     def name(n: str) -> str:
-        m = _INDEXED.match(n)
+        m = INDEXED.match(n)
         if not m:
             return n
         index = m.group(2).replace(letter, str(value))
@@ -516,8 +304,6 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
     if not equal and bad:
         first = min(bad, key=lambda r: (bool(r.at_kink), r.index))
         counterexample = Counterexample(first.point, first.claimed, first.true, first.at_kink)
-        from .slips import scalar_hint
-
         if all(r.at_kink == "at a kink" for r in bad):
             hint = (
                 "it differs only exactly at a ReLU kink: the claim takes ReLU'(0) = 0, "
@@ -531,7 +317,7 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
                         if target.rate
                         else scalar_hint(scope, target, claim, rows)
                     )
-            except _Timeout:
+            except TimedOut:
                 hint = None
     of = "update" if target.rate is not None else target.of
     return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, of)
@@ -539,8 +325,6 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
 
 def update_hint(scope: ScalarScope, target: Target, claim: sp.Expr, rows) -> str | None:
     """For ``p ← claim``: the slip in the step ``(p − claim)/rate`` against ∂L/∂p."""
-    from .slips import scalar_hint
-
     p, rate = scope.sym[target.wrt], target.rate
     value = RATE_VALUES[rate.name]
 
@@ -551,226 +335,6 @@ def update_hint(scope: ScalarScope, target: Target, claim: sp.Expr, rows) -> str
     gradient = Target(target.wrt, scope.net.loss_name, scope.d.gradient(target.wrt))
     hint = scalar_hint(scope, gradient, (p - claim) / rate, steps)
     return f"in the step (the part multiplied by {rate.name}): {hint}" if hint else None
-
-
-def node_form(d, expr: sp.Expr) -> sp.Expr:
-    """``expr`` with node definitions folded back into node names (σ(z1) → a1), in program order."""
-    for node in d.net.nodes:
-        if not node.expr.is_Atom:
-            expr = expr.xreplace({node.expr: node.symbol})
-    return expr
-
-
-# ------------------------------------------------------------- symbolic
-class _Timeout(BaseException):  # not an Exception: library code must not swallow it
-    """Raised by the alarm of ``time_limit``."""
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Raise ``_Timeout`` after ``seconds`` (main thread only; elsewhere no limit but the size bound)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def handler(signum, frame):
-        raise _Timeout()
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _to_exp(expr: sp.Expr) -> sp.Expr:
-    """Sigmoid and tanh written with exp, the losses written out (bounded: one pass each)."""
-    return (
-        expr.replace(lambda e: isinstance(e, Sigmoid), lambda e: 1 / (1 + sp.exp(-e.args[0])))
-        .replace(lambda e: isinstance(e, Tanh), lambda e: sp.tanh(e.args[0]))
-        .replace(lambda e: isinstance(e, BinaryCrossEntropy), lambda e: _bce(*e.args))
-        .replace(lambda e: isinstance(e, (CrossEntropy, SquaredError)), _written_out)
-    )
-
-
-def _bce(p, y):
-    return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
-
-
-def _written_out(e):
-    k = len(e.args) // 2
-    pairs = list(zip(e.args[:k], e.args[k:]))
-    if isinstance(e, CrossEntropy):
-        return -sp.Add(*(y * sp.log(p) for p, y in pairs))
-    return sp.Rational(1, 2) * sp.Add(*((p - y) ** 2 for p, y in pairs))
-
-
-def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
-    """Return "proved" when the difference (over leaves) reaches 0 by bounded steps, else "not proved"."""
-    diff = d.expand_nodes(claim) - d.expand_nodes(truth)
-    for group in d.net.one_hot:  # one-hot targets: the last is 1 − the others
-        diff = diff.xreplace({group[-1]: 1 - sp.Add(*group[:-1])})
-    if sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
-        return "skipped (expression too large)"
-    steps = (
-        lambda e: e,
-        sp.expand,
-        lambda e: sp.cancel(sp.together(e)),
-        lambda e: sp.cancel(sp.together(sp.expand(_to_exp(e)))),
-        lambda e: sp.cancel(sp.together(sp.expand(_to_exp(e).rewrite(sp.exp)))),
-    )
-    try:
-        with time_limit(SYMBOLIC_SECONDS):
-            for step in steps:
-                if step(diff) == 0:
-                    return "proved"
-    except _Timeout:
-        return f"not proved (stopped after {SYMBOLIC_SECONDS:g} s)"
-    except (TypeError, ValueError, ZeroDivisionError, RecursionError, sp.PolynomialError):
-        return "not proved"
-    return "not proved"
-
-
-# -------------------------------------------------------------- numeric
-@dataclass(frozen=True)
-class Row:
-    index: int
-    point: dict[str, float]
-    claimed: float
-    true: float
-    at_kink: str  # "", "at a kink" or "beside a kink"
-
-    @property
-    def agrees(self) -> bool:
-        return agree(self.claimed, self.true)
-
-
-def agree(a: float, b: float, tol: float = TOLERANCE) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return False
-    scale = max(abs(a), abs(b))
-    return scale < 1e-12 or abs(a - b) <= tol * max(scale, 1e-6)
-
-
-def _function(expr: sp.Expr):
-    args = sorted(expr.free_symbols, key=lambda s: s.name)
-    fn = sp.lambdify(args, expr, modules=[NUMERIC, "math"])
-    names = [a.name for a in args]
-    return lambda values: float(fn(*(values[n] for n in names)))
-
-
-def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
-    """The claim and the truth at every test point; (rows, how many are at or beside a kink)."""
-    f_claim, f_truth = _function(claim), _function(truth)
-    rows, kinks = [], 0
-    for i, (point, at_kink) in enumerate(test_points(d)):
-        try:
-            values = values_at(d, point)
-            true = f_truth(values)
-        except (ValueError, ZeroDivisionError, OverflowError, ChainruleError):  # undefined here: not a test point
-            continue
-        if not math.isfinite(true):
-            continue
-        try:
-            claimed = f_claim(values)
-        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
-            claimed = math.nan
-        if not agree(claimed, true):  # rounding in the claim's own arithmetic must not make it wrong
-            precise = precise_value(claim, values)
-            if precise is not None:
-                claimed = precise
-        rows.append(Row(i, point, claimed, true, at_kink))
-        kinks += bool(at_kink)
-    return rows, kinks
-
-
-RATE_VALUES = {"alpha": 0.125, "eta": 0.125, "lr": 0.125}  # a learning rate, exact in binary
-
-
-def values_at(d, point: dict) -> dict:
-    """Every name's value at ``point``, and the learning rate an update claim may use."""
-    return {**d.forward(point), **RATE_VALUES}
-
-
-def precise_value(expr: sp.Expr, values: dict) -> float | None:
-    """``expr`` at ``values`` in exact rationals and 40-digit floats (None when that is not possible in time)."""
-    exact = {s: sp.Rational(values[s.name]) for s in expr.free_symbols}
-    opened = _to_exp(expr).replace(lambda e: isinstance(e, ReLU), lambda e: sp.Max(e.args[0], 0))
-    opened = opened.replace(lambda e: isinstance(e, Step), lambda e: sp.Piecewise((1, e.args[0] >= 0), (0, True)))
-    try:
-        with time_limit(PRECISE_SECONDS):
-            value = opened.xreplace(exact).evalf(40)
-            return float(value) if value.is_real and value.is_finite else None
-    except (_Timeout, TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
-        return None
-
-
-def grid_value(rng: random.Random) -> float:
-    """A random multiple of 1/16 in [−2, 2], nonzero: exact in binary, short in decimal."""
-    while True:
-        v = rng.randint(-32, 32) / 16
-        if v:
-            return v
-
-
-def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
-    """Seeded random points, then for each ReLU/step argument: exactly on the kink and either side."""
-    net = d.net
-    rng = random.Random(seed)
-    for _ in range(n):
-        yield random_point(net, rng), ""
-    for arg in kink_arguments(net):
-        for _ in range(2):
-            base = random_point(net, rng)
-            found = on_kink(d, arg, base)
-            if found is None:
-                continue
-            on, (leaf, coeff) = found
-            yield on, "at a kink"
-            for side in (-1, 1):
-                shifted = dict(on)
-                shifted[leaf] += side * KINK_OFFSET / coeff
-                yield shifted, "beside a kink"
-
-
-def random_point(net, rng: random.Random) -> dict[str, float]:
-    point = {}
-    for name in net.leaves:
-        point[name] = float(rng.random() < 0.5) if net.kinds[name] == "target" else grid_value(rng)
-    for group in net.one_hot:
-        hot = rng.randrange(len(group))
-        for i, sym in enumerate(group):
-            point[sym.name] = 1.0 if i == hot else 0.0
-    return point
-
-
-def kink_arguments(net) -> list[sp.Expr]:
-    out = []
-    for node in net.nodes:
-        for f in node.expr.atoms(ReLU, Step):
-            if f.args[0] not in out:
-                out.append(f.args[0])
-    return out
-
-
-def on_kink(d, arg: sp.Expr, point: dict[str, float]):
-    """``point`` moved so that ``arg`` is exactly 0 (solving for a parameter it is linear in)."""
-    expr = d.expand_nodes(arg)
-    for sym in sorted(expr.free_symbols, key=lambda s: (d.net.kinds[s.name] != "param", s.name)):
-        if d.net.kinds[sym.name] == "target":
-            continue
-        coeff = sp.diff(expr, sym)
-        if coeff.free_symbols or coeff == 0:
-            continue
-        value = float(expr.subs({s: point[s.name] for s in expr.free_symbols}))
-        moved = dict(point)
-        moved[sym.name] = point[sym.name] - value / float(coeff)
-        check = float(expr.subs({s: moved[s.name] for s in expr.free_symbols}))
-        if check == 0.0:
-            return moved, (sym.name, float(coeff))
-    return None
 
 
 def _num(v) -> str:

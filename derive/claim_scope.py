@@ -1,0 +1,229 @@
+"""Names and functions of a per-unit network, for turning a claim tree into SymPy.
+
+``ScalarScope.to_sympy`` maps a claim's names onto the network's (exactly, by
+a lecture alias such as ``a^{[2]}`` → the output node, or by a unique
+case-insensitive match: the lecture's ``W1`` is the network's ``w1``), its
+functions onto the rule classes (``g'(z1)`` → the derivative of the activation
+applied to ``z1``), ``w·x`` onto Σᵢ wᵢxᵢ, ``dW11`` and ``∂a1/∂z1`` onto
+derivatives.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from . import claims as C
+from .claims import ClaimError
+from .functions import RULES, ReLU, Sigmoid, Step, Tanh
+from .text import text
+
+LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+)\]$")
+INDEXED = re.compile(r"^([A-Za-z]+)_([ijk0-9]*[ijk][ijk0-9]*)$")
+
+ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
+
+
+class ScalarScope:
+    """Network names, lecture aliases and functions for turning a claim tree into SymPy."""
+
+    def __init__(self, derivation):
+        self.d = derivation
+        self.net = derivation.net
+        self.kinds = self.net.kinds
+        self.sym = self.net.symbols
+        self.lower: dict[str, list[str]] = {}
+        for name in self.kinds:
+            self.lower.setdefault(name.lower(), []).append(name)
+        self.output = self._output_node()
+        self.layers = self._layers()
+
+    def _output_node(self) -> str | None:
+        loss = self.net.node(self.net.loss_name).expr
+        first = loss.args[0] if loss.args else None
+        return first.name if isinstance(first, sp.Symbol) and first.name in self.kinds else None
+
+    def _layers(self) -> dict[str, str]:
+        """Layer-superscript names for the output layer: ``a^{[L]}`` → the output, ``z^{[L]}`` → its input."""
+        out: dict[str, str] = {}
+        if self.output is None or self.kinds.get(self.output) != "node":
+            return out
+        depth: dict[str, int] = {}
+        for node in self.net.nodes:
+            below = max((depth.get(s.name, 0) for s in node.deps), default=0)
+            depth[node.name] = below + (
+                1
+                if isinstance(node.expr, sp.Function)
+                and type(node.expr) in RULES
+                and RULES[type(node.expr)].kind == "activation"
+                else 0
+            )
+        layer = depth[self.output]
+        out[f"a{layer}"] = self.output
+        out["a"] = self.output
+        expr = self.net.node(self.output).expr
+        if isinstance(expr, sp.Function) and len(expr.args) == 1 and isinstance(expr.args[0], sp.Symbol):
+            out[f"z{layer}"] = expr.args[0].name
+        return out
+
+    def knows(self, name: str) -> bool:
+        try:
+            self.resolve(name)
+        except ClaimError:
+            return False
+        return True
+
+    def resolve(self, name: str, where=None) -> str:
+        """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match."""
+        if name in self.kinds:
+            return name
+        if name in C.RATES:
+            return C.RATES[name]
+        layer = LAYER_NAME.match(name)
+        if layer:
+            base, k = layer.groups()
+            for key in (f"{base}{k}", f"{base.lower()}{k}"):
+                if key in self.layers:
+                    return self.layers[key]
+            raise ClaimError(
+                f"'{base}^{{[{k}]}}' names a layer; network '{self.net.name}' names single units "
+                f"({', '.join(n for n in self.kinds if n.lower().startswith(base.lower()))}): write {base}_1, {base}_2 …",
+                where,
+            )
+        if "_" in name and INDEXED.match(name):
+            raise ClaimError(f"free index in '{name}': say which gradient (∂L/∂{name}) so it can be expanded", where)
+        if name in self.layers and self.layers[name] in self.kinds:
+            return self.layers[name]
+        same = self.lower.get(name.lower(), [])
+        if len(same) == 1:
+            return same[0]
+        shown = ", ".join(self.kinds)
+        raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {shown})", where)
+
+    def symbol(self, name: str, where=None):
+        if name == "e" and "e" not in self.kinds:
+            return sp.E
+        if name in C.RATES and name not in self.kinds:
+            return sp.Symbol(C.RATES[name])
+        return self.sym[self.resolve(name, where)]
+
+    # --------------------------------------------------------- conversion
+    def to_sympy(self, tree, where=None) -> sp.Expr:
+        kind = tree[0]
+        if kind == "num":
+            return tree[1]
+        if kind == "name":
+            name = tree[1]
+            if not self.knows(name) and name.startswith("d") and len(name) > 1 and self.knows(name[1:]):
+                return self.d.gradient(self.resolve(name[1:]))  # dW11: ∂L/∂W11, as the lectures write it
+            return self.symbol(name, where)
+        if kind == "neg":
+            return -self.to_sympy(tree[1], where)
+        if kind == "T":
+            return self.to_sympy(tree[1], where)  # a scalar is its own transpose
+        if kind == "sum":
+            raise ClaimError("np.sum(…) needs a vectorised network", where)
+        if kind == "partial":
+            return self.partial(tree[1], tree[2], where)
+        if kind == "call":
+            args = [self.to_sympy(a, where) for a in tree[2]]
+            return self.call(tree[1], args, where)
+        if kind in ("jux", "mul") and tree[1][0] == tree[2][0] == "name":
+            dot = self.dot(tree[1][1], tree[2][1])
+            if dot is not None:
+                return dot
+        a, b = self.to_sympy(tree[1], where), self.to_sympy(tree[2], where)
+        if kind == "add":
+            return a + b
+        if kind == "sub":
+            return a - b
+        if kind in ("mul", "jux", "matmul"):
+            return a * b
+        if kind == "div":
+            if b == 0:
+                raise ClaimError("division by zero in the claim", where)
+            return a / b
+        if kind == "pow":
+            return a**b
+        raise ClaimError(f"cannot use '{kind}' in a claim", where)  # pragma: no cover
+
+    def family(self, stem: str) -> list[str]:
+        """``w`` → ``[w1, w2, w3]`` when the network declares them (and not ``w`` itself)."""
+        if stem in self.kinds:
+            return []
+        out = []
+        while f"{stem}{len(out) + 1}" in self.kinds:
+            out.append(f"{stem}{len(out) + 1}")
+        return out
+
+    def dot(self, a: str, b: str):
+        """``w·x`` = Σᵢ wᵢxᵢ for two families of the same length, else None."""
+        fa, fb = self.family(a), self.family(b)
+        if fa and len(fa) == len(fb):
+            return sp.Add(*(self.sym[p] * self.sym[q] for p, q in zip(fa, fb)))
+        return None
+
+    def call(self, fname: str, args, where=None) -> sp.Expr:
+        if len(args) != 1:
+            raise ClaimError(f"{fname}(…) takes one argument", where)
+        (u,) = args
+        derivative = fname.endswith("'")
+        base = fname.rstrip("'")
+        if base == "exp":
+            return sp.exp(u)
+        if base == "log":
+            return sp.log(u) if not derivative else 1 / u
+        if base == "softmax":
+            raise ClaimError(
+                "softmax(…) is vector-valued: in a per-unit network write its outputs (yhat1, yhat2 …)", where
+            )
+        if base == "g":
+            cls = self.activation_of(u, where)
+        elif base in ACTIVATIONS:
+            cls = ACTIVATIONS[base]
+        else:
+            raise ClaimError(f"unknown function '{base}'", where)
+        if not derivative:
+            return cls(u)
+        return RULES[cls].partial(cls(u), 0)
+
+    def activation_of(self, u, where=None):
+        """The activation the network applies to ``u`` (for ``g(z1)``, ``g'(z1)``)."""
+        for node in self.net.nodes:
+            if (
+                isinstance(node.expr, sp.Function)
+                and type(node.expr) in ACTIVATIONS.values()
+                and node.expr.args == (u,)
+            ):
+                return type(node.expr)
+        raise ClaimError(f"no activation g is applied to {text(u)} in network '{self.net.name}'", where)
+
+    def partial(self, of: str, wrt: str, where=None) -> sp.Expr:
+        """∂of/∂wrt: the gradient when ``of`` is the loss, else the derivative of the node ``of``
+        with every other node written out (``wrt`` held as a variable)."""
+        of = self.resolve(of, where)
+        wrt = self.resolve(wrt, where)
+        if of == self.net.loss_name:
+            return self.d.gradient(wrt)
+        if of == wrt:
+            return sp.S.One
+        if self.kinds[of] != "node":
+            raise ClaimError(f"∂{of}/∂{wrt}: '{of}' is a {self.kinds[of]}, not a node", where)
+        return sp.diff(expand_until(self.net, self.sym[of], wrt), self.sym[wrt])
+
+
+def expand_until(net, expr: sp.Expr, stop: str) -> sp.Expr:
+    """Replace node symbols by their definitions, except ``stop``, until only leaves and ``stop`` remain."""
+    for node in reversed(net.nodes):
+        if node.name != stop and node.symbol in expr.free_symbols:
+            expr = expr.xreplace({node.symbol: node.expr})
+    return expr
+
+
+def node_form(d, expr: sp.Expr) -> sp.Expr:
+    """``expr`` with node definitions folded back into node names (σ(z1) → a1), in program order."""
+    for node in d.net.nodes:
+        if not node.expr.is_Atom:
+            expr = expr.xreplace({node.expr: node.symbol})
+    return expr
