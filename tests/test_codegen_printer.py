@@ -63,7 +63,8 @@ def test_helpers_are_stable_at_large_logits():
     from codegen.numpy_helpers import helper_source
 
     namespace = {"np": np}
-    exec(helper_source(  # noqa: S102 (the helpers' own source, as a generated module holds it)["sigmoid", "softmax", "binary_cross_entropy_logits", "cross_entropy_logits"]), namespace)
+    names = ["sigmoid", "softmax", "binary_cross_entropy_logits", "cross_entropy_logits"]
+    exec(helper_source(names), namespace)  # noqa: S102 (the helpers' source, as a generated module holds it)
     zs = np.array([-1000.0, 0.0, 1000.0])
     with np.errstate(all="raise", under="ignore"):
         assert np.allclose(namespace["sigmoid"](zs), [0.0, 0.5, 1.0])
