@@ -444,14 +444,7 @@ def _network_section(net, derivation, printer, graph) -> dict:
             elif kind == "target" and any(net.symbols[name] in g for g in net.one_hot):
                 meaning = "one-hot class label"
             symbols.append({"symbol": printer.name(name), "role": roles[kind], "shape": "scalar", "meaning": meaning})
-    return {
-        "equations": equations,
-        "symbols": symbols,
-        "rules": _rules_used(net),
-        "graph": graph_tikz.tikz(graph),
-        "summarised": graph.summarised,
-        "params": len(net.names("param")),
-    }
+    return _section_context(net, graph, equations, symbols)
 
 
 def _grouped_network_section(net, printer, graph, equations, roles) -> dict:
@@ -471,6 +464,11 @@ def _grouped_network_section(net, printer, graph, equations, roles) -> dict:
             meaning = "one-hot class label"
         shape = "scalar" if len(names) == 1 else f"{len(names)} scalars"
         symbols.append({"symbol": shown, "role": roles[kind], "shape": shape, "meaning": meaning})
+    return _section_context(net, graph, equations, symbols)
+
+
+def _section_context(net, graph, equations, symbols) -> dict:
+    """Section 1's context: equations, symbol table, rules used and the TikZ graph."""
     return {
         "equations": equations,
         "symbols": symbols,
