@@ -188,3 +188,12 @@ def test_dense_layers_are_the_vectorised_derivations_equations(name):
         if e.kind in KIND_IN_VECTORISED and not (e.kind == "input_grad" and e.target == "dX")
     ]
     assert ours == theirs
+
+
+def test_relu_step_is_written_with_the_rules_latex_name():
+    from derive.functions import RULES, Step
+
+    model = TextModel("t", Words(16, 3, "mean"), (Dense(8, "relu"),), classes=2)
+    (step,) = [e for e in backward(model) if e.kind == "activation_grad"]
+    assert step.latex == rf"dZ^{{[1]}} = dA^{{[1]}} \odot {RULES[Step].latex}[Z^{{[1]}} \ge 0]"
+    assert r"\mathbb{1}" not in step.latex  # amssymb has no blackboard-bold digits

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..functions import RULES, Step
 from .model import TextModel
 
 
@@ -143,6 +144,8 @@ KINDS: dict[str, Kind] = {
     ),
 }
 
+INDICATOR = RULES[Step].latex  # the step function's LaTeX name (amssymb has no blackboard-bold 1)
+
 # Activations: the forward form and g' written in the layer's own output where the lecture does.
 GPRIME = {
     "sigmoid": (
@@ -154,7 +157,7 @@ GPRIME = {
         "A{l} * (1 - A{l})",
     ),
     "tanh": ("tanh", r"\tanh", "np.tanh", "(1 − A{l}²)", r"(1 - A^{[{l}]} \odot A^{[{l}]})", "(1 - A{l} ** 2)"),
-    "relu": ("ReLU", r"\operatorname{ReLU}", "relu", "1[Z{l} ≥ 0]", r"\mathbb{1}[Z^{[{l}]} \ge 0]", "(Z{l} >= 0)"),
+    "relu": ("ReLU", r"\operatorname{ReLU}", "relu", "1[Z{l} ≥ 0]", INDICATOR + r"[Z^{[{l}]} \ge 0]", "(Z{l} >= 0)"),
     "softmax": ("softmax", r"\operatorname{softmax}", "softmax", "", "", ""),
 }
 
