@@ -236,7 +236,8 @@ def scalar_context(net: Network, source: str) -> dict:
         delta = derivation.gradient(name)
         uses = [n for n in net.nodes if net.symbols[name] in n.expr.free_symbols]
         comments = [f"forward: {n.name} = {text(n.expr)}" for n in uses]
-        comments.append(f"({number}) ∂L/∂{display_name(name)} = {text(delta)}")
+        shown = text(derivation.shown_gradient(name))  # the handout's lecture order: (ŷ − y)·w1·a1·(1 − a1)·x1
+        comments.append(f"({number}) ∂L/∂{display_name(name)} = {shown}")
         backward.append(Line(f"{grad_name} = np.mean({printer.doprint(delta)})", comments))
         init, fan_in, why = _scalar_init(net, name, uses)
         param_list.append(

@@ -147,3 +147,14 @@ def test_names_that_clash_with_the_generated_code_are_refused(tmp_path, capsys):
     body += "np = network.let('np', w * x)\nnetwork.loss(squared_error(np, y))\n"
     status, _, err = run(["generate", write_spec(tmp_path, body), "-o", str(tmp_path / "m.py")], capsys)
     assert status == 2 and "'np'" in err and "clashes" in err
+
+
+def test_gradient_comments_show_the_lecture_order_form():
+    from codegen.numpy_module import scalar_context
+    from derive.catalogue import load
+
+    comments = [
+        c for line in scalar_context(load("two_layer_sigmoid"), "two_layer_sigmoid")["backward"] for c in line.comments
+    ]
+    assert any(c.endswith("∂L/∂W11 = (ŷ − y)·w1·a1·(1 − a1)·x1") for c in comments)
+    assert not any("a1·w1·x1·(1 − a1)·(ŷ − y)" in c for c in comments)  # SymPy's canonical order
