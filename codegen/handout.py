@@ -524,6 +524,11 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
         lhs = printer.partial(net.loss_name, p)
         rows, _ = gradient_rows(derivation, printer, p, lhs)
         likewise.append({"rows": rows, "value": number(evaluation.gradients[p])})
+    summary = []
+    for k, p in enumerate(net.names("param"), start=1):
+        rows, _ = gradient_rows(derivation, printer, p, printer.partial(net.loss_name, p))
+        (left, right), rest = rows[0], rows[1:]
+        summary.append([(left, rf"{right} \tag{{{summary_label(k)}}}"), *rest])
     notes = {
         box.key: number(evaluation.gradients[box.members[0]])
         for box in graph.boxes.values()
@@ -539,9 +544,16 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
     return {
         "blocks": blocks,
         "likewise": likewise,
+        "summary": summary,
         "graph": graph_tikz.tikz(graph, notes, "red", edge_notes),
         "edges_labelled": bool(edge_notes),
     }
+
+
+def summary_label(k: int) -> str:
+    """The tag of the k-th parameter's gradient (1-based, parameter order) in section 3's summary,
+    "All the gradients"; generated scalar modules cite it on each gradient line."""
+    return f"3.{k}"
 
 
 def _local_value(derivation, child: str, parent: str, values: dict[str, float]) -> float:

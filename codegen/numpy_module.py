@@ -34,6 +34,7 @@ from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigm
 from derive.network import Network
 from derive.text import display_name, text
 
+from .handout import summary_label
 from .numpy_helpers import helper_source
 from .numpy_printer import ModulePrinter
 
@@ -237,7 +238,7 @@ def scalar_context(net: Network, source: str) -> dict:
         uses = [n for n in net.nodes if net.symbols[name] in n.expr.free_symbols]
         comments = [f"forward: {n.name} = {text(n.expr)}" for n in uses]
         shown = text(derivation.shown_gradient(name))  # the handout's lecture order: (ŷ − y)·w1·a1·(1 − a1)·x1
-        comments.append(f"({number}) ∂L/∂{display_name(name)} = {shown}")
+        comments.append(f"handout equation ({summary_label(number)}): ∂L/∂{display_name(name)} = {shown}")
         backward.append(Line(f"{grad_name} = np.mean({printer.doprint(delta)})", comments))
         init, fan_in, why = _scalar_init(net, name, uses)
         param_list.append(

@@ -215,3 +215,35 @@ def test_an_exact_solution_is_not_the_worked_example():
     assert build_context(load("xor"), HandoutOptions(example="hand_set_01"))["example"]["title"] == (
         r"the network's example \emph{hand\_set\_01}"
     )
+
+
+def test_all_the_gradients_are_tagged_3_k_as_the_generated_module_cites_them():
+    import re
+
+    from codegen.numpy_module import scalar_context
+
+    net = load("two_layer_sigmoid")
+    tex = render(net)
+    backward = tex.split(r"\section{The backward pass}")[1].split(r"\section{The vectorised form}")[0]
+    summary = backward.split(r"\subsection*{All the gradients}")[1]
+    params = net.names("param")
+    assert re.findall(r"\\tag\{(3\.\d+)\}", summary) == [f"3.{k}" for k in range(1, len(params) + 1)]
+    assert (
+        r"\frac{\partial L}{\partial W_{22}} &= \left(\hat{y} - y\right) w_2 a_2 \left(1 - a_2\right) x_2 \tag{3.4}"
+        in summary
+    )
+    assert r"\frac{\partial L}{\partial b} &= \hat{y} - y \tag{3.9}" in summary
+    comments = [line.comments[-1] for line in scalar_context(net, "two_layer_sigmoid")["backward"]]
+    assert [c.split(":")[0] for c in comments] == [f"handout equation (3.{k})" for k in range(1, len(params) + 1)]
+    assert comments[3] == "handout equation (3.4): ∂L/∂W22 = (ŷ − y)·w2·a2·(1 − a2)·x2"
+
+
+def test_all_the_gradients_follows_the_section_switches():
+    net = load("two_layer_sigmoid")
+    assert "All the gradients" not in render(net, HandoutOptions(sections=("network", "forward", "update")))
+    alone = render(net, HandoutOptions(sections=("backward",)))
+    assert "All the gradients" in alone
+    assert "\\setcounter{section}{2}\n\\section{The backward pass}" in alone  # still section 3: (3.k) holds
+    body, appendix = render(net, HandoutOptions(exercise=True)).split(r"\appendix")
+    assert "All the gradients" not in body and r"\tag{3.1}" in appendix  # answers only in the solutions
+    assert "All the gradients" not in render(net, HandoutOptions(exercise=True, solutions="none"))
