@@ -39,7 +39,9 @@ def cmd_derive(args) -> int:
     wrt = args.wrt or net.names("param")
     for name in wrt:
         if name not in net.kinds:
-            raise ChainruleError(f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt")
+            raise ChainruleError(
+                f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt"
+            )
     sys.stdout.write(report.derivation_text(derivation, wrt, gradcheck.smooth_point(derivation, seed=0)))
     return 0
 
@@ -88,7 +90,9 @@ def command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chainrule", description="Derive, explain and generate neural-network training code.")
+    parser = argparse.ArgumentParser(
+        prog="chainrule", description="Derive, explain and generate neural-network training code."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the built-in lecture networks")
@@ -100,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_derive)
 
     p = sub.add_parser("demo", help="run the main job on the built-in lecture networks")
-    p.add_argument("-o", "--output", default="chainrule-demo", metavar="DIR", help="output folder (default: chainrule-demo)")
+    p.add_argument(
+        "-o", "--output", default="chainrule-demo", metavar="DIR", help="output folder (default: chainrule-demo)"
+    )
     p.set_defaults(run=cmd_demo)
     for module in command_modules():
         module.register(sub)

@@ -37,7 +37,10 @@ def forward_text(derivation, point, title: str) -> str:
 def gradcheck_text(derivation, point, title: str) -> tuple[str, float]:
     """A table of derived versus numeric gradients; returns (text, worst relative error)."""
     rows = gradcheck.check(derivation, point)
-    lines = [f"## gradient check at {title} (central differences, float64)", f"{'name':<8} {'derived':>14} {'numeric':>14} {'rel. error':>10}"]
+    lines = [
+        f"## gradient check at {title} (central differences, float64)",
+        f"{'name':<8} {'derived':>14} {'numeric':>14} {'rel. error':>10}",
+    ]
     worst = 0.0
     for row in rows:
         worst = max(worst, row.rel_error)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
 import sympy as sp
 
@@ -103,7 +104,11 @@ class Derivation:
                 continue
             value, shown, rewrite = simplify_product(self.delta[child], self.shown[child], local)
             if rewrite is not None:
-                log.append(Rewrite(name, self.loss, rewrite.before, rewrite.after, rewrite.reason, rewrite.kind, rewrite.cancelled))
+                log.append(
+                    Rewrite(
+                        name, self.loss, rewrite.before, rewrite.after, rewrite.reason, rewrite.kind, rewrite.cancelled
+                    )
+                )
             terms.append(value)
             shown_terms.append(shown)
         value, shown, rewrites = combine_terms(terms, shown_terms, self.net.one_hot)
@@ -162,7 +167,7 @@ class Derivation:
         listed = len(paths) <= MAX_LISTED_PATHS
         steps: list[Step] = [ChainRule(name, self.loss, tuple(paths) if listed else None, via)]
         if listed:
-            links = [link for p in paths for link in zip(p[:-1], p[1:])]
+            links = [link for p in paths for link in pairwise(p)]
         else:
             links = [(c, name) for c in via]
         seen = []
@@ -172,14 +177,20 @@ class Derivation:
         factors = [self.factors[link] for link in seen]
         steps.extend(factors)
         if listed:
-            terms = [ordered_mul(*(self.factors[link].value for link in zip(p[:-1], p[1:]))) for p in paths]
+            terms = [ordered_mul(*(self.factors[link].value for link in pairwise(p))) for p in paths]
         else:
-            terms = [ordered_mul(sp.Symbol(f"∂{self.loss}/∂{display_name(c)}"), self.factors[(c, name)].value) for c in via]
+            terms = [
+                ordered_mul(sp.Symbol(f"∂{self.loss}/∂{display_name(c)}"), self.factors[(c, name)].value) for c in via
+            ]
         product = sp.Add(*terms, evaluate=False) if len(terms) > 1 else (terms[0] if terms else sp.S.Zero)
         steps.append(Product(name, self.loss, product))
         for f in factors:
             if f.raw != f.value:
-                steps.append(Rewrite(f.of, self.loss, f.raw, f.value, f"{derivative_text(f)} written as {text(f.value)}", "node-form"))
+                steps.append(
+                    Rewrite(
+                        f.of, self.loss, f.raw, f.value, f"{derivative_text(f)} written as {text(f.value)}", "node-form"
+                    )
+                )
         below = self._descendants(name)
         for node in reversed(self.order):
             if node in below or node == name:

@@ -93,6 +93,8 @@ def unary(d: Callable[[sp.Expr, sp.Expr], sp.Expr]):
     return lambda f, i: d(f, f.args[0])
 
 
+# Rules as data: one line per function.
+# fmt: off
 RULES: dict[type, Rule] = {
     # activations: derivative written in the unit's own output a = f(z)
     Sigmoid: Rule("σ", r"\sigma", unary(lambda a, z: a * (1 - a)), "σ'(z) = σ(z)(1 − σ(z))", lambda z: _sigmoid(z), "activation", numpy="sigmoid({0})"),
@@ -105,6 +107,7 @@ RULES: dict[type, Rule] = {
     CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss", numpy="cross_entropy({yhats}, {ys})", numpy_logits="cross_entropy_logits({zs}, {ys})"),
     SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss", numpy="squared_error({yhats}, {ys})"),
 }
+# fmt: on
 
 
 # ----------------------------------------------------- tricky rules, by name

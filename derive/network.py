@@ -127,7 +127,9 @@ class Network:
             if sym.name not in self.kinds:
                 raise DeclarationError(f"undeclared symbol '{sym.name}' in '{name}'", where)
             if self.symbols[sym.name] != sym:
-                raise DeclarationError(f"symbol '{sym.name}' in '{name}' has assumptions that differ from its declaration", where)
+                raise DeclarationError(
+                    f"symbol '{sym.name}' in '{name}' has assumptions that differ from its declaration", where
+                )
         for sub in sp.preorder_traversal(expr):
             if isinstance(sub, sp.Function) and not (type(sub) in RULES or sub.func in BUILTIN_ALLOWED):
                 fname = getattr(sub.func, "__name__", str(sub.func))
@@ -137,9 +139,11 @@ class Network:
             if isinstance(sub, CrossEntropy):
                 k = len(sub.args) // 2
                 targets = tuple(sub.args[k:])
-                if all(getattr(t, "name", None) in self.kinds and self.kinds[t.name] == "target" for t in targets):
-                    if targets not in self.one_hot and len(targets) > 1:
-                        self.one_hot.append(targets)
+                all_targets = all(
+                    getattr(t, "name", None) in self.kinds and self.kinds[t.name] == "target" for t in targets
+                )
+                if all_targets and targets not in self.one_hot and len(targets) > 1:
+                    self.one_hot.append(targets)
         sym = sp.Symbol(name)
         self.kinds[name] = "node"
         self.symbols[name] = sym

@@ -16,6 +16,7 @@ unevaluated in chain order (loss end first) so that they print as written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import sympy as sp
 
@@ -39,7 +40,7 @@ class ChainRule:
 
     def links(self, path: tuple[str, ...]) -> list[tuple[str, str]]:
         """The (of, wrt) pairs of one path, loss end first."""
-        return list(zip(path[:-1], path[1:]))
+        return list(pairwise(path))
 
     def __str__(self) -> str:
         lhs = partial_text(self.loss, self.wrt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import ClassVar
 
 import sympy as sp
 from sympy.printing.precedence import precedence
@@ -29,14 +30,14 @@ def positive_first(terms):
     terms = list(terms)
     for i, term in enumerate(terms):
         if not term.could_extract_minus_sign():
-            return [terms[i]] + terms[:i] + terms[i + 1 :]
+            return [term] + terms[:i] + terms[i + 1 :]
     return terms
 
 
 class TextPrinter(StrPrinter):
     """Readable one-line text: ``(ŷ − y)·w1·a1·(1 − a1)·x1``."""
 
-    _default_settings = {**StrPrinter._default_settings, "order": "none"}
+    _default_settings: ClassVar[dict] = {**StrPrinter._default_settings, "order": "none"}
 
     def _print_Symbol(self, expr):
         return display_name(expr.name)
@@ -80,7 +81,11 @@ class TextPrinter(StrPrinter):
 
     def _paren(self, f):
         text = self._print(f)
-        if f.is_Add or (f.is_Number and f.is_negative) or (f.is_Mul and (f.could_extract_minus_sign() or sp.fraction(f)[1] != 1)):
+        if (
+            f.is_Add
+            or (f.is_Number and f.is_negative)
+            or (f.is_Mul and (f.could_extract_minus_sign() or sp.fraction(f)[1] != 1))
+        ):
             return f"({text})"
         return text
 

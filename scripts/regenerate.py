@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from codegen.cli import command_modules  # noqa: E402
+from codegen.cli import command_modules
 
 
 def regenerate(root: Path) -> list[Path]:

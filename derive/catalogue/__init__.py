@@ -66,9 +66,11 @@ def load_spec(spec: str) -> Network | VecNetwork:
         raise
     except SyntaxError as exc:
         raise ChainruleError(f"syntax error in the spec: {exc.msg}", f"{spec}:{exc.lineno}") from None
-    except Exception as exc:  # the spec is user code: report where it failed, in one line
+    except Exception as exc:  # noqa: BLE001 (the spec is user code: report where it failed, in one line)
         line = _spec_line(exc, spec)
-        raise ChainruleError(f"the spec raised {type(exc).__name__}: {exc}", f"{spec}:{line}" if line else spec) from None
+        raise ChainruleError(
+            f"the spec raised {type(exc).__name__}: {exc}", f"{spec}:{line}" if line else spec
+        ) from None
     network = namespace.get("network")
     if network is None and callable(namespace.get("build")):
         network = namespace["build"]()
