@@ -22,6 +22,7 @@ import sympy as sp
 
 from .errors import ChainruleError
 from .functions import NUMERIC, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, SquaredError, Step, Tanh
+from .gradcheck import random_point
 
 RANDOM_POINTS = 24
 KINK_OFFSET = 1e-3
@@ -189,10 +190,10 @@ def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
     net = d.net
     rng = random.Random(seed)
     for _ in range(n):
-        yield random_point(net, rng), ""
+        yield random_point(net, rng=rng, draw=grid_value), ""
     for arg in kink_arguments(net):
         for _ in range(2):
-            base = random_point(net, rng)
+            base = random_point(net, rng=rng, draw=grid_value)
             found = on_kink(d, arg, base)
             if found is None:
                 continue
@@ -202,17 +203,6 @@ def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
                 shifted = dict(on)
                 shifted[leaf] += side * KINK_OFFSET / coeff
                 yield shifted, "beside a kink"
-
-
-def random_point(net, rng: random.Random) -> dict[str, float]:
-    point = {}
-    for name in net.leaves:
-        point[name] = float(rng.random() < 0.5) if net.kinds[name] == "target" else grid_value(rng)
-    for group in net.one_hot:
-        hot = rng.randrange(len(group))
-        for i, sym in enumerate(group):
-            point[sym.name] = 1.0 if i == hot else 0.0
-    return point
 
 
 def kink_arguments(net) -> list[sp.Expr]:

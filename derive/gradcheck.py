@@ -13,6 +13,8 @@ import math
 import random
 from dataclasses import dataclass
 
+import numpy as np
+
 TOLERANCE = 1e-6
 
 
@@ -31,9 +33,17 @@ class GradCheck:
         return self.rel_error <= TOLERANCE
 
 
-def relative_error(a: float, n: float, tiny: float = 1e-10) -> float:
-    scale = max(abs(a), abs(n))
-    return 0.0 if scale < tiny else abs(a - n) / scale
+def relative_error(a, n, tiny: float = 1e-10) -> float:
+    """``|a − n| / max(|a|, |n|)``, 0 where both are below ``tiny``; the worst entry for arrays."""
+    a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
+    scale = np.maximum(np.abs(a), np.abs(n))
+    err = np.where(scale < tiny, 0.0, np.abs(a - n) / np.maximum(scale, tiny))
+    return float(np.max(err)) if err.size else 0.0
+
+
+def five_point(f, h: float) -> float:
+    """The central difference of ``f`` at 0 (``f(δ)`` is the function at x + δ), error O(h⁴)."""
+    return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
 
 
 def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4) -> float:
@@ -52,7 +62,7 @@ def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 
         shifted[name] = point[name] + delta
         return derivation.forward(shifted)[loss]
 
-    return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
+    return five_point(f, h)
 
 
 def check(derivation, point: dict[str, float], names=None, h: float = 1e-4) -> list[GradCheck]:
@@ -64,15 +74,15 @@ def check(derivation, point: dict[str, float], names=None, h: float = 1e-4) -> l
     return [GradCheck(n, result.gradients[n], numeric_gradient(derivation, point, n, h)) for n in names]
 
 
-def random_point(net, seed: int = 0, scale: float = 1.0) -> dict[str, float]:
-    """A seeded random point: normal parameters and inputs, valid targets (one-hot groups, 0/1 labels)."""
-    rng = random.Random(seed)
+def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None) -> dict[str, float]:
+    """A seeded random point: normal parameters and inputs, valid targets (one-hot groups, 0/1 labels).
+
+    ``rng`` (a ``random.Random``) and ``draw(rng) -> float`` replace the seed and the normal draw."""
+    rng = rng or random.Random(seed)
+    draw = draw or (lambda r: r.gauss(0.0, scale))
     point = {}
     for name in net.leaves:
-        if net.kinds[name] == "target":
-            point[name] = float(rng.random() < 0.5)
-        else:
-            point[name] = rng.gauss(0.0, scale)
+        point[name] = float(rng.random() < 0.5) if net.kinds[name] == "target" else draw(rng)
     for group in net.one_hot:
         hot = rng.randrange(len(group))
         for i, sym in enumerate(group):

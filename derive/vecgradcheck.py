@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gradcheck import five_point, relative_error
 from .vecnumeric import run
 from .vectorised import M, VecDerivation
 
@@ -57,11 +58,6 @@ def cost(d: VecDerivation, env: dict, m: int) -> float:
     return float(run(d.forward, env, {**d.network.dim_sizes, M: m})["J"][0, 0])
 
 
-def relative_error(a, n, tiny: float = 1e-10) -> float:
-    a, n = np.asarray(a, float), np.asarray(n, float)
-    return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)))
-
-
 def check(d: VecDerivation, m: int = 5, seed: int = 0, h: float = 1e-3) -> dict[str, float]:
     """``{param: worst entry-wise relative error}`` of each ``d<param>`` against central differences of J.
 
@@ -74,11 +70,12 @@ def check(d: VecDerivation, m: int = 5, seed: int = 0, h: float = 1e-3) -> dict[
         numeric = np.zeros_like(env[name])
         for idx in np.ndindex(*env[name].shape):
             saved = env[name][idx]
-            f = {}
-            for k in (-2, -1, 1, 2):
-                env[name][idx] = saved + k * h
-                f[k] = cost(d, env, m)
+
+            def shifted(delta, name=name, idx=idx, saved=saved):
+                env[name][idx] = saved + delta
+                return cost(d, env, m)
+
+            numeric[idx] = five_point(shifted, h)
             env[name][idx] = saved
-            numeric[idx] = (8 * (f[1] - f[-1]) - (f[2] - f[-2])) / (12 * h)
         out[name] = relative_error(values[f"d{name}"], numeric)
     return out

@@ -29,6 +29,7 @@ import sympy as sp
 
 from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
 from .slips import describe_constant
+from .vecnumeric import NUMPY_ACTIVATIONS
 from .verify import Counterexample, Verdict
 
 TRIALS = 6
@@ -37,25 +38,24 @@ TOLERANCE = 1e-9
 NOT_SYMBOLIC = "not attempted (vectorised claims are checked numerically)"
 
 
-def _sigmoid(z):
-    return np.exp(-np.logaddexp(0.0, -z))
+_sigmoid = NUMPY_ACTIVATIONS["sigmoid"]
 
-
+# name -> (function, derivative); the functions are the reference interpreter's
 ACTIVATION = {
-    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "tanh": (NUMPY_ACTIVATIONS["tanh"], lambda z: 1 - np.tanh(z) ** 2),
     "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z: np.asarray(z >= 0, dtype=float)),
+    "relu": (NUMPY_ACTIVATIONS["relu"], lambda z: np.asarray(z >= 0, dtype=float)),
     "step": (lambda z: np.asarray(z >= 0, dtype=float), lambda z: np.zeros_like(z)),
-    "identity": (lambda z: z, lambda z: np.ones_like(z)),
+    "identity": (NUMPY_ACTIVATIONS["identity"], lambda z: np.ones_like(z)),
 }
 
 
-def _softmax(z):
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-FUNCS = {"exp": (np.exp, np.exp), "log": (np.log, lambda z: 1 / z), "softmax": (_softmax, None), **ACTIVATION}
+FUNCS = {
+    "exp": (np.exp, np.exp),
+    "log": (np.log, lambda z: 1 / z),
+    "softmax": (NUMPY_ACTIVATIONS["softmax"], None),
+    **ACTIVATION,
+}
 
 
 class VecTarget:
