@@ -104,15 +104,11 @@ class Derivation:
                 continue
             value, shown, rewrite = simplify_product(self.delta[child], self.shown[child], local)
             if rewrite is not None:
-                log.append(
-                    Rewrite(
-                        name, self.loss, rewrite.before, rewrite.after, rewrite.reason, rewrite.kind, rewrite.cancelled
-                    )
-                )
+                log.append(rewrite.of(name, self.loss))
             terms.append(value)
             shown_terms.append(shown)
         value, shown, rewrites = combine_terms(terms, shown_terms, self.net.one_hot)
-        log.extend(Rewrite(name, self.loss, r.before, r.after, r.reason, r.kind, r.cancelled) for r in rewrites)
+        log.extend(r.of(name, self.loss) for r in rewrites)
         self.delta[name] = value
         self.shown[name] = shown
         self.rewrites[name] = log

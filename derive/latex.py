@@ -23,7 +23,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
 from .functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
-from .text import positive_first
+from .text import join_sum
 
 _HAT = re.compile(r"^([A-Za-z]+?)hat(\d*)$")
 _INDEXED = re.compile(r"^([A-Za-z]*[A-Za-z])(\d+)$")
@@ -176,16 +176,7 @@ class StepLatexPrinter(LatexPrinter):
 
     # ------------------------------------------------------------ arithmetic
     def _print_Add(self, expr, order=None):
-        terms = positive_first(expr.args) if expr.is_commutative else list(expr.args)
-        out = []
-        for i, term in enumerate(terms):
-            if term.could_extract_minus_sign():
-                body = self._add_term(-term)
-                out.append(f"-{body}" if i == 0 else f" - {body}")
-            else:
-                body = self._add_term(term)
-                out.append(body if i == 0 else f" + {body}")
-        return "".join(out)
+        return join_sum(expr, self._add_term, "-")
 
     def _add_term(self, term):
         marked = self._settings["marked"]

@@ -20,16 +20,23 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .steps import Rewrite
 from .text import text
 
 
 @dataclass(frozen=True)
 class Simplification:
+    """A rewrite not yet tied to the gradient it simplifies (see ``steps.Rewrite``)."""
+
     before: sp.Expr
     after: sp.Expr
     reason: str
     kind: str
     cancelled: sp.Expr | None = None
+
+    def of(self, target: str, loss: str) -> Rewrite:
+        """This simplification as the step that rewrites ∂loss/∂target."""
+        return Rewrite(target, loss, self.before, self.after, self.reason, self.kind, self.cancelled)
 
 
 def ordered_mul(*factors) -> sp.Expr:

@@ -34,6 +34,20 @@ def positive_first(terms):
     return terms
 
 
+def join_sum(expr, print_term, minus: str) -> str:
+    """The terms of a sum, positive first, joined with `` + `` and `` {minus} ``; ``print_term`` prints |term|."""
+    terms = positive_first(expr.args) if expr.is_commutative else list(expr.args)
+    out = []
+    for i, term in enumerate(terms):
+        negative = term.could_extract_minus_sign()
+        body = print_term(-term if negative else term)
+        if i == 0:
+            out.append(f"{minus}{body}" if negative else body)
+        else:
+            out.append(f" {minus if negative else '+'} {body}")
+    return "".join(out)
+
+
 class TextPrinter(StrPrinter):
     """Readable one-line text: ``(ŷ − y)·w1·a1·(1 − a1)·x1``."""
 
@@ -43,16 +57,7 @@ class TextPrinter(StrPrinter):
         return display_name(expr.name)
 
     def _print_Add(self, expr, order=None):
-        terms = positive_first(expr.args) if expr.is_commutative else list(expr.args)
-        out = []
-        for i, term in enumerate(terms):
-            if term.could_extract_minus_sign():
-                body = self._print_add_term(-term)
-                out.append(f"−{body}" if i == 0 else f" − {body}")
-            else:
-                body = self._print_add_term(term)
-                out.append(body if i == 0 else f" + {body}")
-        return "".join(out)
+        return join_sum(expr, self._print_add_term, "−")
 
     def _print_add_term(self, term):
         text = self._print(term)
