@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
 
-from .numpy_helpers import helper_source
 from .numpy_printer import ModulePrinter
 
 # The NumPy form of each activation on a whole matrix: the RULES record's where it applies.
@@ -205,29 +204,27 @@ def layers_context(net, source: str) -> dict:
         grad_lines=grad_lines,
         workspace=workspace,
     )
-    from .numpy_module import demo_settings
+    from .numpy_module import demo_settings, module_context
 
     settings = demo_settings(net.name)
     demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}
     n_in, n_out = rows[X], rows[Y]
-    return {
-        "name": net.name,
-        "doc": net.doc or net.name,
-        "source": source,
-        "layers": layers_code,
-        "inputs": [f"{X}[{i}]" for i in range(n_in)] if n_in <= 8 else [f"{X}[0]", "…", f"{X}[{n_in - 1}]"],
-        "targets": [f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
-        "n_inputs": n_in,
-        "n_targets": n_out,
-        "inputs_tuple": f"{n_in}  # rows of X",
-        "targets_tuple": f"{n_out}  # rows of Y",
-        "params": param_list,
-        "task": task,
-        "task_why": task_why,
-        "helpers": helper_source(printer.helpers),
-        "imports": sorted(set(printer.imports) | {"import numpy as np"}),
-        "demo": demo,
-    }
+    return module_context(
+        net,
+        source,
+        printer,
+        param_list,
+        task,
+        task_why,
+        layers=layers_code,
+        inputs=[f"{X}[{i}]" for i in range(n_in)] if n_in <= 8 else [f"{X}[0]", "…", f"{X}[{n_in - 1}]"],
+        targets=[f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
+        n_inputs=n_in,
+        n_targets=n_out,
+        inputs_tuple=f"{n_in}  # rows of X",
+        targets_tuple=f"{n_out}  # rows of Y",
+        demo=demo,
+    )
 
 
 def _plain(e, printer: ModulePrinter) -> str:

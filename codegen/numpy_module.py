@@ -246,32 +246,45 @@ def scalar_context(net: Network, source: str) -> dict:
         )
 
     demo = _scalar_demo(net, inputs, targets)
+    return module_context(
+        net,
+        source,
+        printer,
+        param_list,
+        task,
+        task_why,
+        layers="",
+        inputs=inputs,
+        targets=targets,
+        n_inputs=len(inputs),
+        n_targets=len(targets),
+        inputs_tuple=_tuple_literal(inputs),
+        targets_tuple=_tuple_literal(targets),
+        forward=forward,
+        outputs=outputs,
+        params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
+        inputs_unpack=_unpack(inputs, "X"),
+        targets_unpack=_unpack(targets, "Y"),
+        loss_text=text(loss_expr),
+        loss_comment=loss_comment,
+        loss_code=loss_code,
+        backward=backward,
+        demo=demo,
+    )
+
+
+def module_context(net, source, printer, params, task, task_why, **own) -> dict:
+    """The keys every training-module template context has; ``own`` adds the network kind's own."""
     return {
         "name": net.name,
         "doc": net.doc or net.name,
         "source": source,
-        "layers": "",
-        "inputs": inputs,
-        "targets": targets,
-        "n_inputs": len(inputs),
-        "n_targets": len(targets),
-        "inputs_tuple": _tuple_literal(inputs),
-        "targets_tuple": _tuple_literal(targets),
-        "params": param_list,
+        "params": params,
         "task": task,
         "task_why": task_why,
         "helpers": helper_source(printer.helpers),
         "imports": sorted(set(printer.imports) | {"import numpy as np"}),
-        "forward": forward,
-        "outputs": outputs,
-        "params_unpack": _unpack(params, "(params[name] for name in PARAMS)"),
-        "inputs_unpack": _unpack(inputs, "X"),
-        "targets_unpack": _unpack(targets, "Y"),
-        "loss_text": text(loss_expr),
-        "loss_comment": loss_comment,
-        "loss_code": loss_code,
-        "backward": backward,
-        "demo": demo,
+        **own,
     }
 
 
