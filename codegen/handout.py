@@ -18,7 +18,7 @@ import jinja2
 import sympy as sp
 
 from derive import ChainruleError
-from derive.functions import NUMERIC, RULES
+from derive.functions import RULES, numeric_function
 from derive.latex import derivative_latex, why_latex
 from derive.simplify import ordered_mul
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
@@ -560,7 +560,7 @@ def _local_value(derivation, child: str, parent: str, values: dict[str, float]) 
     """The local derivative ∂child/∂parent at the example, as a float."""
     expr = derivation.factors[(child, parent)].value
     args = sorted(expr.free_symbols, key=lambda s: s.name)
-    return float(sp.lambdify(args, expr, modules=[NUMERIC, "math"])(*(values[a.name] for a in args)))
+    return float(numeric_function(args, expr)(*(values[a.name] for a in args)))
 
 
 def _derivation_block(derivation, evaluation, printer, name) -> dict:

@@ -18,7 +18,7 @@ from itertools import pairwise
 import sympy as sp
 
 from .errors import ChainruleError
-from .functions import NUMERIC, RULES
+from .functions import RULES, numeric_function
 from .network import Network
 from .simplify import combine_terms, lecture_order, ordered_mul, simplify_product
 from .steps import ChainRule, Factor, Product, Result, Rewrite, Step
@@ -219,7 +219,7 @@ class Derivation:
         fns = []
         for node in self.net.nodes:
             args = node.deps
-            fns.append((node.name, [a.name for a in args], sp.lambdify(args, node.expr, modules=[NUMERIC, "math"])))
+            fns.append((node.name, [a.name for a in args], numeric_function(args, node.expr)))
         return fns
 
     @cached_property
@@ -231,7 +231,7 @@ class Derivation:
         if name not in cache:
             expr = self.delta[name]
             args = sorted(expr.free_symbols, key=lambda s: s.name)
-            cache[name] = ([a.name for a in args], sp.lambdify(args, expr, modules=[NUMERIC, "math"]))
+            cache[name] = ([a.name for a in args], numeric_function(args, expr))
         return cache[name]
 
     def forward(self, point, shift: dict[str, float] | None = None) -> dict[str, float]:

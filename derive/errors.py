@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+import sympy
+
 
 class ChainruleError(Exception):
     """Bad input. ``str(err)`` is one line: ``place: problem``."""
@@ -20,6 +22,7 @@ class DeclarationError(ChainruleError):
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_SYMPY_DIR = os.path.dirname(os.path.abspath(sympy.__file__)) + os.sep
 
 
 def caller_place() -> str | None:
@@ -28,7 +31,7 @@ def caller_place() -> str | None:
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
         inside = os.path.dirname(filename) == _PACKAGE_DIR
-        if not inside and "sympy" not in filename.split(os.sep):
+        if not inside and not filename.startswith(_SYMPY_DIR):
             return f"{_short(filename)}:{frame.f_lineno}"
         frame = frame.f_back
     return None

@@ -25,13 +25,69 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
+from mpmath.libmp import prec_to_dps
+from sympy.printing.pycode import PythonCodePrinter
 
 
 class NetFunction(sp.Function):
-    """A function whose derivative comes from the ``RULES`` table."""
+    """A function whose derivative, definition, code and LaTeX come from its ``RULES`` record.
+
+    It is a SymPy function like ``sympy.tanh``: ``float(sigmoid(z).subs(z, 0.5))``,
+    ``N(…)``, ``.rewrite(sympy.exp)``, ``sympy.latex(…)`` and ``sympy.lambdify(z, sigmoid(z))``
+    (NumPy, math, mpmath …) all work, each hook reading the record: ``definition``
+    (evaluation, rewrites), ``code`` (the stable form code printers print), ``latex``.
+    A printer with its own ``_print_Sigmoid`` (chainrule's own) keeps it.
+    """
 
     def fdiff(self, argindex=1):
         return RULES[type(self)].partial(self, argindex - 1)
+
+    # ------------------------------------------------------- SymPy's hooks
+    def _eval_evalf(self, prec):
+        if not all(a.is_number for a in self.args):
+            return None
+        return RULES[type(self)].definition(*self.args).evalf(prec_to_dps(prec))
+
+    def _eval_rewrite(self, rule, args, **hints):
+        rec = RULES[type(self)]
+        if rule is sp.exp:
+            return rec.definition(*args).rewrite(sp.exp)
+        for form in (rec.definition, rec.code):
+            if form is not None and (out := form(*args)).has(rule):
+                return out
+        return None
+
+    def _latex(self, printer, exp=None):
+        own = _own_print(printer, self)
+        if own is not None:
+            return own if exp is None else rf"\left({own}\right)^{{{exp}}}"
+        rec = RULES[type(self)]
+        args = [printer._print(a) for a in self.args]
+        yhats, ys = args[: len(args) // 2], args[len(args) // 2 :]
+        fields = {"args": ", ".join(args), "rest": ", ".join(args[1:]), "yhats": ", ".join(yhats), "ys": ", ".join(ys)}
+        return rec.latex_form.format(*args, name=rec.latex, power="" if exp is None else f"^{{{exp}}}", **fields)
+
+    def _code(self, printer, **kwargs):
+        own = _own_print(printer, self)
+        if own is not None:
+            return own
+        form = RULES[type(self)].code(*self.args)
+        text = printer._print(form, **kwargs)
+        return text if form.is_Atom or isinstance(form, sp.Function) else f"({text})"  # printed where a call was
+
+    # the code printers of sympy.lambdify, by their print methods
+    _pythoncode = _numpycode = _lambdacode = _mpmathcode = _cmathcode = _numexprcode = _tensorflowcode = _code
+
+
+def _own_print(printer, expr):
+    """What a printer with its own ``_print_<Function>`` method prints for ``expr``, else None."""
+    for cls in type(expr).__mro__:
+        method = getattr(printer, f"_print_{cls.__name__}", None)
+        if method is not None:
+            return method(expr)
+        if cls is NetFunction:
+            break
+    return None
 
 
 class Sigmoid(NetFunction):
@@ -86,6 +142,13 @@ class Rule:
     kind: str  # "activation", "loss" or "helper"
     numpy: str = ""  # stable NumPy form, a format over the printed args ({0}, {1}, {rest}, {k0}; tuples {yhats}, {ys})
     numpy_logits: str = ""  # losses: the form from the logits ({z}; tuple {zs}), stable at |z| = 1000
+    definition: Callable[..., sp.Expr] | None = None  # in SymPy's own functions, as the lecture defines it
+    code: Callable[..., sp.Expr] | None = None  # the same, stable, for code printers (lambdify); else definition
+    latex_form: str = r"{name}{power}{{\left({args} \right)}}"  # for sympy.latex ({0}…, {args}, {rest}, {yhats}, {ys})
+
+    def __post_init__(self):
+        if self.code is None:
+            object.__setattr__(self, "code", self.definition)
 
 
 def unary(d: Callable[[sp.Expr, sp.Expr], sp.Expr]):
@@ -97,15 +160,15 @@ def unary(d: Callable[[sp.Expr, sp.Expr], sp.Expr]):
 # fmt: off
 RULES: dict[type, Rule] = {
     # activations: derivative written in the unit's own output a = f(z)
-    Sigmoid: Rule("σ", r"\sigma", unary(lambda a, z: a * (1 - a)), "σ'(z) = σ(z)(1 − σ(z))", lambda z: _sigmoid(z), "activation", numpy="sigmoid({0})"),
-    Tanh: Rule("tanh", r"\tanh", unary(lambda a, z: 1 - a**2), "tanh'(z) = 1 − tanh²(z)", math.tanh, "activation", numpy="np.tanh({0})"),
-    ReLU: Rule("ReLU", r"\operatorname{ReLU}", unary(lambda a, z: Step(z)), "ReLU'(z) = 1 for z ≥ 0, 0 for z < 0", lambda z: max(z, 0.0), "activation", numpy="np.maximum({0}, 0)"),
-    Step: Rule("step", r"\mathbf{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper", numpy="({0} >= 0)"),
-    Softmax: Rule("softmax", r"\operatorname{softmax}", lambda f, i: softmax_partial(f, i), "∂softmaxₖ/∂zⱼ = softmaxₖ (δₖⱼ − softmaxⱼ)", lambda k, *zs: _softmax(int(k), zs), "activation", numpy="softmax(np.stack([{rest}]))[{k0}]"),
+    Sigmoid: Rule("σ", r"\sigma", unary(lambda a, z: a * (1 - a)), "σ'(z) = σ(z)(1 − σ(z))", lambda z: _sigmoid(z), "activation", numpy="sigmoid({0})", definition=lambda z: 1 / (1 + sp.exp(-z)), code=lambda z: (1 + sp.tanh(z / 2)) / 2),
+    Tanh: Rule("tanh", r"\tanh", unary(lambda a, z: 1 - a**2), "tanh'(z) = 1 − tanh²(z)", math.tanh, "activation", numpy="np.tanh({0})", definition=sp.tanh),
+    ReLU: Rule("ReLU", r"\operatorname{ReLU}", unary(lambda a, z: Step(z)), "ReLU'(z) = 1 for z ≥ 0, 0 for z < 0", lambda z: max(z, 0.0), "activation", numpy="np.maximum({0}, 0)", definition=lambda z: sp.Max(0, z), code=lambda z: sp.Piecewise((z, z >= 0), (0, True))),
+    Step: Rule("step", r"\mathbf{1}", unary(lambda a, z: sp.S.Zero), "step'(z) = 0 (almost everywhere)", lambda z: 1.0 if z >= 0 else 0.0, "helper", numpy="({0} >= 0)", definition=lambda z: sp.Heaviside(z, 1), code=lambda z: sp.Piecewise((1, z >= 0), (0, True)), latex_form=r"{name}{power}\left[{0} \geq 0\right]"),
+    Softmax: Rule("softmax", r"\operatorname{softmax}", lambda f, i: softmax_partial(f, i), "∂softmaxₖ/∂zⱼ = softmaxₖ (δₖⱼ − softmaxⱼ)", lambda k, *zs: _softmax(int(k), zs), "activation", numpy="softmax(np.stack([{rest}]))[{k0}]", definition=lambda k, *zs: sp.exp(zs[int(k) - 1]) / sp.Add(*map(sp.exp, zs)), code=lambda k, *zs: 1 / sp.Add(*(sp.exp(z - zs[int(k) - 1]) for z in zs)), latex_form=r"{name}_{{{0}}}{power}{{\left({rest} \right)}}"),
     # losses, per example
-    BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss", numpy="binary_cross_entropy({0}, {1})", numpy_logits="binary_cross_entropy_logits({z}, {1})"),
-    CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss", numpy="cross_entropy({yhats}, {ys})", numpy_logits="cross_entropy_logits({zs}, {ys})"),
-    SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss", numpy="squared_error({yhats}, {ys})"),
+    BinaryCrossEntropy: Rule("BCE", r"L_{\mathrm{CE}}", lambda f, i: bce_partial(f, i), "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)", lambda yhat, y: _bce(yhat, y), "loss", numpy="binary_cross_entropy({0}, {1})", numpy_logits="binary_cross_entropy_logits({z}, {1})", definition=lambda yhat, y: -(y * sp.log(yhat) + (1 - y) * sp.log(1 - yhat))),
+    CrossEntropy: Rule("CE", r"L_{\mathrm{CE}}", lambda f, i: ce_partial(f, i), "∂L/∂ŷᵢ = −yᵢ/ŷᵢ", lambda *a: _ce(a), "loss", numpy="cross_entropy({yhats}, {ys})", numpy_logits="cross_entropy_logits({zs}, {ys})", definition=lambda *a: -sp.Add(*(y * sp.log(p) for p, y in _pairs(a))), latex_form=r"{name}{power}{{\left({yhats};\ {ys} \right)}}"),
+    SquaredError: Rule("SE", r"L_{\mathrm{SE}}", lambda f, i: se_partial(f, i), "∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)", lambda *a: _se(a), "loss", numpy="squared_error({yhats}, {ys})", definition=lambda *a: sp.Add(*((p - y) ** 2 for p, y in _pairs(a))) / 2, latex_form=r"{name}{power}{{\left({yhats};\ {ys} \right)}}"),
 }
 # fmt: on
 
@@ -143,6 +206,12 @@ def se_partial(f: SquaredError, i: int) -> sp.Expr:
     return ys[i - k] - yhats[i - k]
 
 
+def _pairs(args):
+    """``(ŷᵢ, yᵢ)`` of a loss's arguments ``ŷ1..ŷK, y1..yK``."""
+    k = len(args) // 2
+    return zip(args[:k], args[k:])
+
+
 # ------------------------------------------------------ float implementations
 def _sigmoid(z: float) -> float:
     if z >= 0:
@@ -172,6 +241,19 @@ def _se(args: Sequence[float]) -> float:
 
 
 NUMERIC = {cls.__name__: rule.numeric for cls, rule in RULES.items()}
+
+
+class _NumericPrinter(PythonCodePrinter):
+    """Calls the float implementations of ``NUMERIC`` by name (what chainrule evaluates with)."""
+
+    def _print_NetFunction(self, expr):
+        return f"{type(expr).__name__}({', '.join(self._print(a) for a in expr.args)})"
+
+
+def numeric_function(args, expr):
+    """``expr`` as a Python function of ``args`` over floats, with each rule's ``numeric`` implementation."""
+    printer = _NumericPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
+    return sp.lambdify(args, expr, modules=[NUMERIC, "math"], printer=printer)
 
 
 # ---------------------------------------------------------- the public names
@@ -237,6 +319,30 @@ def _flatten(items) -> list:
 
 # Functions SymPy already differentiates that a declaration may use.
 BUILTIN_ALLOWED = (sp.exp, sp.log)
+
+
+def lecture_functions(expr: sp.Expr) -> sp.Expr:
+    """SymPy's own spellings of the lecture's functions, as those functions.
+
+    ``sympy.tanh(z)`` → ``tanh(z)``; ``Max(0, z)`` → ``relu(z)``; ``1/(1 + exp(−z))``
+    → ``sigmoid(z)``; anything else is left for the declaration to accept or refuse.
+    """
+    expr = expr.replace(sp.tanh, Tanh)
+    expr = expr.replace(_is_relu, lambda e: ReLU(next(a for a in e.args if a != 0)))
+    return expr.replace(_sigmoid_argument, lambda e: Sigmoid(_sigmoid_argument(e)))
+
+
+def _is_relu(e) -> bool:
+    return isinstance(e, sp.Max) and len(e.args) == 2 and sp.S.Zero in e.args
+
+
+def _sigmoid_argument(e):
+    """``z`` when ``e`` is ``1/(1 + exp(−z))``, else None."""
+    if e.is_Pow and e.exp == -1 and e.base.is_Add and len(e.base.args) == 2 and sp.S.One in e.base.args:
+        other = next(a for a in e.base.args if a != 1)
+        if isinstance(other, sp.exp):
+            return -other.args[0]
+    return None
 
 
 def is_supported(func) -> bool:

@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.core.function import Application
 
 from .errors import DeclarationError, caller_place
-from .functions import BUILTIN_ALLOWED, RULES, CrossEntropy
+from .functions import BUILTIN_ALLOWED, RULES, CrossEntropy, lecture_functions
 
 LEAF_KINDS = ("input", "target", "param")
 
@@ -119,6 +120,7 @@ class Network:
             raise DeclarationError(f"the value of '{name}' is not a SymPy expression ({exc})", where) from None
         if not isinstance(expr, sp.Expr):
             raise DeclarationError(f"the value of '{name}' is not a scalar expression ({type(expr).__name__})", where)
+        expr = lecture_functions(expr)
         if name in self.kinds:
             raise DeclarationError(f"'{name}' is defined twice (already a {self.kinds[name]})", where)
         for sym in sorted(expr.free_symbols, key=lambda s: s.name):
@@ -131,9 +133,10 @@ class Network:
                     f"symbol '{sym.name}' in '{name}' has assumptions that differ from its declaration", where
                 )
         for sub in sp.preorder_traversal(expr):
-            if isinstance(sub, sp.Function) and not (type(sub) in RULES or sub.func in BUILTIN_ALLOWED):
+            if isinstance(sub, Application) and not (type(sub) in RULES or sub.func in BUILTIN_ALLOWED):
                 fname = getattr(sub.func, "__name__", str(sub.func))
-                raise DeclarationError(f"unsupported function '{fname}' in '{name}'", where)
+                hint = " (write relu(z) for Max(0, z))" if fname == "Max" else ""
+                raise DeclarationError(f"unsupported function '{fname}' in '{name}'{hint}", where)
             if isinstance(sub, (sp.Derivative, sp.Integral, sp.Piecewise, sp.Sum)) or sub.is_Relational:
                 raise DeclarationError(f"unsupported construct '{type(sub).__name__}' in '{name}'", where)
             if isinstance(sub, CrossEntropy):
