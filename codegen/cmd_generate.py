@@ -55,7 +55,7 @@ def render(spec: str, module_name: str) -> tuple[str, str]:
     context = context_for(declaration, source)
     where = f"network '{context['name']}'"
     check_m = min(CHECK_M, context["demo"]["m"])
-    return module_text(context, where), test_text(module_name, check_m, 0, where)
+    return module_text(context, where), test_text(module_name, check_m, 0, where, context)
 
 
 def generate(spec: str, output: str, *, force: bool = False, tests: bool = True) -> list[str]:

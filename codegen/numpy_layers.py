@@ -242,7 +242,8 @@ def _reversed_forward(e, forward_of, loss_eq):
 
 
 def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[str]:
-    """The in-place NumPy for equation ``e`` (step ``i``): lines, the first assigning ``e.target``."""
+    """The in-place NumPy for equation ``e`` (step ``i``): lines, the first assigning ``e.target``
+    (a parameter's gradient is only written into ``grads``)."""
     t, ops = e.target, e.operands
 
     def buf(inplace: bool, prefer=()) -> str:
@@ -283,12 +284,12 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
     if e.kind == "weight_grad":
         dZ, A = ops
         W = by_target[dZ[1:]].operands[0]
-        return [f'{t} = np.matmul({dZ}, {A}.T, out=grads["{W}"])']
+        return [f'np.matmul({dZ}, {A}.T, out=grads["{W}"])']
     if e.kind == "bias_grad":
         (dZ,) = ops
         b = by_target[dZ[1:]].operands[2]
         # np.add.reduce is np.sum without its Python wrapper (microseconds per call at small sizes)
-        return [f'{t} = np.add.reduce({dZ}, axis=1, keepdims=True, out=grads["{b}"])']
+        return [f'np.add.reduce({dZ}, axis=1, keepdims=True, out=grads["{b}"])']
     if e.kind == "backprop":
         W, dZ = ops
         return [f"{t} = np.matmul({W}.T, {dZ}, out={buf(False)})"]
@@ -331,7 +332,7 @@ def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
 
 def _layers_source(*, net, params, X, Y, forward_lines, A_L, loss_code, loss_comment, grad_lines, workspace) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
-    from .numpy_module import _environment, unpack_params
+    from .numpy_module import _environment, live_lines, unpack_params
 
     return (
         _environment()
@@ -341,6 +342,7 @@ def _layers_source(*, net, params, X, Y, forward_lines, A_L, loss_code, loss_com
             X=X,
             Y=Y,
             forward=forward_lines,
+            loss_forward=live_lines(forward_lines, [loss_code]),
             A_L=A_L,
             loss_code=loss_code,
             loss_comment=loss_comment,

@@ -138,11 +138,18 @@ def module_text(context: dict, where: str) -> str:
     return stamp(ruff_format(source, where))
 
 
-def test_text(module: str, check_m: int, check_seed: int, where: str) -> str:
+def test_text(module: str, check_m: int, check_seed: int, where: str, context: dict) -> str:
     source = (
         _environment()
         .get_template("test_module.py.jinja")
-        .render(module=module, check_m=check_m, check_seed=check_seed)
+        .render(
+            module=module,
+            check_m=check_m,
+            check_seed=check_seed,
+            task=context["task"],
+            n_targets=context["n_targets"],
+            labels=context["labels"],
+        )
     )
     return stamp(ruff_format(source, where))
 
@@ -261,6 +268,8 @@ def scalar_context(net: Network, source: str) -> dict:
         inputs_tuple=_tuple_literal(inputs),
         targets_tuple=_tuple_literal(targets),
         forward=forward,
+        loss_forward=live_lines(forward, [loss_code]),
+        gradients_forward=live_lines(forward, [line.code for line in backward]),
         outputs=outputs,
         params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
         inputs_unpack=_unpack(inputs, "X"),
@@ -273,9 +282,40 @@ def scalar_context(net: Network, source: str) -> dict:
     )
 
 
+def task_texts(task: str, n_targets: int) -> tuple[str, str]:
+    """(what Y may also be, what predict returns) for a module's docstrings."""
+    if task == "multiclass":
+        return "Y may also be class labels, integers 0…K−1 of shape (m,), wherever one-hot Y is taken.", (
+            "the class of each example, 0…K−1: integers, shape (m,)"
+        )
+    if n_targets > 1:
+        what = "labels 0/1" if task == "binary" else "values ŷ"
+        return "", f"the predicted {what}, shaped like Y ({n_targets}×m)"
+    if task == "binary":
+        return "Y may also be the labels 0/1 of shape (m,), wherever Y is taken.", (
+            "the label of each example, 0 or 1: integers, shape (m,)"
+        )
+    return "Y may also have shape (m,), wherever Y is taken.", "the value ŷ of each example: shape (m,)"
+
+
+def live_lines(lines: list[Line], used_by: list[str]) -> list[Line]:
+    """The lines of a straight-line program that the code ``used_by`` needs, in order."""
+    needed = {name for code in used_by for name in re.findall(r"[A-Za-z_]\w*", code)}
+    kept = []
+    for line in reversed(lines):
+        targets = [t.strip() for t in line.code.split(" = ", 1)[0].split(",")]
+        if any(t in needed for t in targets):
+            kept.append(line)
+            needed |= set(re.findall(r"[A-Za-z_]\w*", line.code.split(" = ", 1)[1]))
+    return kept[::-1]
+
+
 def module_context(net, source, printer, params, task, task_why, **own) -> dict:
     """The keys every training-module template context has; ``own`` adds the network kind's own."""
+    labels, predict_shape = task_texts(task, own["n_targets"])
     return {
+        "labels": labels,
+        "predict_shape": predict_shape,
         "name": net.name,
         "doc": net.doc or net.name,
         "source": source,
