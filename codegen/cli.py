@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 
+from chainrule import __version__
 from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck, vecgradcheck
 from derive.catalogue import describe, load_spec, names
 
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule", description="Derive, explain and generate neural-network training code."
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the built-in lecture networks")

@@ -21,7 +21,7 @@ from pathlib import Path
 from derive import ChainruleError
 from derive.catalogue import load_spec, names
 
-from .files import write_atomic
+from .files import copy_resources, write_atomic
 from .numpy_module import check_overwrite, module_text, scalar_context, test_text
 
 GENERATED = "generated"
@@ -125,8 +125,12 @@ def regenerate(root: Path) -> list[Path]:
 
 
 def demo(out_dir: str) -> bool:
-    """Write the training modules into OUT/generated and run each (its own demo training)."""
+    """Write the training modules into OUT/generated and run each (its own demo training); the NLP modules
+    train on the shipped data, written to OUT/data, where they look for it."""
+    from derive.nlp.features import DATA
+
     folder = Path(out_dir) / GENERATED
+    copy_resources(DATA, Path(out_dir) / "data")
     ok = True
     print(f"{'module':<24} {'status':<8} result")
     for name, reason in golden_names():

@@ -22,7 +22,7 @@ import numpy as np
 
 from derive import ChainruleError
 from derive.nlp.equations import backward, embedding_steps, forward
-from derive.nlp.features import DATA
+from derive.nlp.features import data_folder
 
 from . import nlp_module
 from .files import write_atomic
@@ -65,11 +65,12 @@ def explain_text(name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def worked_example(name: str, data: Path = DATA) -> list[str]:
+def worked_example(name: str, data: Path | None = None) -> list[str]:
     """The sparse E gradient on the first training text, at the module's starting parameters."""
-    namespace = {"__name__": f"chainrule_nlp_{name}", "__file__": str(Path(data).parent / "generated" / f"{name}.py")}
+    namespace = {"__name__": f"chainrule_nlp_{name}", "__file__": f"{name}.py"}
     exec(compile(nlp_module.module_text(name), namespace["__file__"], "exec"), namespace)  # noqa: S102 (our own output)
-    train, _, vocab = namespace["load_data"](data)
+    with data_folder(data) as folder:
+        train, _, vocab = namespace["load_data"](folder)
     params = namespace["init_params"](len(vocab), seed=0)
     distinct = [k for k in range(train["ids"].shape[1]) if len(set(train["ids"][:, k].tolist()) - {0, 2}) >= 3]
     first = distinct[0] if distinct else 0  # the first text (window) with three different words
@@ -108,12 +109,13 @@ def load_module(path: Path):
     return module
 
 
-def train_and_measure(name: str, folder: Path, data: Path = DATA) -> dict:
-    """Generate ``name`` into ``folder``, train it with its defaults on the shipped data, measure it."""
+def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict:
+    """Generate ``name`` into ``folder``, train it with its defaults on ``data`` (default: the shipped data), measure it."""
     path = folder / f"{name}.py"
     write_atomic(str(path), nlp_module.module_text(name))
     mod = load_module(path)
-    train, test, extra = mod.load_data(data)
+    with data_folder(data) as data_dir:
+        train, test, extra = mod.load_data(data_dir)
     embedded = hasattr(mod, "DIM")
     params = (
         mod.init_params(len(extra), seed=mod.HYPER["seed"]) if embedded else mod.init_params(seed=mod.HYPER["seed"])
@@ -175,7 +177,9 @@ def report_text(rows: list[dict]) -> str:
 
 def cmd_nlp_report(args) -> int:
     folder = Path(args.output)
-    rows = [train_and_measure(name, folder, Path(args.data)) for name in nlp_module.names()]
+    if args.data is not None and not all((args.data / part).is_dir() for part in ("sentiment", "lm")):
+        raise ChainruleError("no sentiment/ and lm/ data in this folder", str(args.data))
+    rows = [train_and_measure(name, folder, args.data) for name in nlp_module.names()]
     text = report_text(rows)
     write_atomic(str(folder / "report.txt"), text)
     sys.stdout.write(text)
@@ -197,7 +201,9 @@ def register(sub) -> None:
     e.set_defaults(run=cmd_nlp_explain)
     r = nlp.add_parser("report", help="train every NLP model on the shipped data and report accuracy / perplexity")
     r.add_argument("-o", "--output", default=os.path.join("chainrule-demo", "nlp"), metavar="DIR")
-    r.add_argument("--data", default=str(DATA), metavar="DIR", help="the data folder (default: the repository's)")
+    r.add_argument(
+        "--data", type=Path, metavar="DIR", help="the data folder (default: the data shipped with chainrule)"
+    )
     r.set_defaults(run=cmd_nlp_report)
 
 

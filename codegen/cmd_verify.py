@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from importlib import resources
 
 from derive import ChainruleError
 from derive.catalogue import load_spec
@@ -113,7 +114,7 @@ def run_sheet(target, path: str) -> int:
     return 1 if any(not v.equal for _, v in rows) else 0
 
 
-SHEETS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "sheets")
+SHEETS = resources.files("codegen") / "sheets"  # the example sheets, shipped as package data
 # sheet -> (network, every claim holds?)
 DEMO_SHEETS = {
     "two_layer_sigmoid.txt": ("two_layer_sigmoid", True),
@@ -124,19 +125,21 @@ DEMO_SHEETS = {
 
 
 def demo(out_dir: str) -> bool:
-    """Check the example sheets: the lecture's formulas hold; every typical mistake is caught with a hint."""
+    """Check the example sheets (copied to OUT/verify/sheets/): the lecture's formulas hold; every typical
+    mistake is caught with a hint.  The tables go to OUT/verify/SHEET."""
     from codegen.files import write_atomic
 
     ok = True
     print(f"{'sheet':<26} {'claims':>6} {'hold':>5} {'hinted':>7}  expected")
     for sheet, (network, all_hold) in DEMO_SHEETS.items():
-        path = os.path.join(SHEETS_DIR, sheet)
+        path = os.path.join(out_dir, "verify", "sheets", sheet)
+        write_atomic(path, (SHEETS / sheet).read_bytes())
         rows = check_sheet(load_target(network), path)
         holds = sum(v.equal for _, v in rows)
         hinted = sum(bool(v.hint) for _, v in rows if not v.equal)
         good = holds == len(rows) if all_hold else (holds == 0 and hinted == len(rows))
         ok = ok and good
-        write_atomic(os.path.join(out_dir, "verify", sheet), sheet_text(rows, f"docs/sheets/{sheet}"))
+        write_atomic(os.path.join(out_dir, "verify", sheet), sheet_text(rows, f"sheets/{sheet}"))
         expected = "all hold" if all_hold else "all wrong, each with a hint"
         print(f"{sheet:<26} {len(rows):>6} {holds:>5} {hinted:>7}  {expected}: {'ok' if good else 'FAIL'}")
     print(f"wrote the verification of {len(DEMO_SHEETS)} claim sheets to {out_dir}/verify/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from importlib.resources.abc import Traversable
 
 
 def write_atomic(path: str, content: str | bytes) -> None:
@@ -20,3 +21,16 @@ def write_atomic(path: str, content: str | bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def copy_resources(source: Traversable, folder: str | os.PathLike) -> list[str]:
+    """Copy a folder of package data (``importlib.resources``) into ``folder``, file by file; the paths written."""
+    written = []
+    for entry in sorted(source.iterdir(), key=lambda e: e.name):
+        target = os.path.join(folder, entry.name)
+        if entry.is_dir():
+            written += copy_resources(entry, target)
+        else:
+            write_atomic(target, entry.read_bytes())
+            written.append(target)
+    return written

@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 
 import jinja2
@@ -30,7 +29,6 @@ SECTIONS = ("network", "forward", "backward", "vectorised", "update")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 LINE_WIDTH = 72  # rough visible width (in characters) of one display line
 MAX_TABLE_ROWS = 24  # a larger network's symbol table has one row per name stem
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -690,7 +688,7 @@ def _update_section(net, derivation, evaluation, printer, options, expand) -> di
 def environment() -> jinja2.Environment:
     """Jinja2 with LaTeX-safe delimiters: ``\\VAR{x}``, ``\\BLOCK{for …}``, ``\\#{comment}``."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.PackageLoader("codegen", "templates"),
         block_start_string=r"\BLOCK{",
         block_end_string="}",
         variable_start_string=r"\VAR{",

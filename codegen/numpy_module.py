@@ -21,7 +21,6 @@ import hashlib
 import keyword
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -75,9 +74,8 @@ class Param:
 
 
 def _environment() -> jinja2.Environment:
-    folder = os.path.join(os.path.dirname(__file__), "templates")
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.PackageLoader("codegen", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -89,16 +87,24 @@ def _environment() -> jinja2.Environment:
 # ------------------------------------------------------------ formatting
 def ruff_format(source: str, where: str = "generated module") -> str:
     """``source`` formatted by ``ruff format`` (isolated from any project config: deterministic)."""
-    ruff = shutil.which("ruff")
-    command = [ruff] if ruff else [sys.executable, "-m", "ruff"]
     result = subprocess.run(
-        [*command, "format", "--isolated", f"--line-length={LINE_LENGTH}", "--stdin-filename", "module.py", "-"],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--isolated",
+            f"--line-length={LINE_LENGTH}",
+            "--stdin-filename",
+            "module.py",
+            "-",
+        ],
         input=source,
         capture_output=True,
         text=True,
         check=False,
     )
-    if result.returncode != 0 and not ruff and "No module named" in result.stderr:
+    if result.returncode != 0 and "No module named" in result.stderr:
         raise ChainruleError("ruff is needed to format generated code (pip install ruff)", where)
     if result.returncode != 0:
         first = (result.stderr.strip().splitlines() or ["ruff failed"])[0]

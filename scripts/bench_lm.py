@@ -3,7 +3,7 @@
 
     python3 scripts/bench_lm.py [--epochs N] [--repeats R] [--dtype float32|float64]
 
-Both train the same network on the shipped corpus (data/lm/corpus.txt) with
+Both train the same network on the shipped corpus (derive/nlp/data/lm/corpus.txt) with
 the same mini-batches, in the same order, by plain SGD: the N−1 = 3 previous
 words' embeddings (E: d×|V|, d = 16) concatenated, 64 σ units, a softmax
 over the vocabulary, mean cross-entropy.  Throughput is predicted words
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     args = parser.parse_args()
-    train, _, vocab = lm.load_data(ROOT / "data")
+    train, _, vocab = lm.load_data(ROOT / "derive" / "nlp" / "data")
     V, m = len(vocab), train["y"].size
     batch_size, lr = lm.HYPER["batch"], lm.HYPER["lr"]
     order = batches(m, batch_size, args.epochs)

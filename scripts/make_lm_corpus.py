@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write data/lm/corpus.txt (training) and data/lm/heldout.txt: simple English from a small grammar, seeded.
+"""Write derive/nlp/data/lm/corpus.txt (training) and heldout.txt: simple English from a small grammar, seeded.
 
     python3 scripts/make_lm_corpus.py [OUT_DIR]
 
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "data" / "lm"
+OUT = ROOT / "derive" / "nlp" / "data" / "lm"
 SEED = 7
 TRAIN_SENTENCES = 900
 HELDOUT_SENTENCES = 150

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write data/sentiment/corpus.tsv: labelled review sentences composed from templates, seeded.
+"""Write derive/nlp/data/sentiment/corpus.tsv: labelled review sentences composed from templates, seeded.
 
     python3 scripts/make_sentiment_corpus.py [OUT]
 
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "data" / "sentiment" / "corpus.tsv"
+OUT = ROOT / "derive" / "nlp" / "data" / "sentiment" / "corpus.tsv"
 SEED = 20261125
 COUNT = 480
 

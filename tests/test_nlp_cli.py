@@ -123,7 +123,7 @@ def test_language_model_clearly_beats_uniform_and_unigram(figures):
     assert row["before"] > row["unigram"]
     assert row["next"][0][0] == "fed"
     # J&M's point (C.10): "hamster sleeps" is never in training, yet the embeddings carry cat/dog over to it
-    training = (ROOT / "data/lm/corpus.txt").read_text()
+    training = (ROOT / "derive/nlp/data/lm/corpus.txt").read_text()
     assert "hamster sleeps" not in training and "cat sleeps on" in training and "hamster" in training
     assert row["unseen"] > 0.9 > row["bigram"] + 0.2
     assert all(isinstance(s, str) and s for s in row["samples"])

@@ -128,9 +128,9 @@ def test_generated_sentiment_module_computes_the_same_features():
     from derive.nlp.features import features, load_lexicon
 
     mod, lexicon = generated("sentiment_features"), load_lexicon()
-    theirs = mod.load_lexicon(ROOT / "data/sentiment/lexicon.txt")
+    theirs = mod.load_lexicon(ROOT / "derive/nlp/data/sentiment/lexicon.txt")
     assert theirs == lexicon
-    for line in (ROOT / "data/sentiment/corpus.tsv").read_text().splitlines()[1:]:
+    for line in (ROOT / "derive/nlp/data/sentiment/corpus.tsv").read_text().splitlines()[1:]:
         text = line.split("\t")[3]
         assert mod.features(text, theirs) == features(text, lexicon)
 
@@ -139,8 +139,8 @@ def test_generated_lm_windows_and_vocabulary_are_derive_nlps():
     from derive.nlp.features import BOS, EOS, PAD, UNK, build_vocab, indices, windows
 
     mod = generated("ffnn_lm")
-    train, _, vocab = mod.load_data(ROOT / "data")
-    sentences = mod.read_sentences(ROOT / "data/lm/corpus.txt")
+    train, _, vocab = mod.load_data(ROOT / "derive/nlp/data")
+    sentences = mod.read_sentences(ROOT / "derive/nlp/data/lm/corpus.txt")
     assert vocab == build_vocab(sentences, specials=(PAD, UNK, BOS, EOS))
     contexts, targets = windows([indices(s, vocab) for s in sentences], n=mod.LENGTH + 1, bos=2, eos=3)
     assert train["ids"].T.tolist() == contexts and train["y"].tolist() == targets

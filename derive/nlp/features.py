@@ -18,13 +18,19 @@ A contraction counts as a pronoun when its stem is one (``i'm``, ``you're``).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+# The NLP data shipped with chainrule as package data (derive/nlp/data/; provenance in its README.md),
+# read through importlib.resources so that an installed wheel finds it as a source checkout does.
+DATA: Traversable = resources.files("derive.nlp") / "data"
 LEXICON = DATA / "sentiment" / "lexicon.txt"
 
 TOKEN = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*|[^\sa-z0-9]")
@@ -72,10 +78,25 @@ def tokenize(text: str) -> list[str]:
     return TOKEN.findall(text.lower().replace("’", "'"))
 
 
-def load_lexicon(path: Path | str = LEXICON) -> dict[str, str]:
+@contextlib.contextmanager
+def data_folder(folder: Path | str | None = None) -> Iterator[Path]:
+    """The data as a folder on disk: ``folder`` when given, else the data shipped with chainrule."""
+    if folder is not None:
+        yield Path(folder)
+        return
+    with resources.as_file(DATA) as path:
+        yield Path(path)
+
+
+def as_traversable(path: Traversable | Path | str) -> Traversable:
+    """A file name as a ``Path``; a package resource (``DATA / ...``) as it is."""
+    return Path(path) if isinstance(path, (str, os.PathLike)) else path
+
+
+def load_lexicon(path: Traversable | Path | str = LEXICON) -> dict[str, str]:
     """``word -> "positive" | "negative"`` from a ``word<TAB>polarity`` file (``#`` comments)."""
     lexicon: dict[str, str] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(as_traversable(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
