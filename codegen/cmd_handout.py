@@ -14,7 +14,7 @@ from derive import ChainruleError
 from derive.catalogue import load, load_spec, names
 
 from . import latex_build
-from .files import write_atomic
+from .files import check_overwrite, check_pdf_overwrite, read_text, sha256, stamp, stamped_pdf, write_atomic
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
 
 GOLDEN_DIR = Path("docs") / "handouts"
@@ -24,7 +24,11 @@ def register(sub) -> None:
     p = sub.add_parser("handout", help="write a LaTeX derivation handout (and its PDF with --pdf)")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument("-o", "--output", metavar="NAME.tex", help="output file (default: <network>.tex)")
-    p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk/pdflatex)")
+    p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk, else the engine)")
+    p.add_argument(
+        "--engine", choices=latex_build.ENGINES, default="pdflatex", help="LaTeX engine for --pdf (default: pdflatex)"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite a .tex or .pdf that chainrule did not write")
     p.add_argument(
         "--omit", nargs="+", default=[], metavar="SECTION", help=f"sections to leave out: {', '.join(SECTIONS)}"
     )
@@ -63,6 +67,31 @@ def options_from(args) -> HandoutOptions:
     )
 
 
+TEX_NOTE = "do not edit; regenerate with chainrule handout"
+
+
+def write_handout(out: str, tex: str, *, pdf: bool, engine: str = "pdflatex", force: bool = False) -> list[str]:
+    """Write ``out`` (stamped) and, with ``pdf``, the PDF beside it; the paths written.  A .tex or .pdf
+    that chainrule did not write, or that was changed since, is refused unless ``force``."""
+    pdf_path = os.path.splitext(out)[0] + ".pdf"
+    check_overwrite(out, force)
+    old = read_text(out)
+    if pdf:
+        check_pdf_overwrite(pdf_path, old, force)
+        if not latex_build.available(engine):  # fail before anything is written
+            raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", out)
+    # the PDF beside an untouched .tex stays recorded in its stamp, so a later --pdf may replace it
+    kept = stamped_pdf(old) if old is not None and os.path.exists(pdf_path) else None
+    if kept is not None and sha256(Path(pdf_path).read_bytes()) != kept:
+        kept = None
+    write_atomic(out, stamp(tex, "%", TEX_NOTE, pdf=kept))
+    if not pdf:
+        return [out]
+    build = latex_build.compile_pdf(out, engine)
+    write_atomic(out, stamp(tex, "%", TEX_NOTE, pdf=sha256(build.pdf.read_bytes())))
+    return [out, str(build.pdf)]
+
+
 def run(args) -> int:
     net = load_spec(args.spec)
     options = options_from(args)
@@ -70,11 +99,8 @@ def run(args) -> int:
     if not out.endswith(".tex"):
         raise ChainruleError(f"the output name must end in .tex: '{out}'", "-o")
     tex = render(net, options)
-    write_atomic(out, tex)
-    print(f"wrote {out}")
-    if args.pdf:
-        build = latex_build.compile_pdf(out)
-        print(f"wrote {build.pdf}")
+    for path in write_handout(out, tex, pdf=args.pdf, engine=args.engine, force=args.force):
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -96,10 +122,8 @@ def demo(out_dir) -> bool:
     for name in names():
         path = os.path.join(out_dir, name, "handout.tex")
         try:
-            write_atomic(path, render(load(name)))
+            write_handout(path, render(load(name)), pdf=pdf, force=True)
             count += 1
-            if pdf:
-                latex_build.compile_pdf(path)
         except ChainruleError as exc:
             print(f"chainrule: error: handout {name}: {exc}", file=sys.stderr)
             ok = False
