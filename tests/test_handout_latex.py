@@ -72,6 +72,7 @@ def test_cli_pdf_and_a_latex_failure_reported_with_its_line(tmp_path, capsys, mo
     out = tmp_path / "h.tex"
     assert main(["handout", "computation_graph", "-o", str(out), "--pdf"]) == 0
     assert (tmp_path / "h.pdf").read_bytes().startswith(b"%PDF")
+    assert capsys.readouterr().err == f"wrote {out}\nwrote {tmp_path / 'h.pdf'}\n"  # status lines on stderr
     broken = "\\documentclass{article}\n\\begin{document}\nfine\n\\frac{1}\n\\undefinedcommand\n\\end{document}\n"
     monkeypatch.setattr(cmd_handout, "render", lambda net, options: broken)
     bad = tmp_path / "bad.tex"
@@ -80,7 +81,7 @@ def test_cli_pdf_and_a_latex_failure_reported_with_its_line(tmp_path, capsys, mo
     assert len(err) == 1
     assert err[0].startswith(f"chainrule: error: {bad}:") and "LaTeX failed:" in err[0]
     line = int(err[0].split(f"{bad}:")[1].split(":")[0])
-    assert broken.splitlines()[line - 1] in ("\\frac{1}", "\\undefinedcommand")
+    assert bad.read_text().splitlines()[line - 1] in ("\\frac{1}", "\\undefinedcommand")
     assert not (tmp_path / "bad.pdf").exists()
 
 
