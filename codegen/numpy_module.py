@@ -18,6 +18,7 @@ content, so a file edited by hand is recognised (``check_overwrite``).
 from __future__ import annotations
 
 import keyword
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
