@@ -14,6 +14,7 @@ from .functions import (
     step,
     tanh,
 )
+from .ir.vocabulary import frobenius_sq, hadamard, mean_columns, sum_columns, sum_rows, transpose
 from .layers import identity, mlp
 from .network import Network
 from .vectorised import Equation, VecDerivation, VecNetwork
@@ -31,7 +32,10 @@ __all__ = [
     "VecNetwork",
     "binary_cross_entropy",
     "cross_entropy",
+    "frobenius_sq",
+    "hadamard",
     "identity",
+    "mean_columns",
     "mlp",
     "mse",
     "relu",
@@ -39,5 +43,8 @@ __all__ = [
     "softmax",
     "squared_error",
     "step",
+    "sum_columns",
+    "sum_rows",
     "tanh",
+    "transpose",
 ]

@@ -23,6 +23,7 @@ class DeclarationError(ChainruleError):
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SYMPY_DIR = os.path.dirname(os.path.abspath(sympy.__file__)) + os.sep
+_ENGINE_DIRS = {os.path.join(_PACKAGE_DIR, sub) for sub in ("ir", "ops")}  # the catalogue counts as a user's file
 
 
 def caller_place() -> str | None:
@@ -30,7 +31,8 @@ def caller_place() -> str | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
-        inside = os.path.dirname(filename) == _PACKAGE_DIR
+        folder = os.path.dirname(filename)
+        inside = folder == _PACKAGE_DIR or folder in _ENGINE_DIRS
         if not inside and not filename.startswith(_SYMPY_DIR):
             return f"{_short(filename)}:{frame.f_lineno}"
         frame = frame.f_back

@@ -9,9 +9,9 @@ concrete sizes are kept in ``dims``.
 from __future__ import annotations
 
 from .errors import ChainruleError, caller_place
+from .ops import HIDDEN, OUTPUTS
 from .vecnames import activation_name, identity, loss_name
 from .vectorised import VecNetwork
-from .vjp import HIDDEN, OUTPUTS
 
 __all__ = ["identity", "mlp"]
 

@@ -19,44 +19,12 @@ printer writes them as the lecture does: ``b1``, ``Σ_columns G`` and
 from __future__ import annotations
 
 import sympy as sp
-from sympy.core.symbol import Str
-from sympy.matrices.expressions import MatrixExpr
 from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.str import StrPrinter
 
+from .ir.nodes import Apply, FrobeniusSq, LossSum
 
-class Apply(MatrixExpr):
-    """``g(Z)``: activation ``g`` (by name) applied to ``Z``; same shape as ``Z``."""
-
-    def __new__(cls, function: str, arg):
-        return super().__new__(cls, Str(function), arg)
-
-    @property
-    def function(self) -> str:
-        return self.args[0].name
-
-    @property
-    def arg(self):
-        return self.args[1]
-
-    @property
-    def shape(self):
-        return self.args[1].shape
-
-
-class LossSum(MatrixExpr):
-    """``Σ over examples of ℓ(A[:, i], Y[:, i])``: a 1×1 quantity."""
-
-    def __new__(cls, loss: str, output, target):
-        return super().__new__(cls, Str(loss), output, target)
-
-    @property
-    def loss(self) -> str:
-        return self.args[0].name
-
-    @property
-    def shape(self):
-        return (sp.S.One, sp.S.One)
+__all__ = ["Apply", "FrobeniusSq", "LossSum", "MatrixTextPrinter", "matrix_text", "ones"]
 
 
 def ones(rows, cols) -> OneMatrix:
@@ -108,8 +76,16 @@ class MatrixTextPrinter(StrPrinter):
         return f"{self._paren(expr.arg, _MATMUL)}ᵀ"
 
     def _print_MatAdd(self, expr):
+        self._in_sum = getattr(self, "_in_sum", 0) + 1
+        try:
+            return self._sum(expr)
+        finally:
+            self._in_sum -= 1
+
+    def _sum(self, expr):
         out = []
-        terms = sorted(expr.args, key=lambda t: _is_negative(t))  # a positive term leads
+        # a positive term leads; a broadcast bias (b 1ᵀ) comes last, as in W A + b
+        terms = sorted(expr.args, key=lambda t: (_is_negative(t), _is_broadcast(t)))
         for i, term in enumerate(terms):
             if _is_negative(term):
                 body = self._paren(-term, _ADD)
@@ -125,16 +101,25 @@ class MatrixTextPrinter(StrPrinter):
         prefix = ""
         if scalar == -1:
             prefix = "−"
+        elif scalar.could_extract_minus_sign():
+            prefix = f"−{_scalar_text(-scalar)} "
         elif scalar != 1:
             prefix = f"{_scalar_text(scalar)} "
-        # broadcasting: b 1ᵀ -> b ; G 1 -> Σ_columns G ; 1 1ᵀ H -> Σ_rows H
+        # broadcasting: b 1ᵀ -> b (in a sum; else b 1ᵀ) ; G 1 -> Σ_columns G ; 1 1ᵀ H -> Σ_rows H
         if len(factors) >= 2 and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] != 1:
             inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
+            if factors[-1].shape[1] != 1:  # G 1 1ᵀ: each row's sum, repeated in every column
+                return f"{prefix}(Σ_columns {self._paren(inner, _HADAMARD)}) 1ᵀ"
             return f"{prefix}Σ_columns {self._paren(inner, _HADAMARD)}"
         if len(factors) >= 2 and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] == 1:
+            if not getattr(self, "_in_sum", 0):  # alone, the broadcast is written out
+                inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
+                return f"{prefix}{self._paren(inner, _HADAMARD)} 1ᵀ"
             factors = factors[:-1]
         if len(factors) >= 2 and isinstance(factors[0], OneMatrix):
             inner = sp.MatMul(*factors[1:]) if len(factors) > 2 else factors[1]
+            if factors[0].shape[1] == 1:  # 1 G: the row G repeated in every row
+                return f"{prefix}1 {self._paren(inner, _HADAMARD)}"
             return f"{prefix}Σ_rows({self._print(inner)})"
         if len(factors) == 1:  # a scaled or negated term: only a sum needs brackets
             return prefix + self._paren(factors[0], _ADD)
@@ -182,13 +167,45 @@ def _is_negative(term) -> bool:
     return False
 
 
+def _is_broadcast(term) -> bool:
+    return isinstance(term, sp.MatMul) and isinstance(term.args[-1], OneMatrix) and term.args[-1].shape[0] == 1
+
+
+GREEK = {"lam": "λ", "lambd": "λ", "eps": "ε", "epsilon": "ε", "alpha": "α", "eta": "η", "gamma": "γ", "beta": "β"}
+
+
 def _scalar_text(scalar) -> str:
     num, den = sp.fraction(scalar)
+    num_text, den_text = _product_text(num), _product_text(den)
     if den == 1:
-        return str(num)
-    return f"({num}/{den})"
+        return num_text
+    return f"({num_text}/{den_text if den.is_Atom else '(' + den_text + ')'})"
+
+
+def _product_text(x) -> str:
+    """``2m``, ``λ``: a scalar coefficient with constants in their lecture letters."""
+    return str(x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK})).replace("*", "")
 
 
 def matrix_text(expr) -> str:
     """One line of text for a matrix expression."""
     return MatrixTextPrinter().doprint(expr)
+
+
+def sum_text(terms, texts=None) -> str:
+    """``a + b − c``: terms in the given order (a sum over uses reads in the order of the uses)."""
+    printer = MatrixTextPrinter()
+    out = []
+    for i, term in enumerate(terms):
+        given = texts[i] if texts else None
+        negative = given is None and _is_negative(term)
+        body = given or (printer._paren(-term, _ADD) if negative else printer._print(term))
+        if given and body.startswith("−"):
+            negative, body = True, body[1:]
+        out.append(("−" if negative else "") + body if i == 0 else (" − " if negative else " + ") + body)
+    return "".join(out)
+
+
+from .ops import install_printers
+
+install_printers(MatrixTextPrinter, "text")

@@ -26,7 +26,7 @@ def kink_distance(d: VecDerivation, env: dict, m: int) -> float:
     relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and e.function == "relu"]
     if not relu_inputs:
         return float("inf")
-    values = run(d.forward, env, {**d.network.dim_sizes, M: m})
+    values = run(d.forward, env, dims_of(d.network, m))
     return float(min(np.min(np.abs(values[z])) for z in relu_inputs))
 
 
@@ -36,9 +36,9 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
     env = {}
     for name in net.names("param"):
         env[name] = rng.normal(0.0, scale, shapes[name])
-    (x,) = net.names("input")
     (y,) = net.names("target")
-    env[x] = rng.normal(0.0, 1.0, shapes[x])
+    for x in net.names("input"):
+        env[x] = rng.normal(0.0, 1.0, shapes[x])
     rows, cols = shapes[y]
     if net.output == "softmax" or (net.loss == "cross_entropy" and rows > 1):
         env[y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
@@ -51,11 +51,17 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
 
 def evaluate(d: VecDerivation, env: dict, m: int) -> dict:
     """Every quantity of the forward and backward equations, as float64 arrays."""
-    return run(d.equations, env, {**d.network.dim_sizes, M: m})
+    return run(d.equations, env, dims_of(d.network, m))
+
+
+def dims_of(net, m: int) -> dict:
+    """Every size symbol and constant of ``net`` with its value, for batch size ``m``."""
+    constants = {net.constants[n]: v for n, v in getattr(net, "constant_values", {}).items()}
+    return {**net.dim_sizes, M: m, **constants}
 
 
 def cost(d: VecDerivation, env: dict, m: int) -> float:
-    return float(run(d.forward, env, {**d.network.dim_sizes, M: m})["J"][0, 0])
+    return float(run(d.forward, env, dims_of(d.network, m))["J"][0, 0])
 
 
 def check(d: VecDerivation, m: int = 5, seed: int = 0, h: float = 1e-3) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import functions as F
 from .errors import ChainruleError
-from .vjp import ACTIVATIONS, LOSSES
+from .ops import ACTIVATIONS, LOSSES
 
 
 def identity(z):

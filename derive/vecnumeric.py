@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 
 from .functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+from .ops import OPS
 
 
 class Evaluator:
@@ -81,6 +82,9 @@ class NumPyEvaluator(Evaluator):
     def _LossSum(self, e):
         a, y = self(e.args[1]), self(e.args[2])
         return np.array([[NUMPY_LOSSES[e.loss](a, y)]])
+
+    def frobenius_sq(self, a):
+        return np.array([[float(np.sum(a * a))]])
 
 
 def _np_sigmoid(z):
@@ -152,8 +156,21 @@ class SymPyEvaluator(Evaluator):
                 total += SquaredError(*cols[0], *cols[1])
         return sp.Matrix([[total]])
 
+    def frobenius_sq(self, a):
+        return sp.Matrix([[sum(x**2 for x in a)]])
+
 
 SYMPY_ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step, "identity": lambda z: z}
+
+
+def _install_table() -> None:
+    """``_<Op>`` for each op of the table that evaluates itself (its stanza's ``evaluate``)."""
+    for op in OPS.values():
+        if op.evaluate is not None:
+            setattr(Evaluator, f"_{op.ir}", lambda self, e, _evaluate=op.evaluate: _evaluate(self, e))
+
+
+_install_table()
 
 
 def run(equations, env: dict, dims: dict, evaluator=NumPyEvaluator) -> dict:

@@ -3,7 +3,8 @@
 * ``Convention``: what ``dQ`` means (the per-example gradient, stacked in columns);
 * ``VecChainRule``: one application of the chain rule through one operation:
   the adjoint of ``of`` pulled back through ``via = definition`` by a rule of
-  ``derive.vjp``;
+  the op table (``derive.ops``);
+* ``SumOverUses``: the adjoint of a quantity used more than once, term by term;
 * ``Cancellation``: the output layer's ``dZ_L`` collapsing to ``A_L − Y``,
   with its reason and the entry-wise identity that was checked.
 """
@@ -35,6 +36,7 @@ class VecChainRule:
     expr: sp.Basic
     rule: str
     scale: str = ""  # "(1/m) " for a parameter: the gradient of J itself
+    latex: str = ""  # the rule in LaTeX, for handouts
 
     def __str__(self) -> str:
         return (
@@ -58,4 +60,14 @@ class Cancellation:
         return f"simplify: {self.target} = {matrix_text(self.before)} = {matrix_text(self.after)}    [{self.reason}]"
 
 
-VecStep = Convention | VecChainRule | Cancellation
+@dataclass(frozen=True)
+class SumOverUses:
+    """``target`` is used more than once: its adjoint is the sum of each use's term (``terms``: (via, expr))."""
+
+    target: str
+    terms: tuple[tuple[str, sp.Basic], ...]
+    total: sp.Basic
+
+    def __str__(self) -> str:
+        parts = " + ".join(f"[from {via}] {matrix_text(expr)}" for via, expr in self.terms)
+        return f"sum over uses: {self.target} = {parts}    [{self.target[1:]} is used {len(self.terms)} times]"

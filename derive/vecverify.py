@@ -108,6 +108,8 @@ class VecTarget:
         from .vectorised import M
 
         dims = self.dims(rng)
+        constants = getattr(self.net, "constant_values", {})
+        dims.update({self.net.constants[n]: v for n, v in constants.items()})  # hyperparameters, as declared
 
         def shape(name):
             return tuple(int(sp.sympify(x).subs(dims)) for x in self.net.matrices[name].shape)
@@ -125,6 +127,7 @@ class VecTarget:
         with np.errstate(all="ignore"):
             values = run(self.d.equations, env, dims)
         values["m"] = float(dims[M])
+        values.update(constants)
         for rate in set(RATES.values()):
             values[rate] = RATE
         for p in self.params:  # the gradient-descent update p ← p − α dp

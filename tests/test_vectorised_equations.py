@@ -5,7 +5,7 @@ import itertools
 import pytest
 import sympy as sp
 
-from derive import ChainruleError, Equation, VecDerivation, VecNetwork, binary_cross_entropy, mlp, relu, sigmoid, tanh
+from derive import Equation, VecDerivation, VecNetwork, binary_cross_entropy, mlp, relu, sigmoid, tanh
 from derive.catalogue import describe, load, names
 from derive.vecsteps import Cancellation, Convention, VecChainRule
 from derive.vectorised import M
@@ -260,14 +260,3 @@ def test_hand_declared_variants_no_bias_and_linear_hidden_layer():
     assert d.forward[1].text == "H = identity(Zh)"
     assert net.sizes == [3, 2, 3] and net.hidden == "identity" and net.output == "softmax"
     assert max(check(d, m=4).values()) <= 1e-6
-
-
-def test_a_quantity_used_twice_is_refused():
-    net = VecNetwork("branch")
-    d0, d1 = net.dims(n0=2, n1=2)
-    X = net.input("X", d0)
-    W, V = net.param("W", (d1, d0)), net.param("V", (d1, d1))
-    A = net.let("A", sigmoid(net.let("Z", W * X)))
-    net.let("Z2", V * A)
-    with pytest.raises(ChainruleError, match="'A' is used twice"):
-        net.let("Z3", V * A)

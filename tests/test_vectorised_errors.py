@@ -40,7 +40,7 @@ def test_the_explicit_form_checks_shapes_too():
 
 def test_a_bias_of_the_wrong_shape():
     net, W2, A1, b2, _ = two_layer(b2_shape=lambda n0, n1, n2: (n1, 1))
-    with pytest.raises(ChainruleError, match=r"bias b2 is n1×1, expected n2×1"):
+    with pytest.raises(ChainruleError, match=r"shape mismatch in 'Z2 = W2 A1 \+ b2': b2 is n1×1 but W2 A1 is n2×m"):
         net.let("Z2", W2 * A1 + b2)
 
 
@@ -56,7 +56,7 @@ def test_the_cost_checks_output_and_target_shapes():
 
 def test_reversed_product_is_refused():
     net = two_layer()[0]
-    with pytest.raises(ChainruleError, match="'A1' in 'Z2' must be a param"):
+    with pytest.raises(ChainruleError, match=r"shape mismatch in 'Z2 = A1 W2 \+ b2': A1 is n1×m but W2 is n2×n1"):
         net.let("Z2", "A1 @ W2 + b2")
 
 
@@ -64,7 +64,7 @@ def test_undeclared_and_unreadable():
     net, W2, A1, _, _ = two_layer()
     with pytest.raises(ChainruleError, match="undeclared symbol 'V' in 'Z2'"):
         net.let("Z2", "V @ A1 + b2")
-    with pytest.raises(ChainruleError, match="cannot read 'Z2 = "):
+    with pytest.raises(ChainruleError, match="shape mismatch in 'Z2 = W2 A1 W2': A1 is n1×m but W2 is n2×n1"):
         net.let("Z2", W2 * A1 * W2)
     with pytest.raises(ChainruleError, match="defined twice"):
         net.let("A1", "tanh(Z1)")

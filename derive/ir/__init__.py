@@ -1,0 +1,1 @@
+"""The layer-level IR: a straight-line program of named matrix assignments, and its reverse sweep."""

@@ -1,0 +1,325 @@
+"""One reverse sweep over a layer-level program: every adjoint pulled back through one op, summed over uses.
+
+The program is a list of named assignments in declaration (topological)
+order and a scalar cost J.  The sweep seeds ``∂J/∂J = 1``, walks the
+assignments backwards and, at each quantity, first writes its adjoint (the
+sum of the terms its uses sent back, a ``SumOverUses`` step when there are
+several), then pulls it back through the quantity's definition with the op
+table (``derive.ops.pull_back``), one ``VecChainRule`` step per operand.
+A parameter's adjoint is written as soon as its last use has been pulled
+back.  Nothing is special-cased but the lecture's cancellation, a rewrite
+rule of the table: where the output activation and the loss match
+(``CANCELLATIONS``), ``dZ_L`` is checked entry by entry to equal
+``A_L − Y`` and written so.
+
+Scale convention (Ng's): ``dQ`` is ``m ∂J/∂Q`` for a quantity with one
+column per example (the per-example gradient, stacked), ``∂J/∂Q`` for any
+other.  A term sent from ``Q`` to an operand ``P`` is multiplied by
+``s_P / s_Q``: ``(1/m)`` into a parameter (``dW = (1/m) dZ Aᵀ``), ``m``
+from a per-feature statistic back into the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..errors import ChainruleError
+from ..matrix import matrix_text, sum_text
+from ..ops import ACTIVATIONS, CANCELLATIONS, LOSSES, PullContext, activation_why, pull_back, rule_text, why
+from ..vecsteps import Cancellation, Convention, SumOverUses, VecChainRule
+from .equation import Equation, Term
+from .nodes import LossSum
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One declared assignment ``name = value``, with its kind as the lecture reads it.
+
+    ``kind``: ``"affine"`` (W A + b with W, b parameters: operands (W, A[, b])),
+    ``"activation"`` (g(Q): operands (Q,)), else ``"let"`` (operands: every name
+    the value reads, in reading order).
+    """
+
+    name: str
+    kind: str
+    operands: tuple[str, ...]
+    function: str | None
+    value: sp.Basic
+    where: str | None
+
+
+def names_in(expr) -> tuple[str, ...]:
+    """The matrix names ``expr`` reads, in reading order, once each."""
+    seen: list[str] = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.MatrixSymbol) and node.name not in seen:
+            seen.append(node.name)
+    return tuple(seen)
+
+
+class Sweep:
+    """The reverse sweep of ``net`` (a ``VecNetwork``): fills ``forward``, ``backward`` and ``steps``."""
+
+    def __init__(self, net, m):
+        self.net, self.m = net, m
+        self.mat = net.matrices
+        self.forward: list[Equation] = []
+        self.backward: list[Equation] = []
+        self.steps: list = []
+        self.adjoints: dict[str, sp.MatrixSymbol] = {}
+        self.terms: dict[str, list[tuple]] = {}  # name -> [(via, expr, key, rule, rule in LaTeX)]
+        self.uses_left: dict[str, int] = {}
+        self.done: set[str] = set()
+        self.ctx = PullContext({a.value: self.mat[a.name] for a in net.assignments if a.kind == "activation"})
+
+    # ------------------------------------------------------------ helpers
+    def scale(self, name: str):
+        if name == "J":
+            return sp.S.One
+        return self.m if self.mat[name].shape[1] == self.m else sp.S.One
+
+    def adjoint(self, name: str) -> sp.MatrixSymbol:
+        if name not in self.adjoints:
+            self.adjoints[name] = sp.MatrixSymbol(f"d{name}", *self.mat[name].shape)
+        return self.adjoints[name]
+
+    def emit(self, into, target, kind, operands, function, expr, text=None, layer=None, terms=()):
+        number = len(self.forward) + len(self.backward) + 1
+        shape = tuple(expr.shape)
+        base = target[1:] if target.startswith("d") and target[1:] in self.net.kinds else target
+        if base in self.mat and base != target and tuple(self.mat[base].shape) != shape:
+            raise ChainruleError(f"internal: {target} has shape {shape}, {base} has {self.mat[base].shape}")
+        eq = Equation(
+            number,
+            target,
+            kind,
+            tuple(operands),
+            function,
+            shape,
+            expr,
+            text or f"{target} = {matrix_text(expr)}",
+            self.net.layers.get(base, layer),
+            tuple(terms),
+        )
+        into.append(eq)
+        return eq
+
+    # -------------------------------------------------------------- sweep
+    def run(self) -> None:
+        net = self.net
+        for a in net.assignments:
+            self.emit(self.forward, a.name, a.kind, a.operands, a.function, a.value)
+        self.cost_equation()
+        self.steps.append(
+            Convention(
+                "dQ is ∂L/∂Q per example, stacked in columns, so ∂J/∂Q = (1/m) dQ for J = (1/m) Σ L;"
+                " a parameter's dW is ∂J/∂W itself"
+            )
+        )
+        for a in net.assignments:
+            for op in a.operands:
+                self.uses_left[op] = self.uses_left.get(op, 0) + 1
+        for op in names_in(net.cost_expr):
+            self.uses_left[op] = self.uses_left.get(op, 0) + 1
+        self.send("J", net.cost_expr, sp.S.One)
+        for a in reversed(net.assignments):
+            if a.name in self.done:  # the output layer's Z, written with the cancellation
+                self.send(a.name, a.value, self.adjoint(a.name))
+            elif not self.terms.get(a.name):
+                continue  # does not reach the cost
+            elif not self.output_delta(a):
+                self.write(a.name)
+                self.send(a.name, a.value, self.adjoint(a.name))
+        unreached = [p for p, _ in net.params() if p not in self.done]
+        if unreached:
+            raise ChainruleError(f"parameter '{unreached[0]}' does not reach the cost", f"network '{net.name}'")
+
+    def cost_equation(self) -> None:
+        net = self.net
+        if net.classic_cost:
+            A, Y = net.cost_operands
+            text = LOSSES[net.loss].cost.format(A=A, Y=Y)
+            self.emit(self.forward, "J", "loss", (A, Y), net.loss, net.cost_expr, text=text)
+            return
+        parts = sp.Add.make_args(net.cost_expr) if isinstance(net.cost_expr, sp.MatAdd) else (net.cost_expr,)
+        terms, texts = [], []
+        for t in sorted(parts, key=lambda t: not _is_data_term(t)):  # the loss first, then the penalties
+            if _is_data_term(t):
+                loss = next(f for f in t.args if isinstance(f, LossSum))
+                terms.append(Term("J", "loss", (loss.args[1].name, loss.args[2].name), loss.loss, t))
+                texts.append(LOSSES[loss.loss].cost.format(A=loss.args[1].name, Y=loss.args[2].name)[len("J = ") :])
+            else:
+                terms.append(Term("J", "penalty", names_in(t), None, t))
+                texts.append(None)
+        text = "J = " + sum_text([t.expr for t in terms], texts)
+        self.emit(self.forward, "J", "cost", names_in(net.cost_expr), net.loss, net.cost_expr, text=text, terms=terms)
+
+    def send(self, via: str, value, G) -> None:
+        """Pull ``G`` (the adjoint of ``via = value``) back to every operand; write the parameters it completes."""
+        ratio_of = self.scale(via)
+        completed = []
+        for symbol, contribution, key in pull_back(value, G, self.ctx):
+            name = symbol.name
+            if self.net.kinds[name] not in ("param", "node"):
+                continue
+            ratio = self.scale(name) / ratio_of
+            expr = contribution if ratio == 1 else _scaled(ratio, contribution)
+            if key == "loss":
+                rule = f"{why(key)}; {LOSSES[self.net.loss].why}"
+                latex = why(key, "latex")
+            else:
+                rule, latex = rule_text(key), rule_text(key, "latex")
+                if ratio == 1 / self.m:
+                    rule += "; (1/m) for J"
+                    latex += r"; $\frac{1}{m}$ for $J$"
+                elif ratio == self.m:
+                    rule += f"; m for the per-example d{name}"
+                    latex += rf"; $m$ for the per-example $\mathrm{{d}}{name}$"
+            self.terms.setdefault(name, []).append((via, expr, key, rule, latex))
+        for name in names_in(value):
+            self.uses_left[name] -= 1
+            if self.uses_left[name] == 0 and self.net.kinds[name] == "param" and name in self.terms:
+                completed.append(name)
+        for name in completed:
+            self.write(name)
+
+    # ------------------------------------------------------------ writing
+    def definition(self, via: str):
+        if via == "J":
+            net = self.net
+            if net.classic_cost:
+                return LossSum(net.loss, self.mat[net.cost_operands[0]], self.mat[net.cost_operands[1]])
+            return net.cost_expr
+        return self.net.assignment(via).value
+
+    def write(self, name: str) -> None:
+        """The adjoint of ``name``: one term, or the sum over its uses."""
+        terms = self.terms[name]
+        target = f"d{name}"
+        self.adjoint(name)
+        out = []
+        for via, expr, key, rule, latex in terms:
+            self.steps.append(VecChainRule(target, via, self.definition(via), expr, rule, latex=latex))
+            out.append(self.term(name, via, expr, key))
+        self.done.add(name)
+        if len(out) == 1:
+            t = out[0]
+            self.emit(self.backward, target, t.kind, t.operands, t.function, t.expr)
+            return
+        position = {a.name: i for i, a in enumerate(self.net.assignments)}
+        out.sort(key=lambda t: position.get(t.via, len(position)))  # the earliest use first, the cost's terms last
+        total = out[0].expr
+        for t in out[1:]:
+            total = total + t.expr
+        self.steps.append(SumOverUses(target, tuple((t.via, t.expr) for t in out), total))
+        text = f"{target} = {sum_text([t.expr for t in out])}"
+        self.emit(self.backward, target, "sum", names_in(total), None, total, text=text, terms=out)
+
+    def term(self, name: str, via: str, expr, key: str) -> Term:
+        """The kind of one use's term, as the emitters and handouts read it."""
+        if via == "J":
+            if key == "loss":
+                return Term(via, "loss_grad", tuple(self.net.cost_operands), self.net.loss, expr)
+            return Term(via, "adjoint", names_in(expr), None, expr)
+        a = self.net.assignment(via)
+        G = self.adjoint(via).name
+        if a.kind == "affine":
+            W, A = a.operands[:2]
+            if name == W:
+                return Term(via, "weight_grad", (G, A), None, expr)
+            if len(a.operands) == 3 and name == a.operands[2]:
+                return Term(via, "bias_grad", (G,), None, expr)
+            if name == A and W != A:
+                return Term(via, "backprop", (W, G), None, expr)
+        if a.kind == "activation" and name == a.operands[0]:
+            return Term(via, "activation_grad", _used(expr, G, via, name), a.function, expr)
+        return Term(via, "adjoint", names_in(expr), None, expr)
+
+    def output_delta(self, a: Assignment) -> bool:
+        """``dZ_L = A_L − Y`` where the table's cancellation applies; False to write dA_L as usual."""
+        net = self.net
+        terms = self.terms[a.name]
+        if not (net.cost_operands and a.name == net.cost_operands[0] and len(terms) == 1 and terms[0][2] == "loss"):
+            return False
+        if a.kind != "activation" or (a.function, net.loss) not in CANCELLATIONS:
+            return False
+        Z = a.operands[0]
+        if self.uses_left.get(Z, 0) != 1 or net.kinds[Z] != "node":
+            return False
+        A, Y = self.mat[a.name], self.mat[net.cost_operands[1]]
+        dA_value = terms[0][1]
+        raw = ACTIVATIONS[a.function].vjp(self.adjoint(a.name), A, self.mat[Z])
+        checked = cancellation(raw.xreplace({self.adjoint(a.name): dA_value}), A, Y, self.m)
+        if checked is None:
+            return False
+        self.steps.append(
+            VecChainRule(f"d{a.name}", "J", self.definition("J"), dA_value, terms[0][3], latex=terms[0][4])
+        )
+        self.steps.append(
+            VecChainRule(
+                f"d{Z}", a.name, a.value, raw, activation_why(a.function), latex=activation_why(a.function, "latex")
+            )
+        )
+        kind, entry = checked
+        self.steps.append(
+            Cancellation(
+                f"d{Z}",
+                raw.xreplace({self.adjoint(a.name): dA_value}),
+                A - Y,
+                CANCELLATIONS[(a.function, net.loss)],
+                kind,
+                entry,
+            )
+        )
+        self.adjoint(Z)
+        self.emit(self.backward, f"d{Z}", "output_delta", (a.name, net.cost_operands[1]), a.function, A - Y)
+        self.done.update({a.name, Z})
+        self.uses_left[Z] = 0
+        self.terms[Z] = []
+        return True
+
+
+def _is_data_term(term) -> bool:
+    return isinstance(term, sp.MatMul) and any(isinstance(f, LossSum) for f in term.args)
+
+
+def _scaled(ratio, expr):
+    """``ratio · expr``, with the ratio as the product's leading coefficient (``(1/m) dZ2 A1ᵀ``)."""
+    if isinstance(expr, sp.MatMul):
+        scalar, factors = expr.as_coeff_matrices()
+        if scalar * ratio == 1:
+            return sp.MatMul(*factors) if len(factors) > 1 else factors[0]
+        return sp.MatMul(ratio * scalar, *factors)
+    return sp.MatMul(ratio, expr)
+
+
+def _used(expr, *names) -> tuple[str, ...]:
+    """Those of ``names`` that ``expr`` mentions, in the given order."""
+    present = {s.name for s in expr.atoms(sp.MatrixSymbol)}
+    return tuple(n for n in names if n in present)
+
+
+def cancellation(expr, A, Y, m, rows: int = 3):
+    """Whether ``expr`` (in A and Y) equals ``A − Y`` entry by entry: ``("cancel" | "one-hot", entry)`` or None.
+
+    Checked on an explicit column of ``rows`` entries (the identity is the same
+    for every width); "one-hot" when it needs each column of Y to sum to 1.
+    """
+    from ..vecnumeric import SymPyEvaluator
+
+    a = sp.Matrix(sp.symbols(f"a1:{rows + 1}"))
+    y = sp.Matrix(sp.symbols(f"y1:{rows + 1}"))
+    dims = {A.shape[0]: rows, m: 1}
+    try:
+        entries = SymPyEvaluator({A.name: a, Y.name: y}, dims)(expr)
+    except NotImplementedError:
+        return None
+    diffs = [sp.simplify(entries[k] - (a[k] - y[k])) for k in range(rows)]
+    if all(d == 0 for d in diffs):
+        return "cancel", (entries[0], a[0] - y[0])
+    one_hot = {y[rows - 1]: 1 - sum(y[: rows - 1])}
+    if all(sp.simplify(d.subs(one_hot)) == 0 for d in diffs):
+        return "one-hot", (entries[0], a[0] - y[0])
+    return None

@@ -1,0 +1,192 @@
+"""Lower a layer declaration's SymPy expression onto the matrix program, checking shapes.
+
+A declaration is written over non-commutative symbols (``W1*X + b1``,
+``sigmoid(Z1)``, ``hadamard(A1, D1)``, ``lam/(2*m) * frobenius_sq(W1)``).
+Lowering turns it into SymPy matrix expressions over ``MatrixSymbol``s with
+symbolic shapes: a product is a ``MatMul`` (scalars become its coefficient), a
+column added to a matrix is broadcast (``b 1ᵀ``), a scalar added to a matrix
+is a multiple of the ones matrix (``1 − A``), a loss of matrices is the batch
+cost ``(1/m) Σ_columns L``.  Every mismatch raises one ``DeclarationError``
+naming the assignment and both shapes.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions.special import OneMatrix
+
+from .. import functions as F
+from ..errors import DeclarationError
+from ..ops import ACTIVATIONS
+from .nodes import Apply, FrobeniusSq, LossSum
+from .vocabulary import FrobeniusSqOf, Hadamard, MeanColumns, SumColumns, SumRows, TransposeOf
+
+_ACTIVATION_CLASSES = {F.Sigmoid: "sigmoid", F.Tanh: "tanh", F.ReLU: "relu"}
+_LOSS_CLASSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "cross_entropy", F.SquaredError: "mse"}
+
+
+def shape_text(shape) -> str:
+    return f"{shape[0]}×{shape[1]}"
+
+
+def is_matrix(x) -> bool:
+    return isinstance(x, sp.MatrixExpr)
+
+
+class Lowering:
+    """Lowers the value of assignment ``name`` (declared at ``where``) of network ``net``."""
+
+    def __init__(self, net, name: str, where: str | None):
+        self.net, self.name, self.where = net, name, where
+        self.whole = None
+
+    def fail(self, problem: str):
+        raise DeclarationError(problem, self.where)
+
+    def mismatch(self, detail: str):
+        place = "the cost" if self.name == "the cost" else f"'{self.name} = {self.whole}'"
+        self.fail(f"shape mismatch in {place}: {detail}")
+
+    def __call__(self, e):
+        if self.whole is None:
+            self.whole = _source(e)
+            try:
+                return self.lower(e)
+            finally:
+                self.whole = None
+        return self.lower(e)
+
+    def lower(self, e):
+        if isinstance(e, (tuple, list)) and len(e) == 1:
+            e = e[0]
+        if isinstance(e, sp.Symbol):
+            return self.symbol(e)
+        if e.is_number:
+            return e
+        if isinstance(e, sp.Add):
+            return self.add([self(t) for t in e.args], e)
+        if isinstance(e, sp.Mul):
+            return self.mul([self(f) for f in e.args], e)
+        if isinstance(e, sp.Pow):
+            base, exp = self(e.base), e.exp
+            if is_matrix(base):
+                self.fail(f"'{_source(e)}' in '{self.name}' raises a matrix to a power; write hadamard(Q, Q) for Q ⊙ Q")
+            return base**exp
+        if isinstance(e, sp.Function):
+            return self.function(e)
+        self.fail(f"'{_source(e)}' in '{self.name}' is not an op of the table ({type(e).__name__})")
+
+    # ------------------------------------------------------------- leaves
+    def symbol(self, s):
+        net = self.net
+        if s == net.m:
+            return s
+        kind = net.kinds.get(s.name)
+        if kind is None:
+            self.fail(f"undeclared symbol '{s.name}' in '{self.name}'")
+        if kind == "constant":
+            return net.constants[s.name]
+        return net.matrices[s.name]
+
+    # ---------------------------------------------------------- operations
+    def add(self, terms, e):
+        scalars = [t for t in terms if not is_matrix(t)]
+        mats = [t for t in terms if is_matrix(t)]
+        if not mats:
+            return sp.Add(*scalars)
+        reference = next((m for m in mats if m.shape[1] != 1), mats[0])  # a column broadcasts onto it
+        rows, cols = reference.shape
+        out = []
+        for t in mats:
+            r, c = t.shape
+            if (r, c) == (rows, cols):
+                out.append(t)
+            elif r == rows and c == 1:
+                out.append(t * OneMatrix(1, cols))  # a column added to every column (NumPy's broadcasting)
+            else:
+                self.mismatch(
+                    f"{_label(t)} is {shape_text(t.shape)} but {_label(reference)} is {shape_text(reference.shape)}"
+                )
+        total = out[0]
+        for t in out[1:]:
+            total = total + t
+        for s in scalars:
+            total = total + s * OneMatrix(rows, cols)  # 1 − A: a scalar added to every entry
+        return total
+
+    def mul(self, factors, e):
+        scalar = sp.Mul(*[f for f in factors if not is_matrix(f)])
+        mats = [f for f in factors if is_matrix(f)]
+        if not mats:
+            return scalar
+        for a, b in itertools.pairwise(mats):
+            if a.shape[1] != b.shape[0]:
+                self.mismatch(
+                    f"{_label(a)} is {shape_text(a.shape)} but {_label(b)} is {shape_text(b.shape)}"
+                    f" ({_label(a)} needs {b.shape[0]} columns)"
+                )
+        out = mats[0]
+        for f in mats[1:]:
+            out = out * f
+        return out if scalar == 1 else scalar * out
+
+    def function(self, e):
+        args = [self(a) for a in e.args]
+        func = type(e)
+        if func in _ACTIVATION_CLASSES or (isinstance(e, AppliedUndef) and func.__name__ in ACTIVATIONS):
+            g = _ACTIVATION_CLASSES.get(func) or func.__name__
+            (z,) = self._matrices(args, e, 1)
+            if g == "softmax" and z.shape[0] == 1:
+                self.fail(f"softmax in '{self.name}' needs at least 2 rows ({_label(z)} has 1)")
+            return z if g == "identity" else Apply(g, z)
+        if func in _LOSS_CLASSES:
+            a, y = self._matrices(args, e, 2)
+            if a.shape != y.shape:
+                self.mismatch(f"{_label(a)} is {shape_text(a.shape)} but {_label(y)} is {shape_text(y.shape)}")
+            return sp.MatMul(1 / self.net.m, LossSum(_LOSS_CLASSES[func], a, y))
+        if func is Hadamard:
+            a, b = self._matrices(args, e, 2)
+            if a.shape != b.shape:
+                self.mismatch(
+                    f"{_label(a)} ⊙ {_label(b)}: {_label(a)} is {shape_text(a.shape)} but {_label(b)} is {shape_text(b.shape)}"
+                )
+            return sp.HadamardProduct(a, b)
+        if func is TransposeOf:
+            (a,) = self._matrices(args, e, 1)
+            return a.T
+        if func is SumColumns:
+            (a,) = self._matrices(args, e, 1)
+            return a * OneMatrix(a.shape[1], 1)
+        if func is MeanColumns:
+            (a,) = self._matrices(args, e, 1)
+            return (1 / a.shape[1]) * (a * OneMatrix(a.shape[1], 1))
+        if func is SumRows:
+            (a,) = self._matrices(args, e, 1)
+            return OneMatrix(1, a.shape[0]) * a
+        if func is FrobeniusSqOf:
+            (a,) = self._matrices(args, e, 1)
+            return FrobeniusSq(a)
+        self.fail(
+            f"unknown activation '{func.__name__}' in '{self.name}' (expected one of: {', '.join(ACTIVATIONS)};"
+            " or an op of the table: + − * @ hadamard transpose sum_columns mean_columns sum_rows frobenius_sq"
+            " and the losses)"
+        )
+
+    def _matrices(self, args, e, n):
+        if len(args) != n or not all(is_matrix(a) for a in args):
+            self.fail(f"'{_source(e)}' in '{self.name}' takes {n} matri{'x' if n == 1 else 'ces'}")
+        return args
+
+
+def _source(e) -> str:
+    """The declaration as the user wrote it, products by juxtaposition: ``W2 A1 + b2``."""
+    return str(e).replace("*", " ")
+
+
+def _label(x) -> str:
+    from ..matrix import matrix_text
+
+    return matrix_text(x)

@@ -1,0 +1,47 @@
+"""The table of ops: one stanza per primitive of the layer-level matrix program.
+
+Import order fills ``OPS``: linear (sum, product, transpose), element-wise
+(⊙, powers), activations, losses, norms.  ``pull_back`` walks an expression
+with the table; printers install ``_print_<Op>`` from the stanzas that carry
+their forms (``install_printers``).
+"""
+
+from . import activations, elementwise, linear, losses, norms  # noqa: F401  (each adds its stanzas)
+from .activations import ACTIVATIONS, HIDDEN, OUTPUTS, activation_why
+from .base import OPS, Op, PullContext, op_of, pull_back, why
+from .losses import CANCELLATIONS, LOSSES
+
+
+def rule_text(key: str, form: str = "text") -> str:
+    """The reason a step shows for rule ``key`` (``activation:g`` names the activation), as text or LaTeX."""
+    if not key:
+        return ""
+    if key.startswith("activation:"):
+        return activation_why(key.split(":", 1)[1], form)
+    return why(key, form)
+
+
+def install_printers(printer_class, form: str) -> None:
+    """Give ``printer_class`` a ``_print_<Op>`` for each stanza that has a ``form`` (text, latex, numpy)."""
+    for op in OPS.values():
+        render = getattr(op, form)
+        if render is not None:
+            setattr(printer_class, f"_print_{op.ir}", lambda self, expr, _render=render: _render(self, expr))
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "CANCELLATIONS",
+    "HIDDEN",
+    "LOSSES",
+    "OPS",
+    "OUTPUTS",
+    "Op",
+    "PullContext",
+    "activation_why",
+    "install_printers",
+    "op_of",
+    "pull_back",
+    "rule_text",
+    "why",
+]

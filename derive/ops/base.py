@@ -1,0 +1,91 @@
+"""The op table's record and registry: one ``Op`` stanza per primitive of the matrix program.
+
+Like autograd's ``defvjp`` table and jax's per-primitive stanzas, everything
+chainrule knows about one operation of a layer-level program sits in one
+record: its vector-Jacobian rule per operand, the reason a step shows, and
+(for the ops that own a class here) how it reads in text, LaTeX and NumPy.
+The engine (``derive.ir.backprop``) and the printers read the table; a
+missing rule is an error that names the op.
+
+A rule works in the gradient of the scalar cost J: ``vjp(expr, G, ctx)``
+returns, for each operand that can carry a gradient, ``(operand, ∂J/∂operand
+contribution, why)`` given ``G = ∂J/∂expr``.  Rules are linear in ``G``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
+
+from ..errors import ChainruleError
+
+Contribution = tuple[sp.Basic, sp.Basic, str]  # (operand, its adjoint contribution, rule key)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One primitive: ``ir`` is the name of the SymPy class that represents it in the program."""
+
+    name: str
+    ir: str
+    vjp: Callable[[sp.Basic, sp.Basic, PullContext], list[Contribution]]
+    why: dict[str, str]  # rule key -> the reason a step shows
+    why_latex: dict[str, str] = field(default_factory=dict)  # rule key -> the same reason in LaTeX, for handouts
+    text: Callable | None = None  # (printer, expr) -> str, installed as _print_<ir> on the text printer
+    latex: Callable | None = None  # (printer, expr) -> str, installed on the LaTeX printer
+    numpy: Callable | None = None  # (printer, expr) -> str, installed on the generated-code printer
+    evaluate: Callable | None = None  # (evaluator, expr) -> value, for the reference interpreter
+
+
+@dataclass
+class PullContext:
+    """What a rule may need besides its expression: names given to subexpressions (σ' = A ⊙ (1 − A))."""
+
+    named: dict[sp.Basic, sp.MatrixSymbol] = field(default_factory=dict)
+
+    def name_of(self, expr):
+        return self.named.get(expr, expr)
+
+
+OPS: dict[str, Op] = {}
+
+
+def stanza(op: Op) -> Op:
+    """Add ``op`` to the table (one per IR class)."""
+    if op.ir in OPS:
+        raise ValueError(f"op for {op.ir} is defined twice")
+    OPS[op.ir] = op
+    return op
+
+
+def why(key: str, form: str = "text") -> str:
+    """The reason rule ``key`` shows, as text or (``form="latex"``) LaTeX."""
+    for op in OPS.values():
+        if key in op.why:
+            return op.why[key] if form == "text" else op.why_latex.get(key, "")
+    raise KeyError(key)
+
+
+def op_of(expr) -> Op:
+    """The stanza of ``expr``'s operation; ChainruleError naming the op if there is none."""
+    op = OPS.get(type(expr).__name__)
+    if op is None:
+        raise ChainruleError(f"no vector-Jacobian rule for the op '{type(expr).__name__}' in {expr}")
+    return op
+
+
+def pull_back(expr, G, ctx: PullContext | None = None) -> list[Contribution]:
+    """Every ``(symbol, contribution, rule)`` reached from ``expr`` with adjoint ``G``, in expression order."""
+    ctx = ctx or PullContext()
+    if isinstance(expr, sp.MatrixSymbol):
+        return [(expr, G, "")]
+    if isinstance(expr, OneMatrix) or not isinstance(expr, sp.MatrixExpr):
+        return []  # constants and scalar coefficients carry no gradient
+    out = []
+    for operand, contribution, key in op_of(expr).vjp(expr, G, ctx):
+        for symbol, value, inner in pull_back(operand, contribution, ctx):
+            out.append((symbol, value, inner or key))
+    return out

@@ -1,0 +1,43 @@
+"""Element-wise products and powers: ``A ⊙ B`` and ``A^p`` (``A^(−1)`` is element-wise 1/A)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .base import Op, stanza
+
+
+def _hadamard_vjp(expr, G, ctx):
+    """``P = F1 ⊙ … ⊙ Fk``: ``Fi`` gets ``G ⊙ Π_{j≠i} Fj``."""
+    out = []
+    for i, f in enumerate(expr.args):
+        others = expr.args[:i] + expr.args[i + 1 :]
+        out.append((f, sp.HadamardProduct(G, *others), "hadamard"))
+    return out
+
+
+def _power_vjp(expr, G, ctx):
+    """``P = B^p`` element-wise: ``B`` gets ``p G ⊙ B^(p−1)``."""
+    base, p = expr.base, expr.exp
+    local = base if p == 2 else sp.HadamardPower(base, p - 1)
+    return [(base, p * sp.HadamardProduct(G, local), "power")]
+
+
+HADAMARD = stanza(
+    Op(
+        "hadamard",
+        "HadamardProduct",
+        _hadamard_vjp,
+        {"hadamard": "A ⊙ B pulls G back to G ⊙ B for A"},
+        {"hadamard": r"$A \odot B$ pulls $G$ back to $G \odot B$ for $A$"},
+    )
+)
+POWER = stanza(
+    Op(
+        "power",
+        "HadamardPower",
+        _power_vjp,
+        {"power": "A^p (entry-wise) pulls G back to p G ⊙ A^(p−1)"},
+        {"power": r"$A^{\odot p}$ pulls $G$ back to $p\, G \odot A^{\odot (p-1)}$"},
+    )
+)

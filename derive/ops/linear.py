@@ -1,0 +1,88 @@
+"""Linear ops: sums (with broadcasting), matrix products (with scalar multiples), transposes.
+
+Broadcasting and reductions are products with ``OneMatrix``: ``b 1ᵀ`` adds the
+column b to every column, ``G 1`` sums the columns, ``1ᵀ G`` the rows.  So one
+matrix-product rule also derives the broadcast's adjoint, Σ_columns G.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
+
+from .base import Op, stanza
+
+
+def _sum_vjp(expr, G, ctx):
+    return [(term, G, "sum") for term in expr.args]
+
+
+def _transpose_of(X):
+    return X.T
+
+
+def _matmul_vjp(expr, G, ctx):
+    """``P = c F1 F2 … Fk``: ``Fi`` gets ``c (F1…F(i−1))ᵀ G (F(i+1)…Fk)ᵀ``."""
+    scalar, factors = expr.as_coeff_matrices()
+    factors = list(factors)
+    out = []
+    for i, f in enumerate(factors):
+        if isinstance(f, OneMatrix):
+            continue
+        left, right = factors[:i], factors[i + 1 :]
+        others = left + right
+        parts = [_transpose_of(sp.MatMul(*left) if len(left) > 1 else left[0])] if left else []
+        parts.append(G)
+        if right:
+            parts.append(_transpose_of(sp.MatMul(*right) if len(right) > 1 else right[0]))
+        value = scalar * parts[0] if scalar != 1 else parts[0]
+        for part in parts[1:]:
+            value = value * part  # SymPy's own product: flattened as the operators do
+        if others and all(isinstance(o, OneMatrix) for o in others):
+            key = "broadcast" if right else "reduce"
+        elif not others:
+            key = "scale"
+        else:
+            key = "matmul-left" if i == 0 else "matmul-right"
+        out.append((f, value, key))
+    return out
+
+
+def _transpose_vjp(expr, G, ctx):
+    return [(expr.arg, G.T, "transpose")]
+
+
+SUM = stanza(
+    Op("add", "MatAdd", _sum_vjp, {"sum": "a sum passes G to each term"}, {"sum": r"a sum passes $G$ to each term"})
+)
+MATMUL = stanza(
+    Op(
+        "matmul",
+        "MatMul",
+        _matmul_vjp,
+        {
+            "matmul-left": "P = A B pulls G back to G Bᵀ for A",
+            "matmul-right": "P = A B pulls G back to Aᵀ G for B",
+            "broadcast": "b 1ᵀ adds b to every column, so G pulls back to G 1 = Σ_columns G",
+            "reduce": "Σ_columns Q = Q 1, so G pulls back to G 1ᵀ: G repeated in every column",
+            "scale": "c Q pulls G back to c G",
+        },
+        {
+            "matmul-left": r"$P = AB$ pulls $G$ back to $G B^{\top}$ for $A$",
+            "matmul-right": r"$P = AB$ pulls $G$ back to $A^{\top} G$ for $B$",
+            "broadcast": r"$b\,\mathbf{1}^{\top}$ adds $b$ to every column, so $G$ pulls back to"
+            r" $\sum_{\text{columns}} G$",
+            "reduce": r"$\sum_{\text{columns}} Q = Q\mathbf{1}$ pulls $G$ back to $G$ in every column",
+            "scale": r"$cQ$ pulls $G$ back to $cG$",
+        },
+    )
+)
+TRANSPOSE = stanza(
+    Op(
+        "transpose",
+        "Transpose",
+        _transpose_vjp,
+        {"transpose": "Qᵀ pulls G back to Gᵀ"},
+        {"transpose": r"$Q^{\top}$ pulls $G$ back to $G^{\top}$"},
+    )
+)
