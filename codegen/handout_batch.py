@@ -41,6 +41,10 @@ _KIND_TEXT = {
     "backprop": "back through $W$",
     "activation_grad": "through $g'$",
     "loss_grad": "from the loss",
+    "let": "definition",
+    "cost": "cost",
+    "adjoint": "pulled back",
+    "sum": "sum over uses",
 }
 
 
@@ -248,7 +252,8 @@ def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=N
 def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     """The batch equations of ``vd`` for the template, and the printer for matrix names."""
     dim_names = {s.name: rf"n_{{{s.name[1:]}}}" for s in vn.dim_sizes}
-    mp = printer.with_settings(layers=True, names=dim_names, delta=options.delta == "delta")
+    constant_names = {n: GREEK_LATEX.get(n, n) for n in getattr(vn, "constant_values", {})}
+    mp = printer.with_settings(layers=True, names={**dim_names, **constant_names}, delta=options.delta == "delta")
     dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())
     return {
         "available": True,
@@ -263,11 +268,62 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
 
 
 def batch_only_context(vn, options, base: dict) -> dict:
-    """Template data for ``handout_batch.tex.jinja``: a network too large to write out unit by unit."""
+    """Template data for ``handout_batch.tex.jinja``: a network in matrices only, either too large to write
+    out unit by unit or a matrix program that is not a chain of layers (``program``: its steps, use by use)."""
     printer = HandoutLatexPrinter()
-    out, mp = _equations(vn, vn.derive(), printer, options)
+    vd = vn.derive()
+    out, mp = _equations(vn, vd, printer, options)
     update = [rf"{mp.name(p)} &\leftarrow {mp.name(p)} - \alpha\, {mp.name('d' + p)}" for p in vn.names("param")]
-    return {**base, "batch_only": True, "vectorised": out, "update": {"rows": update}, "loss": "L"}
+    program = None if vn.chain else _program(vn, vd, mp)
+    return {**base, "batch_only": True, "vectorised": out, "update": {"rows": update}, "loss": "L", "program": program}
+
+
+GREEK_LATEX = {"lam": r"\lambda", "lambd": r"\lambda", "eps": r"\varepsilon", "epsilon": r"\varepsilon"}
+
+
+def _program(vn, vd, mp) -> dict:
+    """The steps of a matrix program's derivation, for the handout: each use's term, then each sum over uses."""
+    from derive.vecsteps import Cancellation, SumOverUses, VecChainRule
+
+    numbers = {e.target: e.number for e in vd.equations}
+    steps = []
+    for s in vd.steps:
+        if isinstance(s, VecChainRule):
+            via = "J" if s.via == "J" else mp.name(s.via)
+            steps.append(
+                {
+                    "kind": "rule",
+                    "lhs": mp.name(s.target),
+                    "via": via,
+                    "number": numbers.get(s.via, numbers.get("J")),
+                    "definition": mp.doprint(s.definition),
+                    "rhs": mp.doprint(s.expr),
+                    "why": s.latex,
+                }
+            )
+        elif isinstance(s, SumOverUses):
+            steps.append(
+                {
+                    "kind": "sum",
+                    "lhs": mp.name(s.target),
+                    "name": mp.name(s.target[1:]),
+                    "uses": ", ".join("$J$" if via == "J" else f"${mp.name(via)}$" for via, _ in s.terms),
+                    "count": len(s.terms),
+                    "terms": [
+                        {"via": "J" if via == "J" else mp.name(via), "rhs": mp.doprint(expr)} for via, expr in s.terms
+                    ],
+                }
+            )
+        elif isinstance(s, Cancellation):
+            steps.append(
+                {
+                    "kind": "cancel",
+                    "lhs": mp.name(s.target),
+                    "before": mp.doprint(s.before),
+                    "after": mp.doprint(s.after),
+                }
+            )
+    return {"steps": steps, "constants": [(mp.name(n), v) for n, v in vn.constant_values.items()]}
 
 
 def _entry(mp, matrix: str, rc) -> str:
@@ -303,10 +359,13 @@ def _concrete(rows, cols, vn) -> str:
 
 def _equation_row(eq, mp) -> dict:
     lhs = mp.name(eq.target)
+    rhs = mp.doprint(eq.expr)
+    if eq.terms and eq.kind == "sum":  # each use's term, in the order of the uses
+        rhs = " + ".join(mp.doprint(t.expr) for t in eq.terms).replace("+ -", "- ")
     return {
         "number": eq.number,
         "lhs": lhs,
-        "rhs": mp.doprint(eq.expr),
+        "rhs": rhs,
         "shape": rf"{mp.doprint(eq.shape[0])} \times {mp.doprint(eq.shape[1])}",
         "kind": _KIND_TEXT.get(eq.kind, eq.kind),
     }

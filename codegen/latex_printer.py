@@ -22,6 +22,7 @@ from sympy.matrices.expressions.special import OneMatrix
 
 from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from derive.latex import StepLatexPrinter
+from derive.ops import install_printers
 
 MARK = "red"
 
@@ -113,18 +114,33 @@ class HandoutLatexPrinter(StepLatexPrinter):
         head = "" if coeff == 1 else self._print(coeff) + r"\, "
         # broadcasting, as the lecture writes it: b 1ᵀ -> b; G 1 -> Σ_columns G
         if len(mats) >= 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1:
+            if not getattr(self, "_in_sum", 0):  # alone, the broadcast is written out
+                inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
+                return rf"{sign}{head}{inner}\, \mathbf{{1}}^{{\top}}"
             mats = mats[:-1]
         elif len(mats) >= 2 and isinstance(mats[-1], OneMatrix):
             inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
+            if mats[-1].shape[1] != 1:  # G 1 1ᵀ: each row's sum, repeated in every column
+                return rf"{sign}{head}\Big(\sum_{{\text{{columns}}}} {inner}\Big) \mathbf{{1}}^{{\top}}"
             return rf"{sign}{head}\sum_{{\text{{columns}}}} {inner}"
         elif len(mats) >= 2 and isinstance(mats[0], OneMatrix):
             inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[1:])
+            if mats[0].shape[1] == 1:  # 1 G: the row G repeated in every row
+                return rf"{sign}{head}\mathbf{{1}}\, {inner}"
             return rf"{sign}{head}\sum_{{\text{{rows}}}} {inner}"
         return sign + head + " ".join(self._matrix_factor(a, MATMUL) for a in mats)
 
     def _print_MatAdd(self, expr):
+        self._in_sum = getattr(self, "_in_sum", 0) + 1
+        try:
+            return self._sum(expr)
+        finally:
+            self._in_sum -= 1
+
+    def _sum(self, expr):
         out = []
-        terms = list(expr.args)
+        # a broadcast bias (b 1ᵀ) comes last, as in W A + b
+        terms = sorted(expr.args, key=lambda t: isinstance(t, sp.MatMul) and _is_bias(t))
         texts = [self._print(t) for t in terms]
         lead = next((i for i, t in enumerate(texts) if not t.startswith("-")), 0)
         order = [lead] + [i for i in range(len(terms)) if i != lead]
@@ -163,6 +179,13 @@ class HandoutLatexPrinter(StepLatexPrinter):
 
 
 ADD, HADAMARD, MATMUL, ATOM = 1, 2, 3, 4
+
+
+def _is_bias(term) -> bool:
+    mats = [a for a in term.args if getattr(a, "is_Matrix", False)]
+    return len(mats) == 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1
+
+
 _APPLY = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
 _LOSS = {"binary_cross_entropy": BinaryCrossEntropy, "cross_entropy": CrossEntropy, "mse": SquaredError}
 
@@ -173,3 +196,6 @@ def cancel_latex(printer: HandoutLatexPrinter, before: sp.Expr, cancelled: sp.Ex
         return printer.doprint(before)
     pieces = tuple(p for p in sp.Mul.make_args(cancelled) if not p.is_Number)
     return printer.with_settings(marked=pieces).doprint(before)
+
+
+install_printers(HandoutLatexPrinter, "latex")  # the op table's own LaTeX forms (‖W‖²_F, …)

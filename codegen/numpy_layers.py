@@ -20,11 +20,13 @@ forward equation it reverses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
 
+from .numpy_matrix import MatrixCodePrinter, code_of
 from .numpy_printer import ModulePrinter
 
 # The NumPy form of each activation on a whole matrix: the RULES record's where it applies.
@@ -48,6 +50,17 @@ LOGIT_LOSS = {
 PLAIN_LOSS = {"binary_cross_entropy": "binary_cross_entropy", "cross_entropy": "cross_entropy", "mse": "squared_error"}
 LOSS_KIND = {"binary_cross_entropy": "bce", "cross_entropy": "ce", "mse": "se"}
 ELEMENTWISE = {"activation", "output_delta", "loss_grad", "activation_grad"}
+GENERAL_KINDS = {"let", "adjoint", "sum"}  # printed from their expressions (codegen.numpy_matrix), not in place
+BACKWARD_KINDS = {
+    "output_delta",
+    "loss_grad",
+    "activation_grad",
+    "weight_grad",
+    "bias_grad",
+    "backprop",
+    "adjoint",
+    "sum",
+}
 
 
 @dataclass
@@ -103,9 +116,11 @@ def layers_context(net, source: str) -> dict:
     X, Y = inputs[0], targets[0]
     shapes = d.shapes()
     rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m}
-    fwd = [e for e in d.forward if e.kind != "loss"]
-    loss_eq = next(e for e in d.forward if e.kind == "loss")
-    A_L, _ = loss_eq.operands
+    fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
+    loss_eq = next(e for e in d.forward if e.kind in ("loss", "cost"))
+    if net.cost_operands is None:
+        raise ChainruleError("the templates cannot express a cost with other than one loss term", where)
+    A_L, _ = net.cost_operands
     by_target = {e.target: e for e in d.forward}
     act_L = by_target[A_L].function if by_target[A_L].kind == "activation" else "identity"
     Z_L = by_target[A_L].operands[0] if by_target[A_L].kind == "activation" else A_L
@@ -120,22 +135,25 @@ def layers_context(net, source: str) -> dict:
             raise ChainruleError(
                 f"the templates cannot express the derivative of {e.function} outside a matched loss", where
             )
-        if e.kind not in ("output_delta", "loss_grad", "activation_grad", "weight_grad", "bias_grad", "backprop"):
+        if e.kind not in BACKWARD_KINDS:
             raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
 
-    printer = ModulePrinter()
+    printer = MatrixCodePrinter(ACTIVATION)
     params = [n for n, _ in net.params()]
-    reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p"}
-    for e in d.equations:
-        if e.target in reserved or any(n in reserved for n in (*params, X, Y)):
+    constants = list(net.constant_values)
+    reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L"}
+    for name in [e.target for e in d.equations] + [*params, X, Y, *constants]:
+        if name in reserved or name.upper() in ("N_INPUTS", "N_TARGETS", "PARAMS", "OPTIMIZERS", "TASK"):
             raise ChainruleError(
-                f"the templates cannot express the name '{e.target}': it clashes with the generated code", where
+                f"the templates cannot express the name '{name}': it clashes with the generated code", where
             )
+    adjoint_scale = {f"d{k}": (net.m if v.shape[1] == net.m else 1) for k, v in net.matrices.items()}
 
     # ---- forward() and loss(): plain NumPy
     forward_lines = []
     for e in fwd:
-        forward_lines.append(Line(f"{e.target} = {_plain(e, printer)}", [f"({e.number}) {e.text}"]))
+        code = _plain(e, printer) if e.kind != "let" else printer.code(e.expr)
+        forward_lines.append(Line(f"{e.target} = {code}", [f"({e.number}) {e.text}"]))
     logit_helper = LOGIT_LOSS.get((act_L, lname))
     if logit_helper:
         loss_code = printer.use(f"{logit_helper}({Z_L}, {Y})")
@@ -143,6 +161,7 @@ def layers_context(net, source: str) -> dict:
     else:
         loss_code = printer.use(f"{PLAIN_LOSS[lname]}({A_L}, {Y})")
         loss_comment = f"({loss_eq.number}) {loss_eq.text}"
+    penalties = [printer.code(t.expr) for t in loss_eq.terms if t.kind == "penalty"]
 
     # ---- gradients(): in place, on workspace buffers
     program = fwd + list(d.backward)
@@ -155,11 +174,14 @@ def layers_context(net, source: str) -> dict:
     forward_of = {e.target: e for e in d.forward}
     first_backward = True
     for i, e in enumerate(program):
-        code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
+        if e.kind in GENERAL_KINDS:
+            code = _general(e, printer, adjoint_scale, params)
+        else:
+            code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
         comments = [f"({e.number}) {e.text}"]
         if e in d.backward:
-            source_eq = _reversed_forward(e, forward_of, loss_eq)
-            if source_eq is not None:
+            sources = [forward_of.get(t.via, loss_eq) for t in e.terms] or [_reversed_forward(e, forward_of, loss_eq)]
+            for source_eq in reversed([s for s in sources if s is not None]):
                 comments.insert(0, f"forward: ({source_eq.number}) {source_eq.text}")
             if first_backward:
                 comments.insert(
@@ -181,7 +203,13 @@ def layers_context(net, source: str) -> dict:
         nr, nc = net.size(r), net.size(c)
         e = affine_of.get(name)
         if e is None:
-            raise ChainruleError(f"the templates cannot express parameter '{name}' outside an affine map", where)
+            user = next(f for f in d.forward if name in f.operands)
+            if nc == 1:
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
+            else:
+                why = f"weight in {user.target}: N(0, 0.01²)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "small", nc, why))
+            continue
         if e.operands[0] == name:
             scheme, why = INIT.get(
                 act_of.get(e.target, "identity"), ("small", f"{act_of.get(e.target, 'identity')} output: N(0, 0.01²)")
@@ -203,6 +231,8 @@ def layers_context(net, source: str) -> dict:
         loss_comment=loss_comment,
         grad_lines=grad_lines,
         workspace=workspace,
+        penalties=penalties,
+        constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
     )
     from .numpy_module import demo_settings, module_context
 
@@ -225,6 +255,20 @@ def layers_context(net, source: str) -> dict:
         targets_tuple=f"{n_out}  # rows of Y",
         demo=demo,
     )
+
+
+def _general(e, printer: MatrixCodePrinter, adjoint_scale, params) -> list[str]:
+    """Any other equation of the program, as a NumPy expression (a new array; a parameter's into grads)."""
+    scale = adjoint_scale.get(e.target, 1) if e.target.startswith("d") else 1
+    if e.kind == "let":
+        value = printer.code(e.expr)
+    elif e.kind == "sum":
+        value = " + ".join(printer.code(code_of(t.expr, scale, adjoint_scale)) for t in e.terms)
+    else:
+        value = printer.code(code_of(e.expr, scale, adjoint_scale))
+    if e.target.startswith("d") and e.target[1:] in params:
+        return [f'{e.target} = grads["{e.target[1:]}"]', f"{e.target}[...] = {value}"]
+    return [f"{e.target} = {value}"]
 
 
 def _plain(e, printer: ModulePrinter) -> str:
@@ -293,6 +337,9 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
     if e.kind == "backprop":
         W, dZ = ops
         return [f"{t} = np.matmul({W}.T, {dZ}, out={buf(False)})"]
+    if e.kind == "activation_grad" and e.function == "identity":
+        alloc.alias(t, ops[0])
+        return [f"{t} = {ops[0]}"]
     if e.kind == "activation_grad":
         dA, Q = ops  # Q is A (σ, tanh: g' from the output) or Z (ReLU: 1[Z ≥ 0])
         g = e.function
@@ -330,7 +377,9 @@ def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
     return f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,)).name}"
 
 
-def _layers_source(*, net, params, X, Y, forward_lines, A_L, loss_code, loss_comment, grad_lines, workspace) -> str:
+def _layers_source(
+    *, net, params, X, Y, forward_lines, A_L, loss_code, loss_comment, grad_lines, workspace, penalties, constants
+) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
 
@@ -349,5 +398,8 @@ def _layers_source(*, net, params, X, Y, forward_lines, A_L, loss_code, loss_com
             gradients=grad_lines,
             workspace=workspace,
             params=params,
+            penalties=penalties,
+            constants=constants,
+            forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
         )
     )

@@ -50,6 +50,8 @@ INIT_FOR = {
 DEMO_DEFAULT = {"epochs": 300, "lr": 0.05, "optimizer": "adam", "batch_size": None, "seed": 0, "m": 128}
 DEMO_SETTINGS = {
     "xor": {"epochs": 1000, "lr": 0.1, "optimizer": "sgd", "seed": 1},  # seed 1: both ReLU units find a side
+    # the 4-2-4 encoder problem (Rumelhart, Hinton and Williams, 1986): one-hot inputs through two units
+    "tied_autoencoder": {"reconstruct": True, "epochs": 2000, "lr": 0.05},
 }
 
 

@@ -1,0 +1,217 @@
+"""NumPy code for the layer-level program's matrix expressions (any op of ``derive.ops``).
+
+``MatrixCodePrinter`` prints one matrix expression as a NumPy expression: the
+product as ``@`` (a scalar coefficient as ``*``), ``⊙`` as ``*``, ``Qᵀ`` as
+``Q.T``, a broadcast column ``b 1ᵀ`` as ``b`` (NumPy broadcasts it),
+``Σ_columns G`` as ``G.sum(axis=1, keepdims=True)`` and ``Σ_rows H`` as
+``H.sum(axis=0, keepdims=True)``, an activation by its stable NumPy form.
+Ops that carry their own NumPy form in the table (``‖W‖²``) print from it.
+
+``code_of`` prints an equation of the derivation the way a generated module
+stores it: a module's ``dQ`` for a quantity with one column per example holds
+``∂J/∂Q = (1/m) dQ`` (the 1/m applied once, at the output), so every such
+adjoint in an expression is written ``m dQ`` and the result divided by m.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
+
+from derive.ops import install_printers
+
+from .numpy_printer import ModulePrinter
+
+_ADD, _MUL, _POW, _ATOM = 1, 2, 3, 4
+
+
+class MatrixCodePrinter(ModulePrinter):
+    """Matrix expressions as NumPy; ``activations`` maps an activation name to its form (``sigmoid({0})``)."""
+
+    def __init__(self, activations: dict[str, str], sizes: dict | None = None, settings=None):
+        super().__init__(settings=settings)
+        self.activations = activations
+        self.sizes = sizes or {}  # size symbol -> int (m stays the variable m)
+        self._in_sum = 0
+
+    def code(self, expr) -> str:
+        return self._print(expr)
+
+    def _wrap(self, expr, above: int) -> str:
+        out = self._print(expr)
+        return f"({out})" if _level(expr) <= above else out
+
+    def _print_MatrixSymbol(self, expr):
+        return expr.name
+
+    def _print_OneMatrix(self, expr):
+        return "1"
+
+    def _print_Transpose(self, expr):
+        return f"{self._wrap(expr.arg, _POW)}.T"
+
+    def _count(self, n) -> str:
+        return str(n) if n.is_Integer else (n.name if n.name == "m" else str(self.sizes[n]))
+
+    def _print_MatAdd(self, expr):
+        self._in_sum += 1
+        try:
+            return self._sum(expr)
+        finally:
+            self._in_sum -= 1
+
+    def _sum(self, expr):
+        out = []
+        # a positive term leads (1 - A**2); a broadcast column comes last (W @ A + b)
+        terms = sorted(expr.args, key=lambda t: (_negative(t), _broadcast(t)))
+        for i, term in enumerate(terms):
+            scalar, rest = _split(term)
+            if scalar is not None and scalar.is_number and scalar < 0:
+                body = self._term(-scalar, rest)
+                out.append(f"-{body}" if i == 0 else f" - {body}")
+            else:
+                body = self._print(term)
+                out.append(body if i == 0 else f" + {body}")
+        return "".join(out)
+
+    def _term(self, scalar, rest) -> str:
+        if scalar == 1:
+            return self._wrap(rest, _ADD)
+        return self._print(sp.MatMul(scalar, rest) if isinstance(rest, sp.MatrixExpr) else scalar * rest)
+
+    def _print_MatMul(self, expr):
+        scalar, factors = expr.as_coeff_matrices()
+        factors = list(factors)
+        body = self._product(factors)
+        if scalar == 1:
+            return body
+        coefficient = self._scalar(scalar)
+        if body == "1":
+            return coefficient
+        if scalar == -1:
+            return f"-{body}"
+        return f"{coefficient} * {body}"
+
+    def _product(self, factors) -> str:
+        if factors and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] != 1 and len(factors) > 1:
+            inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
+            total = f"{self._wrap(inner, _POW)}.sum(axis=1, keepdims=True)"  # Σ_columns
+            if factors[-1].shape[1] != 1 and not self._in_sum:  # G 1 1ᵀ alone: repeated in every column
+                return f"np.repeat({total}, {self._count(factors[-1].shape[1])}, axis=1)"
+            return total
+        if factors and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] == 1 and len(factors) > 1:
+            if not self._in_sum:  # alone, the broadcast column is repeated
+                inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
+                return f"np.repeat({self._print(inner)}, {self._count(factors[-1].shape[1])}, axis=1)"
+            factors = factors[:-1]  # b 1ᵀ in a sum: NumPy broadcasts the column
+        if len(factors) > 1 and isinstance(factors[0], OneMatrix):
+            inner = sp.MatMul(*factors[1:]) if len(factors) > 2 else factors[1]
+            rows = factors[0].shape[0]
+            if factors[0].shape[1] == 1:  # 1 G: the row G repeated in every row
+                return (
+                    self._print(inner)
+                    if self._in_sum
+                    else f"np.repeat({self._print(inner)}, {self._count(rows)}, axis=0)"
+                )
+            total = f"{self._wrap(inner, _POW)}.sum(axis=0, keepdims=True)"  # Σ_rows
+            return total if rows == 1 or self._in_sum else f"np.repeat({total}, {self._count(rows)}, axis=0)"
+        if len(factors) == 1:
+            return self._wrap(factors[0], _MUL) if not isinstance(factors[0], OneMatrix) else "1"
+        return " @ ".join(self._wrap(f, _MUL) for f in factors)
+
+    def _scalar(self, scalar) -> str:
+        num, den = sp.fraction(sp.factor_terms(scalar))
+        top = str(num).replace("**", "^").replace("*", " * ").replace("^", "**")
+        if den == 1:
+            return top if num.is_Atom else f"({top})"
+        bottom = str(den).replace("**", "^").replace("*", " * ").replace("^", "**")
+        return f"({top} / {bottom if den.is_Atom else '(' + bottom + ')'})"
+
+    def _print_HadamardProduct(self, expr):
+        return " * ".join(self._wrap(f, _MUL) for f in expr.args)
+
+    def _print_HadamardPower(self, expr):
+        if expr.exp == -1:
+            return f"1 / {self._wrap(expr.base, _MUL)}"
+        return f"{self._wrap(expr.base, _POW)}**{expr.exp}"
+
+    def _print_Apply(self, expr):
+        if expr.function == "step":
+            return f"({self._print(expr.arg)} >= 0)"
+        form = self.activations[expr.function]
+        return self.use(form.format(self._print(expr.arg)))
+
+
+install_printers(MatrixCodePrinter, "numpy")
+
+
+def _broadcast(term) -> bool:
+    return isinstance(term, sp.MatMul) and isinstance(term.args[-1], OneMatrix) and term.args[-1].shape[0] == 1
+
+
+def _negative(term) -> bool:
+    scalar, _ = _split(term)
+    return bool(scalar is not None and scalar.is_number and scalar < 0)
+
+
+def _split(term):
+    if isinstance(term, sp.MatMul):
+        scalar, factors = term.as_coeff_matrices()
+        rest = sp.MatMul(*factors) if len(factors) > 1 else factors[0]
+        return scalar, rest
+    return None, term
+
+
+def _level(expr) -> int:
+    if isinstance(expr, sp.MatAdd):
+        return _ADD
+    if isinstance(expr, (sp.HadamardProduct, sp.MatMul)):
+        scalar, factors = expr.as_coeff_matrices() if isinstance(expr, sp.MatMul) else (1, expr.args)
+        if isinstance(expr, sp.MatMul) and len(factors) == 1 and scalar == 1:
+            return _level(factors[0])
+        if isinstance(expr, sp.MatMul) and factors and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] != 1:
+            return _ATOM  # X.sum(...)
+        return _MUL
+    if isinstance(expr, sp.HadamardPower):
+        return _MUL if expr.exp == -1 else _POW
+    return _ATOM
+
+
+def code_of(expr, target_scale, adjoint_scales: dict[str, sp.Expr]):
+    """``expr`` as a module computes it: each m-column adjoint dQ stands for m·dQ; divided by the target's scale.
+
+    ``adjoint_scales`` maps an adjoint's name (``dZ1``) to m or 1.
+    """
+    subs = {s: adjoint_scales[s.name] * s for s in expr.atoms(sp.MatrixSymbol) if adjoint_scales.get(s.name, 1) != 1}
+    out = expr.xreplace(subs)
+    if target_scale != 1:
+        out = sp.MatMul(1 / target_scale, out)
+    return _distribute(pull_scalars(out.doit()))
+
+
+def pull_scalars(expr):
+    """Scalar coefficients moved out of element-wise products: ``(c A) ⊙ B`` is ``c (A ⊙ B)``."""
+    if not isinstance(expr, sp.MatrixExpr) or expr.is_Atom:
+        return expr
+    args = [pull_scalars(a) for a in expr.args]
+    if isinstance(expr, sp.HadamardProduct):
+        scalar, rest = sp.S.One, []
+        for a in args:
+            c, r = _split(a)
+            if c is not None and c != 1:
+                scalar, a = scalar * c, r
+            rest.append(a)
+        product = sp.HadamardProduct(*rest)
+        return product if scalar == 1 else sp.MatMul(scalar, product).doit()
+    if isinstance(expr, (sp.MatMul, sp.MatAdd)):
+        return type(expr)(*args).doit()
+    return expr.func(*args)
+
+
+def _distribute(expr):
+    """``c (A + B)`` as ``c A + c B``, so each term keeps its own coefficient."""
+    if isinstance(expr, sp.MatMul):
+        scalar, factors = expr.as_coeff_matrices()
+        if len(factors) == 1 and isinstance(factors[0], sp.MatAdd):
+            return sp.MatAdd(*[_distribute(sp.MatMul(scalar, t).doit()) for t in factors[0].args]).doit()
+    return expr
