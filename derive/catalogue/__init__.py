@@ -30,6 +30,9 @@ NAMES = (
     "embedding_classifier",
     "ffnn_lm",
     "one_hidden_layer",
+    "residual_mlp",
+    "l2_mlp",
+    "tied_autoencoder",
 )
 
 
