@@ -393,13 +393,14 @@ def scalar_parameter_count(vn) -> int:
     return total
 
 
-def scalar_network(vn):
+def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
     """A network declared in matrices (``derive.vectorised.VecNetwork``) written unit by unit, as
-    the lecture does by hand: (Network, {name: LaTeX}).  ``W1_2_1`` is entry (2, 1) of W^{[1]}."""
+    the lecture does by hand: (Network, {name: LaTeX}).  ``W1_2_1`` is entry (2, 1) of W^{[1]}.
+    ``limit``: the most scalar parameters written out (None: any number)."""
     from derive import Network
 
     n_params = scalar_parameter_count(vn)
-    if n_params > MAX_SCALAR_PARAMS:
+    if limit is not None and n_params > limit:
         raise TooLargeToWriteOut(
             f"network '{vn.name}' has {n_params} scalar parameters; a handout writes them out unit by unit "
             f"and takes at most {MAX_SCALAR_PARAMS}"

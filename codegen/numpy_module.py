@@ -218,9 +218,12 @@ def scalar_context(net: Network, source: str) -> dict:
 
     taken = set(net.kinds)
     backward, param_list = [], []
+    for symbol, node, definition in derivation.deltas():  # a node used more than once: its gradient, named once
+        comments = [f"δ of {node}, used {len(derivation.children[node])} times: ∂L/∂{display_name(node)} (per example)"]
+        backward.append(Line(f"{symbol.name} = {printer.doprint(definition)}", comments))
     for number, name in enumerate(params, start=1):
         grad_name = f"d{name}" if f"d{name}" not in taken else f"grad_{name}"
-        delta = derivation.gradient(name)
+        delta = derivation.gradient(name, deltas=True)
         uses = [n for n in net.nodes if net.symbols[name] in n.expr.free_symbols]
         comments = [f"forward: {n.name} = {text(n.expr)}" for n in uses]
         shown = text(derivation.shown_gradient(name))  # the handout's lecture order: (ŷ − y)·w1·a1·(1 − a1)·x1

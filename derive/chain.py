@@ -25,6 +25,9 @@ from .steps import ChainRule, Factor, Product, Result, Rewrite, Step
 from .text import display_name, text
 
 MAX_LISTED_PATHS = 64
+# A node used more than once whose simplified gradient is larger than this gets its own name, δ_name, and its
+# parents' gradients use the name: the sweep then costs the same for every edge, whatever the depth (Nielsen's δ).
+NAMED_DELTA_OPS = 12
 
 
 class UnreachableParameterWarning(UserWarning):
@@ -63,6 +66,7 @@ class Derivation:
         self.delta: dict[str, sp.Expr] = {self.loss: sp.S.One}
         self.shown: dict[str, sp.Expr] = {self.loss: sp.S.One}
         self.rewrites: dict[str, list[Rewrite]] = {self.loss: []}
+        self.named: dict[str, tuple[sp.Symbol, sp.Expr, sp.Expr]] = {}  # node -> (δ symbol, value, shown)
         for name in reversed(self.order[:-1]):
             self._adjoint(name)
         for name in net.leaves:
@@ -109,9 +113,20 @@ class Derivation:
             shown_terms.append(shown)
         value, shown, rewrites = combine_terms(terms, shown_terms, self.net.one_hot)
         log.extend(r.of(name, self.loss) for r in rewrites)
+        self.rewrites[name] = log
+        if len(terms) > 1 and self.net.kinds[name] == "node" and sp.count_ops(value) > NAMED_DELTA_OPS:
+            symbol = self._delta_symbol(name)
+            self.named[name] = (symbol, value, shown)
+            value = shown = symbol
         self.delta[name] = value
         self.shown[name] = shown
-        self.rewrites[name] = log
+
+    def _delta_symbol(self, name: str) -> sp.Symbol:
+        taken = set(self.net.kinds)
+        candidate = f"delta_{name}"
+        while candidate in taken:
+            candidate = "_" + candidate
+        return sp.Symbol(candidate)
 
     # ------------------------------------------------------------- queries
     def _name(self, name) -> str:
@@ -120,11 +135,25 @@ class Derivation:
             raise ChainruleError(f"unknown name '{name}' in network '{self.net.name}'")
         return name
 
-    def gradient(self, name, expanded: bool = False) -> sp.Expr:
-        """∂L/∂name, simplified, in node names (or over leaves only with ``expanded=True``)."""
+    def gradient(self, name, expanded: bool = False, deltas: bool = False) -> sp.Expr:
+        """∂L/∂name, simplified, in node names (or over leaves only with ``expanded=True``).
+
+        ``deltas=True``: as the sweep wrote it, with the named gradients δ_q of the nodes used more than
+        once (``deltas()`` lists their definitions) — the form that stays small at any depth."""
         name = self._name(name)
-        value = self.delta[name]
+        value = self.delta[name] if deltas else self.resolve(self.delta[name])
         return self.expand_nodes(value) if expanded else value
+
+    def deltas(self) -> list[tuple[sp.Symbol, str, sp.Expr]]:
+        """``[(δ symbol, node, definition)]``, each defined before it is used (from the loss down)."""
+        return [(self.named[n][0], n, self.named[n][1]) for n in reversed(self.order) if n in self.named]
+
+    def resolve(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with every named gradient δ_q replaced by its definition."""
+        for symbol, _, definition in reversed(self.deltas()):
+            if symbol in expr.free_symbols:
+                expr = expr.xreplace({symbol: definition})
+        return expr
 
     def expand_nodes(self, expr: sp.Expr) -> sp.Expr:
         """Substitute every node's definition until only leaves remain."""
@@ -134,8 +163,13 @@ class Derivation:
         return expr
 
     def shown_gradient(self, name) -> sp.Expr:
-        """The simplified gradient as the derivation shows it (chain order, unevaluated)."""
-        return self.shown[self._name(name)]
+        """The simplified gradient as the derivation shows it (chain order, unevaluated; δ_q resolved)."""
+        name = self._name(name)
+        shown = self.shown[name]
+        for node in reversed(self.order):
+            if node in self.named and self.named[node][0] in shown.free_symbols:
+                shown = shown.xreplace({self.named[node][0]: self.named[node][2]})
+        return shown
 
     def paths(self, name) -> list[tuple[str, ...]]:
         """Every path from the loss down to ``name``, as node names."""
@@ -229,7 +263,7 @@ class Derivation:
     def _gradient_fn(self, name: str):
         cache = self.__dict__.setdefault("_grad_fns", {})
         if name not in cache:
-            expr = self.delta[name]
+            expr = self.named[name][1] if name in self.named else self.delta[name]
             args = sorted(expr.free_symbols, key=lambda s: s.name)
             cache[name] = ([a.name for a in args], numeric_function(args, expr))
         return cache[name]
@@ -257,10 +291,14 @@ class Derivation:
     def evaluate(self, point) -> Evaluation:
         """Forward values and every gradient at ``point``, as floats."""
         values = self.forward(point)
+        known = dict(values)  # and the named gradients δ_q, from the loss down
         grads = {}
-        for name in list(self.net.leaves) + self.order:
+        for name in list(reversed(self.order)) + list(self.net.leaves):
             args, fn = self._gradient_fn(name)
-            grads[name] = float(fn(*(values[a] for a in args)))
+            grads[name] = float(fn(*(known[a] for a in args)))
+            if name in self.named:
+                known[self.named[name][0].name] = grads[name]
+        grads = {name: grads[name] for name in list(self.net.leaves) + self.order}
         return Evaluation(values, grads)
 
 

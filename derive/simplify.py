@@ -75,6 +75,8 @@ def _size(expr) -> int:
 
 
 def _has_denominator(expr) -> bool:
+    if not any(p.exp.is_negative for p in expr.atoms(sp.Pow)) and all(r.q == 1 for r in expr.atoms(sp.Rational)):
+        return False  # no division anywhere: nothing to bring over a common denominator
     return sp.fraction(sp.together(expr))[1] != 1
 
 

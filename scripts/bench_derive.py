@@ -4,8 +4,10 @@
 
 Times ``mlp(...).derive()`` (declaration included) for 2-2-1 and 784-512-512-10
 (shapes are symbols n0, n1, …, m, so the width never enters the derivation),
-and for comparison the scalar derivation of the 9 gradients of
-``two_layer_sigmoid`` (one per weight).  Prints the median and the best of N runs.
+for comparison the scalar derivation of the 9 gradients of
+``two_layer_sigmoid`` (one per weight), and deep networks written unit by unit
+(the per-unit sweep names the gradient of each node used more than once, δ,
+so its cost grows with the edges, not the paths).  Prints the median and the best of N runs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ def timed(fn, repeat: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - start)
     return out
+
+
+def per_unit(sizes, hidden, output, loss="binary_cross_entropy"):
+    """The layer network ``sizes`` written unit by unit (one scalar per weight), then derived."""
+    from codegen.handout_batch import scalar_network
+
+    net, _ = scalar_network(mlp("unit", sizes, hidden, output, loss), limit=None)
+    return lambda: net.derive()
 
 
 def scalar_two_layer_sigmoid():
@@ -54,6 +64,12 @@ CASES = [
         lambda: mlp("f", [784, 512, 512, 10], "tanh", "sigmoid", "mse").derive(),
     ),
     ("scalar two_layer_sigmoid, 9 gradients", scalar_two_layer_sigmoid),
+    ("per unit 2-4-4-4-4-1 tanh/sigmoid/BCE (4 × 4, 77 parameters)", per_unit([2, 4, 4, 4, 4, 1], "tanh", "sigmoid")),
+    (
+        "per unit 2-4-4-4-4-3 sigmoid/softmax/CE (4 × 4, 87 parameters)",
+        per_unit([2, 4, 4, 4, 4, 3], "sigmoid", "softmax", "cross_entropy"),
+    ),
+    ("per unit 8-8-8-8-1 tanh/sigmoid/BCE (225 parameters)", per_unit([8, 8, 8, 8, 1], "tanh", "sigmoid")),
 ]
 
 
