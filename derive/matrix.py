@@ -25,11 +25,16 @@ from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.str import StrPrinter
 
 
+def _str(name: str | Str) -> Str:
+    """A name as a SymPy ``Str`` (also when SymPy rebuilds an expression from its args)."""
+    return name if isinstance(name, Str) else Str(name)
+
+
 class Apply(MatrixExpr):
     """``g(Z)``: activation ``g`` (by name) applied to ``Z``; same shape as ``Z``."""
 
-    def __new__(cls, function: str, arg):
-        return super().__new__(cls, Str(function), arg)
+    def __new__(cls, function: str | Str, arg):
+        return super().__new__(cls, _str(function), arg)
 
     @property
     def function(self) -> str:
@@ -47,8 +52,8 @@ class Apply(MatrixExpr):
 class LossSum(MatrixExpr):
     """``Σ over examples of ℓ(A[:, i], Y[:, i])``: a 1×1 quantity."""
 
-    def __new__(cls, loss: str, output, target):
-        return super().__new__(cls, Str(loss), output, target)
+    def __new__(cls, loss: str | Str, output, target):
+        return super().__new__(cls, _str(loss), output, target)
 
     @property
     def loss(self) -> str:

@@ -59,3 +59,14 @@ class Cancellation:
 
 
 VecStep = Convention | VecChainRule | Cancellation
+
+
+def _repr_latex_(self) -> str:
+    """Display math for Jupyter (``derive.latex.vecstep_latex``)."""
+    from .latex import vecstep_latex
+
+    return vecstep_latex(self)
+
+
+for _cls in (Convention, VecChainRule, Cancellation):
+    _cls._repr_latex_ = _repr_latex_

@@ -38,6 +38,7 @@ from sympy.matrices.expressions.special import OneMatrix
 from . import functions as F
 from .errors import ChainruleError, DeclarationError, caller_place
 from .matrix import Apply, LossSum, matrix_text
+from .steps import Steps
 from .vecnames import activation_name, loss_name
 from .vecsteps import Cancellation, Convention, VecChainRule
 from .vjp import ACTIVATIONS, CANCELLATIONS, LOSSES, WHY, pull_back
@@ -76,6 +77,12 @@ class Equation:
     expr: sp.Basic
     text: str
     layer: int | None = None  # l of W_l, Z_l, A_l (0 for the input)
+
+    def _repr_latex_(self) -> str:
+        """The equation with its number and shape, for Jupyter."""
+        from .latex import equation_latex
+
+        return equation_latex(self)
 
 
 @dataclass(frozen=True)
@@ -341,6 +348,12 @@ class VecNetwork:
     def __repr__(self) -> str:
         return f"VecNetwork({self.name!r}: sizes {self.sizes}, {self.activations}, {self.loss})"
 
+    def _repr_latex_(self) -> str:
+        """The forward equations, for Jupyter."""
+        from .latex import _display, equation_row
+
+        return _display([equation_row(e) for e in self.derive().forward])
+
 
 def _name(x) -> str:
     if isinstance(x, str):
@@ -368,6 +381,16 @@ class VecDerivation:
 
     def __post_init__(self):
         _Deriver(self).run()
+        self.steps = Steps(self.steps)
+
+    def __repr__(self) -> str:
+        return f"<VecDerivation of {self.network.name!r}: {len(self.forward)} forward, {len(self.backward)} backward equations>"
+
+    def _repr_latex_(self) -> str:
+        """The forward and backward equations with their numbers and shapes, for Jupyter."""
+        from .latex import vecderivation_latex
+
+        return vecderivation_latex(self)
 
     @property
     def equations(self) -> list[Equation]:
