@@ -398,23 +398,30 @@ def latex(expr, **settings) -> str:
     return printer.doprint(expr)
 
 
+# Steps are told apart by their class names, so that derive.steps and derive.vecsteps
+# (which display through this module) are not imported here.
+_UNIT_STEPS = ("ChainRule", "Factor", "Product", "Rewrite", "Result")
+
+
+def _kind(step) -> str:
+    return type(step).__name__
+
+
 def step_latex(step, printer: StepLatexPrinter | None = None) -> str:
     """One step of a derivation as one line of LaTeX math (no delimiters)."""
-    from .steps import ChainRule, Factor, Product, Result, Rewrite
-
     p = printer or _PRINTER
     names = {"layers": p._settings["layers"], "delta": p._settings["delta"]}
 
     def d(of, wrt):
         return partial_latex(of, wrt, **names)
 
-    if isinstance(step, ChainRule):
+    if _kind(step) == "ChainRule":
         if step.paths is None:
             terms = [f"{d(step.loss, c)} {d(c, step.wrt)}" for c in step.via]
         else:
             terms = [" ".join(d(a, b) for a, b in step.links(path)) for path in step.paths]
         return f"{d(step.loss, step.wrt)} = {' + '.join(terms) if terms else '0'}"
-    if isinstance(step, Factor):
+    if _kind(step) == "Factor":
         parts = [d(step.of, step.wrt)]
         named = derivative_latex(step.definition, p)
         if named:
@@ -423,25 +430,23 @@ def step_latex(step, printer: StepLatexPrinter | None = None) -> str:
         if step.raw != step.value:
             parts.append(p.doprint(step.value))
         return " = ".join(parts)
-    if isinstance(step, Product):
+    if _kind(step) == "Product":
         return f"{d(step.loss, step.wrt)} = {p.doprint(step.expr)}"
-    if isinstance(step, Rewrite):
+    if _kind(step) == "Rewrite":
         before = p.doprint(step.before)
         if step.kind == "node-form":
             return f"{before} = {p.doprint(step.after)}"
         return f"{d(step.loss, step.target)}: {before} = {p.doprint(step.after)}"
-    if isinstance(step, Result):
+    if _kind(step) == "Result":
         return f"{d(step.loss, step.wrt)} = {p.doprint(step.expr)}"
     raise TypeError(f"not a derivation step: {type(step).__name__}")
 
 
 def step_reason_latex(step) -> str | None:
     """The reason a step gives, as LaTeX math, or None."""
-    from .steps import Factor, Rewrite
-
-    if isinstance(step, Factor) and step.rule:
+    if _kind(step) == "Factor" and step.rule:
         return why_latex(step.rule)
-    if isinstance(step, Rewrite):
+    if _kind(step) == "Rewrite":
         if step.kind == "cancel" and step.cancelled is not None:
             return rf"{latex(step.cancelled)}\ \text{{cancels}}"
         if step.kind == "one-hot" and step.cancelled is not None:
@@ -490,11 +495,9 @@ def derivation_latex(d) -> str:
 
 def steps_latex(steps) -> str:
     """A list of steps (of a per-unit or a layer derivation), one aligned row each, with its reason."""
-    from .steps import ChainRule, Factor, Product, Result, Rewrite
-
     rows = []
     for step in steps:
-        if isinstance(step, (ChainRule, Factor, Product, Rewrite, Result)):
+        if _kind(step) in _UNIT_STEPS:
             why = step_reason_latex(step)
             rows.append("& " + step_latex(step) + (rf"\qquad \left[{why}\right]" if why else ""))
         else:
@@ -524,12 +527,10 @@ def vecderivation_latex(d) -> str:
 
 def vecstep_row(step) -> str:
     """One step of a layer derivation: the equation it gives and its rule (in words)."""
-    from .vecsteps import Cancellation, VecChainRule
-
-    if isinstance(step, VecChainRule):
+    if _kind(step) == "VecChainRule":
         target = _LAYER_PRINTER.doprint(sp.Symbol(step.target))
         return rf"{target} = {_LAYER_PRINTER.doprint(step.expr)} \qquad \left[{_text(step.rule)}\right]"
-    if isinstance(step, Cancellation):
+    if _kind(step) == "Cancellation":
         target = _LAYER_PRINTER.doprint(sp.Symbol(step.target))
         before, after = _LAYER_PRINTER.doprint(step.before), _LAYER_PRINTER.doprint(step.after)
         return rf"{target} = {before} = {after} \qquad \left[{_text(step.reason)}\right]"
