@@ -1,9 +1,9 @@
 """``chainrule generate SPEC -o FILE.py``: a NumPy training module and its tests.
 
 Writes FILE.py (needs only NumPy: init_params, forward, loss, gradients, train,
-predict, accuracy, demo_data and a ``__main__`` demo) and test_FILE.py next to
-it (pytest: gradients against finite differences, training lowers the loss,
-stability).  Both are written atomically, after everything is rendered; a file
+predict, accuracy, save, load, demo_data and a ``__main__`` demo) and test_FILE.py
+next to it (pytest: gradients against finite differences, training lowers the loss,
+stability, predict's shape, labels, train's copy, save/load).  Both are written atomically, after everything is rendered; a file
 that chainrule did not write, or that was edited since, is not overwritten
 unless ``--force`` is given.
 

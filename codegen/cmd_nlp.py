@@ -128,7 +128,7 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
     else:
         row["before"] = mod.accuracy(params, test)
     start = time.perf_counter()
-    history = mod.train(params, train, seed=mod.HYPER["seed"])
+    params, history = mod.train(params, train, seed=mod.HYPER["seed"])
     row["seconds"] = time.perf_counter() - start
     row["cost"] = (history[0], history[-1])
     if hasattr(mod, "perplexity"):

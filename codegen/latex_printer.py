@@ -4,9 +4,9 @@ A subclass of SymPy's ``LatexPrinter`` (through ``StepLatexPrinter``, which
 owns the function names from ``RULES`` and the name rules ``yhat`` →
 ``\\hat{y}``, ``W11`` → ``W_{11}``).  It adds what a handout needs:
 
-* matrix expressions for the batch form: ``⊙`` for the element-wise
-  product, ``^{\\top}``, layer superscripts (``A1`` → ``A^{[1]}``) and
-  ``dZ`` or ``δ`` for the pre-activation gradients;
+* layer superscripts (``A1`` → ``A^{[1]}``) and ``dZ`` or ``δ`` for the
+  pre-activation gradients of the batch form (matrix expressions, ``⊙`` and
+  ``^{\\top}``, are printed by ``StepLatexPrinter``);
 * the output written as ``\\hat{y}`` or ``a^{[L]}``;
 * numbers as in the lecture's worked examples (two significant digits:
   ``0.70``, ``0.055``; integers as integers);
@@ -18,11 +18,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import sympy as sp
-from sympy.matrices.expressions.special import OneMatrix
 
-from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from derive.latex import StepLatexPrinter
-from derive.ops import install_printers
 
 MARK = "red"
 
@@ -91,104 +88,6 @@ class HandoutLatexPrinter(StepLatexPrinter):
         """``\\frac{\\partial L}{\\partial w_1}`` in this notation."""
         return rf"\frac{{\partial {self.name(of)}}}{{\partial {self.name(wrt)}}}"
 
-    # ------------------------------------------------------------ matrices
-    def _print_MatrixSymbol(self, expr):
-        return self._print_Symbol(sp.Symbol(expr.name))
-
-    def _print_OneMatrix(self, expr):
-        return "1"
-
-    def _print_HadamardProduct(self, expr):
-        return r" \odot ".join(self._matrix_factor(a, HADAMARD) for a in expr.args)
-
-    def _print_HadamardPower(self, expr):
-        return rf"\left({self._print(expr.base)}\right)^{{\odot {self._print(expr.exp)}}}"
-
-    def _print_MatMul(self, expr):
-        scalars = [a for a in expr.args if not getattr(a, "is_Matrix", False)]
-        mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
-        coeff = sp.Mul(*scalars)
-        sign = ""
-        if coeff.could_extract_minus_sign():
-            sign, coeff = "-", -coeff
-        head = "" if coeff == 1 else self._print(coeff) + r"\, "
-        # broadcasting, as the lecture writes it: b 1ᵀ -> b; G 1 -> Σ_columns G
-        if len(mats) >= 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1:
-            if not getattr(self, "_in_sum", 0):  # alone, the broadcast is written out
-                inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
-                return rf"{sign}{head}{inner}\, \mathbf{{1}}^{{\top}}"
-            mats = mats[:-1]
-        elif len(mats) >= 2 and isinstance(mats[-1], OneMatrix):
-            inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
-            if mats[-1].shape[1] != 1:  # G 1 1ᵀ: each row's sum, repeated in every column
-                return rf"{sign}{head}\Big(\sum_{{\text{{columns}}}} {inner}\Big) \mathbf{{1}}^{{\top}}"
-            return rf"{sign}{head}\sum_{{\text{{columns}}}} {inner}"
-        elif len(mats) >= 2 and isinstance(mats[0], OneMatrix):
-            inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[1:])
-            if mats[0].shape[1] == 1:  # 1 G: the row G repeated in every row
-                return rf"{sign}{head}\mathbf{{1}}\, {inner}"
-            return rf"{sign}{head}\sum_{{\text{{rows}}}} {inner}"
-        return sign + head + " ".join(self._matrix_factor(a, MATMUL) for a in mats)
-
-    def _print_MatAdd(self, expr):
-        self._in_sum = getattr(self, "_in_sum", 0) + 1
-        try:
-            return self._sum(expr)
-        finally:
-            self._in_sum -= 1
-
-    def _sum(self, expr):
-        out = []
-        # a broadcast bias (b 1ᵀ) comes last, as in W A + b
-        terms = sorted(expr.args, key=lambda t: isinstance(t, sp.MatMul) and _is_bias(t))
-        texts = [self._print(t) for t in terms]
-        lead = next((i for i, t in enumerate(texts) if not t.startswith("-")), 0)
-        order = [lead] + [i for i in range(len(terms)) if i != lead]
-        for i, term in enumerate(terms[k] for k in order):
-            text = self._print(term)
-            if text.startswith("-"):
-                out.append(f"-{text[1:]}" if i == 0 else f" - {text[1:]}")
-            else:
-                out.append(text if i == 0 else f" + {text}")
-        return "".join(out)
-
-    def _print_Transpose(self, expr):
-        base = self._matrix_factor(expr.arg, ATOM)
-        if "^" in base and not base.startswith(r"\left("):
-            base = f"{{{base}}}"
-        return rf"{base}^{{\top}}"
-
-    def _print_Apply(self, expr):
-        g, arg = expr.function, self._print(expr.arg)
-        if g == "identity":
-            return arg
-        if g == "step":
-            return rf"{RULES[Step].latex}[{arg} \geq 0]"
-        return rf"{RULES[_APPLY[g]].latex}({arg})"
-
-    def _print_LossSum(self, expr):
-        name = RULES[_LOSS[expr.loss]].latex
-        return rf"\sum_{{\text{{columns}}}} {name}({self._print(expr.args[1])}, {self._print(expr.args[2])})"
-
-    def _matrix_factor(self, expr, level: int) -> str:
-        text = self._print(expr)
-        own = ADD if isinstance(expr, sp.MatAdd) else HADAMARD if isinstance(expr, sp.HadamardProduct) else ATOM
-        if own < level:
-            return rf"\left({text}\right)"
-        return text
-
-
-ADD, HADAMARD, MATMUL, ATOM = 1, 2, 3, 4
-
-
-def _is_bias(term) -> bool:
-    mats = [a for a in term.args if getattr(a, "is_Matrix", False)]
-    return len(mats) == 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1
-
-
-_APPLY = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
-_LOSS = {"binary_cross_entropy": BinaryCrossEntropy, "cross_entropy": CrossEntropy, "mse": SquaredError}
-
 
 def cancel_latex(printer: HandoutLatexPrinter, before: sp.Expr, cancelled: sp.Expr | None) -> str:
     """``before`` with the cancelled pair in colour: every factor of ``cancelled`` wherever it occurs."""
@@ -196,6 +95,3 @@ def cancel_latex(printer: HandoutLatexPrinter, before: sp.Expr, cancelled: sp.Ex
         return printer.doprint(before)
     pieces = tuple(p for p in sp.Mul.make_args(cancelled) if not p.is_Number)
     return printer.with_settings(marked=pieces).doprint(before)
-
-
-install_printers(HandoutLatexPrinter, "latex")  # the op table's own LaTeX forms (‖W‖²_F, …)

@@ -10,6 +10,7 @@ is byte-identical for the same declaration.  ``test_text`` renders its tests.
 from __future__ import annotations
 
 import importlib
+import re
 
 import jinja2
 
@@ -117,8 +118,16 @@ def context(name: str) -> dict:
     }
     if m.embedded:
         ctx.update(dim=m.inputs.dim, length=m.inputs.length, pooling=m.inputs.pooling)
+        ctx.update(forward_batch=_batch_fields(fwd), backward_batch=_batch_fields(bwd, always=("ids",)))
         ctx["class_names"] = repr(CLASS_NAMES.get(m.task))
     return ctx
+
+
+def _batch_fields(equations, always=()) -> str:
+    """``ids, mask = batch["ids"], batch["mask"]``: the fields of a word batch the equations' NumPy reads."""
+    code = "\n".join(line for eq in equations for line in eq.numpy)
+    used = [f for f in ("ids", "mask", "lengths") if f in always or re.search(rf"\b{f}\b", code)]
+    return _tuple(used, "batch")[0] + " = " + _tuple(used, "batch")[1]
 
 
 def module_text(name: str) -> str:
@@ -137,6 +146,7 @@ def test_text(name: str, module: str) -> str:
         task=m.task,
         params=repr(m.params()),
         test_epochs=TEST_EPOCHS[m.task],
+        binary=m.binary,
         chance=0.6,
     )
     return stamp(ruff_format(text, f"NLP model '{name}'"))

@@ -21,7 +21,7 @@ from .errors import ChainruleError
 from .functions import RULES, numeric_function
 from .network import Network
 from .simplify import combine_terms, lecture_order, ordered_mul, simplify_product
-from .steps import ChainRule, Factor, Product, Result, Rewrite, Step
+from .steps import ChainRule, Factor, Product, Result, Rewrite, Step, Steps
 from .text import display_name, text
 
 MAX_LISTED_PATHS = 64
@@ -189,7 +189,7 @@ class Derivation:
         walk(name, (name,))
         return out
 
-    def steps(self, name) -> list[Step]:
+    def steps(self, name) -> Steps:
         """The derivation of ∂L/∂name as step objects (see ``derive.steps``)."""
         name = self._name(name)
         paths = self.paths(name)
@@ -226,7 +226,7 @@ class Derivation:
             if node in below or node == name:
                 steps.extend(self.rewrites.get(node, []))
         steps.append(Result(name, self.loss, self.shown[name], self.delta[name]))
-        return steps
+        return Steps(steps)
 
     def _descendants(self, name: str) -> set[str]:
         out, todo = set(), [name]
@@ -242,6 +242,16 @@ class Derivation:
         from .verify import verify_claim
 
         return verify_claim(self, name, claim, latex=latex)
+
+    def __repr__(self) -> str:
+        params = self.net.names("param")
+        return f"<Derivation of {self.net.name!r}: ∂{self.loss}/∂θ for {len(params)} parameters ({', '.join(params)})>"
+
+    def _repr_latex_(self) -> str:
+        """Every parameter's gradient, for Jupyter."""
+        from .latex import derivation_latex
+
+        return derivation_latex(self)
 
     def explain(self, name) -> str:
         """The steps as plain text, one per line."""

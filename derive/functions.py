@@ -325,10 +325,12 @@ def lecture_functions(expr: sp.Expr) -> sp.Expr:
     """SymPy's own spellings of the lecture's functions, as those functions.
 
     ``sympy.tanh(z)`` → ``tanh(z)``; ``Max(0, z)`` → ``relu(z)``; ``1/(1 + exp(−z))``
-    → ``sigmoid(z)``; anything else is left for the declaration to accept or refuse.
+    and ``exp(z)/(1 + exp(z))`` → ``sigmoid(z)``; anything else is left for the
+    declaration to accept or refuse.
     """
     expr = expr.replace(sp.tanh, Tanh)
     expr = expr.replace(_is_relu, lambda e: ReLU(next(a for a in e.args if a != 0)))
+    expr = expr.replace(_sigmoid_ratio, lambda e: Sigmoid(_sigmoid_ratio(e)))
     return expr.replace(_sigmoid_argument, lambda e: Sigmoid(_sigmoid_argument(e)))
 
 
@@ -342,6 +344,16 @@ def _sigmoid_argument(e):
         other = next(a for a in e.base.args if a != 1)
         if isinstance(other, sp.exp):
             return -other.args[0]
+    return None
+
+
+def _sigmoid_ratio(e):
+    """``z`` when ``e`` is ``exp(z)/(1 + exp(z))``, else None."""
+    if e.is_Mul and len(e.args) == 2:
+        num = next((a for a in e.args if isinstance(a, sp.exp)), None)
+        den = next((a for a in e.args if a is not num), None)
+        if num is not None and den is not None and _sigmoid_argument(den) == -num.args[0]:
+            return num.args[0]
     return None
 
 

@@ -19,6 +19,7 @@ import re
 from typing import ClassVar
 
 import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
@@ -297,6 +298,104 @@ class StepLatexPrinter(LatexPrinter):
     def _print_log(self, expr):
         return self._call(r"\log", expr.args)
 
+    # ------------------------------------------------------------ matrices (the batch form)
+    def _print_MatrixSymbol(self, expr):
+        return self._print_Symbol(sp.Symbol(expr.name))
+
+    def _print_OneMatrix(self, expr):
+        return "1"
+
+    def _print_HadamardProduct(self, expr):
+        return r" \odot ".join(self._matrix_factor(a, HADAMARD) for a in expr.args)
+
+    def _print_HadamardPower(self, expr):
+        return rf"\left({self._print(expr.base)}\right)^{{\odot {self._print(expr.exp)}}}"
+
+    def _print_MatMul(self, expr):
+        scalars = [a for a in expr.args if not getattr(a, "is_Matrix", False)]
+        mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
+        coeff = sp.Mul(*scalars)
+        sign = ""
+        if coeff.could_extract_minus_sign():
+            sign, coeff = "-", -coeff
+        head = "" if coeff == 1 else self._print(coeff) + r"\, "
+        # broadcasting, as the lecture writes it: b 1ᵀ -> b (in a sum); G 1 -> Σ_columns G
+        if len(mats) >= 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1:
+            if not getattr(self, "_in_sum", 0):  # alone, the broadcast is written out
+                inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
+                return rf"{sign}{head}{inner}\, \mathbf{{1}}^{{\top}}"
+            mats = mats[:-1]
+        elif len(mats) >= 2 and isinstance(mats[-1], OneMatrix):
+            inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
+            if mats[-1].shape[1] != 1:  # G 1 1ᵀ: each row's sum, repeated in every column
+                return rf"{sign}{head}\Big(\sum_{{\text{{columns}}}} {inner}\Big) \mathbf{{1}}^{{\top}}"
+            return rf"{sign}{head}\sum_{{\text{{columns}}}} {inner}"
+        elif len(mats) >= 2 and isinstance(mats[0], OneMatrix):
+            inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[1:])
+            if mats[0].shape[1] == 1:  # 1 G: the row G repeated in every row
+                return rf"{sign}{head}\mathbf{{1}}\, {inner}"
+            return rf"{sign}{head}\sum_{{\text{{rows}}}} {inner}"
+        return sign + head + " ".join(self._matrix_factor(a, MATMUL) for a in mats)
+
+    def _print_MatAdd(self, expr):
+        self._in_sum = getattr(self, "_in_sum", 0) + 1
+        try:
+            return self._sum(expr)
+        finally:
+            self._in_sum -= 1
+
+    def _sum(self, expr):
+        out = []
+        # a broadcast bias (b 1ᵀ) comes last, as in W A + b
+        terms = sorted(expr.args, key=lambda t: isinstance(t, sp.MatMul) and _is_bias(t))
+        texts = [self._print(t) for t in terms]
+        lead = next((i for i, t in enumerate(texts) if not t.startswith("-")), 0)
+        order = [lead] + [i for i in range(len(terms)) if i != lead]
+        for i, term in enumerate(terms[k] for k in order):
+            text = self._print(term)
+            if text.startswith("-"):
+                out.append(f"-{text[1:]}" if i == 0 else f" - {text[1:]}")
+            else:
+                out.append(text if i == 0 else f" + {text}")
+        return "".join(out)
+
+    def _print_Transpose(self, expr):
+        base = self._matrix_factor(expr.arg, ATOM)
+        if "^" in base and not base.startswith(r"\left("):
+            base = f"{{{base}}}"
+        return rf"{base}^{{\top}}"
+
+    def _print_Apply(self, expr):
+        g, arg = expr.function, self._print(expr.arg)
+        if g == "identity":
+            return arg
+        if g == "step":
+            return rf"{RULES[Step].latex}[{arg} \geq 0]"
+        return rf"{RULES[_APPLY[g]].latex}({arg})"
+
+    def _print_LossSum(self, expr):
+        name = RULES[_LOSS[expr.loss]].latex
+        return rf"\sum_{{\text{{columns}}}} {name}({self._print(expr.args[1])}, {self._print(expr.args[2])})"
+
+    def _matrix_factor(self, expr, level: int) -> str:
+        text = self._print(expr)
+        own = ADD if isinstance(expr, sp.MatAdd) else HADAMARD if isinstance(expr, sp.HadamardProduct) else ATOM
+        if own < level:
+            return rf"\left({text}\right)"
+        return text
+
+
+ADD, HADAMARD, MATMUL, ATOM = 1, 2, 3, 4
+
+
+def _is_bias(term) -> bool:
+    mats = [a for a in term.args if getattr(a, "is_Matrix", False)]
+    return len(mats) == 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1
+
+
+_APPLY = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
+_LOSS = {"binary_cross_entropy": BinaryCrossEntropy, "cross_entropy": CrossEntropy, "mse": SquaredError}
+
 
 def ordered_rest(number, rest) -> sp.Expr:
     """The product ``number · rest`` kept in order (the sign already taken out)."""
@@ -321,23 +420,30 @@ def latex(expr, **settings) -> str:
     return printer.doprint(expr)
 
 
+# Steps are told apart by their class names, so that derive.steps and derive.vecsteps
+# (which display through this module) are not imported here.
+_UNIT_STEPS = ("ChainRule", "Factor", "Product", "Rewrite", "Result")
+
+
+def _kind(step) -> str:
+    return type(step).__name__
+
+
 def step_latex(step, printer: StepLatexPrinter | None = None) -> str:
     """One step of a derivation as one line of LaTeX math (no delimiters)."""
-    from .steps import ChainRule, Factor, Product, Result, Rewrite
-
     p = printer or _PRINTER
     names = {"layers": p._settings["layers"], "delta": p._settings["delta"]}
 
     def d(of, wrt):
         return partial_latex(of, wrt, **names)
 
-    if isinstance(step, ChainRule):
+    if _kind(step) == "ChainRule":
         if step.paths is None:
             terms = [f"{d(step.loss, c)} {d(c, step.wrt)}" for c in step.via]
         else:
             terms = [" ".join(d(a, b) for a, b in step.links(path)) for path in step.paths]
         return f"{d(step.loss, step.wrt)} = {' + '.join(terms) if terms else '0'}"
-    if isinstance(step, Factor):
+    if _kind(step) == "Factor":
         parts = [d(step.of, step.wrt)]
         named = derivative_latex(step.definition, p)
         if named:
@@ -346,25 +452,23 @@ def step_latex(step, printer: StepLatexPrinter | None = None) -> str:
         if step.raw != step.value:
             parts.append(p.doprint(step.value))
         return " = ".join(parts)
-    if isinstance(step, Product):
+    if _kind(step) == "Product":
         return f"{d(step.loss, step.wrt)} = {p.doprint(step.expr)}"
-    if isinstance(step, Rewrite):
+    if _kind(step) == "Rewrite":
         before = p.doprint(step.before)
         if step.kind == "node-form":
             return f"{before} = {p.doprint(step.after)}"
         return f"{d(step.loss, step.target)}: {before} = {p.doprint(step.after)}"
-    if isinstance(step, Result):
+    if _kind(step) == "Result":
         return f"{d(step.loss, step.wrt)} = {p.doprint(step.expr)}"
     raise TypeError(f"not a derivation step: {type(step).__name__}")
 
 
 def step_reason_latex(step) -> str | None:
     """The reason a step gives, as LaTeX math, or None."""
-    from .steps import Factor, Rewrite
-
-    if isinstance(step, Factor) and step.rule:
+    if _kind(step) == "Factor" and step.rule:
         return why_latex(step.rule)
-    if isinstance(step, Rewrite):
+    if _kind(step) == "Rewrite":
         if step.kind == "cancel" and step.cancelled is not None:
             return rf"{latex(step.cancelled)}\ \text{{cancels}}"
         if step.kind == "one-hot" and step.cancelled is not None:
@@ -382,3 +486,83 @@ def repr_latex(step) -> str:
     body = step_latex(step)
     why = step_reason_latex(step)
     return f"$\\displaystyle {body}" + (rf"\qquad \left[{why}\right]" if why else "") + "$"
+
+
+# ------------------------------------------------------------- Jupyter
+# Each object a user meets displays as math in a notebook (``_repr_latex_``): one
+# display block, ``aligned`` rows, names in the lecture's notation.
+def _display(rows: list[str]) -> str:
+    if len(rows) == 1:
+        return f"$\\displaystyle {rows[0]}$"
+    return "$\\displaystyle \\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}$"
+
+
+def _text(words: str) -> str:
+    """Plain words inside math (braces and backslashes escaped)."""
+    escaped = words.replace("\\", r"\backslash ").replace("{", r"\{").replace("}", r"\}")
+    return rf"\text{{{escaped}}}"
+
+
+def network_latex(net) -> str:
+    """A per-unit network's assignments, one aligned row each."""
+    rows = [rf"{name_latex(n.name)} &= {latex(n.expr)}" for n in net.nodes]
+    return _display(rows or [_text(f"{net.name}: no assignments")])
+
+
+def derivation_latex(d) -> str:
+    """Every parameter's gradient as the derivation shows it."""
+    rows = [rf"{partial_latex(d.loss, p)} &= {latex(d.shown_gradient(p))}" for p in d.net.names("param")]
+    return _display(rows or [_text(f"{d.net.name}: no parameters")])
+
+
+def steps_latex(steps) -> str:
+    """A list of steps (of a per-unit or a layer derivation), one aligned row each, with its reason."""
+    rows = []
+    for step in steps:
+        if _kind(step) in _UNIT_STEPS:
+            why = step_reason_latex(step)
+            rows.append("& " + step_latex(step) + (rf"\qquad \left[{why}\right]" if why else ""))
+        else:
+            rows.append("& " + vecstep_row(step))
+    return _display(rows or [_text("no steps")])
+
+
+_LAYER_PRINTER = StepLatexPrinter({"layers": True})
+
+
+def equation_row(eq) -> str:
+    """``(11)\\quad dW^{[1]} &= \\frac{1}{m} dZ^{[1]} X^{\\top} \\quad [n_1 \\times n_0]``."""
+    rows, cols = (latex(s) for s in eq.shape)
+    return rf"({eq.number})\quad {_LAYER_PRINTER.doprint(sp.Symbol(eq.target))} &= {_LAYER_PRINTER.doprint(eq.expr)} && [{rows} \times {cols}]"
+
+
+def equation_latex(eq) -> str:
+    return _display([equation_row(eq).replace(" &= ", " = ").replace(" && ", r" \qquad ")])
+
+
+def vecderivation_latex(d) -> str:
+    """The forward and the backward equations of a layer derivation, numbered, with their shapes."""
+    rows = [equation_row(e) for e in d.forward]
+    rows += [equation_row(e) for e in d.backward]
+    return _display(rows)
+
+
+def vecstep_row(step) -> str:
+    """One step of a layer derivation: the equation it gives and its rule (in words)."""
+    if _kind(step) == "VecChainRule":
+        target = _LAYER_PRINTER.doprint(sp.Symbol(step.target))
+        return rf"{target} = {_LAYER_PRINTER.doprint(step.expr)} \qquad \left[{_text(step.rule)}\right]"
+    if _kind(step) == "Cancellation":
+        target = _LAYER_PRINTER.doprint(sp.Symbol(step.target))
+        before, after = _LAYER_PRINTER.doprint(step.before), _LAYER_PRINTER.doprint(step.after)
+        return rf"{target} = {before} = {after} \qquad \left[{_text(step.reason)}\right]"
+    return _text(str(step))
+
+
+def vecstep_latex(step) -> str:
+    return _display([vecstep_row(step)])
+
+
+from .ops import install_printers  # the op table's own LaTeX forms (‖W‖²_F, …), after the printer it fills
+
+install_printers(StepLatexPrinter, "latex")

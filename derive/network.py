@@ -186,3 +186,9 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network({self.name!r}: {len(self.leaves)} leaves, {len(self.nodes)} nodes)"
+
+    def _repr_latex_(self) -> str:
+        """The assignments, for Jupyter."""
+        from .latex import network_latex
+
+        return network_latex(self)

@@ -122,6 +122,18 @@ class Result:
 Step = ChainRule | Factor | Product | Rewrite | Result
 
 
+class Steps(list):
+    """A list of steps that prints one per line, as ``chainrule derive`` does, and displays as LaTeX in Jupyter."""
+
+    def __repr__(self) -> str:
+        return "\n".join(str(s) for s in self)
+
+    def _repr_latex_(self) -> str:
+        from .latex import steps_latex
+
+        return steps_latex(self)
+
+
 def _repr_latex_(self) -> str:
     """Display math for Jupyter (``derive.latex.repr_latex``)."""
     from .latex import repr_latex

@@ -71,3 +71,14 @@ class SumOverUses:
     def __str__(self) -> str:
         parts = " + ".join(f"[from {via}] {matrix_text(expr)}" for via, expr in self.terms)
         return f"sum over uses: {self.target} = {parts}    [{self.target[1:]} is used {len(self.terms)} times]"
+
+
+def _repr_latex_(self) -> str:
+    """Display math for Jupyter (``derive.latex.vecstep_latex``)."""
+    from .latex import vecstep_latex
+
+    return vecstep_latex(self)
+
+
+for _cls in (Convention, VecChainRule, Cancellation, SumOverUses):
+    _cls._repr_latex_ = _repr_latex_

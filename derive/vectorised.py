@@ -49,6 +49,7 @@ from .ir.nodes import Apply, LossSum
 from .ir.vocabulary import VOCABULARY
 from .matrix import matrix_text
 from .ops import ACTIVATIONS, LOSSES
+from .steps import Steps
 from .vecnames import activation_name, loss_name
 
 __all__ = ["Equation", "M", "Term", "VecDerivation", "VecNetwork", "cancellation"]
@@ -344,6 +345,12 @@ class VecNetwork:
     def __repr__(self) -> str:
         return f"VecNetwork({self.name!r}: sizes {self.sizes}, {self.activations}, {self.loss})"
 
+    def _repr_latex_(self) -> str:
+        """The forward equations, for Jupyter."""
+        from .latex import _display, equation_row
+
+        return _display([equation_row(e) for e in self.derive().forward])
+
 
 def _classify(value, kinds) -> tuple[str, tuple[str, ...], str | None]:
     """``("affine", (W, A[, b]))``, ``("activation", (Z,), g)`` or ``("let", names)`` for a lowered value."""
@@ -395,6 +402,16 @@ class VecDerivation:
 
     def __post_init__(self):
         _Deriver(self).run()
+        self.steps = Steps(self.steps)
+
+    def __repr__(self) -> str:
+        return f"<VecDerivation of {self.network.name!r}: {len(self.forward)} forward, {len(self.backward)} backward equations>"
+
+    def _repr_latex_(self) -> str:
+        """The forward and backward equations with their numbers and shapes, for Jupyter."""
+        from .latex import vecderivation_latex
+
+        return vecderivation_latex(self)
 
     @property
     def equations(self) -> list[Equation]:

@@ -103,6 +103,15 @@ class Verdict:
             lines.append(f"  likely slip: {self.hint}")
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        """The report for Jupyter: the verdict in bold, each line after it an item, values as code."""
+        head, *rest = self.report().splitlines()
+        items = []
+        for line in rest:
+            key, _, value = line.strip().partition(": ")
+            items.append(f"- {key}: `{value.strip().replace('`', chr(39))}`")
+        return f"**{head}**\n\n" + "\n".join(items)
+
 
 # ---------------------------------------------------------- the checking
 @dataclass(frozen=True)

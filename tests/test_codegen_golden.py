@@ -48,3 +48,14 @@ def test_generated_xor_trains_to_full_accuracy(name):
         [sys.executable, str(ROOT / "generated" / f"{name}.py")], capture_output=True, text=True, check=True
     )
     assert "accuracy 100%" in result.stdout.strip().splitlines()[-1]
+
+
+def test_generated_code_is_ruff_clean_with_default_rules():
+    """ruff's default rules, ignoring any project or user configuration (as a user's own ruff would run)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", str(ROOT / "generated")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -136,6 +136,18 @@ def test_sympy_spellings_are_the_lecture_functions():
     assert d.gradient("h") == w * (a - t) * step(h)
 
 
+def test_the_exp_forms_of_sigmoid_declare_as_sigmoid():
+    net, x, _t, w, b = _net()
+    u = w * x + b
+    for name, form in (
+        ("p", 1 / (1 + sp.exp(-u))),
+        ("q", sp.exp(u) / (1 + sp.exp(u))),
+        ("r", sp.exp(u) / (sp.exp(u) + 1)),
+    ):
+        net.let(name, form)
+        assert net.node(name).expr == Sigmoid(u), (name, net.node(name).expr)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [

@@ -55,6 +55,12 @@ class Equation:
     layer: int | None = None  # l of W_l, Z_l, A_l (0 for the input)
     terms: tuple[Term, ...] = ()
 
+    def _repr_latex_(self) -> str:
+        """The equation with its number and shape, for Jupyter."""
+        from ..latex import equation_latex
+
+        return equation_latex(self)
+
     def renumbered(self, number: int) -> Equation:
         return Equation(
             number,

@@ -1,0 +1,325 @@
+"""Derived gradients against an independent engine, HIPS autograd, in CI.
+
+autograd is a test dependency (the ``test`` extras of pyproject.toml, installed by
+scripts/setup.sh): it is imported, never skipped, so a missing engine fails.
+Checked here: every rule of ``derive.functions.RULES`` (each argument's partial),
+every per-unit catalogue network (``Derivation.evaluate`` and its generated module
+in generated/), and every layer-level module in generated/ (the vectorised one and
+the NLP models, E included) and the layer templates' activation/loss pairs.
+Each forward pass below is written again with autograd.numpy from the declaration,
+not from chainrule's printers.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+import sympy as sp
+
+from codegen.nlp_module import model as nlp_model
+from codegen.nlp_module import names as nlp_names
+from derive import gradcheck
+from derive.catalogue import load, names
+from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALAR = [n for n in names() if hasattr(load(n), "nodes")]
+LAYER = [n for n in names() if not hasattr(load(n), "nodes")]
+GENERATED_SCALAR = [n for n in SCALAR if (ROOT / "generated" / f"{n}.py").exists() and n not in nlp_names()]
+REL = 1e-9
+
+
+def _softmax(k, *zs):
+    z = anp.stack(zs)
+    e = anp.exp(z - anp.max(z, axis=0))
+    return e[int(k) - 1] / anp.sum(e, axis=0)
+
+
+def _pairs(args):
+    k = len(args) // 2
+    return zip(args[:k], args[k:])
+
+
+# Each rule's function, written with autograd.numpy (independent of chainrule's forms).
+AUTOGRAD = {
+    Sigmoid: lambda z: 1 / (1 + anp.exp(-z)),
+    Tanh: anp.tanh,
+    ReLU: lambda z: anp.maximum(z, 0.0),
+    Step: lambda z: anp.where(z >= 0, 1.0, 0.0),
+    Softmax: _softmax,
+    BinaryCrossEntropy: lambda yhat, y: -(y * anp.log(yhat) + (1 - y) * anp.log(1 - yhat)),
+    CrossEntropy: lambda *a: -sum(y * anp.log(p) for p, y in _pairs(a)),
+    SquaredError: lambda *a: 0.5 * sum((p - y) ** 2 for p, y in _pairs(a)),
+}
+
+# Sample arguments for each rule: away from kinks, probabilities inside (0, 1).
+RULE_ARGS = {
+    Sigmoid: [(-1.3,), (0.4,), (2.2,)],
+    Tanh: [(-0.7,), (0.3,), (1.9,)],
+    ReLU: [(-0.8,), (0.6,)],
+    Step: [(-0.5,), (0.9,)],
+    Softmax: [(1, 0.2, -0.4, 1.1), (2, 0.2, -0.4, 1.1), (3, 0.2, -0.4, 1.1)],
+    BinaryCrossEntropy: [(0.3, 1.0), (0.8, 0.0), (0.55, 0.25)],
+    CrossEntropy: [(0.2, 0.5, 0.3, 0.0, 1.0, 0.0), (0.6, 0.4, 1.0, 0.0)],
+    SquaredError: [(0.2, 0.9), (0.3, -1.2, 0.5, 0.25)],
+}
+
+
+def test_every_rule_has_an_autograd_implementation_and_samples():
+    assert set(AUTOGRAD) == set(RULES) == set(RULE_ARGS)
+
+
+@pytest.mark.parametrize("cls", list(RULES), ids=lambda c: c.__name__)
+def test_every_rule_partial_matches_autograd(cls):
+    for values in RULE_ARGS[cls]:
+        first = 1 if cls is Softmax else 0  # softmax's first argument is the component index
+        symbols = sp.symbols(f"a0:{len(values)}")
+        args = [sp.Integer(values[0]), *symbols[1:]] if cls is Softmax else list(symbols)
+        f = cls(*args)
+        at = {s: v for s, v in zip(symbols, values, strict=True) if s in args}
+        for i in range(first, len(values)):
+            ours = float(RULES[cls].partial(f, i).subs(at).evalf(30))
+            want = autograd.grad(lambda *a, i=i: AUTOGRAD[cls](*a), argnum=i)(*map(float, values))
+            assert gradcheck.relative_error(ours, float(want)) <= 1e-12, (cls.__name__, values, i, ours, want)
+        assert float(f.subs(at)) == pytest.approx(float(AUTOGRAD[cls](*map(float, values))), rel=1e-14)
+
+
+def to_autograd(expr, env):
+    """A SymPy expression of a declaration evaluated with autograd.numpy (leaves and nodes from ``env``)."""
+    if expr.is_Symbol:
+        return env[expr.name]
+    if expr.is_Number:
+        return float(expr)
+    kind = type(expr)
+    if kind is Softmax:
+        return _softmax(int(expr.args[0]), *(to_autograd(a, env) for a in expr.args[1:]))
+    args = [to_autograd(a, env) for a in expr.args]
+    if expr.is_Add:
+        return sum(args[1:], args[0])
+    if expr.is_Mul:
+        out = args[0]
+        for a in args[1:]:
+            out = out * a
+        return out
+    if expr.is_Pow:
+        return args[0] ** args[1]
+    if kind is sp.exp:
+        return anp.exp(args[0])
+    if kind is sp.log:
+        return anp.log(args[0])
+    if kind in AUTOGRAD:
+        return AUTOGRAD[kind](*args)
+    raise NotImplementedError(f"no autograd form for {kind.__name__}")
+
+
+def loss_of(net, env):
+    env = dict(env)
+    for node in net.nodes:
+        env[node.name] = to_autograd(node.expr, env)
+    return env[net.loss_name]
+
+
+@pytest.mark.parametrize("name", SCALAR)
+@pytest.mark.parametrize("seed", range(2))
+def test_per_unit_gradients_match_autograd(name, seed):
+    net = load(name)
+    d = net.derive()
+    point = gradcheck.smooth_point(d, seed=seed)
+    wrt = net.names("param") + net.names("input")
+    fixed = {k: v for k, v in point.items() if k not in wrt}
+    want = autograd.grad(lambda leaves: loss_of(net, {**fixed, **leaves}))({k: point[k] for k in wrt})
+    ours = d.evaluate(point).gradients
+    for p in wrt:
+        assert gradcheck.relative_error(ours[p], float(want[p])) <= REL, (name, p, ours[p], want[p])
+
+
+def _module(name):
+    spec = importlib.util.spec_from_file_location(f"golden_{name}", ROOT / "generated" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _close(ours, want, what):
+    ours, want = np.asarray(ours, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    error = np.linalg.norm(ours - want) / max(np.linalg.norm(ours) + np.linalg.norm(want), 1e-300)
+    assert error <= REL, f"{what}: relative error {error:.1e}"
+
+
+def _smooth(params, seed=0):
+    rng = np.random.default_rng(seed)
+    return {k: np.asarray(v + 0.3 * rng.standard_normal(np.shape(v)), dtype=np.float64) for k, v in params.items()}
+
+
+@pytest.mark.parametrize("name", GENERATED_SCALAR)
+def test_generated_per_unit_module_gradients_match_autograd(name):
+    """The module's mean gradient over a batch against autograd of the declaration's loss, averaged."""
+    net, module = load(name), _module(name)
+    params = _smooth(module.init_params(seed=1), seed=1)
+    X, Y = module.demo_data(seed=1)
+    X, Y = X[:, :16], Y[:, :16]
+    rows = {n: X[i] for i, n in enumerate(module.INPUTS)} | {n: Y[i] for i, n in enumerate(module.TARGETS)}
+
+    def J(p):
+        return anp.mean(loss_of(net, {**rows, **p}))
+
+    want = autograd.grad(J)(params)
+    assert module.loss(params, X, Y) == pytest.approx(float(J(params)), rel=1e-12)
+    ours = module.gradients(params, X, Y)
+    for p in module.PARAMS:
+        _close(ours[p], want[p], f"{name}: ∂J/∂{p}")
+
+
+# ---------------------------------------------------------------- layer networks
+ACT = {"relu": lambda z: anp.maximum(z, 0.0), "sigmoid": AUTOGRAD[Sigmoid], "tanh": anp.tanh, "identity": lambda z: z}
+
+
+def _columns_softmax(z):
+    e = anp.exp(z - anp.max(z, axis=0))
+    return e / anp.sum(e, axis=0)
+
+
+ACT["softmax"] = _columns_softmax
+COST = {
+    "binary_cross_entropy": lambda A, Y: -anp.sum(Y * anp.log(A) + (1 - Y) * anp.log(1 - A)),
+    "cross_entropy": lambda A, Y: -anp.sum(Y * anp.log(A)),
+    "mse": lambda A, Y: 0.5 * anp.sum((A - Y) ** 2),
+}
+
+
+def layer_cost(net, params, X, Y):
+    """J, from the VecNetwork's lowered assignments and cost, evaluated with autograd.numpy."""
+    sizes = {**net.dim_sizes, net.m: X.shape[1]}
+    sizes.update({net.constants[n]: v for n, v in net.constant_values.items()})
+    env = {net.names("input")[0]: X, net.names("target")[0]: Y, **params}
+    for node in net.assignments:
+        env[node.name] = _value(node.value, env, sizes)
+    return _value(net.cost_expr, env, sizes)[0, 0]
+
+
+def _value(e, env, sizes):
+    """One matrix expression of the program, entry by entry with autograd.numpy (not chainrule's printers)."""
+    kind = type(e).__name__
+    if kind == "MatrixSymbol":
+        return env[e.name]
+    if kind == "OneMatrix":
+        return anp.ones((int(sp.sympify(e.shape[0]).subs(sizes)), int(sp.sympify(e.shape[1]).subs(sizes))))
+    if kind == "MatAdd":
+        out = _value(e.args[0], env, sizes)
+        for a in e.args[1:]:
+            out = out + _value(a, env, sizes)
+        return out
+    if kind == "MatMul":
+        scalar, factors = e.as_coeff_matrices()
+        out = _value(factors[0], env, sizes)
+        for f in factors[1:]:
+            out = anp.dot(out, _value(f, env, sizes))
+        return float(sp.sympify(scalar).subs(sizes)) * out
+    if kind == "HadamardProduct":
+        out = _value(e.args[0], env, sizes)
+        for a in e.args[1:]:
+            out = out * _value(a, env, sizes)
+        return out
+    if kind == "HadamardPower":
+        return _value(e.base, env, sizes) ** float(e.exp)
+    if kind == "Transpose":
+        return _value(e.arg, env, sizes).T
+    if kind == "Apply":
+        return ACT[e.function](_value(e.arg, env, sizes))
+    if kind == "FrobeniusSq":
+        return anp.reshape(anp.sum(_value(e.arg, env, sizes) ** 2), (1, 1))
+    if kind == "LossSum":
+        return anp.reshape(COST[e.loss](_value(e.args[1], env, sizes), _value(e.args[2], env, sizes)), (1, 1))
+    raise NotImplementedError(kind)
+
+
+def check_layer_module(net, module, seed=2):
+    params = _smooth(module.init_params(seed=seed), seed=seed)
+    X, Y = module.demo_data(seed=seed)
+    X, Y = X[:, :9], Y[:, :9]
+    want = autograd.grad(lambda p: layer_cost(net, p, X, Y))(params)
+    assert module.loss(params, X, Y) == pytest.approx(float(layer_cost(net, params, X, Y)), rel=1e-12)
+    ours = module.gradients(params, X, Y)
+    for p in module.PARAMS:
+        _close(ours[p], want[p], f"{net.name}: ∂J/∂{p}")
+
+
+@pytest.mark.parametrize("name", LAYER)
+def test_generated_layer_module_gradients_match_autograd(name):
+    check_layer_module(load(name), _module(name))
+
+
+@pytest.mark.parametrize(
+    "hidden, output, loss",
+    [
+        (hidden, output, loss)
+        for hidden in ("relu", "sigmoid", "tanh")
+        for output, loss in (
+            ("sigmoid", "binary_cross_entropy"),
+            ("softmax", "cross_entropy"),
+            ("identity", "mse"),
+            ("sigmoid", "mse"),
+        )
+    ],
+)
+def test_layer_templates_match_autograd_for_every_pair(tmp_path, hidden, output, loss):
+    from codegen.cmd_generate import generate
+    from derive import mlp
+
+    sizes = [3, 5, 4, 2] if output != "sigmoid" or loss == "mse" else [3, 5, 1]
+    net = mlp("n", sizes=sizes, hidden=hidden, output=output, loss=loss)
+    spec = tmp_path / "spec.py"
+    spec.write_text(
+        f"from derive import mlp\nnetwork = mlp('n', sizes={sizes}, hidden='{hidden}', output='{output}', loss='{loss}')\n"
+    )
+    generate(str(spec), str(tmp_path / "n.py"), tests=False)
+    module_spec = importlib.util.spec_from_file_location("n", tmp_path / "n.py")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    check_layer_module(net, module)
+
+
+# ------------------------------------------------------------------ NLP models
+def nlp_cost(m, params, batch):
+    """J of a TextModel, from its description: embedding, pooling, layers, σ/softmax output."""
+    if m.embedded:
+        ids, mask = batch["ids"], batch["mask"]
+        Emb = params["E"][:, ids] * mask
+        pooling = m.inputs.pooling
+        if pooling == "mean":
+            A = anp.sum(Emb, axis=1) / batch["lengths"]
+        elif pooling == "max":
+            A = anp.max(anp.where(mask > 0, Emb, -anp.inf), axis=1)
+        else:
+            A = anp.reshape(anp.transpose(Emb, (1, 0, 2)), (-1, Emb.shape[2]))
+    else:
+        A = batch["X"]
+    for layer in range(1, m.layers + 1):
+        Z = anp.dot(params[f"W{layer}"], A) + params[f"b{layer}"]
+        A = ACT[m.activation(layer)](Z)
+    if m.binary:
+        return COST["binary_cross_entropy"](A, batch["Y"]) / A.shape[1]
+    cols = A.shape[1]
+    return -anp.sum(anp.log(A[batch["y"], np.arange(cols)])) / cols
+
+
+@pytest.mark.parametrize("name", nlp_names())
+def test_generated_nlp_module_gradients_match_autograd(name):
+    m, module = nlp_model(name), _module(name)
+    train, _, extra = module.load_data()
+    batch = module.take(train, np.arange(6))
+    start = module.init_params(len(extra), seed=0) if m.embedded else module.init_params(seed=0)
+    params = _smooth(start, seed=0)
+    want = autograd.grad(lambda p: nlp_cost(m, p, batch))(params)
+    assert module.loss(params, batch) == pytest.approx(float(nlp_cost(m, params, batch)), rel=1e-12)
+    ours = module.gradients(params, batch)
+    for p in params:
+        g = ours[p]
+        if p == "E":  # (ids, columns): the scatter-add's operands
+            ids, columns = g
+            g = np.zeros_like(params["E"])
+            np.add.at(g.T, ids, columns.T)
+        _close(g, want[p], f"{name}: ∂J/∂{p}")
