@@ -351,12 +351,6 @@ def _shape(rows, cols, mp) -> str:
     return rf"{mp.doprint(rows)} \times {mp.doprint(cols)}"
 
 
-def _concrete(rows, cols, vn) -> str:
-    r = vn.size(rows) if not rows.is_Number else int(rows)
-    c = "m" if cols == vn.m else (vn.size(cols) if not cols.is_Number else int(cols))
-    return rf"{r} \times {c}"
-
-
 def _equation_row(eq, mp) -> dict:
     lhs = mp.name(eq.target)
     rhs = mp.doprint(eq.expr)

@@ -27,7 +27,7 @@ import jinja2
 import sympy as sp
 
 from derive import ChainruleError
-from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Tanh
+from derive.functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Tanh
 from derive.network import Network
 from derive.text import display_name, text
 
@@ -365,8 +365,3 @@ def _scalar_demo(net: Network, inputs, targets) -> dict:
         Y = [[float(e[n]) for e in examples] for n in targets]
         demo.update(examples=True, X=repr(X), Y=repr(Y), m=len(examples), why=" (declared with the network)")
     return demo
-
-
-def rule_names() -> list[str]:
-    """Names of the functions whose NumPy forms the printer knows (for messages)."""
-    return sorted(r.name for r in RULES.values() if r.numpy)

@@ -19,7 +19,6 @@ import sympy as sp
 
 from .errors import ChainruleError
 from .functions import RULES, numeric_function
-from .network import Network
 from .simplify import combine_terms, lecture_order, ordered_mul, simplify_product
 from .steps import ChainRule, Factor, Product, Result, Rewrite, Step, Steps
 from .text import display_name, text
@@ -49,7 +48,7 @@ class Evaluation:
 class Derivation:
     """Every gradient of ``net``'s loss, derived by the chain rule (see module docstring)."""
 
-    def __init__(self, net: Network):
+    def __init__(self, net):  # a derive.Network (which builds this; no import back, no circle)
         net.check()
         self.net = net
         self.loss = net.loss_name

@@ -355,7 +355,3 @@ def _sigmoid_ratio(e):
         if num is not None and den is not None and _sigmoid_argument(den) == -num.args[0]:
             return num.args[0]
     return None
-
-
-def is_supported(func) -> bool:
-    return func in RULES or func in BUILTIN_ALLOWED
