@@ -260,7 +260,8 @@ MAX_RESULT_LINES = 4
 def gradient_rows(derivation, printer, name: str, lhs: str) -> tuple[list[tuple[str, str]], bool]:
     """The simplified ∂L/∂name as align rows; when even broken into lines it would not fit in
     ``MAX_RESULT_LINES``, it is written through its children's gradients instead (True)."""
-    rows = sum_rows(lhs, derivation.shown_gradient(name), printer)
+    shown = derivation.shown[name] if derivation.named else derivation.shown_gradient(name)  # δ_q kept by name
+    rows = sum_rows(lhs, shown, printer)
     if len(rows) <= MAX_RESULT_LINES and all(visible_width(r) <= LINE_WIDTH + 4 for _, r in rows):
         return rows, False
     loss = derivation.loss
@@ -294,6 +295,9 @@ def build_context(net, options: HandoutOptions) -> dict:
             "delta": options.delta == "delta",
         }
     )
+    if derivation.named:  # δ_q of each node used more than once, named after the node as the handout writes it
+        deltas = {symbol.name: rf"\delta_{{{printer.name(node)}}}" for symbol, node, _ in derivation.deltas()}
+        printer = printer.with_settings(names={**printer._settings["names"], **deltas})
     example_name, point, note = _choose_example(net, derivation, options)
     evaluation = derivation.evaluate(point)
     graph = graph_tikz.build(net)
@@ -541,10 +545,15 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
             for a, b in graph.edges
             if graph.boxes[a].kind != "target"
         }
+    deltas = [
+        sum_rows(printer.name(symbol.name), derivation.named[node][2], printer)
+        for symbol, node, _ in derivation.deltas()
+    ]
     return {
         "blocks": blocks,
         "likewise": likewise,
         "summary": summary,
+        "deltas": deltas,
         "graph": graph_tikz.tikz(graph, notes, "red", edge_notes),
         "edges_labelled": bool(edge_notes),
     }

@@ -68,3 +68,13 @@ def test_deltas_are_defined_before_use_and_resolve_to_the_full_gradient():
 def test_the_lecture_networks_keep_their_single_chain_presentation():
     for name in ("two_layer_sigmoid", "two_layer_relu", "xor", "softmax_layer", "two_layer_softmax"):
         assert not load(name).derive().named, name
+
+
+def test_a_deep_handout_states_the_delta_recursion_once_and_uses_it():
+    from codegen.handout import HandoutOptions, render
+
+    net = deep([2, 3, 3, 3, 1], "sigmoid")
+    tex = render(net, HandoutOptions())
+    assert tex.count(r"\subsection*{The $\delta$ recursion}") == 1
+    summary = tex[tex.index(r"\subsection*{All the gradients}") :]
+    assert r"\delta_{" in summary
