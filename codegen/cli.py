@@ -18,23 +18,33 @@ from chainrule import __version__
 from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck, vecgradcheck
 from derive.catalogue import describe, load_spec, names
 
-from . import report
+from . import jsonout, report
 from .files import write_atomic
+from .report import status
 
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
 
 
 def cmd_list(args) -> int:
-    width = max(len(n) for n in names())
-    for name in names():
-        print(f"{name:<{width}}  {describe(name)}")
+    rows = [(name, describe(name)) for name in names()]
+    if args.json:
+        jsonout.dump(jsonout.catalogue(rows))
+        return 0
+    width = max(len(n) for n, _ in rows)
+    for name, description in rows:
+        print(f"{name:<{width}}  {description}")
     return 0
 
 
 def cmd_derive(args) -> int:
     net = load_spec(args.spec)
     if isinstance(net, VecNetwork):  # layer-level: the vectorised equations with their shapes
-        sys.stdout.write(net.derive().text())
+        derivation = net.derive()
+        if args.json:
+            jsonout.dump(jsonout.layers_derivation(derivation))
+        else:
+            sys.stdout.write(derivation.text())
         return 0
     derivation = net.derive()
     wrt = args.wrt or net.names("param")
@@ -43,13 +53,18 @@ def cmd_derive(args) -> int:
             raise ChainruleError(
                 f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt"
             )
-    sys.stdout.write(report.derivation_text(derivation, wrt, gradcheck.smooth_point(derivation, seed=0)))
+    point = gradcheck.smooth_point(derivation, seed=0)
+    if args.json:
+        jsonout.dump(jsonout.units_derivation(derivation, wrt, point))
+    else:
+        sys.stdout.write(report.derivation_text(derivation, wrt, point))
     return 0
 
 
 def cmd_demo(args) -> int:
     out = args.output
     os.makedirs(out, exist_ok=True)
+    status(f"demo: deriving and checking the {len(names())} catalogue networks")
     print(f"{'network':<20} {'params':>6} {'derive ms':>10} {'max rel err':>12}")
     summary = []
     for name in names():
@@ -75,10 +90,11 @@ def cmd_demo(args) -> int:
         print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
         summary.append((name, len(params), worst))
     ok = all(w <= 1e-6 for _, _, w in summary)
-    print(f"wrote {len(summary)} derivations to {out}/; gradient checks {'pass' if ok else 'FAIL'}")
+    status(f"wrote {len(summary)} derivations to {out}/; gradient checks {'pass' if ok else 'FAIL'}")
     for module in command_modules():
         if hasattr(module, "demo"):
             ok = module.demo(out) and ok
+    status(f"demo: {'every part succeeded' if ok else 'some part FAILED'}; output in {out}/")
     return 0 if ok else 1
 
 
@@ -98,11 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the built-in lecture networks")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
     p.set_defaults(run=cmd_list)
 
     p = sub.add_parser("derive", help="print the chain-rule derivation of gradients, step by step")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument("--wrt", nargs="+", metavar="NAME", help="variables to differentiate for (default: every parameter)")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
     p.set_defaults(run=cmd_derive)
 
     p = sub.add_parser("demo", help="run the main job on the built-in lecture networks")
@@ -117,17 +135,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnreachableParameterWarning)
-            status = args.run(args)
+            status_code = args.run(args)
         for w in caught:
             if issubclass(w.category, UnreachableParameterWarning):
                 print(f"chainrule: warning: {w.message}", file=sys.stderr)
-        return status
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status_code
     except ChainruleError as exc:
         print(f"chainrule: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader went away (`chainrule list | head -1`): stop quietly, as a shell tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130

@@ -23,6 +23,7 @@ from derive.catalogue import load_spec, names
 
 from .files import copy_resources, write_atomic
 from .numpy_module import check_overwrite, module_text, scalar_context, test_text
+from .report import status
 
 GENERATED = "generated"
 CHECK_M = 8  # examples used by the generated finite-difference test
@@ -78,7 +79,7 @@ def generate(spec: str, output: str, *, force: bool = False, tests: bool = True)
 
 def cmd_generate(args) -> int:
     for path in generate(args.spec, args.output, force=args.force, tests=not args.no_tests):
-        print(f"wrote {path}")
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -132,11 +133,14 @@ def demo(out_dir: str) -> bool:
     folder = Path(out_dir) / GENERATED
     copy_resources(DATA, Path(out_dir) / "data")
     ok = True
+    todo = golden_names()
+    status(f"demo: writing and training {sum(r is None for _, r in todo)} generated modules")
     print(f"{'module':<24} {'status':<8} result")
-    for name, reason in golden_names():
+    for number, (name, reason) in enumerate(todo, 1):
         if reason is not None:
             print(f"{name:<24} {'skipped':<8} {reason}")
             continue
+        status(f"demo: training {name} ({number}/{len(todo)})")
         paths = generate(name, str(folder / f"{name}.py"), force=True)
         try:
             run = subprocess.run([sys.executable, paths[0]], capture_output=True, text=True, timeout=300, check=False)
@@ -150,5 +154,5 @@ def demo(out_dir: str) -> bool:
         print(
             f"{name:<24} {'ok' if good else 'FAIL':<8} {last if good else (run.stderr.strip().splitlines() or ['no output'])[-1]}"
         )
-    print(f"wrote training modules and tests to {folder}/")
+    status(f"wrote training modules and tests to {folder}/")
     return ok

@@ -16,6 +16,7 @@ from derive.catalogue import load, load_spec, names
 from . import latex_build
 from .files import check_overwrite, check_pdf_overwrite, read_text, sha256, stamp, stamped_pdf, write_atomic
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
+from .report import status
 
 GOLDEN_DIR = Path("docs") / "handouts"
 
@@ -119,8 +120,11 @@ def demo(out_dir) -> bool:
     pdf = latex_build.available()
     ok = True
     count = 0
-    for name in names():
+    todo = names()
+    status(f"demo: writing {len(todo)} handouts{' and their PDFs' if pdf else ''}")
+    for number, name in enumerate(todo, 1):
         path = os.path.join(out_dir, name, "handout.tex")
+        status(f"demo: handout {name} ({number}/{len(todo)})")
         try:
             write_handout(path, render(load(name)), pdf=pdf, force=True)
             count += 1
@@ -128,5 +132,5 @@ def demo(out_dir) -> bool:
             print(f"chainrule: error: handout {name}: {exc}", file=sys.stderr)
             ok = False
     what = "handouts with PDFs" if pdf else "handouts (no pdflatex: .tex only)"
-    print(f"wrote {count} {what} to {out_dir}/<network>/handout.tex; {'ok' if ok else 'FAILED'}")
+    status(f"wrote {count} {what} to {out_dir}/<network>/handout.tex; {'ok' if ok else 'FAILED'}")
     return ok

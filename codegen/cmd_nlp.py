@@ -1,4 +1,4 @@
-"""``chainrule nlp``: the lectures' NLP models (J&M ch. 7, C.8–C.10) as training modules, and their report.
+"""``chainrule nlp``: the lectures' NLP models (J&M ch. 7) as training modules, and their report.
 
     chainrule nlp generate NAME -o FILE.py   # a training module (and test_FILE.py), any of the variants
     chainrule nlp explain NAME               # the forward/backward equations and how E's gradient arises
@@ -26,6 +26,7 @@ from derive.nlp.features import data_folder
 
 from . import nlp_module
 from .files import write_atomic
+from .report import status
 
 VARIANTS = (
     "embedding_classifier_max",
@@ -48,7 +49,7 @@ def cmd_nlp_generate(args) -> int:
     module, test = nlp_module.module_text(args.name), nlp_module.test_text(args.name, stem)
     write_atomic(output, module)
     write_atomic(test_path, test)
-    print(f"wrote {output}\nwrote {test_path}")
+    print(f"wrote {output}\nwrote {test_path}", file=sys.stderr)
     return 0
 
 
@@ -147,7 +148,7 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
 
 
 def report_text(rows: list[dict]) -> str:
-    lines = ["NLP models trained on the shipped data (defaults of each generated module, seed 0)", ""]
+    lines = ["NLP models trained on the shipped data (defaults of each generated module, random seed = 0)", ""]
     lines.append(f"{'model':<30} {'held-out before':>16} {'after':>8} {'train':>8} {'seconds':>8}")
     for row in rows:
         if "unigram" in row:
@@ -231,7 +232,11 @@ def regenerate(root: Path) -> list[Path]:
 def demo(out_dir) -> bool:
     """Train every NLP model on the shipped data; write OUT/nlp/report.txt, each model's explanation and handout."""
     folder = Path(out_dir) / "nlp"
-    rows = [train_and_measure(name, folder) for name in nlp_module.names()]
+    todo = nlp_module.names()
+    rows = []
+    for number, name in enumerate(todo, 1):
+        status(f"demo: training NLP model {name} on the shipped data ({number}/{len(todo)})")
+        rows.append(train_and_measure(name, folder))
     text = report_text(rows)
     write_atomic(str(folder / "report.txt"), text)
     from .nlp_handout import render
@@ -241,5 +246,5 @@ def demo(out_dir) -> bool:
         write_atomic(str(folder / f"{name}.tex"), render(name))
     sys.stdout.write(text)
     ok = all(r["ok"] for r in rows)
-    print(f"wrote NLP modules, explanations and report to {folder}/; {'all beat their baselines' if ok else 'FAIL'}")
+    status(f"wrote NLP modules, explanations and report to {folder}/; {'all beat their baselines' if ok else 'FAIL'}")
     return ok

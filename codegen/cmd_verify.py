@@ -18,6 +18,9 @@ from derive import ChainruleError
 from derive.catalogue import load_spec
 from derive.verify import verify_spec
 
+from . import jsonout
+from .report import status
+
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!=)\s*(.*)$")
 
 
@@ -33,19 +36,23 @@ def register(sub) -> None:
     group.add_argument(
         "--claims", metavar="FILE", help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX)"
     )
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README); the exit status is the same")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     target = load_target(args.spec)
     if args.claims:
-        return run_sheet(target, args.claims)
+        return run_sheet(target, args.claims, as_json=args.json)
     if args.claim is not None:
         claim, latex = args.claim, False
     else:
         claim, latex = args.latex, True
     verdict = verify_spec(target, args.wrt, claim, latex=latex, where="--latex" if latex else "--claim")
-    print(verdict.report())
+    if args.json:
+        jsonout.dump(jsonout.verdict(verdict))
+    else:
+        print(verdict.report())
     return 0 if verdict.equal else 1
 
 
@@ -108,9 +115,12 @@ def sheet_text(rows, path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_sheet(target, path: str) -> int:
+def run_sheet(target, path: str, as_json: bool = False) -> int:
     rows = check_sheet(target, path)
-    sys.stdout.write(sheet_text(rows, path))
+    if as_json:
+        jsonout.dump(jsonout.sheet(path, rows))
+    else:
+        sys.stdout.write(sheet_text(rows, path))
     return 1 if any(not v.equal for _, v in rows) else 0
 
 
@@ -130,6 +140,7 @@ def demo(out_dir: str) -> bool:
     from codegen.files import write_atomic
 
     ok = True
+    status(f"demo: checking {len(DEMO_SHEETS)} example claim sheets")
     print(f"{'sheet':<26} {'claims':>6} {'hold':>5} {'hinted':>7}  expected")
     for sheet, (network, all_hold) in DEMO_SHEETS.items():
         path = os.path.join(out_dir, "verify", "sheets", sheet)
@@ -142,5 +153,5 @@ def demo(out_dir: str) -> bool:
         write_atomic(os.path.join(out_dir, "verify", sheet), sheet_text(rows, f"sheets/{sheet}"))
         expected = "all hold" if all_hold else "all wrong, each with a hint"
         print(f"{sheet:<26} {len(rows):>6} {holds:>5} {hinted:>7}  {expected}: {'ok' if good else 'FAIL'}")
-    print(f"wrote the verification of {len(DEMO_SHEETS)} claim sheets to {out_dir}/verify/")
+    status(f"wrote the verification of {len(DEMO_SHEETS)} claim sheets to {out_dir}/verify/")
     return ok

@@ -317,7 +317,7 @@ def build_context(net, options: HandoutOptions) -> dict:
         "example": {
             "title": rf"the network's example \emph{{{_escape(example_name)}}}"
             if example_name
-            else f"seeded values (seed {options.seed}{note})",
+            else rf"seeded values (\texttt{{--seed}} {options.seed}{note})",
             "seeded": example_name is None,
         },
     }

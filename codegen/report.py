@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from derive import gradcheck
 from derive.text import partial_text, text
 
@@ -46,3 +48,9 @@ def gradcheck_text(derivation, point, title: str) -> tuple[str, float]:
         worst = max(worst, row.rel_error)
         lines.append(f"{row.name:<8} {row.analytic + 0.0:>14.8g} {row.numeric + 0.0:>14.8g} {row.rel_error:>10.1e}")
     return "\n".join(lines) + "\n", worst
+
+
+def status(message: str) -> None:
+    """A status or progress line for the person watching: on stderr (flushed), never mixed into the data
+    (tables, derivations, JSON) on stdout."""
+    print(f"chainrule: {message}", file=sys.stderr, flush=True)

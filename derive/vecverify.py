@@ -1,7 +1,7 @@
 """Vectorised claims, checked numerically at random shapes and values.
 
 The truth is the vectorised derivation (``derive.vectorised``) of a
-``VecNetwork``, e.g. the one-hidden-layer network of LECTURES.md E
+``VecNetwork``, e.g. the one-hidden-layer network of deeplearning.ai course 1, week 3
 (catalogue ``one_hidden_layer``)::
 
     Z1 = W1 X + b1,  A1 = g1(Z1),  Z2 = W2 A1 + b2,  A2 = σ(Z2),  J = (1/m) Σ L

@@ -5,7 +5,7 @@
 
 Deterministic (``random.Random(SEED)``).  One sentence per line, tokens
 separated by spaces.  The grammar has the regularities of J&M's example
-(C.10): pets are interchangeable in most frames ("the cat gets fed", "the dog
+(J&M ch. 7): pets are interchangeable in most frames ("the cat gets fed", "the dog
 gets fed"), so a model with embeddings can share what it learns about one pet
 with the others.  One pair never occurs in training on purpose: the hamster
 never "sleeps" there, though it is in every other frame the cat and the dog

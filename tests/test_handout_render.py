@@ -187,7 +187,7 @@ def test_a_user_network_from_a_spec_file(tmp_path):
     )
     out = tmp_path / "mine.tex"
     assert main(["handout", str(spec), "-o", str(out)]) == 0
-    assert "seeded values (seed 0)" in out.read_text()
+    assert r"seeded values (\texttt{--seed} 0)" in out.read_text()
 
 
 def test_a_network_declared_in_matrices_too_large_to_write_out_gets_its_batch_form():

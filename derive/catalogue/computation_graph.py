@@ -8,7 +8,7 @@ from derive import Network
 
 
 def build() -> Network:
-    net = Network("computation_graph", doc="L(a,b,c) = c(a + 2b), J&M ch. 7 (seed 002, C.11)")
+    net = Network("computation_graph", doc="L(a,b,c) = c(a + 2b), the computation graph of J&M ch. 7")
     a, b, c = net.params("a b c")
     d = net.let("d", 2 * b)
     e = net.let("e", a + d)

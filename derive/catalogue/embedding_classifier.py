@@ -1,4 +1,4 @@
-"""Embeddings as input, pooled into one text vector, softmax over classes (seed 002, C.9).
+"""Embeddings as input, pooled into one text vector, softmax over classes (J&M ch. 7, embeddings as input).
 
 The word vectors are the columns of E (d×|V|), a parameter; a text is word
 indices w_1..w_n.  ``build()`` is a small instance the scalar chain rule
@@ -18,7 +18,7 @@ V, D, N, K = 3, 2, 2, 3
 
 
 def build() -> Network:
-    net = Network("embedding_classifier", doc="word embeddings, mean pooling, softmax over classes (seed 002, C.9)")
+    net = Network("embedding_classifier", doc="word embeddings, mean pooling, softmax over classes (J&M ch. 7)")
     onehot = {(t, v): net.inputs(f"o{t}{v}") for t in range(1, N + 1) for v in range(1, V + 1)}
     ys = net.targets(" ".join(f"y{k}" for k in range(1, K + 1)), one_hot=True)
     E = {(i, v): net.params(f"E{i}{v}") for i in range(1, D + 1) for v in range(1, V + 1)}
@@ -47,7 +47,7 @@ def build() -> Network:
 def model(pooling: str = "mean", task: str = "topic") -> TextModel:
     """The trained model: E 16×|V|, ``pooling`` over up to 40 words, 16 tanh units, a softmax over the
     3 topics (``task="topic"``) or over negative/positive (``task="sentiment"``: embeddings instead of
-    the hand features of ``sentiment_features``, C.9)."""
+    the hand features of ``sentiment_features``, as J&M ch. 7 suggests)."""
     length = 12 if pooling == "concat" else 40
     suffix = ("" if pooling == "mean" else f"_{pooling}") + ("" if task == "topic" else f"_{task}")
     what = "3 topics" if task == "topic" else "negative/positive (sentiment)"

@@ -1,4 +1,4 @@
-"""Feedforward neural language model (seed 002, C.10; Bengio et al. 2003).
+"""Feedforward neural language model (J&M ch. 7; Bengio et al. 2003).
 
 P(w_t | w_1..w_{t−1}) ≈ P(w_t | w_{t−N+1}..w_{t−1}): the N−1 previous words'
 embeddings (columns of E, d×|V|) are concatenated, pass through a hidden layer
@@ -17,7 +17,9 @@ V, D, N1, H = 3, 2, 2, 2
 
 
 def build() -> Network:
-    net = Network("ffnn_lm", doc="feedforward neural language model: window, embeddings, hidden layer, softmax (C.10)")
+    net = Network(
+        "ffnn_lm", doc="feedforward neural language model: window, embeddings, hidden layer, softmax (J&M ch. 7)"
+    )
     onehot = {(t, v): net.inputs(f"o{t}{v}") for t in range(1, N1 + 1) for v in range(1, V + 1)}
     ys = net.targets(" ".join(f"y{v}" for v in range(1, V + 1)), one_hot=True)
     E = {(i, v): net.params(f"E{i}{v}") for i in range(1, D + 1) for v in range(1, V + 1)}

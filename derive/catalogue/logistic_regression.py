@@ -1,4 +1,4 @@
-"""Binary logistic regression with cross-entropy loss (seed 000; J&M ch. 5/7).
+"""Binary logistic regression with cross-entropy loss (Stanford CS124 lecture 10.5; J&M ch. 5 and 7).
 
 ŷ = σ(w·x + b), L = −[y log ŷ + (1 − y) log(1 − ŷ)], and the lecture's result
 ∂L/∂wⱼ = (σ(w·x + b) − y)·xⱼ.
@@ -8,7 +8,9 @@ from derive import Network, binary_cross_entropy, sigmoid
 
 
 def build() -> Network:
-    net = Network("logistic_regression", doc="binary logistic regression, cross-entropy loss (seed 000, A)")
+    net = Network(
+        "logistic_regression", doc="binary logistic regression, cross-entropy loss (Stanford CS124 lecture 10.5)"
+    )
     x1, x2, x3 = net.inputs("x1 x2 x3")
     y = net.targets("y")
     w1, w2, w3, b = net.params("w1 w2 w3 b")

@@ -1,4 +1,4 @@
-"""One hidden layer, vectorised (seed 004, E): 2-4-1, tanh hidden, sigmoid output, log loss.
+"""One hidden layer, vectorised (deeplearning.ai course 1, week 3): 2-4-1, tanh hidden, sigmoid output, log loss.
 
 The deeplearning.ai network: X is n0×m (one column per example), W1 n1×n0,
 b1 n1×1, W2 n2×n1, b2 n2×1, g1 = tanh, g2 = σ, binary cross-entropy.  The
@@ -21,5 +21,5 @@ def build() -> VecNetwork:
         hidden=tanh,
         output=sigmoid,
         loss=binary_cross_entropy,
-        doc="2-4-1 vectorised network, tanh hidden, sigmoid output (seed 004, E)",
+        doc="2-4-1 vectorised network, tanh hidden, sigmoid output (deeplearning.ai course 1, week 3)",
     )

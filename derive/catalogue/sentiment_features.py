@@ -1,4 +1,4 @@
-"""Sentiment classifier from J&M's six hand features, logistic regression (seed 002, C.8).
+"""Sentiment classifier from J&M's six hand features, logistic regression (J&M ch. 7).
 
 x1 = count(positive lexicon words), x2 = count(negative lexicon words),
 x3 = 1 if "no" in doc, x4 = count(1st/2nd person pronouns), x5 = 1 if "!" in
@@ -19,7 +19,7 @@ JM_REVIEW = {"x1": 3.0, "x2": 2.0, "x3": 1.0, "x4": 3.0, "x5": 0.0, "x6": math.l
 
 
 def build() -> Network:
-    net = Network("sentiment_features", doc="sentiment from six hand features, logistic regression (seed 002, C.8)")
+    net = Network("sentiment_features", doc="sentiment from six hand features, logistic regression (J&M ch. 7)")
     xs = net.inputs("x1 x2 x3 x4 x5 x6")
     y = net.targets("y")
     ws = net.params("w1 w2 w3 w4 w5 w6")

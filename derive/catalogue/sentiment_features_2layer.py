@@ -1,9 +1,9 @@
-"""Sentiment classifier from J&M's six hand features, 2-layer network (seed 002, C.8 with C.5).
+"""Sentiment classifier from J&M's six hand features, 2-layer network (J&M ch. 7).
 
 The same six features x1..x6 as ``sentiment_features``; h = σ(Wx + b) with
-3 hidden units (Wij joins feature i to hidden unit j, as in seed 001) and
+3 hidden units (Wij joins feature i to hidden unit j, as in ``two_layer_sigmoid``) and
 the output y = σ(z), z = Uh + b (J&M write z = Uh; b is the weight of the
-dummy node a0 = 1 of C.7).
+dummy node a0 = 1 of J&M ch. 7).
 """
 
 from derive import Network, binary_cross_entropy, sigmoid
@@ -15,7 +15,7 @@ HIDDEN = 3
 
 def build() -> Network:
     net = Network(
-        "sentiment_features_2layer", doc="sentiment from six hand features, 6-3-1 sigmoid network (seed 002, C.8)"
+        "sentiment_features_2layer", doc="sentiment from six hand features, 6-3-1 sigmoid network (J&M ch. 7)"
     )
     xs = net.inputs("x1 x2 x3 x4 x5 x6")
     y = net.targets("y")

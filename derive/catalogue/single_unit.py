@@ -9,7 +9,7 @@ from derive import Network, sigmoid, squared_error
 
 
 def build() -> Network:
-    net = Network("single_unit", doc="one sigmoid unit, J&M ch. 7 (seed 002, C.1)")
+    net = Network("single_unit", doc="one sigmoid unit, the neural unit of J&M ch. 7")
     x1, x2, x3 = net.inputs("x1 x2 x3")
     y = net.targets("y")
     w1, w2, w3, b = net.params("w1 w2 w3 b")

@@ -1,4 +1,4 @@
-"""Multinomial logistic regression: one softmax layer over 6 classes (J&M ch. 7, C.4).
+"""Multinomial logistic regression: one softmax layer over 6 classes (J&M ch. 7, softmax).
 
 z_k = W_k1·x1 + W_k2·x2 + b_k, ŷ = softmax(z), L = −Σ y_k log ŷ_k with y one-hot.
 Worked example: z = [0.6, 1.1, −1.5, 1.2, 3.2, −1.1] gives
@@ -14,7 +14,7 @@ LECTURE_SOFTMAX = [0.055, 0.090, 0.006, 0.099, 0.74, 0.010]
 
 
 def build() -> Network:
-    net = Network("softmax_layer", doc="softmax layer, 6 classes, cross-entropy (seed 002, C.4)")
+    net = Network("softmax_layer", doc="softmax layer, 6 classes, cross-entropy (J&M ch. 7)")
     x1, x2 = net.inputs("x1 x2")
     ys = net.targets(" ".join(f"y{k}" for k in range(1, K + 1)), one_hot=True)
     zs = []

@@ -1,7 +1,7 @@
-"""The ReLU-hidden, sigmoid-output network of J&M's backward-pass slides (C.12).
+"""The ReLU-hidden, sigmoid-output network of J&M's backward-pass slides (ch. 7, CS124).
 
 z[1] = W[1]x + b[1], a[1] = ReLU(z[1]), z[2] = W[2]a[1] + b[2], a[2] = σ(z[2]) = ŷ,
-written per unit as in seed 001.  ReLU'(z) = 1 for z ≥ 0 and 0 otherwise, so
+written per unit as in ``two_layer_sigmoid``.  ReLU'(z) = 1 for z ≥ 0 and 0 otherwise, so
 ∂L/∂W11 = (ŷ − y)·w1·step(z1)·x1.
 """
 
@@ -9,7 +9,7 @@ from derive import Network, binary_cross_entropy, relu, sigmoid
 
 
 def build() -> Network:
-    net = Network("two_layer_relu", doc="2-2-1 network, ReLU hidden, sigmoid output (seed 002, C.12)")
+    net = Network("two_layer_relu", doc="2-2-1 network, ReLU hidden, sigmoid output (J&M ch. 7, the backward pass)")
     x1, x2 = net.inputs("x1 x2")
     y = net.targets("y")
     W11, W21, W12, W22, b1, b2, w1, w2, b = net.params("W11 W21 W12 W22 b1 b2 w1 w2 b")

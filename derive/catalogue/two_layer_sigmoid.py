@@ -1,4 +1,4 @@
-"""The 2-2-1 sigmoid network worked by hand in seed 001 (section B).
+"""The 2-2-1 sigmoid network with log loss, as a lecture works it by hand.
 
 Wij joins input i to hidden unit j; w1, w2, b are the output unit's weights
 and bias.  The lecture's results: ∂L/∂W11 = (ŷ − y)·w1·a1(1 − a1)·x1,
@@ -9,7 +9,7 @@ from derive import Network, binary_cross_entropy, sigmoid
 
 
 def build() -> Network:
-    net = Network("two_layer_sigmoid", doc="2-2-1 sigmoid network, log loss (seed 001, B)")
+    net = Network("two_layer_sigmoid", doc="2-2-1 sigmoid network, log loss, worked by hand")
     x1, x2 = net.inputs("x1 x2")
     y = net.targets("y")
     W11, W21, W12, W22, b1, b2, w1, w2, b = net.params("W11 W21 W12 W22 b1 b2 w1 w2 b")

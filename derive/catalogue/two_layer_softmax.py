@@ -1,7 +1,7 @@
-"""Two-layer network with a softmax output (J&M ch. 7, C.5): h = σ(Wx + b), ŷ = softmax(Uh).
+"""Two-layer network with a softmax output (J&M ch. 7): h = σ(Wx + b), ŷ = softmax(Uh).
 
 2 inputs, 2 sigmoid hidden units (Wij joins input i to hidden unit j, as in
-seed 001), 3 classes, no output bias (J&M's z = Uh), cross-entropy loss with
+``two_layer_sigmoid``), 3 classes, no output bias (J&M's z = Uh), cross-entropy loss with
 y one-hot.  Results: ∂L/∂z_k = ŷ_k − y_k, ∂L/∂U_kj = (ŷ_k − y_k)·h_j.
 """
 
@@ -11,7 +11,7 @@ K = 3
 
 
 def build() -> Network:
-    net = Network("two_layer_softmax", doc="2-2-3 network, sigmoid hidden, softmax output (seed 002, C.5)")
+    net = Network("two_layer_softmax", doc="2-2-3 network, sigmoid hidden, softmax output (J&M ch. 7)")
     x1, x2 = net.inputs("x1 x2")
     ys = net.targets("y1 y2 y3", one_hot=True)
     W11, W21, W12, W22, b1, b2 = net.params("W11 W21 W12 W22 b1 b2")

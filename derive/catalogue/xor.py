@@ -1,4 +1,4 @@
-"""XOR by a two-layer network (J&M ch. 7, C.3): ReLU hidden units, linear output.
+"""XOR by a two-layer network (J&M ch. 7, the XOR problem): ReLU hidden units, linear output.
 
 The lecture's hand-set solution, h1 = ReLU(x1 + x2), h2 = ReLU(x1 + x2 − 1),
 ŷ = h1 − 2·h2, computes XOR exactly (examples ``hand_set_x1x2``, loss 0).
@@ -13,7 +13,7 @@ TRUTH_TABLE = [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)]
 
 
 def build() -> Network:
-    net = Network("xor", doc="XOR: 2-2-1, ReLU hidden, linear output, squared error (seed 002, C.3)")
+    net = Network("xor", doc="XOR: 2-2-1, ReLU hidden, linear output, squared error (J&M ch. 7)")
     x1, x2 = net.inputs("x1 x2")
     y = net.targets("y")
     W11, W21, W12, W22, b1, b2, w1, w2, b = net.params("W11 W21 W12 W22 b1 b2 w1 w2 b")

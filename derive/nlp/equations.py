@@ -4,11 +4,11 @@ Each equation is an ``Equation(number, target, kind, operands, function,
 shape, expr, text)`` (the vectorised derivation's fields) plus its LaTeX and
 its NumPy statement; everything about one kind of equation is one line of the
 ``KINDS`` table (text, LaTeX, NumPy), as the function rules are one line of
-``derive.functions.RULES``.  Conventions (seed 004): one column per example;
+``derive.functions.RULES``.  Conventions (deeplearning.ai course 1): one column per example;
 ``dQ`` is the per-example gradient ∂L/∂Q stacked in columns, so a parameter's
 ``dW = (1/m) dZ A_prevᵀ`` is the gradient of ``J = (1/m) Σ L``.
 
-The new kinds (LECTURES.md C.9, C.10):
+The new kinds (J&M ch. 7: embeddings as input, the feedforward language model):
 
 * ``embed``: ``e_t = E[:, w_t]`` (= E·onehot(w_t)); padding positions give 0;
 * ``pool_mean`` / ``pool_max`` / ``concat``: one vector x per text;

@@ -1,6 +1,6 @@
 """Text to numbers: the tokenizer, J&M's six sentiment features, vocabularies, LM windows.
 
-Pure Python.  The six features are the lecture's (LECTURES.md C.8; J&M fig. 5.2):
+Pure Python.  The six features are the lecture's (J&M ch. 7, from ch. 5, fig. 5.2):
 
     x1  count of positive lexicon words in the doc
     x2  count of negative lexicon words in the doc

@@ -12,7 +12,7 @@
 * ``classes``: 1 gives ``ŷ = σ(z)`` with binary cross-entropy, K ≥ 2 (or
   ``"vocab"``, the vocabulary size) a softmax over K with cross-entropy.
 
-Names follow the lecture (seed 004): ``X`` (one column per example), ``Z1 =
+Names follow deeplearning.ai course 1: ``X`` (one column per example), ``Z1 =
 W1 X + b1``, ``A1 = g(Z1)``, …, ``ŷ = A_L``; ``J = (1/m) Σ L``.
 ``derive.nlp.equations`` derives the forward and backward equations.
 """

@@ -1,0 +1,120 @@
+"""The command line behaves as the usual tools do: --version, python -m chainrule, quiet on a closed pipe,
+status lines on stderr and data on stdout, --json for scripts, progress for the demo's long stages."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import chainrule
+from derive.catalogue import names
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def chainrule_cli(*args, cwd=None, **kwargs):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule", *args], cwd=cwd, env=env, text=True, check=False, **kwargs
+    )
+
+
+def test_version_and_python_m_chainrule(tmp_path):
+    done = chainrule_cli("--version", cwd=tmp_path, capture_output=True)
+    assert done.returncode == 0 and done.stdout == f"chainrule {chainrule.__version__}\n"
+    listed = chainrule_cli("list", cwd=tmp_path, capture_output=True)
+    assert listed.returncode == 0 and listed.stderr == ""
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == names()
+
+
+@pytest.mark.parametrize("args", [["list"], ["derive", "two_layer_sigmoid"], ["list", "--json"]])
+def test_a_closed_pipe_ends_quietly(args):
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before chainrule writes (as `chainrule list | head -0`)
+    try:
+        done = chainrule_cli(*args, stdout=write, stderr=subprocess.PIPE)
+    finally:
+        os.close(write)
+    assert done.stderr == ""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert done.returncode == 141  # 128 + SIGPIPE, as a shell tool killed by the signal
+
+
+def test_status_lines_on_stderr_data_on_stdout(tmp_path):
+    done = chainrule_cli("generate", "xor", "-o", "xor.py", cwd=tmp_path, capture_output=True)
+    assert done.returncode == 0
+    assert done.stdout == "" and done.stderr == "wrote xor.py\nwrote test_xor.py\n"
+    done = chainrule_cli("nlp", "generate", "sentiment_features", "-o", "s.py", cwd=tmp_path, capture_output=True)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "wrote s.py\nwrote test_s.py\n"
+    done = chainrule_cli("derive", "single_unit", "--wrt", "w1", cwd=tmp_path, capture_output=True)
+    assert done.returncode == 0 and done.stderr == "" and done.stdout.startswith("## ∂L/∂w1\nchain rule:")
+
+
+def test_list_json(tmp_path):
+    done = chainrule_cli("list", "--json", cwd=tmp_path, capture_output=True)
+    data = json.loads(done.stdout)
+    assert data["format"] == 1
+    assert [n["name"] for n in data["networks"]] == names()
+    assert all(set(n) == {"name", "description"} and n["description"] for n in data["networks"])
+
+
+def test_derive_json_per_unit(tmp_path):
+    done = chainrule_cli(
+        "derive", "two_layer_sigmoid", "--wrt", "W11", "b", "--json", cwd=tmp_path, capture_output=True
+    )
+    assert done.returncode == 0 and done.stderr == ""
+    data = json.loads(done.stdout)
+    assert (data["network"], data["kind"], data["loss"]) == ("two_layer_sigmoid", "units", "L")
+    w11, b = data["gradients"]
+    assert w11["wrt"] == "W11" and w11["gradient"] == "a1·w1·x1·(1 − a1)·(ŷ − y)"
+    assert w11["sympy"] == "a1*w1*x1*(1 - a1)*(-y + yhat)"
+    kinds = [s["kind"] for s in w11["steps"]]
+    assert kinds[0] == "chain_rule" and kinds[-1] == "result" and "factor" in kinds and "product" in kinds
+    assert all(s["text"] for s in w11["steps"])
+    assert w11["check"]["ok"] is True and w11["check"]["rel_error"] <= 1e-6
+    assert b["wrt"] == "b" and b["gradient"] == "ŷ − y"
+
+
+def test_derive_json_layers(tmp_path):
+    data = json.loads(chainrule_cli("derive", "one_hidden_layer", "--json", cwd=tmp_path, capture_output=True).stdout)
+    assert data["kind"] == "layers" and data["network"] == "one_hidden_layer"
+    by_target = {e["target"]: e for e in data["equations"]}
+    assert by_target["dW1"]["text"] == "dW1 = (1/m) dZ1 Xᵀ" and by_target["dW1"]["shape"] == ["n1", "n0"]
+    assert by_target["dW1"]["direction"] == "backward" and by_target["Z1"]["direction"] == "forward"
+    assert [e["number"] for e in data["equations"]] == list(range(1, len(data["equations"]) + 1))
+
+
+def test_verify_json_claim_and_sheet(tmp_path):
+    done = chainrule_cli(
+        "verify", "two_layer_sigmoid", "--wrt", "W11", "--claim", "(yhat - y)*w1*a1*a1*x1", "--json",
+        cwd=tmp_path, capture_output=True,
+    )  # fmt: skip
+    assert done.returncode == 1  # the same exit status as without --json
+    v = json.loads(done.stdout)
+    assert (v["target"], v["wrt"], v["holds"]) == ("∂L/∂W11", "W11", False)
+    assert v["hint"] == "a1 written for (1 − a1)"
+    assert set(v["counterexample"]) == {"point", "claimed", "true", "note"}
+    assert isinstance(v["counterexample"]["claimed"], float) and v["counterexample"]["point"]["W11"] == 1.875
+    sheet = ROOT / "codegen" / "sheets" / "two_layer_sigmoid.txt"
+    done = chainrule_cli(
+        "verify", "two_layer_sigmoid", "--claims", str(sheet), "--json", cwd=tmp_path, capture_output=True
+    )
+    data = json.loads(done.stdout)
+    assert done.returncode == 0 and data["hold"] == data["total"] == len(data["claims"]) > 3
+    assert all(c["holds"] and isinstance(c["line"], int) for c in data["claims"])
+
+
+def test_bad_input_with_json_is_still_one_line(tmp_path):
+    done = chainrule_cli("derive", "no_such_net", "--json", cwd=tmp_path, capture_output=True)
+    assert done.returncode == 2 and done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_demo_parts_report_progress_on_stderr(tmp_path, capsys):
+    from codegen import cmd_verify
+
+    assert cmd_verify.demo(str(tmp_path))
+    out, err = capsys.readouterr()
+    assert "demo: checking 4 example claim sheets" in err and "wrote the verification" in err
+    assert "wrote" not in out and out.count(": ok") == 4
