@@ -17,9 +17,7 @@ V, D, N1, H = 3, 2, 2, 2
 
 
 def build() -> Network:
-    net = Network(
-        "ffnn_lm", doc="feedforward neural language model: window, embeddings, hidden layer, softmax (J&M ch. 7)"
-    )
+    net = Network("ffnn_lm", doc="feedforward neural language model: embeddings, hidden layer, softmax (J&M ch. 7)")
     onehot = {(t, v): net.inputs(f"o{t}{v}") for t in range(1, N1 + 1) for v in range(1, V + 1)}
     ys = net.targets(" ".join(f"y{v}" for v in range(1, V + 1)), one_hot=True)
     E = {(i, v): net.params(f"E{i}{v}") for i in range(1, D + 1) for v in range(1, V + 1)}
