@@ -16,6 +16,7 @@ from derive.catalogue import load, load_spec, names
 from . import latex_build
 from .files import check_overwrite, check_pdf_overwrite, read_text, sha256, stamp, stamped_pdf, write_atomic
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
+from .latex_printer import DIGITS
 from .report import status
 
 GOLDEN_DIR = Path("docs") / "handouts"
@@ -47,6 +48,13 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for the values when the network has no example")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="the update rule (default: sgd)")
     p.add_argument("--learning-rate", type=float, default=0.1, metavar="ALPHA", help="learning rate (default: 0.1)")
+    p.add_argument(
+        "--digits",
+        type=int,
+        default=DIGITS,
+        metavar="N",
+        help=f"significant digits of worked numbers (default {DIGITS})",
+    )
     p.set_defaults(run=run)
 
 
@@ -65,6 +73,7 @@ def options_from(args) -> HandoutOptions:
         seed=args.seed,
         optimizer=args.optimizer,
         learning_rate=args.learning_rate,
+        digits=args.digits,
     )
 
 

@@ -23,12 +23,13 @@ from derive.simplify import ordered_mul
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 
 from . import graph_tikz, handout_batch
-from .latex_printer import HandoutLatexPrinter, cancel_latex, number
+from .latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 LINE_WIDTH = 72  # rough visible width (in characters) of one display line
 MAX_TABLE_ROWS = 24  # a larger network's symbol table has one row per name stem
+MAX_STATED = 12  # the example's values stated in the text: at most this many of each kind
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class HandoutOptions:
     seed: int = 0
     optimizer: str = "sgd"
     learning_rate: float = 0.1
+    digits: int = DIGITS  # significant digits of every worked number
 
     def check(self, net) -> None:
         for s in self.sections:
@@ -58,6 +60,8 @@ class HandoutOptions:
             raise ChainruleError(f"unknown output notation '{self.output}' (hat or layer)", "--output-notation")
         if self.delta not in ("dZ", "delta"):
             raise ChainruleError(f"unknown gradient notation '{self.delta}' (dZ or delta)", "--gradient-notation")
+        if not 1 <= self.digits <= 15:
+            raise ChainruleError(f"the number of significant digits must be 1 to 15, not {self.digits}", "--digits")
         if self.solutions not in ("appendix", "none"):
             raise ChainruleError(f"unknown solutions placement '{self.solutions}' (appendix or none)", "--solutions")
         params = net.names("param")
@@ -226,6 +230,7 @@ def equation_rows(lhs: str, pieces: list[str], width: float = LINE_WIDTH) -> lis
     """``lhs = p1 = p2 …`` as align rows (left, right): a new row wherever the line would be too wide."""
     rows: list[tuple[str, str]] = []
     current = ""
+    pieces = [p for i, p in enumerate(pieces) if i == 0 or p != pieces[i - 1]]  # no step X = X
     for piece in pieces:
         if current and visible_width(lhs + current + piece) > width:
             rows.append((lhs if not rows else "", current))
@@ -293,6 +298,7 @@ def build_context(net, options: HandoutOptions) -> dict:
             "layer_count": layer_count(net),
             "outputs": tuple(outputs),
             "delta": options.delta == "delta",
+            "digits": options.digits,
         }
     )
     if derivation.named:  # δ_q of each node used more than once, named after the node as the handout writes it
@@ -315,9 +321,7 @@ def build_context(net, options: HandoutOptions) -> dict:
         "solutions": options.exercise and options.solutions == "appendix",
         "loss": printer.name(net.loss_name),
         "example": {
-            "title": rf"the network's example \emph{{{_escape(example_name)}}}"
-            if example_name
-            else rf"seeded values (\texttt{{--seed}} {options.seed}{note})",
+            "title": example_title(net, printer, point, example_name, options.seed, note),
             "seeded": example_name is None,
         },
     }
@@ -345,6 +349,27 @@ def _batch_only(vn, options) -> dict:
         "scalar_params": handout_batch.scalar_parameter_count(vn),
     }
     return handout_batch.batch_only_context(vn, options, base)
+
+
+def example_title(net, printer, point, example_name, seed: int, note: str = "") -> str:
+    """Where the worked example is, stated in full: ``the example $x_1 = 0.5$, $x_2 = -1$ (target
+    $y = 1$), with the parameters $w_1 = 1$, …``; or ``seeded values (seed 0): …``."""
+
+    def values(kind):
+        names = net.names(kind)
+        shown = [f"${printer.name(n)} = {printer.num(point[n])}$" for n in names[:MAX_STATED]]
+        if len(names) > MAX_STATED:
+            shown.append(rf"\dots{{}} ({len(names)} in all)")
+        return ", ".join(shown)
+
+    inputs, targets, params = values("input"), values("target"), values("param")
+    plural = "s" if len(net.names("target")) > 1 else ""
+    text = inputs + (f" (target{plural} {targets})" if targets else "")
+    if params:
+        text += f", with the parameters {params}" if text else params
+    if example_name is None:
+        return rf"seeded values (\texttt{{--seed}} {seed}{note}): {text}"
+    return f"the example {text}"
 
 
 def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
@@ -498,24 +523,24 @@ def _rules_used(net) -> list[str]:
 
 def _forward_section(net, evaluation, printer, graph) -> dict:
     values = evaluation.values
-    given = [{"symbol": printer.name(n), "value": number(values[n])} for n in net.leaves]
+    given = [{"symbol": printer.name(n), "value": printer.num(values[n])} for n in net.leaves]
     numbers = printer.with_settings(values={n: values[n] for n in values})
     rows = []
     for node in net.nodes:
         expr = lecture_form(node.expr, net.kinds)
         pieces = [printer.doprint(expr)]
         substituted = numbers.doprint(expr)
-        if substituted != number(values[node.name]):
+        if substituted != printer.num(values[node.name]):
             pieces.append(substituted)
-        eq = equation_rows(printer.name(node.name), pieces + [number(values[node.name])])
+        eq = equation_rows(printer.name(node.name), pieces + [printer.num(values[node.name])])
         blank = equation_rows(printer.name(node.name), pieces[:1] + [r"\blank"])
         rows.append({"rows": eq, "blank": blank})
-    notes = {box.key: number(values[box.members[0]]) for box in graph.boxes.values() if len(box.members) == 1}
+    notes = {box.key: printer.num(values[box.members[0]]) for box in graph.boxes.values() if len(box.members) == 1}
     return {
         "given": given,
         "nodes": rows,
         "graph": graph_tikz.tikz(graph, notes, "blue"),
-        "loss": number(evaluation.loss),
+        "loss": printer.num(evaluation.loss),
     }
 
 
@@ -527,21 +552,21 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
             continue
         lhs = printer.partial(net.loss_name, p)
         rows, _ = gradient_rows(derivation, printer, p, lhs)
-        likewise.append({"rows": rows, "value": number(evaluation.gradients[p])})
+        likewise.append({"rows": rows, "value": printer.num(evaluation.gradients[p])})
     summary = []
     for k, p in enumerate(net.names("param"), start=1):
         rows, _ = gradient_rows(derivation, printer, p, printer.partial(net.loss_name, p))
         (left, right), rest = rows[0], rows[1:]
         summary.append([(left, rf"{right} \tag{{{summary_label(k)}}}"), *rest])
     notes = {
-        box.key: number(evaluation.gradients[box.members[0]])
+        box.key: printer.num(evaluation.gradients[box.members[0]])
         for box in graph.boxes.values()
         if len(box.members) == 1 and box.kind != "target"
     }
     edge_notes = {}
     if not graph.summarised and len(graph.edges) <= graph_tikz.MAX_LABELLED_EDGES:
         edge_notes = {
-            (a, b): number(_local_value(derivation, b, a, evaluation.values))
+            (a, b): printer.num(_local_value(derivation, b, a, evaluation.values))
             for a, b in graph.edges
             if graph.boxes[a].kind != "target"
         }
@@ -608,8 +633,7 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
                         definition = rf"\left({definition}\right)"
                     pieces.append(rf"\frac{{\partial}}{{\partial {printer.name(step.wrt)}}} {definition}")
             pieces.append(printer.doprint(step.raw))
-            if step.raw != step.value:
-                pieces.append(printer.doprint(step.value))
+            pieces.append(printer.doprint(step.value))  # equation_rows drops it when it prints the same
             why = why_latex(step.rule) if step.rule and step.rule not in seen_rules else ""
             seen_rules.add(step.rule)
             f_lhs = printer.partial(step.of, step.wrt)
@@ -617,10 +641,11 @@ def _derivation_block(derivation, evaluation, printer, name) -> dict:
         elif isinstance(step, Product):
             block["product"] = sum_rows(lhs, step.expr, printer)
         elif isinstance(step, Rewrite):
-            block["cancels"].append(_rewrite(step, printer, derivation))
+            if printer.doprint(step.before) != printer.doprint(step.after):  # a no-op X = X is no step
+                block["cancels"].append(_rewrite(step, printer, derivation))
         elif isinstance(step, Result):
             block["result"], block["recursive"] = gradient_rows(derivation, printer, name, lhs)
-            block["value"] = number(evaluation.gradients[name])
+            block["value"] = printer.num(evaluation.gradients[name])
     # node-form rewrites (σ(z)(1 − σ(z)) = ŷ(1 − ŷ)) are shown with their factors, as raw = value
     block["cancels"] = [c for c in block["cancels"] if c["kind"] != "node-form"]
     return block
@@ -670,7 +695,7 @@ def _vectorised_section(net, derivation, printer, options, evaluation, point) ->
 
 
 def _update_section(net, derivation, evaluation, printer, options, expand) -> dict:
-    alpha = number(options.learning_rate)
+    alpha = printer.num(options.learning_rate)
     rows = []
     for p in net.names("param"):
         if p not in expand:
@@ -690,7 +715,7 @@ def _update_section(net, derivation, evaluation, printer, options, expand) -> di
         grad = evaluation.gradients[p]
         new = value - options.learning_rate * grad
         steps.append(
-            {"symbol": printer.name(p), "value": number(value), "grad": number(grad, 3), "new": number(new, 4)}
+            {"symbol": printer.name(p), "value": printer.num(value), "grad": printer.num(grad), "new": printer.num(new)}
         )
     return {"optimizer": options.optimizer, "alpha": alpha, "rows": rows, "steps": steps}
 

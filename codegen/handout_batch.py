@@ -27,7 +27,7 @@ from derive import functions as F
 from derive.vecnumeric import run
 from derive.vectorised import VecNetwork
 
-from .latex_printer import HandoutLatexPrinter, number
+from .latex_printer import HandoutLatexPrinter
 
 _ACTIVATIONS = {F.Sigmoid: "sigmoid", F.Tanh: "tanh", F.ReLU: "relu"}
 _LOSSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "cross_entropy", F.SquaredError: "mse"}
@@ -341,8 +341,8 @@ def _check(p, batch_value, evaluation, printer, mp, matrix, rc) -> dict:
     return {
         "scalar": printer.name(p),
         "entry": _entry(mp, "d" + matrix, rc),
-        "value": number(scalar, 3),
-        "batch": number(float(batch_value), 3),
+        "value": printer.num(scalar),
+        "batch": printer.num(float(batch_value)),
         "error": error,
     }
 

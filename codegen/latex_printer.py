@@ -8,8 +8,8 @@ owns the function names from ``RULES`` and the name rules ``yhat`` →
   pre-activation gradients of the batch form (matrix expressions, ``⊙`` and
   ``^{\\top}``, are printed by ``StepLatexPrinter``);
 * the output written as ``\\hat{y}`` or ``a^{[L]}``;
-* numbers as in the lecture's worked examples (two significant digits:
-  ``0.70``, ``0.055``; integers as integers);
+* numbers as in the lecture's worked examples, with ``digits`` significant
+  digits (default 4: ``0.7004``, ``0.2984``; integers as integers);
 * a cancellation drawn with the cancelled pair in colour.
 """
 
@@ -24,8 +24,11 @@ from derive.latex import StepLatexPrinter
 MARK = "red"
 
 
-def number(value: float, digits: int = 2) -> str:
-    """A value as the lecture writes it: ``0.70``, ``0.055``, ``-10``, ``1.2 \\times 10^{-5}``.
+DIGITS = 4  # significant digits of a worked number, unless --digits says otherwise
+
+
+def number(value: float, digits: int = DIGITS) -> str:
+    """A value as the lecture writes it: ``0.7004``, ``0.05512``, ``-10``, ``1.235 \\times 10^{-5}``.
 
     Given values (two decimals at most) print as given; others with ``digits``
     significant digits.
@@ -42,7 +45,7 @@ def number(value: float, digits: int = 2) -> str:
             return f"{value:.0f}"
         text = f"{value:#.{digits}g}"
         return text.rstrip(".")
-    mantissa, exponent = f"{value:.1e}".split("e")
+    mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
@@ -61,6 +64,7 @@ class HandoutLatexPrinter(StepLatexPrinter):
         "output": "hat",
         "layer_count": 1,
         "outputs": (),
+        "digits": DIGITS,
     }
 
     def __init__(self, settings=None):
@@ -73,12 +77,18 @@ class HandoutLatexPrinter(StepLatexPrinter):
                 index = f"_{i}" if len(outputs) > 1 else ""
                 names.setdefault(name, rf"a^{{[{top}]}}{index}")
         settings["names"] = names
+        digits = settings.get("digits", DIGITS)
+        settings["number"] = lambda value: number(value, digits)
         super().__init__(settings)
 
     def with_settings(self, **changes) -> HandoutLatexPrinter:
         """A printer like this one with some settings changed."""
         given = {k: v for k, v in self._settings.items() if k in self._default_settings}
         return HandoutLatexPrinter({**given, **changes})
+
+    def num(self, value: float) -> str:
+        """A worked number with this handout's significant digits."""
+        return number(value, self._settings["digits"])
 
     def name(self, name: str) -> str:
         """A variable's name in this notation."""

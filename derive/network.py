@@ -120,6 +120,7 @@ class Network:
             raise DeclarationError(f"the value of '{name}' is not a SymPy expression ({exc})", where) from None
         if not isinstance(expr, sp.Expr):
             raise DeclarationError(f"the value of '{name}' is not a scalar expression ({type(expr).__name__})", where)
+        expr = exact_constants(expr)
         expr = lecture_functions(expr)
         if name in self.kinds:
             raise DeclarationError(f"'{name}' is defined twice (already a {self.kinds[name]})", where)
@@ -192,3 +193,17 @@ class Network:
         from .latex import network_latex
 
         return network_latex(self)
+
+
+def exact_constants(expr: sp.Expr) -> sp.Expr:
+    """Floats written in a declaration (``0.5*(q - y)**2``, ``-10.0/f``) as the exact numbers they
+    stand for (1/2, −10), so that no derivation prints ``0.500000000000000`` or ``1.0·q``.
+    A float with more than 12 significant digits stays a float."""
+    floats = {f for f in expr.atoms(sp.Float)}
+    exact = {}
+    for f in floats:
+        text = repr(float(f))
+        digits = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
+        if "inf" not in text and "nan" not in text and len(digits) <= 12:
+            exact[f] = sp.Rational(text)
+    return expr.xreplace(exact) if exact else expr

@@ -48,7 +48,10 @@ class ChainRule:
             terms = [f"{partial_text(self.loss, c)} · {partial_text(c, self.wrt)}" for c in self.via]
         else:
             terms = [" · ".join(partial_text(a, b) for a, b in self.links(p)) for p in self.paths]
-        return f"chain rule: {lhs} = {' + '.join(terms) if terms else '0'}"
+        rhs = " + ".join(terms) if terms else "0"
+        if rhs == lhs:  # the loss uses wrt itself: no chain to write
+            return f"chain rule: {lhs}: one link ({self.loss} uses {self.wrt} directly)"
+        return f"chain rule: {lhs} = {rhs}"
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class Factor:
     def __str__(self) -> str:
         lhs = partial_text(self.of, self.wrt)
         shown = f"{lhs} = {text(self.value)}"
-        if self.raw != self.value:
+        if text(self.raw) != text(self.value):  # no step that prints as X = X
             shown = f"{lhs} = {text(self.raw)} = {text(self.value)}"
         return f"factor: {shown}" + (f"    [{self.rule}]" if self.rule else "")
 
@@ -103,6 +106,8 @@ class Rewrite:
         if self.kind == "node-form":
             return f"rewrite: {text(self.before)} = {text(self.after)}    [{self.reason}]"
         lhs = partial_text(self.loss, self.target)
+        if text(self.before) == text(self.after):
+            return f"simplify: {lhs} = {text(self.after)}    [{self.reason}]"
         return f"simplify: {lhs} = {text(self.before)} = {text(self.after)}    [{self.reason}]"
 
 

@@ -87,7 +87,21 @@ def test_worked_example_values():
     ctx = build_context(load("single_unit"), HandoutOptions())
     rows = {n["rows"][0][0]: " ".join(r for _, r in n["rows"]) for n in ctx["forward"]["nodes"]}
     assert rows["z"].endswith("= 0.87")
+    assert rows[r"\hat{y}"].endswith(r"= \sigma(0.87) = 0.7047")  # four significant digits by default
+    ctx = build_context(load("single_unit"), HandoutOptions(digits=2))
+    rows = {n["rows"][0][0]: " ".join(r for _, r in n["rows"]) for n in ctx["forward"]["nodes"]}
     assert rows[r"\hat{y}"].endswith(r"= \sigma(0.87) = 0.70")  # the lecture's 0.70
+    ctx = build_context(load("two_layer_sigmoid"), HandoutOptions(digits=9))
+    assert ctx["forward"]["loss"] == "0.795085788"
+    with pytest.raises(ChainruleError, match="significant digits"):
+        build_context(load("single_unit"), HandoutOptions(digits=0))
+
+
+def test_the_example_point_is_stated():
+    ctx = build_context(load("two_layer_sigmoid"), HandoutOptions())
+    title = ctx["example"]["title"]
+    assert title.startswith("the example $x_1 = 0.5$, $x_2 = -1$ (target $y = 1$), with the parameters $W_{11} = 0.1$")
+    assert "seeded" not in title
 
 
 def test_optimizers():
@@ -213,8 +227,8 @@ def test_small_backward_graphs_label_edges_with_local_derivatives():
 def test_an_exact_solution_is_not_the_worked_example():
     ctx = build_context(load("xor"), HandoutOptions())  # its examples are XOR's hand-set solution
     assert ctx["example"]["seeded"] and "every gradient is 0" in ctx["example"]["title"]
-    assert build_context(load("xor"), HandoutOptions(example="hand_set_01"))["example"]["title"] == (
-        r"the network's example \emph{hand\_set\_01}"
+    assert build_context(load("xor"), HandoutOptions(example="hand_set_01"))["example"]["title"].startswith(
+        "the example $x_1 = 0$, $x_2 = 1$ (target $y = 1$), with the parameters"
     )
 
 

@@ -82,6 +82,15 @@ def test_output_in_layer_notation():
      (-10.0, "-10"), (3.2, "3.2"), (0.5, "0.5"), (0.0, "0"), (1.5e-5, r"1.5 \times 10^{-5}")],
 )  # fmt: skip
 def test_numbers_as_the_lecture_writes_them(value, text):
+    assert number(value, 2) == text
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [(0.298371109, "0.2984"), (0.7047, "0.7047"), (0.0547, "0.05470"), (-10.0, "-10"), (0.5, "0.5"),
+     (1.23456e-5, r"1.235 \times 10^{-5}"), (4.18965474, "4.190")],
+)  # fmt: skip
+def test_four_significant_digits_by_default(value, text):
     assert number(value) == text
 
 
