@@ -13,19 +13,22 @@ from pathlib import Path
 from derive import ChainruleError
 from derive.catalogue import load, load_spec, names
 
-from . import latex_build
+from . import handout_html, latex_build
 from .files import check_overwrite, check_pdf_overwrite, read_text, sha256, stamp, stamped_pdf, write_atomic
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from .latex_printer import DIGITS
 from .report import status
 
 GOLDEN_DIR = Path("docs") / "handouts"
+FORMATS = (".tex", ".html")
 
 
 def register(sub) -> None:
     p = sub.add_parser("handout", help="write a LaTeX derivation handout (and its PDF with --pdf)")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
-    p.add_argument("-o", "--output", metavar="NAME.tex", help="output file (default: <network>.tex)")
+    p.add_argument(
+        "-o", "--output", metavar="NAME.tex", help="output file: NAME.tex (LaTeX) or NAME.html (default: <network>.tex)"
+    )
     p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk, else the engine)")
     p.add_argument(
         "--engine", choices=latex_build.ENGINES, default="pdflatex", help="LaTeX engine for --pdf (default: pdflatex)"
@@ -102,25 +105,51 @@ def write_handout(out: str, tex: str, *, pdf: bool, engine: str = "pdflatex", fo
     return [out, str(build.pdf)]
 
 
+def write_html(out: str, page: str, *, force: bool = False) -> None:
+    """Write an HTML handout; a file there that chainrule did not write is refused unless ``force``."""
+    old = read_text(out)
+    if old is not None and not force and handout_html.GENERATOR not in old:
+        raise ChainruleError("this file was not written by chainrule; use --force to overwrite it", out)
+    write_atomic(out, page)
+
+
 def run(args) -> int:
     net = load_spec(args.spec)
     options = options_from(args)
     out = args.output or f"{net.name}.tex"
-    if not out.endswith(".tex"):
-        raise ChainruleError(f"the output name must end in .tex: '{out}'", "-o")
+    if not out.endswith(FORMATS):
+        raise ChainruleError(f"the output name must end in {', '.join(FORMATS)}: '{out}'", "-o")
+    if args.pdf and not out.endswith(".tex"):
+        raise ChainruleError("--pdf compiles a .tex handout; this output is not one", "--pdf")
+    if out.endswith(".html"):
+        write_html(out, handout_html.render(net, options), force=args.force)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
     tex = render(net, options)
     for path in write_handout(out, tex, pdf=args.pdf, engine=args.engine, force=args.force):
         print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
+HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
+HTML_EXERCISE = "two_layer_sigmoid"
+
+
 def regenerate(root: Path) -> list[Path]:
-    """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network."""
+    """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network, and
+    ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``)."""
     written = []
     for name in names():
         path = Path(root) / GOLDEN_DIR / f"{name}.tex"
         write_atomic(str(path), render(load(name)))
         written.append(path)
+    for name in HTML_GOLDEN:
+        path = Path(root) / GOLDEN_DIR / "html" / f"{name}.html"
+        write_atomic(str(path), handout_html.render(load(name)))
+        written.append(path)
+    path = Path(root) / GOLDEN_DIR / "html" / f"{HTML_EXERCISE}_exercise.html"
+    write_atomic(str(path), handout_html.render(load(HTML_EXERCISE), HandoutOptions(exercise=True)))
+    written.append(path)
     return written
 
 

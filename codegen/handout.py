@@ -23,6 +23,7 @@ from derive.simplify import ordered_mul
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 
 from . import graph_tikz, handout_batch
+from .graph_layout import Figure
 from .latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
@@ -503,6 +504,7 @@ def _section_context(net, graph, equations, symbols) -> dict:
         "symbols": symbols,
         "rules": _rules_used(net),
         "graph": graph_tikz.tikz(graph),
+        "figure": Figure(graph),
         "summarised": graph.summarised,
         "params": len(net.names("param")),
     }
@@ -540,6 +542,7 @@ def _forward_section(net, evaluation, printer, graph) -> dict:
         "given": given,
         "nodes": rows,
         "graph": graph_tikz.tikz(graph, notes, "blue"),
+        "figure": Figure(graph, notes, "blue"),
         "loss": printer.num(evaluation.loss),
     }
 
@@ -580,6 +583,7 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
         "summary": summary,
         "deltas": deltas,
         "graph": graph_tikz.tikz(graph, notes, "red", edge_notes),
+        "figure": Figure(graph, notes, "red", edge_notes),
         "edges_labelled": bool(edge_notes),
     }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# All set-up for a fresh Debian machine: the TeX Live toolchain for handouts (when root with apt),
+# All set-up for a fresh Debian machine: the TeX Live toolchain for handouts and headless Chromium for
+# the HTML handouts' tests (when root with apt),
 # a virtual environment .venv in the repository (so an externally managed system Python, PEP 668,
 # is never touched), and chainrule in it, editable, with its test extras.
 # Afterwards: .venv/bin/chainrule, .venv/bin/python -m pytest (or `. .venv/bin/activate`).
@@ -7,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
-DEBS="texlive-latex-base texlive-latex-recommended texlive-pictures latexmk poppler-utils"
+DEBS="texlive-latex-base texlive-latex-recommended texlive-pictures latexmk poppler-utils chromium"
 
 apt_ok() { command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; }
 

@@ -32,12 +32,12 @@ def need(tool: str) -> None:
 # What each PDF must say (whitespace removed, Unicode NFC): the lecture's results.
 KEY_RESULTS = {
     "computation_graph": ["L=ce=(−2)·5=−10", "∂L/∂a=−2", "∂L/∂b=−4", "∂L/∂c=5"],
-    "single_unit": ["σ(0.87)=0.70", "(ŷ−y)ŷ(1−ŷ)x1"],
+    "single_unit": ["σ(0.87)=0.7047", "(ŷ−y)ŷ(1−ŷ)x1"],
     "logistic_regression": ["=ŷ−y", "(ŷ−y)x1"],
     "two_layer_sigmoid": ["=ŷ−y", "(ŷ−y)w1a1(1−a1)x1", "(ŷ−y)a1", "dZ[2]=A[2]−Y"],
     "two_layer_relu": ["=ŷ−y", "dZ[2]=A[2]−Y"],
     "xor": ["(ŷ−y)w1", "dZ[2]=A[2]−Y"],
-    "softmax_layer": ["0.055", "0.090", "0.74", "=ŷ1−y1", "(ŷ1−y1)x1", "y1+y2+y3+y4+y5+y6=1"],
+    "softmax_layer": ["0.05483", "0.09039", "0.7382", "=ŷ1−y1", "(ŷ1−y1)x1", "y1+y2+y3+y4+y5+y6=1"],
     "two_layer_softmax": ["(ŷ1−y1)h1", "dZ[2]=A[2]−Y"],
     "sentiment_features": ["=ŷ−y"],
     "sentiment_features_2layer": ["=ŷ−y"],

@@ -1,0 +1,218 @@
+"""A network's computation graph laid out like the lecture's slides: boxes, rows, columns, routes.
+
+The TikZ figures of the PDF handouts (``graph_tikz``) and the SVG figures of
+the HTML handouts (``graph_svg``) draw this one layout.
+
+Leaves (inputs, parameters, targets) and nodes are boxes in columns, left to
+right in the order values flow; each leaf stands just left of the first node
+that uses it.  Rows are ordered by the barycentre of their neighbours, a few
+deterministic sweeps, so that edges cross little.  A worked example writes
+each box's value under its name (forward pass, blue) or its gradient
+∂L/∂v (backward pass, red), as in the 0.70 example.  ``place(graph)``
+gives every box's centre in centimetres and every edge's route.
+
+A network too large to draw readably (a column taller than ``MAX_ROWS`` or
+more than ``MAX_BOXES`` boxes) is summarised: the boxes of one column, kind
+and name stem (``W11 … W62``) become one box.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from derive.functions import RULES
+
+MAX_ROWS = 9
+MAX_BOXES = 40
+MAX_LABELLED_EDGES = 10  # up to this many edges, the backward graph labels each with its local derivative
+FEW_LEAVES = 4
+WIDTH_CM = 15.5
+ROW_CM = 1.05
+
+
+@dataclass
+class Box:
+    key: str  # TikZ name
+    members: list[str]  # variable names (one unless summarised)
+    kind: str  # input | target | param | node
+    column: int
+    label: str = ""  # LaTeX math, set by the caller's printer
+    row: float = 0.0
+    deps: list[str] = field(default_factory=list)  # keys of boxes feeding this one
+
+
+@dataclass
+class Graph:
+    boxes: dict[str, Box]
+    edges: list[tuple[str, str]]  # (from key, to key)
+    summarised: bool
+
+
+def stem(name: str) -> str:
+    """The name without its index: ``W11`` → ``W``, ``W1_2_1`` → ``W1``, ``yhat3`` → ``yhat``."""
+    return re.sub(r"_[\d_]+$|\d+$", "", name)
+
+
+def columns(net) -> dict[str, int]:
+    """Column of every name: nodes after their inputs, leaves just before their first user."""
+    col: dict[str, int] = {}
+    for node in net.nodes:
+        col[node.name] = 1 + max((col[d.name] for d in node.deps if d.name in col), default=0)
+    users: dict[str, list[str]] = {}
+    for node in net.nodes:
+        for d in node.deps:
+            users.setdefault(d.name, []).append(node.name)
+    few = len(net.leaves) <= FEW_LEAVES  # like J&M's a, b, c: every leaf on the left
+    for leaf in net.leaves:
+        if net.kinds[leaf] == "input" or few:
+            col[leaf] = 0
+        else:
+            col[leaf] = min((col[u] for u in users.get(leaf, [])), default=1) - 1
+    return col
+
+
+def build(net) -> Graph:
+    """The graph of ``net``, summarised when too large."""
+    col = columns(net)
+    names = list(net.leaves) + [n.name for n in net.nodes]
+    deps = {n.name: [d.name for d in sorted(n.deps, key=lambda s: names.index(s.name))] for n in net.nodes}
+    per_column: dict[int, int] = {}
+    for name in names:
+        per_column[col[name]] = per_column.get(col[name], 0) + 1
+    summarised = max(per_column.values()) > MAX_ROWS or len(names) > MAX_BOXES
+    group_of: dict[str, str] = {}
+    boxes: dict[str, Box] = {}
+    for name in names:
+        kind = net.kinds[name]
+        key = f"g{col[name]}{kind[0]}{stem(name)}" if summarised else name
+        key = re.sub(r"[^A-Za-z0-9]", "", key)
+        group_of[name] = key
+        if key not in boxes:
+            boxes[key] = Box(key, [], kind, col[name])
+        boxes[key].members.append(name)
+    edges: list[tuple[str, str]] = []
+    for node in net.nodes:
+        for d in deps[node.name]:
+            edge = (group_of[d], group_of[node.name])
+            if edge not in edges:
+                edges.append(edge)
+    for a, b in edges:
+        boxes[b].deps.append(a)
+    _order_rows(boxes, edges)
+    return Graph(boxes, edges, summarised)
+
+
+def _order_rows(boxes: dict[str, Box], edges) -> None:
+    by_col: dict[int, list[Box]] = {}
+    for box in boxes.values():
+        by_col.setdefault(box.column, []).append(box)
+    kind_rank = {"input": 0, "param": 1, "node": 2, "target": 3}
+    for column in by_col.values():
+        column.sort(key=lambda b: kind_rank[b.kind])
+    neighbours: dict[str, list[str]] = {k: [] for k in boxes}
+    for a, b in edges:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+
+    def place():
+        for column in by_col.values():
+            n = len(column)
+            for i, box in enumerate(column):
+                box.row = i - (n - 1) / 2
+
+    place()
+    order = sorted(by_col)
+    for sweep in range(4):
+        cols = order if sweep % 2 == 0 else list(reversed(order))
+        for c in cols:
+            column = by_col[c]
+            keyed = []
+            for i, box in enumerate(column):
+                rows = [boxes[k].row for k in neighbours[box.key] if boxes[k].column != c]
+                centre = sum(rows) / len(rows) if rows else box.row
+                keyed.append((centre, i, box))
+            keyed.sort(key=lambda t: (t[0], t[1]))
+            by_col[c] = [t[2] for t in keyed]
+            place()
+
+
+def route(graph: Graph, a: str, b: str) -> str:
+    """A straight edge to the next column; a longer one runs along its source's row, then turns
+    into the target (``-|``), so that it passes no box on the way."""
+    src, dst = graph.boxes[a], graph.boxes[b]
+    if dst.column - src.column <= 1 or abs(src.row - dst.row) < 0.5:
+        return "--"
+    between = [
+        box for box in graph.boxes.values() if src.column < box.column <= dst.column and abs(box.row - src.row) < 0.75
+    ]
+    if between:
+        bend = "left" if dst.row < src.row else "right"
+        return f"to[bend {bend}=12]"
+    return "-|"
+
+
+def node_label(node, printer) -> str:
+    """``d = 2b`` for a short definition (as on the slides), else the node's name."""
+    name = printer.name(node.name)
+    expr = node.expr
+    is_loss = isinstance(expr, sp.Function) and type(expr) in RULES and RULES[type(expr)].kind == "loss"
+    if not is_loss and len(expr.free_symbols) <= 2 and sp.count_ops(expr) <= 1:
+        return f"{name} = {printer.doprint(expr)}"
+    return name
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A graph as one figure draws it: ``notes`` under box labels (values or gradients, in ``color``),
+    ``edge_notes`` on edges (local derivatives)."""
+
+    graph: Graph
+    notes: dict[str, str] = field(default_factory=dict)
+    color: str = "blue"
+    edge_notes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where ``place`` puts a graph: centimetres per column and per row, each box's centre, each edge's route."""
+
+    xcm: float
+    ycm: float
+    centre: dict[str, tuple[float, float]]  # key -> (x, y) in cm, y upwards (TikZ) as drawn
+    routes: dict[tuple[str, str], str]  # "--" straight, "-|" along the source row then down, "bend left|right"
+
+
+def place(graph: Graph) -> Placement:
+    """The figure's geometry: columns at most 2.6 cm apart and the whole at most ``WIDTH_CM`` wide."""
+    ncols = max(b.column for b in graph.boxes.values()) + 1
+    xcm = min(2.6, WIDTH_CM / max(ncols - 1, 1))
+    centre = {k: (b.column * xcm, -b.row * ROW_CM) for k, b in graph.boxes.items()}
+    routes = {(a, b): route(graph, a, b) for a, b in graph.edges}
+    return Placement(xcm, ROW_CM, centre, routes)
+
+
+def paths_to_loss(graph: Graph, key: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """The boxes and edges on the paths from box ``key`` to the loss (the last column's box)."""
+    loss = max(graph.boxes.values(), key=lambda b: b.column).key
+    down: set[str] = {key}
+    changed = True
+    while changed:
+        changed = False
+        for a, b in graph.edges:
+            if a in down and b not in down:
+                down.add(b)
+                changed = True
+    up = {loss}
+    changed = True
+    while changed:
+        changed = False
+        for a, b in graph.edges:
+            if b in up and a not in up:
+                up.add(a)
+                changed = True
+    boxes = down & up
+    edges = {(a, b) for a, b in graph.edges if a in boxes and b in boxes}
+    return boxes, edges

@@ -1,0 +1,129 @@
+"""A network's computation graph as inline SVG for the HTML handouts (the layout is ``graph_layout``'s).
+
+The same boxes, rows, columns and edge routes as the TikZ figures; labels are
+MathML inside ``foreignObject``.  Every box and edge carries the keys of the
+paths from it to the loss (``data-paths``), so that a little script in the page
+can highlight them when a parameter is hovered or clicked.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from .graph_layout import Figure, paths_to_loss, place
+
+PX_PER_CM = 46.0
+BOX_H = 26.0  # px, a box with one line
+NOTE_H = 15.0  # px, the extra line of a value or gradient
+CHAR_PX = 7.6  # px per character of visible label width
+MARGIN = 12.0
+
+
+def _box_size(label_width: float, note: str | None) -> tuple[float, float]:
+    w = max(42.0, label_width * CHAR_PX + 14, (len(note) * 7.0 + 12) if note else 0)
+    return w, BOX_H + (NOTE_H if note else 0)
+
+
+def svg(figure: Figure, mathml, visible_width, fid: str) -> str:
+    """SVG for ``figure``; ``mathml(tex)`` converts a label, ``visible_width(tex)`` estimates its width;
+    ``fid`` makes the element ids of this figure unique in the page."""
+    graph = figure.graph
+    placement = place(graph)
+    size: dict[str, tuple[float, float]] = {}
+    for key, box in graph.boxes.items():
+        size[key] = _box_size(visible_width(box.label), figure.notes.get(key))
+    xs = [placement.centre[k][0] * PX_PER_CM for k in graph.boxes]
+    ys = [-placement.centre[k][1] * PX_PER_CM * 1.0 for k in graph.boxes]
+    left = min(x - size[k][0] / 2 for x, k in zip(xs, graph.boxes)) - MARGIN
+    top = min(y - size[k][1] / 2 for y, k in zip(ys, graph.boxes)) - MARGIN
+    right = max(x + size[k][0] / 2 for x, k in zip(xs, graph.boxes)) + MARGIN
+    bottom = max(y + size[k][1] / 2 for y, k in zip(ys, graph.boxes)) + MARGIN
+
+    def at(key: str) -> tuple[float, float]:
+        x, y = placement.centre[key]
+        return x * PX_PER_CM - left, -y * PX_PER_CM - top
+
+    paths = {}
+    for key, box in graph.boxes.items():
+        if box.kind == "param":
+            boxes, edges = paths_to_loss(graph, key)
+            paths[key] = sorted(f"{fid}-{k}" for k in boxes) + sorted(f"{fid}-{a}-{b}" for a, b in edges)
+    width, height = right - left, bottom - top
+    out = [
+        (
+            f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">'
+        ),
+        (
+            f'<defs><marker id="{fid}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" '
+            'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
+            '<path d="M 0 0 L 10 5 L 0 10 z" fill="#777"/></marker></defs>'
+        ),
+    ]
+    for a, b in graph.edges:
+        d, label_at, angle = _edge_path(at(a), size[a], at(b), size[b], placement.routes[a, b])
+        out.append(f'<path id="{fid}-{a}-{b}" class="edge" d="{d}" marker-end="url(#{fid}-arrow)"/>')
+        if (a, b) in figure.edge_notes:
+            lx, ly = label_at
+            text = html.escape(_plain(figure.edge_notes[a, b]))
+            out.append(
+                f'<text class="edgelabel" x="{lx:.1f}" y="{ly - 3:.1f}" text-anchor="middle" '
+                f'transform="rotate({angle:.1f} {lx:.1f} {ly:.1f})">{text}</text>'
+            )
+    for box in sorted(graph.boxes.values(), key=lambda b: (b.column, b.row)):
+        x, y = at(box.key)
+        w, h = size[box.key]
+        note = figure.notes.get(box.key)
+        data = f' data-paths="{" ".join(paths[box.key])}" tabindex="0"' if box.key in paths else ""
+        label = mathml(box.label)
+        if note is not None:
+            label += f'<span class="note {figure.color}">{html.escape(_plain(note))}</span>'
+        out.append(
+            f'<g id="{fid}-{box.key}" class="box {box.kind}"{data}>'
+            f'<rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3"/>'
+            f'<foreignObject x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}">'
+            f'<div xmlns="http://www.w3.org/1999/xhtml" class="label">{label}</div></foreignObject></g>'
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _plain(tex: str) -> str:
+    """A number as the handout prints it in LaTeX, as text: ``-0.15``, ``1.2 × 10⁻⁵``."""
+    text = tex.replace(r" \times 10^{", " × 10^").replace("}", "").replace("-", "−")
+    if "^" in text:
+        base, exp = text.split("^")
+        text = base + exp.translate(str.maketrans("−0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return text
+
+
+def _clip(cx: float, cy: float, w: float, h: float, tx: float, ty: float) -> tuple[float, float]:
+    """Where the line from the box centre (cx, cy) towards (tx, ty) leaves the box."""
+    dx, dy = tx - cx, ty - cy
+    if dx == 0 and dy == 0:
+        return cx, cy
+    scale = min((w / 2) / abs(dx) if dx else math.inf, (h / 2) / abs(dy) if dy else math.inf)
+    return cx + dx * scale, cy + dy * scale
+
+
+def _edge_path(src, ssize, dst, dsize, route: str):
+    """SVG path data for one edge, the point for its label and the label's angle (degrees)."""
+    (sx, sy), (tx, ty) = src, dst
+    if route == "-|":  # along the source's row, then turn into the target
+        x0, y0 = sx + ssize[0] / 2, sy
+        y1 = ty - dsize[1] / 2 if ty > sy else ty + dsize[1] / 2
+        d = f"M {x0:.1f} {y0:.1f} L {tx:.1f} {sy:.1f} L {tx:.1f} {y1:.1f}"
+        return d, (x0 + 0.25 * (tx - x0), sy), 0.0
+    x0, y0 = _clip(sx, sy, *ssize, tx, ty)
+    x1, y1 = _clip(tx, ty, *dsize, sx, sy)
+    angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
+    label = (x0 + 0.35 * (x1 - x0), y0 + 0.35 * (y1 - y0))
+    if route.startswith("to[bend"):
+        sign = 1 if "left" in route else -1
+        length = math.hypot(x1 - x0, y1 - y0)
+        nx, ny = (y1 - y0) / length, -(x1 - x0) / length  # left of the direction of travel, as seen (y down)
+        bend = sign * math.tan(math.radians(12)) * length / 2
+        mx, my = (x0 + x1) / 2 + nx * bend, (y0 + y1) / 2 + ny * bend
+        return f"M {x0:.1f} {y0:.1f} Q {mx:.1f} {my:.1f} {x1:.1f} {y1:.1f}", label, angle
+    return f"M {x0:.1f} {y0:.1f} L {x1:.1f} {y1:.1f}", label, angle
