@@ -13,7 +13,7 @@ from pathlib import Path
 from derive import ChainruleError
 from derive.catalogue import load, load_spec, names
 
-from . import handout_html, latex_build
+from . import handout_html, handout_slides, latex_build
 from .files import check_overwrite, check_pdf_overwrite, read_text, sha256, stamp, stamped_pdf, write_atomic
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from .latex_printer import DIGITS
@@ -34,6 +34,9 @@ def register(sub) -> None:
         "--engine", choices=latex_build.ENGINES, default="pdflatex", help="LaTeX engine for --pdf (default: pdflatex)"
     )
     p.add_argument("--force", action="store_true", help="overwrite a .tex or .pdf that chainrule did not write")
+    p.add_argument(
+        "--slides", action="store_true", help="Beamer slides: the backward pass one chain-rule step per overlay"
+    )
     p.add_argument(
         "--omit", nargs="+", default=[], metavar="SECTION", help=f"sections to leave out: {', '.join(SECTIONS)}"
     )
@@ -121,11 +124,13 @@ def run(args) -> int:
         raise ChainruleError(f"the output name must end in {', '.join(FORMATS)}: '{out}'", "-o")
     if args.pdf and not out.endswith(".tex"):
         raise ChainruleError("--pdf compiles a .tex handout; this output is not one", "--pdf")
+    if args.slides and not out.endswith(".tex"):
+        raise ChainruleError(f"--slides writes Beamer LaTeX: the output name must end in .tex: '{out}'", "-o")
     if out.endswith(".html"):
         write_html(out, handout_html.render(net, options), force=args.force)
         print(f"wrote {out}", file=sys.stderr)
         return 0
-    tex = render(net, options)
+    tex = handout_slides.render(net, options) if args.slides else render(net, options)
     for path in write_handout(out, tex, pdf=args.pdf, engine=args.engine, force=args.force):
         print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -133,11 +138,13 @@ def run(args) -> int:
 
 HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
 HTML_EXERCISE = "two_layer_sigmoid"
+SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid")
 
 
 def regenerate(root: Path) -> list[Path]:
     """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network, and
-    ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``)."""
+    ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``),
+    and the Beamer slides ``docs/handouts/slides/<name>.tex`` of two."""
     written = []
     for name in names():
         path = Path(root) / GOLDEN_DIR / f"{name}.tex"
@@ -150,6 +157,10 @@ def regenerate(root: Path) -> list[Path]:
     path = Path(root) / GOLDEN_DIR / "html" / f"{HTML_EXERCISE}_exercise.html"
     write_atomic(str(path), handout_html.render(load(HTML_EXERCISE), HandoutOptions(exercise=True)))
     written.append(path)
+    for name in SLIDES_GOLDEN:
+        path = Path(root) / GOLDEN_DIR / "slides" / f"{name}.tex"
+        write_atomic(str(path), handout_slides.render(load(name)))
+        written.append(path)
     return written
 
 

@@ -1,0 +1,78 @@
+"""Beamer slides: the backward pass one chain-rule step per overlay, compiled by TeX Live like the handouts."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codegen import handout_slides, latex_build
+from codegen.cli import main
+from codegen.cmd_handout import GOLDEN_DIR, SLIDES_GOLDEN
+from codegen.handout import HandoutOptions, build_context
+from derive.catalogue import load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def need(tool: str) -> None:
+    if shutil.which(tool) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is missing in CI (scripts/setup.sh installs it)")
+        pytest.skip(f"{tool} is not installed")
+
+
+def test_one_overlay_per_step_of_the_chain_rule():
+    ctx = build_context(load("two_layer_sigmoid"), HandoutOptions())
+    block = next(b for b in ctx["backward"]["blocks"] if b["param"] == "W11")
+    walk = handout_slides.walk(block)
+    # five factors, their product, one cancellation, the result
+    assert [s["what"] for s in walk] == ["factor"] * 5 + ["product", "cancel", "result"]
+    assert r"\textcolor{red}{\frac{\partial \hat{y}}{\partial z}}" in walk[1]["chain"][0][1]
+    assert walk[1]["chain"][0][1].count(r"\textcolor{red}") == 1
+    slides = handout_slides.render(load("two_layer_sigmoid"))
+    frame = slides.split(r"\begin{frame}{The gradient $\partial L / \partial W_{11}$}")[1].split(r"\end{frame}")[0]
+    assert re.findall(r"\\only<(\d+)>", frame) == [str(k) for k in range(1, 9)]
+
+
+def test_direct_parameter_has_no_chain_to_walk():
+    ctx = build_context(load("computation_graph"), HandoutOptions())
+    block = next(b for b in ctx["backward"]["blocks"] if b["param"] == "c")
+    assert [s["what"] for s in handout_slides.walk(block)] == ["factor", "result"]
+
+
+@pytest.mark.parametrize("name", SLIDES_GOLDEN)
+def test_checked_in_slides_compile(name, tmp_path):
+    need("pdflatex")
+    need("pdftotext")
+    tex = tmp_path / f"{name}.tex"
+    shutil.copyfile(ROOT / GOLDEN_DIR / "slides" / f"{name}.tex", tex)
+    build = latex_build.compile_pdf(tex)
+    too_wide = [(pt, where) for pt, where in build.overfull() if pt > 3.0]
+    assert not too_wide, too_wide
+    pages = subprocess.run(["pdfinfo", str(build.pdf)], capture_output=True, text=True, check=True).stdout
+    n_pages = int(re.search(r"Pages:\s+(\d+)", pages).group(1))
+    overlays = sum(len(b["walk"]) - 1 for b in _blocks(name))
+    frames = (ROOT / GOLDEN_DIR / "slides" / f"{name}.tex").read_text().count(r"\begin{frame}")
+    assert n_pages == frames + overlays  # one page per overlay
+    text = subprocess.run(["pdftotext", str(build.pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "All the gradients" in text and "Factor 1 of" in text
+
+
+def _blocks(name):
+    ctx = build_context(load(name), HandoutOptions())
+    for b in ctx["backward"]["blocks"]:
+        b["walk"] = handout_slides.walk(b)
+    return ctx["backward"]["blocks"]
+
+
+def test_cli_slides(tmp_path, capsys):
+    out = tmp_path / "s.tex"
+    assert main(["handout", "single_unit", "--slides", "-o", str(out)]) == 0
+    assert r"\documentclass[aspectratio=169,11pt]{beamer}" in out.read_text()
+    assert main(["handout", "single_unit", "--slides", "-o", str(tmp_path / "s.html")]) == 2
+    assert "--slides writes Beamer" in capsys.readouterr().err
