@@ -13,14 +13,14 @@ from pathlib import Path
 from derive import ChainruleError
 from derive.catalogue import load, load_spec, names
 
-from . import handout_html, handout_slides, latex_build
+from . import handout_html, handout_notebook, handout_slides, latex_build
 from .files import check_overwrite, check_pdf_overwrite, read_text, sha256, stamp, stamped_pdf, write_atomic
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from .latex_printer import DIGITS
 from .report import status
 
 GOLDEN_DIR = Path("docs") / "handouts"
-FORMATS = (".tex", ".html")
+FORMATS = (".tex", ".html", ".ipynb")
 
 
 def register(sub) -> None:
@@ -109,9 +109,9 @@ def write_handout(out: str, tex: str, *, pdf: bool, engine: str = "pdflatex", fo
 
 
 def write_html(out: str, page: str, *, force: bool = False) -> None:
-    """Write an HTML handout; a file there that chainrule did not write is refused unless ``force``."""
+    """Write an HTML (or notebook) handout; a file there that chainrule did not write is refused unless ``force``."""
     old = read_text(out)
-    if old is not None and not force and handout_html.GENERATOR not in old:
+    if old is not None and not force and handout_html.GENERATOR not in old and handout_notebook.GENERATOR not in old:
         raise ChainruleError("this file was not written by chainrule; use --force to overwrite it", out)
     write_atomic(out, page)
 
@@ -130,6 +130,10 @@ def run(args) -> int:
         write_html(out, handout_html.render(net, options), force=args.force)
         print(f"wrote {out}", file=sys.stderr)
         return 0
+    if out.endswith(".ipynb"):
+        write_html(out, handout_notebook.render(net, options, args.spec), force=args.force)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
     tex = handout_slides.render(net, options) if args.slides else render(net, options)
     for path in write_handout(out, tex, pdf=args.pdf, engine=args.engine, force=args.force):
         print(f"wrote {path}", file=sys.stderr)
@@ -139,12 +143,14 @@ def run(args) -> int:
 HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
 HTML_EXERCISE = "two_layer_sigmoid"
 SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid")
+NOTEBOOK_GOLDEN = ("two_layer_sigmoid", "one_hidden_layer")
 
 
 def regenerate(root: Path) -> list[Path]:
     """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network, and
     ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``),
-    and the Beamer slides ``docs/handouts/slides/<name>.tex`` of two."""
+    the Beamer slides ``docs/handouts/slides/<name>.tex`` of two and the notebooks
+    ``docs/handouts/notebooks/<name>.ipynb`` of two."""
     written = []
     for name in names():
         path = Path(root) / GOLDEN_DIR / f"{name}.tex"
@@ -160,6 +166,10 @@ def regenerate(root: Path) -> list[Path]:
     for name in SLIDES_GOLDEN:
         path = Path(root) / GOLDEN_DIR / "slides" / f"{name}.tex"
         write_atomic(str(path), handout_slides.render(load(name)))
+        written.append(path)
+    for name in NOTEBOOK_GOLDEN:
+        path = Path(root) / GOLDEN_DIR / "notebooks" / f"{name}.ipynb"
+        write_atomic(str(path), handout_notebook.render(load(name), spec=name))
         written.append(path)
     return written
 
