@@ -31,6 +31,9 @@ MAX_LABELLED_EDGES = 10  # up to this many edges, the backward graph labels each
 FEW_LEAVES = 4
 WIDTH_CM = 15.5
 ROW_CM = 1.05
+CHAR_CM = 0.25  # the width of one character of a label (\\small)
+MIN_BOX_CM = 0.9  # minimum width of a box (9 mm)
+GAP_CM = 0.45  # the least space between the boxes of neighbouring columns
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Box:
     kind: str  # input | target | param | node
     column: int
     label: str = ""  # LaTeX math, set by the caller's printer
+    chars: float = 0.0  # the label's visible width in characters, set with it (for the column spacing)
     row: float = 0.0
     deps: list[str] = field(default_factory=list)  # keys of boxes feeding this one
 
@@ -177,21 +181,39 @@ class Figure:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where ``place`` puts a graph: centimetres per column and per row, each box's centre, each edge's route."""
+    """Where ``place`` puts a graph: each box's centre in cm (TikZ orientation, y upwards), each edge's
+    route, and the scale (at most 1) at which the figure fits ``WIDTH_CM``."""
 
-    xcm: float
-    ycm: float
-    centre: dict[str, tuple[float, float]]  # key -> (x, y) in cm, y upwards (TikZ) as drawn
+    centre: dict[str, tuple[float, float]]  # key -> (x, y) in cm
     routes: dict[tuple[str, str], str]  # "--" straight, "-|" along the source row then down, "bend left|right"
+    scale: float
+    ycm: float = ROW_CM
 
 
-def place(graph: Graph) -> Placement:
-    """The figure's geometry: columns at most 2.6 cm apart and the whole at most ``WIDTH_CM`` wide."""
+def box_width_cm(box: Box, note: str | None = None) -> float:
+    """A box's width: its label (or the value written under it, in a smaller font), at least 9 mm."""
+    return max(MIN_BOX_CM, CHAR_CM * box.chars + 0.25, CHAR_CM * 0.8 * len(note or "") + 0.25)
+
+
+def place(graph: Graph, notes: dict[str, str] | None = None) -> Placement:
+    """The figure's geometry.  Columns stand 2.6 cm apart (closer when there are many, so that the figure
+    is ``WIDTH_CM`` wide), but never so close that the boxes of neighbouring columns touch: a column of
+    wide boxes (``W^{[1]}_{11}, …, W^{[1]}_{32}``) pushes the next one right; a figure then wider than
+    ``WIDTH_CM`` is drawn at a smaller scale."""
+    notes = notes or {}
     ncols = max(b.column for b in graph.boxes.values()) + 1
-    xcm = min(2.6, WIDTH_CM / max(ncols - 1, 1))
-    centre = {k: (b.column * xcm, -b.row * ROW_CM) for k, b in graph.boxes.items()}
+    base = min(2.6, WIDTH_CM / max(ncols - 1, 1))
+    widths = [0.0] * ncols
+    for key, box in graph.boxes.items():
+        widths[box.column] = max(widths[box.column], box_width_cm(box, notes.get(key)))
+    xs = [0.0]
+    for c in range(1, ncols):
+        xs.append(xs[-1] + max(base, (widths[c - 1] + widths[c]) / 2 + GAP_CM))
+    total = xs[-1] + (widths[0] + widths[-1]) / 2
+    scale = min(1.0, (WIDTH_CM + (widths[0] + widths[-1]) / 2) / total) if total > 0 else 1.0
+    centre = {k: (round(xs[b.column], 3), -b.row * ROW_CM) for k, b in graph.boxes.items()}
     routes = {(a, b): route(graph, a, b) for a, b in graph.edges}
-    return Placement(xcm, ROW_CM, centre, routes)
+    return Placement(centre, routes, round(scale, 3))
 
 
 def paths_to_loss(graph: Graph, key: str) -> tuple[set[str], set[tuple[str, str]]]:

@@ -16,7 +16,7 @@ from .graph_layout import Figure, paths_to_loss, place
 PX_PER_CM = 46.0
 BOX_H = 26.0  # px, a box with one line
 NOTE_H = 15.0  # px, the extra line of a value or gradient
-CHAR_PX = 7.6  # px per character of visible label width
+CHAR_PX = 7.6  # px per character of visible label width (the layout allows CHAR_CM * PX_PER_CM = 9.2)
 MARGIN = 12.0
 
 
@@ -29,7 +29,7 @@ def svg(figure: Figure, mathml, visible_width, fid: str) -> str:
     """SVG for ``figure``; ``mathml(tex)`` converts a label, ``visible_width(tex)`` estimates its width;
     ``fid`` makes the element ids of this figure unique in the page."""
     graph = figure.graph
-    placement = place(graph)
+    placement = place(graph, figure.notes)
     size: dict[str, tuple[float, float]] = {}
     for key, box in graph.boxes.items():
         size[key] = _box_size(visible_width(box.label), figure.notes.get(key))
@@ -50,9 +50,10 @@ def svg(figure: Figure, mathml, visible_width, fid: str) -> str:
             boxes, edges = paths_to_loss(graph, key)
             paths[key] = sorted(f"{fid}-{k}" for k in boxes) + sorted(f"{fid}-{a}-{b}" for a, b in edges)
     width, height = right - left, bottom - top
+    shown_w, shown_h = width * placement.scale, height * placement.scale  # as small as the PDF's figure
     out = [
         (
-            f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{shown_w:.0f}" height="{shown_h:.0f}" '
             f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">'
         ),
         (

@@ -26,13 +26,15 @@ def tikz(
     ``edge_notes`` an edge (from key, to key) to a label on it (a local derivative, as on the slides)."""
     notes = notes or {}
     edge_notes = edge_notes or {}
-    placement = place(graph)
-    lines = [rf"\begin{{tikzpicture}}[x={placement.xcm:.2f}cm, y={placement.ycm:.2f}cm,{STYLES}]"]
+    placement = place(graph, notes)
+    scale = f"scale={placement.scale:g}, every node/.append style={{transform shape}}," if placement.scale < 1 else ""
+    lines = [rf"\begin{{tikzpicture}}[x=1cm, y={placement.ycm:.2f}cm,{scale}{STYLES}]"]
     for box in sorted(graph.boxes.values(), key=lambda b: (b.column, b.row)):
         text = f"${box.label}$"
         if box.key in notes:
             text += rf"\\[-1pt]\textcolor{{{note_color}}}{{\footnotesize ${notes[box.key]}$}}"
-        lines.append(rf"  \node[{box.kind}] ({box.key}) at ({box.column},{-box.row:g}) {{{text}}};")
+        x = placement.centre[box.key][0]
+        lines.append(rf"  \node[{box.kind}] ({box.key}) at ({x:g},{-box.row:g}) {{{text}}};")
     for a, b in graph.edges:
         label = ""
         if (a, b) in edge_notes:

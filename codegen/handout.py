@@ -310,6 +310,7 @@ def build_context(net, options: HandoutOptions) -> dict:
     graph = graph_tikz.build(net)
     for box in graph.boxes.values():
         box.label = _box_label(net, box, printer)
+        box.chars = visible_width(box.label)
     expand = net.names("param") if "all" in options.expand else (list(options.expand) or default_expanded(derivation))
     expand = [p for p in net.names("param") if p in expand]
     ctx = {
@@ -448,10 +449,39 @@ def _box_label(net, box, printer) -> str:
         if net.kinds[name] == "node":
             return graph_tikz.node_label(net.node(name), printer)
         return printer.name(name)
+    first, last = printer.name(members[0]), printer.name(members[-1])
+    a, b = re.fullmatch(r"(.*)_\{(.+)\}", first), re.fullmatch(r"(.*)_\{(.+)\}", last)
+    if len(members) >= 3 and a and b and a.group(1) == b.group(1):  # one stem: z^{[1]}_{1…3}, W_{11…62}
+        return rf"{a.group(1)}_{{{a.group(2)} \dots {b.group(2)}}}"
     if len(members) <= 3:
         return ", ".join(printer.name(m) for m in members)
-    first, last = printer.name(members[0]), printer.name(members[-1])
     return rf"{first}, \dots, {last}"
+
+
+def index_convention(net) -> str | None:
+    """How the network's two-index weights are written: ``"input-unit"`` (the lecture's: W_ij joins input i
+    to unit j, ``z1 = W11 x1 + W21 x2``), ``"unit-input"`` (``z1 = W11 x1 + W12 x2``), or None (no such
+    weights, or both conventions)."""
+    seen = set()
+    for node in net.nodes:
+        out = re.fullmatch(r"[A-Za-z]+(\d)", node.name)
+        if not out:
+            continue
+        for term in sp.Add.make_args(node.expr):
+            factors = [f for f in sp.Mul.make_args(term) if f.is_Symbol]
+            weights = [
+                f for f in factors if net.kinds.get(f.name) == "param" and re.fullmatch(r"[A-Za-z]+\d\d", f.name)
+            ]
+            others = [f for f in factors if f not in weights and re.fullmatch(r"[A-Za-z]+(\d)", f.name)]
+            if len(weights) != 1 or len(others) != 1:
+                continue
+            i, j = weights[0].name[-2], weights[0].name[-1]
+            source, unit = others[0].name[-1], out.group(1)
+            if (i, j) == (source, unit) and i != j:
+                seen.add("input-unit")
+            elif (i, j) == (unit, source) and i != j:
+                seen.add("unit-input")
+    return seen.pop() if len(seen) == 1 else None
 
 
 def _network_section(net, derivation, printer, graph) -> dict:
@@ -507,6 +537,7 @@ def _section_context(net, graph, equations, symbols) -> dict:
         "figure": Figure(graph),
         "summarised": graph.summarised,
         "params": len(net.names("param")),
+        "convention": index_convention(net),
     }
 
 

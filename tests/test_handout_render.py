@@ -140,7 +140,24 @@ def test_large_graphs_are_summarised():
     big = graph_tikz.build(load("softmax_layer"))
     assert big.summarised
     assert max(len([b for b in big.boxes.values() if b.column == c]) for c in range(4)) <= graph_tikz.MAX_ROWS
-    assert sorted(big.boxes["g0pW"].members) == sorted(f"W{k}{i}" for k in range(1, 7) for i in (1, 2))
+    assert sorted(big.boxes["g0pW"].members) == sorted(f"W{i}{k}" for k in range(1, 7) for i in (1, 2))
+
+
+def test_summarised_deep_graph_boxes_do_not_overlap():
+    from codegen.graph_layout import box_width_cm, place
+    from derive import mlp
+
+    ctx = build_context(mlp("deep", sizes=[2, 3, 3, 3, 1], hidden="sigmoid", output="sigmoid"), HandoutOptions())
+    graph = ctx["network"]["figure"].graph
+    assert graph.summarised and graph.boxes["g0pW1"].label == r"W^{[1]}_{11 \dots 32}"
+    placement = place(graph)
+    boxes = list(graph.boxes.values())
+    for a in boxes:
+        for b in boxes:
+            if a.column < b.column and abs(a.row - b.row) < 0.9:  # side by side: apart by their half-widths
+                gap = placement.centre[b.key][0] - placement.centre[a.key][0]
+                assert gap >= (box_width_cm(a) + box_width_cm(b)) / 2, (a.key, b.key)
+    assert 0.6 < placement.scale <= 1
 
 
 def test_long_sums_wrap_at_whole_terms():
@@ -262,3 +279,17 @@ def test_all_the_gradients_follows_the_section_switches():
     body, appendix = render(net, HandoutOptions(exercise=True)).split(r"\appendix")
     assert "All the gradients" not in body and r"\tag{3.1}" in appendix  # answers only in the solutions
     assert "All the gradients" not in render(net, HandoutOptions(exercise=True, solutions="none"))
+
+
+def test_one_index_convention_per_handout_stated_once():
+    from codegen.handout import index_convention
+
+    conventions = {}
+    for name in ("two_layer_sigmoid", "two_layer_relu", "xor", "softmax_layer", "two_layer_softmax"):
+        conventions[name] = index_convention(load(name))
+        tex = render(load(name))
+        assert tex.count("every weight in this handout is indexed this way") == 1
+    assert set(conventions.values()) == {"input-unit"}  # the lecture's: W_ij joins input i to unit j
+    tex = render(load("two_layer_softmax"))
+    assert r"u_1 &= U_{11} h_1 + U_{21} h_2" in tex  # the output layer too (J&M's z = Uh, U_jk)
+    assert index_convention(load("embedding_classifier")) == "unit-input"  # J&M's E (d × |V|): stated as such

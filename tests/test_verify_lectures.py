@@ -87,7 +87,7 @@ SCALAR_LATEX = [
     # C.5 two-layer network, softmax output: h = σ(Wx + b), z = Uh
     ("C.5", "two_layer_softmax", None, r"h_1 = \sigma(W_{11} x_1 + W_{21} x_2 + b_1)"),
     ("C.5", "two_layer_softmax", None, r"\frac{\partial L}{\partial u_k} = \hat{y}_k - y_k"),
-    ("C.5", "two_layer_softmax", None, r"\frac{\partial L}{\partial U_{kj}} = (\hat{y}_k - y_k) h_j"),
+    ("C.5", "two_layer_softmax", None, r"\frac{\partial L}{\partial U_{jk}} = (\hat{y}_k - y_k) h_j"),
     # C.11 computation graph
     ("C.11", "computation_graph", None, r"d = 2b"),
     ("C.11", "computation_graph", None, r"e = a + d"),

@@ -1,6 +1,7 @@
 """Multinomial logistic regression: one softmax layer over 6 classes (J&M ch. 7, softmax).
 
-z_k = W_k1·x1 + W_k2·x2 + b_k, ŷ = softmax(z), L = −Σ y_k log ŷ_k with y one-hot.
+z_k = W_1k·x1 + W_2k·x2 + b_k (Wik joins input i to output k, as in the other networks),
+ŷ = softmax(z), L = −Σ y_k log ŷ_k with y one-hot.
 Worked example: z = [0.6, 1.1, −1.5, 1.2, 3.2, −1.1] gives
 softmax(z) = [0.055, 0.090, 0.006, 0.099, 0.74, 0.010] (example ``lecture``:
 x = 0 and b = z).  Result: ∂L/∂z_k = ŷ_k − y_k.
@@ -19,12 +20,12 @@ def build() -> Network:
     ys = net.targets(" ".join(f"y{k}" for k in range(1, K + 1)), one_hot=True)
     zs = []
     for k in range(1, K + 1):
-        Wk1, Wk2, bk = net.params(f"W{k}1 W{k}2 b{k}")
-        zs.append(net.let(f"z{k}", Wk1 * x1 + Wk2 * x2 + bk))
+        W1k, W2k, bk = net.params(f"W1{k} W2{k} b{k}")
+        zs.append(net.let(f"z{k}", W1k * x1 + W2k * x2 + bk))
     yhats = net.let(" ".join(f"yhat{k}" for k in range(1, K + 1)), softmax(zs))
     net.loss(cross_entropy(yhats, ys))
     example = {"x1": 0.0, "x2": 0.0}
     for k in range(1, K + 1):
-        example.update({f"W{k}1": 0.0, f"W{k}2": 0.0, f"b{k}": LECTURE_Z[k - 1], f"y{k}": 1.0 if k == 5 else 0.0})
+        example.update({f"W1{k}": 0.0, f"W2{k}": 0.0, f"b{k}": LECTURE_Z[k - 1], f"y{k}": 1.0 if k == 5 else 0.0})
     net.examples["lecture"] = example
     return net
