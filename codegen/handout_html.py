@@ -137,9 +137,13 @@ def mixed(text: str) -> str:
         if i % 2:
             out.append(mathml(part))
             continue
+        codes = re.findall(r"\\texttt\{([^{}]*)\}", part)  # command-line text, kept as typed (--seed)
+        part = re.sub(r"\\texttt\{[^{}]*\}", "\x00", part)
         for tex, plain in _TEXT_MACROS:
             part = part.replace(tex, plain)
         part = html.escape(part, quote=False)
+        for code in codes:
+            part = part.replace("\x00", f"<code>{html.escape(code)}</code>", 1)
         part = re.sub(r"\\emph\{([^{}]*)\}", r"<em>\1</em>", part)
         part = re.sub(r"\\textbf\{([^{}]*)\}", r"<strong>\1</strong>", part)
         out.append(part)

@@ -40,9 +40,10 @@ def _aligned(rows) -> str:
 
 def _text(tex: str) -> str:
     """A sentence of the LaTeX handout as Markdown (its ``$…$`` math kept)."""
+    tex = re.sub(r"\\texttt\{([^{}]*)\}", lambda m: "`" + m.group(1).replace("-", "\x00") + "`", tex)
     for a, b in ((r"\dots{}", "…"), (r"\_", "_"), (r"\&", "&"), ("--", "–"), ("~", " ")):
         tex = tex.replace(a, b)
-    return re.sub(r"\\emph\{([^{}]*)\}", r"*\1*", tex)
+    return re.sub(r"\\emph\{([^{}]*)\}", r"*\1*", tex).replace("\x00", "-")
 
 
 def derivation_cells(ctx: dict) -> list[str]:
