@@ -12,16 +12,21 @@
 from __future__ import annotations
 
 import math
+import os
+import pickle
 import random
+import select
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import mpmath
 import sympy as sp
 
 from .errors import ChainruleError
-from .functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, SquaredError, Step, Tanh
+from .functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from .functions import numeric_function as float_function
 from .gradcheck import random_point
 
@@ -30,7 +35,7 @@ KINK_OFFSET = 1e-3
 TOLERANCE = 1e-8
 SYMBOLIC_SECONDS = 2.0
 SYMBOLIC_MAX_OPS = 3000
-PRECISE_SECONDS = 1.0
+SYMBOLIC_MAX_TERMS = 4000
 
 
 class TimedOut(BaseException):  # not an Exception: library code must not swallow it
@@ -39,7 +44,7 @@ class TimedOut(BaseException):  # not an Exception: library code must not swallo
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise ``TimedOut`` after ``seconds`` (main thread only; elsewhere no limit but the size bound)."""
+    """Raise ``TimedOut`` after ``seconds`` (main thread only; elsewhere use ``bounded``)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -54,6 +59,124 @@ def time_limit(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def bounded(fn, seconds: float, default):
+    """``fn()``, or ``default`` when it takes longer than ``seconds`` — in any thread.
+
+    On the main thread an alarm interrupts ``fn``; on any other thread ``fn``
+    runs in a forked child process that is killed at the deadline (its
+    result, which must pickle, comes back through a pipe).  Where neither is
+    available ``fn`` runs unbounded, and only the size bounds of the callers
+    hold."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        try:
+            with time_limit(seconds):
+                return fn()
+        except TimedOut:
+            return default
+    if not hasattr(os, "fork"):
+        return fn()
+    return _in_child(fn, seconds, default)
+
+
+def _in_child(fn, seconds: float, default):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, exit without cleanup
+        try:
+            os.close(read_end)
+            try:
+                data = pickle.dumps(("ok", fn()))
+            except BaseException:  # noqa: BLE001 - any failure in the child is "no result"
+                data = pickle.dumps(("failed", None))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + seconds
+    try:
+        with os.fdopen(read_end, "rb") as inp:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([inp], [], [], left)[0]:
+                    return default
+                chunk = os.read(inp.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        status, value = pickle.loads(b"".join(chunks))
+        return value if status == "ok" else default
+    except (OSError, EOFError, pickle.UnpicklingError):
+        return default
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+
+
+# ------------------------------------------------------------- size bounds
+def expanded_terms(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
+    """An upper estimate of the number of terms ``sp.expand`` makes of ``expr`` (capped at limit + 1),
+    with the terms made inside function arguments added.  Linear in the size of ``expr`` as a DAG."""
+    memo: dict = {}
+    work = 0
+    cap = limit + 1
+
+    def terms(e) -> int:
+        nonlocal work
+        if e in memo:
+            return memo[e]
+        if e.is_Atom:
+            out = 1
+        elif e.is_Add:
+            out = sum(terms(a) for a in e.args)
+        elif e.is_Mul:
+            out = 1
+            for a in e.args:
+                out = min(out * terms(a), cap)
+        elif e.is_Pow:
+            base = terms(e.base)
+            n = e.exp
+            if n.is_Integer and base > 1:
+                k = abs(int(n))
+                out = math.comb(base + k - 1, k) if k <= 64 else cap
+            else:
+                out = base
+                if not n.is_Atom:
+                    work += terms(n)
+        else:  # a function: one term; expanding its arguments is work of its own
+            out = 1
+            for a in e.args:
+                work += terms(a)
+        out = min(out, cap)
+        memo[e] = out
+        return out
+
+    return min(terms(expr) + work, cap)
+
+
+def exp_written_size(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
+    """The size of ``expr`` as a tree once σ and tanh are written with exp (each tanh repeats its
+    argument 4 times, so nesting grows exponentially); capped at limit + 1."""
+    memo: dict = {}
+
+    def size(e) -> int:
+        if e in memo:
+            return memo[e]
+        if e.is_Atom:
+            out = 1
+        else:
+            inner = sum(size(a) for a in e.args)
+            out = 1 + (4 * inner if isinstance(e, (Tanh, sp.tanh)) else inner)
+        out = min(out, limit + 1)
+        memo[e] = out
+        return out
+
+    return size(expr)
 
 
 def _to_exp(expr: sp.Expr) -> sp.Expr:
@@ -79,29 +202,47 @@ def _written_out(e):
 
 
 def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
-    """Return "proved" when the difference (over leaves) reaches 0 by bounded steps, else "not proved"."""
+    """Return "proved" when the difference (over leaves) reaches 0 by bounded steps, else "not proved".
+
+    Each step runs only when a size estimate says it stays small (``expanded_terms``,
+    ``exp_written_size``, ``count_ops``), and all of them within ``SYMBOLIC_SECONDS`` in any
+    thread (``bounded``)."""
     diff = d.expand_nodes(claim) - d.expand_nodes(truth)
     for group in d.net.one_hot:  # one-hot targets: the last is 1 − the others
         diff = diff.xreplace({group[-1]: 1 - sp.Add(*group[:-1])})
-    if sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
+    if exp_written_size(diff) > SYMBOLIC_MAX_TERMS or sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
         return "skipped (expression too large)"
-    steps = (
-        lambda e: e,
-        sp.expand,
-        lambda e: sp.cancel(sp.together(e)),
-        lambda e: sp.cancel(sp.together(sp.expand(_to_exp(e)))),
-        lambda e: sp.cancel(sp.together(sp.expand(_to_exp(e).rewrite(sp.exp)))),
-    )
+    stopped = f"not proved (stopped after {SYMBOLIC_SECONDS:g} s)"
+    return bounded(lambda: _symbolic_steps(diff), SYMBOLIC_SECONDS, stopped)
+
+
+def _small(e: sp.Expr) -> bool:
+    return expanded_terms(e) <= SYMBOLIC_MAX_TERMS and sp.count_ops(e) <= SYMBOLIC_MAX_OPS
+
+
+def _symbolic_steps(diff: sp.Expr) -> str:
+    """The bounded steps: expand; cancel; σ and tanh with exp, losses written out; tanh as exp.
+    A step whose estimated size is over the bounds is left out (then: "not proved (too large …)")."""
+    skipped = False
+
+    def zero(e: sp.Expr, step) -> bool:
+        nonlocal skipped
+        if expanded_terms(e) > SYMBOLIC_MAX_TERMS or sp.count_ops(e) > SYMBOLIC_MAX_OPS:
+            skipped = True
+            return False
+        return step(e) == 0
+
     try:
-        with time_limit(SYMBOLIC_SECONDS):
-            for step in steps:
-                if step(diff) == 0:
-                    return "proved"
-    except TimedOut:
-        return f"not proved (stopped after {SYMBOLIC_SECONDS:g} s)"
+        if diff == 0 or zero(diff, sp.expand) or zero(diff, lambda e: sp.cancel(sp.together(e))):
+            return "proved"
+        opened = _to_exp(diff)
+        if zero(opened, lambda e: sp.cancel(sp.together(sp.expand(e)))):
+            return "proved"
+        if zero(opened.rewrite(sp.exp), lambda e: sp.cancel(sp.together(sp.expand(e)))):
+            return "proved"
     except (TypeError, ValueError, ZeroDivisionError, RecursionError, sp.PolynomialError):
         return "not proved"
-    return "not proved"
+    return "not proved (too large to expand within the bounds)" if skipped else "not proved"
 
 
 # -------------------------------------------------------------- numeric
@@ -166,16 +307,91 @@ def values_at(d, point: dict) -> dict:
 
 
 def precise_value(expr: sp.Expr, values: dict) -> float | None:
-    """``expr`` at ``values`` in exact rationals and 40-digit floats (None when that is not possible in time)."""
-    exact = {s: sp.Rational(values[s.name]) for s in expr.free_symbols}
-    opened = _to_exp(expr).replace(lambda e: isinstance(e, ReLU), lambda e: sp.Max(e.args[0], 0))
-    opened = opened.replace(lambda e: isinstance(e, Step), lambda e: sp.Piecewise((1, e.args[0] >= 0), (0, True)))
+    """``expr`` at ``values`` in 40-digit arithmetic (mpmath), or None where it is not defined.
+
+    Evaluated node by node over the expression as a DAG (each shared subexpression once), so the
+    work is linear in its size: no symbolic rewriting, nothing that can run away."""
     try:
-        with time_limit(PRECISE_SECONDS):
-            value = opened.xreplace(exact).evalf(40)
-            return float(value) if value.is_real and value.is_finite else None
-    except (TimedOut, TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+        with mpmath.workdps(40):
+            value = _mp_value(expr, values)
+            if isinstance(value, mpmath.mpc) or not mpmath.isfinite(value):
+                return None
+            return float(value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, KeyError, RecursionError):
         return None
+
+
+def _mp_value(expr: sp.Expr, values: dict):
+    memo: dict = {}
+    stack = [expr]
+    while stack:
+        e = stack[-1]
+        if e in memo:
+            stack.pop()
+            continue
+        pending = [a for a in e.args if a not in memo] if not e.is_Atom else []
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        memo[e] = _mp_node(e, [memo[a] for a in e.args] if not e.is_Atom else [], values)
+    return memo[expr]
+
+
+def _mp_sigmoid(z):
+    return 1 / (1 + mpmath.exp(-z))
+
+
+_MP_FUNCTIONS = {
+    sp.exp: mpmath.exp,
+    sp.log: mpmath.log,
+    sp.tanh: mpmath.tanh,
+    Sigmoid: _mp_sigmoid,
+    Tanh: mpmath.tanh,
+    ReLU: lambda z: z if z > 0 else mpmath.mpf(0),
+    Step: lambda z: mpmath.mpf(1) if z >= 0 else mpmath.mpf(0),
+    sp.Abs: abs,
+}
+
+
+def _mp_node(e, args, values):
+    if e.is_Symbol:
+        return mpmath.mpf(values[e.name])
+    if e.is_Rational:
+        return mpmath.mpf(e.p) / e.q
+    if e.is_Number:
+        return mpmath.mpf(str(e))
+    if e is sp.E:
+        return mpmath.e
+    if e.is_Add:
+        return mpmath.fsum(args)
+    if e.is_Mul:
+        return mpmath.fprod(args)
+    if e.is_Pow:
+        base, exponent = args
+        if base == 0 and exponent < 0:
+            raise ZeroDivisionError
+        return mpmath.power(base, exponent)
+    if type(e) in _MP_FUNCTIONS:
+        return _MP_FUNCTIONS[type(e)](*args)
+    if isinstance(e, sp.Max):
+        return max(args)
+    if isinstance(e, sp.Min):
+        return min(args)
+    k = len(args) // 2
+    if isinstance(e, BinaryCrossEntropy):
+        p, y = args
+        return -(y * mpmath.log(p) + (1 - y) * mpmath.log(1 - p))
+    if isinstance(e, CrossEntropy):
+        return -mpmath.fsum(y * mpmath.log(p) for p, y in zip(args[:k], args[k:]) if y != 0)
+    if isinstance(e, SquaredError):
+        return mpmath.fsum((p - y) ** 2 for p, y in zip(args[:k], args[k:])) / 2
+    if isinstance(e, Softmax):
+        index, zs = int(args[0]), args[1:]
+        top = max(zs)
+        exps = [mpmath.exp(z - top) for z in zs]
+        return exps[index - 1] / mpmath.fsum(exps)
+    raise TypeError(f"no precise form for {type(e).__name__}")
 
 
 def grid_value(rng: random.Random) -> float:

@@ -23,7 +23,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .claim_scope import node_form
-from .equivalence import agree, numeric_function, values_at
+from .equivalence import SYMBOLIC_MAX_TERMS, agree, expanded_terms, numeric_function, values_at
 from .text import text
 
 _DIGITS = re.compile(r"^(.*?)(\d{2,})$")
@@ -200,6 +200,8 @@ def _par(factors) -> str:
 
 def term_difference(claim_n, truth_n) -> str | None:
     """A single missing or extra term."""
+    if expanded_terms(claim_n - truth_n) > SYMBOLIC_MAX_TERMS:
+        return None
     diff = sp.expand(claim_n - truth_n)
     if diff == 0 or diff.is_Add:
         return None

@@ -39,7 +39,7 @@ import sympy as sp
 from . import claims as C
 from .claim_scope import INDEXED, ScalarScope, node_form
 from .claims import ClaimError
-from .equivalence import RATE_VALUES, Row, TimedOut, numeric_rows, symbolic_verdict, time_limit
+from .equivalence import RATE_VALUES, Row, bounded, numeric_rows, symbolic_verdict
 from .slips import scalar_hint
 from .text import text
 
@@ -319,15 +319,13 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
                 "the lectures' convention is ReLU'(0) = 1 (step(z) = 1 for z ≥ 0)"
             )
         else:
-            try:
-                with time_limit(HINT_SECONDS):
-                    hint = (
-                        update_hint(scope, target, claim, rows)
-                        if target.rate
-                        else scalar_hint(scope, target, claim, rows)
-                    )
-            except TimedOut:
-                hint = None
+            hint = bounded(
+                lambda: (
+                    update_hint(scope, target, claim, rows) if target.rate else scalar_hint(scope, target, claim, rows)
+                ),
+                HINT_SECONDS,
+                None,
+            )
     of = "update" if target.rate is not None else target.of
     return Verdict(target.wrt, claim_text, equal, symbolic, numeric, truth_text, counterexample, hint, of)
 

@@ -145,8 +145,8 @@ def test_one_hot_targets_are_used_in_the_symbolic_check():
 
 def test_bounded_symbolic_work_and_exact_reevaluation(monkeypatch):
     """A true claim that expands to ~10⁵ terms and cancels catastrophically in floats: the symbolic
-    check stops at its time limit instead of hanging, and exact re-evaluation keeps it true.
-    The limit is made tiny so that the outcome does not depend on how fast the machine is."""
+    check stops (at its size bound, or its time limit, made tiny so that the outcome does not
+    depend on how fast the machine is) instead of hanging, and exact re-evaluation keeps it true."""
     from derive import equivalence
 
     monkeypatch.setattr(equivalence, "SYMBOLIC_SECONDS", 0.01)
@@ -155,4 +155,4 @@ def test_bounded_symbolic_work_and_exact_reevaluation(monkeypatch):
     r = "(x2+W11+W21+W12+W22+b1+b2+w1+w2+b+y)"
     v = d.verify("W11", f"{s}**9 - {s}**8*x1 - {s}**8*{r} + (yhat - y)*w1*a1*(1-a1)*x1")
     assert v.equal, v.report()
-    assert v.symbolic.startswith("not proved (stopped"), v.report()
+    assert v.symbolic.startswith(("not proved (stopped", "not proved (too large")), v.report()
