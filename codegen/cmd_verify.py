@@ -4,7 +4,8 @@
     chainrule verify SPEC --wrt NAME --latex TEX      one claim as the lectures write it
     chainrule verify SPEC --claims FILE               a sheet: one ``NAME: formula`` per line
 
-Exit status 0 when every claim holds, 1 when one is wrong, 2 on bad input.
+Exit status 0 when every claim holds, 1 when one is wrong (or a sheet line cannot be read: it is
+one row of the table, verdict "unreadable"), 2 on bad input (a sheet: when no line can be read).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from dataclasses import dataclass
 from importlib import resources
 
 from derive import ChainruleError
@@ -66,8 +68,25 @@ def load_target(spec: str):
     return net.derive()
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A sheet line that could not be read: one row of the table, verdict "unreadable"."""
+
+    target: str
+    claim: str
+    reason: str
+    equal: bool = False
+    symbolic: str = ""
+    numeric: str = ""
+    hint: str | None = None
+
+    def report(self) -> str:
+        return f"{self.target}: unreadable\n  claim:    {self.claim}\n  reason:   {self.reason}"
+
+
 def read_sheet(path: str) -> list[tuple[int, str | None, str]]:
-    """(line number, name or None, formula) for each claim line; '#' comments and blank lines skipped."""
+    """(line number, name or None, formula) for each claim line; '#' comments and blank lines skipped.
+    A line with a name and no formula has the formula ''."""
     if not os.path.isfile(path):
         raise ChainruleError(f"no such claims file '{path}'")
     try:
@@ -80,8 +99,6 @@ def read_sheet(path: str) -> list[tuple[int, str | None, str]]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         m = _LINE.match(line)
-        if m and not m.group(2).strip():
-            raise ChainruleError(f"no formula after '{m.group(1)}:'", f"{path}:{number}")
         name, formula = (m.group(1), m.group(2).strip()) if m else (None, line.strip())
         out.append((number, name, formula))
     if not out:
@@ -89,21 +106,46 @@ def read_sheet(path: str) -> list[tuple[int, str | None, str]]:
     return out
 
 
+def check_line(target, path: str, number: int, name: str | None, formula: str):
+    """The Verdict of one sheet line, or ``Unreadable`` with the reason."""
+    if not formula:
+        return Unreadable(name or "?", "", f"no formula after '{name}:'")
+    latex = formula.startswith("$")
+    claim = formula.strip("$") if latex else formula
+    try:
+        return verify_spec(target, name, claim, latex=latex, where=f"{path}:{number}")
+    except ChainruleError as exc:
+        return Unreadable(name or "?", formula, exc.message)
+
+
 def check_sheet(target, path: str):
-    """[(line, Verdict)] for every claim of a sheet (bad input raises before anything is printed)."""
-    rows = []
-    for number, name, formula in read_sheet(path):
-        latex = formula.startswith("$")
-        claim = formula.strip("$") if latex else formula
-        rows.append((number, verify_spec(target, name, claim, latex=latex, where=f"{path}:{number}")))
+    """[(line, Verdict or Unreadable)] for every claim of a sheet.  When no line at all can be
+    read, the first line's problem is raised (bad input, exit status 2)."""
+    rows = [(number, check_line(target, path, number, name, formula)) for number, name, formula in read_sheet(path)]
+    if all(isinstance(v, Unreadable) for _, v in rows):
+        number, first = rows[0]
+        raise ChainruleError(first.reason, f"{path}:{number}")
     return rows
 
 
-def sheet_text(rows, path: str) -> str:
-    """The table, one row per claim, then the report of each wrong claim and a count."""
+def verdict_word(v) -> str:
+    if isinstance(v, Unreadable):
+        return "unreadable"
+    return "holds" if v.equal else "WRONG"
+
+
+def sheet_text(rows, path: str, what: str = "claims") -> str:
+    """The table, one row per line, then the report of each wrong or unreadable line and a count."""
     header = ("line", "claim", "verdict", "symbolic", "numeric", "likely slip")
     table = [header] + [
-        (str(n), v.target, "holds" if v.equal else "WRONG", v.symbolic.split(" (")[0], v.numeric, v.hint or "")
+        (
+            str(n),
+            v.target,
+            verdict_word(v),
+            v.symbolic.split(" (")[0],
+            v.numeric,
+            (v.reason if isinstance(v, Unreadable) else v.hint) or "",
+        )
         for n, v in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
@@ -111,7 +153,9 @@ def sheet_text(rows, path: str) -> str:
     wrong = [(n, v) for n, v in rows if not v.equal]
     for n, v in wrong:
         lines.append(f"\n{path}:{n}: {v.report()}")
-    lines.append(f"\n{len(rows) - len(wrong)} of {len(rows)} claims hold")
+    unreadable = sum(isinstance(v, Unreadable) for _, v in rows)
+    extra = f" ({unreadable} unreadable)" if unreadable else ""
+    lines.append(f"\n{len(rows) - len(wrong)} of {len(rows)} {what} hold{extra}")
     return "\n".join(lines) + "\n"
 
 

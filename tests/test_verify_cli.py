@@ -90,16 +90,30 @@ def test_sheet_all_true_exits_0(capsys, tmp_path):
     assert "2 of 2 claims hold" in out
 
 
-def test_sheet_bad_line_is_named(capsys, tmp_path):
+def test_sheet_unreadable_line_is_one_row_and_the_sheet_goes_on(capsys, tmp_path):
     sheet = tmp_path / "claims.txt"
-    sheet.write_text("W11: (yhat - y)*w1*a1*(1 - a1)*x1\n\nW12: q*x1\n", encoding="utf-8")
+    sheet.write_text("W11: (yhat - y)*w1*a1*(1 - a1)*x1\n\nW12: q*x1\nW21:\nW22: (yhat - y)*w2*a2*(1 - a2)*x2\n", encoding="utf-8")
     status, out, err = run(capsys, "two_layer_sigmoid", "--claims", str(sheet))
-    assert status == 2
-    assert out == ""
-    assert (
-        err.strip()
-        == f"chainrule: error: {sheet}:3: unknown name 'q' (network 'two_layer_sigmoid' has: x1, x2, y, W11, W21, W12, W22, b1, b2, w1, w2, b, z1, a1, z2, a2, z, yhat, L)"
+    assert status == 1, err
+    assert err == ""
+    rows = {line.split()[0]: line.split(None, 3) for line in out.splitlines()[1:5]}
+    assert rows["1"][2] == "holds" and rows["5"][2] == "holds"
+    assert rows["3"][1:3] == ["W12", "unreadable"]
+    assert rows["3"][3].strip() == (
+        "unknown name 'q' (network 'two_layer_sigmoid' has: x1, x2, y, W11, W21, W12, W22, b1, b2, w1, w2, b, "
+        "z1, a1, z2, a2, z, yhat, L)"
     )
+    assert rows["4"][1:3] == ["W21", "unreadable"] and rows["4"][3].strip() == "no formula after 'W21:'"
+    assert f"{sheet}:3: W12: unreadable" in out
+    assert "2 of 4 claims hold (2 unreadable)" in out
+
+
+def test_sheet_with_nothing_readable_exits_2_with_one_line(capsys, tmp_path):
+    sheet = tmp_path / "claims.txt"
+    sheet.write_text("W12: q*x1\nW11: 9**9**9\n", encoding="utf-8")
+    status, out, err = run(capsys, "two_layer_sigmoid", "--claims", str(sheet))
+    assert status == 2 and out == ""
+    assert err.startswith(f"chainrule: error: {sheet}:1: unknown name 'q'") and len(err.strip().splitlines()) == 1
 
 
 def test_sheet_missing_file_and_empty_formula(capsys, tmp_path):
