@@ -59,13 +59,28 @@ def run(args) -> int:
 
 
 def load_target(spec: str):
-    """The network of SPEC, derived (or the vectorised network, for vectorised claims)."""
+    """The network of SPEC, derived, with its other view (``derive.verify.SpecTarget``): a per-unit
+    network also as its batch equations (when it is a stack of dense layers, as the handout's
+    section 4 writes it), a network declared in matrices also written out unit by unit (as the
+    handout's sections 1-3 and 5 write it)."""
     from derive.vecverify import VecTarget
+    from derive.verify import SpecTarget
+
+    from .handout_batch import Layers, scalar_network, vec_network
 
     net = load_spec(spec)
-    if hasattr(net, "assignments"):  # a VecNetwork: vectorised claims
-        return VecTarget(net)
-    return net.derive()
+    if hasattr(net, "assignments"):  # a VecNetwork: vectorised claims, or per unit
+        return SpecTarget(VecTarget(net), lambda: _derived(scalar_network(net)[0]))
+    layers = Layers.of(net)
+    return SpecTarget(net.derive(), (lambda: VecTarget(vec_network(net, layers))) if layers else None)
+
+
+def _derived(net):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return net.derive()
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from .claims import ClaimError
 from .functions import RULES, ReLU, Sigmoid, Step, Tanh
 from .text import text
 
-LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+)\]$")
-INDEXED = re.compile(r"^([A-Za-z]+)_([ijk0-9]*[ijk][ijk0-9]*)$")
+LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]$")
+LAYER_ENTRY = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]_([0-9,]+)$")
+INDEXED = re.compile(r"^([A-Za-z]+(?:\[(?:\d+|L)\])?)_([ijk0-9,]*[ijk][ijk0-9,]*)$")
+LOSS_NAMES = ("C", "J", "L", "E")
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
 
@@ -74,15 +76,72 @@ class ScalarScope:
             return False
         return True
 
+    def output_layer(self) -> str | None:
+        keys = [k[1:] for k in self.layers if k.startswith("a") and k[1:].isdigit()]
+        return keys[0] if keys else None
+
+    def entry(self, base: str, layer: str, sub: str) -> str | None:
+        """``W[1]_12`` (entry 1, 2 of layer 1's W) as a network name: ``W1_1_2`` in a network written out
+        unit by unit, ``a[2]_1`` → the output ``yhat`` (or ``yhat1``), else ``W12`` as printed per unit."""
+        if layer == "L":
+            layer = self.output_layer() or layer
+        parts = sub.split(",") if "," in sub else (list(sub) if len(sub) == 2 else [sub])
+        candidates = [f"{base}{layer}_{'_'.join(parts)}", f"{base.upper()}{layer}_{'_'.join(parts)}"]
+        if base.lower() == "a" and layer == self.output_layer() and len(parts) == 1:
+            outputs = [n for n in self.kinds if re.fullmatch(r"yhat\d*", n)]
+            candidates += [f"yhat{parts[0]}"] + (["yhat"] if parts[0] == "1" and outputs == ["yhat"] else [])
+        candidates.append(base + "".join(parts))
+        for c in candidates:
+            if c in self.kinds:
+                return c
+            same = self.lower.get(c.lower(), [])
+            if len(same) == 1:
+                return same[0]
+        return None
+
+    def gradient_name(self, name: str) -> str | None:
+        """The variable of a gradient name: ``dW11`` → W11; ``δ^{[2]}`` (``delta[2]``), ``δ_j`` → the
+        pre-activation z of that layer or unit (Nielsen's error δ = ∂L/∂z); else None."""
+        if name.startswith("delta"):
+            rest = name[len("delta") :]
+            for z in ("z" + rest, "Z" + rest):
+                if self.knows(z):
+                    return self.resolve(z)
+            if rest in ("", "[L]") and self.output is not None:
+                expr = self.net.node(self.output).expr
+                if isinstance(expr, sp.Function) and len(expr.args) == 1 and isinstance(expr.args[0], sp.Symbol):
+                    return expr.args[0].name
+            return None
+        if name.startswith("d") and len(name) > 1 and self.knows(name[1:]):
+            return self.resolve(name[1:])
+        return None
+
+    def is_node_name(self, name: str) -> bool:
+        return self.knows(name)
+
+    def knows_claim_name(self, name: str) -> bool:
+        """Whether a claim may use ``name``: a network name, or a gradient written ``dW11``/``δ^{[2]}``."""
+        return self.knows(name) or (self.gradient_name(name) is not None)
+
     def resolve(self, name: str, where=None) -> str:
         """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match."""
         if name in self.kinds:
             return name
         if name in C.RATES:
             return C.RATES[name]
+        if name in LOSS_NAMES and self.net.loss_name is not None:
+            return self.net.loss_name
+        entry = LAYER_ENTRY.match(name)
+        if entry:
+            found = self.entry(*entry.groups())
+            if found is not None:
+                return found
+            raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {', '.join(self.kinds)})", where)
         layer = LAYER_NAME.match(name)
         if layer:
             base, k = layer.groups()
+            if k == "L":
+                k = self.output_layer() or k
             for key in (f"{base}{k}", f"{base.lower()}{k}"):
                 if key in self.layers:
                     return self.layers[key]
@@ -104,6 +163,8 @@ class ScalarScope:
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:
             return sp.E
+        if name == "m" and "m" not in self.kinds:
+            return sp.S.One
         if name in C.RATES and name not in self.kinds:
             return sp.Symbol(C.RATES[name])
         return self.sym[self.resolve(name, where)]
@@ -115,14 +176,29 @@ class ScalarScope:
             return tree[1]
         if kind == "name":
             name = tree[1]
-            if not self.knows(name) and name.startswith("d") and len(name) > 1 and self.knows(name[1:]):
-                return self.d.gradient(self.resolve(name[1:]))  # dW11: ∂L/∂W11, as the lectures write it
+            if not self.knows(name):
+                wrt = self.gradient_name(name)
+                if wrt is not None:  # dW11, δ^{[2]}: ∂L/∂W11, ∂L/∂z^{[2]}, as the lectures write them
+                    return self.d.gradient(wrt)
+                if name == "m":  # a per-unit network sees one example
+                    return sp.S.One
             return self.symbol(name, where)
+        if kind == "kron":
+            if not (tree[1].isdigit() and tree[2].isdigit()):
+                raise ClaimError(f"free index in the Kronecker delta δ_{tree[1]}{tree[2]}", where)
+            return sp.S.One if tree[1] == tree[2] else sp.S.Zero
+        if kind == "isum":
+            return self.index_sum(tree, where)
+        if kind == "dop":
+            wrt = self.symbol(tree[1], where)
+            return sp.diff(self.to_sympy(tree[2], where), wrt)
         if kind == "neg":
             return -self.to_sympy(tree[1], where)
         if kind == "T":
             return self.to_sympy(tree[1], where)  # a scalar is its own transpose
         if kind == "sum":
+            if tree[2] == 1:  # Σ over the columns (examples): a per-unit network sees one example
+                return self.to_sympy(tree[1], where)
             raise ClaimError("np.sum(…) needs a vectorised network", where)
         if kind == "partial":
             return self.partial(tree[1], tree[2], where)
@@ -164,7 +240,33 @@ class ScalarScope:
             return sp.Add(*(self.sym[p] * self.sym[q] for p, q in zip(fa, fb)))
         return None
 
+    def index_sum(self, tree, where=None) -> sp.Expr:
+        """``Σ_k y_k log ŷ_k``: the body for every value of k whose names the network has (or k = lo..hi)."""
+        from .verify import index_letters, substitute_index
+
+        _, letter, low, high, body = tree
+        terms = []
+        for value in range(low or 1, (high or 99) + 1):
+            term = substitute_index(body, letter, value)
+            names = [n for n in C.names_in(term) if n not in ("e", "m") and not index_letters(("name", n))]
+            if high is None and not all(self.knows_claim_name(n) for n in names):
+                break
+            terms.append(self.to_sympy(term, where))
+        if not terms:
+            raise ClaimError(f"the sum over {letter} matches no names of network '{self.net.name}'", where)
+        return sp.Add(*terms)
+
     def call(self, fname: str, args, where=None) -> sp.Expr:
+        if fname == "max":
+            if len(args) != 2:
+                raise ClaimError("max(…) takes two arguments", where)
+            return sp.Max(*args)
+        if fname == "loss":
+            loss = self.net.node(self.net.loss_name).expr
+            try:
+                return type(loss)(*args)
+            except (TypeError, ValueError):
+                raise ClaimError(f"the loss takes {len(loss.args)} arguments, {len(args)} given", where) from None
         if len(args) != 1:
             raise ClaimError(f"{fname}(…) takes one argument", where)
         (u,) = args

@@ -63,7 +63,9 @@ FUNCTIONS = {
     "g": "g",
     "g1": "g",
     "g2": "g",
+    "max": "max",
 }
+TWO_ARGUMENTS = ("max",)
 _PRIME = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(FUNCTIONS, key=len, reverse=True)) + r")'\s*\(")
 # np.<name> -> canonical
 NP_FUNCTIONS = {
@@ -74,6 +76,9 @@ NP_FUNCTIONS = {
     "dot": "dot",
     "multiply": "multiply",
     "transpose": "transpose",
+    "power": "power",
+    "square": "square",
+    "maximum": "max",
 }
 NP_MODULES = ("np", "numpy")
 ALIASES = {"ŷ": "yhat", "α": "alpha", "η": "eta"}
@@ -100,18 +105,29 @@ def num(value) -> tuple:
     return ("num", sp.Rational(value) if not isinstance(value, sp.Basic) else value)
 
 
+def children(tree) -> tuple:
+    """The subtrees of a claim-tree node."""
+    kind = tree[0]
+    if kind in ("num", "name", "partial", "kron"):
+        return ()
+    if kind == "call":
+        return tuple(tree[2])
+    if kind == "isum":
+        return (tree[4],)
+    if kind == "dop":
+        return (tree[2],)
+    return tuple(x for x in tree[1:] if isinstance(x, tuple))
+
+
 def names_in(tree) -> set[str]:
-    """Every ``("name", …)`` in a tree."""
+    """Every ``("name", …)`` in a tree (and the variable of a ``∂/∂x``)."""
     out: set[str] = set()
     stack = [tree]
     while stack:
         node = stack.pop()
-        if node[0] == "name":
+        if node[0] == "name" or node[0] == "dop":
             out.add(node[1])
-        elif node[0] == "call":
-            stack.extend(node[2])
-        elif node[0] != "num" and node[0] != "partial":
-            stack.extend(x for x in node[1:] if isinstance(x, tuple))
+        stack.extend(children(node))
     return out
 
 
@@ -132,13 +148,20 @@ def to_text(tree) -> str:
         return f"np.sum({to_text(tree[1])}, axis={tree[2]}, keepdims={tree[3]})"
     if kind == "partial":
         return f"d{tree[1]}/d{tree[2]}"
+    if kind == "kron":
+        return f"δ_{tree[1]}{tree[2]}"
+    if kind == "isum":
+        bounds = f"{tree[1]}={tree[2] or 1}..{tree[3] or ''}"
+        return f"Σ_{bounds} {_wrap(tree[4])}"
+    if kind == "dop":
+        return f"∂/∂{tree[1]} {_wrap(tree[2])}"
     ops = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "matmul": " @ ", "jux": " ", "pow": "**"}
     return f"{_wrap(tree[1])}{ops[kind]}{_wrap(tree[2])}"
 
 
 def _wrap(tree) -> str:
     s = to_text(tree)
-    return s if tree[0] in ("num", "name", "call", "T", "sum", "partial") else f"({s})"
+    return s if tree[0] in ("num", "name", "call", "T", "sum", "partial", "kron") else f"({s})"
 
 
 # ------------------------------------------------------------- text claims
@@ -172,7 +195,7 @@ def split_equation(src: str) -> tuple[str | None, str]:
     return None, src
 
 
-def parse_text(src: str, where: str | None = None) -> tuple:
+def parse_text(src: str, where: str | None = None, known=None) -> tuple:
     """A text claim (no ``=``) as a tree; raises ``ClaimError`` naming the problem."""
     if not isinstance(src, str):
         raise ClaimError("a claim must be text", where)
@@ -187,17 +210,18 @@ def parse_text(src: str, where: str | None = None) -> tuple:
     for old, new in UNICODE_OPERATORS.items():
         src = src.replace(old, new)
     src = _PRIME.sub(lambda m: f"{m.group(1)}_prime(", src)  # g'(Z1): the derivative of g
-    src = _insert_juxtaposition(src.strip(), where)
+    known = known or (lambda name: False)
+    src = _insert_juxtaposition(src.strip(), where, known)
     try:
         body = ast.parse(src, mode="eval").body
     except SyntaxError as exc:
         raise ClaimError(f"cannot read the claim: {exc.msg}", where) from None
     except (RecursionError, MemoryError, ValueError):
         raise ClaimError("the claim is nested too deeply", where) from None
-    return _Converter(where).convert(body, 0)
+    return _Converter(where, known).convert(body, 0)
 
 
-def _insert_juxtaposition(src: str, where) -> str:
+def _insert_juxtaposition(src: str, where, known=lambda name: False) -> str:
     """Write implicit products explicitly: ``(1/m) dZ1 X.T`` → ``(1/m) % dZ1 % X.T``.
 
     ``%`` (refused in the input) marks juxtaposition.  A name followed by
@@ -209,7 +233,7 @@ def _insert_juxtaposition(src: str, where) -> str:
     out, last = [], 0
     prev = None
     for tok in tokens:
-        if prev is not None and _ends_operand(prev) and _starts_operand(tok) and not _is_call(prev, tok):
+        if prev is not None and _ends_operand(prev) and _starts_operand(tok) and not _is_call(prev, tok, known):
             col = tok.start[1]
             out.append(src[last:col])
             out.append(" % ")
@@ -234,9 +258,15 @@ def _starts_operand(tok) -> bool:
     return tok.type == tokenize.NUMBER or (tok.type == tokenize.OP and tok.string == "(")
 
 
-def _is_call(prev, tok) -> bool:
+def _is_call(prev, tok, known=lambda name: False) -> bool:
+    """A name followed by ``(`` is a call when it is a function name the network does not declare
+    (a declared ``g1`` is a name: ``g1(1 - g1)`` is a product)."""
     name = prev.string.removesuffix("_prime")
-    return prev.type == tokenize.NAME and tok.string == "(" and (name in FUNCTIONS or prev.string in NP_FUNCTIONS)
+    if prev.type != tokenize.NAME or tok.string != "(":
+        return False
+    if prev.string in NP_FUNCTIONS:
+        return True
+    return name in FUNCTIONS and not known(name)
 
 
 _BINOPS = {
@@ -275,8 +305,9 @@ _REFUSED = {
 class _Converter:
     """ast → claim tree, through the whitelist."""
 
-    def __init__(self, where):
+    def __init__(self, where, known=lambda name: False):
         self.where = where
+        self.known = known
 
     def fail(self, message: str):
         raise ClaimError(message, self.where)
@@ -327,10 +358,13 @@ class _Converter:
     def name(self, ident: str) -> tuple:
         if ident.startswith("_"):
             self.fail(f"name '{ident}' is not allowed")
-        if ident in FUNCTIONS:
+        if ident in FUNCTIONS and not self.known(ident):
             self.fail(f"function '{ident}' needs an argument: {ident}(…)")
         if ident in NP_MODULES:
-            self.fail(f"'{ident}' is only allowed as np.sum(…), np.exp(…), np.log(…), np.tanh(…), np.dot(…)")
+            self.fail(
+                f"'{ident}' is only allowed as np.sum(…), np.exp(…), np.log(…), np.tanh(…), np.dot(…), "
+                "np.multiply(…), np.power(…)"
+            )
         return ("name", ALIASES.get(ident, ident))
 
     def call(self, node: ast.Call, d: int) -> tuple:
@@ -360,9 +394,14 @@ class _Converter:
             return self.np_sum(args, node.keywords)
         if node.keywords:
             self.fail(f"{fname}(…) takes no keyword arguments")
-        want = 2 if fname in ("dot", "multiply") else 1
+        want = 2 if fname in ("dot", "multiply", "power", *TWO_ARGUMENTS) else 1
         if len(args) != want:
             self.fail(f"{fname}(…) takes {want} argument{'s' if want > 1 else ''}, {len(args)} given")
+        if fname == "power":
+            self.check_power(args[0], args[1])
+            return ("pow", args[0], args[1])
+        if fname == "square":
+            return ("pow", args[0], num(2))
         if fname == "dot":
             return ("matmul", args[0], args[1])
         if fname == "multiply":

@@ -50,6 +50,7 @@ update: expr ARROW expr
        | "-" factor             -> neg
        | "+" factor
 jux: postfix+
+   | postfix* SUM factor        -> sumjux
 ?postfix: primary
         | postfix "^" exponent  -> pow
         | postfix TRANSPOSE     -> transpose
@@ -70,7 +71,10 @@ jux: postfix+
         | RATE                                 -> rate
         | NAMED "{" WORD "}" decor*            -> named
         | NPSUM "(" expr ("," keyword)* ")"    -> npsum
-        | SUM postfix                          -> colsum
+        | "(" expr ("," expr)+ ")"             -> arglist
+        | MAX                                  -> maxfunc
+        | "\\frac" "{" "\\partial" "}" "{" "\\partial" postfix "}"  -> dop
+        | KRON                                 -> kron
         | INDICATOR "[" expr COMPARE expr "]"  -> indicator
         | INDICATOR "_" "{" expr COMPARE expr "}"  -> indicator
 symbol: WORD decor*
@@ -86,8 +90,10 @@ NAMED: "\\operatorname" | "\\mathrm" | "\\text" | "\\textrm" | "\\mathit" | "\\m
 INDICATOR.3: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb{I}" | "\\mathbf{I}" | "\\mathbb 1"
 COMPARE: "\\geq" | "\\ge" | ">=" | "\\leq" | "\\le" | "<=" | ">" | "<"
 NPSUM.3: "np.sum" | "\\texttt{np.sum}" | "\\mathtt{np.sum}" | "\\text{np.sum}"
-SUM.3: /\\sum(_\{[^{}]*\}|_[A-Za-z])?(\^\{[^{}]*\}|\^[A-Za-z0-9])?/
-LAYER.2: /\^\{\s*\[\s*\d+\s*\]\s*(\(\s*[a-z]\s*\))?\s*(T|\\top|\\intercal)?\s*\}/
+SUM.3: /\\sum(_\{([^{}]|\{[^{}]*\})*\}|_[A-Za-z])?(\^\{[^{}]*\}|\^[A-Za-z0-9])?/
+MAX.3: "\\max"
+KRON.3: /\\delta_\{?[ijkl]{2}\}?/
+LAYER.2: /\^\{\s*\[\s*(\d+|L)\s*\]\s*(\(\s*[a-z]\s*\))?\s*(T|\\top|\\intercal)?\s*\}/
 TRANSPOSE.2: /\^(\{\s*(T|\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|T(?![A-Za-z])|\\top|\\intercal)/
 SUB: /_(\{([^{}]|\{[^{}]*\})*\}|[A-Za-z0-9])/
 NUMBER: /\d+(\.\d+)?/
@@ -111,6 +117,7 @@ FUNCTION_WORDS = {
     "exp": "exp",
     "g": "g",
 }
+LOSS_SUBSCRIPTS = {"CE": "loss", "SE": "loss", "BCE": "loss", "MSE": "loss"}  # L_{\mathrm{CE}}(ŷ, y)
 FUNC_COMMANDS = {r"\sigma": "sigmoid", r"\tanh": "tanh", r"\log": "log", r"\ln": "log", r"\exp": "exp"}
 INDEX_LETTERS = "ijk"
 UNICODE = {"−": "-", "·": r"\cdot ", "⊙": r"\odot ", "σ": r"\sigma ", "ŷ": r"\hat{y}", "∂": r"\partial ", "ᵀ": "^T"}
@@ -146,6 +153,7 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
         raise ClaimError("the claim is empty", where)
     for old, new in UNICODE.items():
         text = text.replace(old, new)
+    text = _preprocess(text)
     depth = max(_depths(text), default=0)
     if depth > MAX_DEPTH:
         raise ClaimError("the claim is nested too deeply", where)
@@ -178,6 +186,21 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     if isinstance(out, tuple) and out and out[0] == "equation":
         return _finish(out[1], where, lhs=True), _finish(out[2], where)
     return None, _finish(out, where)
+
+
+_DIFFERENTIAL = re.compile(r"\\(?:mathrm|text|textrm|operatorname|mathit)\{d\}\s*(?=[A-Za-z])")
+_DELTA_POWER = re.compile(r"\\delta\s*(_\{[^{}]*\}|_[A-Za-z0-9])?\s*\^\s*(?:\{\s*(\d+|L)\s*\}|(\d|L))")
+_DELTA = re.compile(r"\\delta(?![A-Za-z])(?!\s*_\{?[ijkl]{2}\}?)")
+
+
+def _preprocess(text: str) -> str:
+    """Notation read before parsing: ``\\mathrm{d}Z`` → ``dZ``; Nielsen's ``\\delta^2``, ``\\delta^L``
+    → ``delta^{[2]}``; any other ``\\delta`` (not the Kronecker ``\\delta_{ij}``) → the name ``delta``."""
+    text = _DIFFERENTIAL.sub("d", text)
+    text = re.sub(r"\^\{\s*\\odot\s*(\d+)\s*\}", r"^{\1}", text)  # (A)^{⊙2}: entry by entry
+    text = re.sub(r"(?<=[A-Za-z}])\^\s*(?:L|\{\s*L\s*\})(?![A-Za-z])", "^{[L]}", text)  # Nielsen's a^L, z^L: layer L
+    text = _DELTA_POWER.sub(lambda m: f"delta{m.group(1) or ''}^{{[{m.group(2) or m.group(3)}]}}", text)
+    return _DELTA.sub("delta ", text)
 
 
 def _tree_depth(tree) -> int:
@@ -228,7 +251,7 @@ def decorations(items) -> tuple[str, str | None, bool]:
             raw = _TEXT_IN_SUB.sub(r"\1", _strip_braces(str(tok)[1:]))
             sub += re.sub(r"\s", "", raw)
         else:
-            m = re.search(r"\[\s*(\d+)\s*\]", str(tok))
+            m = re.search(r"\[\s*(\d+|L)\s*\]", str(tok))
             layer = m.group(1)
             transposed = bool(re.search(r"\]\s*(T|\\top|\\intercal)", str(tok)))
     return sub, layer, transposed
@@ -236,7 +259,13 @@ def decorations(items) -> tuple[str, str | None, bool]:
 
 def compose(base: str, sub: str, layer: str | None, known=None) -> str:
     """The claim-tree name: ``W``+``11`` → ``W11``; ``a``+layer 2 → ``a[2]``; ``x``+``j`` → ``x_j`` (an index);
-    ``W``+``2,11`` → ``W2_11`` when the network declares it, else ``W211``."""
+    ``W``+``2,11`` → ``W2_11`` when the network declares it, else ``W211``; ``W``+layer 1+``12`` →
+    ``W[1]_12`` (entry 1, 2 of layer 1's W; ``W[1]_1,2`` with a comma); ``out``+``o1`` → ``out_o1``
+    when the network declares it."""
+    if sub and not re.fullmatch(r"[A-Za-z0-9,]+", sub):
+        raise ClaimError(f"cannot read the subscript '{sub}' of '{base}'")
+    if sub and layer is not None:
+        return f"{base}[{layer}]_{sub}"
     if "," in sub:
         joined = base + sub.replace(",", "_")
         if known is not None and known(joined):
@@ -245,12 +274,26 @@ def compose(base: str, sub: str, layer: str | None, known=None) -> str:
     if sub:
         if all(ch in INDEX_LETTERS for ch in sub):
             return f"{base}_{sub}"
-        if not re.fullmatch(r"[A-Za-z0-9]+", sub):
-            raise ClaimError(f"cannot read the subscript '{sub}' of '{base}'")
+        if known is not None and known(f"{base}_{sub}") and not known(base + sub):
+            return f"{base}_{sub}"
         return base + sub
     if layer is not None:
         return f"{base}[{layer}]"
     return base
+
+
+class _Args:
+    """``(a, b)``: the arguments of a function of two variables."""
+
+    def __init__(self, items: tuple):
+        self.items = items
+
+
+class _DOp:
+    """``\\frac{\\partial}{\\partial x}``: a derivative waiting for what it differentiates."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 class _ToClaim(Transformer):
@@ -265,8 +308,13 @@ class _ToClaim(Transformer):
     def symbol(self, items):
         word, decor = str(items[0]), items[1:]
         sub, layer, transposed = decorations(decor)
+        if word == "L" and sub in LOSS_SUBSCRIPTS and layer is None:
+            return _Func(LOSS_SUBSCRIPTS[sub])
         name = compose(word, sub, layer, self.known)
-        if self.known(name) or len(word) == 1:
+        differential = len(word) > 1 and word.startswith("d") and self.known(word[1:] + name[len(word) :])
+        if word == "delta" or differential:
+            node = ("name", name)  # δ^{[2]} (the error of layer 2) or dW^{[1]}_{12} (a gradient)
+        elif self.known(name) or len(word) == 1:
             node = self._name(name)
         elif word in FUNCTION_WORDS:
             return _Func(FUNCTION_WORDS[word])
@@ -279,6 +327,8 @@ class _ToClaim(Transformer):
         return ("T", node) if transposed else node
 
     def _name(self, name: str):
+        if self.known(name) and name != "g":
+            return ("name", name)
         if name in FUNCTION_WORDS and not self.known(name) and name != "g":
             return _Func(FUNCTION_WORDS[name])
         if name == "g":
@@ -298,10 +348,12 @@ class _ToClaim(Transformer):
 
     def named(self, items):
         word = str(items[1])
+        if word in ("d", "delta"):
+            raise ClaimError(f"'\\{str(items[0]).lstrip(chr(92))}{{{word}}}' must be followed by a name")
         if word in FUNCTION_WORDS or word.lower() in FUNCTION_WORDS:
             return _Func(FUNCTION_WORDS.get(word, FUNCTION_WORDS.get(word.lower())))
         sub, layer, transposed = decorations(items[2:])
-        node = ("name", compose(word, sub, layer))
+        node = ("name", compose(word, sub, layer, self.known))
         return ("T", node) if transposed else node
 
     def func(self, items):
@@ -383,13 +435,19 @@ class _ToClaim(Transformer):
         i = 0
         while i < len(items):
             item = items[i]
-            if isinstance(item, _Func):
+            if isinstance(item, _DOp):
+                if i + 1 >= len(items):
+                    raise ClaimError(f"∂/∂{item.name} has nothing to differentiate")
+                rest = self.jux(items[i + 1 :])
+                value = ("dop", item.name, self._value(rest))
+                i = len(items)
+            elif isinstance(item, _Func):
                 if i + 1 >= len(items):
                     raise ClaimError(f"the function '{item.name}' has no argument")
                 arg = items[i + 1]
                 if isinstance(arg, _Func):
                     raise ClaimError(f"the function '{item.name}' is applied to a function")
-                value = self._apply(item, self._value(arg))
+                value = self._apply(item, arg.items if isinstance(arg, _Args) else (self._value(arg),))
                 i += 2
             else:
                 value = item
@@ -397,10 +455,10 @@ class _ToClaim(Transformer):
             out = value if out is None else ("jux", self._value(out), self._value(value))
         return out
 
-    def _apply(self, f: _Func, arg):
+    def _apply(self, f: _Func, args: tuple):
         if f.primes > 1:
             raise ClaimError(f"only first derivatives are allowed ({f.name}{'′' * f.primes})")
-        node = ("call", f.name + "'" * f.primes, (arg,))
+        node = ("call", f.name + "'" * f.primes, args)
         return ("pow", node, f.power) if f.power is not None else node
 
     def npsum(self, items):
@@ -415,10 +473,6 @@ class _ToClaim(Transformer):
                 raise ClaimError(f"np.sum(…) allows only axis=0|1 and keepdims=True|False (got '{key}')")
         return ("sum", self._value(arg), axis, keepdims)
 
-    def colsum(self, items):
-        """``\\sum_{i=1}^{m} dZ^{[2](i)}``: the sum over the examples (columns), a column vector."""
-        return ("sum", self._value(items[1]), 1, True)
-
     def indicator(self, items):
         """``\\mathbb{1}[z \\geq 0]`` = step(z) (1 at the kink, as the lectures' ReLU'); ``> 0``: 0 there."""
         left, op, right = self._value(items[1]), str(items[2]), self._value(items[3])
@@ -430,6 +484,47 @@ class _ToClaim(Transformer):
         if op in (r"\leq", r"\le", "<="):
             return ("call", "step", (("neg", u),))
         return ("sub", ("num", 1), ("call", "step", (u,)))
+
+    def arglist(self, items):
+        return _Args(tuple(self._value(x) for x in items))
+
+    def maxfunc(self, items):
+        return _Func("max")
+
+    def kron(self, items):
+        letters = re.sub(r"[^ijkl]", "", str(items[0])[len("\\delta") :])
+        return ("kron", letters[0], letters[1])
+
+    def dop(self, items):
+        node = items[0]
+        if isinstance(node, tuple) and node[0] == "name":
+            return _DOp(node[1])
+        raise ClaimError("∂ must be followed by a name")
+
+    def sumjux(self, items):
+        *before, token, body = items
+        node = self._sum(str(token), self._value(body))
+        if before:
+            prefix = self.jux(before)
+            return ("jux", self._value(prefix), node)
+        return node
+
+    def _sum(self, token: str, body):
+        """``\\sum_{\\text{columns}}``, ``\\sum_{i=1}^{m}`` (over the examples: a column sum) or
+        ``\\sum_{k}``, ``\\sum_{k=1}^{K}`` (over an index: classes, units)."""
+        m = re.fullmatch(r"\\sum(?:_(\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z]))?(?:\^(\{[^{}]*\}|[A-Za-z0-9]))?", token)
+        sub = _TEXT_IN_SUB.sub(r"\1", _strip_braces(m.group(1) or "")).replace(" ", "")
+        sup = _strip_braces(m.group(2) or "").replace(" ", "")
+        if "column" in sub or "example" in sub or sup == "m":
+            return ("sum", body, 1, True)
+        index = re.fullmatch(r"([a-z])(?:=(\d+))?", sub)
+        if index is None:
+            raise ClaimError(
+                f"cannot tell what '\\sum_{{{sub}}}' sums over (write \\sum_{{k}} or \\sum_{{\\text{{columns}}}})"
+            )
+        low = int(index.group(2)) if index.group(2) else None
+        high = int(sup) if sup.isdigit() else None
+        return ("isum", index.group(1), low, high, body)
 
     def keyword(self, items):
         return str(items[0]), str(items[1])
@@ -444,6 +539,10 @@ class _ToClaim(Transformer):
         return ("name", str(items[0]).lstrip("\\"))
 
     def _value(self, node):
+        if isinstance(node, _Args):
+            raise ClaimError("a list of arguments (a, b) belongs after a function name")
+        if isinstance(node, _DOp):
+            raise ClaimError(f"∂/∂{node.name} has nothing to differentiate")
         if isinstance(node, _Func):
             raise ClaimError(f"the function '{node.name}' has no argument")
         if isinstance(node, _DMark):

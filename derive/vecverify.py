@@ -144,15 +144,26 @@ class ShapeError(Exception):
     pass
 
 
+def output_layer(net: VecTarget) -> str:
+    """The number of the output layer (``A2`` → ``2``), for ``a^{[L]}`` and ``δ^L``."""
+    return "".join(ch for ch in net.net.cost_operands[0] if ch.isdigit())
+
+
 def resolve(net: VecTarget, name: str, where=None) -> str:
     known = net.names()
     if name in known:
         return name
-    layer = re.match(r"^([A-Za-z]+)\[(\d+)\]$", name)  # a^{[1]} → A1 or a1, as the network declares it
+    if name.lower() == "yhat":  # \hat{Y}: the output layer's activations
+        return net.net.cost_operands[0]
+    layer = re.match(r"^([A-Za-z]+)\[(\d+|L)\]$", name)  # a^{[1]} → A1 or a1, as the network declares it
     if layer:
-        name = layer.group(1) + layer.group(2)
+        base, k = layer.groups()
+        k = output_layer(net) if k == "L" else k
+        name = ("dZ" if base == "delta" else base) + k  # Ng's δ^{[l]} is dZ^{[l]}
         if name in known:
             return name
+    if name == "delta":
+        name = "dZ" + output_layer(net)
     same = [k for k in known if k.lower() == name.lower()]
     if len(same) == 1:
         return same[0]
@@ -174,8 +185,17 @@ def evaluate(net: VecTarget, tree, env: dict):
     if kind == "sum":
         x = evaluate(net, tree[1], env)
         return np.sum(x, axis=tree[2], keepdims=tree[3]) if isinstance(x, np.ndarray) else x
+    if kind in ("kron", "isum", "dop"):
+        raise ClaimError(f"'{to_text(tree)}' is per unit: write it for a network written out unit by unit")
+    if kind == "call" and tree[1] in ("max", "loss"):
+        args = [evaluate(net, a, env) for a in tree[2]]
+        if len(args) != 2:
+            raise ClaimError(f"{tree[1]}(…) takes two arguments")
+        return np.maximum(*args) if tree[1] == "max" else batch_loss(net, *args)
     if kind == "call":
         fname = tree[1]
+        if len(tree[2]) != 1:
+            raise ClaimError(f"{fname}(…) takes one argument")
         (arg,) = tree[2]
         x = evaluate(net, arg, env)
         base = fname.rstrip("'")
@@ -216,6 +236,16 @@ def evaluate(net: VecTarget, tree, env: dict):
     raise ClaimError(f"cannot use '{kind}' in a vectorised claim")  # pragma: no cover
 
 
+def batch_loss(net: VecTarget, A, Y):
+    """L(A, Y) of each example (a row of m losses), for ``J = (1/m) Σ_columns L(A, Y)``."""
+    loss = net.net.loss
+    if loss == "cross_entropy":
+        return -np.sum(Y * np.log(A), axis=0, keepdims=True)
+    if loss == "binary_cross_entropy":
+        return np.sum(-(Y * np.log(A) + (1 - Y) * np.log(1 - A)), axis=0, keepdims=True)
+    return 0.5 * np.sum((A - Y) ** 2, axis=0, keepdims=True)
+
+
 def _matrix(x) -> bool:
     return isinstance(x, np.ndarray) and x.ndim >= 1
 
@@ -244,8 +274,10 @@ def target_name(net: VecTarget, wrt: str | None, lhs, where=None) -> str:
             raise ClaimError(f"the update is for '{param}' but the claim is given for '{wrt}'", where)
         return param + "←"
     if lhs is not None:
+        if lhs[0] == "jux" and lhs[1] == ("name", "d") and lhs[2][0] == "name":  # d W[1], \mathrm{d}W^{[1]}
+            lhs = ("name", "d" + lhs[2][1])
         if lhs[0] == "partial":
-            named = "d" + lhs[2] if lhs[1] in ("J", "L") else None
+            named = "d" + lhs[2] if lhs[1] in ("J", "L", "C") else None
         elif lhs[0] == "name":
             named = lhs[1]
         if named is None:
@@ -274,9 +306,9 @@ def read(net: VecTarget, claim: str, latex: bool, where=None):
         return parse_latex(claim.strip().strip("$"), where, vector=True, known=net.knows)
     lhs, rhs = split_update(claim)
     if lhs is not None:
-        return ("update", parse_text(lhs, where)), parse_text(rhs, where)
+        return ("update", parse_text(lhs, where, net.knows)), parse_text(rhs, where, net.knows)
     lhs, rhs = split_equation(claim)
-    return (parse_text(lhs, where) if lhs is not None else None), parse_text(rhs, where)
+    return (parse_text(lhs, where, net.knows) if lhs is not None else None), parse_text(rhs, where, net.knows)
 
 
 def verify_vector(net: VecTarget, wrt: str | None, claim: str, *, latex: bool = False, where=None) -> Verdict:

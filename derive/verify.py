@@ -40,6 +40,7 @@ from . import claims as C
 from .claim_scope import INDEXED, ScalarScope, node_form
 from .claims import ClaimError
 from .equivalence import RATE_VALUES, Row, bounded, numeric_rows, symbolic_verdict
+from .errors import ChainruleError
 from .slips import scalar_hint
 from .text import text
 
@@ -137,9 +138,9 @@ def read_claim(claim, latex: bool = False, where=None, known=None):
         return parse_latex(stripped.strip("$"), where, known=known)
     lhs, rhs = C.split_update(stripped)
     if lhs is not None:
-        return ("update", C.parse_text(lhs, where)), C.parse_text(rhs, where)
+        return ("update", C.parse_text(lhs, where, known)), C.parse_text(rhs, where, known)
     lhs, rhs = C.split_equation(stripped)
-    return (C.parse_text(lhs, where) if lhs is not None else None), C.parse_text(rhs, where)
+    return (C.parse_text(lhs, where, known) if lhs is not None else None), C.parse_text(rhs, where, known)
 
 
 def target_for(scope: ScalarScope, wrt: str | None, lhs, where=None, rhs=None) -> Target:
@@ -154,9 +155,9 @@ def target_for(scope: ScalarScope, wrt: str | None, lhs, where=None, rhs=None) -
         if scope.kinds[param] != "param":
             raise ClaimError(f"an update assigns to a parameter; '{param}' is a {scope.kinds[param]}", where)
         rates = sorted({C.RATES[n] for n in C.names_in(rhs) if n in C.RATES}) if rhs is not None else []
-        if len(rates) != 1:
-            raise ClaimError("an update needs one learning rate (alpha, eta, α, η)", where)
-        step = sp.Symbol(rates[0])
+        step = sp.Symbol(rates[0]) if len(rates) == 1 else numeric_rate(rhs, param, scope) if not rates else None
+        if step is None:
+            raise ClaimError("an update needs one learning rate (alpha, eta, α, η, or a number: w5 - 0.5*dw5)", where)
         return Target(param, None, scope.sym[param] - step * scope.d.gradient(param), step)
     if lhs is None:
         if wrt is None:
@@ -173,12 +174,42 @@ def target_for(scope: ScalarScope, wrt: str | None, lhs, where=None, rhs=None) -
     return Target(wrt or C.to_text(lhs), None, truth)
 
 
+def numeric_rate(rhs, param: str, scope: ScalarScope):
+    """The learning rate of ``p − 0.5·dp`` written as a number: the constant factor of the term
+    subtracted from the parameter (None when the update is not of that form)."""
+    if rhs is None or rhs[0] not in ("sub", "add") or rhs[1][0] != "name" or not _is(scope, rhs[1][1], param):
+        return None
+    term = rhs[2]
+    if rhs[0] == "add" and term[0] == "neg":
+        term = term[1]
+    factors, stack = [], [term]
+    while stack:
+        node = stack.pop()
+        if node[0] in ("mul", "jux"):
+            stack.extend((node[2], node[1]))
+        else:
+            factors.append(node)
+    numbers = [v for v in (C.const_value(f) for f in factors) if v is not None]
+    if len(numbers) == 1 and len(factors) > 1 and numbers[0] > 0:
+        return sp.Rational(repr(numbers[0]))
+    return None
+
+
+def _is(scope: ScalarScope, name: str, param: str) -> bool:
+    try:
+        return scope.resolve(name) == param
+    except ClaimError:
+        return False
+
+
 def lhs_names(scope: ScalarScope, lhs, where=None):
     """(of, wrt) when the left-hand side names a derivative: ``∂L/∂W11``, ``dW11``, ``dL/dW11``; else None."""
     if lhs[0] == "partial":
         return scope.resolve(lhs[1], where), scope.resolve(lhs[2], where)
-    if lhs[0] == "name" and lhs[1] not in scope.kinds and lhs[1].startswith("d") and len(lhs[1]) > 1:
-        return scope.net.loss_name, scope.resolve(lhs[1][1:], where)
+    if lhs[0] == "name" and not scope.is_node_name(lhs[1]):
+        named = scope.gradient_name(lhs[1])
+        if named is not None:
+            return scope.net.loss_name, named
     if lhs[0] == "div" and lhs[1][0] == "name" and lhs[2][0] == "name":
         top, bottom = lhs[1][1], lhs[2][1]
         if top.startswith("d") and bottom.startswith("d") and top not in scope.kinds and bottom not in scope.kinds:
@@ -197,7 +228,7 @@ def verify_claim(derivation, wrt, claim, *, latex: bool = False, where=None) -> 
 def _verify_claim(derivation, wrt, claim, latex, where) -> Verdict:
     scope = ScalarScope(derivation)
     wrt = getattr(wrt, "name", wrt)
-    lhs, rhs = read_claim(claim, latex, where, known=scope.knows)
+    lhs, rhs = read_claim(claim, latex, where, known=scope.knows_claim_name)
     letters = index_letters(lhs) | index_letters(rhs) | index_letters(("name", wrt) if wrt else None)
     if letters:
         return verify_indexed(scope, wrt, lhs, rhs, letters, claim, where)
@@ -213,21 +244,84 @@ def verify_tree(scope: ScalarScope, wrt, lhs, rhs, claim, where=None) -> Verdict
     return compare(scope, target, expr, claim if isinstance(claim, str) else text(claim))
 
 
+class SpecTarget:
+    """A network seen two ways: ``primary`` (a derivation, or a ``VecTarget``) and, made on first
+    use by ``other()``, the other view — the batch equations of a per-unit network, or a network
+    declared in matrices written out unit by unit.  A claim the primary view cannot read (a
+    handout's section-4 ``dW^{[1]} = …`` for a per-unit network, section 3's ``∂L/∂W^{[1]}_{11}``
+    for a vectorised one) is read in the other."""
+
+    def __init__(self, primary, other=None):
+        self.primary = primary
+        self._other = other
+        self._made = None
+
+    def other(self):
+        if self._made is None and self._other is not None:
+            try:
+                self._made = self._other() or False
+            except ChainruleError:
+                self._made = False
+        return self._made or None
+
+
 def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdict:
-    """``verify_claim`` for a derivation, or ``vecverify.verify_vector`` for a vectorised network."""
+    """``verify_claim`` for a derivation, or ``vecverify.verify_vector`` for a vectorised network;
+    for a ``SpecTarget``, the other view when the first cannot read the claim."""
     from .vecverify import VecTarget, verify_vector
 
+    if isinstance(target, SpecTarget):
+        try:
+            return verify_spec(target.primary, wrt, claim, latex=latex, where=where)
+        except ClaimError as first:
+            other = target.other()
+            if other is None:
+                raise
+            try:
+                return verify_spec(other, wrt, claim, latex=latex, where=where)
+            except ClaimError as second:  # the other view's problem when it read further than a name
+                shallow = second.message.startswith(("unknown name", "cannot read", "the LaTeX ends"))
+                raise (first if shallow else second) from None
     if isinstance(target, VecTarget):
         return verify_vector(target, wrt, claim, latex=latex, where=where)
     return verify_claim(target, wrt, claim, latex=latex, where=where)
 
 
 def index_letters(tree) -> set[str]:
-    """Free index letters (``x_j``) in a claim tree."""
+    """Free index letters (``x_j``, ``δ_ij``) in a claim tree; the index of a ``Σ_k`` is bound."""
     if tree is None or isinstance(tree, sp.Basic):
         return set()
-    names = tree[1:] if tree[0] == "partial" else C.names_in(tree)
-    return {ch for n in names if (m := INDEXED.match(n)) for ch in m.group(2) if ch.isalpha()}
+    if tree[0] == "partial":
+        return {ch for n in tree[1:] if (m := INDEXED.match(n)) for ch in m.group(2) if ch.isalpha()}
+    if tree[0] == "name":
+        m = INDEXED.match(tree[1])
+        return {ch for ch in m.group(2) if ch.isalpha()} if m else set()
+    if tree[0] == "kron":
+        return {ch for ch in tree[1:] if ch.isalpha()}
+    if tree[0] == "isum":
+        return index_letters(tree[4]) - {tree[1]}
+    if tree[0] == "dop":
+        return index_letters(("name", tree[1])) | index_letters(tree[2])
+    out: set[str] = set()
+    for child in C.children(tree):
+        out |= index_letters(child)
+    return out
+
+
+def free_names(tree) -> set[str]:
+    """The names of a claim tree outside any ``Σ_k`` (whose names depend on k)."""
+    if tree is None or isinstance(tree, sp.Basic):
+        return set()
+    if tree[0] == "partial":
+        return set(tree[1:])
+    if tree[0] in ("name", "dop"):
+        return {tree[1]} | (free_names(tree[2]) if tree[0] == "dop" else set())
+    if tree[0] == "isum":
+        return set()
+    out: set[str] = set()
+    for child in C.children(tree):
+        out |= free_names(child)
+    return out
 
 
 def substitute_index(tree, letter: str, value: int):
@@ -240,7 +334,8 @@ def substitute_index(tree, letter: str, value: int):
         if not m:
             return n
         index = m.group(2).replace(letter, str(value))
-        return f"{m.group(1)}{index}" if index.isdigit() else f"{m.group(1)}_{index}"
+        glued = index.isdigit() and "[" not in m.group(1) and not m.group(1).startswith("delta")
+        return f"{m.group(1)}{index}" if glued else f"{m.group(1)}_{index}"
 
     kind = tree[0]
     if kind == "name":
@@ -249,6 +344,14 @@ def substitute_index(tree, letter: str, value: int):
         return ("partial", name(tree[1]), name(tree[2]))
     if kind == "num":
         return tree
+    if kind == "kron":
+        return ("kron", *(str(value) if ch == letter else ch for ch in tree[1:]))
+    if kind == "isum":
+        if tree[1] == letter:
+            return tree
+        return ("isum", *tree[1:4], substitute_index(tree[4], letter, value))
+    if kind == "dop":
+        return ("dop", name(tree[1]), substitute_index(tree[2], letter, value))
     if kind == "call":
         return ("call", tree[1], tuple(substitute_index(a, letter, value) for a in tree[2]))
     return (kind, *(substitute_index(x, letter, value) if isinstance(x, tuple) else x for x in tree[1:]))
@@ -260,19 +363,24 @@ def verify_indexed(scope: ScalarScope, wrt, lhs, rhs, letters, claim, where=None
         raise ClaimError(f"too many free indices ({', '.join(sorted(letters))}; at most two)", where)
     letters = sorted(letters)
     verdicts = []
+    lhs_letters = index_letters(lhs) | index_letters(("name", wrt) if wrt else None)
     for combo in itertools.product(range(1, 10), repeat=len(letters)):
         w, sub_lhs, sub_rhs = (("name", wrt) if wrt else None), lhs, rhs
         for letter, value in zip(letters, combo):
             w = substitute_index(w, letter, value)
             sub_lhs, sub_rhs = substitute_index(sub_lhs, letter, value), substitute_index(sub_rhs, letter, value)
         w = w[1] if w else None
-        names = (
-            C.names_in(sub_rhs)
-            | ({w} if w else set())
-            | (set(sub_lhs[1:]) if sub_lhs and sub_lhs[0] == "partial" else set())
-        )
-        if all(scope.knows(n) or scope.family(n) or n == "e" for n in names):
-            verdicts.append((combo, verify_tree(scope, w, sub_lhs, sub_rhs, claim, where)))
+        names = free_names(sub_rhs) | ({w} if w else set()) | free_names(sub_lhs)
+        if lhs_letters == set(letters):  # the left-hand side says which values there are; the right must follow
+            names = ({w} if w else set()) | free_names(sub_lhs)
+        if all(scope.knows_claim_name(n) or scope.family(n) or n in ("e", "m") for n in names) and not index_letters(
+            sub_rhs
+        ):
+            try:
+                verdicts.append((combo, verify_tree(scope, w, sub_lhs, sub_rhs, claim, where)))
+            except ClaimError as exc:
+                shown = ",".join(map(str, combo))
+                raise ClaimError(f"for {','.join(letters)} = {shown}: {exc.message}", where) from None
     if not verdicts:
         raise ClaimError(f"the free index {', '.join(letters)} matches no names of network '{scope.net.name}'", where)
     wrong = [(v, x) for v, x in verdicts if not x.equal]
@@ -333,7 +441,8 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
 def update_hint(scope: ScalarScope, target: Target, claim: sp.Expr, rows) -> str | None:
     """For ``p ← claim``: the slip in the step ``(p − claim)/rate`` against ∂L/∂p."""
     p, rate = scope.sym[target.wrt], target.rate
-    value = RATE_VALUES[rate.name]
+    value = float(rate) if rate.is_Number else RATE_VALUES[rate.name]
+    shown = str(rate) if rate.is_Number else rate.name
 
     def step(v: float, row) -> float:
         return (row.point[target.wrt] - v) / value
@@ -341,7 +450,7 @@ def update_hint(scope: ScalarScope, target: Target, claim: sp.Expr, rows) -> str
     steps = [Row(r.index, r.point, step(r.claimed, r), step(r.true, r), r.at_kink) for r in rows]
     gradient = Target(target.wrt, scope.net.loss_name, scope.d.gradient(target.wrt))
     hint = scalar_hint(scope, gradient, (p - claim) / rate, steps)
-    return f"in the step (the part multiplied by {rate.name}): {hint}" if hint else None
+    return f"in the step (the part multiplied by {shown}): {hint}" if hint else None
 
 
 def _num(v) -> str:

@@ -1,11 +1,14 @@
 """Every symbolic step of verify is bounded, in any thread: a deeply nested claim answers in time.
 
 The CLI case is the one from the issue: 20 nested tanh(…) ran for minutes (the exact
-re-evaluation rewrote it to exp outside its time limit).
+re-evaluation rewrote it to exp outside its time limit).  Time is measured as CPU time (this
+process and its children), so that other jobs on a shared machine do not make the test flaky; a
+runaway computation spins the CPU and is caught all the same.
 """
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 import threading
@@ -15,6 +18,13 @@ import pytest
 
 from derive import equivalence
 from derive.catalogue import load
+
+
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
 
 NESTED = "x1"
 for _ in range(20):
@@ -27,7 +37,7 @@ def relu():
 
 
 def test_nested_tanh_claim_answers_within_the_limit_from_the_cli():
-    start = time.perf_counter()
+    start = cpu_seconds()
     proc = subprocess.run(
         [sys.executable, "-m", "codegen", "verify", "two_layer_relu", "--wrt", "W11", "--claim", NESTED],
         capture_output=True,
@@ -35,7 +45,7 @@ def test_nested_tanh_claim_answers_within_the_limit_from_the_cli():
         timeout=60,
         check=False,
     )
-    assert time.perf_counter() - start < 5 + 3  # 5 s for the check, up to 3 s to start Python and SymPy
+    assert cpu_seconds() - start < 5 + 3  # 5 s for the check, up to 3 s to start Python and SymPy
     assert proc.returncode == 1, proc.stderr
     assert "∂L/∂W11: WRONG" in proc.stdout and "counterexample: at x1 = " in proc.stdout
 
@@ -50,9 +60,9 @@ def _in_thread(fn):
 
 
 def test_nested_tanh_claim_answers_within_the_limit_in_a_thread(relu):
-    start = time.perf_counter()
+    start = cpu_seconds()
     verdict = _in_thread(lambda: relu.verify("W11", NESTED))
-    assert time.perf_counter() - start < 5
+    assert cpu_seconds() - start < 5
     assert not verdict.equal and verdict.counterexample is not None
 
 
@@ -60,9 +70,9 @@ def test_true_nested_claim_holds_and_the_symbolic_check_is_bounded(relu):
     """The nested part cancels; written with exp it would be 4²⁰ nodes: symbolic work is skipped."""
     claim = f"{NESTED} - {NESTED} + (yhat - y)*w1*step(z1)*x1"
     for run in (lambda f: f(), _in_thread):
-        start = time.perf_counter()
+        start = cpu_seconds()
         verdict = run(lambda: relu.verify("W11", claim))
-        assert time.perf_counter() - start < 5
+        assert cpu_seconds() - start < 5
         assert verdict.equal, verdict.report()
 
 
@@ -110,6 +120,6 @@ def test_precise_value_is_exact_and_linear():
     nested = x
     for _ in range(20):
         nested = Tanh(nested)
-    start = time.perf_counter()
+    start = cpu_seconds()
     assert equivalence.precise_value(nested, {"x": 0.5}) is not None
-    assert time.perf_counter() - start < 1
+    assert cpu_seconds() - start < 1

@@ -92,7 +92,9 @@ def test_sheet_all_true_exits_0(capsys, tmp_path):
 
 def test_sheet_unreadable_line_is_one_row_and_the_sheet_goes_on(capsys, tmp_path):
     sheet = tmp_path / "claims.txt"
-    sheet.write_text("W11: (yhat - y)*w1*a1*(1 - a1)*x1\n\nW12: q*x1\nW21:\nW22: (yhat - y)*w2*a2*(1 - a2)*x2\n", encoding="utf-8")
+    sheet.write_text(
+        "W11: (yhat - y)*w1*a1*(1 - a1)*x1\n\nW12: q*x1\nW21:\nW22: (yhat - y)*w2*a2*(1 - a2)*x2\n", encoding="utf-8"
+    )
     status, out, err = run(capsys, "two_layer_sigmoid", "--claims", str(sheet))
     assert status == 1, err
     assert err == ""
