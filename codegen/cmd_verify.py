@@ -72,7 +72,15 @@ def load_target(spec: str):
     if hasattr(net, "assignments"):  # a VecNetwork: vectorised claims, or per unit
         return SpecTarget(VecTarget(net), lambda: _derived(scalar_network(net)[0]))
     layers = Layers.of(net)
-    return SpecTarget(net.derive(), (lambda: VecTarget(vec_network(net, layers))) if layers else None)
+    derivation = net.derive()
+    if layers:  # entry (j, i) of the batch W^{[l]}, as section 4 of a handout names it
+        derivation.entries = {}
+        for number, layer in enumerate(layers.layers, start=1):
+            for p, (j, i) in layer.weights.items():
+                derivation.entries[("W", str(number), str(j + 1), str(i + 1))] = p
+            for p, j in layer.biases.items():
+                derivation.entries[("b", str(number), str(j + 1))] = p
+    return SpecTarget(derivation, (lambda: VecTarget(vec_network(net, layers))) if layers else None)
 
 
 def _derived(net):

@@ -86,6 +86,9 @@ class ScalarScope:
         if layer == "L":
             layer = self.output_layer() or layer
         parts = sub.split(",") if "," in sub else (list(sub) if len(sub) == 2 else [sub])
+        entries = getattr(self.d, "entries", None) or {}
+        if (base, layer, *parts) in entries:  # a per-unit network read as layers: W^{[1]}_{1,2} is w2
+            return entries[(base, layer, *parts)]
         candidates = [f"{base}{layer}_{'_'.join(parts)}", f"{base.upper()}{layer}_{'_'.join(parts)}"]
         if base.lower() == "a" and layer == self.output_layer() and len(parts) == 1:
             outputs = [n for n in self.kinds if re.fullmatch(r"yhat\d*", n)]
@@ -261,6 +264,12 @@ class ScalarScope:
             if len(args) != 2:
                 raise ClaimError("max(…) takes two arguments", where)
             return sp.Max(*args)
+        if fname == "softmax" and len(args) > 1 and args[0].is_Integer:
+            from .functions import Softmax
+
+            if not 1 <= int(args[0]) <= len(args) - 1:
+                raise ClaimError(f"softmax component {args[0]} of {len(args) - 1}", where)
+            return Softmax(*args)
         if fname == "loss":
             loss = self.net.node(self.net.loss_name).expr
             try:

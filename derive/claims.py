@@ -38,6 +38,7 @@ import sympy as sp
 from .errors import ChainruleError
 
 MAX_CLAIM_CHARS = 2000
+MAX_LATEX_CHARS = 10000  # LaTeX is verbose: a handout's sum over 9 paths of 5 partials is 8000 characters
 MAX_DEPTH = 250
 MAX_LITERAL_DIGITS = 12
 MAX_EXPONENT = 16

@@ -28,10 +28,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
+import sympy as sp
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from .claims import MAX_CLAIM_CHARS, MAX_DEPTH, ClaimError
+from .claims import MAX_DEPTH, MAX_LATEX_CHARS, ClaimError
 
 GRAMMAR = r"""
 ?start: expr | equation | update
@@ -106,6 +107,7 @@ WORD: /[A-Za-z]+/
 """
 
 FUNCTION_WORDS = {
+    "softmax": "softmax",
     "sigmoid": "sigmoid",
     "sigma": "sigmoid",
     "tanh": "tanh",
@@ -133,6 +135,7 @@ class _Func:
 
     def __init__(self, name: str, primes: int = 0, power=None):
         self.name, self.primes, self.power = name, primes, power
+        self.index = None
 
 
 class _DMark:
@@ -146,8 +149,8 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     """(lhs tree or None, rhs tree) for a LaTeX claim; ``known(name)`` says which words are whole names."""
     if not isinstance(src, str):
         raise ClaimError("a claim must be text", where)
-    if len(src) > MAX_CLAIM_CHARS:
-        raise ClaimError(f"the claim is too long ({len(src)} characters; at most {MAX_CLAIM_CHARS})", where)
+    if len(src) > MAX_LATEX_CHARS:
+        raise ClaimError(f"the claim is too long ({len(src)} characters; at most {MAX_LATEX_CHARS})", where)
     text = src.strip().strip("$").strip()
     if not text:
         raise ClaimError("the claim is empty", where)
@@ -193,10 +196,29 @@ _DELTA_POWER = re.compile(r"\\delta\s*(_\{[^{}]*\}|_[A-Za-z0-9])?\s*\^\s*(?:\{\s
 _DELTA = re.compile(r"\\delta(?![A-Za-z])(?!\s*_\{?[ijkl]{2}\}?)")
 
 
+_DOTS = re.compile(
+    r"((?:\\hat\{[A-Za-z]+\}|[A-Za-z]+)(?:\^\{\[\d+\]\})?)_\{?(\d+)\}?,\s*\\[lc]?dots,\s*\1_\{?(\d+)\}?"
+)
+
+
+def _expand_dots(text: str) -> str:
+    """``z_1, \\dots, z_6`` → ``z_1, z_2, …, z_6`` written out (at most 100 names)."""
+
+    def write(m):
+        base, low, high = m.group(1), int(m.group(2)), int(m.group(3))
+        if not 0 <= high - low <= 100:
+            raise ClaimError(f"cannot write out '{m.group(0)}'")
+        return ", ".join(f"{base}_{{{k}}}" for k in range(low, high + 1))
+
+    return _DOTS.sub(write, text)
+
+
 def _preprocess(text: str) -> str:
     """Notation read before parsing: ``\\mathrm{d}Z`` → ``dZ``; Nielsen's ``\\delta^2``, ``\\delta^L``
     → ``delta^{[2]}``; any other ``\\delta`` (not the Kronecker ``\\delta_{ij}``) → the name ``delta``."""
     text = _DIFFERENTIAL.sub("d", text)
+    text = _expand_dots(text)
+    text = re.sub(r";\s*(\\\s)?", ", ", text)  # L(ŷ1, …, ŷK; y1, …, yK): the two lists are its arguments
     text = re.sub(r"\^\{\s*\\odot\s*(\d+)\s*\}", r"^{\1}", text)  # (A)^{⊙2}: entry by entry
     text = re.sub(r"(?<=[A-Za-z}])\^\s*(?:L|\{\s*L\s*\})(?![A-Za-z])", "^{[L]}", text)  # Nielsen's a^L, z^L: layer L
     text = _DELTA_POWER.sub(lambda m: f"delta{m.group(1) or ''}^{{[{m.group(2) or m.group(3)}]}}", text)
@@ -351,7 +373,11 @@ class _ToClaim(Transformer):
         if word in ("d", "delta"):
             raise ClaimError(f"'\\{str(items[0]).lstrip(chr(92))}{{{word}}}' must be followed by a name")
         if word in FUNCTION_WORDS or word.lower() in FUNCTION_WORDS:
-            return _Func(FUNCTION_WORDS.get(word, FUNCTION_WORDS.get(word.lower())))
+            f = _Func(FUNCTION_WORDS.get(word, FUNCTION_WORDS.get(word.lower())))
+            sub, _, _ = decorations(items[2:])
+            if f.name == "softmax" and sub.isdigit():  # \operatorname{softmax}_{k}(z_1, …, z_K): component k
+                f.index = int(sub)
+            return f
         sub, layer, transposed = decorations(items[2:])
         node = ("name", compose(word, sub, layer, self.known))
         return ("T", node) if transposed else node
@@ -458,6 +484,8 @@ class _ToClaim(Transformer):
     def _apply(self, f: _Func, args: tuple):
         if f.primes > 1:
             raise ClaimError(f"only first derivatives are allowed ({f.name}{'′' * f.primes})")
+        if f.index is not None:
+            args = (("num", sp.Integer(f.index)), *args)
         node = ("call", f.name + "'" * f.primes, args)
         return ("pow", node, f.power) if f.power is not None else node
 
