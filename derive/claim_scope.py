@@ -42,8 +42,14 @@ class ScalarScope:
         self.layers = self._layers()
 
     def _output_node(self) -> str | None:
+        """The output (ŷ): the loss's first argument, or the node it is made of (L = c·e: e)."""
         loss = self.net.node(self.net.loss_name).expr
         first = loss.args[0] if loss.args else None
+        if isinstance(first, sp.Symbol) and self.kinds.get(first.name) == "node":
+            return first.name
+        nodes = [a.name for a in loss.args if isinstance(a, sp.Symbol) and self.kinds.get(a.name) == "node"]
+        if len(nodes) == 1:
+            return nodes[0]
         return first.name if isinstance(first, sp.Symbol) and first.name in self.kinds else None
 
     def _layers(self) -> dict[str, str]:
@@ -61,7 +67,7 @@ class ScalarScope:
                 and RULES[type(node.expr)].kind == "activation"
                 else 0
             )
-        layer = depth[self.output]
+        layer = max(depth[self.output], 1)
         out[f"a{layer}"] = self.output
         out["a"] = self.output
         expr = self.net.node(self.output).expr

@@ -122,7 +122,17 @@ FUNCTION_WORDS = {
 LOSS_SUBSCRIPTS = {"CE": "loss", "SE": "loss", "BCE": "loss", "MSE": "loss"}  # L_{\mathrm{CE}}(ŷ, y)
 FUNC_COMMANDS = {r"\sigma": "sigmoid", r"\tanh": "tanh", r"\log": "log", r"\ln": "log", r"\exp": "exp"}
 INDEX_LETTERS = "ijk"
-UNICODE = {"−": "-", "·": r"\cdot ", "⊙": r"\odot ", "σ": r"\sigma ", "ŷ": r"\hat{y}", "∂": r"\partial ", "ᵀ": "^T"}
+UNICODE = {
+    "−": "-",
+    "·": r"\cdot ",
+    "⊙": r"\odot ",
+    "σ": r"\sigma ",
+    "ŷ": r"\hat{y}",
+    "∂": r"\partial ",
+    "ᵀ": "^T",
+    "²": "^2",
+    "…": r"\dots ",
+}
 
 
 @cache
@@ -196,9 +206,7 @@ _DELTA_POWER = re.compile(r"\\delta\s*(_\{[^{}]*\}|_[A-Za-z0-9])?\s*\^\s*(?:\{\s
 _DELTA = re.compile(r"\\delta(?![A-Za-z])(?!\s*_\{?[ijkl]{2}\}?)")
 
 
-_DOTS = re.compile(
-    r"((?:\\hat\{[A-Za-z]+\}|[A-Za-z]+)(?:\^\{\[\d+\]\})?)_\{?(\d+)\}?,\s*\\[lc]?dots,\s*\1_\{?(\d+)\}?"
-)
+_DOTS = re.compile(r"((?:\\hat\{[A-Za-z]+\}|[A-Za-z]+)(?:\^\{\[\d+\]\})?)_\{?(\d+)\}?,\s*\\[lc]?dots,\s*\1_\{?(\d+)\}?")
 
 
 def _expand_dots(text: str) -> str:

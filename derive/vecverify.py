@@ -376,7 +376,10 @@ def run_trials(net: VecTarget, name: str, tree, trials: int = TRIALS) -> list[Tr
 # ------------------------------------------------------------------ hints
 def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | None:
     def holds(candidate) -> bool:
-        return all(t.agrees for t in run_trials(net, name, candidate, trials=3))
+        try:
+            return all(t.agrees for t in run_trials(net, name, candidate, trials=3))
+        except ClaimError:  # a repair naming something the network does not have (dA2)
+            return False
 
     kept = [t for t in trials if t.problem is None and np.asarray(t.claimed).shape == t.true.shape]
     if len(kept) == len(trials):

@@ -16,7 +16,7 @@ import re
 
 ENVIRONMENTS = re.compile(
     r"\\begin\{(align\*?|aligned)\}(.*?)\\end\{\1\}|\\\[(.*?)\\\]",
-    re.S,
+    re.DOTALL,
 )
 
 
@@ -83,8 +83,8 @@ def _is_number_side(side: str) -> bool:
 def rows(tex: str) -> list[tuple[int, str]]:
     """The rows of every displayed equation, cleaned of tags, colours, labels and shapes."""
     tex = tex.split(r"\begin{document}", 1)[-1]
-    tex = re.sub(r"\\begin\{tabular\}.*?\\end\{tabular\}", "", tex, flags=re.S)
-    tex = re.sub(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", "", tex, flags=re.S)
+    tex = re.sub(r"\\begin\{tabular\}.*?\\end\{tabular\}", "", tex, flags=re.DOTALL)
+    tex = re.sub(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", "", tex, flags=re.DOTALL)
     out: list[tuple[int, str]] = []
     for m in ENVIRONMENTS.finditer(tex):
         body = m.group(2) if m.group(2) is not None else m.group(3)
@@ -127,3 +127,42 @@ def claims(tex: str) -> list[str]:
             if side.strip() and not (section == 2 and _is_number_side(side)):
                 out.append(f"{lhs} = {side.strip()}")
     return out
+
+
+# ------------------------------------------------------- chainrule derive
+_DERIVE_KINDS = ("chain rule", "factor", "product", "rewrite", "simplify", "result")
+
+
+def derive_claims(output: str) -> list[str]:
+    """Every equation ``chainrule derive`` prints, as LaTeX claims: for a per-unit network the chain
+    rule, each factor, the product, each rewrite and simplification and the result (every side of
+    ``a = b = c``); for a vectorised network each numbered forward and backward equation."""
+    out: list[str] = []
+    for line in output.splitlines():
+        m = re.match(r"^(chain rule|factor|product|rewrite|simplify|result): (.*?)(\s{4}\[.*\])?$", line)
+        if m:
+            sides = [s.strip() for s in m.group(2).split(" = ")]
+            if m.group(1) == "simplify":  # "in ∂L/∂z: X = Y": the place, then the simplification
+                sides = sides[1:]
+            out.extend(f"{_latex(sides[0])} = {_latex(side)}" for side in sides[1:])
+            continue
+        m = re.match(r"^\s*\(\d+\) (.*?)\s{2,}\S+×\S+$", line)
+        if m:
+            lhs, rhs = m.group(1).split(" = ", 1)
+            out.append(f"{_latex(lhs)} = {_latex(rhs)}")
+    return out
+
+
+def _latex(text: str) -> str:
+    """chainrule's Unicode text (``∂L/∂ŷ1 · σ(z1)·(1 − a1)``) as LaTeX."""
+    name = r"(?:ŷ\d*|[A-Za-z]+\d+_\d+|[A-Za-z]+\d*)"
+    text = re.sub(rf"∂({name})/∂({name})", r"\\frac{∂\1}{∂\2}", text)
+    text = text.replace("…", ", \\dots, ")
+    text = re.sub(r"softmax_(\d+)", r"\\operatorname{softmax}_{\1}", text)
+    text = re.sub(r"ŷ(\d+)", r"\\hat{y}_{\1}", text)
+    text = re.sub(r"(?<![A-Za-z\\])([A-Za-z]+?)(\d+)_(\d+)", r"\1_{\2,\3}", text)
+    text = re.sub(r"(?<![A-Za-z\\])([A-Za-z]+?)(\d+)(?![\d])(?!,\d)", r"\1_{\2}", text)
+    text = text.replace("Σ_columns", r"\sum_{\text{columns}}").replace("Σ ", r"\sum_{\text{columns}} ")
+    text = re.sub(r"(?<![A-Za-z\\])(tanh|log|exp)(?![A-Za-z])", r"\\\1", text)
+    text = re.sub(r"(?<![A-Za-z\\])(step|ReLU|BCE|CE|SE)\(", r"\\operatorname{\1}(", text)
+    return text

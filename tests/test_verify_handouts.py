@@ -35,3 +35,80 @@ def test_indicator_with_strict_inequality_is_the_other_kink_convention():
     assert d.verify("W11", r"(\hat{y}-y) w_1 \mathbb{1}[z_1 \geq 0] x_1", latex=True).equal
     wrong = d.verify("W11", r"(\hat{y}-y) w_1 \mathbb{1}[z_1 > 0] x_1", latex=True)
     assert not wrong.equal and "ReLU'(0)" in wrong.hint
+
+
+# ----------------------------------------------- every equation, round trip
+# Every equation every golden handout prints (sections 1-5, per-unit and layer networks), and the
+# same handouts in the other notations (--gradient-notation delta, --output-notation layer),
+# checked with verify as a student would paste them: each must hold.  The NLP text-model
+# handouts (docs/handouts/nlp/: embedding, pooling) are not claims about a catalogue network.
+import subprocess
+import sys
+from pathlib import Path
+
+from codegen.cmd_verify import load_target
+from codegen.handout import HandoutOptions, render
+from derive.verify import verify_spec
+
+sys.path.insert(0, str(Path(__file__).parent))
+from handout_equations import claims, derive_claims
+
+GOLDEN = Path(__file__).resolve().parent.parent / "docs" / "handouts"
+ALL = names()
+
+
+def _check_all(target, equations, what):
+    assert equations, f"no equations found in {what}"
+    equations = list(dict.fromkeys(equations))  # a handout prints many lines twice (section 3's list)
+    failures = []
+    for claim in equations:
+        try:
+            verdict = verify_spec(target, None, claim, latex=True)
+        except Exception as exc:  # noqa: BLE001 - a claim verify cannot read is a failure to report
+            failures.append(f"unreadable: {claim[:160]}: {exc}")
+            continue
+        if not verdict.equal:
+            failures.append(f"WRONG: {claim[:160]}")
+    assert not failures, f"{what}: {len(failures)} of {len(equations)} fail:\n" + "\n".join(failures[:10])
+
+
+@pytest.mark.parametrize("network", ALL)
+def test_every_equation_of_the_golden_handout_verifies(network):
+    tex = (GOLDEN / f"{network}.tex").read_text(encoding="utf-8")
+    equations = claims(tex)
+    assert any(r"\frac{\partial L}" in c for c in equations)  # section 3 is there
+    _check_all(load_target(network), equations, f"docs/handouts/{network}.tex")
+
+
+@pytest.mark.parametrize("network", ALL)
+def test_every_equation_of_the_handout_in_the_other_notations_verifies(network):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tex = render(load(network), HandoutOptions(output="layer", delta="delta"))
+    equations = claims(tex)
+    if any(r"\mathrm{d}W" in c for c in equations):  # a layer network: section 4 is in δ notation
+        assert any(r"\delta^{[" in c for c in equations)
+    golden = set(claims((GOLDEN / f"{network}.tex").read_text(encoding="utf-8")))
+    equations = [c for c in equations if c not in golden]  # what the other notations print differently
+    _check_all(load_target(network), equations, f"{network} handout, --output-notation layer --gradient-notation delta")
+
+
+@pytest.mark.parametrize("network", ALL)
+def test_every_equation_chainrule_derive_prints_verifies(network):
+    out = subprocess.run(
+        [sys.executable, "-m", "codegen", "derive", network], capture_output=True, text=True, check=True
+    ).stdout
+    equations = derive_claims(out)
+    _check_all(load_target(network), equations, f"chainrule derive {network}")
+
+
+def test_the_extraction_finds_what_a_handout_prints():
+    tex = (GOLDEN / "one_hidden_layer.tex").read_text(encoding="utf-8")
+    equations = claims(tex)
+    assert r"\mathrm{d}Z^{[1]} = \mathrm{d}A^{[1]} \odot \left(1 - \left(A^{[1]}\right)^{\odot 2}\right)" in equations
+    assert any(c.startswith(r"W^{[1]}_{11} \leftarrow") for c in equations)  # section 5
+    assert any(c.startswith(r"z^{[1]}_{1} = W^{[1]}_{11} x_{1}") for c in equations)  # section 1
+    assert not any("0.7" in c for c in equations)  # section 2's numbers are left out
+    # and a wrong copy of one is caught
+    wrong = r"\mathrm{d}Z^{[1]} = \mathrm{d}A^{[1]} \odot \left(1 - A^{[1]}\right)"
+    assert not verify_spec(load_target("one_hidden_layer"), None, wrong, latex=True).equal
