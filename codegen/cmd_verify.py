@@ -3,6 +3,7 @@
     chainrule verify SPEC --wrt NAME --claim TEXT     one text claim (Python/SymPy syntax)
     chainrule verify SPEC --wrt NAME --latex TEX      one claim as the lectures write it
     chainrule verify SPEC --claims FILE               a sheet: one ``NAME: formula`` per line
+    chainrule verify SPEC --steps FILE [--wrt NAME]   a chain of equalities, one step per line
 
 Exit status 0 when every claim holds, 1 when one is wrong (or a sheet line cannot be read: it is
 one row of the table, verdict "unreadable"), 2 on bad input (a sheet: when no line can be read).
@@ -39,6 +40,12 @@ def register(sub) -> None:
         "--claims", metavar="FILE", help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX)"
     )
     p.add_argument("--json", action="store_true", help="as JSON (keys: see the README); the exit status is the same")
+    group.add_argument(
+        "--steps",
+        metavar="FILE",
+        help="a derivation, one equality per line (text or $…$ LaTeX; '= …' continues the line before): "
+        "the first step that does not follow is reported",
+    )
     p.set_defaults(run=run)
 
 
@@ -46,6 +53,8 @@ def run(args) -> int:
     target = load_target(args.spec)
     if args.claims:
         return run_sheet(target, args.claims, as_json=args.json)
+    if args.steps:
+        return run_steps(target, args.steps, args.wrt)
     if args.claim is not None:
         claim, latex = args.claim, False
     else:
@@ -107,7 +116,7 @@ class Unreadable:
         return f"{self.target}: unreadable\n  claim:    {self.claim}\n  reason:   {self.reason}"
 
 
-def read_sheet(path: str) -> list[tuple[int, str | None, str]]:
+def read_sheet(path: str, named: bool = True) -> list[tuple[int, str | None, str]]:
     """(line number, name or None, formula) for each claim line; '#' comments and blank lines skipped.
     A line with a name and no formula has the formula ''."""
     if not os.path.isfile(path):
@@ -121,7 +130,7 @@ def read_sheet(path: str) -> list[tuple[int, str | None, str]]:
     for number, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        m = _LINE.match(line)
+        m = _LINE.match(line) if named else None
         name, formula = (m.group(1), m.group(2).strip()) if m else (None, line.strip())
         out.append((number, name, formula))
     if not out:
@@ -189,6 +198,113 @@ def run_sheet(target, path: str, as_json: bool = False) -> int:
     else:
         sys.stdout.write(sheet_text(rows, path))
     return 1 if any(not v.equal for _, v in rows) else 0
+
+
+# ------------------------------------------------------------------ steps
+def check_steps(target, path: str, wrt: str | None = None):
+    """[(line, Verdict or Unreadable, follows)] for a chain of equalities.
+
+    Each line is an equality (``dz/da1 = w1``, ``$\\frac{\\partial L}{\\partial W_{11}} = …$``), an
+    expression for ``--wrt``, or ``= …``, which continues the last left-hand side.  Every line is
+    checked against the network; a continued line also against the line before it (``follows``:
+    True, False, or None when that cannot be said)."""
+    rows, lhs, previous = [], None, None
+    for number, _, formula in read_sheet(path, named=False):
+        latex = formula.startswith("$")
+        text = formula.strip("$").strip() if latex else formula
+        latex = latex or "\\" in text
+        continued = text.startswith("=")
+        if continued:
+            rhs = text[1:].strip()
+            if lhs is not None:
+                text = f"{lhs} = {rhs}"
+            elif wrt is not None and previous is not None:
+                text = rhs
+            else:
+                reason = "'= …' continues nothing: no line before it has a left-hand side"
+                rows.append((number, Unreadable(wrt or "?", formula, reason), None))
+                continue
+        else:
+            parts = _split_equality(text)
+            lhs, rhs = parts if parts else (None, text)
+        follows = None
+        where = f"{path}:{number}"
+        try:
+            verdict = verify_spec(target, wrt if lhs is None else None, text, latex=latex, where=where)
+        except ChainruleError as exc:
+            rows.append((number, Unreadable(wrt or "?", formula, exc.message), None))
+            previous = None
+            continue
+        if continued and previous is not None:
+            follows = _follows(target, previous, rhs, latex, where)
+        rows.append((number, verdict, follows))
+        previous = (rhs, latex)
+    if all(isinstance(v, Unreadable) for _, v, _ in rows):
+        number, first, _ = rows[0]
+        raise ChainruleError(first.reason, f"{path}:{number}")
+    return rows
+
+
+def _split_equality(text: str):
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "({["
+        depth -= ch in ")}]"
+        if ch == "=" and depth == 0 and text[i - 1 : i] not in ("<", ">", "!", ":") and text[i + 1 : i + 2] != "=":
+            return text[:i].strip(), text[i + 1 :].strip()
+    return None
+
+
+def _follows(target, previous, rhs: str, latex: bool, where: str):
+    """Whether ``rhs`` equals the previous line's right-hand side as an identity (None: cannot say)."""
+    before, before_latex = previous
+    if before_latex != latex:
+        return None
+    try:
+        return verify_spec(
+            target,
+            None,
+            f"({before}) = ({rhs})" if not latex else f"\\left({before}\\right) = {rhs}",
+            latex=latex,
+            where=where,
+        ).equal
+    except ChainruleError:
+        return None
+
+
+def steps_text(rows, path: str) -> str:
+    """The table of ``sheet_text`` with a column 'follows', then the first step that does not follow."""
+    header = ("line", "step", "verdict", "follows", "numeric", "likely slip")
+    table = [header] + [
+        (
+            str(n),
+            v.target,
+            verdict_word(v),
+            {True: "yes", False: "no", None: ""}[follows],
+            v.numeric,
+            (v.reason if isinstance(v, Unreadable) else v.hint) or "",
+        )
+        for n, v, follows in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table]
+    first = next(((n, v) for n, v, _ in rows if not v.equal), None)
+    if first is None:
+        lines.append(f"\nevery step holds ({len(rows)} lines)")
+    else:
+        n, v = first
+        kind = "cannot be read" if isinstance(v, Unreadable) else "does not follow from the network or the line before"
+        lines.append(f"\nfirst step that {kind}: line {n}")
+        lines.append(f"{path}:{n}: {v.report()}")
+        held = sum(v.equal for _, v, _ in rows)
+        lines.append(f"\n{held} of {len(rows)} steps hold")
+    return "\n".join(lines) + "\n"
+
+
+def run_steps(target, path: str, wrt: str | None = None) -> int:
+    rows = check_steps(target, path, wrt)
+    sys.stdout.write(steps_text(rows, path))
+    return 1 if any(not v.equal for _, v, _ in rows) else 0
 
 
 SHEETS = resources.files("codegen") / "sheets"  # the example sheets, shipped as package data
