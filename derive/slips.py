@@ -57,15 +57,55 @@ def scalar_hint(scope, target, claim: sp.Expr, rows) -> str | None:
     swapped = swapped_index(scope, claim, matches)
     if swapped:
         return swapped
+    left_out = path_left_out(scope, target, lambda e: _agrees_with(e, claim, values))
+    if left_out:
+        return left_out
     claim_n = node_form(d, claim)
     truth_n = node_form(d, target.truth)
     found = factor_difference(claim_n, truth_n, matches, claim, target.truth)
     if found:
-        return found
+        return found + quadratic_cost_note(scope, found)
     other = other_gradient(scope, target, claim, matches_other=lambda e: _agrees_with(e, claim, values))
     if other:
         return other
     return term_difference(claim_n, truth_n)
+
+
+def path_left_out(scope, target, claim_is) -> str | None:
+    """One of the paths from the loss down to the variable left out: the claim is the sum of the
+    products along every other path."""
+    d = scope.d
+    if target.of != scope.net.loss_name:
+        return None
+    paths = d.paths(target.wrt)
+    if not 2 <= len(paths) <= 8:
+        return None
+    products = [sp.Mul(*(d.factors[(a, b)].value for a, b in itertools.pairwise(p))) for p in paths]
+    for i, path in enumerate(paths):
+        if claim_is(sp.Add(*(q for j, q in enumerate(products) if j != i))):
+            through = " → ".join(path[1:-1])
+            return (
+                f"one of the {len(paths)} paths left out: the path through {through} "
+                f"(∂{path[0]}/∂{path[-1]} adds up the products along every path)"
+            )
+    return None
+
+
+def quadratic_cost_note(scope, hint: str) -> str:
+    """``a missing factor ŷ·(1 − ŷ)`` under a quadratic cost with a σ output: σ'(z^L) was left out."""
+    from .functions import Sigmoid, SquaredError
+
+    loss = scope.net.node(scope.net.loss_name).expr
+    out = scope.output
+    if not (isinstance(loss, SquaredError) and out and "missing factor" in hint):
+        return ""
+    expr = scope.net.node(out).expr if scope.kinds.get(out) == "node" else None
+    if not isinstance(expr, Sigmoid) or f"{text(scope.sym[out])}·(1 − {text(scope.sym[out])})" not in hint:
+        return ""
+    return (
+        f" — σ'(z^L) left out: under a quadratic cost the output error is ({text(scope.sym[out])} − y)·σ'(z); "
+        "ŷ − y alone holds for σ with cross-entropy"
+    )
 
 
 def _agrees_with(expr: sp.Expr, claim: sp.Expr, values) -> bool:

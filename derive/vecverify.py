@@ -392,7 +392,12 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
                 return "an extra factor 1/m"
             if all(math.isclose(r, ratios[0], rel_tol=1e-9) for r in ratios):
                 return describe_constant(Fraction(ratios[0]).limit_denominator(1000))
-    for label, candidate in [*repairs(tree, lambda n: resolve(net, n)), *derivative_repairs(net, tree)]:
+    candidates = [
+        *classic_repairs(net, name, tree),
+        *repairs(tree, lambda n: resolve(net, n)),
+        *derivative_repairs(net, tree),
+    ]
+    for label, candidate in candidates:
         if holds(candidate):
             square = [
                 np.shape(t.claimed) for t in trials if t.problem is None and _square(np.shape(t.claimed), t.true.shape)
@@ -406,6 +411,80 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
         if shape and _square(shape, t.true.shape) and _unkept_sum(tree):
             return f"keepdims left out: a rank-1 ({shape[0]},) array broadcast against a column gives {shape}, not {t.true.shape}"
     return None
+
+
+def classic_repairs(net: VecTarget, name: str, tree):
+    """The classic slips, each as a repair: σ'(Z_L) left out under a quadratic cost; σ' of the wrong
+    node or of the activation instead of the pre-activation; the whole gradient transposed;
+    ``axis=0`` for ``axis=1``."""
+    show = lambda n: resolve(net, n)
+    A_out = net.net.cost_operands[0]
+    Z_out = net.equations[A_out].operands[0] if A_out in net.equations else None
+    if name == f"dZ{output_layer(net)}" and Z_out and net.net.loss == "mse" and net.activation.get(Z_out) != "identity":
+        g = net.activation.get(Z_out)
+        yield (
+            (
+                f"σ'(Z_L) left out: under a quadratic cost dZ{output_layer(net)} = ({A_out} − Y) ⊙ {g}'({Z_out}); "
+                f"{A_out} − Y alone holds for σ with cross-entropy (or softmax with cross-entropy)"
+            ),
+            ("mul", tree, ("call", "g'", (("name", Z_out),))),
+        )
+    for path, node in _walk(tree):
+        if node[0] == "call" and node[1].endswith("'") and len(node[2]) == 1:
+            arg = node[2][0]
+            for Z in net.activation:
+                if arg == ("name", Z):
+                    continue
+                shown = _shown(node, show)
+                label = f"the derivative at the wrong node: {shown} written for g'({Z})"
+                if arg[0] == "name" and show(arg[1]).startswith("A"):
+                    label += " (g' is taken at the pre-activation Z, not the activation A)"
+                yield label, _replace(tree, path, ("call", "g'", (("name", Z),)))
+        found = _derivative_form(net, node) if node[0] in ("mul", "jux", "sub") else None
+        if found is None and node[0] == "mul":  # … * A2 * (1 - A2): the pair inside a longer product
+            factors = _mul_factors(node)
+            for i, j in ((i, j) for i in range(len(factors)) for j in range(len(factors)) if i < j):
+                pair = _derivative_form(net, ("mul", factors[i], factors[j]))
+                if pair is not None:
+                    rest = [f for k, f in enumerate(factors) if k not in (i, j)]
+                    _, A = pair
+                    for Z in net.activation:
+                        if net.equations.get(A) is not None and net.equations[A].operands[0] == Z:
+                            continue
+                        product = ("call", "g'", (("name", Z),))
+                        for f in reversed(rest):
+                            product = ("mul", f, product)
+                        shown = _shown(("mul", factors[i], factors[j]), show)
+                        yield (
+                            f"the derivative at the wrong node: {shown} is the derivative at {A}; this needs g'({Z})",
+                            _replace(tree, path, product),
+                        )
+                    break
+        if found is not None:
+            _used, A = found
+            for Z in net.activation:
+                if net.equations.get(A) is not None and net.equations[A].operands[0] == Z:
+                    continue
+                if net.activation[Z] not in DERIVATIVE_TEXT:
+                    continue
+                own = [a for a, eq in net.equations.items() if eq.kind == "activation" and eq.operands[0] == Z]
+                label = (
+                    f"the derivative at the wrong node: {_shown(node, show)} is the derivative at {A}; "
+                    f"this needs g'({Z})"
+                    + (f" = {DERIVATIVE_TEXT[net.activation[Z]].replace('A', own[0]).replace('Z', Z)}" if own else "")
+                )
+                yield label, _replace(tree, path, ("call", "g'", (("name", Z),)))
+    if name.startswith("dW"):
+        yield f"{name} transposed: the claim is {name}ᵀ (swap the factors of the product)", ("T", tree)
+    for path, node in _walk(tree):
+        if node[0] == "sum" and node[2] in (0, 1):
+            other = 1 - node[2]
+            label = (
+                f"axis={node[2]} for axis={other}: np.sum(…, axis={node[2]}) sums over the "
+                f"{'units (rows)' if node[2] == 0 else 'examples (columns)'}; "
+                f"{'the examples are the columns: axis=1' if other == 1 else 'the units are the rows: axis=0'}"
+            )
+            yield label, _replace(tree, path, ("sum", node[1], other, node[3]))
 
 
 def _square(shape, true_shape) -> bool:
