@@ -127,3 +127,26 @@ def test_softmax_output_network():
     assert verify_vector(net, None, "dZ1 = W2.T @ dZ2 * step(Z1)").equal
     wrong = verify_vector(net, None, "dZ1 = W2.T @ dZ2 * (1 - A1**2)")
     assert not wrong.equal and "relu(Z1)" in wrong.hint
+
+
+def test_true_layer_claims_are_proved_at_a_small_shape_entry_by_entry():
+    from codegen.cmd_verify import load_target
+    from derive.verify import verify_spec
+
+    t = load_target("one_hidden_layer")
+    for claim in (
+        "dW1 = (1/m) dZ1 X.T",
+        "dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
+        "db2 = (1/m) np.sum(dZ2, axis=1, keepdims=True)",
+        "dZ2 = A2 - Y",
+        "A1 = tanh(W1 @ X + b1)",
+    ):
+        v = verify_spec(t, None, claim)
+        assert v.equal and v.symbolic == "proved at shape m = 2, n0 = 2, n1 = 3, n2 = 1", v.report()
+    # the numeric check decides: a claim the bounded steps cannot prove still holds, "numeric only"
+    v = verify_spec(t, None, "dZ2 = A2 - Y + 0 * np.log(A2)")
+    assert v.equal, v.report()
+    assert v.symbolic.startswith(("proved at shape", "numeric only")), v.report()
+    # a wrong claim is not proved
+    v = verify_spec(t, None, "dZ1 = W2.T @ dZ2 * (1 - A1)")
+    assert not v.equal and not v.symbolic.startswith("proved")
