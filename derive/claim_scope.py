@@ -111,6 +111,9 @@ class ScalarScope:
     def gradient_name(self, name: str) -> str | None:
         """The variable of a gradient name: ``dW11`` → W11; ``δ^{[2]}`` (``delta[2]``), ``δ_j`` → the
         pre-activation z of that layer or unit (Nielsen's error δ = ∂L/∂z); else None."""
+        if name.startswith("delta(") and name.endswith(")"):
+            inner = name[len("delta(") : -1]
+            return self.resolve(inner) if self.knows(inner) else None
         if name.startswith("delta"):
             rest = name[len("delta") :]
             for z in ("z" + rest, "Z" + rest):

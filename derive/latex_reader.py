@@ -76,6 +76,7 @@ jux: postfix+
         | MAX                                  -> maxfunc
         | "\\frac" "{" "\\partial" "}" "{" "\\partial" postfix "}"  -> dop
         | KRON                                 -> kron
+        | "\\lVert" expr "\\rVert"                -> norm
         | INDICATOR "[" expr COMPARE expr "]"  -> indicator
         | INDICATOR "_" "{" expr COMPARE expr "}"  -> indicator
 symbol: WORD decor*
@@ -225,9 +226,11 @@ def _preprocess(text: str) -> str:
     """Notation read before parsing: ``\\mathrm{d}Z`` → ``dZ``; Nielsen's ``\\delta^2``, ``\\delta^L``
     → ``delta^{[2]}``; any other ``\\delta`` (not the Kronecker ``\\delta_{ij}``) → the name ``delta``."""
     text = _DIFFERENTIAL.sub("d", text)
+    text = re.sub(r"\\rVert\s*_\s*\{?F\}?", r"\\rVert", text)  # the Frobenius norm ‖W‖_F
+    text = re.sub(r"\\lambda(?![A-Za-z])", "lam ", text)  # λ, the weight decay, as networks name it
     text = _expand_dots(text)
     text = re.sub(r";\s*(\\\s)?", ", ", text)  # L(ŷ1, …, ŷK; y1, …, yK): the two lists are its arguments
-    text = re.sub(r"\^\{\s*\\odot\s*(\d+)\s*\}", r"^{\1}", text)  # (A)^{⊙2}: entry by entry
+    text = re.sub(r"\^\{\s*\\odot\s*(-?\s*\d+)\s*\}", r"^{\1}", text)  # (A)^{⊙2}, ^{⊙-1}: entry by entry
     text = re.sub(r"(?<=[A-Za-z}])\^\s*(?:L|\{\s*L\s*\})(?![A-Za-z])", "^{[L]}", text)  # Nielsen's a^L, z^L: layer L
     text = _DELTA_POWER.sub(lambda m: f"delta{m.group(1) or ''}^{{[{m.group(2) or m.group(3)}]}}", text)
     return _DELTA.sub("delta ", text)
@@ -340,6 +343,9 @@ class _ToClaim(Transformer):
         sub, layer, transposed = decorations(decor)
         if word == "L" and sub in LOSS_SUBSCRIPTS and layer is None:
             return _Func(LOSS_SUBSCRIPTS[sub])
+        named = re.fullmatch(r"([A-Za-z]+)_\{?([A-Za-z0-9,]+)\}?", sub) if word == "delta" else None
+        if named:  # \delta_{e_{11}}: the error ∂L/∂e11 of a named node
+            return ("name", f"delta({compose(named.group(1), named.group(2), layer, self.known)})")
         name = compose(word, sub, layer, self.known)
         differential = len(word) > 1 and word.startswith("d") and self.known(word[1:] + name[len(word) :])
         if word == "delta" or differential:
@@ -523,6 +529,9 @@ class _ToClaim(Transformer):
 
     def arglist(self, items):
         return _Args(tuple(self._value(x) for x in items))
+
+    def norm(self, items):
+        return ("call", "norm", (self._value(items[0]),))
 
     def maxfunc(self, items):
         return _Func("max")

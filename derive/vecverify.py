@@ -192,6 +192,9 @@ def evaluate(net: VecTarget, tree, env: dict):
         if len(args) != 2:
             raise ClaimError(f"{tree[1]}(…) takes two arguments")
         return np.maximum(*args) if tree[1] == "max" else batch_loss(net, *args)
+    if kind == "call" and tree[1] == "norm":  # ‖W‖_F
+        x = evaluate(net, tree[2][0], env)
+        return float(np.sqrt(np.sum(np.asarray(x) ** 2)))
     if kind == "call":
         fname = tree[1]
         if len(tree[2]) != 1:

@@ -7,7 +7,9 @@ Left out, each for a stated reason:
 * the table of local-derivative rules in section 1 (rows that start with ``&``: rules in a
   generic variable, not equations of the network);
 * sides of section 2 that are numbers at the example (worked values, printed to 2 digits);
-* tables (``tabular``) and the TikZ graphs (values, not equations).
+* tables (``tabular``) and the TikZ graphs (values, not equations);
+* the accumulation steps ``dZ \\mathrel{+}= …`` of a matrix program's step-by-step section (one
+  contribution each, not an equality).
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ def rows(tex: str) -> list[tuple[int, str]]:
         body = _strip_command(body, r"\tag", keep=False)
         body = _strip_command(body, r"\textcolor", keep=True)
         body = _strip_command(body, r"\boxed", keep=True)
+        body = re.sub(r"(\\underbrace\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})_\{\\text\{[^{}]*\}[^{}]*\}", r"\1", body)
+        body = _strip_command(body, r"\underbrace", keep=True)
+        body = re.sub(r"_\{\\text\{from \}[^{}]*(?:\{[^{}]*\}[^{}]*)*\}", "", body)  # the underbrace's label
         lines: list[str] = []
         for row in _split_top(body, ("\\\\",)):
             if not row.strip():
@@ -105,6 +110,8 @@ def rows(tex: str) -> list[tuple[int, str]]:
             if re.match(r"\s*&", row):  # a rule in a generic variable (section 1's list)
                 continue
             row = row.split("&&")[0]  # the shape column
+            if "\\mathrel{+}" in row:  # "dZ += …": one contribution accumulated, not an equality
+                continue
             row = re.sub(r"\\text\{in \}.*?\\text\{:\}", "", row)  # "in ∂L/∂z:", the simplification's place
             lines.append(row.replace("&", " "))
         section = tex.count("\\section{", 0, m.start())
