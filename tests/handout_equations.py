@@ -165,6 +165,7 @@ def _latex(text: str) -> str:
     name = r"(?:ŷ\d*|[A-Za-z]+\d+_\d+|[A-Za-z]+\d*)"
     text = re.sub(rf"∂({name})/∂({name})", r"\\frac{∂\1}{∂\2}", text)
     text = text.replace("…", ", \\dots, ")
+    text = re.sub(r"(?:δ|delta)_([A-Za-z]+)(\d+)", r"\\delta_{\1_{\2}}", text)  # δ_e11: the error of the node e11
     text = re.sub(r"softmax_(\d+)", r"\\operatorname{softmax}_{\1}", text)
     text = re.sub(r"ŷ(\d+)", r"\\hat{y}_{\1}", text)
     text = re.sub(r"(?<![A-Za-z\\])([A-Za-z]+?)(\d+)_(\d+)", r"\1_{\2,\3}", text)
