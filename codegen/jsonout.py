@@ -88,6 +88,9 @@ def layers_derivation(derivation) -> dict:
 
 def verdict(v, line: int | None = None) -> dict:
     out = {} if line is None else {"line": line}
+    if hasattr(v, "reason"):  # a sheet line that could not be read (cmd_verify.Unreadable)
+        out.update({"target": v.target, "claim": v.claim, "holds": False, "unreadable": v.reason})
+        return out
     ce = v.counterexample
     out.update(
         {
