@@ -254,8 +254,6 @@ class ScalarScope:
 
     def index_sum(self, tree, where=None) -> sp.Expr:
         """``Σ_k y_k log ŷ_k``: the body for every value of k whose names the network has (or k = lo..hi)."""
-        from .verify import index_letters, substitute_index
-
         _, letter, low, high, body = tree
         terms = []
         for value in range(low or 1, (high or 99) + 1):
@@ -347,3 +345,74 @@ def node_form(d, expr: sp.Expr) -> sp.Expr:
         if not node.expr.is_Atom:
             expr = expr.xreplace({node.expr: node.symbol})
     return expr
+
+
+# ------------------------------------------------------------ free indices
+def index_letters(tree) -> set[str]:
+    """Free index letters (``x_j``, ``δ_ij``) in a claim tree; the index of a ``Σ_k`` is bound."""
+    if tree is None or isinstance(tree, sp.Basic):
+        return set()
+    if tree[0] == "partial":
+        return {ch for n in tree[1:] if (m := INDEXED.match(n)) for ch in m.group(2) if ch.isalpha()}
+    if tree[0] == "name":
+        m = INDEXED.match(tree[1])
+        return {ch for ch in m.group(2) if ch.isalpha()} if m else set()
+    if tree[0] == "kron":
+        return {ch for ch in tree[1:] if ch.isalpha()}
+    if tree[0] == "isum":
+        return index_letters(tree[4]) - {tree[1]}
+    if tree[0] == "dop":
+        return index_letters(("name", tree[1])) | index_letters(tree[2])
+    out: set[str] = set()
+    for child in C.children(tree):
+        out |= index_letters(child)
+    return out
+
+
+def free_names(tree) -> set[str]:
+    """The names of a claim tree outside any ``Σ_k`` (whose names depend on k)."""
+    if tree is None or isinstance(tree, sp.Basic):
+        return set()
+    if tree[0] == "partial":
+        return set(tree[1:])
+    if tree[0] in ("name", "dop"):
+        return {tree[1]} | (free_names(tree[2]) if tree[0] == "dop" else set())
+    if tree[0] == "isum":
+        return set()
+    out: set[str] = set()
+    for child in C.children(tree):
+        out |= free_names(child)
+    return out
+
+
+def substitute_index(tree, letter: str, value: int):
+    """``x_j`` → ``x3`` throughout a claim tree."""
+    if tree is None:
+        return None
+
+    def name(n: str) -> str:
+        m = INDEXED.match(n)
+        if not m:
+            return n
+        index = m.group(2).replace(letter, str(value))
+        glued = index.isdigit() and "[" not in m.group(1) and not m.group(1).startswith("delta")
+        return f"{m.group(1)}{index}" if glued else f"{m.group(1)}_{index}"
+
+    kind = tree[0]
+    if kind == "name":
+        return ("name", name(tree[1]))
+    if kind == "partial":
+        return ("partial", name(tree[1]), name(tree[2]))
+    if kind == "num":
+        return tree
+    if kind == "kron":
+        return ("kron", *(str(value) if ch == letter else ch for ch in tree[1:]))
+    if kind == "isum":
+        if tree[1] == letter:
+            return tree
+        return ("isum", *tree[1:4], substitute_index(tree[4], letter, value))
+    if kind == "dop":
+        return ("dop", name(tree[1]), substitute_index(tree[2], letter, value))
+    if kind == "call":
+        return ("call", tree[1], tuple(substitute_index(a, letter, value) for a in tree[2]))
+    return (kind, *(substitute_index(x, letter, value) if isinstance(x, tuple) else x for x in tree[1:]))
