@@ -335,6 +335,13 @@ def build_context(net, options: HandoutOptions) -> dict:
     return ctx
 
 
+def matrices_only_reason(ctx) -> str:
+    """Why a handout context is in matrices only, for the media that have no such form yet."""
+    if ctx.get("program"):
+        return "is a matrix program, not a chain of layers written unit by unit"
+    return f"has {ctx['scalar_params']} scalar parameters"
+
+
 def _batch_only(vn, options) -> dict:
     """The context of a handout in matrices only (``handout_batch.tex.jinja``)."""
     options = HandoutOptions(**{**options.__dict__, "expand": ()})

@@ -25,7 +25,7 @@ from latex2mathml.converter import convert
 from derive import ChainruleError
 
 from . import graph_svg
-from .handout import SECTIONS, HandoutOptions, build_context, visible_width
+from .handout import SECTIONS, HandoutOptions, build_context, matrices_only_reason, visible_width
 
 GENERATOR = '<meta name="generator" content="chainrule'  # how a page chainrule wrote is recognised
 
@@ -211,7 +211,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
     ctx = build_context(net, options)
     if ctx.get("batch_only"):
         raise ChainruleError(
-            f"'{ctx['name']}' has {ctx['scalar_params']} scalar parameters: its handout is in matrices only, "
+            f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, "
             "which has no HTML form yet (write NAME.tex)",
             "-o",
         )

@@ -23,7 +23,7 @@ import sympy as sp
 
 from derive import ChainruleError, VecNetwork
 
-from .handout import HandoutOptions, _choose_example, build_context
+from .handout import HandoutOptions, _choose_example, build_context, matrices_only_reason
 from .numpy_helpers import helper_source
 from .numpy_module import ruff_format
 from .numpy_printer import ModulePrinter
@@ -194,8 +194,7 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     ctx = build_context(net, options)
     if ctx.get("batch_only"):
         raise ChainruleError(
-            f"'{ctx['name']}' has {ctx['scalar_params']} scalar parameters: its handout is in matrices only, "
-            "which has no notebook yet",
+            f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, which has no notebook yet",
             "-o",
         )
     ctx["plain_title"] = net.name.replace("_", " ")

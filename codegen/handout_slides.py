@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .handout import HandoutOptions, build_context, environment, tidy
+from .handout import HandoutOptions, build_context, environment, matrices_only_reason, tidy
 
 MARK = r"\textcolor{red}"
 
@@ -51,7 +51,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
         from derive import ChainruleError
 
         raise ChainruleError(
-            f"'{ctx['name']}' has {ctx['scalar_params']} scalar parameters: its handout is in matrices only, "
+            f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, "
             "which has no slides yet (write NAME.tex without --slides)",
             "--slides",
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
+from derive.matrix import SumDepth
 from derive.ops import install_printers
 
 from .numpy_printer import ModulePrinter
@@ -25,14 +26,13 @@ from .numpy_printer import ModulePrinter
 _ADD, _MUL, _POW, _ATOM = 1, 2, 3, 4
 
 
-class MatrixCodePrinter(ModulePrinter):
+class MatrixCodePrinter(SumDepth, ModulePrinter):
     """Matrix expressions as NumPy; ``activations`` maps an activation name to its form (``sigmoid({0})``)."""
 
     def __init__(self, activations: dict[str, str], sizes: dict | None = None, settings=None):
         super().__init__(settings=settings)
         self.activations = activations
         self.sizes = sizes or {}  # size symbol -> int (m stays the variable m)
-        self._in_sum = 0
 
     def code(self, expr) -> str:
         return self._print(expr)
@@ -52,13 +52,6 @@ class MatrixCodePrinter(ModulePrinter):
 
     def _count(self, n) -> str:
         return str(n) if n.is_Integer else (n.name if n.name == "m" else str(self.sizes[n]))
-
-    def _print_MatAdd(self, expr):
-        self._in_sum += 1
-        try:
-            return self._sum(expr)
-        finally:
-            self._in_sum -= 1
 
     def _sum(self, expr):
         out = []

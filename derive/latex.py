@@ -24,6 +24,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
 from .functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+from .matrix import SumDepth
 from .text import join_sum
 
 _HAT = re.compile(r"^([A-Za-z]+?)hat(\d*)$")
@@ -123,7 +124,7 @@ def _fname(cls) -> str:
     return RULES[cls].latex
 
 
-class StepLatexPrinter(LatexPrinter):
+class StepLatexPrinter(SumDepth, LatexPrinter):
     """Readable LaTeX: ``(\\hat{y} - y) w_1 a_1 (1 - a_1) x_1``.
 
     Settings beyond SymPy's: ``layers`` and ``delta`` (name notation, see
@@ -321,7 +322,7 @@ class StepLatexPrinter(LatexPrinter):
         head = "" if coeff == 1 else self._print(coeff) + r"\, "
         # broadcasting, as the lecture writes it: b 1ᵀ -> b (in a sum); G 1 -> Σ_columns G
         if len(mats) >= 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1:
-            if not getattr(self, "_in_sum", 0):  # alone, the broadcast is written out
+            if not self._in_sum:  # alone, the broadcast is written out
                 inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
                 return rf"{sign}{head}{inner}\, \mathbf{{1}}^{{\top}}"
             mats = mats[:-1]
@@ -336,13 +337,6 @@ class StepLatexPrinter(LatexPrinter):
                 return rf"{sign}{head}\mathbf{{1}}\, {inner}"
             return rf"{sign}{head}\sum_{{\text{{rows}}}} {inner}"
         return sign + head + " ".join(self._matrix_factor(a, MATMUL) for a in mats)
-
-    def _print_MatAdd(self, expr):
-        self._in_sum = getattr(self, "_in_sum", 0) + 1
-        try:
-            return self._sum(expr)
-        finally:
-            self._in_sum -= 1
 
     def _sum(self, expr):
         out = []

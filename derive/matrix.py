@@ -24,7 +24,7 @@ from sympy.printing.str import StrPrinter
 
 from .ir.nodes import Apply, FrobeniusSq, LossSum
 
-__all__ = ["Apply", "FrobeniusSq", "LossSum", "MatrixTextPrinter", "matrix_text", "ones"]
+__all__ = ["Apply", "FrobeniusSq", "LossSum", "MatrixTextPrinter", "SumDepth", "matrix_text", "ones"]
 
 
 def ones(rows, cols) -> OneMatrix:
@@ -52,7 +52,21 @@ def level(expr) -> int:
     return _ATOM
 
 
-class MatrixTextPrinter(StrPrinter):
+class SumDepth:
+    """A printer that writes a broadcast differently inside a sum (``b`` in ``W A + b``, ``b 1ᵀ`` alone):
+    ``_in_sum`` counts the sums being printed; ``_sum`` prints one."""
+
+    _in_sum = 0
+
+    def _print_MatAdd(self, expr):
+        self._in_sum += 1
+        try:
+            return self._sum(expr)
+        finally:
+            self._in_sum -= 1
+
+
+class MatrixTextPrinter(SumDepth, StrPrinter):
     """``dW2 = (1/m) dZ2 A1ᵀ``, ``dZ1 = dA1 ⊙ (1 − A1²)``: matrices as the lecture writes them.
 
     Juxtaposition is the matrix product, ``⊙`` the element-wise product, ``/``
@@ -74,13 +88,6 @@ class MatrixTextPrinter(StrPrinter):
 
     def _print_Transpose(self, expr):
         return f"{self._paren(expr.arg, _MATMUL)}ᵀ"
-
-    def _print_MatAdd(self, expr):
-        self._in_sum = getattr(self, "_in_sum", 0) + 1
-        try:
-            return self._sum(expr)
-        finally:
-            self._in_sum -= 1
 
     def _sum(self, expr):
         out = []
@@ -112,7 +119,7 @@ class MatrixTextPrinter(StrPrinter):
                 return f"{prefix}(Σ_columns {self._paren(inner, _HADAMARD)}) 1ᵀ"
             return f"{prefix}Σ_columns {self._paren(inner, _HADAMARD)}"
         if len(factors) >= 2 and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] == 1:
-            if not getattr(self, "_in_sum", 0):  # alone, the broadcast is written out
+            if not self._in_sum:  # alone, the broadcast is written out
                 inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
                 return f"{prefix}{self._paren(inner, _HADAMARD)} 1ᵀ"
             factors = factors[:-1]
