@@ -30,7 +30,7 @@ import sympy as sp
 from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
 from .slips import describe_constant
 from .vecnumeric import NUMPY_ACTIVATIONS
-from .verify import Counterexample, Verdict
+from .verdict import Counterexample, Verdict
 
 TRIALS = 6
 RATE = 0.125  # the learning rate of update claims, exact in binary

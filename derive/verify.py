@@ -31,8 +31,7 @@ can tell, the likely slip (``derive.slips``).
 from __future__ import annotations
 
 import itertools
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -42,75 +41,9 @@ from .claims import ClaimError
 from .equivalence import RATE_VALUES, Row, bounded, numeric_rows, symbolic_verdict
 from .slips import scalar_hint
 from .text import text
+from .verdict import Counterexample, Verdict
 
 HINT_SECONDS = 3.0
-
-
-@dataclass(frozen=True)
-class Counterexample:
-    """Where a claim fails: the point (leaf values), the claimed and the true value."""
-
-    point: dict[str, float]
-    claimed: object
-    true: object
-    note: str = ""
-
-    def __str__(self) -> str:
-        where = ", ".join(f"{k} = {v:.10g}" if isinstance(v, float) else f"{k} = {v}" for k, v in self.point.items())
-        extra = f" ({self.note})" if self.note else ""
-        return f"at {where}: claimed {_num(self.claimed)}, true {_num(self.true)}{extra}"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The result of checking one claim; ``bool(v)`` is whether it holds."""
-
-    wrt: str
-    claim: str
-    equal: bool
-    symbolic: str  # "proved" | "not proved" | "skipped"
-    numeric: str  # e.g. "agrees at 30 points (6 at kinks)" or "differs"
-    truth: str  # the derived formula, as text
-    counterexample: Counterexample | None = None
-    hint: str | None = None
-    of: str | None = None  # the function differentiated (the loss, a node) or None for an identity
-    details: dict = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return self.equal
-
-    @property
-    def target(self) -> str:
-        if self.wrt.endswith("←") or self.of == "update":
-            return f"update of {self.wrt.rstrip('←')}"
-        if self.of is None:
-            return self.wrt
-        return f"∂{self.of}/∂{self.wrt}"
-
-    def report(self) -> str:
-        """Several lines for a person: verdict, both checks, the counterexample and the hint."""
-        head = "holds" if self.equal else "WRONG"
-        lines = [
-            f"{self.target}: {head}",
-            f"  claim:    {self.claim}",
-            f"  derived:  {self.truth}",
-            f"  symbolic: {self.symbolic}",
-            f"  numeric:  {self.numeric}",
-        ]
-        if self.counterexample is not None:
-            lines.append(f"  counterexample: {self.counterexample}")
-        if self.hint:
-            lines.append(f"  likely slip: {self.hint}")
-        return "\n".join(lines)
-
-    def _repr_markdown_(self) -> str:
-        """The report for Jupyter: the verdict in bold, each line after it an item, values as code."""
-        head, *rest = self.report().splitlines()
-        items = []
-        for line in rest:
-            key, _, value = line.strip().partition(": ")
-            items.append(f"- {key}: `{value.strip().replace('`', chr(39))}`")
-        return f"**{head}**\n\n" + "\n".join(items)
 
 
 # ---------------------------------------------------------- the checking
@@ -380,11 +313,3 @@ def update_hint(scope: ScalarScope, target: Target, claim: sp.Expr, rows) -> str
     gradient = Target(target.wrt, scope.net.loss_name, scope.d.gradient(target.wrt))
     hint = scalar_hint(scope, gradient, (p - claim) / rate, steps)
     return f"in the step (the part multiplied by {shown}): {hint}" if hint else None
-
-
-def _num(v) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "undefined"
-        return f"{v + 0.0:.6g}"
-    return str(v)
