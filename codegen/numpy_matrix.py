@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from derive.matrix import SumDepth
+from derive.matrix import SumDepth, is_broadcast, is_negative
 from derive.ops import install_printers
 
 from .numpy_printer import ModulePrinter
@@ -56,7 +56,7 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
     def _sum(self, expr):
         out = []
         # a positive term leads (1 - A**2); a broadcast column comes last (W @ A + b)
-        terms = sorted(expr.args, key=lambda t: (_negative(t), _broadcast(t)))
+        terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t)))
         for i, term in enumerate(terms):
             scalar, rest = _split(term)
             if scalar is not None and scalar.is_number and scalar < 0:
@@ -136,15 +136,6 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
 
 
 install_printers(MatrixCodePrinter, "numpy")
-
-
-def _broadcast(term) -> bool:
-    return isinstance(term, sp.MatMul) and isinstance(term.args[-1], OneMatrix) and term.args[-1].shape[0] == 1
-
-
-def _negative(term) -> bool:
-    scalar, _ = _split(term)
-    return bool(scalar is not None and scalar.is_number and scalar < 0)
 
 
 def _split(term):

@@ -24,7 +24,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
 from .functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
-from .matrix import SumDepth
+from .matrix import SumDepth, is_broadcast
 from .text import join_sum
 
 _HAT = re.compile(r"^([A-Za-z]+?)hat(\d*)$")
@@ -341,7 +341,7 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
     def _sum(self, expr):
         out = []
         # a broadcast bias (b 1ᵀ) comes last, as in W A + b
-        terms = sorted(expr.args, key=lambda t: isinstance(t, sp.MatMul) and _is_bias(t))
+        terms = sorted(expr.args, key=is_broadcast)
         texts = [self._print(t) for t in terms]
         lead = next((i for i, t in enumerate(texts) if not t.startswith("-")), 0)
         order = [lead] + [i for i in range(len(terms)) if i != lead]
@@ -380,11 +380,6 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
 
 
 ADD, HADAMARD, MATMUL, ATOM = 1, 2, 3, 4
-
-
-def _is_bias(term) -> bool:
-    mats = [a for a in term.args if getattr(a, "is_Matrix", False)]
-    return len(mats) == 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1
 
 
 _APPLY = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}

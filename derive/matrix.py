@@ -24,7 +24,17 @@ from sympy.printing.str import StrPrinter
 
 from .ir.nodes import Apply, FrobeniusSq, LossSum
 
-__all__ = ["Apply", "FrobeniusSq", "LossSum", "MatrixTextPrinter", "SumDepth", "matrix_text", "ones"]
+__all__ = [
+    "Apply",
+    "FrobeniusSq",
+    "LossSum",
+    "MatrixTextPrinter",
+    "SumDepth",
+    "is_broadcast",
+    "is_negative",
+    "matrix_text",
+    "ones",
+]
 
 
 def ones(rows, cols) -> OneMatrix:
@@ -92,9 +102,9 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
     def _sum(self, expr):
         out = []
         # a positive term leads; a broadcast bias (b 1ᵀ) comes last, as in W A + b
-        terms = sorted(expr.args, key=lambda t: (_is_negative(t), _is_broadcast(t)))
+        terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t)))
         for i, term in enumerate(terms):
-            if _is_negative(term):
+            if is_negative(term):
                 body = self._paren(-term, _ADD)
                 out.append(f"−{body}" if i == 0 else f" − {body}")
             else:
@@ -167,14 +177,16 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
         return f"Σ_columns {expr.loss}({self._print(expr.args[1])}, {self._print(expr.args[2])})"
 
 
-def _is_negative(term) -> bool:
+def is_negative(term) -> bool:
+    """A term with a negative numeric coefficient (printed after a minus sign)."""
     if isinstance(term, sp.MatMul):
         scalar, _ = term.as_coeff_matrices()
         return bool(scalar.is_number and scalar < 0)
     return False
 
 
-def _is_broadcast(term) -> bool:
+def is_broadcast(term) -> bool:
+    """``b 1ᵀ``: a column added to every column."""
     return isinstance(term, sp.MatMul) and isinstance(term.args[-1], OneMatrix) and term.args[-1].shape[0] == 1
 
 
@@ -205,7 +217,7 @@ def sum_text(terms, texts=None) -> str:
     out = []
     for i, term in enumerate(terms):
         given = texts[i] if texts else None
-        negative = given is None and _is_negative(term)
+        negative = given is None and is_negative(term)
         body = given or (printer._paren(-term, _ADD) if negative else printer._print(term))
         if given and body.startswith("−"):
             negative, body = True, body[1:]

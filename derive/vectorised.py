@@ -281,8 +281,6 @@ class VecNetwork:
     def assignment(self, name: str) -> Assignment:
         return next(a for a in self.assignments if a.name == name)
 
-    _node = assignment
-
     def params(self) -> list[tuple[str, Shape]]:
         """``[(name, symbolic shape)]`` in declaration order (W1, b1, W2, b2, …)."""
         return [(n, self.matrices[n].shape) for n, k in self.kinds.items() if k == "param"]
@@ -385,10 +383,6 @@ def _name(x) -> str:
     return name
 
 
-def _shape(shape) -> str:
-    return f"{shape[0]}×{shape[1]}"
-
-
 # ---------------------------------------------------------- the derivation
 @dataclass
 class VecDerivation:
@@ -444,7 +438,7 @@ class VecDerivation:
             lines.append(f"{title}:")
             width = max(len(e.text) for e in eqs)
             for e in eqs:
-                lines.append(f"  {f'({e.number})':>4} {e.text:<{width}}   {_shape(e.shape)}")
+                lines.append(f"  {f'({e.number})':>4} {e.text:<{width}}   {shape_text(e.shape)}")
         if not self.fuse and any(e.kind == "backprop" for e in self.backward):
             fused = VecDerivation(net, fuse=True).backward
             combined = [f"       {e.text}" for e in fused if e.kind == "activation_grad" and len(e.operands) > 2]
