@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from derive.matrix import SumDepth, is_broadcast, is_negative
+from derive.matrix import SumDepth, is_broadcast, is_negative, pull_scalars, split_scalar
 from derive.ops import install_printers
 
 from .numpy_printer import ModulePrinter
@@ -58,7 +58,7 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         # a positive term leads (1 - A**2); a broadcast column comes last (W @ A + b)
         terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t)))
         for i, term in enumerate(terms):
-            scalar, rest = _split(term)
+            scalar, rest = split_scalar(term)
             if scalar is not None and scalar.is_number and scalar < 0:
                 body = self._term(-scalar, rest)
                 out.append(f"-{body}" if i == 0 else f" - {body}")
@@ -138,14 +138,6 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
 install_printers(MatrixCodePrinter, "numpy")
 
 
-def _split(term):
-    if isinstance(term, sp.MatMul):
-        scalar, factors = term.as_coeff_matrices()
-        rest = sp.MatMul(*factors) if len(factors) > 1 else factors[0]
-        return scalar, rest
-    return None, term
-
-
 def _level(expr) -> int:
     if isinstance(expr, sp.MatAdd):
         return _ADD
@@ -171,25 +163,6 @@ def code_of(expr, target_scale, adjoint_scales: dict[str, sp.Expr]):
     if target_scale != 1:
         out = sp.MatMul(1 / target_scale, out)
     return _distribute(pull_scalars(out.doit()))
-
-
-def pull_scalars(expr):
-    """Scalar coefficients moved out of element-wise products: ``(c A) ⊙ B`` is ``c (A ⊙ B)``."""
-    if not isinstance(expr, sp.MatrixExpr) or expr.is_Atom:
-        return expr
-    args = [pull_scalars(a) for a in expr.args]
-    if isinstance(expr, sp.HadamardProduct):
-        scalar, rest = sp.S.One, []
-        for a in args:
-            c, r = _split(a)
-            if c is not None and c != 1:
-                scalar, a = scalar * c, r
-            rest.append(a)
-        product = sp.HadamardProduct(*rest)
-        return product if scalar == 1 else sp.MatMul(scalar, product).doit()
-    if isinstance(expr, (sp.MatMul, sp.MatAdd)):
-        return type(expr)(*args).doit()
-    return expr.func(*args)
 
 
 def _distribute(expr):

@@ -14,7 +14,17 @@ from .functions import (
     step,
     tanh,
 )
-from .ir.vocabulary import frobenius_sq, hadamard, mean_columns, sum_columns, sum_rows, transpose
+from .ir.vocabulary import (
+    frobenius_sq,
+    hadamard,
+    l1_norm,
+    mean_columns,
+    mean_rows,
+    power,
+    sum_columns,
+    sum_rows,
+    transpose,
+)
 from .layers import identity, mlp
 from .network import Network
 from .vectorised import Equation, VecDerivation, VecNetwork
@@ -35,9 +45,12 @@ __all__ = [
     "frobenius_sq",
     "hadamard",
     "identity",
+    "l1_norm",
     "mean_columns",
+    "mean_rows",
     "mlp",
     "mse",
+    "power",
     "relu",
     "sigmoid",
     "softmax",

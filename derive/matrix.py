@@ -102,7 +102,7 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
     def _sum(self, expr):
         out = []
         # a positive term leads; a broadcast bias (b 1ᵀ) comes last, as in W A + b
-        terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t)))
+        terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t) or is_constant(t)))
         for i, term in enumerate(terms):
             if is_negative(term):
                 body = self._paren(-term, _ADD)
@@ -122,10 +122,14 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
             prefix = f"−{_scalar_text(-scalar)} "
         elif scalar != 1:
             prefix = f"{_scalar_text(scalar)} "
+        if len(factors) == 1 and isinstance(factors[0], OneMatrix):  # c 1: the number c in every entry
+            return _scalar_text(scalar) if scalar != -1 else "−1"
         # broadcasting: b 1ᵀ -> b (in a sum; else b 1ᵀ) ; G 1 -> Σ_columns G ; 1 1ᵀ H -> Σ_rows H
         if len(factors) >= 2 and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] != 1:
             inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
             if factors[-1].shape[1] != 1:  # G 1 1ᵀ: each row's sum, repeated in every column
+                if self._in_sum:
+                    return f"{prefix}Σ_columns {self._paren(inner, _HADAMARD)}"
                 return f"{prefix}(Σ_columns {self._paren(inner, _HADAMARD)}) 1ᵀ"
             return f"{prefix}Σ_columns {self._paren(inner, _HADAMARD)}"
         if len(factors) >= 2 and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] == 1:
@@ -144,9 +148,11 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
 
     def _print_HadamardProduct(self, expr):
         num, den = [], []
-        for f in expr.args:
+        for f in adjoint_first(map(unbroadcast, expr.args)):  # ⊙ broadcasts a column or a row, as NumPy does
             if isinstance(f, sp.HadamardPower) and f.exp == -1:
                 den.append(f.base)
+            elif isinstance(f, sp.HadamardPower) and f.exp == sp.Rational(-1, 2):
+                den.append(sp.HadamardPower(f.base, sp.Rational(1, 2)))
             else:
                 num.append(f)
         top = " ⊙ ".join(self._factor(f, len(num) > 1) for f in num) or "1"
@@ -164,8 +170,15 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
         return self._paren(f, _ADD if nested or not several else _HADAMARD)
 
     def _print_HadamardPower(self, expr):
+        base = unbroadcast(expr.base)
         if expr.exp == -1:
-            return f"1/{self._paren(expr.base, _MATMUL)}"
+            return f"1/{self._paren(base, _MATMUL)}"
+        if expr.exp == sp.Rational(-1, 2):
+            return f"1/√({self._print(base)})" if level(base) <= _MATMUL else f"1/√{self._print(base)}"
+        if expr.exp == sp.Rational(1, 2):
+            return f"√({self._print(base)})" if level(base) <= _MATMUL else f"√{self._print(base)}"
+        if not expr.exp.is_Integer:
+            return f"{self._paren(base, _MATMUL)}^({str(expr.exp).replace('-', '−')})"
         return f"{self._paren(expr.base, _MATMUL)}{str(expr.exp).translate(_SUPERSCRIPT)}"
 
     def _print_Apply(self, expr):
@@ -183,6 +196,70 @@ def is_negative(term) -> bool:
         scalar, _ = term.as_coeff_matrices()
         return bool(scalar.is_number and scalar < 0)
     return False
+
+
+def is_constant(term) -> bool:
+    """``c 1``: the number c in every entry (ε in ``σ² + ε``)."""
+    if isinstance(term, OneMatrix):
+        return True
+    if isinstance(term, sp.MatMul):
+        _, factors = term.as_coeff_matrices()
+        return len(factors) == 1 and isinstance(factors[0], OneMatrix)
+    return False
+
+
+def adjoint_first(factors) -> list:
+    """The factors of ⊙ with an adjoint (dQ) first, as the lecture writes dZ = dA ⊙ g'(Z); otherwise as given."""
+    factors = list(factors)
+    return sorted(factors, key=lambda f: not (isinstance(f, sp.MatrixSymbol) and _is_adjoint_name(f.name)))
+
+
+def _is_adjoint_name(name: str) -> bool:
+    return len(name) > 1 and name[0] == "d" and not name[1].islower()
+
+
+def unbroadcast(term):
+    """``x`` for a broadcast ``x 1ᵀ`` (a column in every column) or ``1 x`` (a row in every row), else ``term``.
+
+    Inside ⊙ and entry-wise powers the broadcast is implicit, as in NumPy and as the lecture writes γ ⊙ Ẑ.
+    """
+    if isinstance(term, sp.MatMul):
+        scalar, factors = term.as_coeff_matrices()
+        if len(factors) >= 2 and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] == 1:
+            inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
+        elif len(factors) == 2 and isinstance(factors[0], OneMatrix) and factors[0].shape[1] == 1:
+            inner = factors[1]
+        else:
+            return term
+        return inner if scalar == 1 else sp.MatMul(scalar, inner)
+    return term
+
+
+def pull_scalars(expr):
+    """Scalar coefficients moved out of element-wise products: ``(c A) ⊙ B`` is ``c (A ⊙ B)``."""
+    if not isinstance(expr, sp.MatrixExpr) or expr.is_Atom:
+        return expr
+    args = [pull_scalars(a) for a in expr.args]
+    if isinstance(expr, sp.HadamardProduct):
+        scalar, rest = sp.S.One, []
+        for a in args:
+            c, r = split_scalar(a)
+            if c is not None and c != 1 and not isinstance(r, OneMatrix):
+                scalar, a = scalar * c, r
+            rest.append(a)
+        product = sp.HadamardProduct(*rest)
+        return product if scalar == 1 else sp.MatMul(scalar, product).doit()
+    if isinstance(expr, (sp.MatMul, sp.MatAdd)):
+        return type(expr)(*args).doit()
+    return expr.func(*args)
+
+
+def split_scalar(term):
+    if isinstance(term, sp.MatMul):
+        scalar, factors = term.as_coeff_matrices()
+        rest = sp.MatMul(*factors) if len(factors) > 1 else factors[0]
+        return scalar, rest
+    return None, term
 
 
 def is_broadcast(term) -> bool:

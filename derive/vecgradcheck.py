@@ -39,6 +39,9 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
     (y,) = net.names("target")
     for x in net.names("input"):
         env[x] = rng.normal(0.0, 1.0, shapes[x])
+    for mask in net.names("mask"):  # a fixed draw of the dropout mask: 1 with the keep probability
+        keep = float(net.masks[mask].subs({net.constants[n]: v for n, v in net.constant_values.items()}))
+        env[mask] = (rng.random(shapes[mask]) < keep).astype(float)
     rows, cols = shapes[y]
     if net.output == "softmax" or (net.loss == "cross_entropy" and rows > 1):
         env[y] = np.eye(rows)[:, rng.integers(0, rows, cols)]

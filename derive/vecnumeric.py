@@ -86,6 +86,12 @@ class NumPyEvaluator(Evaluator):
     def frobenius_sq(self, a):
         return np.array([[float(np.sum(a * a))]])
 
+    def l1_norm(self, a):
+        return np.array([[float(np.sum(np.abs(a)))]])
+
+    def sign(self, a):
+        return np.sign(a)
+
 
 def _np_sigmoid(z):
     return np.exp(-np.logaddexp(0.0, -z))
@@ -158,6 +164,12 @@ class SymPyEvaluator(Evaluator):
 
     def frobenius_sq(self, a):
         return sp.Matrix([[sum(x**2 for x in a)]])
+
+    def l1_norm(self, a):
+        return sp.Matrix([[sum(sp.Abs(x) for x in a)]])
+
+    def sign(self, a):
+        return a.applyfunc(sp.sign)
 
 
 SYMPY_ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step, "identity": lambda z: z}

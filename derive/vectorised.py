@@ -46,6 +46,7 @@ from .ir.backprop import Assignment, Sweep, cancellation, names_in
 from .ir.equation import Equation, Term
 from .ir.lower import Lowering, is_matrix, shape_text
 from .ir.nodes import Apply, LossSum
+from .ir.rewrites import rewrite_normalisations
 from .ir.vocabulary import VOCABULARY
 from .matrix import matrix_text
 from .ops import ACTIVATIONS, LOSSES
@@ -77,6 +78,7 @@ class VecNetwork:
         self.loss: str | None = None  # the data term's loss, by name
         self.cost_operands: tuple[str, str] | None = None  # (A_L, Y) of the data term
         self.layers: dict[str, int] = {}  # quantity -> layer number
+        self.masks: dict[str, sp.Basic] = {}  # dropout mask -> its keep probability (a constant's symbol)
 
     # --------------------------------------------------------- dimensions
     def dims(self, **sizes: int):
@@ -97,6 +99,28 @@ class VecNetwork:
     def input(self, name: str, rows) -> sp.Symbol:
         """An input matrix (rows × m), one column per example: the data X, or a mask."""
         return self._leaf(name, "input", (self._dim(rows, name), M), caller_place())
+
+    def mask(self, name: str, rows, keep) -> sp.Symbol:
+        """A dropout mask D (rows × m): each entry 1 with probability ``keep``, else 0 (cs231n; Ng, course 2).
+
+        Training draws a fresh mask for every step, ``D = (rand < keep)``;
+        prediction uses none: D is replaced by its expectation ``keep``, which
+        the inverted-dropout scaling ``A ⊙ D / keep`` cancels.  ``keep`` is a
+        constant declared with ``net.constant`` (or a number in (0, 1]).
+        """
+        where = caller_place()
+        if isinstance(keep, sp.Symbol) and keep.name in self.constants and self.constants[keep.name] == keep:
+            value = self.constant_values[keep.name]
+        elif isinstance(keep, (int, float)) and not isinstance(keep, bool):
+            value = float(keep)
+            keep = sp.Float(value)
+        else:
+            raise DeclarationError(f"the keep probability of mask '{name}' must be a constant or a number", where)
+        if not 0 < value <= 1:
+            raise DeclarationError(f"the keep probability of mask '{name}' must be in (0, 1], got {value}", where)
+        handle = self._leaf(name, "mask", (self._dim(rows, name), M), where)
+        self.masks[name] = keep
+        return handle
 
     def target(self, name: str, rows) -> sp.Symbol:
         """The target matrix (rows × m)."""
@@ -243,8 +267,8 @@ class VecNetwork:
         if not (isinstance(A, sp.MatrixSymbol) and isinstance(Y, sp.MatrixSymbol)):
             raise DeclarationError("a loss in the cost takes a named output and a target", where)
         a, y = A.name, Y.name
-        if self.kinds.get(y) != "target":
-            raise DeclarationError(f"'{y}' in the cost is not a declared target", where)
+        if not self.target_only(y):
+            raise DeclarationError(f"'{y}' in the cost is not a declared target (or a quantity of targets only)", where)
         node = self.assignment(a) if self.kinds.get(a) == "node" else None
         if node is None or node.kind != "activation":
             raise DeclarationError(
@@ -278,6 +302,32 @@ class VecNetwork:
         return expr
 
     # ---------------------------------------------------------- queries
+    def target_only(self, name: str) -> bool:
+        """Whether ``name`` is a target, or computed from targets and constants alone (a smoothed target)."""
+        kind = self.kinds.get(name)
+        if kind == "target":
+            return True
+        if kind != "node":
+            return False
+        return all(self.target_only(n) for n in names_in(self.assignment(name).value))
+
+    @property
+    def statistics(self) -> list[str]:
+        """The batch statistics: quantities that are a mean over the batch's m columns (batch norm's μ, σ²).
+
+        Training computes them from the batch; prediction uses their running
+        averages instead (``running_<name>``), as cs231n's and PyTorch's batch norm do.
+        """
+        out = []
+        for a in self.assignments:
+            v = a.value
+            if isinstance(v, sp.MatMul):
+                scalar, factors = v.as_coeff_matrices()
+                last = factors[-1]
+                if isinstance(last, OneMatrix) and last.shape == (M, 1) and scalar == 1 / M:
+                    out.append(a.name)
+        return out
+
     def assignment(self, name: str) -> Assignment:
         return next(a for a in self.assignments if a.name == name)
 
@@ -459,6 +509,7 @@ class _Deriver(Sweep):
 
     def run(self) -> None:
         super().run()
+        rewrite_normalisations(self.net, self, M)
         self.d.forward, self.d.backward, self.d.steps = self.forward, self.backward, self.steps
         if self.d.fuse:
             self.fuse()

@@ -12,7 +12,10 @@ from derive import (
     binary_cross_entropy,
     frobenius_sq,
     hadamard,
+    l1_norm,
     mean_columns,
+    mean_rows,
+    power,
     relu,
     sigmoid,
     sum_columns,
@@ -87,9 +90,75 @@ ROWS = {
 }
 
 
+def _normalised(axis):
+    """Q = γ ⊙ (P − μ)/√(σ² + ε) + β with both statistics over ``axis`` (batch or layer normalisation)."""
+    mean = mean_columns if axis == "columns" else mean_rows
+
+    def body(net, X, W, V):
+        n1 = net.matrices["W"].shape[0]
+        eps = net.constant("eps", 1e-3)
+        P = net.let("P", W * X)
+        mu = net.let("mu", mean(P))
+        C = net.let("C", P - mu)
+        var = net.let("var", mean(hadamard(C, C)))
+        Phat = net.let("Phat", hadamard(C, power(var + eps, sp.Rational(-1, 2))))
+        g, b = net.param("g", (n1, 1)), net.param("b", (n1, 1))
+        return net.let("Q", hadamard(g, Phat) + b)
+
+    return body
+
+
+ROWS.update(
+    {
+        "l1_norm": (
+            lambda net, X, W, V: net.let("Q", W * X + V() * X),
+            lambda net, W: net.constant("lam", 0.3) / net.m * l1_norm(W),
+            ("dW", "dW = (1/m) dQ Xᵀ + (λ/m) sign(W)"),
+        ),
+        "mean_rows": (
+            lambda net, X, W, V: net.let("Q", W * X - mean_rows(net.let("P", V() * X))),
+            None,
+            ("dP", "dP = −(1/n1) Σ_rows(dQ)"),
+        ),
+        "power": (
+            lambda net, X, W, V: net.let("Q", power(hadamard(P := net.let("P", W * X), P) + 1, sp.Rational(-1, 2))),
+            None,
+            ("dP", "dP = −dQ ⊙ ((P² + 1)^(−3/2)) ⊙ P"),
+        ),
+        "hadamard_broadcast": (
+            lambda net, X, W, V: net.let("Q", hadamard(net.param("g", (net.matrices["W"].shape[0], 1)), W * X)),
+            None,
+            ("dg", "dg = (1/m) Σ_columns (dQ ⊙ W X)"),
+        ),
+        "dropout": (
+            lambda net, X, W, V: net.let(
+                "Q",
+                hadamard(
+                    net.let("P", W * X),
+                    net.mask("D", net.matrices["W"].shape[0], net.constant("keep_prob", 0.7)),
+                )
+                / net.constants["keep_prob"],
+            ),
+            None,
+            ("dP", "dP = (1/keep_prob) dQ ⊙ D"),
+        ),
+        "batchnorm": (
+            _normalised("columns"),
+            None,
+            ("dP", "dP = (1/m) (g/√(var + ε)) ⊙ (m dQ − Σ_columns (dQ ⊙ Phat) ⊙ Phat − Σ_columns dQ)"),
+        ),
+        "layernorm": (
+            _normalised("rows"),
+            None,
+            ("dP", "dP = (1/n1) (n1 dPhat − Σ_rows(dPhat ⊙ Phat) ⊙ Phat − Σ_rows(dPhat))/√(var + ε)"),
+        ),
+    }
+)
+
+
 def test_every_op_of_the_table_has_a_row():
     covered = {"MatMul", "MatAdd", "Transpose", "HadamardProduct", "Apply", "FrobeniusSq", "LossSum", "HadamardPower"}
-    assert set(OPS) == covered
+    assert set(OPS) == covered | {"L1Norm", "Sign"}
 
 
 @pytest.mark.parametrize("op", sorted(ROWS))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..matrix import matrix_text, sum_text
+from ..matrix import matrix_text, pull_scalars, sum_text
 from ..ops import ACTIVATIONS, CANCELLATIONS, LOSSES, PullContext, activation_why, pull_back, rule_text, why
 from ..vecsteps import Cancellation, Convention, SumOverUses, VecChainRule
 from .equation import Equation, Term
@@ -165,7 +165,7 @@ class Sweep:
             if self.net.kinds[name] not in ("param", "node"):
                 continue
             ratio = self.scale(name) / ratio_of
-            expr = contribution if ratio == 1 else _scaled(ratio, contribution)
+            expr = pull_scalars(contribution if ratio == 1 else _scaled(ratio, contribution))
             if key == "loss":
                 rule = f"{why(key)}; {LOSSES[self.net.loss].why}"
                 latex = why(key, "latex")

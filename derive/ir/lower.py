@@ -21,8 +21,18 @@ from sympy.matrices.expressions.special import OneMatrix
 from .. import functions as F
 from ..errors import DeclarationError
 from ..ops import ACTIVATIONS
-from .nodes import Apply, FrobeniusSq, LossSum
-from .vocabulary import FrobeniusSqOf, Hadamard, MeanColumns, SumColumns, SumRows, TransposeOf
+from .nodes import Apply, FrobeniusSq, L1Norm, LossSum
+from .vocabulary import (
+    FrobeniusSqOf,
+    Hadamard,
+    L1NormOf,
+    MeanColumns,
+    MeanRows,
+    PowerOf,
+    SumColumns,
+    SumRows,
+    TransposeOf,
+)
 
 _ACTIVATION_CLASSES = {F.Sigmoid: "sigmoid", F.Tanh: "tanh", F.ReLU: "relu"}
 _LOSS_CLASSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "cross_entropy", F.SquaredError: "mse"}
@@ -73,7 +83,9 @@ class Lowering:
         if isinstance(e, sp.Pow):
             base, exp = self(e.base), e.exp
             if is_matrix(base):
-                self.fail(f"'{_source(e)}' in '{self.name}' raises a matrix to a power; write hadamard(Q, Q) for Q ⊙ Q")
+                self.fail(
+                    f"'{_source(e)}' in '{self.name}' raises a matrix to a power; write power(Q, p) for Q^p entry by entry"
+                )
             return base**exp
         if isinstance(e, sp.Function):
             return self.function(e)
@@ -82,8 +94,8 @@ class Lowering:
     # ------------------------------------------------------------- leaves
     def symbol(self, s):
         net = self.net
-        if s == net.m:
-            return s
+        if s == net.m or s in net.dim_sizes:
+            return s  # the batch size, or a declared dimension used as a number (ε/K with K = n2)
         kind = net.kinds.get(s.name)
         if kind is None:
             self.fail(f"undeclared symbol '{s.name}' in '{self.name}'")
@@ -97,7 +109,8 @@ class Lowering:
         mats = [t for t in terms if is_matrix(t)]
         if not mats:
             return sp.Add(*scalars)
-        reference = next((m for m in mats if m.shape[1] != 1), mats[0])  # a column broadcasts onto it
+        full = [m for m in mats if m.shape[0] != 1 and m.shape[1] != 1]
+        reference = (full or [m for m in mats if m.shape[1] != 1] or mats)[0]  # a column or row broadcasts onto it
         rows, cols = reference.shape
         out = []
         for t in mats:
@@ -106,6 +119,8 @@ class Lowering:
                 out.append(t)
             elif r == rows and c == 1:
                 out.append(t * OneMatrix(1, cols))  # a column added to every column (NumPy's broadcasting)
+            elif r == 1 and c == cols:
+                out.append(OneMatrix(rows, 1) * t)  # a row added to every row
             else:
                 self.mismatch(
                     f"{_label(t)} is {shape_text(t.shape)} but {_label(reference)} is {shape_text(reference.shape)}"
@@ -149,11 +164,7 @@ class Lowering:
             return sp.MatMul(1 / self.net.m, LossSum(_LOSS_CLASSES[func], a, y))
         if func is Hadamard:
             a, b = self._matrices(args, e, 2)
-            if a.shape != b.shape:
-                self.mismatch(
-                    f"{_label(a)} ⊙ {_label(b)}: {_label(a)} is {shape_text(a.shape)} but {_label(b)} is {shape_text(b.shape)}"
-                )
-            return sp.HadamardProduct(a, b)
+            return sp.HadamardProduct(*self._broadcast(a, b))
         if func is TransposeOf:
             (a,) = self._matrices(args, e, 1)
             return a.T
@@ -166,13 +177,41 @@ class Lowering:
         if func is SumRows:
             (a,) = self._matrices(args, e, 1)
             return OneMatrix(1, a.shape[0]) * a
+        if func is MeanRows:
+            (a,) = self._matrices(args, e, 1)
+            return (1 / a.shape[0]) * (OneMatrix(1, a.shape[0]) * a)
+        if func is PowerOf:
+            a, p = args
+            if not is_matrix(a) or is_matrix(p) or not sp.sympify(p).is_number:
+                self.fail(f"'{_source(e)}' in '{self.name}' takes a matrix and a number: power(Q, -1/2)")
+            return sp.HadamardPower(a, p)
+        if func is L1NormOf:
+            (a,) = self._matrices(args, e, 1)
+            return L1Norm(a)
         if func is FrobeniusSqOf:
             (a,) = self._matrices(args, e, 1)
             return FrobeniusSq(a)
         self.fail(
             f"unknown activation '{func.__name__}' in '{self.name}' (expected one of: {', '.join(ACTIVATIONS)};"
-            " or an op of the table: + − * @ hadamard transpose sum_columns mean_columns sum_rows frobenius_sq"
+            " or an op of the table: + − * @ hadamard transpose sum_columns mean_columns sum_rows mean_rows power"
+            " frobenius_sq l1_norm"
             " and the losses)"
+        )
+
+    def _broadcast(self, a, b):
+        """``a`` and ``b`` at one shape: a column (n×1) or row (1×k) repeated as NumPy broadcasts it."""
+        if a.shape == b.shape:
+            return a, b
+        for x, y in ((a, b), (b, a)):
+            if x.shape == (y.shape[0], 1) and y.shape[1] != 1:
+                x = x * OneMatrix(1, y.shape[1])  # the column in every column
+            elif x.shape == (1, y.shape[1]) and y.shape[0] != 1:
+                x = OneMatrix(y.shape[0], 1) * x  # the row in every row
+            else:
+                continue
+            return (x, y) if a is not y else (y, x)
+        self.mismatch(
+            f"{_label(a)} ⊙ {_label(b)}: {_label(a)} is {shape_text(a.shape)} but {_label(b)} is {shape_text(b.shape)}"
         )
 
     def _matrices(self, args, e, n):

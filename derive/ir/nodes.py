@@ -70,3 +70,33 @@ class FrobeniusSq(MatrixExpr):
 def _str(name) -> Str:
     """A name as SymPy's ``Str`` (``doit`` rebuilds a node from its args, which are Str already)."""
     return name if isinstance(name, Str) else Str(name)
+
+
+class L1Norm(MatrixExpr):
+    """``‖W‖₁ = Σ |W_ij|``: the L1 penalty's building block (1×1)."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return (sp.S.One, sp.S.One)
+
+
+class Sign(MatrixExpr):
+    """``sign(W)`` entry by entry, with sign(0) = 0 (the subgradient L1 uses); same shape as W."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.args[0].shape

@@ -1,8 +1,9 @@
 """What a layer declaration may write besides ``+``, ``−``, ``*``/``@`` and the activations.
 
 ``hadamard(A, B)`` (A ⊙ B), ``transpose(W)`` (Wᵀ), ``sum_columns(Q)`` (n×1),
-``mean_columns(Q)``, ``sum_rows(Q)`` (1×k) and ``frobenius_sq(W)`` (Σ W², a
-scalar).  They are SymPy functions over the declaration's quantities; the
+``mean_columns(Q)``, ``sum_rows(Q)`` (1×k), ``mean_rows(Q)``, ``power(Q, p)``
+(entry by entry: ``power(V + eps, -1/2)`` is 1/√(V + ε)), ``frobenius_sq(W)``
+(Σ W², a scalar) and ``l1_norm(W)`` (Σ |W|, a scalar).  They are SymPy functions over the declaration's quantities; the
 declaration lowers them onto the matrix program (``derive.ir.lower``).
 """
 
@@ -37,6 +38,14 @@ class SumRows(MatrixFunction):
     nargs = 1
 
 
+class MeanRows(MatrixFunction):
+    nargs = 1
+
+
+class PowerOf(MatrixFunction):
+    nargs = 2
+
+
 class FrobeniusSqOf(sp.Function):
     """``‖W‖²_F``: a scalar, so it commutes with scalars in a cost."""
 
@@ -44,8 +53,16 @@ class FrobeniusSqOf(sp.Function):
     is_commutative = True
 
 
+class L1NormOf(sp.Function):
+    """``‖W‖₁``: a scalar."""
+
+    nargs = 1
+    is_commutative = True
+
+
 def hadamard(A, B):
-    """``A ⊙ B``: the element-wise product of two matrices of one shape."""
+    """``A ⊙ B``: the element-wise product of two matrices of one shape; a column (n×1) or a row (1×m)
+    is repeated to the other's shape, as NumPy broadcasts it."""
     return Hadamard(A, B)
 
 
@@ -69,6 +86,21 @@ def sum_rows(Q):
     return SumRows(Q)
 
 
+def mean_rows(Q):
+    """``(1/n) Σ_rows Q`` for an n-row Q: each column's mean, a row (1×k) (layer norm's per-example mean)."""
+    return MeanRows(Q)
+
+
+def power(Q, p):
+    """``Q^p`` entry by entry (``power(V + eps, -1/2)`` is 1/√(V + ε) in batch normalisation)."""
+    return PowerOf(Q, sp.sympify(p))
+
+
+def l1_norm(W):
+    """``‖W‖₁ = Σ_ij |W_ij|``: the L1 penalty's term (a scalar)."""
+    return L1NormOf(W)
+
+
 def frobenius_sq(W):
     """``‖W‖²_F = Σ_ij W_ij²``: the L2 penalty's term (a scalar)."""
     return FrobeniusSqOf(W)
@@ -80,5 +112,8 @@ VOCABULARY = {
     "sum_columns": sum_columns,
     "mean_columns": mean_columns,
     "sum_rows": sum_rows,
+    "mean_rows": mean_rows,
+    "power": power,
     "frobenius_sq": frobenius_sq,
+    "l1_norm": l1_norm,
 }

@@ -1,7 +1,13 @@
-"""``‖W‖²_F = Σ W²``, the L2 penalty's building block (Ng, deeplearning.ai course 2; cs231n)."""
+"""The penalties' building blocks: ``‖W‖²_F = Σ W²`` (L2) and ``‖W‖₁ = Σ |W|`` (L1), with ``sign(W)``.
+
+Ng, deeplearning.ai course 2 (regularisation); cs231n notes, "Regularization".
+L1 is not differentiable where an entry is 0; the rule uses the subgradient
+with sign(0) = 0, as NumPy's ``np.sign`` and PyTorch's autograd do.
+"""
 
 from __future__ import annotations
 
+from ..ir.nodes import Sign
 from .base import Op, stanza
 
 
@@ -37,5 +43,77 @@ FROBENIUS = stanza(
         latex=_latex,
         numpy=_numpy,
         evaluate=_evaluate,
+    )
+)
+
+
+def _l1_vjp(expr, G, ctx):
+    return [(expr.arg, G * Sign(expr.arg), "l1")]
+
+
+def _l1_text(printer, expr):
+    return f"‖{printer._print(expr.arg)}‖₁"
+
+
+def _l1_latex(printer, expr):
+    return rf"\lVert {printer._print(expr.arg)} \rVert_1"
+
+
+def _l1_numpy(printer, expr):
+    return f"np.sum(np.abs({printer._print(expr.arg)}))"
+
+
+def _l1_evaluate(evaluator, expr):
+    return evaluator.l1_norm(evaluator(expr.arg))
+
+
+L1 = stanza(
+    Op(
+        "l1_norm",
+        "L1Norm",
+        _l1_vjp,
+        {"l1": "‖W‖₁ = Σ |W| pulls G back to G sign(W) (the subgradient, sign(0) = 0)"},
+        {
+            "l1": r"$\lVert W \rVert_1 = \sum |W|$ pulls $G$ back to $G \operatorname{sign}(W)$, with $\operatorname{sign}(0) = 0$"
+        },
+        text=_l1_text,
+        latex=_l1_latex,
+        numpy=_l1_numpy,
+        evaluate=_l1_evaluate,
+    )
+)
+
+
+def _sign_vjp(expr, G, ctx):
+    return []  # sign' = 0 wherever it is defined: nothing flows back
+
+
+def _sign_text(printer, expr):
+    return f"sign({printer._print(expr.arg)})"
+
+
+def _sign_latex(printer, expr):
+    return rf"\operatorname{{sign}}({printer._print(expr.arg)})"
+
+
+def _sign_numpy(printer, expr):
+    return f"np.sign({printer._print(expr.arg)})"
+
+
+def _sign_evaluate(evaluator, expr):
+    return evaluator.sign(evaluator(expr.arg))
+
+
+SIGN = stanza(
+    Op(
+        "sign",
+        "Sign",
+        _sign_vjp,
+        {"sign": "sign(W) is constant between its jumps: nothing flows back"},
+        {"sign": r"$\operatorname{sign}(W)$ is constant between its jumps: nothing flows back"},
+        text=_sign_text,
+        latex=_sign_latex,
+        numpy=_sign_numpy,
+        evaluate=_sign_evaluate,
     )
 )
