@@ -23,8 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import sympy as sp
+
 from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
+from derive.ir.modes import modes_differ, prediction_program, reads_targets, running_name
+from derive.matrix import matrix_text
 
 from .numpy_matrix import MatrixCodePrinter, code_of
 from .numpy_printer import ModulePrinter
@@ -138,10 +142,10 @@ def layers_context(net, source: str) -> dict:
         if e.kind not in BACKWARD_KINDS:
             raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
 
-    printer = MatrixCodePrinter(ACTIVATION)
+    printer = MatrixCodePrinter(ACTIVATION, sizes=net.dim_sizes)
     params = [n for n, _ in net.params()]
     constants = list(net.constant_values)
-    reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L"}
+    reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L", "rng", "seed", "stats", "train"}
     for name in [e.target for e in d.equations] + [*params, X, Y, *constants]:
         if name in reserved or name.upper() in ("N_INPUTS", "N_TARGETS", "PARAMS", "OPTIMIZERS", "TASK"):
             raise ChainruleError(
@@ -149,17 +153,37 @@ def layers_context(net, source: str) -> dict:
             )
     adjoint_scale = {f"d{k}": (net.m if v.shape[1] == net.m else 1) for k, v in net.matrices.items()}
 
-    # ---- forward() and loss(): plain NumPy
-    forward_lines = []
+    # ---- forward() and loss(): plain NumPy; at prediction, masks by their expectation and statistics by
+    # their running averages (derive.ir.modes)
+    statistics = net.statistics
+    prediction = dict(prediction_program(net))
+    training_lines, prediction_lines = [], []
     for e in fwd:
         code = _plain(e, printer) if e.kind != "let" else printer.code(e.expr)
-        forward_lines.append(Line(f"{e.target} = {code}", [f"({e.number}) {e.text}"]))
+        training_lines.append(Line(f"{e.target} = {code}", [f"({e.number}) {e.text}"]))
+        if e.target in statistics:
+            line = Line(
+                f'{e.target} = params["{running_name(e.target)}"]',
+                [f"({e.number}) {e.text}: its running average, kept by train"],
+            )
+        elif prediction[e.target] is not e.expr and prediction[e.target] != e.expr:
+            value = prediction[e.target]
+            code = value.name if isinstance(value, sp.MatrixSymbol) else printer.code(value)
+            line = Line(f"{e.target} = {code}", [f"({e.number}) {e.text}, at prediction: {matrix_text(value)}"])
+        else:
+            line = training_lines[-1]
+        prediction_lines.append(line)
+    forward_lines = [line for e, line in zip(fwd, prediction_lines, strict=True) if not reads_targets(net, e.target)]
+    masks = [
+        (D, net.size(net.matrices[D].shape[0]), printer.code(keep)) for D, keep in net.masks.items()
+    ]  # drawn in declaration order, the same in loss(train=True) and gradients()
+    Y_L = net.cost_operands[1]
     logit_helper = LOGIT_LOSS.get((act_L, lname))
     if logit_helper:
-        loss_code = printer.use(f"{logit_helper}({Z_L}, {Y})")
+        loss_code = printer.use(f"{logit_helper}({Z_L}, {Y_L})")
         loss_comment = f"({loss_eq.number}) {loss_eq.text}, computed from the logits {Z_L} (log-sum-exp: stable)"
     else:
-        loss_code = printer.use(f"{PLAIN_LOSS[lname]}({A_L}, {Y})")
+        loss_code = printer.use(f"{PLAIN_LOSS[lname]}({A_L}, {Y_L})")
         loss_comment = f"({loss_eq.number}) {loss_eq.text}"
     penalties = [printer.code(t.expr) for t in loss_eq.terms if t.kind == "penalty"]
 
@@ -204,7 +228,10 @@ def layers_context(net, source: str) -> dict:
         e = affine_of.get(name)
         if e is None:
             user = next(f for f in d.forward if name in f.operands)
-            if nc == 1:
+            if nc == 1 and _scales(net, name):
+                why = f"scale in {user.target}: starts at 1 (batch/layer norm's γ)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "ones", nc, why))
+            elif nc == 1:
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
             else:
                 why = f"weight in {user.target}: N(0, 0.01²)"
@@ -220,12 +247,20 @@ def layers_context(net, source: str) -> dict:
 
     loss_kind = LOSS_KIND[lname]
     task, task_why = task_of(loss_kind, act_L)
+    running = [
+        (running_name(q), f"({net.size(net.matrices[q].shape[0])}, 1)", _running_start(net, q)) for q in statistics
+    ]
     layers_code = _layers_source(
         net=net,
         params=params,
         X=X,
         Y=Y,
         forward_lines=forward_lines,
+        training_lines=training_lines,
+        prediction_lines=prediction_lines,
+        modes=modes_differ(net),
+        masks=masks,
+        statistics=statistics,
         A_L=A_L,
         loss_code=loss_code,
         loss_comment=loss_comment,
@@ -233,6 +268,7 @@ def layers_context(net, source: str) -> dict:
         workspace=workspace,
         penalties=penalties,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
+        running=running,
     )
     from .numpy_module import demo_settings, module_context
 
@@ -254,6 +290,11 @@ def layers_context(net, source: str) -> dict:
         inputs_tuple=f"{n_in}  # rows of X",
         targets_tuple=f"{n_out}  # rows of Y",
         demo=demo,
+        running=running,
+        statistics=statistics,
+        masks=masks,
+        modes=modes_differ(net),
+        constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
     )
 
 
@@ -377,8 +418,46 @@ def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
     return f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,)).name}"
 
 
+def _scales(net, name: str) -> bool:
+    """Whether parameter ``name`` multiplies entry by entry (γ in γ ⊙ Ẑ + β) rather than being added."""
+    for a in net.assignments:
+        for node in sp.preorder_traversal(a.value):
+            if isinstance(node, sp.HadamardProduct) and any(
+                f == net.matrices[name] or getattr(f, "args", ())[:1] == (net.matrices[name],) for f in node.args
+            ):
+                return True
+    return False
+
+
+def _running_start(net, q) -> str:
+    """A running average starts where a standardised layer would be: mean 0, variance (a mean of squares) 1."""
+    a = net.assignment(q)
+    _, factors = a.value.as_coeff_matrices()
+    squares = isinstance(factors[0], sp.HadamardPower) and factors[0].exp == 2
+    squares = squares or (isinstance(factors[0], sp.HadamardProduct) and len(set(factors[0].args)) == 1)
+    return "ones" if squares else "zeros"
+
+
 def _layers_source(
-    *, net, params, X, Y, forward_lines, A_L, loss_code, loss_comment, grad_lines, workspace, penalties, constants
+    *,
+    net,
+    params,
+    X,
+    Y,
+    forward_lines,
+    training_lines,
+    prediction_lines,
+    modes,
+    masks,
+    statistics,
+    A_L,
+    loss_code,
+    loss_comment,
+    grad_lines,
+    workspace,
+    penalties,
+    constants,
+    running,
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -391,7 +470,12 @@ def _layers_source(
             X=X,
             Y=Y,
             forward=forward_lines,
-            loss_forward=live_lines(forward_lines, [loss_code]),
+            loss_training=live_lines(training_lines, [loss_code]),
+            loss_prediction=live_lines(prediction_lines, [loss_code]),
+            modes=modes,
+            masks=masks,
+            statistics=statistics,
+            running=running,
             A_L=A_L,
             loss_code=loss_code,
             loss_comment=loss_comment,
@@ -400,6 +484,8 @@ def _layers_source(
             params=params,
             penalties=penalties,
             constants=constants,
+            forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
+            prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )
     )

@@ -18,7 +18,16 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from derive.matrix import SumDepth, is_broadcast, is_negative, pull_scalars, split_scalar
+from derive.matrix import (
+    SumDepth,
+    adjoint_first,
+    is_broadcast,
+    is_constant,
+    is_negative,
+    pull_scalars,
+    split_scalar,
+    unbroadcast,
+)
 from derive.ops import install_printers
 
 from .numpy_printer import ModulePrinter
@@ -56,7 +65,7 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
     def _sum(self, expr):
         out = []
         # a positive term leads (1 - A**2); a broadcast column comes last (W @ A + b)
-        terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t)))
+        terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t) or is_constant(t)))
         for i, term in enumerate(terms):
             scalar, rest = split_scalar(term)
             if scalar is not None and scalar.is_number and scalar < 0:
@@ -113,6 +122,7 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return " @ ".join(self._wrap(f, _MUL) for f in factors)
 
     def _scalar(self, scalar) -> str:
+        scalar = sp.sympify(scalar).xreplace(self.sizes)  # a declared size used as a number: its value
         num, den = sp.fraction(sp.factor_terms(scalar))
         top = str(num).replace("**", "^").replace("*", " * ").replace("^", "**")
         if den == 1:
@@ -121,11 +131,34 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return f"({top} / {bottom if den.is_Atom else '(' + bottom + ')'})"
 
     def _print_HadamardProduct(self, expr):
-        return " * ".join(self._wrap(f, _MUL) for f in expr.args)
+        if all(is_broadcast(f) or _is_row_broadcast(f) for f in expr.args):
+            return " * ".join(self._wrap(f, _MUL) for f in expr.args)
+        self._in_sum += 1  # a full-shape factor is there: NumPy broadcasts a column or a row against it
+        try:
+            num, den = [], []
+            for f in adjoint_first(map(unbroadcast, expr.args)):
+                if isinstance(f, sp.HadamardPower) and f.exp == -1:
+                    den.append(self._wrap(f.base, _MUL))
+                elif isinstance(f, sp.HadamardPower) and f.exp == sp.Rational(-1, 2):
+                    den.append(f"np.sqrt({self._print(f.base)})")
+                else:
+                    num.append(self._wrap(f, _MUL))
+            top = " * ".join(num) or "1"
+            if not den:
+                return top
+            return f"{top} / {den[0] if len(den) == 1 else '(' + ' * '.join(den) + ')'}"
+        finally:
+            self._in_sum -= 1
 
     def _print_HadamardPower(self, expr):
         if expr.exp == -1:
             return f"1 / {self._wrap(expr.base, _MUL)}"
+        if expr.exp == sp.Rational(-1, 2):
+            return f"1 / np.sqrt({self._print(expr.base)})"
+        if expr.exp == sp.Rational(1, 2):
+            return f"np.sqrt({self._print(expr.base)})"
+        if not expr.exp.is_Integer:
+            return f"{self._wrap(expr.base, _POW)}**({float(expr.exp)!r})"
         return f"{self._wrap(expr.base, _POW)}**{expr.exp}"
 
     def _print_Apply(self, expr):
@@ -136,6 +169,14 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
 
 
 install_printers(MatrixCodePrinter, "numpy")
+
+
+def _is_row_broadcast(term) -> bool:
+    """``1 r``: a row in every row."""
+    if not isinstance(term, sp.MatMul):
+        return False
+    _, factors = term.as_coeff_matrices()
+    return len(factors) == 2 and isinstance(factors[0], OneMatrix) and factors[0].shape[1] == 1
 
 
 def _level(expr) -> int:
@@ -158,7 +199,10 @@ def code_of(expr, target_scale, adjoint_scales: dict[str, sp.Expr]):
 
     ``adjoint_scales`` maps an adjoint's name (``dZ1``) to m or 1.
     """
-    subs = {s: adjoint_scales[s.name] * s for s in expr.atoms(sp.MatrixSymbol) if adjoint_scales.get(s.name, 1) != 1}
+    scaled = {s for s in expr.atoms(sp.MatrixSymbol) if adjoint_scales.get(s.name, 1) != 1}
+    if scaled and all(adjoint_scales[s.name] == target_scale for s in scaled):
+        return _distribute(pull_scalars(expr))  # linear in adjoints of the target's own scale: nothing to convert
+    subs = {s: adjoint_scales[s.name] * s for s in scaled}
     out = expr.xreplace(subs)
     if target_scale != 1:
         out = sp.MatMul(1 / target_scale, out)

@@ -128,6 +128,9 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             task=context["task"],
             n_targets=context["n_targets"],
             labels=context["labels"],
+            masks=context["masks"],
+            statistics=context["statistics"],
+            keep_names=sorted({keep for _, _, keep in context["masks"]} & {n for n, _, _ in context["constants"]}),
         )
     )
     return stamp(ruff_format(source, where))
@@ -306,6 +309,13 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "task_why": task_why,
         "helpers": helper_source(printer.helpers),
         "imports": sorted(set(printer.imports) | {"import numpy as np"}),
+        # training-only behaviour (dropout masks, running averages of batch statistics) and constants: none
+        # unless the network has them (codegen.numpy_layers)
+        "running": [],
+        "masks": [],
+        "statistics": [],
+        "modes": False,
+        "constants": [],
         **own,
     }
 

@@ -116,14 +116,19 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
         scalar, factors = expr.as_coeff_matrices()
         factors = list(factors)
         prefix = ""
-        if scalar == -1:
+        if scalar.is_Add:  # (1 − ε) Y
+            prefix = f"({_product_text(scalar).replace(' - ', ' − ')}) "
+        elif scalar == -1:
             prefix = "−"
         elif scalar.could_extract_minus_sign():
             prefix = f"−{_scalar_text(-scalar)} "
         elif scalar != 1:
             prefix = f"{_scalar_text(scalar)} "
         if len(factors) == 1 and isinstance(factors[0], OneMatrix):  # c 1: the number c in every entry
-            return _scalar_text(scalar) if scalar != -1 else "−1"
+            if scalar == -1:
+                return "−1"
+            text = _scalar_text(scalar)
+            return text[1:-1] if text.startswith("(") and text.endswith(")") and "/" in text else text
         # broadcasting: b 1ᵀ -> b (in a sum; else b 1ᵀ) ; G 1 -> Σ_columns G ; 1 1ᵀ H -> Σ_rows H
         if len(factors) >= 2 and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] != 1:
             inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]

@@ -297,7 +297,7 @@ class VecNetwork:
         for sym in sorted(expr.free_symbols, key=lambda s: s.name):
             if sym.name == name:
                 raise DeclarationError(f"'{name}' is defined in terms of itself (a cycle)", where)
-            if sym != M and sym.name not in self.kinds:
+            if sym != M and sym.name not in self.kinds and sym not in self.dim_sizes:
                 raise DeclarationError(f"undeclared symbol '{sym.name}' in '{name}'", where)
         return expr
 

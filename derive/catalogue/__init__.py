@@ -33,6 +33,13 @@ NAMES = (
     "residual_mlp",
     "l2_mlp",
     "tied_autoencoder",
+    "l1_mlp",
+    "dropout_mlp",
+    "batchnorm_mlp",
+    "layernorm_mlp",
+    "deep_sigmoid",
+    "deep_relu",
+    "label_smoothing",
 )
 
 

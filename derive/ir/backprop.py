@@ -263,12 +263,21 @@ class Sweep:
             )
         )
         kind, entry = checked
+        reason = CANCELLATIONS[(a.function, net.loss)]
+        if kind == "one-hot" and net.kinds[Y.name] != "target":
+            total = column_sum(net, Y.name, self.m)
+            if total != 1:
+                return False  # a target whose columns need not sum to 1: no cancellation
+            reason = (
+                f"A ⊙ (−{Y.name}/A) = −{Y.name}, and Σ_rows {Y.name} = 1: {Y.name} = {matrix_text(net.assignment(Y.name).value)}"
+                " and each column of the one-hot target sums to 1"
+            )
         self.steps.append(
             Cancellation(
                 f"d{Z}",
                 raw.xreplace({self.adjoint(a.name): dA_value}),
                 A - Y,
-                CANCELLATIONS[(a.function, net.loss)],
+                reason,
                 kind,
                 entry,
             )
@@ -323,3 +332,25 @@ def cancellation(expr, A, Y, m, rows: int = 3):
     if all(sp.simplify(d.subs(one_hot)) == 0 for d in diffs):
         return "one-hot", (entries[0], a[0] - y[0])
     return None
+
+
+def column_sum(net, name: str, m, rows: int = 3):
+    """Σ_rows of target-only quantity ``name`` for one column whose one-hot target has its 1 in the first row."""
+    from ..vecnumeric import SymPyEvaluator
+
+    value = net.assignment(name).value
+    env, dims = {}, {m: 1}
+    for t in net.names("target"):
+        r = value.shape[0] if net.matrices[t].shape[0] == value.shape[0] else None
+        if r is None:
+            return None
+        dims[net.matrices[t].shape[0]] = rows
+        env[t] = sp.Matrix([1] + [0] * (rows - 1))
+    for d in net.dim_sizes:
+        dims.setdefault(d, rows)
+    dims.update({net.constants[c]: net.constants[c] for c in net.constants})
+    try:
+        column = SymPyEvaluator(env, dims)(value)
+    except (NotImplementedError, KeyError):
+        return None
+    return sp.simplify(sum(column))

@@ -25,13 +25,11 @@ def running_name(statistic: str) -> str:
 
 
 def prediction_program(net) -> list[tuple[str, sp.Basic]]:
-    """``[(name, value at prediction)]`` for every assignment that does not read a target, in program order."""
+    """``[(name, value at prediction)]`` for every assignment, in program order."""
     expectation = {net.matrices[d]: keep * OneMatrix(*net.matrices[d].shape) for d, keep in net.masks.items()}
     statistics = set(net.statistics)
     out = []
     for a in net.assignments:
-        if net.target_only(a.name) or any(net.kinds.get(n) == "target" for n in _names(a.value)):
-            continue
         if a.name in statistics:
             value = sp.MatrixSymbol(running_name(a.name), *net.matrices[a.name].shape)
         else:
@@ -78,5 +76,10 @@ def _constant_matrix(expr):
     return None
 
 
-def _names(expr):
-    return {s.name for s in expr.atoms(sp.MatrixSymbol)}
+def reads_targets(net, name: str) -> bool:
+    """Whether assignment ``name`` needs a target (a smoothed target, or anything computed from one)."""
+    a = net.assignment(name)
+    return any(
+        net.kinds.get(n) == "target" or (net.kinds.get(n) == "node" and reads_targets(net, n))
+        for n in {s.name for s in a.value.atoms(sp.MatrixSymbol)}
+    )

@@ -37,12 +37,14 @@ LOSSES: dict[str, Loss] = {
         "binary_cross_entropy",
         lambda A, Y: -_over(Y, A) + _over(one_minus(Y), one_minus(A)),
         "∂L/∂A = −Y/A + (1 − Y)/(1 − A)",
-        "J = −(1/m) Σ (Y ⊙ log {A} + (1 − Y) ⊙ log(1 − {A}))",
+        "J = −(1/m) Σ ({Y} ⊙ log {A} + (1 − {Y}) ⊙ log(1 − {A}))",
         True,
     ),
-    "cross_entropy": Loss("cross_entropy", lambda A, Y: -_over(Y, A), "∂L/∂A = −Y/A", "J = −(1/m) Σ Y ⊙ log {A}", True),
+    "cross_entropy": Loss(
+        "cross_entropy", lambda A, Y: -_over(Y, A), "∂L/∂A = −Y/A", "J = −(1/m) Σ {Y} ⊙ log {A}", True
+    ),
     "mse": Loss(
-        "mse", lambda A, Y: A - Y, "∂L/∂A = A − Y  (L = ½ Σ_rows (A − Y)²)", "J = (1/(2m)) Σ ({A} − Y)²", False
+        "mse", lambda A, Y: A - Y, "∂L/∂A = A − Y  (L = ½ Σ_rows (A − Y)²)", "J = (1/(2m)) Σ ({A} − {Y})²", False
     ),
 }
 
