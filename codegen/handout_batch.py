@@ -275,14 +275,35 @@ def batch_only_context(vn, options, base: dict) -> dict:
     out, mp = _equations(vn, vd, printer, options)
     update = [rf"{mp.name(p)} &\leftarrow {mp.name(p)} - \alpha\, {mp.name('d' + p)}" for p in vn.names("param")]
     program = None if vn.chain else _program(vn, vd, mp)
-    return {**base, "batch_only": True, "vectorised": out, "update": {"rows": update}, "loss": "L", "program": program}
+    from .handout_topics import topics
+
+    found = topics(vn, vd, mp)
+    return {
+        **base,
+        "batch_only": True,
+        "vectorised": out,
+        "update": {"rows": update},
+        "loss": "L",
+        "program": program,
+        "topics": found,
+        "pgfplots": found["depth"] is not None,
+    }
 
 
-GREEK_LATEX = {"lam": r"\lambda", "lambd": r"\lambda", "eps": r"\varepsilon", "epsilon": r"\varepsilon"}
+GREEK_LATEX = {
+    "lam": r"\lambda",
+    "lambd": r"\lambda",
+    "eps": r"\varepsilon",
+    "epsilon": r"\varepsilon",
+    "keep_prob": r"\mathit{keep\_prob}",
+}
 
 
 def _program(vn, vd, mp) -> dict:
+    from .handout_topics import number_latex
+
     """The steps of a matrix program's derivation, for the handout: each use's term, then each sum over uses."""
+    from derive.ir.rewrites import NamedRewrite
     from derive.vecsteps import Cancellation, SumOverUses, VecChainRule
 
     numbers = {e.target: e.number for e in vd.equations}
@@ -314,6 +335,17 @@ def _program(vn, vd, mp) -> dict:
                     ],
                 }
             )
+        elif isinstance(s, NamedRewrite):
+            steps.append(
+                {
+                    "kind": "rewrite",
+                    "lhs": mp.name(s.target),
+                    "name": s.name,
+                    "staged": [(mp.name(t), mp.doprint(e)) for t, e in s.staged],
+                    "after": mp.doprint(s.after),
+                    "error": f"{s.error:.0e}".replace("e-", r"\times 10^{-") + "}" if s.error else "0",
+                }
+            )
         elif isinstance(s, Cancellation):
             steps.append(
                 {
@@ -323,7 +355,7 @@ def _program(vn, vd, mp) -> dict:
                     "after": mp.doprint(s.after),
                 }
             )
-    return {"steps": steps, "constants": [(mp.name(n), v) for n, v in vn.constant_values.items()]}
+    return {"steps": steps, "constants": [(mp.name(n), number_latex(v)) for n, v in vn.constant_values.items()]}
 
 
 def _entry(mp, matrix: str, rc) -> str:

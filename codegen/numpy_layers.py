@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
 
 from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
@@ -194,12 +195,13 @@ def layers_context(net, source: str) -> dict:
         for q in e.operands:
             last_use[q] = i
     alloc = Allocator(last_use)
+    sums: dict = {}  # Σ_columns computed so far, by their module form (see _general)
     grad_lines: list[Line] = []
     forward_of = {e.target: e for e in d.forward}
     first_backward = True
     for i, e in enumerate(program):
         if e.kind in GENERAL_KINDS:
-            code = _general(e, printer, adjoint_scale, params)
+            code = _general(e, printer, adjoint_scale, params, sums)
         else:
             code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
         comments = [f"({e.number}) {e.text}"]
@@ -298,18 +300,49 @@ def layers_context(net, source: str) -> dict:
     )
 
 
-def _general(e, printer: MatrixCodePrinter, adjoint_scale, params) -> list[str]:
-    """Any other equation of the program, as a NumPy expression (a new array; a parameter's into grads)."""
+def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict) -> list[str]:
+    """Any other equation of the program, as a NumPy expression (a new array; a parameter's into grads).
+
+    ``sums`` maps the module's form of each sum over columns computed so far (a bias's or a scale's gradient,
+    Σ_columns dZ̃) to its name: a later equation that needs the same sum reads it (batch norm's dZ reads
+    dβ and dγ, as cs231n's batchnorm_backward_alt does) instead of summing again."""
     scale = adjoint_scale.get(e.target, 1) if e.target.startswith("d") else 1
     if e.kind == "let":
         value = printer.code(e.expr)
     elif e.kind == "sum":
-        value = " + ".join(printer.code(code_of(t.expr, scale, adjoint_scale)) for t in e.terms)
+        value = " + ".join(printer.code(reuse(code_of(t.expr, scale, adjoint_scale), sums)) for t in e.terms)
     else:
-        value = printer.code(code_of(e.expr, scale, adjoint_scale))
+        expr = code_of(e.expr, scale, adjoint_scale)
+        value = printer.code(reuse(expr, sums))
+        if e.target.startswith("d") and e.target[1:] in params and _column_sum(expr):
+            sums[expr] = sp.MatrixSymbol(e.target, *expr.shape)
     if e.target.startswith("d") and e.target[1:] in params:
         return [f'{e.target} = grads["{e.target[1:]}"]', f"{e.target}[...] = {value}"]
     return [f"{e.target} = {value}"]
+
+
+def _column_sum(expr) -> bool:
+    """``Q 1``: a sum over the columns (scalar 1: the module's form of a bias's or a scale's gradient)."""
+    return (
+        isinstance(expr, sp.MatMul)
+        and isinstance(expr.args[-1], OneMatrix)
+        and expr.args[-1].shape[1] == 1
+        and expr.as_coeff_matrices()[0] == 1
+    )
+
+
+def reuse(expr, sums: dict):
+    """``expr`` with each ``Q 1 1ᵀ`` whose ``Q 1`` was computed already written with that name (``g 1ᵀ``)."""
+    if not sums or not isinstance(expr, sp.MatrixExpr) or expr.is_Atom:
+        return expr
+    if isinstance(expr, sp.MatMul):
+        scalar, factors = expr.as_coeff_matrices()
+        last = factors[-1]
+        if len(factors) >= 2 and isinstance(last, OneMatrix) and last.shape[1] != 1:  # Q 1 1ᵀ, SymPy's Q 1ₘₓₘ
+            inner = sp.MatMul(*factors[:-1], OneMatrix(last.shape[0], 1))
+            if inner in sums:
+                return sp.MatMul(scalar, sums[inner], OneMatrix(1, last.shape[1]))
+    return expr.func(*[reuse(a, sums) for a in expr.args])
 
 
 def _plain(e, printer: ModulePrinter) -> str:

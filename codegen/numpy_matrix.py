@@ -24,6 +24,7 @@ from derive.matrix import (
     is_broadcast,
     is_constant,
     is_negative,
+    is_row_broadcast,
     pull_scalars,
     split_scalar,
     unbroadcast,
@@ -84,6 +85,13 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
     def _print_MatMul(self, expr):
         scalar, factors = expr.as_coeff_matrices()
         factors = list(factors)
+        if scalar != 1 and len(factors) == 1 and isinstance(factors[0], sp.HadamardProduct):
+            # c (v ⊙ Q) with v a broadcast column or row: c v costs n operations, not n × m
+            args = list(factors[0].args)
+            small = next((i for i, f in enumerate(args) if is_broadcast(f) or is_row_broadcast(f)), None)
+            if small is not None:
+                args[small] = _scaled_broadcast(scalar, args[small])
+                return self._print(sp.HadamardProduct(*args))
         body = self._product(factors)
         if scalar == 1:
             return body
@@ -131,7 +139,7 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return f"({top} / {bottom if den.is_Atom else '(' + bottom + ')'})"
 
     def _print_HadamardProduct(self, expr):
-        if all(is_broadcast(f) or _is_row_broadcast(f) for f in expr.args):
+        if all(is_broadcast(f) or is_row_broadcast(f) for f in expr.args):
             return " * ".join(self._wrap(f, _MUL) for f in expr.args)
         self._in_sum += 1  # a full-shape factor is there: NumPy broadcasts a column or a row against it
         try:
@@ -171,12 +179,15 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
 install_printers(MatrixCodePrinter, "numpy")
 
 
-def _is_row_broadcast(term) -> bool:
-    """``1 r``: a row in every row."""
-    if not isinstance(term, sp.MatMul):
-        return False
+def _scaled_broadcast(scalar, term):
+    """``c (v 1ᵀ)`` as ``(c v) 1ᵀ`` (and ``c (1 r)`` as ``1 (c r)``)."""
     _, factors = term.as_coeff_matrices()
-    return len(factors) == 2 and isinstance(factors[0], OneMatrix) and factors[0].shape[1] == 1
+    coefficient = term.as_coeff_matrices()[0] * scalar
+    if isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] == 1:
+        inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
+        return sp.MatMul(sp.MatMul(coefficient, inner), factors[-1])
+    inner = sp.MatMul(*factors[1:]) if len(factors) > 2 else factors[1]
+    return sp.MatMul(factors[0], sp.MatMul(coefficient, inner))
 
 
 def _level(expr) -> int:

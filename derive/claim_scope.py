@@ -290,6 +290,10 @@ class ScalarScope:
         base = fname.rstrip("'")
         if base == "exp":
             return sp.exp(u)
+        if base == "sqrt":
+            return sp.sqrt(u) if not derivative else 1 / (2 * sp.sqrt(u))
+        if base == "sign":
+            return sp.sign(u) if not derivative else sp.S.Zero
         if base == "log":
             return sp.log(u) if not derivative else 1 / u
         if base == "softmax":

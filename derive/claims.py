@@ -65,6 +65,8 @@ FUNCTIONS = {
     "g1": "g",
     "g2": "g",
     "max": "max",
+    "sign": "sign",
+    "sqrt": "sqrt",
 }
 TWO_ARGUMENTS = ("max",)
 _PRIME = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(FUNCTIONS, key=len, reverse=True)) + r")'\s*\(")
@@ -74,6 +76,8 @@ NP_FUNCTIONS = {
     "log": "log",
     "tanh": "tanh",
     "sum": "sum",
+    "sign": "sign",
+    "sqrt": "sqrt",
     "dot": "dot",
     "multiply": "multiply",
     "transpose": "transpose",

@@ -24,10 +24,12 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
 from .functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
-from .matrix import SumDepth, is_broadcast
+from .matrix import SumDepth, adjoint_first, is_broadcast, is_constant, is_row_broadcast, unbroadcast
 from .text import join_sum
 
 _HAT = re.compile(r"^([A-Za-z]+?)hat(\d*)$")
+_ACCENT = re.compile(r"^(d?)([A-Za-z]+?)(hat|tilde)(\d*)$")  # Zhat1, Ztilde1, dZtilde1: \hat{Z}, \tilde{Z}
+_GREEK_INDEXED = re.compile(r"^(d?)(mu|var|gamma|beta|sigma|alpha|lam)(\d*)$")  # batch norm's statistics and scales
 _INDEXED = re.compile(r"^([A-Za-z]*[A-Za-z])(\d+)$")
 _LAYERED = re.compile(r"^(d?)([A-Za-z])(\d+)$")
 _COMBINING_HAT = "\u0302"
@@ -62,6 +64,18 @@ def name_latex(name: str, layers: bool = False, delta: bool = False) -> str:
         return f"{head_tex}_{{{tail_tex}}}"
     if _COMBINING_HAT in name:
         name = re.sub(r"([A-Za-z])" + _COMBINING_HAT, r"\1hat", name)
+    if layers:
+        m = _ACCENT.match(name) or _GREEK_INDEXED.match(name)
+        if m and (m.re is _GREEK_INDEXED or len(m.group(2)) == 1):
+            d, letters, *rest = m.groups()
+            layer = rest[-1]
+            if m.re is _ACCENT:
+                body = rf"\{rest[0]}{{{letters}}}"
+            else:
+                body = r"\sigma^{2}" if letters == "var" else _base(letters)
+            if layer:
+                body = body[:-1] + rf"\,[{layer}]}}" if body.endswith("^{2}") else rf"{body}^{{[{layer}]}}"
+            return (r"\mathrm{d}" if d else "") + body
     m = _HAT.match(name)
     if m:
         return rf"\hat{{{_base(m.group(1))}}}" + (_sub(m.group(2)) if m.group(2) else "")
@@ -307,10 +321,43 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         return "1"
 
     def _print_HadamardProduct(self, expr):
-        return r" \odot ".join(self._matrix_factor(a, HADAMARD) for a in expr.args)
+        if all(is_broadcast(f) or is_row_broadcast(f) for f in expr.args):
+            return r" \odot ".join(self._matrix_factor(a, HADAMARD) for a in expr.args)
+        self._in_sum += 1  # a full-shape factor: a column or row is repeated against it, as NumPy broadcasts
+        try:
+            num, den = [], []
+            for f in adjoint_first(map(unbroadcast, expr.args)):
+                if isinstance(f, sp.HadamardPower) and f.exp == -1:
+                    den.append(self._print(f.base))
+                elif isinstance(f, sp.HadamardPower) and f.exp == sp.Rational(-1, 2):
+                    den.append(rf"\sqrt{{{self._print(f.base)}}}")
+                else:
+                    num.append(f)
+            top = r" \odot ".join(self._matrix_factor(a, HADAMARD) for a in num) or "1"
+            if not den:
+                return top
+            if len(num) > 1:  # (A ⊙ B)/c reads better as a fraction of the product
+                top = r" \odot ".join(self._print(a) for a in num)
+            elif num and isinstance(num[0], sp.MatAdd):
+                top = self._print(num[0])
+            bottom = r" \odot ".join(den)
+            return rf"\frac{{{top}}}{{{bottom}}}"
+        finally:
+            self._in_sum -= 1
 
     def _print_HadamardPower(self, expr):
-        return rf"\left({self._print(expr.base)}\right)^{{\odot {self._print(expr.exp)}}}"
+        base = unbroadcast(expr.base)
+        if expr.exp == sp.Rational(-1, 2):
+            return rf"\frac{{1}}{{\sqrt{{{self._print(base)}}}}}"
+        if expr.exp == sp.Rational(1, 2):
+            return rf"\sqrt{{{self._print(base)}}}"
+        if expr.exp == -1:
+            return rf"\frac{{1}}{{{self._print(base)}}}"
+        if isinstance(base, sp.MatrixSymbol):
+            text = self._print(base)
+            text = f"{{{text}}}" if "^" in text else text
+            return rf"{text}^{{\odot {self._print(expr.exp)}}}"
+        return rf"\left({self._print(base)}\right)^{{\odot {self._print(expr.exp)}}}"
 
     def _print_MatMul(self, expr):
         scalars = [a for a in expr.args if not getattr(a, "is_Matrix", False)]
@@ -320,6 +367,10 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         if coeff.could_extract_minus_sign():
             sign, coeff = "-", -coeff
         head = "" if coeff == 1 else self._print(coeff) + r"\, "
+        if len(mats) == 1 and isinstance(mats[0], OneMatrix):  # c 1: the number c in every entry
+            return sign + (self._print(coeff) if coeff != 1 else "1")
+        if coeff.is_Add:  # (1 − ε) Y
+            head = rf"\left({self._print(coeff)}\right) "
         # broadcasting, as the lecture writes it: b 1ᵀ -> b (in a sum); G 1 -> Σ_columns G
         if len(mats) >= 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1:
             if not self._in_sum:  # alone, the broadcast is written out
@@ -329,6 +380,8 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         elif len(mats) >= 2 and isinstance(mats[-1], OneMatrix):
             inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats[:-1])
             if mats[-1].shape[1] != 1:  # G 1 1ᵀ: each row's sum, repeated in every column
+                if self._in_sum:
+                    return rf"{sign}{head}\sum_{{\text{{columns}}}} {inner}"
                 return rf"{sign}{head}\Big(\sum_{{\text{{columns}}}} {inner}\Big) \mathbf{{1}}^{{\top}}"
             return rf"{sign}{head}\sum_{{\text{{columns}}}} {inner}"
         elif len(mats) >= 2 and isinstance(mats[0], OneMatrix):
@@ -341,7 +394,7 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
     def _sum(self, expr):
         out = []
         # a broadcast bias (b 1ᵀ) comes last, as in W A + b
-        terms = sorted(expr.args, key=is_broadcast)
+        terms = sorted(expr.args, key=lambda t: is_broadcast(t) or is_constant(t))
         texts = [self._print(t) for t in terms]
         lead = next((i for i, t in enumerate(texts) if not t.startswith("-")), 0)
         order = [lead] + [i for i in range(len(terms)) if i != lead]
@@ -355,6 +408,9 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
 
     def _print_Transpose(self, expr):
         base = self._matrix_factor(expr.arg, ATOM)
+        accent = re.match(r"^(.*\\(?:hat|tilde)\{.*\}\}?\^\{)([^{}]*)\}$", base)
+        if accent:  # amsmath's accents take a following superscript: the ᵀ joins it, Ã^{[2]⊤}
+            return rf"{accent.group(1)}{accent.group(2)}\top}}"
         if "^" in base and not base.startswith(r"\left("):
             base = f"{{{base}}}"
         return rf"{base}^{{\top}}"

@@ -68,6 +68,8 @@ jux: postfix+
         | "\\partial" postfix                  -> dmark
         | "\\hat" "{" WORD "}" decor*          -> hat
         | "\\hat" WORD decor*                  -> hat
+        | "\\tilde" "{" WORD "}" decor*        -> tilde
+        | "\\tilde" WORD decor*                -> tilde
         | FUNC                                 -> func
         | RATE                                 -> rate
         | NAMED "{" WORD "}" decor*            -> named
@@ -225,7 +227,17 @@ def _expand_dots(text: str) -> str:
 def _preprocess(text: str) -> str:
     """Notation read before parsing: ``\\mathrm{d}Z`` → ``dZ``; Nielsen's ``\\delta^2``, ``\\delta^L``
     → ``delta^{[2]}``; any other ``\\delta`` (not the Kronecker ``\\delta_{ij}``) → the name ``delta``."""
+    text = re.sub(r"\\gamma(?![A-Za-z])", "gamma", text)
+    text = re.sub(r"\\beta(?![A-Za-z])", "beta", text)
+    text = re.sub(
+        r"(?:\\(?:mathrm|text|operatorname)\{d\}|(?<![A-Za-z\\])d)\s*\\(hat|tilde)\s*\{([A-Za-z]+)\}",
+        r"\\\1{d\2}",
+        text,
+    )
     text = _DIFFERENTIAL.sub("d", text)
+    # a name with an underscore, keep\_prob or \text{keep\_prob}: one word (matched to keep_prob by name)
+    text = re.sub(r"\\(?:text|mathit|mathrm|textrm)\{([A-Za-z]+(?:\\_[A-Za-z]+)+)\}", r"\1", text)
+    text = re.sub(r"([A-Za-z]+)\\_([A-Za-z]+)", r"\1\2", text)
     text = re.sub(r"\\rVert\s*_\s*\{?F\}?", r"\\rVert", text)  # the Frobenius norm ‖W‖_F
     text = re.sub(r"\\lambda(?![A-Za-z])", "lam ", text)  # λ, the weight decay, as networks name it
     text = _expand_dots(text)
@@ -380,6 +392,12 @@ class _ToClaim(Transformer):
         word = str(items[0])
         sub, layer, transposed = decorations(items[1:])
         node = ("name", compose(word + "hat", sub, layer))
+        return ("T", node) if transposed else node
+
+    def tilde(self, items):
+        word = str(items[0])
+        sub, layer, transposed = decorations(items[1:])
+        node = ("name", compose(word + "tilde", sub, layer))
         return ("T", node) if transposed else node
 
     def named(self, items):

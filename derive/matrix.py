@@ -213,6 +213,14 @@ def is_constant(term) -> bool:
     return False
 
 
+def is_row_broadcast(term) -> bool:
+    """``1 r``: a row in every row."""
+    if not isinstance(term, sp.MatMul):
+        return False
+    _, factors = term.as_coeff_matrices()
+    return len(factors) == 2 and isinstance(factors[0], OneMatrix) and factors[0].shape[1] == 1
+
+
 def adjoint_first(factors) -> list:
     """The factors of ⊙ with an adjoint (dQ) first, as the lecture writes dZ = dA ⊙ g'(Z); otherwise as given."""
     factors = list(factors)

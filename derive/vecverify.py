@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 
 from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
+from .matrix import matrix_text, unbroadcast
 from .slips import describe_constant
 from .vecnumeric import NUMPY_ACTIVATIONS
 from .verdict import Counterexample, Verdict
@@ -52,6 +53,8 @@ ACTIVATION = {
 
 FUNCS = {
     "exp": (np.exp, np.exp),
+    "sqrt": (np.sqrt, lambda z: 0.5 / np.sqrt(z)),
+    "sign": (np.sign, np.zeros_like),  # the subgradient convention of L1: sign(0) = 0
     "log": (np.log, lambda z: 1 / z),
     "softmax": (NUMPY_ACTIVATIONS["softmax"], None),
     **ACTIVATION,
@@ -72,6 +75,9 @@ class VecTarget:
         self.params = tuple(net.names("param"))
         self.scalars = {eq.target for eq in self.d.forward if eq.kind == "loss"}
         self.data = tuple(net.names("input")) + (self.y, "m")
+        self.staged = _staged_equations(self.d)
+        for step in self.staged:
+            self.equations.update({e.target: e for e in step if e.target not in self.equations})
 
     def names(self) -> tuple[str, ...]:
         derived = tuple(t for t in self.equations if t not in self.net.kinds)
@@ -117,6 +123,9 @@ class VecTarget:
         env = {}
         for name in self.params + tuple(self.net.names("input")):
             env[name] = rng.normal(0.0, 0.7, shape(name))
+        for name, keep in self.net.masks.items():  # a dropout mask of one training step
+            p = float(sp.sympify(keep).subs(dims))
+            env[name] = (rng.random(shape(name)) < p).astype(float)
         rows, cols = shape(self.y)
         if self.net.output == "softmax":
             env[self.y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
@@ -126,6 +135,8 @@ class VecTarget:
             env[self.y] = rng.integers(0, 2, (rows, cols)).astype(float)
         with np.errstate(all="ignore"):
             values = run(self.d.equations, env, dims)
+            for step in self.staged:  # the stages a named rewrite replaced (dσ², dμ of batch norm): claimable too
+                values.update(run(step, values, dims))
         values["m"] = float(dims[M])
         values.update(constants)
         for rate in set(RATES.values()):
@@ -133,6 +144,24 @@ class VecTarget:
         for p in self.params:  # the gradient-descent update p ← p − α dp
             values[f"{p}←"] = values[p] - RATE * values[f"d{p}"]
         return values, dims
+
+
+def _staged_equations(d) -> list[list]:
+    """The staged equations each named rewrite replaced (all but its result), as evaluable equations."""
+    from .ir.equation import Equation
+    from .ir.rewrites import NamedRewrite
+    from .matrix import matrix_text
+
+    out = []
+    for step in d.steps:
+        if isinstance(step, NamedRewrite):
+            out.append(
+                [
+                    Equation(0, t, "adjoint", (), None, tuple(e.shape), e, f"{t} = {matrix_text(e)}", None)
+                    for t, e in step.staged[:-1]
+                ]
+            )
+    return out
 
 
 def vector_target(net) -> VecTarget:
@@ -164,7 +193,11 @@ def resolve(net: VecTarget, name: str, where=None) -> str:
             return name
     if name == "delta":
         name = "dZ" + output_layer(net)
-    same = [k for k in known if k.lower() == name.lower()]
+    same = [k for k in known if k.lower() == name.lower()] or [
+        k
+        for k in known
+        if "_" in k and k.replace("_", "").lower() == name.lower()  # keep\_prob read as keepprob
+    ]
     if len(same) == 1:
         return same[0]
     raise ClaimError(f"unknown name '{name}' (vectorised network '{net.name}' has: {', '.join(known)})", where)
@@ -505,6 +538,10 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
 
     kept = [t for t in trials if t.problem is None and np.asarray(t.claimed).shape == t.true.shape]
     if len(kept) == len(trials):
+        slip = topic_slip(net, name, kept)
+        if slip:
+            return slip
+    if len(kept) == len(trials):
         ratios = [_ratio(np.asarray(t.claimed, float), t.true) for t in kept]
         if all(r is not None for r in ratios):
             ms = [t.shape["m"] for t in kept]
@@ -533,6 +570,102 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
         if shape and _square(shape, t.true.shape) and _unkept_sum(tree):
             return f"keepdims left out: a rank-1 ({shape[0]},) array broadcast against a column gives {shape}, not {t.true.shape}"
     return None
+
+
+def topic_slip(net: VecTarget, name: str, trials: list[Trial]) -> str | None:
+    """The usual slips of the training lecture's further topics, each tested as a correction of the claim:
+    dropout's 1/keep_prob, the penalty's (λ/m) W, a regularised bias, and batch norm's two Σ terms."""
+    from .vecnumeric import NumPyEvaluator
+
+    candidates = list(_topic_candidates(net, name))
+    if not candidates:
+        return None
+    for label, correct in candidates:
+        ok = True
+        for t in trials:
+            env, dims = net.values(np.random.default_rng(t.seed))
+            value = NumPyEvaluator(env, dims)
+            with np.errstate(all="ignore"):
+                repaired = correct(np.asarray(t.claimed, dtype=float), value, env)
+            if not same(repaired, t.true):
+                ok = False
+                break
+        if ok:
+            return label
+    return None
+
+
+def _topic_candidates(net: VecTarget, name: str):
+    """``(label, correct(claimed, evaluate, env))`` pairs for the slips that apply to ``name``."""
+    from .ir.rewrites import NamedRewrite
+
+    eq = net.equations.get(name)
+    vn = net.net
+    if eq is None:
+        return
+    masks = [d for d in vn.masks if d in {s.name for s in eq.expr.atoms(sp.MatrixSymbol)}]
+    for d in masks:
+        keep = vn.masks[d]
+        shown = "keep_prob" if str(keep) == "keep_prob" else str(keep)
+        yield (
+            f"the inverted-dropout scaling 1/{shown} is missing: the backward pass scales like the forward, {eq.text}",
+            lambda c, ev, env, keep=keep: c / ev.scalar(keep),
+        )
+        yield (
+            f"multiplied by {shown} instead of divided: inverted dropout divides by it in both passes",
+            lambda c, ev, env, keep=keep: c / ev.scalar(keep) ** 2,
+        )
+    penalties = [t for t in eq.terms if t.via == "J" and t.kind != "loss_grad"] if eq.kind == "sum" else []
+    for t in penalties:
+        shown = matrix_text(t.expr)
+        yield (
+            f"the penalty's term {shown} is missing: {name[1:]} is used twice, by its layer and by the penalty",
+            lambda c, ev, env, e=t.expr: c + ev(e),
+        )
+        yield (
+            f"λ where the gradient has λ/m: the penalty's term is {shown}",
+            lambda c, ev, env, e=t.expr: c - (env["m"] - 1) * ev(e),
+        )
+        yield (
+            f"the penalty's term counted twice: the ½ of (λ/2m)‖W‖² cancels the 2 of ∂W²/∂W, leaving {shown}",
+            lambda c, ev, env, e=t.expr: c - ev(e),
+        )
+    if name[1:] in vn.names("param") and vn.kinds.get(name[1:]) == "param" and not penalties:
+        for other in net.equations.values():
+            for t in other.terms if other.kind == "sum" else ():
+                if t.via != "J" or t.kind == "loss_grad":
+                    continue
+                scalar, factors = t.expr.as_coeff_matrices() if isinstance(t.expr, sp.MatMul) else (1, [t.expr])
+                if len(factors) != 1:
+                    continue
+                b = vn.matrices[name[1:]]
+                mine = factors[0].xreplace({a: b for a in factors[0].atoms(sp.MatrixSymbol)})
+                yield (
+                    (
+                        f"the bias {name[1:]} is not regularised: the penalty sums over the weights only,"
+                        f" so {name} has no {matrix_text(scalar * mine)} term"
+                    ),
+                    lambda c, ev, env, e=scalar * mine: c - ev(e),
+                )
+                return
+    for step in net.d.steps:
+        if isinstance(step, NamedRewrite) and step.target == name:
+            scalar, (product,) = step.after.as_coeff_matrices()
+            spread, inner = product.args if not isinstance(product.args[0], sp.MatAdd) else product.args[::-1]
+            for term in inner.args:
+                if not term.could_extract_minus_sign():
+                    continue
+                part = sp.MatMul(scalar, sp.HadamardProduct(spread, -term))
+                variance = len((-term).atoms(sp.MatrixSymbol)) > 1  # Ẑ ⊙ Σ(dZ̃ ⊙ Ẑ): through σ²
+                what = (
+                    ("the batch's σ²" if variance else "the batch's μ")
+                    if step.name.startswith("the batch")
+                    else ("the example's σ²" if variance else "the example's μ")
+                )
+                yield (
+                    f"the term −{matrix_text(unbroadcast(-term))} is missing: it comes through {what}",
+                    lambda c, ev, env, e=part: c - ev(e),
+                )
 
 
 def classic_repairs(net: VecTarget, name: str, tree):

@@ -190,11 +190,16 @@ COST = {
 }
 
 
-def layer_cost(net, params, X, Y):
-    """J, from the VecNetwork's lowered assignments and cost, evaluated with autograd.numpy."""
+def layer_cost(net, params, X, Y, seed=None):
+    """J, from the VecNetwork's lowered assignments and cost, evaluated with autograd.numpy; the training cost,
+    with each dropout mask drawn as the generated modules document it (declaration order, from seed)."""
     sizes = {**net.dim_sizes, net.m: X.shape[1]}
     sizes.update({net.constants[n]: v for n, v in net.constant_values.items()})
     env = {net.names("input")[0]: X, net.names("target")[0]: Y, **params}
+    rng = np.random.default_rng(seed)
+    for mask, keep in net.masks.items():
+        rows = int(sp.sympify(net.matrices[mask].shape[0]).subs(sizes))
+        env[mask] = (rng.random((rows, X.shape[1])) < float(sp.sympify(keep).subs(sizes))).astype(float)
     for node in net.assignments:
         env[node.name] = _value(node.value, env, sizes)
     return _value(net.cost_expr, env, sizes)[0, 0]
@@ -229,6 +234,8 @@ def _value(e, env, sizes):
         return _value(e.arg, env, sizes).T
     if kind == "Apply":
         return ACT[e.function](_value(e.arg, env, sizes))
+    if kind == "L1Norm":
+        return anp.reshape(anp.sum(anp.abs(_value(e.arg, env, sizes))), (1, 1))
     if kind == "FrobeniusSq":
         return anp.reshape(anp.sum(_value(e.arg, env, sizes) ** 2), (1, 1))
     if kind == "LossSum":
@@ -240,9 +247,11 @@ def check_layer_module(net, module, seed=2):
     params = _smooth(module.init_params(seed=seed), seed=seed)
     X, Y = module.demo_data(seed=seed)
     X, Y = X[:, :9], Y[:, :9]
-    want = autograd.grad(lambda p: layer_cost(net, p, X, Y))(params)
-    assert module.loss(params, X, Y) == pytest.approx(float(layer_cost(net, params, X, Y)), rel=1e-12)
-    ours = module.gradients(params, X, Y)
+    trained = {p: params[p] for p in module.PARAMS}  # running averages are not differentiated
+    want = autograd.grad(lambda p: layer_cost(net, {**params, **p}, X, Y, seed=seed))(trained)
+    training_cost = module.loss(params, X, Y, train=True, seed=seed)
+    assert training_cost == pytest.approx(float(layer_cost(net, params, X, Y, seed=seed)), rel=1e-12)
+    ours = module.gradients(params, X, Y, seed=seed)
     for p in module.PARAMS:
         _close(ours[p], want[p], f"{net.name}: ∂J/∂{p}")
 

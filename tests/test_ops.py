@@ -4,7 +4,7 @@ gradient check against central finite differences (float64) at shapes and values
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from derive import (
@@ -172,6 +172,8 @@ def test_printed_equation(op):
 @settings(max_examples=10, deadline=None)
 @given(n0=st.integers(1, 4), n1=st.integers(1, 4), m=st.integers(2, 5), seed=st.integers(0, 10**6))
 def test_gradients_match_finite_differences(op, n0, n1, m, seed):
+    # normalising W X with one input makes J nearly constant in W (Ẑ = ±1 whatever W is): nothing to compare
+    assume(n0 >= 2 or op not in ("batchnorm", "layernorm"))
     body, extra, _ = ROWS[op]
     d = network(n0, n1, body, extra).derive()
     errors = check(d, m=m, seed=seed)

@@ -22,9 +22,9 @@ def build() -> VecNetwork:
     W2, b2 = net.param("W2", (n2, n1)), net.param("b2", (n2, 1))
     W3, b3 = net.param("W3", (n3, n2)), net.param("b3", (n3, 1))
     A1 = net.let("A1", relu(net.let("Z1", W1 * X + b1)))
-    A1d = net.let("A1d", hadamard(A1, D1) / keep_prob)
-    A2 = net.let("A2", relu(net.let("Z2", W2 * A1d + b2)))
-    A2d = net.let("A2d", hadamard(A2, D2) / keep_prob)
-    A3 = net.let("A3", sigmoid(net.let("Z3", W3 * A2d + b3)))
+    Atilde1 = net.let("Atilde1", hadamard(A1, D1) / keep_prob)
+    A2 = net.let("A2", relu(net.let("Z2", W2 * Atilde1 + b2)))
+    Atilde2 = net.let("Atilde2", hadamard(A2, D2) / keep_prob)
+    A3 = net.let("A3", sigmoid(net.let("Z3", W3 * Atilde2 + b3)))
     net.cost(binary_cross_entropy(A3, Y))
     return net
