@@ -14,7 +14,18 @@ from .functions import (
     step,
     tanh,
 )
-from .ir.vocabulary import frobenius_sq, hadamard, mean_columns, sum_columns, sum_rows, transpose
+from .ir.vocabulary import (
+    concat,
+    embed,
+    frobenius_sq,
+    hadamard,
+    mean_columns,
+    pool_max,
+    pool_mean,
+    sum_columns,
+    sum_rows,
+    transpose,
+)
 from .layers import identity, mlp
 from .network import Network
 from .vectorised import Equation, VecDerivation, VecNetwork
@@ -31,13 +42,17 @@ __all__ = [
     "VecDerivation",
     "VecNetwork",
     "binary_cross_entropy",
+    "concat",
     "cross_entropy",
+    "embed",
     "frobenius_sq",
     "hadamard",
     "identity",
     "mean_columns",
     "mlp",
     "mse",
+    "pool_max",
+    "pool_mean",
     "relu",
     "sigmoid",
     "softmax",

@@ -38,7 +38,10 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
         env[name] = rng.normal(0.0, scale, shapes[name])
     (y,) = net.names("target")
     for x in net.names("input"):
-        env[x] = rng.normal(0.0, 1.0, shapes[x])
+        if x in net.index_inputs:  # word indices, 0 (padding) among them
+            env[x] = rng.integers(0, net.size(net.index_inputs[x]), shapes[x])
+        else:
+            env[x] = rng.normal(0.0, 1.0, shapes[x])
     rows, cols = shapes[y]
     if net.output == "softmax" or (net.loss == "cross_entropy" and rows > 1):
         env[y] = np.eye(rows)[:, rng.integers(0, rows, cols)]

@@ -77,6 +77,7 @@ class VecNetwork:
         self.loss: str | None = None  # the data term's loss, by name
         self.cost_operands: tuple[str, str] | None = None  # (A_L, Y) of the data term
         self.layers: dict[str, int] = {}  # quantity -> layer number
+        self.index_inputs: dict[str, sp.Symbol] = {}  # word-index input -> its vocabulary size
 
     # --------------------------------------------------------- dimensions
     def dims(self, **sizes: int):
@@ -97,6 +98,14 @@ class VecNetwork:
     def input(self, name: str, rows) -> sp.Symbol:
         """An input matrix (rows × m), one column per example: the data X, or a mask."""
         return self._leaf(name, "input", (self._dim(rows, name), M), caller_place())
+
+    def indices(self, name: str, rows, vocab) -> sp.Symbol:
+        """Word indices (rows × m integers in 0 … vocab − 1, 0 for padding), one column per text: the
+        input of ``embed(E, W)``; ``vocab`` is the dimension of the vocabulary size |V|."""
+        where = caller_place()
+        shape = (self._dim(rows, name), M)
+        self.index_inputs[name] = self._dim(vocab, name)
+        return self._leaf(name, "input", shape, where)
 
     def target(self, name: str, rows) -> sp.Symbol:
         """The target matrix (rows × m)."""
@@ -129,6 +138,8 @@ class VecNetwork:
             return sp.S.One
         if isinstance(d, sp.Symbol) and d in self.dim_sizes:
             return d
+        if isinstance(d, sp.Expr) and d.free_symbols and d.free_symbols <= set(self.dim_sizes):
+            return d  # a product or sum of dimensions: n·d rows of stacked word vectors
         raise DeclarationError(
             f"shape of '{name}' uses {d!r}, not a dimension declared with net.dims(...)", caller_place()
         )

@@ -2,7 +2,8 @@
 
 ``hadamard(A, B)`` (A ⊙ B), ``transpose(W)`` (Wᵀ), ``sum_columns(Q)`` (n×1),
 ``mean_columns(Q)``, ``sum_rows(Q)`` (1×k) and ``frobenius_sq(W)`` (Σ W², a
-scalar).  They are SymPy functions over the declaration's quantities; the
+scalar); for text, ``embed(E, W)`` (the word vectors of the indices W),
+``pool_mean(Emb)``, ``pool_max(Emb)`` and ``concat(A, B, …)``.  They are SymPy functions over the declaration's quantities; the
 declaration lowers them onto the matrix program (``derive.ir.lower``).
 """
 
@@ -44,6 +45,22 @@ class FrobeniusSqOf(sp.Function):
     is_commutative = True
 
 
+class EmbedOf(MatrixFunction):
+    nargs = 2
+
+
+class PoolMeanOf(MatrixFunction):
+    nargs = 1
+
+
+class PoolMaxOf(MatrixFunction):
+    nargs = 1
+
+
+class ConcatOf(MatrixFunction):
+    pass
+
+
 def hadamard(A, B):
     """``A ⊙ B``: the element-wise product of two matrices of one shape."""
     return Hadamard(A, B)
@@ -74,6 +91,27 @@ def frobenius_sq(W):
     return FrobeniusSqOf(W)
 
 
+def embed(E, W):
+    """``[E[:, W₁]; …; E[:, Wₙ]]``: the word vectors (columns of E) of the n word indices in each column
+    of W (declared with ``net.indices``), stacked ((n·d)×m); a padding position (id 0) gives 0."""
+    return EmbedOf(E, W)
+
+
+def pool_mean(Emb):
+    """The mean of the word vectors of ``Emb = embed(E, W)`` over the words present (d×m)."""
+    return PoolMeanOf(Emb)
+
+
+def pool_max(Emb):
+    """The element-wise maximum of the word vectors of ``Emb = embed(E, W)`` over the words present (d×m)."""
+    return PoolMaxOf(Emb)
+
+
+def concat(*parts):
+    """``[A; B; …]``: the rows of matrices with the same number of columns, stacked."""
+    return ConcatOf(*parts)
+
+
 VOCABULARY = {
     "hadamard": hadamard,
     "transpose": transpose,
@@ -81,4 +119,8 @@ VOCABULARY = {
     "mean_columns": mean_columns,
     "sum_rows": sum_rows,
     "frobenius_sq": frobenius_sq,
+    "embed": embed,
+    "pool_mean": pool_mean,
+    "pool_max": pool_max,
+    "concat": concat,
 }
