@@ -429,7 +429,7 @@ def _escape(text: str) -> str:
         "~": r"\~{}",
         "^": r"\^{}",
     }
-    out = "".join(repl.get(ch, ch) for ch in text)
+    out = "".join(repl.get(ch, " " if ch.isspace() or not ch.isprintable() else ch) for ch in text)
     for u, t in (
         ("−", "--"),
         ("·", r"$\cdot$"),

@@ -18,7 +18,7 @@ from derive import ChainruleError
 from derive.nlp.equations import backward, embedding_steps, forward
 from derive.nlp.model import TextModel
 
-from .numpy_module import ruff_format, stamp
+from .numpy_module import inert, ruff_format, stamp
 
 # Generated module name -> (catalogue module, keyword arguments of its model()).
 MODULES = {
@@ -41,6 +41,7 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_ENV.filters["inert"] = inert
 
 
 def names() -> list[str]:

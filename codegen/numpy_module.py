@@ -72,8 +72,16 @@ class Param:
     grad: str = ""  # the expression returned for it by gradients()
 
 
+def inert(text) -> str:
+    """``text`` (a network's name or doc string, a spec file's name) made safe to print inside a generated
+    module's docstring or a ``#`` comment: one line, backslashes and quotes escaped as in a string literal
+    (``repr``), so that it reads as itself and can close no docstring and start no code."""
+    body = repr(str(text))[1:-1]  # escapes backslashes, newlines and every unprintable character
+    return body.replace('"', '\\"')
+
+
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("codegen", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -81,6 +89,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["inert"] = inert
+    return env
 
 
 # ------------------------------------------------------------ formatting

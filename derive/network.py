@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import Application
 
-from .errors import DeclarationError, caller_place
+from .errors import DeclarationError, caller_place, check_title
 from .functions import BUILTIN_ALLOWED, RULES, CrossEntropy, lecture_functions
 
 LEAF_KINDS = ("input", "target", "param")
@@ -53,6 +53,9 @@ class Network:
     one_hot: list[tuple[sp.Symbol, ...]] = field(default_factory=list)
     examples: dict[str, dict[str, float]] = field(default_factory=dict)
     loss_name: str | None = None
+
+    def __post_init__(self):
+        check_title(self.name, self.doc, caller_place())
 
     # ------------------------------------------------------------ leaves
     def inputs(self, names: str):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from .errors import ChainruleError, DeclarationError, caller_place
+from .errors import ChainruleError, DeclarationError, caller_place, check_title
 from .ir.backprop import Assignment, Sweep, cancellation, names_in
 from .ir.equation import Equation, Term
 from .ir.lower import Lowering, is_matrix, shape_text
@@ -62,6 +62,7 @@ class VecNetwork:
     """A layer-level network: named matrix assignments with symbolic shapes, and a scalar cost."""
 
     def __init__(self, name: str, doc: str = ""):
+        check_title(name, doc, caller_place())
         self.name = name
         self.doc = doc
         self.m = M
