@@ -23,6 +23,7 @@ from sympy.core.function import Application
 
 from .errors import DeclarationError, caller_place, check_title
 from .functions import BUILTIN_ALLOWED, RULES, CrossEntropy, lecture_functions
+from .names import check_name
 
 LEAF_KINDS = ("input", "target", "param")
 
@@ -82,8 +83,7 @@ class Network:
         syms = []
         for name in split:
             self._check_new(name, where)
-            if not name.isidentifier():
-                raise DeclarationError(f"'{name}' is not a valid name", where)
+            check_name(name, self.kinds, where)
             sym = sp.Symbol(name)
             self.kinds[name] = kind
             self.symbols[name] = sym
@@ -115,8 +115,7 @@ class Network:
     def _let(self, name: str, expr, where: str | None) -> sp.Symbol:
         if self.loss_name is not None:
             raise DeclarationError(f"'{name}' is declared after the loss '{self.loss_name}'", where)
-        if not name.isidentifier():
-            raise DeclarationError(f"'{name}' is not a valid name", where)
+        check_name(name, self.kinds, where)
         try:
             expr = sp.sympify(expr, strict=True)
         except (sp.SympifyError, TypeError) as exc:

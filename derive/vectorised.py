@@ -48,6 +48,7 @@ from .ir.lower import Lowering, is_matrix, shape_text
 from .ir.nodes import Apply, LossSum
 from .ir.vocabulary import VOCABULARY
 from .matrix import matrix_text
+from .names import check_name
 from .ops import ACTIVATIONS, LOSSES
 from .steps import Steps
 from .vecnames import activation_name, loss_name
@@ -158,6 +159,7 @@ class VecNetwork:
         if name in self.kinds or name in ("m", "J"):
             have = self.kinds.get(name, "reserved name")
             raise DeclarationError(f"'{name}' is defined twice (already a {have})", where)
+        check_name(name, self.kinds, where, reserved=("m", "J"))
         if self.cost_expr is not None:
             raise DeclarationError(f"'{name}' is declared after the cost", where)
 
