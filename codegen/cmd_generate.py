@@ -47,7 +47,7 @@ def context_for(declaration, source: str) -> dict:
 
 def render(spec: str, module_name: str) -> tuple[str, str]:
     """(module text, test text) for ``spec``; the test imports ``module_name``.py from its own folder."""
-    from . import nlp_module  # the NLP models (embeddings, pooling, LM) have their own template
+    from . import nlp_module  # the NLP models: the layer module with a data section (the shipped corpora)
 
     if spec in nlp_module.MODULES:
         return nlp_module.module_text(spec), nlp_module.test_text(spec, module_name)

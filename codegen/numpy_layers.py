@@ -23,8 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import sympy as sp
+
 from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
+from derive.ir.text_nodes import Embed
 
 from .numpy_matrix import MatrixCodePrinter, code_of
 from .numpy_printer import ModulePrinter
@@ -138,7 +141,7 @@ def layers_context(net, source: str) -> dict:
         if e.kind not in BACKWARD_KINDS:
             raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
 
-    printer = MatrixCodePrinter(ACTIVATION)
+    printer = MatrixCodePrinter(ACTIVATION, sizes=net.dim_sizes)
     params = [n for n, _ in net.params()]
     constants = list(net.constant_values)
     reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L"}
@@ -204,6 +207,10 @@ def layers_context(net, source: str) -> dict:
         e = affine_of.get(name)
         if e is None:
             user = next(f for f in d.forward if name in f.operands)
+            if any(isinstance(n, Embed) and n.args[0].name == name for n in sp.preorder_traversal(user.expr)):
+                why = f"word vectors of {user.target}: N(0, 0.1²)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))
+                continue
             if nc == 1:
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
             else:
@@ -233,6 +240,7 @@ def layers_context(net, source: str) -> dict:
         workspace=workspace,
         penalties=penalties,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
+        indices=X in net.index_inputs,
     )
     from .numpy_module import demo_settings, module_context
 
@@ -254,6 +262,7 @@ def layers_context(net, source: str) -> dict:
         inputs_tuple=f"{n_in}  # rows of X",
         targets_tuple=f"{n_out}  # rows of Y",
         demo=demo,
+        n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
     )
 
 
@@ -378,7 +387,20 @@ def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
 
 
 def _layers_source(
-    *, net, params, X, Y, forward_lines, A_L, loss_code, loss_comment, grad_lines, workspace, penalties, constants
+    *,
+    net,
+    params,
+    X,
+    Y,
+    forward_lines,
+    A_L,
+    loss_code,
+    loss_comment,
+    grad_lines,
+    workspace,
+    penalties,
+    constants,
+    indices,
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -400,6 +422,7 @@ def _layers_source(
             params=params,
             penalties=penalties,
             constants=constants,
+            indices=indices,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
         )
     )

@@ -138,6 +138,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             task=context["task"],
             n_targets=context["n_targets"],
             labels=context["labels"],
+            indices=context.get("n_words") is not None,
         )
     )
     return stamp(ruff_format(source, where))
@@ -316,6 +317,9 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "task_why": task_why,
         "helpers": helper_source(printer.helpers),
         "imports": sorted(set(printer.imports) | {"import numpy as np"}),
+        "n_words": None,
+        "text": "",
+        "text_doc": "",
         **own,
     }
 
