@@ -24,7 +24,7 @@ from derive import ChainruleError
 from derive.nlp.features import data_folder
 
 from . import nlp_module
-from .files import write_atomic
+from .files import write_all_atomic, write_atomic
 from .report import status
 
 VARIANTS = (
@@ -46,8 +46,7 @@ def cmd_nlp_generate(args) -> int:
     for path in (output, test_path):
         guard(path, args.force)
     module, test = nlp_module.module_text(args.name), nlp_module.test_text(args.name, stem)
-    write_atomic(output, module)
-    write_atomic(test_path, test)
+    write_all_atomic([(test_path, test), (output, module)])  # the module never without its tests
     print(f"wrote {output}\nwrote {test_path}", file=sys.stderr)
     return 0
 

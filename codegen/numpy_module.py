@@ -227,6 +227,10 @@ def scalar_context(net: Network, source: str) -> dict:
     stable = "binary_cross_entropy_logits" in loss_code or "cross_entropy_logits" in loss_code
     loss_comment = f"L = {text(loss_expr)}" + (", computed from the logits (log-sum-exp: stable)" if stable else "")
 
+    # a probability the loss takes that is not its matched activation's (BCE of q = a1·a2): its gradient
+    # divides by q(1 − q), so the gradients read it kept inside [eps, 1 − eps], as the loss does
+    matched = Sigmoid if loss_kind == "bce" else Softmax if loss_kind == "ce" else None
+    unmatched = [a for a in outputs if matched is not None and type(definitions[net.symbols[a]]) is not matched]
     taken = set(net.kinds)
     backward, param_list = [], []
     for symbol, node, definition in derivation.deltas():  # a node used more than once: its gradient, named once
@@ -262,7 +266,7 @@ def scalar_context(net: Network, source: str) -> dict:
         targets_tuple=_tuple_literal(targets),
         forward=forward,
         loss_forward=live_lines(forward, [loss_code]),
-        gradients_forward=live_lines(forward, [line.code for line in backward]),
+        gradients_forward=_clipped(live_lines(forward, [line.code for line in backward]), unmatched),
         outputs=outputs,
         params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
         inputs_unpack=_unpack(inputs, "X"),
@@ -301,6 +305,20 @@ def live_lines(lines: list[Line], used_by: list[str]) -> list[Line]:
             kept.append(line)
             needed |= set(re.findall(r"[A-Za-z_]\w*", line.code.split(" = ", 1)[1]))
     return kept[::-1]
+
+
+def _clipped(lines: list[Line], names: list[str]) -> list[Line]:
+    """``lines`` with each of ``names`` clipped into [eps, 1 − eps] right after the line that computes it."""
+    out = []
+    for line in lines:
+        out.append(line)
+        targets = [t.strip() for t in line.code.split(" = ", 1)[0].split(",")]
+        for name in (n for n in names if n in targets):
+            eps = f"np.finfo({name}.dtype).eps"
+            out.append(
+                Line(f"{name} = np.clip({name}, {eps}, 1 - {eps})", [f"{name} as the loss reads it: never 0 or 1"])
+            )
+    return out
 
 
 def module_context(net, source, printer, params, task, task_why, **own) -> dict:

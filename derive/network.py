@@ -120,8 +120,12 @@ class Network:
             expr = sp.sympify(expr, strict=True)
         except (sp.SympifyError, TypeError) as exc:
             raise DeclarationError(f"the value of '{name}' is not a SymPy expression ({exc})", where) from None
-        if not isinstance(expr, sp.Expr):
-            raise DeclarationError(f"the value of '{name}' is not a scalar expression ({type(expr).__name__})", where)
+        if not isinstance(expr, sp.Expr) or getattr(expr, "is_Matrix", False) or getattr(expr, "shape", ()) != ():
+            raise DeclarationError(
+                f"the value of '{name}' is not a scalar expression ({type(expr).__name__}; matrices are declared "
+                "with VecNetwork)",
+                where,
+            )
         expr = exact_constants(expr)
         expr = lecture_functions(expr)
         if name in self.kinds:
