@@ -86,9 +86,14 @@ class Allocator:
         current = [q for q, b in self.where.items() if b is buf]
         return all(self.last_use.get(q, -1) < i or (inplace and self.last_use.get(q, -1) == i) for q in current)
 
-    def place(self, quantity: str, rows: int, i: int, *, inplace: bool, prefer: tuple[str, ...] = ()) -> Buffer:
-        """A buffer for ``quantity`` computed at step ``i``; ``inplace``: the operation is element-wise."""
-        candidates = [b for b in self.buffers if b.rows == rows and self._dead(b, i, inplace)]
+    def place(
+        self, quantity: str, rows: int, i: int, *, inplace: bool, prefer: tuple[str, ...] = (), avoid: tuple = ()
+    ) -> Buffer:
+        """A buffer for ``quantity`` computed at step ``i``; ``inplace``: the operation is element-wise;
+        ``avoid``: buffers still read after this quantity is written (not to be overwritten)."""
+        candidates = [
+            b for b in self.buffers if b.rows == rows and self._dead(b, i, inplace) and all(b is not a for a in avoid)
+        ]
         preferred = [self.where[p] for p in prefer if p in self.where and self.where[p] in candidates]
         buf = (preferred or candidates or [None])[0]
         if buf is None:
@@ -361,7 +366,10 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
                 pre = [f"np.greater_equal({Q}, 0, out={Q})"]
             elif g == "sigmoid":
                 pre = [f"np.subtract(1, {Q}, out={Q})"]  # 1 − A; the factor A is applied to dA first
-                return [f"{t} = np.multiply({dA}, {Q}, out={_place_dA(alloc, t, dA, i, rows)})", *pre, f"{t} *= {Q}"]
+                # dZ must not take A's buffer: A is read again after dZ = dA ⊙ A is written (when dA's own
+                # buffer is still needed, e.g. dA = dH of a residual sum H = A + A_prev)
+                out = f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,), avoid=(alloc.where.get(Q),)).name}"
+                return [f"{t} = np.multiply({dA}, {Q}, out={out})", *pre, f"{t} *= {Q}"]
             elif g == "tanh":
                 pre = [f"np.multiply({Q}, {Q}, out={Q})", f"np.subtract(1, {Q}, out={Q})"]
             else:
