@@ -19,7 +19,7 @@ from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, grad
 from derive.catalogue import describe, load_spec, names
 
 from . import jsonout, report
-from .files import write_atomic
+from .files import Terminated, make_folder, write_atomic
 from .report import status
 
 EXIT_BAD_INPUT = 2
@@ -63,7 +63,7 @@ def cmd_derive(args) -> int:
 
 def cmd_demo(args) -> int:
     out = args.output
-    os.makedirs(out, exist_ok=True)
+    make_folder(out)
     status(f"demo: deriving and checking the {len(names())} catalogue networks")
     print(f"{'network':<20} {'params':>6} {'derive ms':>10} {'max rel err':>12}")
     summary = []
@@ -148,9 +148,15 @@ def main(argv=None) -> int:
     except ChainruleError as exc:
         print(f"chainrule: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Terminated:
+        return 128 + 15
     except BrokenPipeError:
         # the reader went away (`chainrule list | head -1`): stop quietly, as a shell tool does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OSError as exc:  # a file that cannot be read or written: one line, the file named
+        place = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"chainrule: error: {place}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -21,7 +21,7 @@ from pathlib import Path
 from derive import ChainruleError
 from derive.catalogue import load_spec, names
 
-from .files import copy_resources, write_atomic
+from .files import copy_resources, write_all_atomic, write_atomic
 from .numpy_module import check_overwrite, module_text, scalar_context, test_text
 from .report import status
 
@@ -47,7 +47,7 @@ def context_for(declaration, source: str) -> dict:
 
 def render(spec: str, module_name: str) -> tuple[str, str]:
     """(module text, test text) for ``spec``; the test imports ``module_name``.py from its own folder."""
-    from . import nlp_module  # the NLP models (embeddings, pooling, LM) have their own template
+    from . import nlp_module  # the NLP models: the layer module with a data section (the shipped corpora)
 
     if spec in nlp_module.MODULES:
         return nlp_module.module_text(spec), nlp_module.test_text(spec, module_name)
@@ -71,9 +71,7 @@ def generate(spec: str, output: str, *, force: bool = False, tests: bool = True)
     for path in targets:
         check_overwrite(path, force)
     module, test = render(spec, stem)
-    write_atomic(output, module)
-    if tests:
-        write_atomic(test_path, test)
+    write_all_atomic(([(test_path, test)] if tests else []) + [(output, module)])  # the module never without its tests
     return targets
 
 

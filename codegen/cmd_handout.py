@@ -6,6 +6,7 @@ files in ``docs/handouts/`` (``regenerate``).
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -14,7 +15,16 @@ from derive import ChainruleError
 from derive.catalogue import load, load_spec, names
 
 from . import handout_html, handout_notebook, handout_slides, latex_build
-from .files import check_overwrite, check_pdf_overwrite, read_text, sha256, stamp, stamped_pdf, write_atomic
+from .files import (
+    check_overwrite,
+    check_pdf_overwrite,
+    check_writable,
+    read_text,
+    sha256,
+    stamp,
+    stamped_pdf,
+    write_atomic,
+)
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from .latex_printer import DIGITS
 from .report import status
@@ -65,6 +75,12 @@ def register(sub) -> None:
 
 
 def options_from(args) -> HandoutOptions:
+    if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        raise ChainruleError(
+            f"the learning rate must be a positive finite number, got {args.learning_rate}", "--learning-rate"
+        )
+    if not 1 <= args.digits <= 15:
+        raise ChainruleError(f"the number of significant digits must be 1 to 15, not {args.digits}", "--digits")
     for s in args.omit:
         if s not in SECTIONS:
             raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--omit")
@@ -126,6 +142,7 @@ def run(args) -> int:
         raise ChainruleError("--pdf compiles a .tex handout; this output is not one", "--pdf")
     if args.slides and not out.endswith(".tex"):
         raise ChainruleError(f"--slides writes Beamer LaTeX: the output name must end in .tex: '{out}'", "-o")
+    check_writable(out)  # before the (long) rendering
     if out.endswith(".html"):
         write_html(out, handout_html.render(net, options), force=args.force)
         print(f"wrote {out}", file=sys.stderr)

@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from derive import ChainruleError
-from derive.nlp.equations import backward, embedding_steps, forward
 from derive.nlp.features import data_folder
 
 from . import nlp_module
-from .files import write_atomic
+from .files import write_all_atomic, write_atomic
 from .report import status
 
 VARIANTS = (
@@ -47,22 +46,19 @@ def cmd_nlp_generate(args) -> int:
     for path in (output, test_path):
         guard(path, args.force)
     module, test = nlp_module.module_text(args.name), nlp_module.test_text(args.name, stem)
-    write_atomic(output, module)
-    write_atomic(test_path, test)
+    write_all_atomic([(test_path, test), (output, module)])  # the module never without its tests
     print(f"wrote {output}\nwrote {test_path}", file=sys.stderr)
     return 0
 
 
 def explain_text(name: str) -> str:
-    m = nlp_module.model(name)
-    lines = [f"# {name}: {m.doc}", "", "forward:"]
-    lines += [f"  {eq}" for eq in forward(m)]
-    lines += ["backward (dQ = ∂L/∂Q per example; dW = ∂J/∂W):"]
-    lines += [f"  {eq}" for eq in backward(m)]
-    steps = embedding_steps(m)
-    if steps:
-        lines += ["the gradient with respect to E:"] + [f"  {i}. {s}" for i, s in enumerate(steps, 1)]
-        lines += worked_example(name)
+    """The engine's derivation of ``name`` (equations with shapes, then every step) and, for a model with
+    embeddings, the sparse gradient of E on one training text."""
+    net = nlp_module.model(name)
+    lines = [f"# {name}: {net.doc}", ""]
+    lines += net.derive().text().rstrip("\n").splitlines()
+    if net.text_task.embedded:
+        lines += ["", *worked_example(name)]
     return "\n".join(lines) + "\n"
 
 
@@ -71,29 +67,28 @@ def worked_example(name: str, data: Path | None = None) -> list[str]:
     namespace = {"__name__": f"chainrule_nlp_{name}", "__file__": f"{name}.py"}
     exec(compile(nlp_module.module_text(name), namespace["__file__"], "exec"), namespace)  # noqa: S102 (our own output)
     with data_folder(data) as folder:
-        train, _, vocab = namespace["load_data"](folder)
-    params = namespace["init_params"](len(vocab), seed=0)
-    distinct = [k for k in range(train["ids"].shape[1]) if len(set(train["ids"][:, k].tolist()) - {0, 2}) >= 3]
+        (X, Y), _, vocab = namespace["load_data"](folder)
+    params = namespace["init_params"](seed=0)
+    distinct = [k for k in range(X.shape[1]) if len(set(X[:, k].tolist()) - {0, 2}) >= 3]
     first = distinct[0] if distinct else 0  # the first text (window) with three different words
-    one = namespace["take"](train, [first])
-    ids, columns = namespace["gradients"](params, one)["E"]
-    dense = np.zeros_like(params["E"])
-    np.add.at(dense.T, ids, columns.T)
-    words = [vocab[i] for i in one["ids"][:, 0] if i != 0]
-    seen = sorted(set(np.flatnonzero(np.any(dense != 0, axis=0)).tolist()))
+    W = X[:, [first]]
+    dE = namespace["gradients"](params, W, Y[[first]])["E"]
+    words = [vocab[i] for i in W[:, 0] if i != 0]
+    seen = sorted(set(np.flatnonzero(np.any(dE != 0, axis=0)).tolist()))
     lines = [
         "worked example: the first training text with three different words, parameters from init_params(seed=0)",
         f"  words: {' '.join(words)}",
         (
-            f"  dE is non-zero in {len(seen)} of {dense.shape[1]} columns: {', '.join(vocab[i] for i in seen)};"
+            f"  dE is non-zero in {len(seen)} of {dE.shape[1]} columns: {', '.join(vocab[i] for i in seen)};"
             " every other column is exactly 0"
         ),
     ]
-    if namespace.get("POOLING") == "max":
-        arg = namespace["forward"](params, one)["arg"][:, 0]
+    if "max_position" in namespace:
+        Emb = namespace["embed"](params["E"], W)
+        arg = namespace["max_position"](Emb, W)[:, 0]
         lines.append(
             "  max pooling routes coordinate i to the word at its arg-max: "
-            + ", ".join(f"{i + 1}→{words[t]}" for i, t in enumerate(arg))
+            + ", ".join(f"{i + 1}→{vocab[W[t, 0]]}" for i, t in enumerate(arg))
         )
     return lines
 
@@ -116,33 +111,34 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
     write_atomic(str(path), nlp_module.module_text(name))
     mod = load_module(path)
     with data_folder(data) as data_dir:
-        train, test, extra = mod.load_data(data_dir)
-    embedded = hasattr(mod, "DIM")
-    params = (
-        mod.init_params(len(extra), seed=mod.HYPER["seed"]) if embedded else mod.init_params(seed=mod.HYPER["seed"])
-    )
+        (X, Y), (X_test, Y_test), extra = mod.load_data(data_dir)
+    hyper = mod.HYPER
+    params = mod.init_params(seed=hyper["seed"])
     row = {"name": name}
-    if hasattr(mod, "perplexity"):
-        row["uniform"] = float(len(extra))
-        row["unigram"] = mod.unigram_perplexity(train, test, len(extra))
-        row["before"] = mod.perplexity(params, test)
+    lm = hasattr(mod, "perplexity")
+    if lm:
+        row["uniform"] = float(mod.N_WORDS)
+        row["unigram"] = mod.unigram_perplexity(Y, Y_test)
+        row["before"] = mod.perplexity(params, X_test, Y_test)
     else:
-        row["before"] = mod.accuracy(params, test)
+        row["before"] = mod.accuracy(params, X_test, Y_test)
     start = time.perf_counter()
-    params, history = mod.train(params, train, seed=mod.HYPER["seed"])
+    params, history = mod.train(
+        X, Y, epochs=hyper["epochs"], lr=hyper["lr"], batch_size=hyper["batch"], seed=hyper["seed"], params=params
+    )
     row["seconds"] = time.perf_counter() - start
     row["cost"] = (history[0], history[-1])
-    if hasattr(mod, "perplexity"):
-        row["after"] = mod.perplexity(params, test)
+    if lm:
+        row["after"] = mod.perplexity(params, X_test, Y_test)
         row["samples"] = [mod.sample(params, extra, seed=s) for s in range(3)]
         probs = mod.next_word(params, extra, ["the", "dog", "gets"])
         row["next"] = sorted(probs.items(), key=lambda kv: -kv[1])[:3]
         row["unseen"] = mod.next_word(params, extra, ["the", "hamster", "sleeps"])["on"]
-        row["bigram"] = mod.bigram(train, extra, "sleeps", "on")
+        row["bigram"] = mod.bigram(X, Y, extra, "sleeps", "on")
         row["ok"] = row["after"] < min(row["unigram"], row["uniform"]) / 2
     else:
-        row["after"] = mod.accuracy(params, test)
-        row["train_accuracy"] = mod.accuracy(params, train)
+        row["after"] = mod.accuracy(params, X_test, Y_test)
+        row["train_accuracy"] = mod.accuracy(params, X, Y)
         row["ok"] = row["after"] > 0.6
     return row
 

@@ -3,10 +3,13 @@ content, so that a file chainrule did not write, or one edited since, is never o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import signal
 import tempfile
+import threading
 from importlib.resources.abc import Traversable
 
 from derive import ChainruleError
@@ -53,8 +56,42 @@ def read_text(path: str) -> str | None:
         return handle.read()
 
 
+def check_writable(path: str) -> None:
+    """Refuse, before anything is written, an output path that is a folder or lies under a file."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ChainruleError("is a folder, not a file", path)
+    folder = os.path.dirname(os.path.abspath(path))
+    while folder and not os.path.exists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ChainruleError(f"cannot write here: '{folder}' is a file, not a folder", path)
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+        raise ChainruleError(f"cannot write here: no permission to write in '{folder}'", path)
+
+
+def make_folder(path: str) -> None:
+    """``os.makedirs(path)``, refused in one line when ``path`` is a file or lies under one."""
+    if os.path.isdir(path):
+        return
+    if os.path.exists(path):
+        raise ChainruleError("is a file, not a folder", path)
+    try:
+        check_writable(os.path.join(path, "x"))
+    except ChainruleError as exc:
+        raise ChainruleError(exc.message, path) from None
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise ChainruleError(f"cannot make the folder: {exc.strerror}", path) from None
+
+
 def check_overwrite(path: str, force: bool) -> None:
     """Refuse to overwrite a file that is not chainrule's untouched output, unless ``force``."""
+    check_writable(path)
     if force or not os.path.exists(path):
         return
     reason = edited_by_hand(read_text(path))
@@ -79,18 +116,61 @@ def check_pdf_overwrite(pdf_path: str, tex_text: str | None, force: bool) -> Non
 
 def write_atomic(path: str, content: str | bytes) -> None:
     """Write ``content`` to ``path`` via a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=".chainrule-", dir=folder)
+    write_all_atomic([(path, content)])
+
+
+def write_all_atomic(files: list[tuple[str, str | bytes]]) -> None:
+    """Write several files as one step: every temporary file is written first, then all are renamed
+    into place in the order given (so give a module after its test file: a module never appears without
+    its tests).  A failure, Ctrl-C or SIGTERM/SIGHUP before the renames leaves no temporary file and
+    no new file (SIGKILL cannot be caught: then a .chainrule-* file may stay)."""
+    for path, _ in files:
+        check_writable(path)
+    temps: list[str] = []
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with _signals_raise():
+            for path, content in files:
+                folder = os.path.dirname(os.path.abspath(path))
+                make_folder(folder)
+                data = content.encode("utf-8") if isinstance(content, str) else content
+                fd, tmp = tempfile.mkstemp(prefix=".chainrule-", dir=folder)
+                temps.append(tmp)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            for (path, _), tmp in zip(files, temps):
+                os.replace(tmp, path)
+    except OSError as exc:
+        raise ChainruleError(f"cannot write: {exc.strerror}", getattr(exc, "filename", None) or files[0][0]) from None
+    finally:
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP while files are being written (handled like Ctrl-C: clean up, then stop)."""
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """On the main thread, SIGTERM and SIGHUP raise ``Terminated`` (so the writer's ``finally`` cleans up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated(signum)
+
+    old = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            old[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in old.items():
+            signal.signal(number, handler)
 
 
 def copy_resources(source: Traversable, folder: str | os.PathLike) -> list[str]:

@@ -92,7 +92,9 @@ def build(net) -> Graph:
     for name in names:
         kind = net.kinds[name]
         key = f"g{col[name]}{kind[0]}{stem(name)}" if summarised else name
-        key = re.sub(r"[^A-Za-z0-9]", "", key)
+        key = re.sub(r"[^A-Za-z0-9]", "", key) or "q"
+        if not summarised and key in boxes:  # w_1 beside w1, wé beside w: a TikZ name of its own
+            key = f"{key}q{len(boxes)}"
         group_of[name] = key
         if key not in boxes:
             boxes[key] = Box(key, [], kind, col[name])

@@ -8,6 +8,7 @@ template.  Nothing here writes files; ``cmd_handout`` does.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -384,7 +385,12 @@ def example_title(net, printer, point, example_name, seed: int, note: str = "") 
 def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
     """The worked example: the one asked for; else the first of the network's own at which some
     gradient is not 0 (an exact solution teaches no backward pass); else seeded values."""
+    for name, point in net.examples.items():
+        check_example(net, name, point)
     if options.example:
+        if options.example not in net.examples:
+            known = ", ".join(sorted(net.examples)) or "none"
+            raise ChainruleError(f"the network has no example '{options.example}' (its examples: {known})", "--example")
         return options.example, net.examples[options.example], ""
     for name in sorted(net.examples):
         gradients = derivation.evaluate(net.examples[name]).gradients
@@ -392,6 +398,26 @@ def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
             return name, net.examples[name], ""
     note = "; at the network's own examples every gradient is 0" if net.examples else ""
     return None, seeded_point(net, options.seed), note
+
+
+def check_example(net, name, point) -> None:
+    """An example is a finite number for every input, target and parameter, and nothing else."""
+    place = f"network '{net.name}', example '{name}'"
+    if not isinstance(point, dict):
+        raise ChainruleError(f"an example is a dict of values, not {type(point).__name__}", place)
+    for key in point:
+        if str(key) not in net.leaves:
+            raise ChainruleError(f"'{key}' is not an input, target or parameter of the network", place)
+    for leaf in net.leaves:
+        if leaf not in point:
+            raise ChainruleError(f"no value for '{leaf}'", place)
+        value = point[leaf]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise ChainruleError(f"the value of '{leaf}' must be a finite number, got {value!r}", place)
 
 
 def lecture_form(expr: sp.Expr, kinds: dict[str, str]) -> sp.Expr:
@@ -429,7 +455,7 @@ def _escape(text: str) -> str:
         "~": r"\~{}",
         "^": r"\^{}",
     }
-    out = "".join(repl.get(ch, ch) for ch in text)
+    out = "".join(repl.get(ch, " " if ch.isspace() or not ch.isprintable() else ch) for ch in text)
     for u, t in (
         ("−", "--"),
         ("·", r"$\cdot$"),
@@ -607,7 +633,9 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
     edge_notes = {}
     if not graph.summarised and len(graph.edges) <= graph_tikz.MAX_LABELLED_EDGES:
         edge_notes = {
-            (a, b): printer.num(_local_value(derivation, b, a, evaluation.values))
+            (a, b): printer.num(
+                _local_value(derivation, graph.boxes[b].members[0], graph.boxes[a].members[0], evaluation.values)
+            )
             for a, b in graph.edges
             if graph.boxes[a].kind != "target"
         }

@@ -490,7 +490,12 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
             values[node.name] = list(syms)
     outs = values[A_out]
     loss = _SCALAR_LOSSES[vn.loss]
-    net.loss(loss(outs[0], ys[0]) if len(outs) == 1 else loss(outs, ys))
+    if len(outs) == 1:
+        net.loss(loss(outs[0], ys[0]))
+    elif vn.loss == "binary_cross_entropy":  # one BCE per output row (the batch cost sums them)
+        net.loss(sp.Add(*(loss(o, y) for o, y in zip(outs, ys))))
+    else:
+        net.loss(loss(outs, ys))
     return net, latex
 
 

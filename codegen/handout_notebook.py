@@ -46,6 +46,17 @@ def _text(tex: str) -> str:
     return re.sub(r"\\emph\{([^{}]*)\}", r"*\1*", tex).replace("\x00", "-")
 
 
+def markdown_text(text: str) -> str:
+    """A name or doc string as inert Markdown text: one line, no HTML, no math, no link."""
+    text = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in "\\`*_[]<>$|" else ch for ch in text).replace("&", "&amp;")
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span: one line, no backtick to close it early."""
+    return "`" + " ".join(str(text).split()).replace("`", "'") + "`"
+
+
 def derivation_cells(ctx: dict) -> list[str]:
     """The Markdown cells of the derivation."""
     loss = ctx["loss"]
@@ -197,8 +208,8 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
             f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, which has no notebook yet",
             "-o",
         )
-    ctx["plain_title"] = net.name.replace("_", " ")
-    ctx["plain_doc"] = getattr(net, "doc", "")
+    ctx["plain_title"] = markdown_text(net.name.replace("_", " "))
+    ctx["plain_doc"] = markdown_text(getattr(net, "doc", ""))
     scalar = net
     if isinstance(net, VecNetwork):
         from .handout_batch import scalar_network
@@ -207,16 +218,21 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     _, point, _ = _choose_example(scalar, scalar.derive(), options)
     cells = [("markdown", text) for text in derivation_cells(ctx)]
     try:
-        module, _ = generate(spec or net.name, net.name)
+        module, _ = generate(spec or net.name, net.name if net.name.isidentifier() else "network")
     except ChainruleError as exc:
-        cells.append(("markdown", f"## The training module\n\n`chainrule generate` does not cover this network: {exc}"))
+        cells.append(
+            (
+                "markdown",
+                f"## The training module\n\n`chainrule generate` does not cover this network: {markdown_text(exc)}",
+            )
+        )
     else:
         code, main = _split_module(module)
         cells.append(
             (
                 "markdown",
                 (
-                    f"## The training module\n\nThe module `chainrule generate {spec or net.name}` writes, one definition "
+                    f"## The training module\n\nThe module {code_span('chainrule generate ' + (spec or net.name))} writes, one definition "
                     "per cell: the forward pass, the gradients (each line cites its equation of section 3), the "
                     "update and the training loop. It needs only NumPy."
                 ),
@@ -229,8 +245,9 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
                 (
                     "markdown",
                     (
-                        f"### Training\n\nThis module trains on the data chainrule ships: `chainrule generate {name} "
-                        f"-o {net.name}.py && python3 {net.name}.py`."
+                        "### Training\n\nThis module trains on the data chainrule ships: "
+                        + code_span(f"chainrule generate {name} -o {net.name}.py && python3 {net.name}.py")
+                        + "."
                     ),
                 )
             )

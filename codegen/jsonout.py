@@ -6,6 +6,7 @@ The keys are documented in the README ("Scripting"); adding a key is compatible,
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 
@@ -24,6 +25,8 @@ def dump(data) -> None:
 
 def plain(value):
     """Numbers as numbers, arrays as nested lists, SymPy as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity: undefined, or beyond the float range
     if isinstance(value, bool | int | float | str) or value is None:
         return value
     if hasattr(value, "tolist"):

@@ -1,24 +1,26 @@
-"""Emit the NumPy training module of an NLP model from its layer-level declaration.
+"""The NLP models' training modules: the layer-module emitter plus a data section.
 
-``module_text(name)`` renders ``templates/nlp_module.py.jinja`` over the
-forward and backward equations of ``derive.nlp.equations`` (each equation's
-NumPy statements come from its kind's line in ``KINDS``); the output is
-formatted by ruff and stamped with its hash (``codegen.numpy_module``), and
-is byte-identical for the same declaration.  ``test_text`` renders its tests.
+An NLP model is a ``VecNetwork`` over the op table (``derive.catalogue``'s
+``model()``); its module is the one every layer network gets
+(``codegen.numpy_layers``, ``templates/train_module.py.jinja``: ``init_params,
+forward, loss, gradients, update, train, predict, accuracy, save, load,
+demo_data``), with ``templates/text_data.py.jinja`` in place of the synthetic
+demo: reading the shipped corpus (features, word indices or LM windows),
+``load_data``, ``demo_data`` drawn from it, the LM's perplexity and samples,
+and a ``main`` that trains with the model's defaults.
 """
 
 from __future__ import annotations
 
 import importlib
-import re
-
-import jinja2
 
 from derive import ChainruleError
-from derive.nlp.equations import backward, embedding_steps, forward
-from derive.nlp.model import TextModel
+from derive.nlp.task import CLASS_NAMES
 
-from .numpy_module import ruff_format, stamp
+from .numpy_layers import layers_context
+from .numpy_module import _environment
+from .numpy_module import module_text as render_module
+from .numpy_module import test_text as render_test
 
 # Generated module name -> (catalogue module, keyword arguments of its model()).
 MODULES = {
@@ -30,123 +32,81 @@ MODULES = {
     "embedding_classifier_sentiment": ("embedding_classifier", {"task": "sentiment"}),
     "ffnn_lm": ("ffnn_lm", {}),
 }
-
-CLASS_NAMES = {"topic": ("film", "food", "gadget"), "sentiment": ("negative", "positive")}
-TEST_EPOCHS = {"sentiment": 100, "topic": 10, "lm": 5}  # short training in the generated tests
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("codegen", "templates"),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
+CHECK_M = 8  # examples in the generated gradient checks
+REPORT = {
+    "sentiment": "the held-out accuracy of the sentiment (negative, positive)",
+    "topic": "the held-out accuracy of the topic (film, food, gadget)",
+    "lm": "held-out perplexity before and after training, against the uniform and unigram models, and samples",
+}
 
 
 def names() -> list[str]:
     return sorted(MODULES)
 
 
-def model(name: str) -> TextModel:
-    """The layer-level declaration behind generated module ``name``."""
+def model(name: str):
+    """The layer-level declaration (a ``VecNetwork`` with its ``text_task``) behind generated module ``name``."""
     if name not in MODULES:
         raise ChainruleError(f"unknown NLP model '{name}' (known: {', '.join(names())})")
     source, kwargs = MODULES[name]
     return importlib.import_module(f"derive.catalogue.{source}").model(**kwargs)
 
 
-def _tuple(names_: list[str], mapping: str) -> tuple[str, str]:
-    left = ", ".join(names_)
-    right = ", ".join(f'{mapping}["{n}"]' for n in names_)
-    return left, right
-
-
 def context(name: str) -> dict:
-    m = model(name)
-    fwd, bwd = forward(m), backward(m)
-    L = m.layers
-    params = m.params()
-    cache = [eq.target for eq in fwd if not eq.kind.startswith("loss")]
-    if m.embedded and m.inputs.pooling == "max":
-        cache.insert(cache.index("X"), "arg")
-    sizes = ["V" if s is None else str(s) for s in m.sizes(None if m.classes != "vocab" else 0)]
-    if m.classes == "vocab":
-        sizes[-1] = "V"
-    shapes = {}
-    if m.embedded:
-        shapes["E"] = f"({m.inputs.dim}, V)"
-    for layer in range(1, L + 1):
-        shapes[f"W{layer}"] = f"({sizes[layer]}, {sizes[layer - 1]})"
-        shapes[f"b{layer}"] = f"({sizes[layer]}, 1)"
-    unpack_params, unpack_params_values = _tuple(params, "params")
-    used = [p for p in params if any(p in eq.operands for eq in bwd)]
-    unpack_bparams, unpack_bparams_values = _tuple(used, "params")
-    needed = sorted(
-        {op for eq in bwd for op in eq.operands} & (set(cache) - ({"X"} if not m.embedded else set())), key=cache.index
+    net = model(name)
+    task = net.text_task
+    ctx = layers_context(net, name)
+    for param in ctx["params"]:
+        if param.init == "small":  # every weight matrix Xavier, the output's too (as these models always were)
+            param.init, param.why = "xavier", param.why.replace("N(0, 0.01²)", "Xavier: N(0, 1/fan-in)")
+    text = (
+        _environment()
+        .get_template("text_data.py.jinja")
+        .render(
+            name=name,
+            task=task.task,
+            embedded=task.embedded,
+            length=task.length,
+            hyper=repr(dict(sorted(task.training.items()))),
+            class_names=repr(CLASS_NAMES.get(task.task)),
+            report_what=REPORT[task.task],
+            demo_m=DEMO_M,
+        )
     )
-    unpack_cache, unpack_cache_values = _tuple(needed, "cache")
-    grads = {p: f"d{p}" for p in params}
-    report = {
-        "sentiment": "the held-out accuracy of the sentiment (negative, positive)",
-        "topic": "the held-out accuracy of the topic (film, food, gadget)",
-        "lm": "held-out perplexity before and after training, against the uniform and unigram models, and samples",
-    }[m.task]
-    ctx = {
-        "name": name,
-        "source": MODULES[name][0],
-        "doc": m.doc,
-        "task": m.task,
-        "report_what": report,
-        "forward": fwd,
-        "backward": bwd,
-        "loss_eq": fwd[-1],
-        "embedding_steps": [step.text for step in embedding_steps(m)],
-        "embedded": m.embedded,
-        "binary": m.binary,
-        "L": L,
-        "activations": sorted({m.activation(layer) for layer in range(1, L + 1)}),
-        "hyper": repr(dict(sorted(m.training.items()))),
-        "shapes": "{" + ", ".join(f'"{k}": {v}' for k, v in shapes.items()) + "}",
-        "unpack_params": unpack_params,
-        "unpack_params_values": unpack_params_values,
-        "unpack_bparams": unpack_bparams,
-        "unpack_bparams_values": unpack_bparams_values,
-        "unpack_cache": unpack_cache,
-        "unpack_cache_values": unpack_cache_values,
-        "cache_dict": "{" + ", ".join(f'"{n}": {n}' for n in cache) + "}",
-        "grads_dict": "{" + ", ".join(f'"{p}": {g}' for p, g in grads.items()) + "}",
-    }
-    if m.embedded:
-        ctx.update(dim=m.inputs.dim, length=m.inputs.length, pooling=m.inputs.pooling)
-        ctx.update(forward_batch=_batch_fields(fwd), backward_batch=_batch_fields(bwd, always=("ids",)))
-        ctx["class_names"] = repr(CLASS_NAMES.get(m.task))
+    stdlib = ["import argparse"]
+    if task.task == "lm" or not task.embedded:
+        stdlib.append("import math")
+    if task.task != "lm":
+        stdlib.append("import re")
+    stdlib += ["from collections import Counter", "from pathlib import Path"]
+    data = {"lm": "lm/corpus.txt (training) and lm/heldout.txt", "sentiment": "sentiment/corpus.tsv (label)"}
+    data["topic"] = "sentiment/corpus.tsv (topic)"
+    what = (
+        "X holds word indices into the vocabulary (0: padding), one text per column"
+        if task.embedded
+        else "X holds J&M's six hand features x1..x6, one text per column"
+    )
+    ctx.update(
+        text=text.strip(),
+        imports=[*stdlib, "", *[i for i in ctx["imports"] if i not in stdlib]],
+        text_doc=(
+            f"{what}.\n\n    python3 {name}.py [--data DIR] [--epochs N] [--lr LR] [--seed S]\n\n"
+            f"trains on the data shipped with chainrule ({data[task.task]}; see `data_folder`)\n"
+            f"with the defaults HYPER and reports {REPORT[task.task]}.\n"
+            "`load_data()` gives ((X, Y) training, (X, Y) held out, "
+            + ("the lexicon)" if not task.embedded else "the vocabulary)")
+            + f"; `demo_data(seed)` {DEMO_M} training examples drawn at random."
+        ),
+    )
     return ctx
-
-
-def _batch_fields(equations, always=()) -> str:
-    """``ids, mask = batch["ids"], batch["mask"]``: the fields of a word batch the equations' NumPy reads."""
-    code = "\n".join(line for eq in equations for line in eq.numpy)
-    used = [f for f in ("ids", "mask", "lengths") if f in always or re.search(rf"\b{f}\b", code)]
-    return _tuple(used, "batch")[0] + " = " + _tuple(used, "batch")[1]
 
 
 def module_text(name: str) -> str:
     """The generated training module of NLP model ``name``: formatted by ruff, stamped with its hash."""
-    text = _ENV.get_template("nlp_module.py.jinja").render(**context(name))
-    return stamp(ruff_format(text, f"NLP model '{name}'"))
+    return render_module(context(name), f"NLP model '{name}'")
 
 
 def test_text(name: str, module: str) -> str:
     """The pytest file for the module of ``name`` saved as ``module``.py beside it."""
-    m = model(name)
-    text = _ENV.get_template("nlp_test_module.py.jinja").render(
-        module=module,
-        embedded=m.embedded,
-        pooling=m.inputs.pooling if m.embedded else "",
-        task=m.task,
-        params=repr(m.params()),
-        test_epochs=TEST_EPOCHS[m.task],
-        binary=m.binary,
-        chance=0.6,
-    )
-    return stamp(ruff_format(text, f"NLP model '{name}'"))
+    return render_test(module, CHECK_M, 0, f"NLP model '{name}'", context(name))

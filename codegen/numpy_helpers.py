@@ -8,6 +8,11 @@ nothing overflows or becomes NaN at |z| = 1000.
 
 from __future__ import annotations
 
+import inspect
+import re
+
+from derive.ops import text_numpy
+
 HELPERS: dict[str, str] = {
     "binary_cross_entropy": '''
 def binary_cross_entropy(yhat, y):
@@ -55,6 +60,25 @@ def squared_error(yhats, ys):
 }
 
 
+# The text ops' NumPy forms are the op table's own functions (derive.ops.text_numpy), copied as they are.
+for _function in (
+    text_numpy.embed,
+    text_numpy.pool_mean,
+    text_numpy.max_position,
+    text_numpy.pool_max,
+    text_numpy.scatter_add,
+    text_numpy.spread_mean,
+    text_numpy.route_max,
+):
+    HELPERS[_function.__name__] = inspect.getsource(_function)
+
+
 def helper_source(names) -> str:
-    """The source of the named helpers, sorted by name, separated by blank lines."""
-    return "\n\n".join(HELPERS[name].strip() for name in sorted(names))
+    """The source of the named helpers and of the helpers they call, sorted by name, separated by blank lines."""
+    todo, needed = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo += [n for n in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\(", HELPERS[name]) if n in HELPERS]
+    return "\n\n".join(HELPERS[name].strip() for name in sorted(needed))

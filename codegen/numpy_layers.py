@@ -29,6 +29,7 @@ from sympy.matrices.expressions.special import OneMatrix
 from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
 from derive.ir.modes import modes_differ, prediction_program, reads_targets, running_name
+from derive.ir.text_nodes import Embed
 from derive.matrix import matrix_text
 
 from .numpy_matrix import MatrixCodePrinter, code_of
@@ -88,9 +89,14 @@ class Allocator:
         current = [q for q, b in self.where.items() if b is buf]
         return all(self.last_use.get(q, -1) < i or (inplace and self.last_use.get(q, -1) == i) for q in current)
 
-    def place(self, quantity: str, rows: int, i: int, *, inplace: bool, prefer: tuple[str, ...] = ()) -> Buffer:
-        """A buffer for ``quantity`` computed at step ``i``; ``inplace``: the operation is element-wise."""
-        candidates = [b for b in self.buffers if b.rows == rows and self._dead(b, i, inplace)]
+    def place(
+        self, quantity: str, rows: int, i: int, *, inplace: bool, prefer: tuple[str, ...] = (), avoid: tuple = ()
+    ) -> Buffer:
+        """A buffer for ``quantity`` computed at step ``i``; ``inplace``: the operation is element-wise;
+        ``avoid``: buffers still read after this quantity is written (not to be overwritten)."""
+        candidates = [
+            b for b in self.buffers if b.rows == rows and self._dead(b, i, inplace) and all(b is not a for a in avoid)
+        ]
         preferred = [self.where[p] for p in prefer if p in self.where and self.where[p] in candidates]
         buf = (preferred or candidates or [None])[0]
         if buf is None:
@@ -230,6 +236,10 @@ def layers_context(net, source: str) -> dict:
         e = affine_of.get(name)
         if e is None:
             user = next(f for f in d.forward if name in f.operands)
+            if any(isinstance(n, Embed) and n.args[0].name == name for n in sp.preorder_traversal(user.expr)):
+                why = f"word vectors of {user.target}: N(0, 0.1²)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))
+                continue
             if nc == 1 and _scales(net, name):
                 why = f"scale in {user.target}: starts at 1 (batch/layer norm's γ)"
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "ones", nc, why))
@@ -271,6 +281,7 @@ def layers_context(net, source: str) -> dict:
         penalties=penalties,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
+        indices=X in net.index_inputs,
     )
     from .numpy_module import demo_settings, module_context
 
@@ -297,6 +308,7 @@ def layers_context(net, source: str) -> dict:
         masks=masks,
         modes=modes_differ(net),
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
+        n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
     )
 
 
@@ -426,7 +438,10 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
                 pre = [f"np.greater_equal({Q}, 0, out={Q})"]
             elif g == "sigmoid":
                 pre = [f"np.subtract(1, {Q}, out={Q})"]  # 1 − A; the factor A is applied to dA first
-                return [f"{t} = np.multiply({dA}, {Q}, out={_place_dA(alloc, t, dA, i, rows)})", *pre, f"{t} *= {Q}"]
+                # dZ must not take A's buffer: A is read again after dZ = dA ⊙ A is written (when dA's own
+                # buffer is still needed, e.g. dA = dH of a residual sum H = A + A_prev)
+                out = f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,), avoid=(alloc.where.get(Q),)).name}"
+                return [f"{t} = np.multiply({dA}, {Q}, out={out})", *pre, f"{t} *= {Q}"]
             elif g == "tanh":
                 pre = [f"np.multiply({Q}, {Q}, out={Q})", f"np.subtract(1, {Q}, out={Q})"]
             else:
@@ -491,6 +506,7 @@ def _layers_source(
     penalties,
     constants,
     running,
+    indices,
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -518,6 +534,7 @@ def _layers_source(
             penalties=penalties,
             constants=constants,
             forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
+            indices=indices,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )

@@ -72,8 +72,16 @@ class Param:
     grad: str = ""  # the expression returned for it by gradients()
 
 
+def inert(text) -> str:
+    """``text`` (a network's name or doc string, a spec file's name) made safe to print inside a generated
+    module's docstring or a ``#`` comment: one line, backslashes and quotes escaped as in a string literal
+    (``repr``), so that it reads as itself and can close no docstring and start no code."""
+    body = repr(str(text))[1:-1]  # escapes backslashes, newlines and every unprintable character
+    return body.replace('"', '\\"')
+
+
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("codegen", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -81,6 +89,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["inert"] = inert
+    return env
 
 
 # ------------------------------------------------------------ formatting
@@ -131,6 +141,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             masks=context["masks"],
             statistics=context["statistics"],
             keep_names=sorted({keep for _, _, keep in context["masks"]} & {n for n, _, _ in context["constants"]}),
+            indices=context.get("n_words") is not None,
         )
     )
     return stamp(ruff_format(source, where))
@@ -219,6 +230,10 @@ def scalar_context(net: Network, source: str) -> dict:
     stable = "binary_cross_entropy_logits" in loss_code or "cross_entropy_logits" in loss_code
     loss_comment = f"L = {text(loss_expr)}" + (", computed from the logits (log-sum-exp: stable)" if stable else "")
 
+    # a probability the loss takes that is not its matched activation's (BCE of q = a1·a2): its gradient
+    # divides by q(1 − q), so the gradients read it kept inside [eps, 1 − eps], as the loss does
+    matched = Sigmoid if loss_kind == "bce" else Softmax if loss_kind == "ce" else None
+    unmatched = [a for a in outputs if matched is not None and type(definitions[net.symbols[a]]) is not matched]
     taken = set(net.kinds)
     backward, param_list = [], []
     for symbol, node, definition in derivation.deltas():  # a node used more than once: its gradient, named once
@@ -254,7 +269,7 @@ def scalar_context(net: Network, source: str) -> dict:
         targets_tuple=_tuple_literal(targets),
         forward=forward,
         loss_forward=live_lines(forward, [loss_code]),
-        gradients_forward=live_lines(forward, [line.code for line in backward]),
+        gradients_forward=_clipped(live_lines(forward, [line.code for line in backward]), unmatched),
         outputs=outputs,
         params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
         inputs_unpack=_unpack(inputs, "X"),
@@ -295,6 +310,20 @@ def live_lines(lines: list[Line], used_by: list[str]) -> list[Line]:
     return kept[::-1]
 
 
+def _clipped(lines: list[Line], names: list[str]) -> list[Line]:
+    """``lines`` with each of ``names`` clipped into [eps, 1 − eps] right after the line that computes it."""
+    out = []
+    for line in lines:
+        out.append(line)
+        targets = [t.strip() for t in line.code.split(" = ", 1)[0].split(",")]
+        for name in (n for n in names if n in targets):
+            eps = f"np.finfo({name}.dtype).eps"
+            out.append(
+                Line(f"{name} = np.clip({name}, {eps}, 1 - {eps})", [f"{name} as the loss reads it: never 0 or 1"])
+            )
+    return out
+
+
 def module_context(net, source, printer, params, task, task_why, **own) -> dict:
     """The keys every training-module template context has; ``own`` adds the network kind's own."""
     labels, predict_shape = task_texts(task, own["n_targets"])
@@ -316,6 +345,9 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "statistics": [],
         "modes": False,
         "constants": [],
+        "n_words": None,
+        "text": "",
+        "text_doc": "",
         **own,
     }
 

@@ -260,7 +260,8 @@ class Row:
 
 
 def agree(a: float, b: float, tol: float = TOLERANCE) -> bool:
-    if math.isnan(a) or math.isnan(b):
+    """Whether two finite values agree (an overflow or an undefined value agrees with nothing: inf ≤ tol·inf)."""
+    if not (math.isfinite(a) and math.isfinite(b)):
         return False
     scale = max(abs(a), abs(b))
     return scale < 1e-12 or abs(a - b) <= tol * max(scale, 1e-6)
@@ -289,7 +290,7 @@ def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
             claimed = f_claim(values)
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             claimed = math.nan
-        if not agree(claimed, true):  # rounding in the claim's own arithmetic must not make it wrong
+        if not agree(claimed, true):  # rounding or overflow in the claim's own arithmetic must not decide it
             precise = precise_value(claim, values)
             if precise is not None:
                 claimed = precise
@@ -316,7 +317,7 @@ def precise_value(expr: sp.Expr, values: dict) -> float | None:
             value = _mp_value(expr, values)
             if isinstance(value, mpmath.mpc) or not mpmath.isfinite(value):
                 return None
-            return float(value)
+            return float(value)  # ±inf when it is finite but beyond the float range (then it agrees with nothing)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, KeyError, RecursionError):
         return None
 

@@ -16,6 +16,7 @@ The step objects of ``derive.steps`` display in Jupyter through
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import ClassVar
 
 import sympy as sp
@@ -36,8 +37,30 @@ _COMBINING_HAT = "\u0302"
 
 
 def _base(letters: str) -> str:
-    """A name's letters in LaTeX: Greek names become commands, others stay as they are."""
-    return _translate(letters)
+    """A name's letters in LaTeX: Greek names become commands, others stay as they are; a letter
+    outside ASCII becomes a command pdfLaTeX knows in math (α → \\alpha, é → \\acute{e})."""
+    tex = _translate(letters)
+    return "".join(_letter(ch) if ord(ch) > 127 else ch for ch in tex)
+
+
+_ACCENTS = {"\u0301": "acute", "\u0300": "grave", "\u0308": "ddot", "\u0302": "hat", "\u0303": "tilde",
+            "\u0304": "bar", "\u0307": "dot", "\u030c": "check", "\u0306": "breve"}  # fmt: skip
+
+
+def _letter(ch: str) -> str:
+    described = unicodedata.name(ch, "")
+    if described.startswith("GREEK") and " LETTER " in described:
+        word = described.split(" LETTER ", 1)[1].split()[0].lower()
+        capital = "CAPITAL" in described
+        tex = _translate(word.capitalize() if capital else word)
+        if tex.startswith("\\") or tex.isascii():
+            return tex + (" " if tex.startswith("\\") else "")
+    base, *marks = unicodedata.normalize("NFKD", ch)
+    if base.isascii() and base.isalnum():
+        for mark in marks:
+            base = f"\\{_ACCENTS[mark]}{{{base}}}" if mark in _ACCENTS else base
+        return base
+    return rf"\mathrm{{u{ord(ch):04x}}}"
 
 
 def _sub(digits: str) -> str:
@@ -57,7 +80,7 @@ def name_latex(name: str, layers: bool = False, delta: bool = False) -> str:
     if "_" in name.strip("_"):  # W2_11: the part after "_" is a further subscript
         head, tail = name.strip("_").split("_", 1)
         head_tex = name_latex(head, layers=layers, delta=delta)
-        tail_tex = tail.replace("_", ",")
+        tail_tex = "".join(_letter(ch) if ord(ch) > 127 else ch for ch in tail).replace("_", ",")
         m = re.match(r"^(.*)_\{?([^{}]*)\}?$", head_tex)
         if m and "^" not in head_tex:
             return f"{m.group(1)}_{{{m.group(2)},{tail_tex}}}"

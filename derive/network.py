@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import Application
 
-from .errors import DeclarationError, caller_place
+from .errors import DeclarationError, caller_place, check_title
 from .functions import BUILTIN_ALLOWED, RULES, CrossEntropy, lecture_functions
+from .names import check_name
 
 LEAF_KINDS = ("input", "target", "param")
 
@@ -54,6 +55,9 @@ class Network:
     examples: dict[str, dict[str, float]] = field(default_factory=dict)
     loss_name: str | None = None
 
+    def __post_init__(self):
+        check_title(self.name, self.doc, caller_place())
+
     # ------------------------------------------------------------ leaves
     def inputs(self, names: str):
         """Declare inputs; like ``sympy.symbols``: one name gives a Symbol, several a tuple."""
@@ -79,8 +83,7 @@ class Network:
         syms = []
         for name in split:
             self._check_new(name, where)
-            if not name.isidentifier():
-                raise DeclarationError(f"'{name}' is not a valid name", where)
+            check_name(name, self.kinds, where)
             sym = sp.Symbol(name)
             self.kinds[name] = kind
             self.symbols[name] = sym
@@ -112,14 +115,17 @@ class Network:
     def _let(self, name: str, expr, where: str | None) -> sp.Symbol:
         if self.loss_name is not None:
             raise DeclarationError(f"'{name}' is declared after the loss '{self.loss_name}'", where)
-        if not name.isidentifier():
-            raise DeclarationError(f"'{name}' is not a valid name", where)
+        check_name(name, self.kinds, where)
         try:
             expr = sp.sympify(expr, strict=True)
         except (sp.SympifyError, TypeError) as exc:
             raise DeclarationError(f"the value of '{name}' is not a SymPy expression ({exc})", where) from None
-        if not isinstance(expr, sp.Expr):
-            raise DeclarationError(f"the value of '{name}' is not a scalar expression ({type(expr).__name__})", where)
+        if not isinstance(expr, sp.Expr) or getattr(expr, "is_Matrix", False) or getattr(expr, "shape", ()) != ():
+            raise DeclarationError(
+                f"the value of '{name}' is not a scalar expression ({type(expr).__name__}; matrices are declared "
+                "with VecNetwork)",
+                where,
+            )
         expr = exact_constants(expr)
         expr = lecture_functions(expr)
         if name in self.kinds:

@@ -144,7 +144,7 @@ def other_gradient(scope, target, claim: sp.Expr, matches_other) -> str | None:
 
 def constant_ratio(pairs) -> Fraction | None:
     """claimed/true when it is the same simple number at every point with a nonzero truth."""
-    ratios = [c / t for c, t in pairs if abs(t) > 1e-9 and not math.isnan(c)]
+    ratios = [c / t for c, t in pairs if abs(t) > 1e-9 and math.isfinite(c) and math.isfinite(t)]
     if len(ratios) < 2:
         return None
     first = ratios[0]

@@ -38,7 +38,10 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
         env[name] = rng.normal(0.0, scale, shapes[name])
     (y,) = net.names("target")
     for x in net.names("input"):
-        env[x] = rng.normal(0.0, 1.0, shapes[x])
+        if x in net.index_inputs:  # word indices, 0 (padding) among them
+            env[x] = rng.integers(0, net.size(net.index_inputs[x]), shapes[x])
+        else:
+            env[x] = rng.normal(0.0, 1.0, shapes[x])
     for mask in net.names("mask"):  # a fixed draw of the dropout mask: 1 with the keep probability
         keep = float(net.masks[mask].subs({net.constants[n]: v for n, v in net.constant_values.items()}))
         env[mask] = (rng.random(shapes[mask]) < keep).astype(float)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from .errors import ChainruleError, DeclarationError, caller_place
+from .errors import ChainruleError, DeclarationError, caller_place, check_title
 from .ir.backprop import Assignment, Sweep, cancellation, names_in
 from .ir.equation import Equation, Term
 from .ir.lower import Lowering, is_matrix, shape_text
@@ -49,6 +49,7 @@ from .ir.nodes import Apply, LossSum
 from .ir.rewrites import rewrite_normalisations
 from .ir.vocabulary import VOCABULARY
 from .matrix import matrix_text
+from .names import check_name
 from .ops import ACTIVATIONS, LOSSES
 from .steps import Steps
 from .vecnames import activation_name, loss_name
@@ -63,6 +64,7 @@ class VecNetwork:
     """A layer-level network: named matrix assignments with symbolic shapes, and a scalar cost."""
 
     def __init__(self, name: str, doc: str = ""):
+        check_title(name, doc, caller_place())
         self.name = name
         self.doc = doc
         self.m = M
@@ -79,6 +81,7 @@ class VecNetwork:
         self.cost_operands: tuple[str, str] | None = None  # (A_L, Y) of the data term
         self.layers: dict[str, int] = {}  # quantity -> layer number
         self.masks: dict[str, sp.Basic] = {}  # dropout mask -> its keep probability (a constant's symbol)
+        self.index_inputs: dict[str, sp.Symbol] = {}  # word-index input -> its vocabulary size
 
     # --------------------------------------------------------- dimensions
     def dims(self, **sizes: int):
@@ -122,6 +125,14 @@ class VecNetwork:
         self.masks[name] = keep
         return handle
 
+    def indices(self, name: str, rows, vocab) -> sp.Symbol:
+        """Word indices (rows × m integers in 0 … vocab − 1, 0 for padding), one column per text: the
+        input of ``embed(E, W)``; ``vocab`` is the dimension of the vocabulary size |V|."""
+        where = caller_place()
+        shape = (self._dim(rows, name), M)
+        self.index_inputs[name] = self._dim(vocab, name)
+        return self._leaf(name, "input", shape, where)
+
     def target(self, name: str, rows) -> sp.Symbol:
         """The target matrix (rows × m)."""
         return self._leaf(name, "target", (self._dim(rows, name), M), caller_place())
@@ -153,6 +164,8 @@ class VecNetwork:
             return sp.S.One
         if isinstance(d, sp.Symbol) and d in self.dim_sizes:
             return d
+        if isinstance(d, sp.Expr) and d.free_symbols and d.free_symbols <= set(self.dim_sizes):
+            return d  # a product or sum of dimensions: n·d rows of stacked word vectors
         raise DeclarationError(
             f"shape of '{name}' uses {d!r}, not a dimension declared with net.dims(...)", caller_place()
         )
@@ -170,6 +183,7 @@ class VecNetwork:
         if name in self.kinds or name in ("m", "J"):
             have = self.kinds.get(name, "reserved name")
             raise DeclarationError(f"'{name}' is defined twice (already a {have})", where)
+        check_name(name, self.kinds, where, reserved=("m", "J"))
         if self.cost_expr is not None:
             raise DeclarationError(f"'{name}' is declared after the cost", where)
 

@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
-from .matrix import matrix_text, unbroadcast
+from .matrix import GREEK, matrix_text, unbroadcast
 from .slips import describe_constant
 from .vecnumeric import NUMPY_ACTIVATIONS
 from .verdict import Counterexample, Verdict
@@ -193,6 +193,9 @@ def resolve(net: VecTarget, name: str, where=None) -> str:
             return name
     if name == "delta":
         name = "dZ" + output_layer(net)
+    spelled = [k for k in known if GREEK.get(k) == name]  # λ as chainrule derive prints the constant lam
+    if len(spelled) == 1:
+        return spelled[0]
     same = [k for k in known if k.lower() == name.lower()] or [
         k
         for k in known

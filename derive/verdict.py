@@ -78,5 +78,7 @@ def _num(v) -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return "undefined"
+        if math.isinf(v):
+            return f"{'−' if v < 0 else ''}beyond the float range (overflow)"
         return f"{v + 0.0:.6g}"
     return str(v)

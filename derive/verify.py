@@ -31,6 +31,7 @@ can tell, the likely slip (``derive.slips``).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import sympy as sp
@@ -268,12 +269,17 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
         truth_text = f"{target.truth.name} = {text(d.net.node(target.truth.name).expr)}"
     rows, kinks = numeric_rows(d, claim, target.truth)
     bad = [r for r in rows if not r.agrees]
-    if bad:
+    unevaluable = bool(bad) and all(not math.isfinite(r.claimed) for r in bad)
+    if unevaluable:
+        symbolic = "not decided (the claim cannot be evaluated, in floating point or with mpmath)"
+    elif bad:
         symbolic = "disproved (the difference is not 0 at the counterexample)"
     else:
         symbolic = symbolic_verdict(d, claim, target.truth)
     if not rows:
         numeric = "no point could be evaluated"
+    elif unevaluable:
+        numeric = f"cannot be evaluated at {len(bad)} of {len(rows)} points (the claim overflows or is undefined there)"
     elif bad:
         numeric = f"differs at {len(bad)} of {len(rows)} points"
     else:
@@ -283,7 +289,9 @@ def compare(scope: ScalarScope, target: Target, claim: sp.Expr, claim_text: str)
     if not equal and bad:
         first = min(bad, key=lambda r: (bool(r.at_kink), r.index))
         counterexample = Counterexample(first.point, first.claimed, first.true, first.at_kink)
-        if all(r.at_kink == "at a kink" for r in bad):
+        if unevaluable:
+            hint = None
+        elif all(r.at_kink == "at a kink" for r in bad):
             hint = (
                 "it differs only exactly at a ReLU kink: the claim takes ReLU'(0) = 0, "
                 "the lectures' convention is ReLU'(0) = 1 (step(z) = 1 for z ≥ 0)"

@@ -200,10 +200,10 @@ def main() -> int:
             ours, theirs = module.gradients(params, X, Y), hand_batchnorm(params, X, Y)
         else:
             contenders = {
-                "gen": lambda module=module, params=params, out=out: module.gradients(
+                "gen": lambda module=module, params=params, out=out, seeds=seeds: module.gradients(
                     params, X, Y, out=out, seed=next(seeds)
                 ),
-                "hand": lambda params=params: hand_dropout(params, X, Y, next(seeds)),
+                "hand": lambda params=params, seeds=seeds: hand_dropout(params, X, Y, next(seeds)),
             }
             ours, theirs = module.gradients(params, X, Y, seed=7), hand_dropout(params, X, Y, 7)
         worst = max(float(np.max(np.abs(ours[k] - theirs[k])) / max(np.max(np.abs(theirs[k])), 1e-30)) for k in theirs)

@@ -22,7 +22,7 @@ SHIPPED = (
     "derive/nlp/data/lm/heldout.txt",
     "codegen/sheets/mistakes.txt",
     "codegen/templates/handout.tex.jinja",
-    "codegen/templates/nlp_module.py.jinja",
+    "codegen/templates/text_data.py.jinja",
     "chainrule/__main__.py",
 )
 

@@ -19,7 +19,8 @@ CATALOGUE = ["sentiment_features", "sentiment_features_2layer", "embedding_class
 def test_explain_prints_equations_and_the_sparse_e_gradient(capsys):
     assert main(["nlp", "explain", "ffnn_lm"]) == 0
     out = capsys.readouterr().out
-    assert "(F1) e_t = E[:, w_t]" in out and "scatter-add" in out and "concatenation" in out
+    assert "(1) Emb = E[:, W]" in out and "dE = (1/m) scatter_add(dEmb, W)" in out and "scatter-add" in out
+    assert "dE is non-zero in 3 of 88 columns" in out  # the worked example: a window of three different words
 
 
 def test_worked_example_shows_seen_columns_and_max_routing():
@@ -58,7 +59,7 @@ def test_nlp_generate_refuses_a_hand_edited_file_and_a_bad_name(tmp_path, capsys
 def test_generate_writes_a_module_whose_tests_pass(tmp_path):
     assert main(["generate", "embedding_classifier", "-o", str(tmp_path / "emb.py")]) == 0
     text = (tmp_path / "emb.py").read_text()
-    assert 'np.add.at(params["E"].T' in text and "# (B10) dE[:, v]" in text
+    assert "np.add.at(out.T" in text and "# (17) dE = (1/m) scatter_add(dEmb, W)" in text
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_emb.py")],
         cwd=ROOT,
@@ -72,7 +73,7 @@ def test_generate_writes_a_module_whose_tests_pass(tmp_path):
 def test_generated_code_never_builds_a_dense_vocabulary_wide_gradient():
     for name in nlp_module.names():
         text = nlp_module.module_text(name)
-        if "DIM" in text:
+        if "N_WORDS" in text:
             assert "np.add.at" in text
             assert (
                 "np.zeros_like(E)" not in text and "E.T @" not in text and "onehot" not in text.replace("E·onehot", "")

@@ -8,8 +8,6 @@ import pytest
 
 from derive import ChainruleError
 from derive.catalogue import load
-from derive.nlp.equations import backward, embedding_steps, forward
-from derive.nlp.model import Dense, Features, TextModel, Words
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,64 +19,72 @@ def generated(name):
     return module
 
 
-def lm(pooling="concat"):
-    return TextModel("t", Words(16, 3, pooling), (Dense(32, "tanh"),), classes="vocab", task="lm")
+def text_model(name):
+    from codegen.nlp_module import model
+
+    return model(name)
 
 
-def test_forward_kinds_in_order():
-    assert [e.kind for e in forward(lm())] == [
-        "embed",
-        "concat",
-        "linear",
-        "activation",
-        "linear",
-        "activation",
-        "loss_ce",
+def test_forward_equations_in_order():
+    d = text_model("ffnn_lm").derive()
+    assert [e.text for e in d.forward] == [
+        "Emb = E[:, W]",
+        "Z1 = W1 Emb + b1",
+        "A1 = σ(Z1)",
+        "Z2 = W2 A1 + b2",
+        "A2 = softmax(Z2)",
+        "J = −(1/m) Σ Y ⊙ log A2",
     ]
-    assert [e.kind for e in forward(lm("max"))][:2] == ["embed", "pool_max"]
-
-
-def test_backward_ends_with_the_pooling_gradient_and_the_scatter_add():
-    eqs = backward(lm("max"))
-    assert [e.kind for e in eqs][-2:] == ["pool_max_grad", "embed_grad"]
-    assert str(eqs[-1]).startswith(
-        "(B10) dE[:, v] = (1/m) Σ_{t,k: w_{t,k} = v} de_{t,k}  (scatter-add; 0 for words not in the batch)"
-    )
-    assert "routed to the arg-max" in eqs[-2].text
-    assert eqs[-1].numpy == ("dE = (ids.ravel(), dEmb.reshape(dEmb.shape[0], -1) / m)",)
-
-
-def test_lecture_equations_read_as_in_seed_004():
-    texts = [e.text for e in backward(lm())]
-    assert texts[:5] == [
-        "dZ2 = A2 − Y  (Y one-hot: subtract 1 at each example's class y)",
-        "dW2 = (1/m) dZ2 A1ᵀ",
-        "db2 = (1/m) Σ_columns dZ2",
-        "dA1 = W2ᵀ dZ2",
-        "dZ1 = dA1 ⊙ (1 − A1²)",
+    assert [e.text for e in text_model("embedding_classifier_max").derive().forward][:2] == [
+        "Emb = E[:, W]",
+        "X = pool_max(Emb)",
     ]
-    assert backward(lm())[1].latex == r"dW^{[2]} = \frac{1}{m}\, dZ^{[2]} A^{[1]\top}"
-
-
-def test_embedding_steps_say_only_seen_columns_and_argmax():
-    assert [s.kind for s in embedding_steps(lm("max"))] == ["lookup", "local", "pooling", "chain", "batch"]
-    steps = " ".join(str(s) for s in embedding_steps(lm("max")))
-    assert "a word not in the text gets 0" in steps and "arg-max" in steps and "np.add.at" in steps
-    assert embedding_steps(TextModel("f", Features(("x1", "x2")))) == []
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "name, pooled",
     [
-        ({"inputs": Words(4, 2, "median")}, "unknown pooling 'median'"),
-        ({"inputs": Words(4, 2), "hidden": (Dense(3, "swish"),)}, "unknown activation 'swish'"),
-        ({"inputs": Words(4, 2), "classes": 0}, "classes must be"),
-        ({"inputs": Words(4, 2), "task": "translation"}, "unknown task"),
+        ("embedding_classifier", "dEmb = spread_mean(dX, W)"),
+        ("embedding_classifier_max", "dEmb = route_max(dX, Emb)"),
+        ("embedding_classifier_concat", "dEmb = W1ᵀ dZ1"),
+        ("ffnn_lm", "dEmb = W1ᵀ dZ1"),
     ],
 )
-def test_bad_declarations_name_the_problem(kwargs, message):
-    with pytest.raises(ChainruleError, match=message):
-        TextModel("bad", **kwargs)
+def test_backward_ends_with_the_pooling_adjoint_and_the_scatter_add(name, pooled):
+    """Derived by the engine from the op table's rules: no equation of the NLP models is written by hand."""
+    d = text_model(name).derive()
+    assert [e.text for e in d.backward][-2:] == [pooled, "dE = (1/m) scatter_add(dEmb, W)"]
+    (step,) = [s for s in d.steps if getattr(s, "target", "") == "dE"]
+    assert "scatter-add" in step.rule and "0 for a word not in the batch" in step.rule
+
+
+def test_lecture_equations_read_as_in_seed_004():
+    texts = [e.text for e in text_model("ffnn_lm").derive().backward]
+    assert texts[:5] == [
+        "dZ2 = A2 − Y",
+        "dW2 = (1/m) dZ2 A1ᵀ",
+        "db2 = (1/m) Σ_columns dZ2",
+        "dA1 = W2ᵀ dZ2",
+        "dZ1 = dA1 ⊙ A1 ⊙ (1 − A1)",
+    ]
+
+
+def test_the_vocabulary_is_a_dimension_counted_on_the_shipped_data():
+    from derive.nlp.task import vocabulary
+
+    net = text_model("ffnn_lm")
+    assert net.size(net.matrices["E"].shape[1]) == len(vocabulary("lm")) == 88
+    assert net.index_inputs == {"W": net.matrices["E"].shape[1]}
+    with pytest.raises(ValueError, match="unknown pooling"):
+        load_module("embedding_classifier").model(pooling="median")
+    with pytest.raises(ChainruleError, match="unknown task"):
+        load_module("embedding_classifier").model(task="translation")
+
+
+def load_module(name):
+    import importlib
+
+    return importlib.import_module(f"derive.catalogue.{name}")
 
 
 def test_scalar_embedding_network_gives_unseen_words_zero_gradient():
@@ -115,10 +121,10 @@ def test_generated_module_agrees_with_the_scalar_chain_rule(name):
             "W2": [[f"U{j}" for j in range(1, 4)]],
             "b2": [["b"]],
         }
-    batch = {"X": X, "Y": np.array([[1.0]])}
+    Y = np.array([[1.0]])
     ev = d.evaluate(point)
-    assert mod.loss(params, batch) == pytest.approx(ev.values["L"], rel=1e-12)
-    grads = mod.gradients(params, batch)
+    assert mod.loss(params, X, Y) == pytest.approx(ev.values["L"], rel=1e-12)
+    grads = mod.gradients(params, X, Y)
     for key, grid in names.items():
         expected = np.array([[ev.gradients[n] for n in row] for row in grid])
         np.testing.assert_allclose(grads[key], expected, rtol=1e-10, atol=1e-14)
@@ -139,21 +145,11 @@ def test_generated_lm_windows_and_vocabulary_are_derive_nlps():
     from derive.nlp.features import BOS, EOS, PAD, UNK, build_vocab, indices, windows
 
     mod = generated("ffnn_lm")
-    train, _, vocab = mod.load_data(ROOT / "derive/nlp/data")
+    (X, Y), _, vocab = mod.load_data(ROOT / "derive/nlp/data")
     sentences = mod.read_sentences(ROOT / "derive/nlp/data/lm/corpus.txt")
     assert vocab == build_vocab(sentences, specials=(PAD, UNK, BOS, EOS))
     contexts, targets = windows([indices(s, vocab) for s in sentences], n=mod.LENGTH + 1, bos=2, eos=3)
-    assert train["ids"].T.tolist() == contexts and train["y"].tolist() == targets
-
-
-KIND_IN_VECTORISED = {
-    "linear": "affine",
-    "activation": "activation",
-    "weight_grad": "weight_grad",
-    "bias_grad": "bias_grad",
-    "input_grad": "backprop",
-    "activation_grad": "activation_grad",
-}
+    assert X.T.tolist() == contexts and Y.tolist() == targets
 
 
 @pytest.mark.parametrize(
@@ -166,34 +162,18 @@ KIND_IN_VECTORISED = {
         "ffnn_lm",
     ],
 )
-def test_dense_layers_are_the_vectorised_derivations_equations(name):
-    """Past the embedding and pooling, an NLP model is an MLP: its equations read as derive.layers.mlp's."""
-    from codegen.nlp_module import model
+def test_dense_layers_are_the_mlps_equations(name):
+    """Past the embedding and pooling, an NLP model is an MLP: its dense equations read as derive.layers.mlp's."""
     from derive.layers import mlp
 
-    m = model(name)
-    sizes = m.sizes(88)
-    hidden = m.hidden[0].activation if m.hidden else "sigmoid"
-    vec = mlp(
-        "check",
-        sizes,
-        hidden=hidden,
-        output=m.activation(m.layers),
-        loss="binary_cross_entropy" if m.binary else "cross_entropy",
-    ).derive()
-    theirs = [(e.kind, e.text) for e in vec.forward + vec.backward if e.kind in KIND_IN_VECTORISED.values()]
-    ours = [
-        (KIND_IN_VECTORISED[e.kind], e.text)
-        for e in forward(m) + backward(m)
-        if e.kind in KIND_IN_VECTORISED and not (e.kind == "input_grad" and e.target == "dX")
-    ]
-    assert ours == theirs
+    net = text_model(name)
+    sizes = [net.size(net.matrices["W1"].shape[1])] + [net.size(r) for r in net.sizes[1:]]
+    hidden = net.hidden if isinstance(net.hidden, str) else "sigmoid"
+    vec = mlp("check", sizes, hidden=hidden, output=net.output, loss=net.loss).derive()
+    dense = ("affine", "activation", "weight_grad", "bias_grad", "activation_grad", "output_delta")
+    first = "X" if net.text_task.embedded is False or "X" in net.matrices else "Emb"
 
+    def texts(d):
+        return [e.text.replace(first, "X") for e in d.forward + d.backward if e.kind in dense]
 
-def test_relu_step_is_written_with_the_rules_latex_name():
-    from derive.functions import RULES, Step
-
-    model = TextModel("t", Words(16, 3, "mean"), (Dense(8, "relu"),), classes=2)
-    (step,) = [e for e in backward(model) if e.kind == "activation_grad"]
-    assert step.latex == rf"dZ^{{[1]}} = dA^{{[1]}} \odot {RULES[Step].latex}[Z^{{[1]}} \ge 0]"
-    assert r"\mathbb{1}" not in step.latex  # amssymb has no blackboard-bold digits
+    assert texts(net.derive()) == texts(vec)

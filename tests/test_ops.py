@@ -10,11 +10,15 @@ from hypothesis import strategies as st
 from derive import (
     VecNetwork,
     binary_cross_entropy,
+    concat,
+    embed,
     frobenius_sq,
     hadamard,
     l1_norm,
     mean_columns,
     mean_rows,
+    pool_max,
+    pool_mean,
     power,
     relu,
     sigmoid,
@@ -156,9 +160,104 @@ ROWS.update(
 )
 
 
+def text_network(n: int, d: int, vocab: int, body):
+    """Word indices W (n×m, ids 0 … vocab − 1, 0 padding) → E (d×vocab) → ``body(net, Emb)`` declares Q
+    → A = σ(w Q + c) → BCE."""
+    net = VecNetwork("text_op")
+    dn, dd, dv, d2 = net.dims(n=n, d=d, V=vocab, n2=1)
+    W, Y = net.indices("W", dn, dv), net.target("Y", d2)
+    E = net.param("E", (dd, dv))
+    Q = body(net, net.let("Emb", embed(E, W)))
+    w, c = net.param("w", (d2, net.matrices[Q.name].shape[0])), net.param("c", (d2, 1))
+    A = net.let("A", sigmoid(net.let("Z", w * Q + c)))
+    net.cost(binary_cross_entropy(A, Y))
+    return net
+
+
+TEXT_ROWS = {
+    # op: (body, (target, the equation it derives)); the adjoint nodes (ScatterAdd, SpreadMean, RouteMax,
+    # RowBlock) are the rules' output, checked in these rows' equations and gradients
+    "embed": (lambda net, Emb: Emb, ("dE", "dE = (1/m) scatter_add(dEmb, W)")),
+    "pool_mean": (lambda net, Emb: net.let("X", pool_mean(Emb)), ("dEmb", "dEmb = spread_mean(dX, W)")),
+    "pool_max": (lambda net, Emb: net.let("X", pool_max(Emb)), ("dEmb", "dEmb = route_max(dX, Emb)")),
+    "concat": (
+        lambda net, Emb: net.let("X", concat(net.let("P", pool_mean(Emb)), Emb)),
+        ("dP", "dP = dX[0:d]"),
+    ),
+}
+ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock"}
+
+
 def test_every_op_of_the_table_has_a_row():
     covered = {"MatMul", "MatAdd", "Transpose", "HadamardProduct", "Apply", "FrobeniusSq", "LossSum", "HadamardPower"}
-    assert set(OPS) == covered | {"L1Norm", "Sign"}
+    text = {"Embed", "PoolMean", "PoolMax", "Concat"}
+    assert {OPS[k].name for k in text} == set(TEXT_ROWS)
+    assert set(OPS) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
+
+
+@pytest.mark.parametrize("op", sorted(TEXT_ROWS))
+def test_printed_text_equation(op):
+    body, (target, text) = TEXT_ROWS[op]
+    d = text_network(3, 2, 5, body).derive()
+    assert d.equation(target).text == text
+
+
+@pytest.mark.parametrize("op", sorted(TEXT_ROWS))
+@settings(max_examples=10, deadline=None)
+@given(
+    n=st.integers(1, 4), d=st.integers(1, 3), vocab=st.integers(2, 6), m=st.integers(2, 5), seed=st.integers(0, 10**6)
+)
+def test_text_gradients_match_finite_differences(op, n, d, vocab, m, seed):
+    """Random word indices with padding (id 0) among them: a padded position passes no gradient to E."""
+    body, _ = TEXT_ROWS[op]
+    deriv = text_network(n, d, vocab, body).derive()
+    # max pooling has a kink wherever two words tie: a small step keeps the stencil (±2h) on one side of it
+    errors = check(deriv, m=m, seed=seed, h=1e-6 if op == "pool_max" else 1e-3)
+    assert max(errors.values()) <= 1e-6, errors
+
+
+def test_the_embedding_gradient_is_a_scatter_add_into_the_words_present():
+    """dE is non-zero only in the columns of the words of the batch; padding (column 0) gets none;
+    a word seen twice adds its two blocks."""
+    from derive.vecgradcheck import evaluate, random_instance
+
+    d = text_network(3, 2, 6, TEXT_ROWS["pool_mean"][0]).derive()
+    env = random_instance(d, m=2, seed=1)
+    env["W"] = np.array([[4, 2], [4, 0], [0, 0]])
+    values = evaluate(d, env, 2)
+    dE = values["dE"]
+    assert np.all(dE[:, [0, 1, 3, 5]] == 0) and np.all(dE[:, [2, 4]] != 0)
+    dX = values["dX"]
+    np.testing.assert_allclose(dE[:, 4], (dX[:, 0] / 2 + dX[:, 0] / 2) / 2)  # twice in text 0 (2 words), 1/m
+    np.testing.assert_allclose(dE[:, 2], dX[:, 1] / 2)  # once in text 1 (1 word), 1/m
+
+
+def test_max_pooling_routes_each_entry_to_its_arg_max_word():
+    from derive.vecgradcheck import evaluate, random_instance
+
+    d = text_network(3, 2, 6, TEXT_ROWS["pool_max"][0]).derive()
+    env = random_instance(d, m=1, seed=2)
+    env["E"] = np.array([[0.0, 0.0, 1.0, 5.0, 2.0, 0.0], [0.0, 0.0, 7.0, 3.0, 2.0, 0.0]])
+    env["W"] = np.array([[2], [3], [0]])
+    values = evaluate(d, env, 1)
+    np.testing.assert_allclose(values["X"][:, 0], [5.0, 7.0])
+    dEmb, dX = values["dEmb"][:, 0], values["dX"][:, 0]
+    np.testing.assert_allclose(dEmb, [0.0, dX[1], dX[0], 0.0, 0.0, 0.0])
+
+
+def test_embed_needs_word_indices_and_a_matching_vocabulary():
+    from derive import DeclarationError
+
+    net = VecNetwork("bad")
+    n, d, V, U = net.dims(n=2, d=2, V=5, U=4)
+    X, W = net.input("X", n), net.indices("W", n, V)
+    E, F = net.param("E", (d, V)), net.param("F", (d, U))
+    with pytest.raises(DeclarationError, match="X is not word indices"):
+        net.let("Q", embed(E, X))
+    with pytest.raises(DeclarationError, match="shape mismatch.*F is d×U but W indexes V words"):
+        net.let("Q", embed(F, W))
+    with pytest.raises(DeclarationError, match="pools word vectors"):
+        net.let("Q", pool_mean(X))
 
 
 @pytest.mark.parametrize("op", sorted(ROWS))

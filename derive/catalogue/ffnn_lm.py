@@ -6,12 +6,12 @@ and a softmax over the vocabulary.  ``build()`` is a small instance the
 scalar chain rule derives entry by entry: |V| = 3, d = 2, N − 1 = 2 previous
 words as one-hot inputs o_tv, e_ti = Σ_v E_iv·o_tv, h = σ(W1 [e_1; e_2] + b1)
 with 2 units (J&M's h = σ(We + b)), ŷ = softmax(W2 h + b2).  ``model()`` is
-the trained model: d = 16, N − 1 = 3, 64 σ units, softmax over the corpus
-vocabulary.
+the trained model, a matrix program over the op table: d = 16, N − 1 = 3,
+64 σ units, softmax over the corpus vocabulary.
 """
 
-from derive import Network, cross_entropy, sigmoid, softmax
-from derive.nlp.model import Dense, TextModel, Words
+from derive import Network, VecNetwork, cross_entropy, embed, sigmoid, softmax
+from derive.nlp.task import TextTask, vocabulary, with_task
 
 V, D, N1, H = 3, 2, 2, 2
 
@@ -41,15 +41,20 @@ def build() -> Network:
     return net
 
 
-def model() -> TextModel:
+def model() -> VecNetwork:
     """The trained model: N − 1 = 3 previous words, E 16×|V|, 64 σ units, softmax over |V|."""
-    return TextModel(
+    net = VecNetwork(
         "ffnn_lm",
-        Words(dim=16, length=3, pooling="concat"),
-        (Dense(64, "sigmoid"),),
-        classes="vocab",
-        task="lm",
         doc="feedforward neural language model: the 3 previous words' embeddings, concatenated, 64 sigmoid units, "
         "softmax over the vocabulary",
-        training={"epochs": 20, "lr": 0.5, "batch": 32, "seed": 0},
     )
+    n, d, V, n1 = net.dims(n=3, d=16, V=len(vocabulary("lm")), n1=64)
+    W, Y = net.indices("W", n, V), net.target("Y", V)
+    E = net.param("E", (d, V))
+    Emb = net.let("Emb", embed(E, W))  # e = [e_1; e_2; e_3], the previous words' vectors concatenated
+    W1, b1 = net.param("W1", (n1, n * d)), net.param("b1", (n1, 1))
+    A1 = net.let("A1", sigmoid(net.let("Z1", W1 * Emb + b1)))  # J&M's h = σ(W e + b)
+    W2, b2 = net.param("W2", (V, n1)), net.param("b2", (V, 1))
+    net.activation("A2", "softmax", net.let("Z2", W2 * A1 + b2))
+    net.cost(cross_entropy(net.handles["A2"], Y))
+    return with_task(net, TextTask("lm", {"epochs": 20, "lr": 0.5, "batch": 32, "seed": 0}, 3))

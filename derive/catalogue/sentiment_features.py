@@ -10,9 +10,9 @@ x = [3, 2, 1, 3, 0, ln 66] give z = 0.833 and P(+) = σ(0.833) = 0.70.
 
 import math
 
-from derive import Network, binary_cross_entropy, sigmoid
+from derive import Network, VecNetwork, binary_cross_entropy, sigmoid
 from derive.nlp.features import FEATURES
-from derive.nlp.model import Features, TextModel
+from derive.nlp.task import TextTask, with_task
 
 JM_WEIGHTS = {"w1": 2.5, "w2": -5.0, "w3": -1.2, "w4": 0.5, "w5": 2.0, "w6": 0.7, "b": 0.1}
 JM_REVIEW = {"x1": 3.0, "x2": 2.0, "x3": 1.0, "x4": 3.0, "x5": 0.0, "x6": math.log(66)}
@@ -31,13 +31,14 @@ def build() -> Network:
     return net
 
 
-def model() -> TextModel:
+def model() -> VecNetwork:
     """The same model, layer by layer (X = x1..x6 stacked, W1 = w1..w6, b1 = b), for the training module."""
-    return TextModel(
-        "sentiment_features",
-        Features(FEATURES),
-        classes=1,
-        task="sentiment",
-        doc="sentiment from J&M's six hand features, logistic regression ŷ = σ(W1 X + b1)",
-        training={"epochs": 200, "lr": 0.1, "batch": 16, "seed": 0},
+    net = VecNetwork(
+        "sentiment_features", doc="sentiment from J&M's six hand features, logistic regression ŷ = σ(W1 X + b1)"
     )
+    n0, n1 = net.dims(n0=len(FEATURES), n1=1)
+    X, Y = net.input("X", n0), net.target("Y", n1)
+    W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
+    A1 = net.let("A1", sigmoid(net.let("Z1", W1 * X + b1)))
+    net.cost(binary_cross_entropy(A1, Y))
+    return with_task(net, TextTask("sentiment", {"epochs": 200, "lr": 0.1, "batch": 16, "seed": 0}, features=FEATURES))

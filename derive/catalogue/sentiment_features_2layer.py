@@ -6,9 +6,9 @@ the output y = σ(z), z = Uh + b (J&M write z = Uh; b is the weight of the
 dummy node a0 = 1 of J&M ch. 7).
 """
 
-from derive import Network, binary_cross_entropy, sigmoid
+from derive import Network, VecNetwork, binary_cross_entropy, sigmoid
 from derive.nlp.features import FEATURES
-from derive.nlp.model import Dense, Features, TextModel
+from derive.nlp.task import TextTask, with_task
 
 HIDDEN = 3
 
@@ -33,14 +33,17 @@ def build() -> Network:
     return net
 
 
-def model() -> TextModel:
+def model() -> VecNetwork:
     """The same network layer by layer (W1 3×6 = Wijᵀ, W2 = U, b2 = b), for the training module."""
-    return TextModel(
+    net = VecNetwork(
         "sentiment_features_2layer",
-        Features(FEATURES),
-        (Dense(HIDDEN, "sigmoid"),),
-        classes=1,
-        task="sentiment",
         doc="sentiment from J&M's six hand features, 6-3-1 network: h = σ(W1 X + b1), ŷ = σ(W2 h + b2)",
-        training={"epochs": 300, "lr": 0.3, "batch": 16, "seed": 0},
     )
+    n0, n1, n2 = net.dims(n0=len(FEATURES), n1=HIDDEN, n2=1)
+    X, Y = net.input("X", n0), net.target("Y", n2)
+    W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
+    A1 = net.let("A1", sigmoid(net.let("Z1", W1 * X + b1)))
+    W2, b2 = net.param("W2", (n2, n1)), net.param("b2", (n2, 1))
+    A2 = net.let("A2", sigmoid(net.let("Z2", W2 * A1 + b2)))
+    net.cost(binary_cross_entropy(A2, Y))
+    return with_task(net, TextTask("sentiment", {"epochs": 300, "lr": 0.3, "batch": 16, "seed": 0}, features=FEATURES))

@@ -22,12 +22,17 @@ from .. import functions as F
 from ..errors import DeclarationError
 from ..ops import ACTIVATIONS
 from .nodes import Apply, FrobeniusSq, L1Norm, LossSum
+from .text_nodes import Concat, Embed, PoolMax, PoolMean
 from .vocabulary import (
+    ConcatOf,
+    EmbedOf,
     FrobeniusSqOf,
     Hadamard,
     L1NormOf,
     MeanColumns,
     MeanRows,
+    PoolMaxOf,
+    PoolMeanOf,
     PowerOf,
     SumColumns,
     SumRows,
@@ -39,7 +44,7 @@ _LOSS_CLASSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "
 
 
 def shape_text(shape) -> str:
-    return f"{shape[0]}×{shape[1]}"
+    return f"{shape[0]}×{shape[1]}".replace("*", "·")
 
 
 def is_matrix(x) -> bool:
@@ -191,11 +196,12 @@ class Lowering:
         if func is FrobeniusSqOf:
             (a,) = self._matrices(args, e, 1)
             return FrobeniusSq(a)
+        if func in (EmbedOf, PoolMeanOf, PoolMaxOf, ConcatOf):
+            return self.text_op(func, args, e)
         self.fail(
             f"unknown activation '{func.__name__}' in '{self.name}' (expected one of: {', '.join(ACTIVATIONS)};"
             " or an op of the table: + − * @ hadamard transpose sum_columns mean_columns sum_rows mean_rows power"
-            " frobenius_sq l1_norm"
-            " and the losses)"
+            " frobenius_sq l1_norm embed pool_mean pool_max concat and the losses)"
         )
 
     def _broadcast(self, a, b):
@@ -213,6 +219,37 @@ class Lowering:
         self.mismatch(
             f"{_label(a)} ⊙ {_label(b)}: {_label(a)} is {shape_text(a.shape)} but {_label(b)} is {shape_text(b.shape)}"
         )
+
+    def text_op(self, func, args, e):
+        """``embed(E, W)``, ``pool_mean(Emb)``, ``pool_max(Emb)``, ``concat(A, B, …)``."""
+        net = self.net
+        if func is EmbedOf:
+            E, W = self._matrices(args, e, 2)
+            vocab = net.index_inputs.get(W.name) if isinstance(W, sp.MatrixSymbol) else None
+            if vocab is None:
+                self.fail(
+                    f"'{_source(e)}' in '{self.name}': {_label(W)} is not word indices (declare it with net.indices)"
+                )
+            if not isinstance(E, sp.MatrixSymbol) or net.kinds.get(E.name) != "param":
+                self.fail(f"'{_source(e)}' in '{self.name}': the embedding matrix {_label(E)} must be a parameter")
+            if E.shape[1] != vocab:
+                self.mismatch(f"{_label(E)} is {shape_text(E.shape)} but {_label(W)} indexes {vocab} words")
+            return Embed(E, W)
+        if func in (PoolMeanOf, PoolMaxOf):
+            (Q,) = self._matrices(args, e, 1)
+            embedded = Q
+            if isinstance(Q, sp.MatrixSymbol) and net.kinds.get(Q.name) == "node":
+                embedded = net.assignment(Q.name).value
+            if not isinstance(embedded, Embed):
+                self.fail(f"'{_source(e)}' in '{self.name}' pools word vectors: give it embed(E, W) or a name for one")
+            return (PoolMean if func is PoolMeanOf else PoolMax)(Q, embedded.args[1])
+        parts = list(args)
+        if len(parts) < 2 or not all(is_matrix(a) for a in parts):
+            self.fail(f"'{_source(e)}' in '{self.name}' takes two or more matrices")
+        for a in parts[1:]:
+            if a.shape[1] != parts[0].shape[1]:
+                self.mismatch(f"{_label(parts[0])} has {parts[0].shape[1]} columns but {_label(a)} has {a.shape[1]}")
+        return Concat(*parts)
 
     def _matrices(self, args, e, n):
         if len(args) != n or not all(is_matrix(a) for a in args):

@@ -3,7 +3,8 @@
 ``hadamard(A, B)`` (A ⊙ B), ``transpose(W)`` (Wᵀ), ``sum_columns(Q)`` (n×1),
 ``mean_columns(Q)``, ``sum_rows(Q)`` (1×k), ``mean_rows(Q)``, ``power(Q, p)``
 (entry by entry: ``power(V + eps, -1/2)`` is 1/√(V + ε)), ``frobenius_sq(W)``
-(Σ W², a scalar) and ``l1_norm(W)`` (Σ |W|, a scalar).  They are SymPy functions over the declaration's quantities; the
+(Σ W², a scalar) and ``l1_norm(W)`` (Σ |W|, a scalar); for text, ``embed(E, W)`` (the word vectors of the
+indices W), ``pool_mean(Emb)``, ``pool_max(Emb)`` and ``concat(A, B, …)``.  They are SymPy functions over the declaration's quantities; the
 declaration lowers them onto the matrix program (``derive.ir.lower``).
 """
 
@@ -60,6 +61,22 @@ class L1NormOf(sp.Function):
     is_commutative = True
 
 
+class EmbedOf(MatrixFunction):
+    nargs = 2
+
+
+class PoolMeanOf(MatrixFunction):
+    nargs = 1
+
+
+class PoolMaxOf(MatrixFunction):
+    nargs = 1
+
+
+class ConcatOf(MatrixFunction):
+    pass
+
+
 def hadamard(A, B):
     """``A ⊙ B``: the element-wise product of two matrices of one shape; a column (n×1) or a row (1×m)
     is repeated to the other's shape, as NumPy broadcasts it."""
@@ -106,6 +123,27 @@ def frobenius_sq(W):
     return FrobeniusSqOf(W)
 
 
+def embed(E, W):
+    """``[E[:, W₁]; …; E[:, Wₙ]]``: the word vectors (columns of E) of the n word indices in each column
+    of W (declared with ``net.indices``), stacked ((n·d)×m); a padding position (id 0) gives 0."""
+    return EmbedOf(E, W)
+
+
+def pool_mean(Emb):
+    """The mean of the word vectors of ``Emb = embed(E, W)`` over the words present (d×m)."""
+    return PoolMeanOf(Emb)
+
+
+def pool_max(Emb):
+    """The element-wise maximum of the word vectors of ``Emb = embed(E, W)`` over the words present (d×m)."""
+    return PoolMaxOf(Emb)
+
+
+def concat(*parts):
+    """``[A; B; …]``: the rows of matrices with the same number of columns, stacked."""
+    return ConcatOf(*parts)
+
+
 VOCABULARY = {
     "hadamard": hadamard,
     "transpose": transpose,
@@ -116,4 +154,8 @@ VOCABULARY = {
     "power": power,
     "frobenius_sq": frobenius_sq,
     "l1_norm": l1_norm,
+    "embed": embed,
+    "pool_mean": pool_mean,
+    "pool_max": pool_max,
+    "concat": concat,
 }

@@ -1,12 +1,13 @@
 """The table of ops: one stanza per primitive of the layer-level matrix program.
 
 Import order fills ``OPS``: linear (sum, product, transpose), element-wise
-(⊙, powers), activations, losses, norms.  ``pull_back`` walks an expression
+(⊙, powers), activations, losses, norms, text (embedding lookup, pooling,
+concatenation).  ``pull_back`` walks an expression
 with the table; printers install ``_print_<Op>`` from the stanzas that carry
 their forms (``install_printers``).
 """
 
-from . import activations, elementwise, linear, losses, norms  # noqa: F401  (each adds its stanzas)
+from . import activations, elementwise, linear, losses, norms, text  # noqa: F401  (each adds its stanzas)
 from .activations import ACTIVATIONS, HIDDEN, OUTPUTS, activation_why
 from .base import OPS, Op, PullContext, op_of, pull_back, why
 from .losses import CANCELLATIONS, LOSSES

@@ -1,0 +1,108 @@
+"""Which names a declaration may use.
+
+A declared name becomes a variable in generated Python, a symbol in the LaTeX
+and a key in JSON.  So it must be a Python identifier that is not a keyword, a
+builtin, or a name the generated module uses for itself (NumPy as ``np``, the
+activation helpers, ``params``, ``forward``, …); and two names must differ
+after Unicode NFKC normalisation, because Python reads ``ｗ1`` as ``w1``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import unicodedata
+
+from .errors import DeclarationError
+
+BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+
+# what a generated module (codegen/templates) calls its own modules, helpers, functions and locals
+GENERATED = frozenset(
+    [
+        "np",
+        "numpy",
+        "sp",
+        "sympy",
+        "math",
+        "sigmoid",
+        "relu",
+        "tanh",
+        "softmax",
+        "identity",
+        "exp",
+        "log",
+        "step",
+        "logsumexp",
+        "log_sigmoid",
+        "binary_cross_entropy",
+        "binary_cross_entropy_logits",
+        "cross_entropy",
+        "cross_entropy_logits",
+        "squared_error",
+        "mse",
+        "params",
+        "grads",
+        "out",
+        "ws",
+        "workspace",
+        "Workspace",
+        "dtype",
+        "self",
+        "init_params",
+        "forward",
+        "loss",
+        "gradients",
+        "train",
+        "update",
+        "predict",
+        "accuracy",
+        "save",
+        "load",
+        "demo_data",
+        "check_params",
+        "check_data",
+        "main",
+        "PARAMS",
+        "INPUTS",
+        "TARGETS",
+        "N_INPUTS",
+        "N_TARGETS",
+        "OPTIMIZERS",
+        "TASK",
+    ]
+)
+
+
+def normal(name: str) -> str:
+    """The name as Python reads it (NFKC, PEP 3131)."""
+    return unicodedata.normalize("NFKC", name)
+
+
+def why_not(name) -> str | None:
+    """Why ``name`` cannot name a quantity (None when it can)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        return "is not a valid name (a letter or _, then letters, digits or _)"
+    plain = normal(name)
+    if keyword.iskeyword(plain):
+        return "is a Python keyword"
+    if plain.startswith("__"):
+        return "starts with __ (reserved by Python)"
+    if plain in BUILTINS:
+        return "is a Python builtin"
+    if plain in GENERATED:
+        return "is a name the generated module uses itself"
+    return None
+
+
+def check_name(name, taken, where: str | None, reserved=()) -> None:
+    """Raise unless ``name`` may name a new quantity beside the names in ``taken``."""
+    reason = why_not(name)
+    if reason is None and normal(name) in reserved:
+        reason = "is reserved"
+    if reason:
+        raise DeclarationError(f"'{name}' {reason}", where)
+    plain = normal(name)
+    for other in taken:
+        if other != name and normal(other) == plain:
+            raise DeclarationError(f"'{name}' is the same name as '{other}' once Unicode-normalised (NFKC)", where)

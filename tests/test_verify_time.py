@@ -1,0 +1,51 @@
+"""verify answers within 5 s whatever the claim, on the main thread and on any other: nested functions,
+towers, huge powers and products, long sums, deep LaTeX (the symbolic steps are bounded; numeric
+checking decides)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from codegen.cmd_verify import load_target
+from derive import ChainruleError
+from derive.verify import verify_spec
+
+SECONDS = 5.0
+CLAIMS = [
+    ("tanh(" * 20 + "x1" + ")" * 20, False),
+    ("sigmoid(" * 20 + "x1" + ")" * 20, False),
+    ("(yhat - y)*w1*a1*(1 - a1)*x1 + 0*" + "tanh(" * 40 + "x1" + ")" * 40, False),
+    ("(x1 + x2 + W11 + W21 + b1)**60", False),
+    ("exp(exp(exp(exp(x1))))", False),
+    ("*".join(["sigmoid(W11*x1 + W21*x2 + b1)"] * 60), False),
+    ("log(" * 30 + "x1**2 + 2" + ")" * 30, False),
+    (r"\tanh(" * 15 + "x_1" + ")" * 15, True),
+    (r"\frac{" * 30 + "x_1" + "}{2}" * 30, True),
+]
+
+
+@pytest.fixture(scope="module")
+def target():
+    return load_target("two_layer_sigmoid")
+
+
+def answer(target, claim, latex):
+    start = time.monotonic()
+    try:
+        verify_spec(target, "W11", claim, latex=latex, where="--claim")
+    except ChainruleError:
+        pass
+    return time.monotonic() - start
+
+
+@pytest.mark.parametrize(("claim", "latex"), CLAIMS, ids=[f"claim{i}" for i in range(len(CLAIMS))])
+def test_every_claim_answers_within_5_s_in_any_thread(target, claim, latex):
+    assert answer(target, claim, latex) < SECONDS
+    took = []
+    worker = threading.Thread(target=lambda: took.append(answer(target, claim, latex)))
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive() and took[0] < SECONDS
