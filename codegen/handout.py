@@ -26,6 +26,7 @@ from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 from . import graph_tikz, handout_batch
 from .graph_layout import Figure
 from .latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
+from .numbering import summary_label
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -652,12 +653,6 @@ def _backward_section(net, derivation, evaluation, printer, graph, expand) -> di
         "figure": Figure(graph, notes, "red", edge_notes),
         "edges_labelled": bool(edge_notes),
     }
-
-
-def summary_label(k: int) -> str:
-    """The tag of the k-th parameter's gradient (1-based, parameter order) in section 3's summary,
-    "All the gradients"; generated scalar modules cite it on each gradient line."""
-    return f"3.{k}"
 
 
 def _local_value(derivation, child: str, parent: str, values: dict[str, float]) -> float:

@@ -179,6 +179,7 @@ def _smoothing(vn, vd, mp) -> dict:
     Q = vn.cost_operands[1]
     Z = next(e for e in vd.backward if e.kind == "output_delta")
     return {
+        "K": str(vn.matrices[Q].shape[0])[1:],
         "Q": mp.name(Q),
         "definition": rf"{mp.name(Q)} = {mp.doprint(vn.assignment(Q).value)}",
         "delta": rf"{mp.name(Z.target)} = {mp.doprint(Z.expr)}",

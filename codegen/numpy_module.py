@@ -32,7 +32,7 @@ from derive.network import Network
 from derive.text import display_name, text
 
 from .files import check_overwrite, edited_by_hand, stamp  # noqa: F401 (the stamp, shared with the handouts)
-from .handout import summary_label
+from .numbering import summary_label
 from .numpy_helpers import helper_source
 from .numpy_printer import ModulePrinter
 

@@ -387,13 +387,18 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
         coeff = sp.Mul(*scalars)
         sign = ""
+        if coeff.is_Add:  # (1 − ε) Y: the positive terms first
+            terms = sorted(coeff.args, key=lambda t: t.could_extract_minus_sign())
+            text = self._print(terms[0])
+            for t in terms[1:]:
+                text += f" - {self._print(-t)}" if t.could_extract_minus_sign() else f" + {self._print(t)}"
+            inner = " ".join(self._matrix_factor(a, MATMUL) for a in mats)
+            return rf"\left({text}\right) {inner}"
         if coeff.could_extract_minus_sign():
             sign, coeff = "-", -coeff
         head = "" if coeff == 1 else self._print(coeff) + r"\, "
         if len(mats) == 1 and isinstance(mats[0], OneMatrix):  # c 1: the number c in every entry
             return sign + (self._print(coeff) if coeff != 1 else "1")
-        if coeff.is_Add:  # (1 − ε) Y
-            head = rf"\left({self._print(coeff)}\right) "
         # broadcasting, as the lecture writes it: b 1ᵀ -> b (in a sum); G 1 -> Σ_columns G
         if len(mats) >= 2 and isinstance(mats[-1], OneMatrix) and mats[-1].shape[0] == 1:
             if not self._in_sum:  # alone, the broadcast is written out
