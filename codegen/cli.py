@@ -39,6 +39,7 @@ def cmd_list(args) -> int:
 
 def cmd_derive(args) -> int:
     net = load_spec(args.spec)
+    report.announce_size(net)
     if isinstance(net, VecNetwork):  # layer-level: the vectorised equations with their shapes
         derivation = net.derive()
         if args.json:

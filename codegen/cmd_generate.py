@@ -23,7 +23,7 @@ from derive.catalogue import load_spec, names
 
 from .files import copy_resources, write_all_atomic, write_atomic
 from .numpy_module import check_overwrite, module_text, scalar_context, test_text
-from .report import status
+from .report import announce_size, status
 
 GENERATED = "generated"
 CHECK_M = 8  # examples used by the generated finite-difference test
@@ -52,6 +52,7 @@ def render(spec: str, module_name: str) -> tuple[str, str]:
     if spec in nlp_module.MODULES:
         return nlp_module.module_text(spec), nlp_module.test_text(spec, module_name)
     declaration = load_any(spec)
+    announce_size(declaration)
     source = spec if not spec.endswith(".py") else os.path.basename(spec)
     context = context_for(declaration, source)
     where = f"network '{context['name']}'"

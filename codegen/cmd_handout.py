@@ -27,7 +27,7 @@ from .files import (
 )
 from .handout import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from .latex_printer import DIGITS
-from .report import status
+from .report import announce_size, status
 
 GOLDEN_DIR = Path("docs") / "handouts"
 FORMATS = (".tex", ".html", ".ipynb")
@@ -134,6 +134,7 @@ def write_html(out: str, page: str, *, force: bool = False) -> None:
 
 def run(args) -> int:
     net = load_spec(args.spec)
+    announce_size(net)
     options = options_from(args)
     out = args.output or f"{net.name}.tex"
     if not out.endswith(FORMATS):

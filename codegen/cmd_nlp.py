@@ -1,13 +1,14 @@
 """``chainrule nlp``: the lectures' NLP models (J&M ch. 7) as training modules, and their report.
 
     chainrule nlp generate NAME -o FILE.py   # a training module (and test_FILE.py), any of the variants
-    chainrule nlp explain NAME               # the forward/backward equations and how E's gradient arises
+    chainrule nlp explain NAME               # the engine's derivation, and the sparse gradient of E on one text
     chainrule nlp report                     # train every NLP model on the shipped data; accuracy, perplexity
 
-``chainrule generate`` also writes the catalogue's NLP models with these
-templates (``codegen.nlp_module``); the pooling variants that are not
-catalogue names (``embedding_classifier_max``, ``embedding_classifier_concat``)
-are golden files written here.
+The modules are the layer modules every ``VecNetwork`` gets, with a data
+section (``codegen.nlp_module``); ``chainrule generate`` writes the
+catalogue's NLP models the same way, and the variants that are not catalogue
+names (``embedding_classifier_max``, ``_concat``, ``_sentiment``) are golden
+files written here.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def register(sub) -> None:
     g.add_argument("-o", "--output", required=True, metavar="FILE.py")
     g.add_argument("--force", action="store_true", help="overwrite files edited by hand")
     g.set_defaults(run=cmd_nlp_generate)
-    e = nlp.add_parser("explain", help="print the equations, and how the gradient reaches E")
+    e = nlp.add_parser("explain", help="print the derivation (equations and steps), and how the gradient reaches E")
     e.add_argument("name", metavar="NAME", help=", ".join(nlp_module.names()))
     e.set_defaults(run=cmd_nlp_explain)
     r = nlp.add_parser("report", help="train every NLP model on the shipped data and report accuracy / perplexity")

@@ -50,6 +50,22 @@ def gradcheck_text(derivation, point, title: str) -> tuple[str, float]:
     return "\n".join(lines) + "\n", worst
 
 
+LARGE_EDGES = 200  # a per-unit network with more edges than this takes seconds to derive: say so first
+
+
+def announce_size(net) -> None:
+    """A progress line before deriving a large per-unit network (not silence while it works)."""
+    nodes = getattr(net, "nodes", None)
+    if nodes is None:
+        return  # a layer network derives in the same time at any width
+    edges = sum(len(node.deps) for node in nodes)
+    if edges > LARGE_EDGES:
+        status(
+            f"network '{net.name}' has {edges} edges and {len(net.names('param'))} parameters: "
+            "deriving every gradient takes a while"
+        )
+
+
 def status(message: str) -> None:
     """A status or progress line for the person watching: on stderr (flushed), never mixed into the data
     (tables, derivations, JSON) on stdout."""

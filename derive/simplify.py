@@ -139,8 +139,14 @@ def combine_terms(terms, shown_terms, one_hot_groups):
     return value, shown, rewrites
 
 
+ONE_HOT_MAX_OPS = 40  # a lecture's Σ yᵢ = 1 shows in small sums; expanding a large one costs seconds
+
+
 def one_hot(expr: sp.Expr, group) -> tuple[sp.Expr, sp.Expr] | None:
-    """Replace ``Σᵢ yᵢ`` by 1 wherever it is a coefficient; (collected form, result) or None."""
+    """Replace ``Σᵢ yᵢ`` by 1 wherever it is a coefficient; (collected form, result) or None.
+    Tried on sums of up to ``ONE_HOT_MAX_OPS`` operations only (the result is the same value either way)."""
+    if sp.count_ops(expr) > ONE_HOT_MAX_OPS:
+        return None
     expanded = sp.expand(expr)
     total = sp.Add(*group)
     gens = sorted(expanded.free_symbols - set(group), key=lambda s: s.name)
