@@ -116,7 +116,9 @@ def _normalisations(vn, vd, mp) -> list[dict]:
                 "running": [
                     (mp.name(q), rf"\mathit{{running\_{q}}}") for q in (norm.mu, norm.var) if q in vn.statistics
                 ],
-                "running_names": [running_name(q) for q in (norm.mu, norm.var)],
+                "running_tex": ", ".join(
+                    r"\texttt{" + running_name(q).replace("_", r"\_") + "}" for q in (norm.mu, norm.var)
+                ),
             }
         )
     return out

@@ -199,7 +199,7 @@ def test_unmatched_output_texts():
     d = mlp("u", [2, 2], output="sigmoid", loss="mse").derive()
     assert [e.text for e in d.backward[:2]] == ["dA1 = A1 − Y", "dZ1 = dA1 ⊙ A1 ⊙ (1 − A1)"]
     d = mlp("u", [2, 3], output="softmax", loss="mse").derive()
-    assert d.backward[1].text == "dZ1 = A1 ⊙ (dA1 − Σ_rows(A1 ⊙ dA1))"
+    assert d.backward[1].text == "dZ1 = A1 ⊙ (dA1 − Σ_rows(dA1 ⊙ A1))"
     assert d.backward[1].operands == ("dA1", "A1")
     d = mlp("u", [2, 1], output="sigmoid", loss="cross_entropy").derive()
     assert d.backward[0].text == "dA1 = −Y/A1"

@@ -17,5 +17,5 @@ def build():
         [2, 16, 16, 16, 16, 16, 16, 1],
         hidden="relu",
         output="sigmoid",
-        doc="2-16×6-1, relu hidden layers, sigmoid output: how the gradient's size changes with depth",
+        doc="2-16×6-1, six ReLU hidden layers, sigmoid output: the gradient keeps its size",
     )

@@ -17,5 +17,5 @@ def build():
         [2, 16, 16, 16, 16, 16, 16, 1],
         hidden="sigmoid",
         output="sigmoid",
-        doc="2-16×6-1, sigmoid hidden layers, sigmoid output: how the gradient's size changes with depth",
+        doc="2-16×6-1, six sigmoid hidden layers, sigmoid output: vanishing gradients",
     )
