@@ -27,6 +27,7 @@ from sympy.matrices.expressions.special import OneMatrix
 
 from ..errors import ChainruleError
 from ..matrix import matrix_text, unbroadcast
+from .backprop import names_in
 from .equation import Equation
 
 
@@ -174,7 +175,7 @@ def _rewrite(net, sweep, norm: Normalisation, m) -> None:
     drop = set(staged_names[1:]) | (set() if keep_dZhat else {dZhat})
     old = by_target[dZ]
     new = Equation(
-        old.number, dZ, "adjoint", _names(after), None, old.shape, after, f"{dZ} = {matrix_text(after)}", old.layer
+        old.number, dZ, "adjoint", names_in(after), None, old.shape, after, f"{dZ} = {matrix_text(after)}", old.layer
     )
     sweep.backward = [new if e.target == dZ else e for e in sweep.backward if e.target not in drop]
     start = len(sweep.forward) + 1
@@ -202,14 +203,6 @@ def _gamma(eq, norm):
 
 def _used_elsewhere(sweep, name, staged) -> bool:
     return any(name in e.operands for e in sweep.backward if e.target not in staged)
-
-
-def _names(expr) -> tuple[str, ...]:
-    seen = []
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.MatrixSymbol) and node.name not in seen:
-            seen.append(node.name)
-    return tuple(seen)
 
 
 def _check(net, sweep, norm, staged, after, m, trials: int = 3) -> float:
