@@ -1,6 +1,5 @@
 """chainrule's symbolic model: declare a network, derive every gradient by the chain rule."""
 
-from .chain import Derivation, Evaluation, UnreachableParameterWarning
 from .errors import ChainruleError, DeclarationError
 from .functions import (
     RULES,
@@ -30,7 +29,8 @@ from .ir.vocabulary import (
     transpose,
 )
 from .layers import identity, mlp
-from .network import Network
+from .unit.chain import Derivation, Evaluation, UnreachableParameterWarning
+from .unit.network import Network
 from .vectorised import Equation, VecDerivation, VecNetwork
 
 __all__ = [

@@ -31,7 +31,8 @@ def check_title(name, doc, where: str | None) -> None:
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SYMPY_DIR = os.path.dirname(os.path.abspath(sympy.__file__)) + os.sep
-_ENGINE_DIRS = {os.path.join(_PACKAGE_DIR, sub) for sub in ("ir", "ops")}  # the catalogue counts as a user's file
+# the engine's own folders; the catalogue counts as a user's file
+_ENGINE_DIRS = {os.path.join(_PACKAGE_DIR, sub) for sub in ("ir", "ops", "unit", "verify")}
 
 
 def caller_place() -> str | None:

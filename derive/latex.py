@@ -10,7 +10,7 @@ written as lecturers write them: ``yhat`` → ``\\hat{y}``, ``W11`` → ``W_{11}
 
 The step objects of ``derive.steps`` display in Jupyter through
 ``_repr_latex_``, which calls ``step_latex`` here.  The handout printer in
-``codegen.latex_printer`` builds on this class.
+``codegen.render.latex_printer`` builds on this class.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def timed(fn, repeat: int) -> list[float]:
 
 def per_unit(sizes, hidden, output, loss="binary_cross_entropy"):
     """The layer network ``sizes`` written unit by unit (one scalar per weight), then derived."""
-    from codegen.handout_batch import scalar_network
+    from codegen.handout.batch import scalar_network
 
     net, _ = scalar_network(mlp("unit", sizes, hidden, output, loss), limit=None)
     return lambda: net.derive()

@@ -66,8 +66,8 @@ sys.path.insert(0, str(ROOT))
 # ------------------------------------------------------------- contenders
 def generated_module(sizes, folder):
     """The module chainrule generates for mlp(sizes), imported."""
-    from codegen.numpy_layers import layers_context
-    from codegen.numpy_module import module_text
+    from codegen.emit.numpy_layers import layers_context
+    from codegen.emit.numpy_module import module_text
     from derive import mlp
 
     output, loss = ("sigmoid", "binary_cross_entropy") if sizes[-1] == 1 else ("softmax", "cross_entropy")

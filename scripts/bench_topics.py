@@ -78,8 +78,8 @@ def declare(kind: str):
 
 
 def generated(kind: str, folder: str):
-    from codegen.numpy_layers import layers_context
-    from codegen.numpy_module import module_text
+    from codegen.emit.numpy_layers import layers_context
+    from codegen.emit.numpy_module import module_text
 
     net = declare(kind)
     path = Path(folder) / f"{net.name}.py"

@@ -3,7 +3,7 @@
 
     python3 scripts/regenerate.py [ROOT]
 
-Each ``codegen/cmd_*.py`` that owns golden files provides ``regenerate(root)``;
+Each ``codegen/cli/cmd_*.py`` that owns golden files provides ``regenerate(root)``;
 the golden-file tests call this into a temporary ROOT and compare bytes.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from codegen.cli import command_modules
+from codegen.cli.app import command_modules
 
 
 def regenerate(root: Path) -> list[Path]:

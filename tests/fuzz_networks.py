@@ -178,7 +178,7 @@ def run_derive(net) -> None:
 
 
 def run_generate(spec: Path, folder: Path) -> None:
-    from codegen.cmd_generate import generate
+    from codegen.cli.cmd_generate import generate
 
     name = f"fuzz_module_{abs(hash(str(spec))) % 10**8}"
     module_path = folder / f"{name}.py"
@@ -212,16 +212,16 @@ def run_generate(spec: Path, folder: Path) -> None:
 
 
 def run_handout(net) -> None:
-    from codegen.cmd_handout import HandoutOptions
-    from codegen.handout import render
+    from codegen.cli.cmd_handout import HandoutOptions
+    from codegen.handout.builder import render
 
     tex = render(net, HandoutOptions())
     assert tex.count(r"\begin{document}") == 1 and r"\end{document}" in tex
 
 
 def run_verify(spec: Path) -> None:
-    from codegen.cmd_verify import load_target
-    from derive.verify import verify_spec
+    from codegen.cli.cmd_verify import load_target
+    from derive.verify.scalar import verify_spec
 
     target = load_target(str(spec))
     net = load_spec(str(spec))

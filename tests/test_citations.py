@@ -18,7 +18,7 @@ USER_FACING = [
     *sorted((ROOT / "codegen" / "templates").glob("*.jinja")),
     *sorted((ROOT / "codegen" / "sheets").glob("*.txt")),
     *sorted((ROOT / "derive").rglob("*.py")),
-    *sorted((ROOT / "codegen").glob("*.py")),
+    *sorted((ROOT / "codegen").rglob("*.py")),
     *sorted((ROOT / "scripts").glob("*.py")),
     ROOT / "README.md",
 ]

@@ -112,7 +112,7 @@ def test_bad_input_with_json_is_still_one_line(tmp_path):
 
 
 def test_demo_parts_report_progress_on_stderr(tmp_path, capsys):
-    from codegen import cmd_verify
+    from codegen.cli import cmd_verify
 
     assert cmd_verify.demo(str(tmp_path))
     out, err = capsys.readouterr()

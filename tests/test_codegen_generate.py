@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from codegen.cli import main
-from codegen.numpy_module import edited_by_hand
+from codegen.emit.numpy_module import edited_by_hand
 
 
 def load_module(path):
@@ -154,7 +154,7 @@ def test_names_that_clash_with_the_generated_code_are_refused(tmp_path, capsys):
 
 
 def test_gradient_comments_show_the_lecture_order_form():
-    from codegen.numpy_module import scalar_context
+    from codegen.emit.numpy_module import scalar_context
     from derive.catalogue import load
 
     comments = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen import cmd_generate
+from codegen.cli import cmd_generate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from codegen.cmd_generate import generate
+from codegen.cli.cmd_generate import generate
 
 CONFIGS = [
     (hidden, output, loss, sizes)

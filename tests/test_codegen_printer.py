@@ -2,7 +2,7 @@
 
 import sympy as sp
 
-from codegen.numpy_printer import ModulePrinter, numpy_code
+from codegen.render.numpy_printer import ModulePrinter, numpy_code
 from derive.functions import (
     binary_cross_entropy,
     cross_entropy,
@@ -60,7 +60,7 @@ def test_helpers_and_imports_are_recorded():
 def test_helpers_are_stable_at_large_logits():
     import numpy as np
 
-    from codegen.numpy_helpers import helper_source
+    from codegen.render.numpy_helpers import helper_source
 
     namespace = {"np": np}
     names = ["sigmoid", "softmax", "binary_cross_entropy_logits", "cross_entropy_logits"]

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from codegen.nlp_module import model as nlp_model
-from codegen.nlp_module import names as nlp_names
+from codegen.emit.nlp_module import model as nlp_model
+from codegen.emit.nlp_module import names as nlp_names
 from derive import gradcheck
 from derive.catalogue import load, names
 from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
@@ -275,7 +275,7 @@ def test_generated_layer_module_gradients_match_autograd(name):
     ],
 )
 def test_layer_templates_match_autograd_for_every_pair(tmp_path, hidden, output, loss):
-    from codegen.cmd_generate import generate
+    from codegen.cli.cmd_generate import generate
     from derive import mlp
 
     sizes = [3, 5, 4, 2] if output != "sigmoid" or loss == "mse" else [3, 5, 1]

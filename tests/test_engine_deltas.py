@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from codegen.handout_batch import scalar_network
+from codegen.handout.batch import scalar_network
 from derive import mlp
 from derive.catalogue import load
 from derive.gradcheck import five_point
@@ -71,7 +71,7 @@ def test_the_lecture_networks_keep_their_single_chain_presentation():
 
 
 def test_a_deep_handout_states_the_delta_recursion_once_and_uses_it():
-    from codegen.handout import HandoutOptions, render
+    from codegen.handout.builder import HandoutOptions, render
 
     net = deep([2, 3, 3, 3, 1], "sigmoid")
     tex = render(net, HandoutOptions())

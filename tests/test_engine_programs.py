@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from test_ops import ROWS, network
 
-from codegen.numpy_layers import layers_context
-from codegen.numpy_module import module_text
+from codegen.emit.numpy_layers import layers_context
+from codegen.emit.numpy_module import module_text
 from derive.catalogue import load
 from derive.gradcheck import five_point
 from derive.vecgradcheck import check

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from codegen import report
+from codegen.cli import report
 from derive import Network, cross_entropy, sigmoid, softmax
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen import latex_build
+from codegen.handout import latex_build
 
 ROOT = Path(__file__).resolve().parent.parent
 

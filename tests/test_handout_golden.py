@@ -5,7 +5,7 @@ Regenerate with ``python3 scripts/regenerate.py`` after a deliberate change.
 
 from pathlib import Path
 
-from codegen.cmd_handout import GOLDEN_DIR, regenerate
+from codegen.cli.cmd_handout import GOLDEN_DIR, regenerate
 from derive.catalogue import names
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from codegen import handout_html
 from codegen.cli import main
-from codegen.cmd_handout import GOLDEN_DIR, HTML_EXERCISE, HTML_GOLDEN
-from codegen.handout import HandoutOptions, build_context, render
+from codegen.cli.cmd_handout import GOLDEN_DIR, HTML_EXERCISE, HTML_GOLDEN
+from codegen.handout import html as handout_html
+from codegen.handout.builder import HandoutOptions, build_context, render
 from derive import ChainruleError
 from derive.catalogue import load, names
 

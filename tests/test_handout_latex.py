@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen import cmd_handout, latex_build
-from codegen.cli import main
+from codegen.cli import cmd_handout, main
+from codegen.handout import latex_build
 from derive import ChainruleError
 from derive.catalogue import names
 

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from codegen import handout_notebook
 from codegen.cli import main
-from codegen.cmd_handout import GOLDEN_DIR, NOTEBOOK_GOLDEN
+from codegen.cli.cmd_handout import GOLDEN_DIR, NOTEBOOK_GOLDEN
+from codegen.handout import notebook as handout_notebook
 from derive.catalogue import load
 
 ROOT = Path(__file__).resolve().parent.parent

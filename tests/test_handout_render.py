@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from codegen import graph_tikz
 from codegen.cli import main
-from codegen.handout import HandoutOptions, build_context, default_expanded, render, visible_width, wrap_terms
+from codegen.handout.builder import HandoutOptions, build_context, default_expanded, render, visible_width, wrap_terms
+from codegen.render import graph_tikz
 from derive import ChainruleError
 from derive.catalogue import load
 
@@ -144,7 +144,7 @@ def test_large_graphs_are_summarised():
 
 
 def test_summarised_deep_graph_boxes_do_not_overlap():
-    from codegen.graph_layout import box_width_cm, place
+    from codegen.render.graph_layout import box_width_cm, place
     from derive import mlp
 
     ctx = build_context(mlp("deep", sizes=[2, 3, 3, 3, 1], hidden="sigmoid", output="sigmoid"), HandoutOptions())
@@ -252,7 +252,7 @@ def test_an_exact_solution_is_not_the_worked_example():
 def test_all_the_gradients_are_tagged_3_k_as_the_generated_module_cites_them():
     import re
 
-    from codegen.numpy_module import scalar_context
+    from codegen.emit.numpy_module import scalar_context
 
     net = load("two_layer_sigmoid")
     tex = render(net)
@@ -282,7 +282,7 @@ def test_all_the_gradients_follows_the_section_switches():
 
 
 def test_one_index_convention_per_handout_stated_once():
-    from codegen.handout import index_convention
+    from codegen.handout.builder import index_convention
 
     conventions = {}
     for name in ("two_layer_sigmoid", "two_layer_relu", "xor", "softmax_layer", "two_layer_softmax"):

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from codegen import handout_slides, latex_build
 from codegen.cli import main
-from codegen.cmd_handout import GOLDEN_DIR, SLIDES_GOLDEN
-from codegen.handout import HandoutOptions, build_context
+from codegen.cli.cmd_handout import GOLDEN_DIR, SLIDES_GOLDEN
+from codegen.handout import latex_build
+from codegen.handout import slides as handout_slides
+from codegen.handout.builder import HandoutOptions, build_context
 from derive.catalogue import load
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,10 +1,10 @@
-"""Exact strings from the LaTeX printers (derive.latex and codegen.latex_printer)."""
+"""Exact strings from the LaTeX printers (derive.latex and codegen.render.latex_printer)."""
 
 import pytest
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from codegen.latex_printer import HandoutLatexPrinter, cancel_latex, number
+from codegen.render.latex_printer import HandoutLatexPrinter, cancel_latex, number
 from derive import functions as F
 from derive.catalogue import load
 from derive.functions import RULES

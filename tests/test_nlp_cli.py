@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from codegen import cmd_nlp, nlp_module
-from codegen.cli import main
-from codegen.cmd_generate import render
-from codegen.nlp_handout import render as render_handout
+from codegen.cli import cmd_nlp, main
+from codegen.cli.cmd_generate import render
+from codegen.emit import nlp_module
+from codegen.handout.nlp import render as render_handout
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ["sentiment_features", "sentiment_features_2layer", "embedding_classifier", "ffnn_lm"]

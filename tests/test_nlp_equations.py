@@ -20,7 +20,7 @@ def generated(name):
 
 
 def text_model(name):
-    from codegen.nlp_module import model
+    from codegen.emit.nlp_module import model
 
     return model(name)
 

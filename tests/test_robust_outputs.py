@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 import pytest
 
-from codegen import files
 from codegen.cli import main
+from codegen.emit import files
 from derive import ChainruleError
 
 

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from derive import equivalence
 from derive.catalogue import load
+from derive.verify import equivalence
 
 
 def cpu_seconds() -> float:

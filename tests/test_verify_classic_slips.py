@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.cmd_verify import load_target
-from derive.verify import verify_spec
+from codegen.cli.cmd_verify import load_target
+from derive.verify.scalar import verify_spec
 
 MSE_NET = """
 from derive import mlp

@@ -128,7 +128,7 @@ def test_sheet_missing_file_and_empty_formula(capsys, tmp_path):
 
 
 def test_demo_checks_the_example_sheets(capsys, tmp_path):
-    from codegen.cmd_verify import DEMO_SHEETS, demo
+    from codegen.cli.cmd_verify import DEMO_SHEETS, demo
 
     assert demo(str(tmp_path))
     out, _ = capsys.readouterr()

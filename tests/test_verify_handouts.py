@@ -46,9 +46,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from codegen.cmd_verify import load_target
-from codegen.handout import HandoutOptions, render
-from derive.verify import verify_spec
+from codegen.cli.cmd_verify import load_target
+from codegen.handout.builder import HandoutOptions, render
+from derive.verify.scalar import verify_spec
 
 sys.path.insert(0, str(Path(__file__).parent))
 from handout_equations import claims, derive_claims

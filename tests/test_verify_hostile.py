@@ -18,9 +18,9 @@ from typing import ClassVar
 import pytest
 
 from derive.catalogue import load
-from derive.claims import ClaimError, parse_text
-from derive.latex_reader import parse_latex
-from derive.vecverify import VecTarget, verify_vector
+from derive.verify.claims import ClaimError, parse_text
+from derive.verify.latex_reader import parse_latex
+from derive.verify.vectorised import VecTarget, verify_vector
 
 SENTINEL = "chainrule_pwned_sentinel"
 

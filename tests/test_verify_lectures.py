@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from derive.catalogue import load
-from derive.vecverify import VecTarget, verify_vector
+from derive.verify.vectorised import VecTarget, verify_vector
 
 _DERIVED = {}
 
@@ -192,7 +192,7 @@ def test_relu_claims_are_checked_on_and_beside_the_kinks():
 
 
 def test_lhs_must_match_wrt():
-    from derive.claims import ClaimError
+    from derive.verify.claims import ClaimError
 
     with pytest.raises(ClaimError, match="W11"):
         derivation("two_layer_sigmoid").verify("W12", r"\frac{\partial L}{\partial W_{11}} = x_1", latex=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from codegen.cli import main
-from codegen.cmd_verify import load_target
-from derive.claims import ClaimError
-from derive.verify import verify_spec
+from codegen.cli.cmd_verify import load_target
+from derive.verify.claims import ClaimError
+from derive.verify.scalar import verify_spec
 
 MAZUR = """
 from derive import Network, sigmoid, squared_error

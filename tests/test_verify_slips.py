@@ -7,7 +7,7 @@ import math
 import pytest
 
 from derive.catalogue import load
-from derive.vecverify import VecTarget, verify_vector
+from derive.verify.vectorised import VecTarget, verify_vector
 
 _CACHE = {}
 
@@ -147,7 +147,7 @@ def test_bounded_symbolic_work_and_exact_reevaluation(monkeypatch):
     """A true claim that expands to ~10⁵ terms and cancels catastrophically in floats: the symbolic
     check stops (at its size bound, or its time limit, made tiny so that the outcome does not
     depend on how fast the machine is) instead of hanging, and exact re-evaluation keeps it true."""
-    from derive import equivalence
+    from derive.verify import equivalence
 
     monkeypatch.setattr(equivalence, "SYMBOLIC_SECONDS", 0.01)
     d = target("two_layer_sigmoid")

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from codegen.cmd_verify import load_target
+from codegen.cli.cmd_verify import load_target
 from derive import ChainruleError
-from derive.verify import verify_spec
+from derive.verify.scalar import verify_spec
 
 SECONDS = 5.0
 CLAIMS = [

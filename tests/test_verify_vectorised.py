@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from derive.catalogue import load
-from derive.vecverify import TRIALS, VecTarget, verify_vector
+from derive.verify.vectorised import TRIALS, VecTarget, verify_vector
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_a_square_shape_would_hide_a_missing_transpose_so_the_verifier_avoids_it
 
 
 def test_unknown_names_and_bad_targets_are_bad_input(target):
-    from derive.claims import ClaimError
+    from derive.verify.claims import ClaimError
 
     with pytest.raises(ClaimError, match="unknown name 'q'"):
         verify_vector(target, "dW1", "(1/m) dZ1 q.T")
@@ -130,8 +130,8 @@ def test_softmax_output_network():
 
 
 def test_true_layer_claims_are_proved_at_a_small_shape_entry_by_entry():
-    from codegen.cmd_verify import load_target
-    from derive.verify import verify_spec
+    from codegen.cli.cmd_verify import load_target
+    from derive.verify.scalar import verify_spec
 
     t = load_target("one_hidden_layer")
     for claim in (

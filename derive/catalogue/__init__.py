@@ -18,10 +18,10 @@ import threading
 import time
 import traceback
 
-from ..equivalence import TimedOut, time_limit
 from ..errors import ChainruleError
-from ..network import Network
+from ..unit.network import Network
 from ..vectorised import VecNetwork
+from ..verify.equivalence import TimedOut, time_limit
 
 NAMES = (
     "computation_graph",

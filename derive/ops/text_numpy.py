@@ -1,5 +1,5 @@
 """The NumPy forms of the text ops (``derive.ops.text``): the reference evaluator runs them, and a
-generated module gets their source as its helpers (``codegen.numpy_helpers``), so both compute alike.
+generated module gets their source as its helpers (``codegen.render.numpy_helpers``), so both compute alike.
 
 Word indices ``W`` are n×m integers (n positions, one column per text); id 0 is
 padding.  A block is d consecutive rows: block t of a column holds position t.

@@ -1,0 +1,163 @@
+"""The ``chainrule`` command.
+
+Every command reports bad input as one line ``chainrule: error: <place>: <problem>``
+on stderr with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+import time
+import warnings
+
+from chainrule import __version__
+from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck, vecgradcheck
+from derive.catalogue import describe, load_spec, names
+
+from ..emit.files import Terminated, make_folder, write_atomic
+from . import jsonout, report
+from .report import status
+
+EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
+
+
+def cmd_list(args) -> int:
+    rows = [(name, describe(name)) for name in names()]
+    if args.json:
+        jsonout.dump(jsonout.catalogue(rows))
+        return 0
+    width = max(len(n) for n, _ in rows)
+    for name, description in rows:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+def cmd_derive(args) -> int:
+    net = load_spec(args.spec)
+    report.announce_size(net)
+    if isinstance(net, VecNetwork):  # layer-level: the vectorised equations with their shapes
+        derivation = net.derive()
+        if args.json:
+            jsonout.dump(jsonout.layers_derivation(derivation))
+        else:
+            sys.stdout.write(derivation.text())
+        return 0
+    derivation = net.derive()
+    wrt = args.wrt or net.names("param")
+    for name in wrt:
+        if name not in net.kinds:
+            raise ChainruleError(
+                f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt"
+            )
+    point = gradcheck.smooth_point(derivation, seed=0)
+    if args.json:
+        jsonout.dump(jsonout.units_derivation(derivation, wrt, point))
+    else:
+        sys.stdout.write(report.derivation_text(derivation, wrt, point))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    out = args.output
+    make_folder(out)
+    status(f"demo: deriving and checking the {len(names())} catalogue networks")
+    print(f"{'network':<20} {'params':>6} {'derive ms':>10} {'max rel err':>12}")
+    summary = []
+    for name in names():
+        net = load_spec(name)
+        start = time.perf_counter()
+        derivation = net.derive()
+        elapsed = time.perf_counter() - start
+        params = net.names("param")
+        if isinstance(net, VecNetwork):
+            worst = max(vecgradcheck.check(derivation).values())
+            write_atomic(os.path.join(out, name, "derivation.txt"), f"# {net.name}: {net.doc}\n\n{derivation.text()}")
+            print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
+            summary.append((name, len(params), worst))
+            continue
+        point = gradcheck.smooth_point(derivation, seed=0)
+        parts = [f"# {net.name}: {net.doc}\n", report.derivation_text(derivation, params, point)]
+        worst = 0.0
+        for title, point in sorted(net.examples.items()):
+            parts.append(report.forward_text(derivation, point, title))
+        table, worst = report.gradcheck_text(derivation, point, "a seeded random point")
+        parts.append(table)
+        write_atomic(os.path.join(out, name, "derivation.txt"), "\n".join(parts))
+        print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
+        summary.append((name, len(params), worst))
+    ok = all(w <= 1e-6 for _, _, w in summary)
+    status(f"wrote {len(summary)} derivations to {out}/; gradient checks {'pass' if ok else 'FAIL'}")
+    for module in command_modules():
+        if hasattr(module, "demo"):
+            ok = module.demo(out) and ok
+    status(f"demo: {'every part succeeded' if ok else 'some part FAILED'}; output in {out}/")
+    return 0 if ok else 1
+
+
+def command_modules():
+    """The ``codegen.cli.cmd_*`` modules, sorted by name: each adds its commands with ``register(sub)``
+    and may add a part to the main job with ``demo(out_dir) -> bool``."""
+    package = importlib.import_module("codegen.cli")
+    found = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_"))
+    return [importlib.import_module(f"codegen.cli.{name}") for name in found]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chainrule", description="Derive, explain and generate neural-network training code."
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the built-in lecture networks")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("derive", help="print the chain-rule derivation of gradients, step by step")
+    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
+    p.add_argument("--wrt", nargs="+", metavar="NAME", help="variables to differentiate for (default: every parameter)")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
+    p.set_defaults(run=cmd_derive)
+
+    p = sub.add_parser("demo", help="run the main job on the built-in lecture networks")
+    p.add_argument(
+        "-o", "--output", default="chainrule-demo", metavar="DIR", help="output folder (default: chainrule-demo)"
+    )
+    p.set_defaults(run=cmd_demo)
+    for module in command_modules():
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnreachableParameterWarning)
+            status_code = args.run(args)
+        for w in caught:
+            if issubclass(w.category, UnreachableParameterWarning):
+                print(f"chainrule: warning: {w.message}", file=sys.stderr)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status_code
+    except ChainruleError as exc:
+        print(f"chainrule: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Terminated:
+        return 128 + 15
+    except BrokenPipeError:
+        # the reader went away (`chainrule list | head -1`): stop quietly, as a shell tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # a file that cannot be read or written: one line, the file named
+        place = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"chainrule: error: {place}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

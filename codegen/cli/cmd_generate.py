@@ -1,0 +1,157 @@
+"""``chainrule generate SPEC -o FILE.py``: a NumPy training module and its tests.
+
+Writes FILE.py (needs only NumPy: init_params, forward, loss, gradients, train,
+predict, accuracy, save, load, demo_data and a ``__main__`` demo) and test_FILE.py
+next to it (pytest: gradients against finite differences, training lowers the loss,
+stability, predict's shape, labels, train's copy, save/load).  Both are written atomically, after everything is rendered; a file
+that chainrule did not write, or that was edited since, is not overwritten
+unless ``--force`` is given.
+
+Also the generated/ golden files (``regenerate``) and its part of
+``chainrule demo`` (``demo``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from derive import ChainruleError
+from derive.catalogue import load_spec, names
+
+from ..emit.files import copy_resources, write_all_atomic, write_atomic
+from ..emit.numpy_module import check_overwrite, module_text, scalar_context, test_text
+from .report import announce_size, status
+
+GENERATED = "generated"
+CHECK_M = 8  # examples used by the generated finite-difference test
+
+
+def load_any(spec: str):
+    """The declaration named by ``spec``: a catalogue name or a .py file."""
+    return load_spec(spec)
+
+
+def context_for(declaration, source: str) -> dict:
+    """The template context of a declaration (scalar network or layer network)."""
+    from derive.unit.network import Network
+
+    if isinstance(declaration, Network):
+        return scalar_context(declaration, source)
+    from ..emit.numpy_layers import layers_context  # layer networks (vectorised derivation)
+
+    return layers_context(declaration, source)
+
+
+def render(spec: str, module_name: str) -> tuple[str, str]:
+    """(module text, test text) for ``spec``; the test imports ``module_name``.py from its own folder."""
+    from ..emit import nlp_module
+
+    if spec in nlp_module.MODULES:
+        return nlp_module.module_text(spec), nlp_module.test_text(spec, module_name)
+    declaration = load_any(spec)
+    announce_size(declaration)
+    source = spec if not spec.endswith(".py") else os.path.basename(spec)
+    context = context_for(declaration, source)
+    where = f"network '{context['name']}'"
+    check_m = min(CHECK_M, context["demo"]["m"])
+    return module_text(context, where), test_text(module_name, check_m, 0, where, context)
+
+
+def generate(spec: str, output: str, *, force: bool = False, tests: bool = True) -> list[str]:
+    """Write the module (and its test file) for ``spec``; returns the paths written."""
+    if not output.endswith(".py"):
+        raise ChainruleError("the output must be a .py file", output)
+    stem = os.path.splitext(os.path.basename(output))[0]
+    if not stem.isidentifier():
+        raise ChainruleError(f"'{stem}' is not a valid module name", output)
+    test_path = os.path.join(os.path.dirname(output), f"test_{stem}.py")
+    targets = [output] + ([test_path] if tests else [])
+    for path in targets:
+        check_overwrite(path, force)
+    module, test = render(spec, stem)
+    write_all_atomic(([(test_path, test)] if tests else []) + [(output, module)])  # the module never without its tests
+    return targets
+
+
+def cmd_generate(args) -> int:
+    for path in generate(args.spec, args.output, force=args.force, tests=not args.no_tests):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("generate", help="write a NumPy training module (and its pytest file) for a network")
+    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.py",
+        help="the module to write (its tests go to test_FILE.py beside it)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite files edited by hand")
+    p.add_argument("--no-tests", action="store_true", help="do not write the test file")
+    p.set_defaults(run=cmd_generate)
+
+
+# ----------------------------------------------------------- golden files
+def golden_names() -> list[tuple[str, str | None]]:
+    """(catalogue name, None) for each network that generates, (name, reason) for each that cannot."""
+    out = []
+    for name in names():
+        try:
+            context_for(load_any(name), name)
+            out.append((name, None))
+        except ChainruleError as exc:
+            out.append((name, exc.message))
+    return out
+
+
+def regenerate(root: Path) -> list[Path]:
+    """generated/NAME.py and generated/test_NAME.py for every catalogue network that generates."""
+    written = []
+    for name, reason in golden_names():
+        if reason is not None:
+            continue
+        module, test = render(name, name)
+        for filename, content in ((f"{name}.py", module), (f"test_{name}.py", test)):
+            path = Path(root) / GENERATED / filename
+            write_atomic(str(path), content)
+            written.append(path)
+    return written
+
+
+def demo(out_dir: str) -> bool:
+    """Write the training modules into OUT/generated and run each (its own demo training); the NLP modules
+    train on the shipped data, written to OUT/data, where they look for it."""
+    from derive.nlp.features import DATA
+
+    folder = Path(out_dir) / GENERATED
+    copy_resources(DATA, Path(out_dir) / "data")
+    ok = True
+    todo = golden_names()
+    status(f"demo: writing and training {sum(r is None for _, r in todo)} generated modules")
+    print(f"{'module':<24} {'status':<8} result")
+    for number, (name, reason) in enumerate(todo, 1):
+        if reason is not None:
+            print(f"{name:<24} {'skipped':<8} {reason}")
+            continue
+        status(f"demo: training {name} ({number}/{len(todo)})")
+        paths = generate(name, str(folder / f"{name}.py"), force=True)
+        try:
+            run = subprocess.run([sys.executable, paths[0]], capture_output=True, text=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            print(f"{name:<24} {'FAIL':<8} timed out")
+            ok = False
+            continue
+        last = (run.stdout.strip().splitlines() or [""])[-1]
+        good = run.returncode == 0 and last.startswith("final loss")
+        ok = ok and good
+        print(
+            f"{name:<24} {'ok' if good else 'FAIL':<8} {last if good else (run.stderr.strip().splitlines() or ['no output'])[-1]}"
+        )
+    status(f"wrote training modules and tests to {folder}/")
+    return ok

@@ -1,0 +1,216 @@
+"""``chainrule handout SPEC -o NAME.tex [--pdf]``: a LaTeX derivation handout.
+
+Also the handouts' part of ``chainrule demo`` (``demo``) and their golden
+files in ``docs/handouts/`` (``regenerate``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from pathlib import Path
+
+from derive import ChainruleError
+from derive.catalogue import load, load_spec, names
+
+from ..emit.files import (
+    check_overwrite,
+    check_pdf_overwrite,
+    check_writable,
+    read_text,
+    sha256,
+    stamp,
+    stamped_pdf,
+    write_atomic,
+)
+from ..handout import html as handout_html
+from ..handout import latex_build
+from ..handout import notebook as handout_notebook
+from ..handout import slides as handout_slides
+from ..handout.builder import OPTIMIZERS, SECTIONS, HandoutOptions, render
+from ..render.latex_printer import DIGITS
+from .report import announce_size, status
+
+GOLDEN_DIR = Path("docs") / "handouts"
+FORMATS = (".tex", ".html", ".ipynb")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("handout", help="write a LaTeX derivation handout (and its PDF with --pdf)")
+    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
+    p.add_argument(
+        "-o", "--output", metavar="NAME.tex", help="output file: NAME.tex (LaTeX) or NAME.html (default: <network>.tex)"
+    )
+    p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk, else the engine)")
+    p.add_argument(
+        "--engine", choices=latex_build.ENGINES, default="pdflatex", help="LaTeX engine for --pdf (default: pdflatex)"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite a .tex or .pdf that chainrule did not write")
+    p.add_argument(
+        "--slides", action="store_true", help="Beamer slides: the backward pass one chain-rule step per overlay"
+    )
+    p.add_argument(
+        "--omit", nargs="+", default=[], metavar="SECTION", help=f"sections to leave out: {', '.join(SECTIONS)}"
+    )
+    p.add_argument("--exercise", action="store_true", help="questions with blanks instead of worked answers")
+    p.add_argument(
+        "--solutions", choices=("appendix", "none"), default="appendix", help="with --exercise: where the solutions go"
+    )
+    p.add_argument("--expand", nargs="+", default=[], metavar="PARAM",
+                   help="parameters to derive in full, or 'all' (default: per layer one weight and one bias)")  # fmt: skip
+    p.add_argument(
+        "--output-notation", choices=("hat", "layer"), default="hat", help=r"the output as \hat{y} or a^{[L]}"
+    )
+    p.add_argument("--gradient-notation", choices=("dZ", "delta"), default="dZ", help="batch gradients as dZ or δ")
+    p.add_argument("--example", metavar="NAME", help="which of the network's examples to work (default: the first)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the values when the network has no example")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="the update rule (default: sgd)")
+    p.add_argument("--learning-rate", type=float, default=0.1, metavar="ALPHA", help="learning rate (default: 0.1)")
+    p.add_argument(
+        "--digits",
+        type=int,
+        default=DIGITS,
+        metavar="N",
+        help=f"significant digits of worked numbers (default {DIGITS})",
+    )
+    p.set_defaults(run=run)
+
+
+def options_from(args) -> HandoutOptions:
+    if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        raise ChainruleError(
+            f"the learning rate must be a positive finite number, got {args.learning_rate}", "--learning-rate"
+        )
+    if not 1 <= args.digits <= 15:
+        raise ChainruleError(f"the number of significant digits must be 1 to 15, not {args.digits}", "--digits")
+    for s in args.omit:
+        if s not in SECTIONS:
+            raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--omit")
+    return HandoutOptions(
+        sections=tuple(s for s in SECTIONS if s not in args.omit),
+        exercise=args.exercise,
+        solutions=args.solutions,
+        expand=tuple(args.expand),
+        output=args.output_notation,
+        delta=args.gradient_notation,
+        example=args.example,
+        seed=args.seed,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        digits=args.digits,
+    )
+
+
+TEX_NOTE = "do not edit; regenerate with chainrule handout"
+
+
+def write_handout(out: str, tex: str, *, pdf: bool, engine: str = "pdflatex", force: bool = False) -> list[str]:
+    """Write ``out`` (stamped) and, with ``pdf``, the PDF beside it; the paths written.  A .tex or .pdf
+    that chainrule did not write, or that was changed since, is refused unless ``force``."""
+    pdf_path = os.path.splitext(out)[0] + ".pdf"
+    check_overwrite(out, force)
+    old = read_text(out)
+    if pdf:
+        check_pdf_overwrite(pdf_path, old, force)
+        if not latex_build.available(engine):  # fail before anything is written
+            raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", out)
+    # the PDF beside an untouched .tex stays recorded in its stamp, so a later --pdf may replace it
+    kept = stamped_pdf(old) if old is not None and os.path.exists(pdf_path) else None
+    if kept is not None and sha256(Path(pdf_path).read_bytes()) != kept:
+        kept = None
+    write_atomic(out, stamp(tex, "%", TEX_NOTE, pdf=kept))
+    if not pdf:
+        return [out]
+    build = latex_build.compile_pdf(out, engine)
+    write_atomic(out, stamp(tex, "%", TEX_NOTE, pdf=sha256(build.pdf.read_bytes())))
+    return [out, str(build.pdf)]
+
+
+def write_html(out: str, page: str, *, force: bool = False) -> None:
+    """Write an HTML (or notebook) handout; a file there that chainrule did not write is refused unless ``force``."""
+    old = read_text(out)
+    if old is not None and not force and handout_html.GENERATOR not in old and handout_notebook.GENERATOR not in old:
+        raise ChainruleError("this file was not written by chainrule; use --force to overwrite it", out)
+    write_atomic(out, page)
+
+
+def run(args) -> int:
+    net = load_spec(args.spec)
+    announce_size(net)
+    options = options_from(args)
+    out = args.output or f"{net.name}.tex"
+    if not out.endswith(FORMATS):
+        raise ChainruleError(f"the output name must end in {', '.join(FORMATS)}: '{out}'", "-o")
+    if args.pdf and not out.endswith(".tex"):
+        raise ChainruleError("--pdf compiles a .tex handout; this output is not one", "--pdf")
+    if args.slides and not out.endswith(".tex"):
+        raise ChainruleError(f"--slides writes Beamer LaTeX: the output name must end in .tex: '{out}'", "-o")
+    check_writable(out)  # before the (long) rendering
+    if out.endswith(".html"):
+        write_html(out, handout_html.render(net, options), force=args.force)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
+    if out.endswith(".ipynb"):
+        write_html(out, handout_notebook.render(net, options, args.spec), force=args.force)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
+    tex = handout_slides.render(net, options) if args.slides else render(net, options)
+    for path in write_handout(out, tex, pdf=args.pdf, engine=args.engine, force=args.force):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
+HTML_EXERCISE = "two_layer_sigmoid"
+SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid")
+NOTEBOOK_GOLDEN = ("two_layer_sigmoid", "one_hidden_layer")
+
+
+def regenerate(root: Path) -> list[Path]:
+    """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network, and
+    ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``),
+    the Beamer slides ``docs/handouts/slides/<name>.tex`` of two and the notebooks
+    ``docs/handouts/notebooks/<name>.ipynb`` of two."""
+    written = []
+    for name in names():
+        path = Path(root) / GOLDEN_DIR / f"{name}.tex"
+        write_atomic(str(path), render(load(name)))
+        written.append(path)
+    for name in HTML_GOLDEN:
+        path = Path(root) / GOLDEN_DIR / "html" / f"{name}.html"
+        write_atomic(str(path), handout_html.render(load(name)))
+        written.append(path)
+    path = Path(root) / GOLDEN_DIR / "html" / f"{HTML_EXERCISE}_exercise.html"
+    write_atomic(str(path), handout_html.render(load(HTML_EXERCISE), HandoutOptions(exercise=True)))
+    written.append(path)
+    for name in SLIDES_GOLDEN:
+        path = Path(root) / GOLDEN_DIR / "slides" / f"{name}.tex"
+        write_atomic(str(path), handout_slides.render(load(name)))
+        written.append(path)
+    for name in NOTEBOOK_GOLDEN:
+        path = Path(root) / GOLDEN_DIR / "notebooks" / f"{name}.ipynb"
+        write_atomic(str(path), handout_notebook.render(load(name), spec=name))
+        written.append(path)
+    return written
+
+
+def demo(out_dir) -> bool:
+    """The handouts of the main job: ``<out>/<name>/handout.tex``, and the PDFs when pdflatex is present."""
+    pdf = latex_build.available()
+    ok = True
+    count = 0
+    todo = names()
+    status(f"demo: writing {len(todo)} handouts{' and their PDFs' if pdf else ''}")
+    for number, name in enumerate(todo, 1):
+        path = os.path.join(out_dir, name, "handout.tex")
+        status(f"demo: handout {name} ({number}/{len(todo)})")
+        try:
+            write_handout(path, render(load(name)), pdf=pdf, force=True)
+            count += 1
+        except ChainruleError as exc:
+            print(f"chainrule: error: handout {name}: {exc}", file=sys.stderr)
+            ok = False
+    what = "handouts with PDFs" if pdf else "handouts (no pdflatex: .tex only)"
+    status(f"wrote {count} {what} to {out_dir}/<network>/handout.tex; {'ok' if ok else 'FAILED'}")
+    return ok

@@ -1,0 +1,247 @@
+"""``chainrule nlp``: the lectures' NLP models (J&M ch. 7) as training modules, and their report.
+
+    chainrule nlp generate NAME -o FILE.py   # a training module (and test_FILE.py), any of the variants
+    chainrule nlp explain NAME               # the engine's derivation, and the sparse gradient of E on one text
+    chainrule nlp report                     # train every NLP model on the shipped data; accuracy, perplexity
+
+The modules are the layer modules every ``VecNetwork`` gets, with a data
+section (``codegen.emit.nlp_module``); ``chainrule generate`` writes the
+catalogue's NLP models the same way, and the variants that are not catalogue
+names (``embedding_classifier_max``, ``_concat``, ``_sentiment``) are golden
+files written here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from derive import ChainruleError
+from derive.nlp.features import data_folder
+
+from ..emit import nlp_module
+from ..emit.files import write_all_atomic, write_atomic
+from .report import status
+
+VARIANTS = (
+    "embedding_classifier_max",
+    "embedding_classifier_concat",
+    "embedding_classifier_sentiment",
+)  # catalogue names go through `generate`
+
+
+def cmd_nlp_generate(args) -> int:
+    from ..emit.numpy_module import check_overwrite as guard  # the same overwrite rules as `chainrule generate`
+
+    nlp_module.model(args.name)  # unknown names fail here, before anything is written
+    output = args.output
+    if not output.endswith(".py") or not Path(output).stem.isidentifier():
+        raise ChainruleError("the output must be a .py file with a valid module name", output)
+    stem = Path(output).stem
+    test_path = str(Path(output).with_name(f"test_{stem}.py"))
+    for path in (output, test_path):
+        guard(path, args.force)
+    module, test = nlp_module.module_text(args.name), nlp_module.test_text(args.name, stem)
+    write_all_atomic([(test_path, test), (output, module)])  # the module never without its tests
+    print(f"wrote {output}\nwrote {test_path}", file=sys.stderr)
+    return 0
+
+
+def explain_text(name: str) -> str:
+    """The engine's derivation of ``name`` (equations with shapes, then every step) and, for a model with
+    embeddings, the sparse gradient of E on one training text."""
+    net = nlp_module.model(name)
+    lines = [f"# {name}: {net.doc}", ""]
+    lines += net.derive().text().rstrip("\n").splitlines()
+    if net.text_task.embedded:
+        lines += ["", *worked_example(name)]
+    return "\n".join(lines) + "\n"
+
+
+def worked_example(name: str, data: Path | None = None) -> list[str]:
+    """The sparse E gradient on the first training text, at the module's starting parameters."""
+    namespace = {"__name__": f"chainrule_nlp_{name}", "__file__": f"{name}.py"}
+    exec(compile(nlp_module.module_text(name), namespace["__file__"], "exec"), namespace)  # noqa: S102 (our own output)
+    with data_folder(data) as folder:
+        (X, Y), _, vocab = namespace["load_data"](folder)
+    params = namespace["init_params"](seed=0)
+    distinct = [k for k in range(X.shape[1]) if len(set(X[:, k].tolist()) - {0, 2}) >= 3]
+    first = distinct[0] if distinct else 0  # the first text (window) with three different words
+    W = X[:, [first]]
+    dE = namespace["gradients"](params, W, Y[[first]])["E"]
+    words = [vocab[i] for i in W[:, 0] if i != 0]
+    seen = sorted(set(np.flatnonzero(np.any(dE != 0, axis=0)).tolist()))
+    lines = [
+        "worked example: the first training text with three different words, parameters from init_params(seed=0)",
+        f"  words: {' '.join(words)}",
+        (
+            f"  dE is non-zero in {len(seen)} of {dE.shape[1]} columns: {', '.join(vocab[i] for i in seen)};"
+            " every other column is exactly 0"
+        ),
+    ]
+    if "max_position" in namespace:
+        Emb = namespace["embed"](params["E"], W)
+        arg = namespace["max_position"](Emb, W)[:, 0]
+        lines.append(
+            "  max pooling routes coordinate i to the word at its arg-max: "
+            + ", ".join(f"{i + 1}→{vocab[W[t, 0]]}" for i, t in enumerate(arg))
+        )
+    return lines
+
+
+def cmd_nlp_explain(args) -> int:
+    sys.stdout.write(explain_text(args.name))
+    return 0
+
+
+def load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict:
+    """Generate ``name`` into ``folder``, train it with its defaults on ``data`` (default: the shipped data), measure it."""
+    path = folder / f"{name}.py"
+    write_atomic(str(path), nlp_module.module_text(name))
+    mod = load_module(path)
+    with data_folder(data) as data_dir:
+        (X, Y), (X_test, Y_test), extra = mod.load_data(data_dir)
+    hyper = mod.HYPER
+    params = mod.init_params(seed=hyper["seed"])
+    row = {"name": name}
+    lm = hasattr(mod, "perplexity")
+    if lm:
+        row["uniform"] = float(mod.N_WORDS)
+        row["unigram"] = mod.unigram_perplexity(Y, Y_test)
+        row["before"] = mod.perplexity(params, X_test, Y_test)
+    else:
+        row["before"] = mod.accuracy(params, X_test, Y_test)
+    start = time.perf_counter()
+    params, history = mod.train(
+        X, Y, epochs=hyper["epochs"], lr=hyper["lr"], batch_size=hyper["batch"], seed=hyper["seed"], params=params
+    )
+    row["seconds"] = time.perf_counter() - start
+    row["cost"] = (history[0], history[-1])
+    if lm:
+        row["after"] = mod.perplexity(params, X_test, Y_test)
+        row["samples"] = [mod.sample(params, extra, seed=s) for s in range(3)]
+        probs = mod.next_word(params, extra, ["the", "dog", "gets"])
+        row["next"] = sorted(probs.items(), key=lambda kv: -kv[1])[:3]
+        row["unseen"] = mod.next_word(params, extra, ["the", "hamster", "sleeps"])["on"]
+        row["bigram"] = mod.bigram(X, Y, extra, "sleeps", "on")
+        row["ok"] = row["after"] < min(row["unigram"], row["uniform"]) / 2
+    else:
+        row["after"] = mod.accuracy(params, X_test, Y_test)
+        row["train_accuracy"] = mod.accuracy(params, X, Y)
+        row["ok"] = row["after"] > 0.6
+    return row
+
+
+def report_text(rows: list[dict]) -> str:
+    lines = ["NLP models trained on the shipped data (defaults of each generated module, random seed = 0)", ""]
+    lines.append(f"{'model':<30} {'held-out before':>16} {'after':>8} {'train':>8} {'seconds':>8}")
+    for row in rows:
+        if "unigram" in row:
+            continue
+        lines.append(
+            f"{row['name']:<30} {'acc ' + format(row['before'], '.3f'):>16} {row['after']:>8.3f} "
+            f"{row['train_accuracy']:>8.3f} {row['seconds']:>8.2f}"
+        )
+    for row in rows:
+        if "unigram" not in row:
+            continue
+        lines += [
+            "",
+            (
+                f"{row['name']}: held-out perplexity uniform {row['uniform']:.2f}, unigram {row['unigram']:.2f}, "
+                f"model before training {row['before']:.2f}, after {row['after']:.2f} ({row['seconds']:.2f} s training)"
+            ),
+            "  P(w | the dog gets): " + ", ".join(f"{w} {p:.3f}" for w, p in row["next"]),
+            (
+                f"  P(on | the hamster sleeps) = {row['unseen']:.3f} ('hamster sleeps' is never in the training text; "
+                f"the bigram P(on | sleeps) = {row['bigram']:.3f})"
+            ),
+        ]
+        lines += [f"  sample: {s}" for s in row["samples"]]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_nlp_report(args) -> int:
+    folder = Path(args.output)
+    if args.data is not None and not all((args.data / part).is_dir() for part in ("sentiment", "lm")):
+        raise ChainruleError("no sentiment/ and lm/ data in this folder", str(args.data))
+    rows = [train_and_measure(name, folder, args.data) for name in nlp_module.names()]
+    text = report_text(rows)
+    write_atomic(str(folder / "report.txt"), text)
+    sys.stdout.write(text)
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "nlp", help="the NLP models (sentiment features, embeddings, language model): generate, explain, report"
+    )
+    nlp = p.add_subparsers(dest="nlp_command", required=True, metavar="ACTION")
+    g = nlp.add_parser("generate", help="write the training module of an NLP model (and its tests)")
+    g.add_argument("name", metavar="NAME", help=", ".join(nlp_module.names()))
+    g.add_argument("-o", "--output", required=True, metavar="FILE.py")
+    g.add_argument("--force", action="store_true", help="overwrite files edited by hand")
+    g.set_defaults(run=cmd_nlp_generate)
+    e = nlp.add_parser("explain", help="print the derivation (equations and steps), and how the gradient reaches E")
+    e.add_argument("name", metavar="NAME", help=", ".join(nlp_module.names()))
+    e.set_defaults(run=cmd_nlp_explain)
+    r = nlp.add_parser("report", help="train every NLP model on the shipped data and report accuracy / perplexity")
+    r.add_argument("-o", "--output", default=os.path.join("chainrule-demo", "nlp"), metavar="DIR")
+    r.add_argument(
+        "--data", type=Path, metavar="DIR", help="the data folder (default: the data shipped with chainrule)"
+    )
+    r.set_defaults(run=cmd_nlp_report)
+
+
+def regenerate(root: Path) -> list[Path]:
+    """generated/ modules and tests of the pooling variants (the catalogue's NLP models come from `generate`),
+    and the layer-level handouts docs/handouts/nlp/NAME.tex of every NLP model."""
+    from ..handout.nlp import render
+
+    written = []
+    for name in nlp_module.names():
+        path = Path(root) / "docs" / "handouts" / "nlp" / f"{name}.tex"
+        write_atomic(str(path), render(name))
+        written.append(path)
+    for name in VARIANTS:
+        for filename, text in (
+            (f"{name}.py", nlp_module.module_text(name)),
+            (f"test_{name}.py", nlp_module.test_text(name, name)),
+        ):
+            path = Path(root) / "generated" / filename
+            write_atomic(str(path), text)
+            written.append(path)
+    return written
+
+
+def demo(out_dir) -> bool:
+    """Train every NLP model on the shipped data; write OUT/nlp/report.txt, each model's explanation and handout."""
+    folder = Path(out_dir) / "nlp"
+    todo = nlp_module.names()
+    rows = []
+    for number, name in enumerate(todo, 1):
+        status(f"demo: training NLP model {name} on the shipped data ({number}/{len(todo)})")
+        rows.append(train_and_measure(name, folder))
+    text = report_text(rows)
+    write_atomic(str(folder / "report.txt"), text)
+    from ..handout.nlp import render
+
+    for name in nlp_module.names():
+        write_atomic(str(folder / f"{name}.txt"), explain_text(name))
+        write_atomic(str(folder / f"{name}.tex"), render(name))
+    sys.stdout.write(text)
+    ok = all(r["ok"] for r in rows)
+    status(f"wrote NLP modules, explanations and report to {folder}/; {'all beat their baselines' if ok else 'FAIL'}")
+    return ok

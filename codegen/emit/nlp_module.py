@@ -1,0 +1,112 @@
+"""The NLP models' training modules: the layer-module emitter plus a data section.
+
+An NLP model is a ``VecNetwork`` over the op table (``derive.catalogue``'s
+``model()``); its module is the one every layer network gets
+(``codegen.emit.numpy_layers``, ``templates/train_module.py.jinja``: ``init_params,
+forward, loss, gradients, update, train, predict, accuracy, save, load,
+demo_data``), with ``templates/text_data.py.jinja`` in place of the synthetic
+demo: reading the shipped corpus (features, word indices or LM windows),
+``load_data``, ``demo_data`` drawn from it, the LM's perplexity and samples,
+and a ``main`` that trains with the model's defaults.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from derive import ChainruleError
+from derive.nlp.task import CLASS_NAMES
+
+from .numpy_layers import layers_context
+from .numpy_module import _environment
+from .numpy_module import module_text as render_module
+from .numpy_module import test_text as render_test
+
+# Generated module name -> (catalogue module, keyword arguments of its model()).
+MODULES = {
+    "sentiment_features": ("sentiment_features", {}),
+    "sentiment_features_2layer": ("sentiment_features_2layer", {}),
+    "embedding_classifier": ("embedding_classifier", {}),
+    "embedding_classifier_max": ("embedding_classifier", {"pooling": "max"}),
+    "embedding_classifier_concat": ("embedding_classifier", {"pooling": "concat"}),
+    "embedding_classifier_sentiment": ("embedding_classifier", {"task": "sentiment"}),
+    "ffnn_lm": ("ffnn_lm", {}),
+}
+DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
+CHECK_M = 8  # examples in the generated gradient checks
+REPORT = {
+    "sentiment": "the held-out accuracy of the sentiment (negative, positive)",
+    "topic": "the held-out accuracy of the topic (film, food, gadget)",
+    "lm": "held-out perplexity before and after training, against the uniform and unigram models, and samples",
+}
+
+
+def names() -> list[str]:
+    return sorted(MODULES)
+
+
+def model(name: str):
+    """The layer-level declaration (a ``VecNetwork`` with its ``text_task``) behind generated module ``name``."""
+    if name not in MODULES:
+        raise ChainruleError(f"unknown NLP model '{name}' (known: {', '.join(names())})")
+    source, kwargs = MODULES[name]
+    return importlib.import_module(f"derive.catalogue.{source}").model(**kwargs)
+
+
+def context(name: str) -> dict:
+    net = model(name)
+    task = net.text_task
+    ctx = layers_context(net, name)
+    for param in ctx["params"]:
+        if param.init == "small":  # every weight matrix Xavier, the output's too (as these models always were)
+            param.init, param.why = "xavier", param.why.replace("N(0, 0.01²)", "Xavier: N(0, 1/fan-in)")
+    text = (
+        _environment()
+        .get_template("text_data.py.jinja")
+        .render(
+            name=name,
+            task=task.task,
+            embedded=task.embedded,
+            length=task.length,
+            hyper=repr(dict(sorted(task.training.items()))),
+            class_names=repr(CLASS_NAMES.get(task.task)),
+            report_what=REPORT[task.task],
+            demo_m=DEMO_M,
+        )
+    )
+    stdlib = ["import argparse"]
+    if task.task == "lm" or not task.embedded:
+        stdlib.append("import math")
+    if task.task != "lm":
+        stdlib.append("import re")
+    stdlib += ["from collections import Counter", "from pathlib import Path"]
+    data = {"lm": "lm/corpus.txt (training) and lm/heldout.txt", "sentiment": "sentiment/corpus.tsv (label)"}
+    data["topic"] = "sentiment/corpus.tsv (topic)"
+    what = (
+        "X holds word indices into the vocabulary (0: padding), one text per column"
+        if task.embedded
+        else "X holds J&M's six hand features x1..x6, one text per column"
+    )
+    ctx.update(
+        text=text.strip(),
+        imports=[*stdlib, "", *[i for i in ctx["imports"] if i not in stdlib]],
+        text_doc=(
+            f"{what}.\n\n    python3 {name}.py [--data DIR] [--epochs N] [--lr LR] [--seed S]\n\n"
+            f"trains on the data shipped with chainrule ({data[task.task]}; see `data_folder`)\n"
+            f"with the defaults HYPER and reports {REPORT[task.task]}.\n"
+            "`load_data()` gives ((X, Y) training, (X, Y) held out, "
+            + ("the lexicon)" if not task.embedded else "the vocabulary)")
+            + f"; `demo_data(seed)` {DEMO_M} training examples drawn at random."
+        ),
+    )
+    return ctx
+
+
+def module_text(name: str) -> str:
+    """The generated training module of NLP model ``name``: formatted by ruff, stamped with its hash."""
+    return render_module(context(name), f"NLP model '{name}'")
+
+
+def test_text(name: str, module: str) -> str:
+    """The pytest file for the module of ``name`` saved as ``module``.py beside it."""
+    return render_test(module, CHECK_M, 0, f"NLP model '{name}'", context(name))

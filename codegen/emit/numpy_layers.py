@@ -1,0 +1,541 @@
+"""The layer part of a generated training module, from a vectorised derivation.
+
+Reads the ``Equation`` list of ``VecNetwork.derive()`` (kinds affine,
+activation, loss, output_delta, loss_grad, activation_grad, weight_grad,
+bias_grad, backprop) and writes:
+
+* ``forward`` and ``loss``: plain NumPy, one line per forward equation; the
+  loss from the logits where the output and loss match (σ + BCE, softmax + CE);
+* ``gradients(params, X, Y, out=None)``: the forward and backward equations
+  in the derivation's order, each as in-place NumPy on buffers of a
+  ``Workspace`` (one per batch size and dtype, reused on every step), so a
+  training step allocates nothing the size of a layer.  Buffers are assigned
+  by liveness: a quantity takes the buffer of one that is dead by then (an
+  element-wise update may overwrite an operand it reads last).  ``1/m`` is
+  applied once, to the output delta: every later dZ, dA is linear in it.
+
+Each backward line carries its equation, numbered as in the handout, and the
+forward equation it reverses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
+
+from derive import ChainruleError
+from derive.functions import RULES, ReLU, Sigmoid, Tanh
+from derive.ir.modes import modes_differ, prediction_program, reads_targets, running_name
+from derive.ir.text_nodes import Embed
+from derive.matrix import matrix_text
+
+from ..render.numpy_matrix import MatrixCodePrinter, code_of
+from ..render.numpy_printer import ModulePrinter
+
+# The NumPy form of each activation on a whole matrix: the RULES record's where it applies.
+ACTIVATION = {
+    "relu": RULES[ReLU].numpy,
+    "sigmoid": RULES[Sigmoid].numpy,
+    "tanh": RULES[Tanh].numpy,
+    "softmax": "softmax({0})",
+    "identity": "{0}",
+}
+INIT = {
+    "relu": ("he", "He: it feeds ReLU"),
+    "sigmoid": ("xavier", "Xavier: it feeds σ"),
+    "tanh": ("xavier", "Xavier: it feeds tanh"),
+}
+MATCHED = {("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"), ("identity", "mse")}
+LOGIT_LOSS = {
+    ("sigmoid", "binary_cross_entropy"): "binary_cross_entropy_logits",
+    ("softmax", "cross_entropy"): "cross_entropy_logits",
+}
+PLAIN_LOSS = {"binary_cross_entropy": "binary_cross_entropy", "cross_entropy": "cross_entropy", "mse": "squared_error"}
+LOSS_KIND = {"binary_cross_entropy": "bce", "cross_entropy": "ce", "mse": "se"}
+ELEMENTWISE = {"activation", "output_delta", "loss_grad", "activation_grad"}
+GENERAL_KINDS = {"let", "adjoint", "sum"}  # printed from their expressions (codegen.render.numpy_matrix), not in place
+BACKWARD_KINDS = {
+    "output_delta",
+    "loss_grad",
+    "activation_grad",
+    "weight_grad",
+    "bias_grad",
+    "backprop",
+    "adjoint",
+    "sum",
+}
+
+
+@dataclass
+class Buffer:
+    name: str
+    rows: int
+    holds: list[str] = field(default_factory=list)  # every quantity it holds, in order
+
+
+class Allocator:
+    """Buffers (rows × m) assigned by liveness over a straight-line program."""
+
+    def __init__(self, last_use: dict[str, int]):
+        self.last_use = last_use
+        self.buffers: list[Buffer] = []
+        self.where: dict[str, Buffer] = {}
+
+    def _dead(self, buf: Buffer, i: int, inplace: bool) -> bool:
+        # the buffer's current quantity (and its aliases) is not read after step i (nor at i unless in place)
+        current = [q for q, b in self.where.items() if b is buf]
+        return all(self.last_use.get(q, -1) < i or (inplace and self.last_use.get(q, -1) == i) for q in current)
+
+    def place(
+        self, quantity: str, rows: int, i: int, *, inplace: bool, prefer: tuple[str, ...] = (), avoid: tuple = ()
+    ) -> Buffer:
+        """A buffer for ``quantity`` computed at step ``i``; ``inplace``: the operation is element-wise;
+        ``avoid``: buffers still read after this quantity is written (not to be overwritten)."""
+        candidates = [
+            b for b in self.buffers if b.rows == rows and self._dead(b, i, inplace) and all(b is not a for a in avoid)
+        ]
+        preferred = [self.where[p] for p in prefer if p in self.where and self.where[p] in candidates]
+        buf = (preferred or candidates or [None])[0]
+        if buf is None:
+            buf = Buffer(quantity, rows)
+            self.buffers.append(buf)
+        for q in [q for q, b in self.where.items() if b is buf]:
+            del self.where[q]
+        buf.holds.append(quantity)
+        self.where[quantity] = buf
+        return buf
+
+    def alias(self, quantity: str, of: str) -> None:
+        self.where[quantity] = self.where[of]
+        self.where[of].holds.append(quantity)
+
+
+def layers_context(net, source: str) -> dict:
+    """The template context of a layer network (``derive.VecNetwork``)."""
+    from .numpy_module import Line, Param, task_of
+
+    where = f"network '{net.name}'"
+    d = net.derive()
+    inputs, targets = net.names("input"), net.names("target")
+    if len(inputs) != 1 or len(targets) != 1:
+        raise ChainruleError(
+            "the templates cannot express a layer network with other than one input X and one target Y", where
+        )
+    X, Y = inputs[0], targets[0]
+    shapes = d.shapes()
+    rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m}
+    fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
+    loss_eq = next(e for e in d.forward if e.kind in ("loss", "cost"))
+    if net.cost_operands is None:
+        raise ChainruleError("the templates cannot express a cost with other than one loss term", where)
+    A_L, _ = net.cost_operands
+    by_target = {e.target: e for e in d.forward}
+    act_L = by_target[A_L].function if by_target[A_L].kind == "activation" else "identity"
+    Z_L = by_target[A_L].operands[0] if by_target[A_L].kind == "activation" else A_L
+    lname = loss_eq.function
+    for e in d.backward:
+        if e.kind == "loss_grad" and lname != "mse":
+            raise ChainruleError(
+                f"the templates cannot express {lname} on a {act_L} output (use the matched output: σ for BCE, softmax for CE)",
+                where,
+            )
+        if e.kind == "activation_grad" and e.function not in ("relu", "sigmoid", "tanh", "identity"):
+            raise ChainruleError(
+                f"the templates cannot express the derivative of {e.function} outside a matched loss", where
+            )
+        if e.kind not in BACKWARD_KINDS:
+            raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
+
+    printer = MatrixCodePrinter(ACTIVATION, sizes=net.dim_sizes)
+    params = [n for n, _ in net.params()]
+    constants = list(net.constant_values)
+    reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L", "rng", "seed", "stats", "train"}
+    for name in [e.target for e in d.equations] + [*params, X, Y, *constants]:
+        if name in reserved or name.upper() in ("N_INPUTS", "N_TARGETS", "PARAMS", "OPTIMIZERS", "TASK"):
+            raise ChainruleError(
+                f"the templates cannot express the name '{name}': it clashes with the generated code", where
+            )
+    adjoint_scale = {f"d{k}": (net.m if v.shape[1] == net.m else 1) for k, v in net.matrices.items()}
+
+    # ---- forward() and loss(): plain NumPy; at prediction, masks by their expectation and statistics by
+    # their running averages (derive.ir.modes)
+    statistics = net.statistics
+    prediction = dict(prediction_program(net))
+    training_lines, prediction_lines = [], []
+    for e in fwd:
+        code = _plain(e, printer) if e.kind != "let" else printer.code(e.expr)
+        training_lines.append(Line(f"{e.target} = {code}", [f"({e.number}) {e.text}"]))
+        if e.target in statistics:
+            line = Line(
+                f'{e.target} = params["{running_name(e.target)}"]',
+                [f"({e.number}) {e.text}: its running average, kept by train"],
+            )
+        elif prediction[e.target] is not e.expr and prediction[e.target] != e.expr:
+            value = prediction[e.target]
+            code = value.name if isinstance(value, sp.MatrixSymbol) else printer.code(value)
+            line = Line(f"{e.target} = {code}", [f"({e.number}) {e.text}, at prediction: {matrix_text(value)}"])
+        else:
+            line = training_lines[-1]
+        prediction_lines.append(line)
+    forward_lines = [line for e, line in zip(fwd, prediction_lines, strict=True) if not reads_targets(net, e.target)]
+    masks = [
+        (D, net.size(net.matrices[D].shape[0]), printer.code(keep)) for D, keep in net.masks.items()
+    ]  # drawn in declaration order, the same in loss(train=True) and gradients()
+    Y_L = net.cost_operands[1]
+    logit_helper = LOGIT_LOSS.get((act_L, lname))
+    if logit_helper:
+        loss_code = printer.use(f"{logit_helper}({Z_L}, {Y_L})")
+        loss_comment = f"({loss_eq.number}) {loss_eq.text}, computed from the logits {Z_L} (log-sum-exp: stable)"
+    else:
+        loss_code = printer.use(f"{PLAIN_LOSS[lname]}({A_L}, {Y_L})")
+        loss_comment = f"({loss_eq.number}) {loss_eq.text}"
+    penalties = [printer.code(t.expr) for t in loss_eq.terms if t.kind == "penalty"]
+
+    # ---- gradients(): in place, on workspace buffers
+    program = fwd + list(d.backward)
+    last_use: dict[str, int] = {}
+    for i, e in enumerate(program):
+        for q in e.operands:
+            last_use[q] = i
+    alloc = Allocator(last_use)
+    sums: dict = {}  # Σ_columns computed so far, by their module form (see _general)
+    grad_lines: list[Line] = []
+    forward_of = {e.target: e for e in d.forward}
+    first_backward = True
+    for i, e in enumerate(program):
+        if e.kind in GENERAL_KINDS:
+            code = _general(e, printer, adjoint_scale, params, sums)
+        else:
+            code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
+        comments = [f"({e.number}) {e.text}"]
+        if e in d.backward:
+            sources = [forward_of.get(t.via, loss_eq) for t in e.terms] or [_reversed_forward(e, forward_of, loss_eq)]
+            for source_eq in reversed([s for s in sources if s is not None]):
+                comments.insert(0, f"forward: ({source_eq.number}) {source_eq.text}")
+            if first_backward:
+                comments.insert(
+                    0, "backward: 1/m is applied once, here; every dZ, dA buffer below holds (1/m)·dZ, (1/m)·dA"
+                )
+                first_backward = False
+        grad_lines.append(Line("\n".join(code), comments))
+
+    workspace = [(b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers]
+    # ---- parameters and their initialisation
+    param_list = []
+    affine_of = {}
+    for e in d.forward:
+        if e.kind == "affine":
+            for op in e.operands:
+                affine_of[op] = e
+    act_of = {e.operands[0]: e.function for e in d.forward if e.kind == "activation"}
+    for name, (r, c) in net.params():
+        nr, nc = net.size(r), net.size(c)
+        e = affine_of.get(name)
+        if e is None:
+            user = next(f for f in d.forward if name in f.operands)
+            if any(isinstance(n, Embed) and n.args[0].name == name for n in sp.preorder_traversal(user.expr)):
+                why = f"word vectors of {user.target}: N(0, 0.1²)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))
+                continue
+            if nc == 1 and _scales(net, name):
+                why = f"scale in {user.target}: starts at 1 (batch/layer norm's γ)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "ones", nc, why))
+            elif nc == 1:
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
+            else:
+                why = f"weight in {user.target}: N(0, 0.01²)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "small", nc, why))
+            continue
+        if e.operands[0] == name:
+            scheme, why = INIT.get(
+                act_of.get(e.target, "identity"), ("small", f"{act_of.get(e.target, 'identity')} output: N(0, 0.01²)")
+            )
+            param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", scheme, nc, f"weight of {e.target}, {why}"))
+        else:
+            param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias of {e.target}"))
+
+    loss_kind = LOSS_KIND[lname]
+    task, task_why = task_of(loss_kind, act_L)
+    running = [
+        (running_name(q), f"({net.size(net.matrices[q].shape[0])}, 1)", _running_start(net, q)) for q in statistics
+    ]
+    layers_code = _layers_source(
+        net=net,
+        params=params,
+        X=X,
+        Y=Y,
+        forward_lines=forward_lines,
+        training_lines=training_lines,
+        prediction_lines=prediction_lines,
+        modes=modes_differ(net),
+        masks=masks,
+        statistics=statistics,
+        A_L=A_L,
+        loss_code=loss_code,
+        loss_comment=loss_comment,
+        grad_lines=grad_lines,
+        workspace=workspace,
+        penalties=penalties,
+        constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
+        running=running,
+        indices=X in net.index_inputs,
+    )
+    from .numpy_module import demo_settings, module_context
+
+    settings = demo_settings(net.name)
+    demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}
+    n_in, n_out = rows[X], rows[Y]
+    return module_context(
+        net,
+        source,
+        printer,
+        param_list,
+        task,
+        task_why,
+        layers=layers_code,
+        inputs=[f"{X}[{i}]" for i in range(n_in)] if n_in <= 8 else [f"{X}[0]", "…", f"{X}[{n_in - 1}]"],
+        targets=[f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
+        n_inputs=n_in,
+        n_targets=n_out,
+        inputs_tuple=f"{n_in}  # rows of X",
+        targets_tuple=f"{n_out}  # rows of Y",
+        demo=demo,
+        running=running,
+        statistics=statistics,
+        masks=masks,
+        modes=modes_differ(net),
+        constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
+        n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
+    )
+
+
+def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict) -> list[str]:
+    """Any other equation of the program, as a NumPy expression (a new array; a parameter's into grads).
+
+    ``sums`` maps the module's form of each sum over columns computed so far (a bias's or a scale's gradient,
+    Σ_columns dZ̃) to its name: a later equation that needs the same sum reads it (batch norm's dZ reads
+    dβ and dγ, as cs231n's batchnorm_backward_alt does) instead of summing again."""
+    scale = adjoint_scale.get(e.target, 1) if e.target.startswith("d") else 1
+    if e.kind == "let":
+        value = printer.code(e.expr)
+    elif e.kind == "sum":
+        value = " + ".join(printer.code(reuse(code_of(t.expr, scale, adjoint_scale), sums)) for t in e.terms)
+    else:
+        expr = code_of(e.expr, scale, adjoint_scale)
+        value = printer.code(reuse(expr, sums))
+        if e.target.startswith("d") and e.target[1:] in params and _column_sum(expr):
+            sums[expr] = sp.MatrixSymbol(e.target, *expr.shape)
+    if e.target.startswith("d") and e.target[1:] in params:
+        return [f'{e.target} = grads["{e.target[1:]}"]', f"{e.target}[...] = {value}"]
+    return [f"{e.target} = {value}"]
+
+
+def _column_sum(expr) -> bool:
+    """``Q 1``: a sum over the columns (scalar 1: the module's form of a bias's or a scale's gradient)."""
+    return (
+        isinstance(expr, sp.MatMul)
+        and isinstance(expr.args[-1], OneMatrix)
+        and expr.args[-1].shape[1] == 1
+        and expr.as_coeff_matrices()[0] == 1
+    )
+
+
+def reuse(expr, sums: dict):
+    """``expr`` with each ``Q 1 1ᵀ`` whose ``Q 1`` was computed already written with that name (``g 1ᵀ``)."""
+    if not sums or not isinstance(expr, sp.MatrixExpr) or expr.is_Atom:
+        return expr
+    if isinstance(expr, sp.MatMul):
+        scalar, factors = expr.as_coeff_matrices()
+        last = factors[-1]
+        if len(factors) >= 2 and isinstance(last, OneMatrix) and last.shape[1] != 1:  # Q 1 1ᵀ, SymPy's Q 1ₘₓₘ
+            inner = sp.MatMul(*factors[:-1], OneMatrix(last.shape[0], 1))
+            if inner in sums:
+                return sp.MatMul(scalar, sums[inner], OneMatrix(1, last.shape[1]))
+    return expr.func(*[reuse(a, sums) for a in expr.args])
+
+
+def _plain(e, printer: ModulePrinter) -> str:
+    if e.kind == "affine":
+        W, A = e.operands[:2]
+        return f"{W} @ {A}" + (f" + {e.operands[2]}" if len(e.operands) > 2 else "")
+    return printer.use(ACTIVATION[e.function].format(e.operands[0]))
+
+
+def _reversed_forward(e, forward_of, loss_eq):
+    if e.kind in ("output_delta", "loss_grad"):
+        return loss_eq
+    adjoint = next((op for op in e.operands if op.startswith("d")), None)
+    return forward_of.get(adjoint[1:]) if adjoint else None
+
+
+def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[str]:
+    """The in-place NumPy for equation ``e`` (step ``i``): lines, the first assigning ``e.target``
+    (a parameter's gradient is only written into ``grads``)."""
+    t, ops = e.target, e.operands
+
+    def buf(inplace: bool, prefer=()) -> str:
+        return f"ws.{alloc.place(t, rows[t], i, inplace=inplace, prefer=prefer).name}"
+
+    if e.kind == "affine":
+        W, A = ops[:2]
+        lines = [f"{t} = np.matmul({W}, {A}, out={buf(False)})"]
+        if len(ops) > 2:
+            lines.append(f"{t} += {ops[2]}")
+        return lines
+    if e.kind == "activation":
+        Z = ops[0]
+        g = e.function
+        if g == "identity":
+            alloc.alias(t, Z)
+            return [f"{t} = {Z}"]
+        out = buf(True, prefer=(Z,))
+        if g == "relu":
+            return [f"{t} = np.maximum({Z}, 0, out={out})"]
+        if g == "tanh":
+            return [f"{t} = np.tanh({Z}, out={out})"]
+        if g == "sigmoid":
+            # σ(z) = ½(1 + tanh(z/2)): in place, and no overflow at any z
+            return [f"{t} = np.multiply({Z}, 0.5, out={out})", f"np.tanh({t}, out={t})", f"{t} *= 0.5", f"{t} += 0.5"]
+        if g == "softmax":
+            # shifted by the column maximum: no overflow
+            return [
+                f"{t} = np.subtract({Z}, {Z}.max(axis=0), out={out})",
+                f"np.exp({t}, out={t})",
+                f"{t} /= {t}.sum(axis=0)",
+            ]
+        raise ChainruleError(f"the templates cannot express the activation '{g}'")
+    if e.kind in ("output_delta", "loss_grad"):
+        A, Yn = ops
+        out = buf(True, prefer=(A,))
+        return [f"{t} = np.subtract({A}, {Yn}, out={out})", f"{t} *= 1 / m"]
+    if e.kind == "weight_grad":
+        dZ, A = ops
+        W = by_target[dZ[1:]].operands[0]
+        return [f'np.matmul({dZ}, {A}.T, out=grads["{W}"])']
+    if e.kind == "bias_grad":
+        (dZ,) = ops
+        b = by_target[dZ[1:]].operands[2]
+        # np.add.reduce is np.sum without its Python wrapper (microseconds per call at small sizes)
+        return [f'np.add.reduce({dZ}, axis=1, keepdims=True, out=grads["{b}"])']
+    if e.kind == "backprop":
+        W, dZ = ops
+        return [f"{t} = np.matmul({W}.T, {dZ}, out={buf(False)})"]
+    if e.kind == "activation_grad" and e.function == "identity":
+        alloc.alias(t, ops[0])
+        return [f"{t} = {ops[0]}"]
+    if e.kind == "activation_grad":
+        dA, Q = ops  # Q is A (σ, tanh: g' from the output) or Z (ReLU: 1[Z ≥ 0])
+        g = e.function
+        if g == "identity":
+            alloc.alias(t, dA)
+            return [f"{t} = {dA}"]
+        if alloc.last_use.get(Q, -1) <= i:
+            # Q is read last here: g'(Q) overwrites Q's buffer, then dZ = dA ⊙ g'(Q) takes dA's
+            if g == "relu":
+                pre = [f"np.greater_equal({Q}, 0, out={Q})"]
+            elif g == "sigmoid":
+                pre = [f"np.subtract(1, {Q}, out={Q})"]  # 1 − A; the factor A is applied to dA first
+                # dZ must not take A's buffer: A is read again after dZ = dA ⊙ A is written (when dA's own
+                # buffer is still needed, e.g. dA = dH of a residual sum H = A + A_prev)
+                out = f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,), avoid=(alloc.where.get(Q),)).name}"
+                return [f"{t} = np.multiply({dA}, {Q}, out={out})", *pre, f"{t} *= {Q}"]
+            elif g == "tanh":
+                pre = [f"np.multiply({Q}, {Q}, out={Q})", f"np.subtract(1, {Q}, out={Q})"]
+            else:
+                raise ChainruleError(f"the templates cannot express the derivative of '{g}'")
+            return [*pre, f"{t} = np.multiply({dA}, {Q}, out={_place_dA(alloc, t, dA, i, rows)})"]
+        # Q is still needed: g'(Q) goes to a scratch buffer
+        scratch = f"g_{Q}"
+        pre = [f"{scratch} = ws.{alloc.place(scratch, rows[Q], i, inplace=False).name}"]
+        if g == "relu":
+            pre.append(f"np.greater_equal({Q}, 0, out={scratch})")
+        elif g == "sigmoid":
+            pre += [f"np.subtract(1, {Q}, out={scratch})", f"{scratch} *= {Q}"]
+        elif g == "tanh":
+            pre += [f"np.multiply({Q}, {Q}, out={scratch})", f"np.subtract(1, {scratch}, out={scratch})"]
+        else:
+            raise ChainruleError(f"the templates cannot express the derivative of '{g}'")
+        return [*pre, f"{t} = np.multiply({dA}, {scratch}, out={_place_dA(alloc, t, dA, i, rows)})"]
+    raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}'")
+
+
+def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
+    return f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,)).name}"
+
+
+def _scales(net, name: str) -> bool:
+    """Whether parameter ``name`` multiplies entry by entry (γ in γ ⊙ Ẑ + β) rather than being added."""
+    for a in net.assignments:
+        for node in sp.preorder_traversal(a.value):
+            if isinstance(node, sp.HadamardProduct) and any(
+                f == net.matrices[name] or getattr(f, "args", ())[:1] == (net.matrices[name],) for f in node.args
+            ):
+                return True
+    return False
+
+
+def _running_start(net, q) -> str:
+    """A running average starts where a standardised layer would be: mean 0, variance (a mean of squares) 1."""
+    a = net.assignment(q)
+    _, factors = a.value.as_coeff_matrices()
+    squares = isinstance(factors[0], sp.HadamardPower) and factors[0].exp == 2
+    squares = squares or (isinstance(factors[0], sp.HadamardProduct) and len(set(factors[0].args)) == 1)
+    return "ones" if squares else "zeros"
+
+
+def _layers_source(
+    *,
+    net,
+    params,
+    X,
+    Y,
+    forward_lines,
+    training_lines,
+    prediction_lines,
+    modes,
+    masks,
+    statistics,
+    A_L,
+    loss_code,
+    loss_comment,
+    grad_lines,
+    workspace,
+    penalties,
+    constants,
+    running,
+    indices,
+) -> str:
+    """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
+    from .numpy_module import _environment, live_lines, unpack_params
+
+    return (
+        _environment()
+        .get_template("layers.py.jinja")
+        .render(
+            params_unpack=unpack_params(params),
+            X=X,
+            Y=Y,
+            forward=forward_lines,
+            loss_training=live_lines(training_lines, [loss_code]),
+            loss_prediction=live_lines(prediction_lines, [loss_code]),
+            modes=modes,
+            masks=masks,
+            statistics=statistics,
+            running=running,
+            A_L=A_L,
+            loss_code=loss_code,
+            loss_comment=loss_comment,
+            gradients=grad_lines,
+            workspace=workspace,
+            params=params,
+            penalties=penalties,
+            constants=constants,
+            forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
+            indices=indices,
+            forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
+            prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
+        )
+    )

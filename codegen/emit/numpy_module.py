@@ -1,0 +1,409 @@
+"""Generate a NumPy training module (and its pytest file) from a declared network.
+
+Two kinds of declaration generate:
+
+* a scalar network (``derive.Network``: x1, x2, … programs): every input is a
+  row of X and every node is computed for all m examples at once; each
+  parameter's gradient is the derivation's simplified ∂L/∂θ, averaged over the
+  examples (``scalar_context``);
+* a layer network (``derive.mlp`` …, the vectorised derivation): the forward
+  and backward equations become in-place NumPy on buffers reused across steps
+  (``codegen.emit.numpy_layers``).
+
+Both render ``templates/train_module.py.jinja`` and ``test_module.py.jinja``;
+the text is formatted by ruff (deterministic) and stamped with a hash of its
+content, so a file edited by hand is recognised (``check_overwrite``).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import jinja2
+import sympy as sp
+
+from derive import ChainruleError
+from derive.functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Tanh
+from derive.text import display_name, text
+from derive.unit.network import Network
+
+from ..render.numbering import summary_label
+from ..render.numpy_helpers import helper_source
+from ..render.numpy_printer import ModulePrinter
+from .files import check_overwrite, edited_by_hand, stamp  # noqa: F401 (the stamp, shared with the handouts)
+
+LINE_LENGTH = 120
+# names the generated code itself uses: a declaration may not reuse them
+RESERVED = {"np", "X", "Y", "L", "m", "params", "grads", "out", "ws", "name", "p", "g"}
+LOSS_KIND = {BinaryCrossEntropy: "bce", CrossEntropy: "ce", SquaredError: "se"}
+INIT_FOR = {
+    ReLU: ("he", "He: it feeds ReLU"),
+    Sigmoid: ("xavier", "Xavier: it feeds σ"),
+    Tanh: ("xavier", "Xavier: it feeds tanh"),
+}
+
+# Demo training run of each catalogue network (default for any other).
+DEMO_DEFAULT = {"epochs": 300, "lr": 0.05, "optimizer": "adam", "batch_size": None, "seed": 0, "m": 128}
+DEMO_SETTINGS = {
+    "xor": {"epochs": 1000, "lr": 0.1, "optimizer": "sgd", "seed": 1},  # seed 1: both ReLU units find a side
+    # the 4-2-4 encoder problem (Rumelhart, Hinton and Williams, 1986): one-hot inputs through two units
+    "tied_autoencoder": {"reconstruct": True, "epochs": 2000, "lr": 0.05},
+}
+
+
+@dataclass
+class Line:
+    code: str
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Param:
+    name: str
+    shape: str  # Python literal: () or (n1, n0)
+    shape_text: str  # n1×n0
+    init: str  # he | xavier | small | zeros
+    fan_in: int
+    why: str
+    grad: str = ""  # the expression returned for it by gradients()
+
+
+def inert(text) -> str:
+    """``text`` (a network's name or doc string, a spec file's name) made safe to print inside a generated
+    module's docstring or a ``#`` comment: one line, backslashes and quotes escaped as in a string literal
+    (``repr``), so that it reads as itself and can close no docstring and start no code."""
+    body = repr(str(text))[1:-1]  # escapes backslashes, newlines and every unprintable character
+    return body.replace('"', '\\"')
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("codegen", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["inert"] = inert
+    return env
+
+
+# ------------------------------------------------------------ formatting
+def ruff_format(source: str, where: str = "generated module") -> str:
+    """``source`` formatted by ``ruff format`` (isolated from any project config: deterministic)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--isolated",
+            f"--line-length={LINE_LENGTH}",
+            "--stdin-filename",
+            "module.py",
+            "-",
+        ],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 and "No module named" in result.stderr:
+        raise ChainruleError("ruff is needed to format generated code (pip install ruff)", where)
+    if result.returncode != 0:
+        first = (result.stderr.strip().splitlines() or ["ruff failed"])[0]
+        raise ChainruleError(f"the templates produced code ruff cannot format ({first})", where)
+    return result.stdout
+
+
+# ------------------------------------------------------- shared context
+def module_text(context: dict, where: str) -> str:
+    source = _environment().get_template("train_module.py.jinja").render(**context)
+    return stamp(ruff_format(source, where))
+
+
+def test_text(module: str, check_m: int, check_seed: int, where: str, context: dict) -> str:
+    source = (
+        _environment()
+        .get_template("test_module.py.jinja")
+        .render(
+            module=module,
+            check_m=check_m,
+            check_seed=check_seed,
+            task=context["task"],
+            n_targets=context["n_targets"],
+            labels=context["labels"],
+            masks=context["masks"],
+            statistics=context["statistics"],
+            keep_names=sorted({keep for _, _, keep in context["masks"]} & {n for n, _, _ in context["constants"]}),
+            indices=context.get("n_words") is not None,
+        )
+    )
+    return stamp(ruff_format(source, where))
+
+
+def _tuple_literal(names) -> str:
+    names = [f'"{n}"' for n in names]
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
+
+
+def _unpack(names, source: str) -> str:
+    lhs = f"({names[0]},)" if len(names) == 1 else ", ".join(names)
+    return f"{lhs} = {source}"
+
+
+def unpack_params(names) -> str:
+    """``W1, b1 = params["W1"], params["b1"]``: one local name per parameter."""
+    return f"{', '.join(names)} = {', '.join(f'params[{n!r}]' for n in names)}".replace("'", '"')
+
+
+def demo_settings(name: str) -> dict:
+    return {**DEMO_DEFAULT, **DEMO_SETTINGS.get(name, {})}
+
+
+def task_of(loss_kind: str, output: str) -> tuple[str, str]:
+    """(binary | multiclass | regression, why) from the loss and the output function."""
+    if loss_kind == "bce" or (loss_kind == "se" and output == "sigmoid"):
+        return "binary", f"{loss_kind.upper()} on a {output} output: labels 0/1, predicted by ŷ ≥ 0.5"
+    if loss_kind == "ce" or output == "softmax":
+        return "multiclass", "one-hot targets: the class is the largest ŷ"
+    return "regression", "squared error on a linear output: predict returns ŷ"
+
+
+# ------------------------------------------------------- scalar networks
+def scalar_context(net: Network, source: str) -> dict:
+    """The template context of a scalar (x1, x2, …) network; ChainruleError if it cannot be expressed."""
+    where = f"network '{net.name}'"
+    inputs, targets, params = net.names("input"), net.names("target"), net.names("param")
+    if not inputs or not targets or not params:
+        missing = [k for k, v in (("inputs", inputs), ("targets", targets), ("parameters", params)) if not v]
+        raise ChainruleError(
+            f"the templates cannot express a network without {' or '.join(missing)} (nothing to train on)", where
+        )
+    for name in net.kinds:
+        if name == net.loss_name:
+            continue
+        if name in RESERVED or keyword.iskeyword(name) or name.startswith("_"):
+            raise ChainruleError(
+                f"the templates cannot express the name '{name}': it clashes with the generated code", where
+            )
+    loss_node = net.nodes[-1]
+    loss_expr = loss_node.expr
+    if type(loss_expr) not in LOSS_KIND:
+        raise ChainruleError(
+            f"the templates cannot express the loss '{text(loss_expr)}': it must be binary_cross_entropy, cross_entropy or squared_error of outputs and targets",
+            loss_node.where or where,
+        )
+    k = len(loss_expr.args) // 2 if type(loss_expr) is not BinaryCrossEntropy else 1
+    yhats, ys = loss_expr.args[:k], loss_expr.args[k:]
+    node_names = {n.name for n in net.nodes}
+    if not all(isinstance(a, sp.Symbol) and a.name in node_names for a in yhats) or not all(
+        isinstance(a, sp.Symbol) and net.kinds.get(a.name) == "target" for a in ys
+    ):
+        raise ChainruleError(
+            "the templates cannot express this loss: its arguments must be output nodes, then targets",
+            loss_node.where or where,
+        )
+    if len(set(ys)) != len(targets):
+        raise ChainruleError("the templates cannot express targets the loss does not use", loss_node.where or where)
+
+    definitions = {n.symbol: n.expr for n in net.nodes}
+    printer = ModulePrinter(definitions)
+    derivation = net.derive()
+
+    forward = _forward_lines(net, printer)
+    outputs = [a.name for a in yhats]
+    output_funcs = {type(definitions[a]) for a in yhats}
+    output = (
+        {Sigmoid: "sigmoid", Softmax: "softmax", Tanh: "tanh", ReLU: "relu"}.get(next(iter(output_funcs)), "identity")
+        if len(output_funcs) == 1
+        else "identity"
+    )
+    loss_kind = LOSS_KIND[type(loss_expr)]
+    task, task_why = task_of(loss_kind, output)
+    loss_code = printer.doprint(loss_expr)
+    stable = "binary_cross_entropy_logits" in loss_code or "cross_entropy_logits" in loss_code
+    loss_comment = f"L = {text(loss_expr)}" + (", computed from the logits (log-sum-exp: stable)" if stable else "")
+
+    # a probability the loss takes that is not its matched activation's (BCE of q = a1·a2): its gradient
+    # divides by q(1 − q), so the gradients read it kept inside [eps, 1 − eps], as the loss does
+    matched = Sigmoid if loss_kind == "bce" else Softmax if loss_kind == "ce" else None
+    unmatched = [a for a in outputs if matched is not None and type(definitions[net.symbols[a]]) is not matched]
+    taken = set(net.kinds)
+    backward, param_list = [], []
+    for symbol, node, definition in derivation.deltas():  # a node used more than once: its gradient, named once
+        comments = [f"δ of {node}, used {len(derivation.children[node])} times: ∂L/∂{display_name(node)} (per example)"]
+        backward.append(Line(f"{symbol.name} = {printer.doprint(definition)}", comments))
+    for number, name in enumerate(params, start=1):
+        grad_name = f"d{name}" if f"d{name}" not in taken else f"grad_{name}"
+        delta = derivation.gradient(name, deltas=True)
+        uses = [n for n in net.nodes if net.symbols[name] in n.expr.free_symbols]
+        comments = [f"forward: {n.name} = {text(n.expr)}" for n in uses]
+        shown = text(derivation.shown_gradient(name))  # the handout's lecture order: (ŷ − y)·w1·a1·(1 − a1)·x1
+        comments.append(f"handout equation ({summary_label(number)}): ∂L/∂{display_name(name)} = {shown}")
+        backward.append(Line(f"{grad_name} = np.mean({printer.doprint(delta)})", comments))
+        init, fan_in, why = _scalar_init(net, name, uses)
+        param_list.append(
+            Param(name, "()", "scalar", init, fan_in, why, grad=f"np.asarray({grad_name}, dtype={name}.dtype)")
+        )
+
+    demo = _scalar_demo(net, inputs, targets)
+    return module_context(
+        net,
+        source,
+        printer,
+        param_list,
+        task,
+        task_why,
+        layers="",
+        inputs=inputs,
+        targets=targets,
+        n_inputs=len(inputs),
+        n_targets=len(targets),
+        inputs_tuple=_tuple_literal(inputs),
+        targets_tuple=_tuple_literal(targets),
+        forward=forward,
+        loss_forward=live_lines(forward, [loss_code]),
+        gradients_forward=_clipped(live_lines(forward, [line.code for line in backward]), unmatched),
+        outputs=outputs,
+        params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
+        inputs_unpack=_unpack(inputs, "X"),
+        targets_unpack=_unpack(targets, "Y"),
+        loss_text=text(loss_expr),
+        loss_comment=loss_comment,
+        loss_code=loss_code,
+        backward=backward,
+        demo=demo,
+    )
+
+
+def task_texts(task: str, n_targets: int) -> tuple[str, str]:
+    """(what Y may also be, what predict returns) for a module's docstrings."""
+    if task == "multiclass":
+        return "Y may also be class labels, integers 0…K−1 of shape (m,), wherever one-hot Y is taken.", (
+            "the class of each example, 0…K−1: integers, shape (m,)"
+        )
+    if n_targets > 1:
+        what = "labels 0/1" if task == "binary" else "values ŷ"
+        return "", f"the predicted {what}, shaped like Y ({n_targets}×m)"
+    if task == "binary":
+        return "Y may also be the labels 0/1 of shape (m,), wherever Y is taken.", (
+            "the label of each example, 0 or 1: integers, shape (m,)"
+        )
+    return "Y may also have shape (m,), wherever Y is taken.", "the value ŷ of each example: shape (m,)"
+
+
+def live_lines(lines: list[Line], used_by: list[str]) -> list[Line]:
+    """The lines of a straight-line program that the code ``used_by`` needs, in order."""
+    needed = {name for code in used_by for name in re.findall(r"[A-Za-z_]\w*", code)}
+    kept = []
+    for line in reversed(lines):
+        targets = [t.strip() for t in line.code.split(" = ", 1)[0].split(",")]
+        if any(t in needed for t in targets):
+            kept.append(line)
+            needed |= set(re.findall(r"[A-Za-z_]\w*", line.code.split(" = ", 1)[1]))
+    return kept[::-1]
+
+
+def _clipped(lines: list[Line], names: list[str]) -> list[Line]:
+    """``lines`` with each of ``names`` clipped into [eps, 1 − eps] right after the line that computes it."""
+    out = []
+    for line in lines:
+        out.append(line)
+        targets = [t.strip() for t in line.code.split(" = ", 1)[0].split(",")]
+        for name in (n for n in names if n in targets):
+            eps = f"np.finfo({name}.dtype).eps"
+            out.append(
+                Line(f"{name} = np.clip({name}, {eps}, 1 - {eps})", [f"{name} as the loss reads it: never 0 or 1"])
+            )
+    return out
+
+
+def module_context(net, source, printer, params, task, task_why, **own) -> dict:
+    """The keys every training-module template context has; ``own`` adds the network kind's own."""
+    labels, predict_shape = task_texts(task, own["n_targets"])
+    return {
+        "labels": labels,
+        "predict_shape": predict_shape,
+        "name": net.name,
+        "doc": net.doc or net.name,
+        "source": source,
+        "params": params,
+        "task": task,
+        "task_why": task_why,
+        "helpers": helper_source(printer.helpers),
+        "imports": sorted(set(printer.imports) | {"import numpy as np"}),
+        # training-only behaviour (dropout masks, running averages of batch statistics) and constants: none
+        # unless the network has them (codegen.emit.numpy_layers)
+        "running": [],
+        "masks": [],
+        "statistics": [],
+        "modes": False,
+        "constants": [],
+        "n_words": None,
+        "text": "",
+        "text_doc": "",
+        **own,
+    }
+
+
+def _forward_lines(net: Network, printer: ModulePrinter) -> list[Line]:
+    """One line per node but the loss; consecutive softmax components in one line."""
+    lines: list[Line] = []
+    nodes = net.nodes[:-1]
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
+        if isinstance(node.expr, Softmax):
+            zs = node.expr.args[1:]
+            group = [node]
+            while (
+                i + len(group) < len(nodes)
+                and isinstance(nodes[i + len(group)].expr, Softmax)
+                and nodes[i + len(group)].expr.args[1:] == zs
+            ):
+                group.append(nodes[i + len(group)])
+            if [int(n.expr.args[0]) for n in group] == list(range(1, len(zs) + 1)):
+                lhs = ", ".join(n.name for n in group)
+                rhs = printer.use(f"softmax(np.stack([{', '.join(printer.doprint(z) for z in zs)}]))")
+                lines.append(Line(f"{lhs} = {rhs}", [f"{lhs} = softmax({', '.join(text(z) for z in zs)})"]))
+                i += len(group)
+                continue
+        lines.append(Line(f"{node.name} = {printer.doprint(node.expr)}", [f"{node.name} = {text(node.expr)}"]))
+        i += 1
+    return lines
+
+
+def _scalar_init(net: Network, name: str, uses) -> tuple[str, int, str]:
+    """(scheme, fan-in, why) for a scalar parameter from the node that uses it."""
+    sym = net.symbols[name]
+    if len(uses) != 1:
+        return "small", 1, "used by several nodes: N(0, 0.01²)"
+    node = uses[0]
+    terms = sp.Add.make_args(node.expr)
+    if sym in terms:
+        return "zeros", 1, f"bias of {node.name}"
+    fan_in = sum(1 for t in terms if not (t.is_Symbol and net.kinds.get(t.name) == "param"))
+    consumers = [n for n in net.nodes if node.symbol in n.expr.free_symbols]
+    funcs = {type(n.expr) for n in consumers}
+    for func, (scheme, why) in INIT_FOR.items():
+        if funcs == {func}:
+            return scheme, fan_in, f"weight into {node.name}, {why}"
+    return "small", fan_in, f"weight into {node.name}: N(0, 0.01²)"
+
+
+def _scalar_demo(net: Network, inputs, targets) -> dict:
+    settings = demo_settings(net.name)
+    leaves = set(inputs) | set(targets)
+    examples = [v for _, v in sorted(net.examples.items()) if leaves <= set(v)]
+    demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}
+    if len(examples) >= 2:
+        X = [[float(e[n]) for e in examples] for n in inputs]
+        Y = [[float(e[n]) for e in examples] for n in targets]
+        demo.update(examples=True, X=repr(X), Y=repr(Y), m=len(examples), why=" (declared with the network)")
+    return demo

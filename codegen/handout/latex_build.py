@@ -1,0 +1,95 @@
+"""Compiling a handout with the real toolchain from TeX Live: latexmk when present, else the engine
+(pdflatex, lualatex or xelatex) run as many times as the cross-references need.
+
+The build runs in a temporary folder; only the PDF is moved next to the
+``.tex`` (atomically).  A failure raises ``ChainruleError`` with the first
+error of the log and its line in the ``.tex``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from derive import ChainruleError
+
+from ..emit.files import write_atomic
+
+TIMEOUT_S = 300
+ENGINES = ("pdflatex", "lualatex", "xelatex")
+LATEXMK_FLAG = {"pdflatex": "-pdf", "lualatex": "-pdflua", "xelatex": "-pdfxe"}
+MAX_RUNS = 5  # without latexmk: rerun while the log asks for it, at most this often
+_RERUN = re.compile(r"Rerun to get (?:cross-references|outlines) right|Label\(s\) may have changed\. Rerun|Rerun LaTeX")
+_FILE_LINE = re.compile(r"^(?:\./)?[^:\n]*\.tex:(\d+): (.*)$", re.MULTILINE)
+_BANG = re.compile(r"^! (.*)$", re.MULTILINE)
+_LINE = re.compile(r"^l\.(\d+)", re.MULTILINE)
+_OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)(.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Build:
+    pdf: Path
+    log: str
+    runs: int = 1  # LaTeX runs (1 when latexmk ran them)
+
+    def overfull(self) -> list[tuple[float, str]]:
+        """Every overfull box in the log: (points too wide, where)."""
+        return [(float(m.group(1)), m.group(2).strip()) for m in _OVERFULL.finditer(self.log)]
+
+
+def available(engine: str = "pdflatex") -> bool:
+    """Whether the LaTeX engine is installed."""
+    return shutil.which(engine) is not None
+
+
+def first_error(log: str) -> tuple[str, int | None]:
+    """The first error in a LaTeX log and its line in the source (None when the log gives none)."""
+    m = _FILE_LINE.search(log)
+    bang = _BANG.search(log)
+    if m and (not bang or m.start() <= bang.start()):
+        return m.group(2).strip(), int(m.group(1))
+    if bang:
+        line = _LINE.search(log, bang.end())
+        return bang.group(1).strip(), int(line.group(1)) if line else None
+    return "LaTeX stopped without an error message (see its log)", None
+
+
+def compile_pdf(tex_path: str | os.PathLike, engine: str = "pdflatex") -> Build:
+    """Compile ``tex_path`` to a PDF beside it; ChainruleError naming the first LaTeX error on failure."""
+    tex_path = Path(tex_path)
+    if engine not in ENGINES:
+        raise ChainruleError(f"unknown LaTeX engine '{engine}' (engines: {', '.join(ENGINES)})", "--engine")
+    if not available(engine):
+        raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", str(tex_path))
+    flags = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
+    with tempfile.TemporaryDirectory(prefix="chainrule-latex-") as tmp:
+        work = Path(tmp) / tex_path.name
+        shutil.copyfile(tex_path, work)
+        log_path = work.with_suffix(".log")
+        if shutil.which("latexmk"):
+            commands = [["latexmk", LATEXMK_FLAG[engine], *flags, work.name]]
+        else:  # rerun while LaTeX asks for it (references, the table of contents), a bounded number of times
+            commands = [[engine, *flags, work.name]] * MAX_RUNS
+        runs = 0
+        for command in commands:
+            try:
+                done = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+            except subprocess.TimeoutExpired:
+                raise ChainruleError(f"LaTeX did not finish within {TIMEOUT_S} s", str(tex_path)) from None
+            runs += 1
+            log = log_path.read_text(encoding="latin-1") if log_path.exists() else done.stdout
+            if done.returncode != 0 or not _RERUN.search(log):
+                break
+        pdf = work.with_suffix(".pdf")
+        if done.returncode != 0 or not pdf.exists():
+            message, line = first_error(log)
+            where = f"{tex_path}:{line}" if line else str(tex_path)
+            raise ChainruleError(f"LaTeX failed: {message}", where)
+        target = tex_path.with_suffix(".pdf")
+        write_atomic(str(target), pdf.read_bytes())
+    return Build(target, log, runs)

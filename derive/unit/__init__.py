@@ -1,0 +1,1 @@
+"""The per-unit engine: ``Network`` (scalar units), its ``Derivation`` by the chain rule, and the lecture's simplifications."""

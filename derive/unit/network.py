@@ -1,0 +1,215 @@
+"""A network is a straight-line program of named SymPy assignments.
+
+    net = Network("two_layer_sigmoid")
+    x1, x2 = net.inputs("x1 x2")
+    y = net.targets("y")
+    W11, … = net.params("W11 …")
+    z1 = net.let("z1", W11*x1 + W21*x2 + b1)
+    a1 = net.let("a1", sigmoid(z1))
+    …
+    net.loss(binary_cross_entropy(yhat, y))
+
+Leaves are inputs, targets and parameters; nodes are the assignments, in
+order; the last node is the loss ``L``.  Every check a declaration needs is
+made here, when the line is declared, so an error names that line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.core.function import Application
+
+from ..errors import DeclarationError, caller_place, check_title
+from ..functions import BUILTIN_ALLOWED, RULES, CrossEntropy, lecture_functions
+from ..names import check_name
+
+LEAF_KINDS = ("input", "target", "param")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One assignment ``name = expr``; ``where`` is the declaring line."""
+
+    name: str
+    symbol: sp.Symbol
+    expr: sp.Expr
+    where: str | None = None
+
+    @property
+    def deps(self) -> tuple[sp.Symbol, ...]:
+        return tuple(sorted(self.expr.free_symbols, key=lambda s: s.name))
+
+
+@dataclass
+class Network:
+    """A named straight-line program; see the module docstring."""
+
+    name: str
+    doc: str = ""
+    kinds: dict[str, str] = field(default_factory=dict)  # name -> input | target | param | node
+    symbols: dict[str, sp.Symbol] = field(default_factory=dict)
+    nodes: list[Node] = field(default_factory=list)
+    one_hot: list[tuple[sp.Symbol, ...]] = field(default_factory=list)
+    examples: dict[str, dict[str, float]] = field(default_factory=dict)
+    loss_name: str | None = None
+
+    def __post_init__(self):
+        check_title(self.name, self.doc, caller_place())
+
+    # ------------------------------------------------------------ leaves
+    def inputs(self, names: str):
+        """Declare inputs; like ``sympy.symbols``: one name gives a Symbol, several a tuple."""
+        return self._declare(names, "input")
+
+    def targets(self, names: str, *, one_hot: bool = False):
+        """Declare targets; ``one_hot=True`` records that they sum to 1 (class labels)."""
+        out = self._declare(names, "target")
+        if one_hot:
+            group = out if isinstance(out, tuple) else (out,)
+            self.one_hot.append(group)
+        return out
+
+    def params(self, names: str):
+        """Declare trainable parameters."""
+        return self._declare(names, "param")
+
+    def _declare(self, names: str, kind: str):
+        where = caller_place()
+        split = names.replace(",", " ").split()
+        if not split:
+            raise DeclarationError(f"no {kind} names given", where)
+        syms = []
+        for name in split:
+            self._check_new(name, where)
+            check_name(name, self.kinds, where)
+            sym = sp.Symbol(name)
+            self.kinds[name] = kind
+            self.symbols[name] = sym
+            syms.append(sym)
+        return syms[0] if len(syms) == 1 else tuple(syms)
+
+    # ------------------------------------------------------------- nodes
+    def let(self, name: str, expr):
+        """Assign ``name = expr``; returns the node's Symbol (or a tuple for several names)."""
+        where = caller_place()
+        names = name.replace(",", " ").split()
+        if isinstance(expr, (list, tuple)):
+            if len(names) != len(expr):
+                raise DeclarationError(f"{len(names)} names for {len(expr)} values in '{name}'", where)
+            return tuple(self._let(n, e, where) for n, e in zip(names, expr))
+        if len(names) != 1:
+            raise DeclarationError(f"'{name}' names {len(names)} nodes but one value is given", where)
+        return self._let(names[0], expr, where)
+
+    def loss(self, expr, name: str = "L"):
+        """Declare the loss node (the last assignment)."""
+        where = caller_place()
+        if self.loss_name is not None:
+            raise DeclarationError(f"the loss is already declared as '{self.loss_name}'", where)
+        sym = self._let(name, expr, where)
+        self.loss_name = name
+        return sym
+
+    def _let(self, name: str, expr, where: str | None) -> sp.Symbol:
+        if self.loss_name is not None:
+            raise DeclarationError(f"'{name}' is declared after the loss '{self.loss_name}'", where)
+        check_name(name, self.kinds, where)
+        try:
+            expr = sp.sympify(expr, strict=True)
+        except (sp.SympifyError, TypeError) as exc:
+            raise DeclarationError(f"the value of '{name}' is not a SymPy expression ({exc})", where) from None
+        if not isinstance(expr, sp.Expr) or getattr(expr, "is_Matrix", False) or getattr(expr, "shape", ()) != ():
+            raise DeclarationError(
+                f"the value of '{name}' is not a scalar expression ({type(expr).__name__}; matrices are declared "
+                "with VecNetwork)",
+                where,
+            )
+        expr = exact_constants(expr)
+        expr = lecture_functions(expr)
+        if name in self.kinds:
+            raise DeclarationError(f"'{name}' is defined twice (already a {self.kinds[name]})", where)
+        for sym in sorted(expr.free_symbols, key=lambda s: s.name):
+            if sym.name == name:
+                raise DeclarationError(f"cycle: '{name}' depends on itself", where)
+            if sym.name not in self.kinds:
+                raise DeclarationError(f"undeclared symbol '{sym.name}' in '{name}'", where)
+            if self.symbols[sym.name] != sym:
+                raise DeclarationError(
+                    f"symbol '{sym.name}' in '{name}' has assumptions that differ from its declaration", where
+                )
+        for sub in sp.preorder_traversal(expr):
+            if isinstance(sub, Application) and not (type(sub) in RULES or sub.func in BUILTIN_ALLOWED):
+                fname = getattr(sub.func, "__name__", str(sub.func))
+                hint = " (write relu(z) for Max(0, z))" if fname == "Max" else ""
+                raise DeclarationError(f"unsupported function '{fname}' in '{name}'{hint}", where)
+            if isinstance(sub, (sp.Derivative, sp.Integral, sp.Piecewise, sp.Sum)) or sub.is_Relational:
+                raise DeclarationError(f"unsupported construct '{type(sub).__name__}' in '{name}'", where)
+            if isinstance(sub, CrossEntropy):
+                k = len(sub.args) // 2
+                targets = tuple(sub.args[k:])
+                all_targets = all(
+                    getattr(t, "name", None) in self.kinds and self.kinds[t.name] == "target" for t in targets
+                )
+                if all_targets and targets not in self.one_hot and len(targets) > 1:
+                    self.one_hot.append(targets)
+        sym = sp.Symbol(name)
+        self.kinds[name] = "node"
+        self.symbols[name] = sym
+        self.nodes.append(Node(name, sym, expr, where))
+        return sym
+
+    def _check_new(self, name: str, where: str | None) -> None:
+        if name in self.kinds:
+            raise DeclarationError(f"'{name}' is defined twice (already a {self.kinds[name]})", where)
+
+    # ----------------------------------------------------------- queries
+    def names(self, kind: str) -> list[str]:
+        return [n for n, k in self.kinds.items() if k == kind]
+
+    @property
+    def leaves(self) -> list[str]:
+        return [n for n, k in self.kinds.items() if k in LEAF_KINDS]
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+    def check(self) -> None:
+        """Raise if the declaration is incomplete."""
+        if not self.nodes:
+            raise DeclarationError(f"network '{self.name}' has no assignments")
+        if self.loss_name is None:
+            raise DeclarationError(f"network '{self.name}' declares no loss (call net.loss(...))")
+
+    def derive(self):
+        """The chain-rule derivation of every gradient (see ``derive.unit.chain.Derivation``)."""
+        from .chain import Derivation
+
+        return Derivation(self)
+
+    def __repr__(self) -> str:
+        return f"Network({self.name!r}: {len(self.leaves)} leaves, {len(self.nodes)} nodes)"
+
+    def _repr_latex_(self) -> str:
+        """The assignments, for Jupyter."""
+        from ..latex import network_latex
+
+        return network_latex(self)
+
+
+def exact_constants(expr: sp.Expr) -> sp.Expr:
+    """Floats written in a declaration (``0.5*(q - y)**2``, ``-10.0/f``) as the exact numbers they
+    stand for (1/2, −10), so that no derivation prints ``0.500000000000000`` or ``1.0·q``.
+    A float with more than 12 significant digits stays a float."""
+    floats = {f for f in expr.atoms(sp.Float)}
+    exact = {}
+    for f in floats:
+        text = repr(float(f))
+        digits = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
+        if "inf" not in text and "nan" not in text and len(digits) <= 12:
+            exact[f] = sp.Rational(text)
+    return expr.xreplace(exact) if exact else expr

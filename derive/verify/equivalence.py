@@ -1,0 +1,450 @@
+"""Are two expressions over a network equal?  Bounded symbolic steps, then numbers.
+
+* ``symbolic_verdict``: the difference with every node written out, brought to
+  0 by bounded steps (expand; cancel; σ and tanh with exp; losses written
+  out), under a size limit and a time limit — never an unbounded ``simplify()``;
+* ``numeric_rows``: both sides at seeded random points on a 1/16 grid (exact in
+  binary) and, for ReLU/step networks, exactly on each kink (``ReLU'(0) = 1``)
+  and 10⁻³ either side; where the claim's float arithmetic disagrees it is
+  re-evaluated exactly (``precise_value``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import random
+import select
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from ..errors import ChainruleError
+from ..functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+from ..functions import numeric_function as float_function
+from ..gradcheck import random_point
+
+RANDOM_POINTS = 24
+KINK_OFFSET = 1e-3
+TOLERANCE = 1e-8
+SYMBOLIC_SECONDS = 2.0
+SYMBOLIC_MAX_OPS = 3000
+SYMBOLIC_MAX_TERMS = 4000
+
+
+class TimedOut(BaseException):  # not an Exception: library code must not swallow it
+    """Raised by the alarm of ``time_limit``."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise ``TimedOut`` after ``seconds`` (main thread only; elsewhere use ``bounded``)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise TimedOut()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def bounded(fn, seconds: float, default):
+    """``fn()``, or ``default`` when it takes longer than ``seconds`` — in any thread.
+
+    On the main thread an alarm interrupts ``fn``; on any other thread ``fn``
+    runs in a forked child process that is killed at the deadline (its
+    result, which must pickle, comes back through a pipe).  Where neither is
+    available ``fn`` runs unbounded, and only the size bounds of the callers
+    hold."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        try:
+            with time_limit(seconds):
+                return fn()
+        except TimedOut:
+            return default
+    if not hasattr(os, "fork"):
+        return fn()
+    return _in_child(fn, seconds, default)
+
+
+def _in_child(fn, seconds: float, default):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, exit without cleanup
+        try:
+            os.close(read_end)
+            try:
+                data = pickle.dumps(("ok", fn()))
+            except BaseException:  # noqa: BLE001 - any failure in the child is "no result"
+                data = pickle.dumps(("failed", None))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + seconds
+    try:
+        with os.fdopen(read_end, "rb") as inp:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([inp], [], [], left)[0]:
+                    return default
+                chunk = os.read(inp.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        status, value = pickle.loads(b"".join(chunks))
+        return value if status == "ok" else default
+    except (OSError, EOFError, pickle.UnpicklingError):
+        return default
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+
+
+# ------------------------------------------------------------- size bounds
+def expanded_terms(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
+    """An upper estimate of the number of terms ``sp.expand`` makes of ``expr`` (capped at limit + 1),
+    with the terms made inside function arguments added.  Linear in the size of ``expr`` as a DAG."""
+    memo: dict = {}
+    work = 0
+    cap = limit + 1
+
+    def terms(e) -> int:
+        nonlocal work
+        if e in memo:
+            return memo[e]
+        if e.is_Atom:
+            out = 1
+        elif e.is_Add:
+            out = sum(terms(a) for a in e.args)
+        elif e.is_Mul:
+            out = 1
+            for a in e.args:
+                out = min(out * terms(a), cap)
+        elif e.is_Pow:
+            base = terms(e.base)
+            n = e.exp
+            if n.is_Integer and base > 1:
+                k = abs(int(n))
+                out = math.comb(base + k - 1, k) if k <= 64 else cap
+            else:
+                out = base
+                if not n.is_Atom:
+                    work += terms(n)
+        else:  # a function: one term; expanding its arguments is work of its own
+            out = 1
+            for a in e.args:
+                work += terms(a)
+        out = min(out, cap)
+        memo[e] = out
+        return out
+
+    return min(terms(expr) + work, cap)
+
+
+def exp_written_size(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
+    """The size of ``expr`` as a tree once σ and tanh are written with exp (each tanh repeats its
+    argument 4 times, so nesting grows exponentially); capped at limit + 1."""
+    memo: dict = {}
+
+    def size(e) -> int:
+        if e in memo:
+            return memo[e]
+        if e.is_Atom:
+            out = 1
+        else:
+            inner = sum(size(a) for a in e.args)
+            out = 1 + (4 * inner if isinstance(e, (Tanh, sp.tanh)) else inner)
+        out = min(out, limit + 1)
+        memo[e] = out
+        return out
+
+    return size(expr)
+
+
+def _to_exp(expr: sp.Expr) -> sp.Expr:
+    """Sigmoid and tanh written with exp, the losses written out (bounded: one pass each)."""
+    return (
+        expr.replace(lambda e: isinstance(e, Sigmoid), lambda e: 1 / (1 + sp.exp(-e.args[0])))
+        .replace(lambda e: isinstance(e, Tanh), lambda e: sp.tanh(e.args[0]))
+        .replace(lambda e: isinstance(e, BinaryCrossEntropy), lambda e: _bce(*e.args))
+        .replace(lambda e: isinstance(e, (CrossEntropy, SquaredError)), _written_out)
+    )
+
+
+def _bce(p, y):
+    return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
+
+
+def _written_out(e):
+    k = len(e.args) // 2
+    pairs = list(zip(e.args[:k], e.args[k:]))
+    if isinstance(e, CrossEntropy):
+        return -sp.Add(*(y * sp.log(p) for p, y in pairs))
+    return sp.Rational(1, 2) * sp.Add(*((p - y) ** 2 for p, y in pairs))
+
+
+def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
+    """Return "proved" when the difference (over leaves) reaches 0 by bounded steps, else "not proved".
+
+    Each step runs only when a size estimate says it stays small (``expanded_terms``,
+    ``exp_written_size``, ``count_ops``), and all of them within ``SYMBOLIC_SECONDS`` in any
+    thread (``bounded``)."""
+    diff = d.expand_nodes(claim) - d.expand_nodes(truth)
+    for group in d.net.one_hot:  # one-hot targets: the last is 1 − the others
+        diff = diff.xreplace({group[-1]: 1 - sp.Add(*group[:-1])})
+    if exp_written_size(diff) > SYMBOLIC_MAX_TERMS or sp.count_ops(diff) > SYMBOLIC_MAX_OPS:
+        return "skipped (expression too large)"
+    stopped = f"not proved (stopped after {SYMBOLIC_SECONDS:g} s)"
+    return bounded(lambda: _symbolic_steps(diff), SYMBOLIC_SECONDS, stopped)
+
+
+def _small(e: sp.Expr) -> bool:
+    return expanded_terms(e) <= SYMBOLIC_MAX_TERMS and sp.count_ops(e) <= SYMBOLIC_MAX_OPS
+
+
+def _symbolic_steps(diff: sp.Expr) -> str:
+    """The bounded steps: expand; cancel; σ and tanh with exp, losses written out; tanh as exp.
+    A step whose estimated size is over the bounds is left out (then: "not proved (too large …)")."""
+    skipped = False
+
+    def zero(e: sp.Expr, step) -> bool:
+        nonlocal skipped
+        if expanded_terms(e) > SYMBOLIC_MAX_TERMS or sp.count_ops(e) > SYMBOLIC_MAX_OPS:
+            skipped = True
+            return False
+        return step(e) == 0
+
+    try:
+        if diff == 0 or zero(diff, sp.expand) or zero(diff, lambda e: sp.cancel(sp.together(e))):
+            return "proved"
+        opened = _to_exp(diff)
+        if zero(opened, lambda e: sp.cancel(sp.together(sp.expand(e)))):
+            return "proved"
+        if zero(opened.rewrite(sp.exp), lambda e: sp.cancel(sp.together(sp.expand(e)))):
+            return "proved"
+    except (TypeError, ValueError, ZeroDivisionError, RecursionError, sp.PolynomialError):
+        return "not proved"
+    return "not proved (too large to expand within the bounds)" if skipped else "not proved"
+
+
+# -------------------------------------------------------------- numeric
+@dataclass(frozen=True)
+class Row:
+    index: int
+    point: dict[str, float]
+    claimed: float
+    true: float
+    at_kink: str  # "", "at a kink" or "beside a kink"
+
+    @property
+    def agrees(self) -> bool:
+        return agree(self.claimed, self.true)
+
+
+def agree(a: float, b: float, tol: float = TOLERANCE) -> bool:
+    """Whether two finite values agree (an overflow or an undefined value agrees with nothing: inf ≤ tol·inf)."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return False
+    scale = max(abs(a), abs(b))
+    return scale < 1e-12 or abs(a - b) <= tol * max(scale, 1e-6)
+
+
+def numeric_function(expr: sp.Expr):
+    args = sorted(expr.free_symbols, key=lambda s: s.name)
+    fn = float_function(args, expr)
+    names = [a.name for a in args]
+    return lambda values: float(fn(*(values[n] for n in names)))
+
+
+def numeric_rows(d, claim: sp.Expr, truth: sp.Expr) -> tuple[list[Row], int]:
+    """The claim and the truth at every test point; (rows, how many are at or beside a kink)."""
+    f_claim, f_truth = numeric_function(claim), numeric_function(truth)
+    rows, kinks = [], 0
+    for i, (point, at_kink) in enumerate(test_points(d)):
+        try:
+            values = values_at(d, point)
+            true = f_truth(values)
+        except (ValueError, ZeroDivisionError, OverflowError, ChainruleError):  # undefined here: not a test point
+            continue
+        if not math.isfinite(true):
+            continue
+        try:
+            claimed = f_claim(values)
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            claimed = math.nan
+        if not agree(claimed, true):  # rounding or overflow in the claim's own arithmetic must not decide it
+            precise = precise_value(claim, values)
+            if precise is not None:
+                claimed = precise
+        rows.append(Row(i, point, claimed, true, at_kink))
+        kinks += bool(at_kink)
+    return rows, kinks
+
+
+RATE_VALUES = {"alpha": 0.125, "eta": 0.125, "lr": 0.125}  # a learning rate, exact in binary
+
+
+def values_at(d, point: dict) -> dict:
+    """Every name's value at ``point``, and the learning rate an update claim may use."""
+    return {**d.forward(point), **RATE_VALUES}
+
+
+def precise_value(expr: sp.Expr, values: dict) -> float | None:
+    """``expr`` at ``values`` in 40-digit arithmetic (mpmath), or None where it is not defined.
+
+    Evaluated node by node over the expression as a DAG (each shared subexpression once), so the
+    work is linear in its size: no symbolic rewriting, nothing that can run away."""
+    try:
+        with mpmath.workdps(40):
+            value = _mp_value(expr, values)
+            if isinstance(value, mpmath.mpc) or not mpmath.isfinite(value):
+                return None
+            return float(value)  # ±inf when it is finite but beyond the float range (then it agrees with nothing)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, KeyError, RecursionError):
+        return None
+
+
+def _mp_value(expr: sp.Expr, values: dict):
+    memo: dict = {}
+    stack = [expr]
+    while stack:
+        e = stack[-1]
+        if e in memo:
+            stack.pop()
+            continue
+        pending = [a for a in e.args if a not in memo] if not e.is_Atom else []
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        memo[e] = _mp_node(e, [memo[a] for a in e.args] if not e.is_Atom else [], values)
+    return memo[expr]
+
+
+def _mp_sigmoid(z):
+    return 1 / (1 + mpmath.exp(-z))
+
+
+_MP_FUNCTIONS = {
+    sp.exp: mpmath.exp,
+    sp.log: mpmath.log,
+    sp.tanh: mpmath.tanh,
+    Sigmoid: _mp_sigmoid,
+    Tanh: mpmath.tanh,
+    ReLU: lambda z: z if z > 0 else mpmath.mpf(0),
+    Step: lambda z: mpmath.mpf(1) if z >= 0 else mpmath.mpf(0),
+    sp.Abs: abs,
+}
+
+
+def _mp_node(e, args, values):
+    if e.is_Symbol:
+        return mpmath.mpf(values[e.name])
+    if e.is_Rational:
+        return mpmath.mpf(e.p) / e.q
+    if e.is_Number:
+        return mpmath.mpf(str(e))
+    if e is sp.E:
+        return mpmath.e
+    if e.is_Add:
+        return mpmath.fsum(args)
+    if e.is_Mul:
+        return mpmath.fprod(args)
+    if e.is_Pow:
+        base, exponent = args
+        if base == 0 and exponent < 0:
+            raise ZeroDivisionError
+        return mpmath.power(base, exponent)
+    if type(e) in _MP_FUNCTIONS:
+        return _MP_FUNCTIONS[type(e)](*args)
+    if isinstance(e, sp.Max):
+        return max(args)
+    if isinstance(e, sp.Min):
+        return min(args)
+    k = len(args) // 2
+    if isinstance(e, BinaryCrossEntropy):
+        p, y = args
+        return -(y * mpmath.log(p) + (1 - y) * mpmath.log(1 - p))
+    if isinstance(e, CrossEntropy):
+        return -mpmath.fsum(y * mpmath.log(p) for p, y in zip(args[:k], args[k:]) if y != 0)
+    if isinstance(e, SquaredError):
+        return mpmath.fsum((p - y) ** 2 for p, y in zip(args[:k], args[k:])) / 2
+    if isinstance(e, Softmax):
+        index, zs = int(args[0]), args[1:]
+        top = max(zs)
+        exps = [mpmath.exp(z - top) for z in zs]
+        return exps[index - 1] / mpmath.fsum(exps)
+    raise TypeError(f"no precise form for {type(e).__name__}")
+
+
+def grid_value(rng: random.Random) -> float:
+    """A random multiple of 1/16 in [−2, 2], nonzero: exact in binary, short in decimal."""
+    while True:
+        v = rng.randint(-32, 32) / 16
+        if v:
+            return v
+
+
+def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
+    """Seeded random points, then for each ReLU/step argument: exactly on the kink and either side."""
+    net = d.net
+    rng = random.Random(seed)
+    for _ in range(n):
+        yield random_point(net, rng=rng, draw=grid_value), ""
+    for arg in kink_arguments(net):
+        for _ in range(2):
+            base = random_point(net, rng=rng, draw=grid_value)
+            found = on_kink(d, arg, base)
+            if found is None:
+                continue
+            on, (leaf, coeff) = found
+            yield on, "at a kink"
+            for side in (-1, 1):
+                shifted = dict(on)
+                shifted[leaf] += side * KINK_OFFSET / coeff
+                yield shifted, "beside a kink"
+
+
+def kink_arguments(net) -> list[sp.Expr]:
+    out = []
+    for node in net.nodes:
+        for f in node.expr.atoms(ReLU, Step):
+            if f.args[0] not in out:
+                out.append(f.args[0])
+    return out
+
+
+def on_kink(d, arg: sp.Expr, point: dict[str, float]):
+    """``point`` moved so that ``arg`` is exactly 0 (solving for a parameter it is linear in)."""
+    expr = d.expand_nodes(arg)
+    for sym in sorted(expr.free_symbols, key=lambda s: (d.net.kinds[s.name] != "param", s.name)):
+        if d.net.kinds[sym.name] == "target":
+            continue
+        coeff = sp.diff(expr, sym)
+        if coeff.free_symbols or coeff == 0:
+            continue
+        value = float(expr.subs({s: point[s.name] for s in expr.free_symbols}))
+        moved = dict(point)
+        moved[sym.name] = point[sym.name] - value / float(coeff)
+        check = float(expr.subs({s: moved[s.name] for s in expr.free_symbols}))
+        if check == 0.0:
+            return moved, (sym.name, float(coeff))
+    return None
