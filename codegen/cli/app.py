@@ -15,7 +15,7 @@ import time
 import warnings
 
 from chainrule import __version__
-from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck, vecgradcheck
+from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck
 from derive.catalogue import describe, load_spec, names
 
 from ..emit.files import Terminated, make_folder, write_atomic
@@ -75,7 +75,7 @@ def cmd_demo(args) -> int:
         elapsed = time.perf_counter() - start
         params = net.names("param")
         if isinstance(net, VecNetwork):
-            worst = max(vecgradcheck.check(derivation).values())
+            worst = gradcheck.worst(gradcheck.check(derivation))
             write_atomic(os.path.join(out, name, "derivation.txt"), f"# {net.name}: {net.doc}\n\n{derivation.text()}")
             print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
             summary.append((name, len(params), worst))
