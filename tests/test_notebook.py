@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETUP = """
 from derive import mlp
 from derive.catalogue import load
-from derive.verify.vectorised import vector_target, verify_vector
+from derive.verify.vectorised import VecTarget, verify_vector
 net = load("two_layer_sigmoid")
 d = net.derive()
 vd = mlp("n", sizes=[2, 4, 1], hidden="tanh", output="sigmoid", loss="binary_cross_entropy").derive()
@@ -36,7 +36,7 @@ CELLS = [
     ("vd.steps[3]", "text/latex"),
     ('load("one_hidden_layer")', "text/latex"),
     ('d.verify("W11", "(yhat - y)*w1*a1*a1*x1")', "text/markdown"),
-    ('verify_vector(vector_target(load("one_hidden_layer")), "dW1", "(1/m) dZ1 X")', "text/markdown"),
+    ('verify_vector(VecTarget(load("one_hidden_layer")), "dW1", "(1/m) dZ1 X")', "text/markdown"),
 ]
 
 

@@ -379,10 +379,6 @@ def _check(p, batch_value, evaluation, printer, mp, matrix, rc) -> dict:
     }
 
 
-def _shape(rows, cols, mp) -> str:
-    return rf"{mp.doprint(rows)} \times {mp.doprint(cols)}"
-
-
 def _equation_row(eq, mp) -> dict:
     lhs = mp.name(eq.target)
     rhs = mp.doprint(eq.expr)

@@ -252,10 +252,6 @@ class Derivation:
 
         return derivation_latex(self)
 
-    def explain(self, name) -> str:
-        """The steps as plain text, one per line."""
-        return "\n".join(str(s) for s in self.steps(name))
-
     # ---------------------------------------------------------- numbers
     @cached_property
     def _forward_fns(self):
@@ -264,10 +260,6 @@ class Derivation:
             args = node.deps
             fns.append((node.name, [a.name for a in args], numeric_function(args, node.expr)))
         return fns
-
-    @cached_property
-    def _all_symbols(self) -> list[sp.Symbol]:
-        return [self.sym[n] for n in self.net.kinds]
 
     def _gradient_fn(self, name: str):
         cache = self.__dict__.setdefault("_grad_fns", {})

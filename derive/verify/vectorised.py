@@ -164,10 +164,6 @@ def _staged_equations(d) -> list[list]:
     return out
 
 
-def vector_target(net) -> VecTarget:
-    return VecTarget(net)
-
-
 # ------------------------------------------------------------ evaluation
 class ShapeError(Exception):
     pass
