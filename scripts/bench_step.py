@@ -24,12 +24,10 @@ set to the same N for every contender before NumPy is imported.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -64,21 +62,14 @@ sys.path.insert(0, str(ROOT))
 
 
 # ------------------------------------------------------------- contenders
-def generated_module(sizes, folder):
+def generated_module(sizes):
     """The module chainrule generates for mlp(sizes), imported."""
-    from codegen.emit.numpy_layers import layers_context
-    from codegen.emit.numpy_module import module_text
+    from codegen.emit.load import load_module
     from derive import mlp
 
     output, loss = ("sigmoid", "binary_cross_entropy") if sizes[-1] == 1 else ("softmax", "cross_entropy")
     name = "bench_" + "_".join(map(str, sizes))
-    net = mlp(name, sizes=sizes, hidden="relu", output=output, loss=loss)
-    path = Path(folder) / f"{name}.py"
-    path.write_text(module_text(layers_context(net, name), name))
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(mlp(name, sizes=sizes, hidden="relu", output=output, loss=loss))
 
 
 def hand_written(params, X, Y):
@@ -186,7 +177,6 @@ def measure(contenders: dict, budget: float, seed: int = 0) -> tuple[dict[str, f
 
 def main() -> int:
     args = ARGS
-    folder = tempfile.mkdtemp(prefix="chainrule-bench-")
     print(
         f"# one gradient step, median ms (NumPy contenders interleaved in random order, torch in its own block); {args.threads} BLAS thread(s); numpy {np.__version__}",
         end="",
@@ -201,7 +191,7 @@ def main() -> int:
     print(header)
     for label in args.sizes:
         sizes, m = SIZES[label]
-        module = generated_module(sizes, folder)
+        module = generated_module(sizes)
         for dname in args.dtypes:
             dtype = getattr(np, dname)
             rng = np.random.default_rng(0)

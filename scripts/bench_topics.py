@@ -20,12 +20,10 @@ backward), the contenders interleaved in random order within each round:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -75,19 +73,6 @@ def declare(kind: str):
     A2 = net.activation("A2", "softmax", net.let("Z2", W2 * A1 + b2))
     net.cost(cross_entropy(A2, Y))
     return net
-
-
-def generated(kind: str, folder: str):
-    from codegen.emit.numpy_layers import layers_context
-    from codegen.emit.numpy_module import module_text
-
-    net = declare(kind)
-    path = Path(folder) / f"{net.name}.py"
-    path.write_text(module_text(layers_context(net, net.name), net.name))
-    spec = importlib.util.spec_from_file_location(net.name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _softmax_grad(Z2, Y):
@@ -177,9 +162,10 @@ def measure(contenders: dict, budget: float) -> dict:
 
 
 def main() -> int:
+    from codegen.emit.load import load_module
+
     args = ARGS
     dtype = np.float32 if args.dtype == "float32" else np.float64
-    folder = tempfile.mkdtemp(prefix="chainrule-bench-")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N0, M)).astype(dtype)
     Y = np.eye(N2, dtype=dtype)[:, rng.integers(0, N2, M)]
@@ -188,7 +174,7 @@ def main() -> int:
     )
     print(f"{'network':<12} {'gen':>8} {'hand':>8} {'torch':>8}   {'gen/hand':>8} {'gen/torch':>9}")
     for kind in ("batchnorm", "dropout"):
-        module = generated(kind, folder)
+        module = load_module(declare(kind))  # the module chainrule generates, imported
         params = module.init_params(seed=0, dtype=dtype)
         out = {k: np.empty_like(params[k]) for k in module.PARAMS}
         seeds = iter(range(10**9))

@@ -11,13 +11,13 @@ and its gradients against central differences of its own loss), handout (the .te
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from codegen.emit.load import load_file
 from derive import ChainruleError, VecNetwork, gradcheck
 from derive.catalogue import load_spec
 
@@ -183,9 +183,7 @@ def run_generate(spec: Path, folder: Path) -> None:
     name = f"fuzz_module_{abs(hash(str(spec))) % 10**8}"
     module_path = folder / f"{name}.py"
     generate(str(spec), str(module_path), force=True)
-    loader = importlib.util.spec_from_file_location(name, module_path)
-    mod = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(mod)
+    mod = load_file(module_path)
     try:
         X, Y = mod.demo_data(4) if "m" in mod.demo_data.__code__.co_varnames else mod.demo_data()
     except TypeError:

@@ -1,6 +1,5 @@
 """``chainrule generate``: the module API, bad input (one line, exit 2, no file), hand-edit protection."""
 
-import importlib.util
 import subprocess
 import sys
 
@@ -8,14 +7,8 @@ import numpy as np
 import pytest
 
 from codegen.cli import main
+from codegen.emit.load import load_file
 from codegen.emit.numpy_module import edited_by_hand
-
-
-def load_module(path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_spec(tmp_path, body, name="spec.py"):
@@ -37,7 +30,7 @@ def test_generate_writes_module_and_test_deterministically(tmp_path, capsys):
     assert (tmp_path / "test_net.py").exists()
     assert run(["generate", "two_layer_relu", "-o", str(out)], capsys)[0] == 0  # untouched: may be regenerated
     assert out.read_bytes() == first
-    module = load_module(out)
+    module = load_file(out)
     params = module.init_params(seed=0)
     X, Y = module.demo_data()
     grads = module.gradients(params, X, Y)
@@ -127,7 +120,7 @@ def test_scalar_and_layer_modules_agree(tmp_path, capsys):
     run(["generate", "two_layer_sigmoid", "-o", str(tmp_path / "scalar.py")], capsys)
     spec = write_spec(tmp_path, "network = mlp('v', sizes=[2, 2, 1], hidden='sigmoid', output='sigmoid')\n", "vspec.py")
     run(["generate", spec, "-o", str(tmp_path / "layers.py")], capsys)
-    scalar, layers = load_module(tmp_path / "scalar.py"), load_module(tmp_path / "layers.py")
+    scalar, layers = load_file(tmp_path / "scalar.py"), load_file(tmp_path / "layers.py")
     rng = np.random.default_rng(3)
     W1, b1, W2, b2 = rng.normal(size=(2, 2)), rng.normal(size=(2, 1)), rng.normal(size=(1, 2)), rng.normal(size=(1, 1))
     vp = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}

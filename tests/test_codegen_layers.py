@@ -1,12 +1,11 @@
 """Layer modules for every hidden/output/loss pair the templates express: gradients against
 finite differences, in place on the workspace, and the same result as fresh arrays."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 
 from codegen.cli.cmd_generate import generate
+from codegen.emit.load import load_file
 
 CONFIGS = [
     (hidden, output, loss, sizes)
@@ -25,10 +24,7 @@ def build(tmp_path, body, name):
     spec.write_text("from derive import *\n" + body)
     out = tmp_path / f"{name}.py"
     generate(str(spec), str(out), tests=False)
-    module_spec = importlib.util.spec_from_file_location(name, out)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
+    return load_file(out)
 
 
 def five_point(module, params, X, Y, name, i, h=1e-4):

@@ -1,19 +1,17 @@
 """The optimisers of a generated module, one step each against the formulas (seed 003), and training."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from codegen.emit.load import load_file
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(f"golden_{name}", ROOT / "generated" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(ROOT / "generated" / f"{name}.py", f"golden_{name}")
 
 
 @pytest.fixture(scope="module")

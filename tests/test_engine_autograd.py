@@ -10,7 +10,6 @@ Each forward pass below is written again with autograd.numpy from the declaratio
 not from chainrule's printers.
 """
 
-import importlib.util
 from pathlib import Path
 
 import autograd
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from codegen.emit.load import load_file
 from codegen.emit.nlp_module import model as nlp_model
 from codegen.emit.nlp_module import names as nlp_names
 from derive import gradcheck
@@ -137,10 +137,7 @@ def test_per_unit_gradients_match_autograd(name, seed):
 
 
 def _module(name):
-    spec = importlib.util.spec_from_file_location(f"golden_{name}", ROOT / "generated" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(ROOT / "generated" / f"{name}.py", f"golden_{name}")
 
 
 def _close(ours, want, what):
@@ -285,10 +282,7 @@ def test_layer_templates_match_autograd_for_every_pair(tmp_path, hidden, output,
         f"from derive import mlp\nnetwork = mlp('n', sizes={sizes}, hidden='{hidden}', output='{output}', loss='{loss}')\n"
     )
     generate(str(spec), str(tmp_path / "n.py"), tests=False)
-    module_spec = importlib.util.spec_from_file_location("n", tmp_path / "n.py")
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    check_layer_module(net, module)
+    check_layer_module(net, load_file(tmp_path / "n.py"))
 
 
 # ------------------------------------------------------------------ NLP models

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 from test_ops import ROWS, network
 
-from codegen.emit.numpy_layers import layers_context
-from codegen.emit.numpy_module import module_text
+from codegen.emit.load import load_module
 from derive.catalogue import load
 from derive.gradcheck import check, five_point, worst
 from derive.vecsteps import SumOverUses
@@ -61,27 +60,20 @@ def test_program_gradients_match_finite_differences(name):
         assert worst(check(load(name).derive(), m=4, seed=seed)) <= 1e-6
 
 
-def _module(net):
-    namespace = {"__name__": "generated_for_test"}
-    code = compile(module_text(layers_context(net, "test"), "test"), "generated_for_test", "exec")
-    exec(code, namespace)  # noqa: S102 (the module chainrule generated, run as a user would import it)
-    return namespace
-
-
 def _module_gradcheck(mod, seed=0, m=5):
-    X, Y = mod["demo_data"](seed)
+    X, Y = mod.demo_data(seed)
     X, Y = X[:, :m], Y[:, :m]
-    params = mod["init_params"](seed)
-    grads = mod["gradients"](params, X, Y, seed=seed)  # the gradient of the training cost with seed's masks
+    params = mod.init_params(seed)
+    grads = mod.gradients(params, X, Y, seed=seed)  # the gradient of the training cost with seed's masks
     worst = 0.0
-    for name in mod["PARAMS"]:
+    for name in mod.PARAMS:
         p = params[name]
         for idx in np.ndindex(*p.shape):
             saved = p[idx]
 
             def shifted(delta, p=p, idx=idx, saved=saved):
                 p[idx] = saved + delta
-                return mod["loss"](params, X, Y, train=True, seed=seed)
+                return mod.loss(params, X, Y, train=True, seed=seed)
 
             numeric = five_point(shifted, 1e-4)
             p[idx] = saved
@@ -91,33 +83,33 @@ def _module_gradcheck(mod, seed=0, m=5):
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_generated_program_modules_match_finite_differences(name):
-    assert _module_gradcheck(_module(load(name))) <= 1e-6
+    assert _module_gradcheck(load_module(load(name))) <= 1e-6
 
 
 @pytest.mark.parametrize("op", sorted(set(ROWS) - {"hadamard"}))  # a mask as a second input: see "dropout"
 def test_generated_code_of_every_op_matches_finite_differences(op):
     body, extra, _ = ROWS[op]
-    assert _module_gradcheck(_module(network(3, 2, body, extra))) <= 1e-6
+    assert _module_gradcheck(load_module(network(3, 2, body, extra))) <= 1e-6
 
 
 def test_l2_module_takes_lambda_as_a_keyword():
-    mod = _module(load("l2_mlp"))
-    X, Y = mod["demo_data"](0)
-    params = mod["init_params"](0)
-    base = mod["loss"](params, X, Y, lam=0.0)
+    mod = load_module(load("l2_mlp"))
+    X, Y = mod.demo_data(0)
+    params = mod.init_params(0)
+    base = mod.loss(params, X, Y, lam=0.0)
     penalty = sum(float(np.sum(params[w] ** 2)) for w in ("W1", "W2")) * 0.7 / (2 * X.shape[1])
-    assert mod["loss"](params, X, Y) == pytest.approx(base + penalty, rel=1e-12)
-    g0, g = mod["gradients"](params, X, Y, lam=0.0), mod["gradients"](params, X, Y)
+    assert mod.loss(params, X, Y) == pytest.approx(base + penalty, rel=1e-12)
+    g0, g = mod.gradients(params, X, Y, lam=0.0), mod.gradients(params, X, Y)
     np.testing.assert_allclose(g["W1"] - g0["W1"], 0.7 / X.shape[1] * params["W1"], rtol=1e-10)
     np.testing.assert_allclose(g["b1"], g0["b1"], rtol=0, atol=0)
 
 
 def test_the_autoencoder_reconstructs_its_input():
-    mod = _module(load("tied_autoencoder"))
-    X, Y = mod["demo_data"](0)
+    mod = load_module(load("tied_autoencoder"))
+    X, Y = mod.demo_data(0)
     np.testing.assert_array_equal(X, Y)
-    params, history = mod["train"](X, Y, epochs=2000, lr=0.05, optimizer="adam")
-    assert history[-1] < 0.05 and mod["accuracy"](params, X, Y) == 1.0
+    params, history = mod.train(X, Y, epochs=2000, lr=0.05, optimizer="adam")
+    assert history[-1] < 0.05 and mod.accuracy(params, X, Y) == 1.0
 
 
 def run_cli(*args, cwd=None):

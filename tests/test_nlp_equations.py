@@ -1,11 +1,11 @@
 """The layer-level NLP derivation: equation kinds, the sparse E gradient, and agreement with the scalar chain rule."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from codegen.emit.load import load_file
 from derive import ChainruleError
 from derive.catalogue import load
 
@@ -13,10 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def generated(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "generated" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(ROOT / "generated" / f"{name}.py")
 
 
 def text_model(name):

@@ -1,7 +1,6 @@
 """The training lecture's further topics (L1/L2, inverted dropout, batch and layer normalisation, vanishing
 gradients, label smoothing): derivations, the batch-norm rewrite, generated modules, verify and handouts."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from codegen.emit.load import load_file
 from derive.catalogue import load
 from derive.ir.rewrites import NamedRewrite, find_normalisations
 from derive.vecnumeric import NumPyEvaluator, SymPyEvaluator
@@ -28,10 +28,7 @@ TOPICS = (
 
 
 def _module(name):
-    spec = importlib.util.spec_from_file_location(f"golden_{name}", ROOT / "generated" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(ROOT / "generated" / f"{name}.py", f"golden_{name}")
 
 
 def run_cli(*args):

@@ -22,7 +22,8 @@ from derive import ChainruleError
 from derive.catalogue import load_spec, names
 
 from ..emit.files import copy_resources, write_all_atomic, write_atomic
-from ..emit.numpy_module import check_overwrite, module_text, scalar_context, test_text
+from ..emit.load import context_for
+from ..emit.numpy_module import check_overwrite, module_text, test_text
 from .report import announce_size, status
 
 GENERATED = "generated"
@@ -32,17 +33,6 @@ CHECK_M = 8  # examples used by the generated finite-difference test
 def load_any(spec: str):
     """The declaration named by ``spec``: a catalogue name or a .py file."""
     return load_spec(spec)
-
-
-def context_for(declaration, source: str) -> dict:
-    """The template context of a declaration (scalar network or layer network)."""
-    from derive.unit.network import Network
-
-    if isinstance(declaration, Network):
-        return scalar_context(declaration, source)
-    from ..emit.numpy_layers import layers_context  # layer networks (vectorised derivation)
-
-    return layers_context(declaration, source)
 
 
 def render(spec: str, module_name: str) -> tuple[str, str]:

@@ -13,7 +13,6 @@ files written here.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import time
@@ -26,6 +25,7 @@ from derive.nlp.features import data_folder
 
 from ..emit import nlp_module
 from ..emit.files import write_all_atomic, write_atomic
+from ..emit.load import load_file, load_module
 from .report import status
 
 VARIANTS = (
@@ -65,15 +65,14 @@ def explain_text(name: str) -> str:
 
 def worked_example(name: str, data: Path | None = None) -> list[str]:
     """The sparse E gradient on the first training text, at the module's starting parameters."""
-    namespace = {"__name__": f"chainrule_nlp_{name}", "__file__": f"{name}.py"}
-    exec(compile(nlp_module.module_text(name), namespace["__file__"], "exec"), namespace)  # noqa: S102 (our own output)
+    module = load_module(name, f"chainrule_nlp_{name}")
     with data_folder(data) as folder:
-        (X, Y), _, vocab = namespace["load_data"](folder)
-    params = namespace["init_params"](seed=0)
+        (X, Y), _, vocab = module.load_data(folder)
+    params = module.init_params(seed=0)
     distinct = [k for k in range(X.shape[1]) if len(set(X[:, k].tolist()) - {0, 2}) >= 3]
     first = distinct[0] if distinct else 0  # the first text (window) with three different words
     W = X[:, [first]]
-    dE = namespace["gradients"](params, W, Y[[first]])["E"]
+    dE = module.gradients(params, W, Y[[first]])["E"]
     words = [vocab[i] for i in W[:, 0] if i != 0]
     seen = sorted(set(np.flatnonzero(np.any(dE != 0, axis=0)).tolist()))
     lines = [
@@ -84,9 +83,9 @@ def worked_example(name: str, data: Path | None = None) -> list[str]:
             " every other column is exactly 0"
         ),
     ]
-    if "max_position" in namespace:
-        Emb = namespace["embed"](params["E"], W)
-        arg = namespace["max_position"](Emb, W)[:, 0]
+    if hasattr(module, "max_position"):
+        Emb = module.embed(params["E"], W)
+        arg = module.max_position(Emb, W)[:, 0]
         lines.append(
             "  max pooling routes coordinate i to the word at its arg-max: "
             + ", ".join(f"{i + 1}→{vocab[W[t, 0]]}" for i, t in enumerate(arg))
@@ -99,18 +98,11 @@ def cmd_nlp_explain(args) -> int:
     return 0
 
 
-def load_module(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict:
     """Generate ``name`` into ``folder``, train it with its defaults on ``data`` (default: the shipped data), measure it."""
     path = folder / f"{name}.py"
     write_atomic(str(path), nlp_module.module_text(name))
-    mod = load_module(path)
+    mod = load_file(path)
     with data_folder(data) as data_dir:
         (X, Y), (X_test, Y_test), extra = mod.load_data(data_dir)
     hyper = mod.HYPER

@@ -23,6 +23,7 @@ import sympy as sp
 
 from derive import ChainruleError, VecNetwork
 
+from ..emit.load import module_source
 from ..emit.numpy_module import ruff_format
 from ..render.numpy_helpers import helper_source
 from ..render.numpy_printer import ModulePrinter
@@ -198,8 +199,6 @@ def _cell(kind: str, source: str, k: int) -> dict:
 
 def render(net, options: HandoutOptions | None = None, spec: str | None = None) -> str:
     """The notebook of ``net`` as JSON text; ``spec`` names it for ``chainrule generate`` (the module cells)."""
-    from ..cli.cmd_generate import render as generate
-
     options = options or HandoutOptions()
     options = HandoutOptions(**{**options.__dict__, "exercise": False})
     ctx = build_context(net, options)
@@ -218,7 +217,7 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     _, point, _ = _choose_example(scalar, scalar.derive(), options)
     cells = [("markdown", text) for text in derivation_cells(ctx)]
     try:
-        module, _ = generate(spec or net.name, net.name if net.name.isidentifier() else "network")
+        module = module_source(net, spec)
     except ChainruleError as exc:
         cells.append(
             (

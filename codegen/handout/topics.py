@@ -18,6 +18,8 @@ from derive.ir.modes import prediction_program, running_name
 from derive.ir.nodes import FrobeniusSq, L1Norm
 from derive.ir.rewrites import NamedRewrite, find_normalisations
 
+from ..emit.load import load_module
+
 DEEP = 5  # hidden layers from which a chain gets the vanishing-gradients section
 
 
@@ -131,12 +133,12 @@ def _depth(vn, mp) -> dict:
 
     other = "relu" if vn.hidden != "relu" else "sigmoid"
     twin = mlp(f"{vn.name}_{other}", vn.sizes, hidden=other, output=vn.output, loss=vn.loss)
-    X, Y = _module(vn)["demo_data"](0)  # both on the same data
+    modules = [load_module(net) for net in (vn, twin)]  # measured with the code users run
+    X, Y = modules[0].demo_data(0)  # both on the same data
     weights = [p for p, (r, c) in vn.params() if c != 1]
     lines = []
-    for net in (vn, twin):
-        module = _module(net)
-        norms = module["gradient_norms"](module["init_params"](0), X, Y)
+    for net, module in zip((vn, twin), modules, strict=True):
+        norms = module.gradient_norms(module.init_params(0), X, Y)
         lines.append({"g": net.hidden, "values": [norms[w] for w in weights]})
     own = lines[0]["values"]
     everything = [v for line in lines for v in line["values"]]
@@ -155,16 +157,6 @@ def _depth(vn, mp) -> dict:
         "ymin": f"{min(everything) / 3:.2g}",
         "ymax": f"{max(everything) * 3:.2g}",
     }
-
-
-def _module(net) -> dict:
-    """The generated training module of ``net``, loaded (the handout measures with the code users run)."""
-    from ..emit.numpy_layers import layers_context
-    from ..emit.numpy_module import module_text
-
-    namespace = {"__name__": f"chainrule_handout_{net.name}"}
-    exec(compile(module_text(layers_context(net, net.name), net.name), net.name, "exec"), namespace)  # noqa: S102
-    return namespace
 
 
 def number_latex(value: float) -> str:
