@@ -276,6 +276,8 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         if exp.is_Rational and exp.is_negative:
             return self._print_Mul(sp.Mul(sp.S.One, expr, evaluate=False))
         b = self._print(base)
+        if exp == sp.S.Half:  # attention's 1/√d
+            return rf"\sqrt{{{b}}}"
         simple = base.is_Symbol and not self._value_is_negative(base) or (base.is_Integer and base >= 0)
         if not simple or "^" in b:  # also a name with a superscript: (a^{[1]}_{1})^{2}
             b = rf"\left({b}\right)"
@@ -449,6 +451,8 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
             return arg
         if g == "step":
             return rf"{RULES[Step].latex}[{arg} \geq 0]"
+        if g == "softmax_rows":
+            return rf"\operatorname{{softmax}}_{{\text{{rows}}}}({arg})"
         return rf"{RULES[_APPLY[g]].latex}({arg})"
 
     def _print_LossSum(self, expr):

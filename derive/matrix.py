@@ -18,6 +18,8 @@ printer writes them as the lecture does: ``b1``, ``Σ_columns G`` and
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.str import StrPrinter
@@ -288,12 +290,14 @@ def _scalar_text(scalar) -> str:
     num_text, den_text = _product_text(num), _product_text(den)
     if den == 1:
         return num_text
-    return f"({num_text}/{den_text if den.is_Atom else '(' + den_text + ')'})"
+    root = den.is_Pow and den.exp == sp.S.Half and den.base.is_Atom  # 1/√d of attention's scores
+    return f"({num_text}/{den_text if den.is_Atom or root else '(' + den_text + ')'})"
 
 
 def _product_text(x) -> str:
     """``2m``, ``λ``: a scalar coefficient with constants in their lecture letters."""
-    return str(x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK})).replace("*", "")
+    text = str(x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK})).replace("*", "")
+    return re.sub(r"sqrt\((\w+)\)", r"√\1", text)
 
 
 def matrix_text(expr) -> str:

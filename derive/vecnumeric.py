@@ -13,6 +13,7 @@ import sympy as sp
 
 from .functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from .ops import OPS
+from .ops.attention_numpy import softmax_rows
 
 
 class Evaluator:
@@ -109,6 +110,7 @@ NUMPY_ACTIVATIONS = {
     "step": lambda z: (z >= 0).astype(z.dtype),
     "identity": lambda z: z,
     "softmax": _np_softmax,
+    "softmax_rows": softmax_rows,
 }
 NUMPY_LOSSES = {
     "binary_cross_entropy": lambda a, y: -float(np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))),

@@ -179,7 +179,13 @@ def _columns_softmax(z):
     return e / anp.sum(e, axis=0)
 
 
+def _rows_softmax(s):
+    e = anp.exp(s - anp.max(s, axis=1, keepdims=True))
+    return e / anp.sum(e, axis=1, keepdims=True)
+
+
 ACT["softmax"] = _columns_softmax
+ACT["softmax_rows"] = _rows_softmax
 COST = {
     "binary_cross_entropy": lambda A, Y: -anp.sum(Y * anp.log(A) + (1 - Y) * anp.log(1 - A)),
     "cross_entropy": lambda A, Y: -anp.sum(Y * anp.log(A)),
@@ -231,6 +237,13 @@ def _value(e, env, sizes):
         return _value(e.arg, env, sizes).T
     if kind == "Apply":
         return ACT[e.function](_value(e.arg, env, sizes))
+    if kind == "Causal":  # attention's mask: −∞ above the diagonal
+        S = _value(e.arg, env, sizes)
+        return anp.where(np.tril(np.ones(S.shape, dtype=bool)), S, -np.inf)
+    if kind == "Embed":  # the word vectors of each column's indices, stacked (0 at padding)
+        E, W = _value(e.args[0], env, sizes), np.asarray(env[e.args[1].name])
+        blocks = [E[:, W[t]] * (W[t] != 0) for t in range(W.shape[0])]
+        return anp.concatenate(blocks, axis=0)
     if kind == "L1Norm":
         return anp.reshape(anp.sum(anp.abs(_value(e.arg, env, sizes))), (1, 1))
     if kind == "FrobeniusSq":
@@ -304,11 +317,31 @@ def nlp_cost(net, params, X, Y):
     return COST[net.loss](A, Y) / A.shape[1]
 
 
+def attention_cost(params, W, Y):
+    """The self-attention LM written again with autograd.numpy, rows are positions: X = E[:, W]ᵀ, S = Q Kᵀ/√d
+    masked above the diagonal, P = softmax of each row, O = P V, A = softmax(Wo Oᵀ + bo) per column, mean CE."""
+    X = params["E"][:, W[0]].T
+    Q, K, V = anp.dot(X, params["Wq"]), anp.dot(X, params["Wk"]), anp.dot(X, params["Wv"])
+    S = anp.dot(Q, K.T) / np.sqrt(Q.shape[1])
+    T = S.shape[0]
+    P = _rows_softmax(anp.where(np.tri(T, dtype=bool), S, -np.inf))
+    A = _columns_softmax(anp.dot(params["Wo"], anp.dot(P, V).T) + params["bo"])
+    return COST["cross_entropy"](A, Y) / T
+
+
 @pytest.mark.parametrize("name", nlp_names())
 def test_generated_nlp_module_gradients_match_autograd(name):
     net, module = nlp_model(name), _module(name)
     (X, Y), _, _ = module.load_data()
     X, Y = module.check_data(X[:, :6], Y[:6])
+    if name == "self_attention":
+        params = _smooth(module.init_params(seed=0), seed=0)
+        want = autograd.grad(lambda p: attention_cost(p, X, Y))(params)
+        assert module.loss(params, X, Y) == pytest.approx(float(attention_cost(params, X, Y)), rel=1e-12)
+        ours = module.gradients(params, X, Y)
+        for p in params:
+            _close(ours[p], want[p], f"{name}: ∂J/∂{p}")
+        return
     params = _smooth(module.init_params(seed=0), seed=0)
     want = autograd.grad(lambda p: nlp_cost(net, p, X, Y))(params)
     assert module.loss(params, X, Y) == pytest.approx(float(nlp_cost(net, params, X, Y)), rel=1e-12)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from derive import (
     VecNetwork,
     binary_cross_entropy,
+    causal_mask,
     concat,
     embed,
     frobenius_sq,
@@ -21,7 +22,9 @@ from derive import (
     pool_mean,
     power,
     relu,
+    rowsum,
     sigmoid,
+    softmax_rows,
     sum_columns,
     sum_rows,
     tanh,
@@ -160,6 +163,22 @@ ROWS.update(
 )
 
 
+def _attention(net, X, W, V):
+    """H = W X, S = causal_mask(Hᵀ H) (m×m: the m columns as positions), P = softmax_rows(S), Q = H P."""
+    H = net.let("H", W * X)
+    P = net.let("P", softmax_rows(net.let("S", causal_mask(transpose(H) * H))))
+    return net.let("Q", H * P)
+
+
+ROWS.update(
+    {
+        # attention's ops (derive.ops.attention): the row softmax behind a causal mask, and rowsum
+        "softmax_rows": (_attention, None, ("dS", "dS = P ⊙ (dP − rowsum(dP ⊙ P))")),
+        "rowsum": (lambda net, X, W, V: net.let("Q", W * X + rowsum(V() * X)), None, ("dV", "dV = (1/m) dQ 1 Xᵀ")),
+    }
+)
+
+
 def text_network(n: int, d: int, vocab: int, body):
     """Word indices W (n×m, ids 0 … vocab − 1, 0 padding) → E (d×vocab) → ``body(net, Emb)`` declares Q
     → A = σ(w Q + c) → BCE."""
@@ -185,11 +204,12 @@ TEXT_ROWS = {
         ("dP", "dP = dX[0:d]"),
     ),
 }
-ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock"}
+ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril: the causal mask's adjoint
 
 
 def test_every_op_of_the_table_has_a_row():
     covered = {"MatMul", "MatAdd", "Transpose", "HadamardProduct", "Apply", "FrobeniusSq", "LossSum", "HadamardPower"}
+    covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
     text = {"Embed", "PoolMean", "PoolMax", "Concat"}
     assert {OPS[k].name for k in text} == set(TEXT_ROWS)
     assert set(OPS) == covered | text | ADJOINTS | {"L1Norm", "Sign"}

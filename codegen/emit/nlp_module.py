@@ -31,6 +31,7 @@ MODULES = {
     "embedding_classifier_concat": ("embedding_classifier", {"pooling": "concat"}),
     "embedding_classifier_sentiment": ("embedding_classifier", {"task": "sentiment"}),
     "ffnn_lm": ("ffnn_lm", {}),
+    "self_attention": ("self_attention", {}),
 }
 DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
 CHECK_M = 8  # examples in the generated gradient checks
@@ -68,6 +69,7 @@ def context(name: str) -> dict:
             task=task.task,
             embedded=task.embedded,
             length=task.length,
+            sequence=task.sequence,
             hyper=repr(dict(sorted(task.training.items()))),
             class_names=repr(CLASS_NAMES.get(task.task)),
             report_what=REPORT[task.task],

@@ -41,6 +41,7 @@ ACTIVATION = {
     "sigmoid": RULES[Sigmoid].numpy,
     "tanh": RULES[Tanh].numpy,
     "softmax": "softmax({0})",
+    "softmax_rows": "softmax_rows({0})",
     "identity": "{0}",
 }
 INIT = {
@@ -126,7 +127,7 @@ def layers_context(net, source: str) -> dict:
         )
     X, Y = inputs[0], targets[0]
     shapes = d.shapes()
-    rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m}
+    rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m and not _sequence_square(r, net.m)}
     fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
     loss_eq = next(e for e in d.forward if e.kind in ("loss", "cost"))
     if net.cost_operands is None:
@@ -142,7 +143,7 @@ def layers_context(net, source: str) -> dict:
                 f"the templates cannot express {lname} on a {act_L} output (use the matched output: σ for BCE, softmax for CE)",
                 where,
             )
-        if e.kind == "activation_grad" and e.function not in ("relu", "sigmoid", "tanh", "identity"):
+        if e.kind == "activation_grad" and e.function not in ("relu", "sigmoid", "tanh", "identity", "softmax_rows"):
             raise ChainruleError(
                 f"the templates cannot express the derivative of {e.function} outside a matched loss", where
             )
@@ -158,7 +159,10 @@ def layers_context(net, source: str) -> dict:
             raise ChainruleError(
                 f"the templates cannot express the name '{name}': it clashes with the generated code", where
             )
-    adjoint_scale = {f"d{k}": (net.m if v.shape[1] == net.m else 1) for k, v in net.matrices.items()}
+    adjoint_scale = {
+        f"d{k}": (net.m if v.shape[1] == net.m and not _sequence_square(v.shape[0], net.m) else 1)
+        for k, v in net.matrices.items()
+    }
 
     # ---- forward() and loss(): plain NumPy; at prediction, masks by their expectation and statistics by
     # their running averages (derive.ir.modes)
@@ -206,7 +210,7 @@ def layers_context(net, source: str) -> dict:
     forward_of = {e.target: e for e in d.forward}
     first_backward = True
     for i, e in enumerate(program):
-        if e.kind in GENERAL_KINDS:
+        if e.kind in GENERAL_KINDS or e.function == "softmax_rows":
             code = _general(e, printer, adjoint_scale, params, sums)
         else:
             code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
@@ -309,6 +313,7 @@ def layers_context(net, source: str) -> dict:
         modes=modes_differ(net),
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
+        sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
     )
 
 
@@ -357,7 +362,14 @@ def reuse(expr, sums: dict):
     return expr.func(*[reuse(a, sums) for a in expr.args])
 
 
+def _sequence_square(rows, m) -> bool:
+    """Rows that count the m positions too: attention's T×T scores (not a quantity with one column per example)."""
+    return m in sp.sympify(rows).free_symbols
+
+
 def _plain(e, printer: ModulePrinter) -> str:
+    if e.kind == "activation" and e.function == "softmax_rows":
+        return printer.code(e.expr)
     if e.kind == "affine":
         W, A = e.operands[:2]
         return f"{W} @ {A}" + (f" + {e.operands[2]}" if len(e.operands) > 2 else "")

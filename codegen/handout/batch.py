@@ -251,7 +251,7 @@ def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=N
 
 def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     """The batch equations of ``vd`` for the template, and the printer for matrix names."""
-    dim_names = {s.name: rf"n_{{{s.name[1:]}}}" for s in vn.dim_sizes}
+    dim_names = {s.name: rf"{s.name[0]}_{{{s.name[1:]}}}" if len(s.name) > 1 else s.name for s in vn.dim_sizes}
     constant_names = {n: GREEK_LATEX.get(n, n) for n in getattr(vn, "constant_values", {})}
     mp = printer.with_settings(layers=True, names={**dim_names, **constant_names}, delta=options.delta == "delta")
     dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())

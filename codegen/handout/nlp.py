@@ -25,6 +25,14 @@ POOLED = {
 
 def _summary(net, d) -> str:
     task = net.text_task
+    if task.sequence:
+        return (
+            r"One sequence per call: the $m = T$ columns are the positions of one running text (word indices $W$,"
+            rf" $1 \times T$, trained in windows of $T = {task.length}$). Inside the attention, rows are positions:"
+            rf" $X = E_{{:,W}}^\top$ ($T \times d_m$, $d_m = {net.size(net.matrices['E'].shape[0])}$), one head"
+            rf" ($d = {net.size(net.matrices['Wq'].shape[1])}$) with a causal mask, then a softmax over the"
+            rf" vocabulary ($|V| = {net.size(net.matrices['E'].shape[1])}$) at every position, cross-entropy (the next word)."
+        )
     if task.embedded:
         size = net.size(net.matrices["E"].shape[0])
         pooling = next((type(e.expr).__name__ for e in d.forward if type(e.expr).__name__ in POOLED), None)

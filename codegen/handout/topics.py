@@ -7,7 +7,9 @@
   one-line result, and what prediction uses;
 * a deep chain of σ or ReLU layers: vanishing gradients, with ‖dW_l‖ per layer
   at initialisation measured by the generated module (a pgfplots plot);
-* a smoothed target: label smoothing and its cancellation.
+* a smoothed target: label smoothing and its cancellation;
+* a row-wise softmax (self-attention): the sequence layout, the shape of every attention quantity, and the
+  row Jacobian diag(p) − p pᵀ written out before it simplifies to P ⊙ (dP − rowsum(dP ⊙ P)).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def topics(vn, vd, mp) -> dict:
         "normalisation": _normalisations(vn, vd, mp),
         "depth": _depth(vn, mp) if deep else None,
         "smoothing": _smoothing(vn, vd, mp) if smoothed else None,
+        "attention": _attention(vn, vd, mp),
     }
 
 
@@ -177,4 +180,38 @@ def _smoothing(vn, vd, mp) -> dict:
         "Q": mp.name(Q),
         "definition": rf"{mp.name(Q)} = {mp.doprint(vn.assignment(Q).value)}",
         "delta": rf"{mp.name(Z.target)} = {mp.doprint(Z.expr)}",
+    }
+
+
+def _attention(vn, vd, mp) -> dict | None:
+    """The row softmax P = softmax_rows(S) of a self-attention program: its layout, shapes and backward."""
+    from derive.ir.nodes import Apply
+
+    a = next((a for a in vn.assignments if isinstance(a.value, Apply) and a.value.function == "softmax_rows"), None)
+    if a is None:
+        return None
+    P, S = a.name, a.operands[0]
+    by_target = {e.target: e for e in vd.equations}
+    dS = by_target.get(f"d{S}")
+    masked = type(vn.assignment(S).value).__name__ == "Causal" if vn.kinds.get(S) == "node" else False
+    square = {e.target for e in vd.equations if vn.m in sp.sympify(e.shape[0]).free_symbols}
+    shown = [
+        e for e in vd.equations if e.target in square or (e.shape[1] != vn.m and e.target[1:] not in vn.names("param"))
+    ]
+    shown = [e for e in shown if e.target != "J"]
+
+    def shape(e):
+        return " \\times ".join(mp.doprint(sp.sympify(x).subs(vn.m, sp.Symbol("T"))) for x in e.shape)
+
+    uses = [e for e in vd.backward if f"d{S}" in e.operands and e.target[1:] in vn.kinds]
+    return {
+        "P": mp.name(P),
+        "S": mp.name(S),
+        "dP": mp.name(f"d{P}"),
+        "dS": mp.name(f"d{S}"),
+        "masked": masked,
+        "number": dS.number if dS else None,
+        "backward": rf"{mp.name(dS.target)} = {mp.doprint(dS.expr)}" if dS else "",
+        "shapes": [[(mp.name(e.target), shape(e)) for e in shown[i : i + 7]] for i in range(0, len(shown), 7)],
+        "uses": [rf"{mp.name(e.target)} = {mp.doprint(e.expr)}" for e in uses],
     }

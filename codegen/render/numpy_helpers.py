@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from derive.ops import text_numpy
+from derive.ops import attention_numpy, text_numpy
 
 HELPERS: dict[str, str] = {
     "binary_cross_entropy": '''
@@ -70,6 +70,8 @@ for _function in (
     text_numpy.spread_mean,
     text_numpy.route_max,
 ):
+    HELPERS[_function.__name__] = inspect.getsource(_function)
+for _function in (attention_numpy.causal_mask, attention_numpy.softmax_rows):
     HELPERS[_function.__name__] = inspect.getsource(_function)
 
 

@@ -130,7 +130,13 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return " @ ".join(self._wrap(f, _MUL) for f in factors)
 
     def _scalar(self, scalar) -> str:
-        scalar = sp.sympify(scalar).xreplace(self.sizes)  # a declared size used as a number: its value
+        scalar = sp.sympify(scalar)
+        roots = {
+            p: (sp.Symbol(f"np.sqrt({self.sizes[p.base]})") ** (2 * p.exp))
+            for p in scalar.atoms(sp.Pow)
+            if abs(p.exp) == sp.S.Half and p.base in self.sizes
+        }  # 1/√d (attention's scale) as 1 / np.sqrt(32), not SymPy's sqrt(2)/8
+        scalar = scalar.xreplace(roots).xreplace(self.sizes)  # a declared size used as a number: its value
         num, den = sp.fraction(sp.factor_terms(scalar))
         top = str(num).replace("**", "^").replace("*", " * ").replace("^", "**")
         if den == 1:

@@ -47,6 +47,7 @@ NAMES = (
     "deep_sigmoid",
     "deep_relu",
     "label_smoothing",
+    "self_attention",
 )
 
 

@@ -78,7 +78,9 @@ class Sweep:
     def scale(self, name: str):
         if name == "J":
             return sp.S.One
-        return self.m if self.mat[name].shape[1] == self.m else sp.S.One
+        rows, cols = self.mat[name].shape
+        # one column per example; a T×T attention matrix (T = m positions of one sequence) is not
+        return self.m if cols == self.m and self.m not in sp.sympify(rows).free_symbols else sp.S.One
 
     def adjoint(self, name: str) -> sp.MatrixSymbol:
         if name not in self.adjoints:

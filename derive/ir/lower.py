@@ -21,9 +21,11 @@ from sympy.matrices.expressions.special import OneMatrix
 from .. import functions as F
 from ..errors import DeclarationError
 from ..ops import ACTIVATIONS
+from .attention_nodes import Causal, RowSum
 from .nodes import Apply, FrobeniusSq, L1Norm, LossSum
 from .text_nodes import Concat, Embed, PoolMax, PoolMean
 from .vocabulary import (
+    CausalMaskOf,
     ConcatOf,
     EmbedOf,
     FrobeniusSqOf,
@@ -34,6 +36,8 @@ from .vocabulary import (
     PoolMaxOf,
     PoolMeanOf,
     PowerOf,
+    RowSumOf,
+    SoftmaxRowsOf,
     SumColumns,
     SumRows,
     TransposeOf,
@@ -196,12 +200,22 @@ class Lowering:
         if func is FrobeniusSqOf:
             (a,) = self._matrices(args, e, 1)
             return FrobeniusSq(a)
+        if func in (SoftmaxRowsOf, CausalMaskOf):
+            (a,) = self._matrices(args, e, 1)
+            if a.shape[0] != a.shape[1]:
+                self.fail(
+                    f"'{_source(e)}' in '{self.name}' takes square attention scores (T×T), got {shape_text(a.shape)}"
+                )
+            return Apply("softmax_rows", a) if func is SoftmaxRowsOf else Causal(a)
+        if func is RowSumOf:
+            (a,) = self._matrices(args, e, 1)
+            return RowSum(a)
         if func in (EmbedOf, PoolMeanOf, PoolMaxOf, ConcatOf):
             return self.text_op(func, args, e)
         self.fail(
             f"unknown activation '{func.__name__}' in '{self.name}' (expected one of: {', '.join(ACTIVATIONS)};"
             " or an op of the table: + − * @ hadamard transpose sum_columns mean_columns sum_rows mean_rows power"
-            " frobenius_sq l1_norm embed pool_mean pool_max concat and the losses)"
+            " frobenius_sq l1_norm embed pool_mean pool_max concat softmax_rows causal_mask rowsum and the losses)"
         )
 
     def _broadcast(self, a, b):

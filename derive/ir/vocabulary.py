@@ -77,6 +77,18 @@ class ConcatOf(MatrixFunction):
     pass
 
 
+class SoftmaxRowsOf(MatrixFunction):
+    nargs = 1
+
+
+class CausalMaskOf(MatrixFunction):
+    nargs = 1
+
+
+class RowSumOf(MatrixFunction):
+    nargs = 1
+
+
 def hadamard(A, B):
     """``A ⊙ B``: the element-wise product of two matrices of one shape; a column (n×1) or a row (1×m)
     is repeated to the other's shape, as NumPy broadcasts it."""
@@ -144,6 +156,21 @@ def concat(*parts):
     return ConcatOf(*parts)
 
 
+def softmax_rows(S):
+    """softmax along each row of S (T×T attention scores, rows are positions): P = softmax_rows(S)."""
+    return SoftmaxRowsOf(S)
+
+
+def causal_mask(S):
+    """S (T×T) with −∞ above the diagonal: position i attends to the positions j ≤ i only."""
+    return CausalMaskOf(S)
+
+
+def rowsum(Q):
+    """Each row's sum of Q, a column (n×1); the same as ``sum_columns(Q)``, written as attention's backward writes it."""
+    return RowSumOf(Q)
+
+
 VOCABULARY = {
     "hadamard": hadamard,
     "transpose": transpose,
@@ -158,4 +185,7 @@ VOCABULARY = {
     "pool_mean": pool_mean,
     "pool_max": pool_max,
     "concat": concat,
+    "softmax_rows": softmax_rows,
+    "causal_mask": causal_mask,
+    "rowsum": rowsum,
 }

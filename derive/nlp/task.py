@@ -26,6 +26,7 @@ class TextTask:
     training: dict = field(default_factory=dict)  # epochs, lr, batch, seed: the generated module's defaults
     length: int | None = None  # n: words per text (padded / truncated), or the LM's N − 1 previous words
     features: tuple[str, ...] = ()  # J&M's hand features x1..x6, for a features model
+    sequence: bool = False  # an LM over one running text (W 1×T, one sequence per call), not N − 1 word windows
 
     def __post_init__(self):
         if self.task not in TASKS:

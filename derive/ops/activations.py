@@ -27,6 +27,7 @@ class Activation:
     why: str
     uses: str  # "A" if g' is written in the output, "Z" if in the input, "" if constant
     why_latex: str = ""
+    elementwise: bool = True  # False: the reason is the activation's own (softmax along each row)
 
     def vjp(self, G, A, Z):
         """The adjoint of ``Z`` given the adjoint ``G`` of ``A = g(Z)``."""
@@ -73,6 +74,8 @@ OUTPUTS = ("sigmoid", "softmax", "identity")
 
 def activation_why(g: str, form: str = "text") -> str:
     """The reason a step through ``A = g(Z)`` shows (``form="latex"`` for handouts)."""
+    if not ACTIVATIONS[g].elementwise:
+        return ACTIVATIONS[g].why_latex if form == "latex" else ACTIVATIONS[g].why
     if form == "latex":
         if g == "softmax":
             return APPLY.why_latex["softmax"]

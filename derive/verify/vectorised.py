@@ -81,7 +81,17 @@ class VecTarget:
 
     def names(self) -> tuple[str, ...]:
         derived = tuple(t for t in self.equations if t not in self.net.kinds)
-        return (*self.net.kinds, *derived, "m", *sorted(set(RATES.values())))
+        sizes = tuple(s.name for s in self._sizes())  # a width used as a number: attention's 1/√d
+        return (*self.net.kinds, *derived, "m", *sizes, *sorted(set(RATES.values())))
+
+    def _sizes(self) -> list:
+        """The dimensions a claim may use as numbers: those the derivation's equations use as numbers (d of 1/√d)."""
+        used = set()
+        for eq in self.d.equations:
+            for node in sp.preorder_traversal(eq.expr):
+                if isinstance(node, sp.MatMul):
+                    used |= sp.sympify(node.as_coeff_matrices()[0]).free_symbols
+        return sorted((s for s in self.net.dim_sizes if s in used and s.name not in self.net.kinds), key=str)
 
     def knows(self, name: str) -> bool:
         try:
@@ -122,6 +132,10 @@ class VecTarget:
 
         env = {}
         for name in self.params + tuple(self.net.names("input")):
+            if name in self.net.index_inputs:  # word indices: 1 … |V| − 1 (no padding)
+                vocab = int(sp.sympify(self.net.index_inputs[name]).subs(dims))
+                env[name] = rng.integers(1, vocab, shape(name))
+                continue
             env[name] = rng.normal(0.0, 0.7, shape(name))
         for name, keep in self.net.masks.items():  # a dropout mask of one training step
             p = float(sp.sympify(keep).subs(dims))
@@ -138,6 +152,7 @@ class VecTarget:
             for step in self.staged:  # the stages a named rewrite replaced (dσ², dμ of batch norm): claimable too
                 values.update(run(step, values, dims))
         values["m"] = float(dims[M])
+        values.update({s.name: float(dims[s]) for s in self._sizes()})
         values.update(constants)
         for rate in set(RATES.values()):
             values[rate] = RATE
@@ -602,6 +617,7 @@ def _topic_candidates(net: VecTarget, name: str):
     vn = net.net
     if eq is None:
         return
+    yield from _attention_candidates(net, name, eq)
     masks = [d for d in vn.masks if d in {s.name for s in eq.expr.atoms(sp.MatrixSymbol)}]
     for d in masks:
         keep = vn.masks[d]
@@ -665,6 +681,34 @@ def _topic_candidates(net: VecTarget, name: str):
                     f"the term −{matrix_text(unbroadcast(-term))} is missing: it comes through {what}",
                     lambda c, ev, env, e=part: c - ev(e),
                 )
+
+
+def _attention_candidates(net: VecTarget, name: str, eq):
+    """Self-attention's usual slips: dS = dP ⊙ P without the rowsum correction, a missing 1/√d."""
+    from .ir.nodes import Apply
+
+    vn = net.net
+    softmaxes = {
+        a.operands[0]: a.name
+        for a in vn.assignments
+        if isinstance(a.value, Apply) and a.value.function == "softmax_rows"
+    }
+    if name[1:] in softmaxes:
+        P, dP = softmaxes[name[1:]], f"d{softmaxes[name[1:]]}"
+        yield (
+            f"the rowsum correction is missing: the row softmax's Jacobian is diag(p) − p pᵀ, not diag(p), so {eq.text}",
+            lambda c, ev, env, P=P, dP=dP: c - env[P] * np.sum(env[dP] * env[P], axis=1, keepdims=True),
+        )
+    roots = [
+        p.base
+        for p in sp.sympify(eq.expr.as_coeff_matrices()[0] if isinstance(eq.expr, sp.MatMul) else 1).atoms(sp.Pow)
+        if p.exp == -sp.S.Half and p.base in vn.dim_sizes
+    ]
+    for d in roots:
+        yield (
+            f"the scale 1/√{d} is missing: S = Q Kᵀ/√{d} scales its gradient too, {eq.text}",
+            lambda c, ev, env, d=d: c / np.sqrt(ev.size(d)),
+        )
 
 
 def classic_repairs(net: VecTarget, name: str, tree):
