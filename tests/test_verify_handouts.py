@@ -74,8 +74,10 @@ def _check_all(target, equations, what):
 
 # The further topics' handouts print notation the claim reader does not parse yet (‖W‖₁ and sign, 1/√(σ² + ε) as a
 # fraction of a square root, Σ over rows, μ and σ² as Greek names, an Add coefficient (1 − ε) Y).  Their standard
-# formulas and the usual slips go through verify in tests/test_topics.py.
-HANDOUT_NOT_YET_READ = {"l1_mlp", "batchnorm_mlp", "layernorm_mlp", "label_smoothing"}
+# formulas and the usual slips go through verify in tests/test_topics.py.  Self-attention's handout prints the mask,
+# softmax_rows, rowsum, 1/√d as a fraction and E_{:,W}, which the LaTeX reader does not parse yet; its standard
+# formulas and slips go through verify in tests/test_attention.py.
+HANDOUT_NOT_YET_READ = {"l1_mlp", "batchnorm_mlp", "layernorm_mlp", "label_smoothing", "self_attention"}
 
 
 @pytest.mark.parametrize("network", [n for n in ALL if n not in HANDOUT_NOT_YET_READ])

@@ -89,6 +89,13 @@ def context(name: str) -> dict:
         if task.embedded
         else "X holds J&M's six hand features x1..x6, one text per column"
     )
+    if task.sequence:
+        what = (
+            "Sequence layout: one sequence per call. The argument X (1×T; W in the equations) holds the word"
+            "\nindices of T consecutive positions of a running text, Y the next word at each position: the m = T"
+            "\ncolumns are positions, and position t attends to positions 1…t only (the causal mask). Inside the"
+            "\nattention rows are positions: X = E[:, W]ᵀ is T×dm, Q, K, V and O are T×d, S and P are T×T"
+        )
     ctx.update(
         text=text.strip(),
         imports=[*stdlib, "", *[i for i in ctx["imports"] if i not in stdlib]],
@@ -98,7 +105,11 @@ def context(name: str) -> dict:
             f"with the defaults HYPER and reports {REPORT[task.task]}.\n"
             "`load_data()` gives ((X, Y) training, (X, Y) held out, "
             + ("the lexicon)" if not task.embedded else "the vocabulary)")
-            + f"; `demo_data(seed)` {DEMO_M} training examples drawn at random."
+            + (
+                f"; `demo_data(seed)` {DEMO_M} consecutive training positions from a random start (one sequence)."
+                if task.sequence
+                else f"; `demo_data(seed)` {DEMO_M} training examples drawn at random."
+            )
         ),
     )
     return ctx
