@@ -44,7 +44,9 @@ def numpy_run(X, Y, starts, T, lr, dtype):
     for Xb, Yb in parts:
         grads = sa.gradients(params, Xb, Yb, out=grads)
         sa.update(params, grads, state, "sgd", lr)
-    return time.perf_counter() - start, float(np.mean([sa.loss(params, Xb, Yb) for Xb, Yb in parts[: len(starts) // 4]]))
+    return time.perf_counter() - start, float(
+        np.mean([sa.loss(params, Xb, Yb) for Xb, Yb in parts[: len(starts) // 4]])
+    )
 
 
 def torch_run(X, Y, starts, T, lr, dtype):
