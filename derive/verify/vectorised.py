@@ -685,7 +685,7 @@ def _topic_candidates(net: VecTarget, name: str):
 
 def _attention_candidates(net: VecTarget, name: str, eq):
     """Self-attention's usual slips: dS = dP ⊙ P without the rowsum correction, a missing 1/√d."""
-    from .ir.nodes import Apply
+    from ..ir.nodes import Apply
 
     vn = net.net
     softmaxes = {
