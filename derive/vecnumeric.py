@@ -67,6 +67,9 @@ class NumPyEvaluator(Evaluator):
     def _OneMatrix(self, e):
         return np.ones((self.size(e.shape[0]), self.size(e.shape[1])))
 
+    def _ZeroMatrix(self, e):
+        return np.zeros((self.size(e.shape[0]), self.size(e.shape[1])))
+
     def _HadamardProduct(self, e):
         out = self(e.args[0])
         for a in e.args[1:]:
@@ -130,6 +133,9 @@ class SymPyEvaluator(Evaluator):
 
     def _OneMatrix(self, e):
         return sp.ones(self.size(e.shape[0]), self.size(e.shape[1]))
+
+    def _ZeroMatrix(self, e):
+        return sp.zeros(self.size(e.shape[0]), self.size(e.shape[1]))
 
     def _HadamardProduct(self, e):
         out = self(e.args[0])

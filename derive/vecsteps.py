@@ -73,6 +73,21 @@ class SumOverUses:
         return f"sum over uses: {self.target} = {parts}    [{self.target[1:]} is used {len(self.terms)} times]"
 
 
+@dataclass(frozen=True)
+class SumOverTime:
+    """A parameter used at every step t: its gradient is the sum over t of the step's term (BPTT)."""
+
+    target: str
+    term: sp.Basic
+    total: sp.Basic
+
+    def __str__(self) -> str:
+        return (
+            f"sum over time: {self.target} = {matrix_text(self.total)}"
+            f"    [{self.target[1:]} is used at every step t = 1 … T: the step's term {matrix_text(self.term)} summed over t]"
+        )
+
+
 def _repr_latex_(self) -> str:
     """Display math for Jupyter (``derive.latex.vecstep_latex``)."""
     from .latex import vecstep_latex
@@ -80,5 +95,5 @@ def _repr_latex_(self) -> str:
     return vecstep_latex(self)
 
 
-for _cls in (Convention, VecChainRule, Cancellation, SumOverUses):
+for _cls in (Convention, VecChainRule, Cancellation, SumOverUses, SumOverTime):
     _cls._repr_latex_ = _repr_latex_

@@ -36,6 +36,7 @@ delta is checked entry by entry to collapse to ``A_L − Y`` and recorded as a
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -46,6 +47,7 @@ from .ir.backprop import Assignment, Sweep, cancellation, names_in
 from .ir.equation import Equation, Term
 from .ir.lower import Lowering, is_matrix, shape_text
 from .ir.nodes import Apply, LossSum
+from .ir.recurrence import BPTT, Recurrence, check_step_reads, order, readable_text
 from .ir.rewrites import rewrite_normalisations
 from .ir.vocabulary import VOCABULARY
 from .matrix import matrix_text
@@ -82,6 +84,7 @@ class VecNetwork:
         self.layers: dict[str, int] = {}  # quantity -> layer number
         self.masks: dict[str, sp.Basic] = {}  # dropout mask -> its keep probability (a constant's symbol)
         self.index_inputs: dict[str, sp.Symbol] = {}  # word-index input -> its vocabulary size
+        self.recurrence: Recurrence | None = None  # a sequence's one declared step (derive.ir.recurrence)
 
     # --------------------------------------------------------- dimensions
     def dims(self, **sizes: int):
@@ -97,6 +100,49 @@ class VecNetwork:
             self.dim_sizes[sym] = size
             out.append(sym)
         return out[0] if len(out) == 1 else tuple(out)
+
+    # --------------------------------------------------------------- time
+    def sequence(self, name: str, size: int) -> sp.Symbol:
+        """The sequence length T (a dimension, ``size`` in generated code): the network runs one declared
+        step for t = 1 … T (``with net.step(): …``), backpropagated through time."""
+        where = caller_place()
+        if self.recurrence is not None:
+            raise DeclarationError("the sequence is already declared", where)
+        T = self.dims(**{name: size})
+        self.recurrence = Recurrence(T)
+        return T
+
+    @contextmanager
+    def step(self):
+        """The body of one time step t: inputs, targets and quantities declared inside exist at every t;
+        ``net.state(...)`` reads the previous step's value.  After the block a state's name is its last value."""
+        where = caller_place()
+        rec = self.recurrence
+        if rec is None:
+            raise DeclarationError("net.step() needs the sequence length first: T = net.sequence('T', size)", where)
+        if rec.open or rec.closed:
+            raise DeclarationError("a network declares one step", where)
+        rec.open = True
+        try:
+            yield rec
+        finally:
+            rec.open, rec.closed = False, True
+        missing = [h for h in rec.states if h not in self.kinds]
+        if missing:
+            raise DeclarationError(f"the state '{missing[0]}' is declared but never updated: net.let('{missing[0]}', …)", where)
+
+    def state(self, name: str, rows) -> sp.Symbol:
+        """A state carried from step to step (h, rows × m, with h_0 = 0): returns h_{t−1}, named
+        ``<name>_prev``; ``net.let(name, …)`` inside the step gives h_t."""
+        where = caller_place()
+        rec = self.recurrence
+        if rec is None or not rec.open:
+            raise DeclarationError(f"state '{name}' must be declared inside 'with net.step():'", where)
+        self._check_new(name, where)
+        prev = f"{name}_prev"
+        handle = self._leaf(prev, "state", (self._dim(rows, name), M), where)
+        rec.states[name] = prev
+        return handle
 
     # ------------------------------------------------------------- leaves
     def input(self, name: str, rows) -> sp.Symbol:
@@ -173,6 +219,8 @@ class VecNetwork:
     def _leaf(self, name, kind, shape, where):
         self._check_new(name, where)
         self.kinds[name] = kind
+        if self.recurrence is not None and self.recurrence.open and kind != "param":
+            self.recurrence.per_step.append(name)
         self.matrices[name] = sp.MatrixSymbol(name, *shape)
         self.handles[name] = sp.Symbol(name, commutative=False)
         return self.handles[name]
@@ -220,6 +268,12 @@ class VecNetwork:
         return self._assign(name, Apply(g, self.matrices[z]), where)
 
     def _assign(self, name, value, where) -> sp.Symbol:
+        check_step_reads(self, name, value, where)
+        rec = self.recurrence
+        if rec is not None and rec.open:
+            rec.per_step.append(name)
+        elif rec is not None and name in rec.states:
+            raise DeclarationError(f"the state '{name}' must be updated inside the step", where)
         if isinstance(value, sp.MatrixSymbol):
             value = Apply("identity", value)  # a linear layer: the identity activation
         kind, operands, function = _classify(value, self.kinds)
@@ -263,7 +317,23 @@ class VecNetwork:
         elif not data:
             raise DeclarationError("the cost has no loss term (binary_cross_entropy, cross_entropy or mse)", where)
         self.classic_cost = len(data) == 1 and value == sp.MatMul(1 / M, data[0])
+        if self.recurrence is not None:
+            self._check_time_cost(value, where)
         self.cost_expr = value
+
+    def _check_time_cost(self, value, where) -> None:
+        """A loss of per-step quantities is summed over t; nothing else in the cost may read a step."""
+        rec = self.recurrence
+        if rec.open:
+            raise DeclarationError("the cost is declared after the step (outside 'with net.step():')", where)
+        a, y = self.cost_operands
+        if rec.is_step(a) != rec.is_step(y):
+            inside, outside = (a, y) if rec.is_step(a) else (y, a)
+            raise DeclarationError(
+                f"the loss pairs '{inside}', a quantity of each step, with '{outside}', which is not", where
+            )
+        rest = value.xreplace({t: sp.ZeroMatrix(1, 1) for t in sp.preorder_traversal(value) if isinstance(t, LossSum)})
+        check_step_reads(self, "the cost", rest, where)
 
     def _lower_loss(self, lname, a, y, where):
         for q in (a, y):
@@ -459,7 +529,7 @@ class VecDerivation:
     steps: list = field(default_factory=list)
 
     def __post_init__(self):
-        _Deriver(self).run()
+        (_BPTTDeriver if self.network.recurrence is not None else _Deriver)(self).run()
         self.steps = Steps(self.steps)
 
     def __repr__(self) -> str:
@@ -497,7 +567,12 @@ class VecDerivation:
     def text(self) -> str:
         """The equations with their shapes, then the steps, one per line."""
         net = self.network
-        lines = [f"# {net.name}: sizes {'-'.join(map(str, net.sizes))}, {', '.join(net.activations)}, {net.loss}"]
+        if net.recurrence is not None:
+            T = net.recurrence.T
+            head = f"one step t of a recurrence over t = 1 … {T} ({T} = {net.dim_sizes[T]})"
+        else:
+            head = f"sizes {'-'.join(map(str, net.sizes))}"
+        lines = [f"# {net.name}: {head}, {', '.join(net.activations)}, {net.loss}"]
         for title, eqs in (("forward", self.forward), ("backward", self.backward)):
             lines.append(f"{title}:")
             width = max(len(e.text) for e in eqs)
@@ -553,3 +628,35 @@ class _Deriver(Sweep):
             out.append(eq)
         start = len(self.d.forward) + 1
         self.d.backward = [eq.renumbered(start + i) for i, eq in enumerate(out)]
+
+
+class _BPTTDeriver(BPTT, _Deriver):
+    """The sweep over one step of a recurrence (``derive.ir.recurrence``), its equations in the order a
+    program runs them and written with time on every name (``h_t``, ``h_{t−1}``, ``Σ_t``)."""
+
+    def run(self) -> None:
+        Sweep.run(self)
+        rec = self.net.recurrence
+        backward = order(self.backward, rec)
+        carried = {e.target: e.expr for e in backward if e.target[1:] in rec.previous and e.kind != "boundary"}
+        equations = self.forward + backward
+        self.d.forward = [_timed(e, i + 1, rec, carried) for i, e in enumerate(self.forward)]
+        start = len(self.forward) + 1
+        self.d.backward = [_timed(e, start + i, rec, carried) for i, e in enumerate(backward)]
+        self.d.steps = self.steps
+        assert len(equations) == len(self.d.forward) + len(self.d.backward)
+
+
+def _timed(eq: Equation, number: int, rec, carried) -> Equation:
+    return Equation(
+        number,
+        eq.target,
+        eq.kind,
+        eq.operands,
+        eq.function,
+        eq.shape,
+        eq.expr,
+        readable_text(eq, rec, carried),
+        eq.layer,
+        eq.terms,
+    )

@@ -134,9 +134,13 @@ class Sweep:
             elif not self.output_delta(a):
                 self.write(a.name)
                 self.send(a.name, a.value, self.adjoint(a.name))
+        self.finish()
         unreached = [p for p, _ in net.params() if p not in self.done]
         if unreached:
             raise ChainruleError(f"parameter '{unreached[0]}' does not reach the cost", f"network '{net.name}'")
+
+    def finish(self) -> None:
+        """After the reverse walk: what a subclass writes last (BPTT: the adjoint of each h_{t−1})."""
 
     def cost_equation(self) -> None:
         net = self.net
@@ -164,7 +168,7 @@ class Sweep:
         completed = []
         for symbol, contribution, key in pull_back(value, G, self.ctx):
             name = symbol.name
-            if self.net.kinds[name] not in ("param", "node"):
+            if self.net.kinds[name] not in ("param", "node", "state"):
                 continue
             ratio = self.scale(name) / ratio_of
             expr = pull_scalars(contribution if ratio == 1 else _scaled(ratio, contribution))

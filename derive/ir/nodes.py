@@ -100,3 +100,18 @@ class Sign(MatrixExpr):
     @property
     def shape(self):
         return self.args[0].shape
+
+
+class TimeSum(MatrixExpr):
+    """``Σ_t Q_t``: a per-step quantity summed over the T steps (same shape as Q)."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.args[0].shape

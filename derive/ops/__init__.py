@@ -7,7 +7,7 @@ with the table; printers install ``_print_<Op>`` from the stanzas that carry
 their forms (``install_printers``).
 """
 
-from . import activations, attention, elementwise, linear, losses, norms, text  # noqa: F401  (each adds its stanzas)
+from . import activations, attention, elementwise, linear, losses, norms, text, time  # noqa: F401  (each adds its stanzas)
 from .activations import ACTIVATIONS, HIDDEN, OUTPUTS, activation_why
 from .base import OPS, Op, PullContext, op_of, pull_back, why
 from .losses import CANCELLATIONS, LOSSES
