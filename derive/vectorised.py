@@ -129,7 +129,9 @@ class VecNetwork:
             rec.open, rec.closed = False, True
         missing = [h for h in rec.states if h not in self.kinds]
         if missing:
-            raise DeclarationError(f"the state '{missing[0]}' is declared but never updated: net.let('{missing[0]}', …)", where)
+            raise DeclarationError(
+                f"the state '{missing[0]}' is declared but never updated: net.let('{missing[0]}', …)", where
+            )
 
     def state(self, name: str, rows) -> sp.Symbol:
         """A state carried from step to step (h, rows × m, with h_0 = 0): returns h_{t−1}, named

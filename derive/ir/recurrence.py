@@ -239,9 +239,9 @@ def readable_target(eq: Equation, rec: Recurrence, latex: bool = False) -> str:
     minus = "-" if latex else "−"
     if when == "boundary":
         h = rec.previous[eq.target[1:]]
-        return f"d{h}_T" if not latex else f"d{h}_T"
+        return f"d{h}_T"
     if when == "t":
-        base = eq.target[1:] if eq.target.startswith("d") else eq.target
+        base = eq.target.removeprefix("d")
         if base in rec.previous:
             h = rec.previous[base]
             return f"d{h}_{{t{minus}1}}" if not latex else f"d{h}_t{minus}1"
