@@ -32,6 +32,7 @@ MODULES = {
     "embedding_classifier_sentiment": ("embedding_classifier", {"task": "sentiment"}),
     "ffnn_lm": ("ffnn_lm", {}),
     "self_attention": ("self_attention", {}),
+    "elman_rnn": ("elman_rnn", {}),
 }
 DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
 CHECK_M = 8  # examples in the generated gradient checks
@@ -74,6 +75,7 @@ def context(name: str) -> dict:
             class_names=repr(CLASS_NAMES.get(task.task)),
             report_what=REPORT[task.task],
             demo_m=DEMO_M,
+            pad_front=net.recurrence is not None,
         )
     )
     stdlib = ["import argparse"]

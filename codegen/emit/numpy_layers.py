@@ -126,6 +126,8 @@ def layers_context(net, source: str) -> dict:
             "the templates cannot express a layer network with other than one input X and one target Y", where
         )
     X, Y = inputs[0], targets[0]
+    if net.recurrence is not None:
+        return _recurrent_context(net, d, source, X, Y)
     shapes = d.shapes()
     rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m and not _sequence_square(r, net.m)}
     fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
@@ -227,39 +229,7 @@ def layers_context(net, source: str) -> dict:
         grad_lines.append(Line("\n".join(code), comments))
 
     workspace = [(b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers]
-    # ---- parameters and their initialisation
-    param_list = []
-    affine_of = {}
-    for e in d.forward:
-        if e.kind == "affine":
-            for op in e.operands:
-                affine_of[op] = e
-    act_of = {e.operands[0]: e.function for e in d.forward if e.kind == "activation"}
-    for name, (r, c) in net.params():
-        nr, nc = net.size(r), net.size(c)
-        e = affine_of.get(name)
-        if e is None:
-            user = next(f for f in d.forward if name in f.operands)
-            if any(isinstance(n, Embed) and n.args[0].name == name for n in sp.preorder_traversal(user.expr)):
-                why = f"word vectors of {user.target}: N(0, 0.1²)"
-                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))
-                continue
-            if nc == 1 and _scales(net, name):
-                why = f"scale in {user.target}: starts at 1 (batch/layer norm's γ)"
-                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "ones", nc, why))
-            elif nc == 1:
-                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
-            else:
-                why = f"weight in {user.target}: N(0, 0.01²)"
-                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "small", nc, why))
-            continue
-        if e.operands[0] == name:
-            scheme, why = INIT.get(
-                act_of.get(e.target, "identity"), ("small", f"{act_of.get(e.target, 'identity')} output: N(0, 0.01²)")
-            )
-            param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", scheme, nc, f"weight of {e.target}, {why}"))
-        else:
-            param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias of {e.target}"))
+    param_list = _param_list(net, d)
 
     loss_kind = LOSS_KIND[lname]
     task, task_why = task_of(loss_kind, act_L)
@@ -315,6 +285,77 @@ def layers_context(net, source: str) -> dict:
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
         sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
     )
+
+
+def _recurrent_context(net, d, source, X, Y) -> dict:
+    """The module context of a recurrent network (``codegen.numpy_recurrent``): X is T×m word indices."""
+    from .numpy_module import _environment, demo_settings, module_context, task_of
+    from .numpy_recurrent import recurrent_source
+
+    printer = MatrixCodePrinter(ACTIVATION, sizes=net.dim_sizes)
+    code, ctx = recurrent_source(net, d, printer, "X", Y, _environment())
+    act = next(e for e in d.forward if e.target == net.cost_operands[0])
+    task, task_why = task_of(LOSS_KIND[net.loss], act.function)
+    settings = demo_settings(net.name)
+    demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}
+    n_in, n_out = ctx["T"], net.size(net.matrices[Y].shape[0])
+    return module_context(
+        net,
+        source,
+        printer,
+        _param_list(net, d),
+        task,
+        task_why,
+        layers=code,
+        inputs=["X[0]", "…", f"X[{n_in - 1}]"],
+        recurrent=True,
+        targets=[f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
+        n_inputs=n_in,
+        n_targets=n_out,
+        inputs_tuple=f"{n_in}  # rows of X",
+        targets_tuple=f"{n_out}  # rows of Y",
+        demo=demo,
+        n_words=net.size(net.index_inputs[X]),
+    )
+
+
+def _param_list(net, d) -> list:
+    """Each parameter's shape and initialisation, with the reason (PARAMS in the module)."""
+    from .numpy_module import Param
+
+    param_list = []
+    affine_of = {}
+    for e in d.forward:
+        if e.kind == "affine":
+            for op in e.operands:
+                affine_of[op] = e
+    act_of = {e.operands[0]: e.function for e in d.forward if e.kind == "activation"}
+    for name, (r, c) in net.params():
+        nr, nc = net.size(r), net.size(c)
+        e = affine_of.get(name)
+        if e is None:
+            user = next(f for f in d.forward if name in f.operands)
+            if any(isinstance(n, Embed) and n.args[0].name == name for n in sp.preorder_traversal(user.expr)):
+                why = f"word vectors of {user.target}: N(0, 0.1²)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))
+                continue
+            if nc == 1 and _scales(net, name):
+                why = f"scale in {user.target}: starts at 1 (batch/layer norm's γ)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "ones", nc, why))
+            elif nc == 1:
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
+            else:
+                why = f"weight in {user.target}: N(0, 0.01²)"
+                param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "small", nc, why))
+            continue
+        if e.operands[0] == name:
+            scheme, why = INIT.get(
+                act_of.get(e.target, "identity"), ("small", f"{act_of.get(e.target, 'identity')} output: N(0, 0.01²)")
+            )
+            param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", scheme, nc, f"weight of {e.target}, {why}"))
+        else:
+            param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias of {e.target}"))
+    return param_list
 
 
 def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict) -> list[str]:

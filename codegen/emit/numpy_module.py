@@ -142,6 +142,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             statistics=context["statistics"],
             keep_names=sorted({keep for _, _, keep in context["masks"]} & {n for n, _, _ in context["constants"]}),
             indices=context.get("n_words") is not None,
+            recurrent=context.get("recurrent", False),
         )
     )
     return stamp(ruff_format(source, where))
@@ -346,6 +347,7 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "modes": False,
         "constants": [],
         "n_words": None,
+        "recurrent": False,
         "text": "",
         "text_doc": "",
         **own,

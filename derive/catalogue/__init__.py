@@ -48,6 +48,7 @@ NAMES = (
     "deep_relu",
     "label_smoothing",
     "self_attention",
+    "elman_rnn",
 )
 
 
