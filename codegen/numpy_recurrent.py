@@ -27,7 +27,7 @@ from .numpy_matrix import MatrixCodePrinter
 
 def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environment) -> tuple[str, dict]:
     """The forward / run_steps / loss / gradients source, and what the rest of the module needs."""
-    from .numpy_layers import ACTIVATION, LOGIT_LOSS, PLAIN_LOSS
+    from .numpy_layers import LOGIT_LOSS, PLAIN_LOSS
     from .numpy_module import Line, live_lines
 
     rec = net.recurrence
@@ -43,7 +43,6 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     w = leaves[0]
     step_nodes = [n for n in rec.per_step if net.kinds[n] == "node"]
     per_step = [(n, net.size(net.matrices[n].shape[0])) for n in step_nodes]
-    previous = rec.previous
 
     def in_step(expr, adjoints=False):
         """Per-step Q as Q[t]; h_prev stays (the loop's variable); the word indices as w."""
@@ -80,7 +79,6 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     else:
         loss_code = printer.use(f"{PLAIN_LOSS[net.loss]}({A_L}, {Y_L})")
         loss_comment = f"({cost.number}) {cost.text}"
-    del ACTIVATION
 
     after_backward, step_backward, sums_start, sums_end = [], [], [], []
     params = [n for n, _ in net.params()]
@@ -120,37 +118,36 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     loss_reads = [n for n, _ in per_step if reads(live_lines(after_forward, [loss_code]), n)]
     backward_reads = [n for n, _ in per_step if reads(after_forward + after_backward + step_backward, n)]
     loss_forward = live_lines(after_forward, [loss_code])
-    context = dict(
-        loss_forward=loss_forward,
-        X=X,
-        Y=Y,
-        A_L=A_L,
-        T=net.size(rec.T),
-        params=params,
-        params_unpack=", ".join(params) + " = (" + ", ".join(f'params["{p}"]' for p in params) + ")",
-        forward_unpack=_unpack(params, after_forward),
-        loss_unpack=_unpack(params, loss_forward),
-        step_unpack=_unpack(params, step_forward),
-        backward_unpack=_unpack(
+    context = {
+        "loss_forward": loss_forward,
+        "X": X,
+        "Y": Y,
+        "A_L": A_L,
+        "T": net.size(rec.T),
+        "params": params,
+        "params_unpack": ", ".join(params) + " = (" + ", ".join(f'params["{p}"]' for p in params) + ")",
+        "forward_unpack": _unpack(params, after_forward),
+        "loss_unpack": _unpack(params, loss_forward),
+        "step_unpack": _unpack(params, step_forward),
+        "backward_unpack": _unpack(
             params, after_forward + after_backward + step_backward + [Line(x, []) for x in sums_start]
         ),
-        per_step=per_step,
-        forward_reads=forward_reads,
-        loss_reads=loss_reads,
-        backward_reads=backward_reads,
-        states=[(h, p, net.size(net.matrices[p].shape[0])) for h, p in rec.states.items()],
-        step_leaves=[f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"],
-        step_forward=step_forward,
-        after_forward=after_forward,
-        step_backward=step_backward,
-        after_backward=after_backward,
-        sums_start=sums_start,
-        sums_end=sums_end,
-        loss_code=loss_code,
-        loss_comment=loss_comment,
-        cost_text=cost.text,
-    )
-    del previous
+        "per_step": per_step,
+        "forward_reads": forward_reads,
+        "loss_reads": loss_reads,
+        "backward_reads": backward_reads,
+        "states": [(h, p, net.size(net.matrices[p].shape[0])) for h, p in rec.states.items()],
+        "step_leaves": [f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"],
+        "step_forward": step_forward,
+        "after_forward": after_forward,
+        "step_backward": step_backward,
+        "after_backward": after_backward,
+        "sums_start": sums_start,
+        "sums_end": sums_end,
+        "loss_code": loss_code,
+        "loss_comment": loss_comment,
+        "cost_text": cost.text,
+    }
     source = environment.get_template("recurrent.py.jinja").render(**context)
     return source, context
 

@@ -176,6 +176,7 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         "order": "none",
         "layers": False,
         "delta": False,
+        "quantities": frozenset(),  # names whose d<name> is a gradient: \mathrm{d} in front
         "names": {},
         "values": {},
         "marked": (),
@@ -202,7 +203,13 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
             return self._number(self._settings["values"][name])
         if name in self._settings["names"]:
             return self._settings["names"][name]
-        return name_latex(name, layers=self._settings["layers"], delta=self._settings["delta"])
+        out = name_latex(name, layers=self._settings["layers"], delta=self._settings["delta"])
+        head, _, tail = name.partition("_")
+        quantities = self._settings["quantities"]
+        if head.startswith("d") and head[1:] in quantities and not out.startswith((r"\mathrm{d}", r"\delta")):
+            rest = head[1:] + (f"_{tail}" if tail else "")
+            return r"\mathrm{d}" + name_latex(rest, layers=self._settings["layers"], delta=self._settings["delta"])
+        return out
 
     def _number(self, value) -> str:
         fmt = self._settings["number"]

@@ -116,7 +116,7 @@ class Allocator:
 
 def layers_context(net, source: str) -> dict:
     """The template context of a layer network (``derive.VecNetwork``)."""
-    from .numpy_module import Line, Param, task_of
+    from .numpy_module import Line, task_of
 
     where = f"network '{net.name}'"
     d = net.derive()

@@ -17,6 +17,7 @@ gets no batch form; the section says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -253,12 +254,29 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     """The batch equations of ``vd`` for the template, and the printer for matrix names."""
     dim_names = {s.name: rf"{s.name[0]}_{{{s.name[1:]}}}" if len(s.name) > 1 else s.name for s in vn.dim_sizes}
     constant_names = {n: GREEK_LATEX.get(n, n) for n in getattr(vn, "constant_values", {})}
-    mp = printer.with_settings(layers=True, names={**dim_names, **constant_names}, delta=options.delta == "delta")
+    mp = printer.with_settings(
+        layers=True,
+        names={**dim_names, **constant_names},
+        delta=options.delta == "delta",
+        quantities=frozenset(vn.kinds),
+    )
     dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())
+    rec = getattr(vn, "recurrence", None)
+    if rec is not None:
+        from .handout_recurrence import equation_row
+
+        carried = {e.target: e.expr for e in vd.backward if e.target[1:] in rec.previous and e.kind != "boundary"}
+        rows = {
+            k: [equation_row(e, rec, carried, mp) for e in eqs]
+            for k, eqs in (("forward", vd.forward), ("backward", vd.backward))
+        }
+    else:
+        rows = {
+            k: [_equation_row(e, mp) for e in eqs] for k, eqs in (("forward", vd.forward), ("backward", vd.backward))
+        }
     return {
         "available": True,
-        "forward": [_equation_row(e, mp) for e in vd.forward],
-        "backward": [_equation_row(e, mp) for e in vd.backward],
+        **rows,
         "dims": ", ".join(f"{mp.name(k)} = {v}" for k, v in dims),
         "delta": options.delta == "delta",
         "check": [],
@@ -278,6 +296,9 @@ def batch_only_context(vn, options, base: dict) -> dict:
     from .topics import topics
 
     found = topics(vn, vd, mp)
+    from .handout_recurrence import recurrence_topic
+
+    found["recurrence"] = recurrence_topic(vn, vd, mp)
     return {
         **base,
         "batch_only": True,
@@ -303,13 +324,64 @@ def _program(vn, vd, mp) -> dict:
     from .topics import number_latex
 
     """The steps of a matrix program's derivation, for the handout: each use's term, then each sum over uses."""
+    from derive.ir.recurrence import NEXT, display, readable, shifted
     from derive.ir.rewrites import NamedRewrite
-    from derive.vecsteps import Cancellation, SumOverUses, VecChainRule
+    from derive.vecsteps import Cancellation, SumOverTime, SumOverUses, VecChainRule
+
+    from .handout_recurrence import step_names
 
     numbers = {e.target: e.number for e in vd.equations}
     steps = []
+    rec = vn.recurrence
+    carried = {
+        e.target: e.expr
+        for e in vd.backward
+        if rec is not None and e.target[1:] in rec.previous and e.kind != "boundary"
+    }
     for s in vd.steps:
-        if isinstance(s, VecChainRule):
+        if isinstance(s, SumOverTime):
+            steps.append(
+                {
+                    "kind": "time",
+                    "lhs": mp.name(s.target),
+                    "name": mp.name(s.target[1:]),
+                    "term": mp.doprint(display(s.term, rec, "t", latex=True)),
+                    "rhs": mp.doprint(readable(vd.equation(s.target), rec, {}, latex=True)),
+                }
+            )
+        elif isinstance(s, VecChainRule) and rec is not None:
+            when = step_names(s, rec)
+            if s.via == NEXT:
+                steps.append(
+                    {
+                        "kind": "next",
+                        "lhs": mp.name(f"{s.target}_t"),
+                        "state": mp.name(f"{s.target[1:]}_t"),
+                        "previous": mp.name(f"{s.target[1:]}_t-1"),
+                        "rhs": mp.doprint(shifted(carried[s.expr.name], rec, latex=True)),
+                    }
+                )
+                continue
+            if when == "":
+                target = f"{s.target}_T" if s.target[1:] in rec.states else s.target
+            elif s.target[1:] in rec.previous:
+                target = f"d{rec.previous[s.target[1:]]}_t-1"
+            else:
+                target = f"{s.target}_t"
+            if s.target[1:] in vn.kinds and vn.kinds[s.target[1:]] == "param":
+                target = s.target
+            steps.append(
+                {
+                    "kind": "rule",
+                    "lhs": mp.name(target),
+                    "via": "J" if s.via == "J" else mp.name(s.via + ("_t" if when == "t" else "")),
+                    "number": numbers.get(s.via, numbers.get("J")),
+                    "definition": mp.doprint(display(s.definition, rec, when, latex=True)),
+                    "rhs": mp.doprint(display(s.expr, rec, when, latex=True)),
+                    "why": s.latex,
+                }
+            )
+        elif isinstance(s, VecChainRule):
             via = "J" if s.via == "J" else mp.name(s.via)
             steps.append(
                 {

@@ -1,12 +1,12 @@
-"""An Elman RNN reading a review word by word; its last state gives the sentiment (J&M ch. 8; Ng, course 5).
+"""An Elman RNN reading a review word by word; its last state gives the sentiment (J&M ch. 8; Goodfellow §10.2).
 
-One step t, declared once: x_t = E[:, w_t] (the word's vector), Z1_t = Wx x_t + Wh h_{t−1} + b,
-h_t = tanh(Z1_t) with h_0 = 0; after the last step ŷ = σ(V2 h_T + c), binary cross-entropy on
-the label (many-to-one).  The derivation is backpropagation through time: dh_t collects step
-t+1's term Whᵀ dZ1_{t+1} (at t = T the output's V2ᵀ dZ2 instead), dZ1_t = dh_t ⊙ (1 − h_t²), and
-every parameter of the step has the sum over t of its term, dWh = (1/m) Σ_t dZ1_t h_{t−1}ᵀ
-(Goodfellow et al., *Deep Learning* §10.2.2).  Reviews are the shipped sentiment corpus,
-T = 24 words, padded at the front so the last step reads the last word.
+One step t, declared once, in Goodfellow et al.'s notation (*Deep Learning* §10.2): x_t = E[:, w_t]
+(the word's vector), a_t = W h_{t−1} + U x_t + b, h_t = tanh(a_t) with h_0 = 0; after the last step
+ŷ = σ(o) with o = V h_T + c, binary cross-entropy on the label (many-to-one).  The derivation is
+backpropagation through time: dh_t collects step t+1's term Wᵀ da_{t+1} (at t = T the output's
+Vᵀ do instead), da_t = dh_t ⊙ (1 − h_t²), and every parameter of the step has the sum over t of
+its term, dW = (1/m) Σ_t da_t h_{t−1}ᵀ (Goodfellow §10.2.2).  Reviews are the shipped sentiment
+corpus, T = 24 words, padded at the front so the last step reads the last word.
 """
 
 from derive import VecNetwork, binary_cross_entropy, embed, sigmoid, tanh
@@ -16,22 +16,22 @@ from derive.nlp.task import TextTask, vocabulary, with_task
 def build() -> VecNetwork:
     net = VecNetwork(
         "elman_rnn",
-        doc="an Elman RNN over the words of a review (tanh state, h_0 = 0), sentiment from the last state",
+        doc="an Elman RNN over the words of a review (tanh state, zero start), sentiment from the last state",
     )
-    d, V, n1, k = net.dims(d=16, V=len(vocabulary("sentiment")), n1=16, k=1)
-    E = net.param("E", (d, V))
-    Wx, Wh, b = net.param("Wx", (n1, d)), net.param("Wh", (n1, n1)), net.param("b", (n1, 1))
+    d, nV, n, k = net.dims(d=16, nV=len(vocabulary("sentiment")), n=16, k=1)
+    E = net.param("E", (d, nV))
+    U, W, b = net.param("U", (n, d)), net.param("W", (n, n)), net.param("b", (n, 1))
     net.sequence("T", 24)
     with net.step():
-        w = net.indices("w", 1, V)  # w_t: the t-th word of every review
+        w = net.indices("w", 1, nV)  # w_t: the t-th word of every review
         x = net.let("x", embed(E, w))
-        h_prev = net.state("h", n1)  # h_{t−1}, h_0 = 0
-        Z1 = net.let("Z1", Wx * x + Wh * h_prev + b)
-        net.let("h", tanh(Z1))
+        h_prev = net.state("h", n)  # h_{t−1}, h_0 = 0
+        a = net.let("a", W * h_prev + U * x + b)
+        h = net.let("h", tanh(a))
     Y = net.target("Y", k)
-    V2, c = net.param("V2", (k, n1)), net.param("c", (k, 1))
-    A2 = net.let("A2", sigmoid(net.let("Z2", V2 * net.handles["h"] + c)))
-    net.cost(binary_cross_entropy(A2, Y))
+    V, c = net.param("V", (k, n)), net.param("c", (k, 1))
+    yhat = net.let("yhat", sigmoid(net.let("o", V * h + c)))
+    net.cost(binary_cross_entropy(yhat, Y))
     return with_task(net, TextTask("sentiment", {"epochs": 40, "lr": 0.1, "batch": 16, "seed": 0, "clip": 5.0}, 24))
 
 
