@@ -116,8 +116,16 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
     else:
         row["before"] = mod.accuracy(params, X_test, Y_test)
     start = time.perf_counter()
+    clip = {"clip_norm": hyper["clip"]} if "clip" in hyper else {}  # a recurrence: gradient clipping
     params, history = mod.train(
-        X, Y, epochs=hyper["epochs"], lr=hyper["lr"], batch_size=hyper["batch"], seed=hyper["seed"], params=params
+        X,
+        Y,
+        epochs=hyper["epochs"],
+        lr=hyper["lr"],
+        batch_size=hyper["batch"],
+        seed=hyper["seed"],
+        params=params,
+        **clip,
     )
     row["seconds"] = time.perf_counter() - start
     row["cost"] = (history[0], history[-1])
@@ -203,7 +211,7 @@ def regenerate(root: Path) -> list[Path]:
     from ..handout.nlp import render
 
     written = []
-    for name in nlp_module.names():
+    for name in nlp_module.handout_names():
         path = Path(root) / "docs" / "handouts" / "nlp" / f"{name}.tex"
         write_atomic(str(path), render(name))
         written.append(path)
@@ -232,6 +240,7 @@ def demo(out_dir) -> bool:
 
     for name in nlp_module.names():
         write_atomic(str(folder / f"{name}.txt"), explain_text(name))
+    for name in nlp_module.handout_names():
         write_atomic(str(folder / f"{name}.tex"), render(name))
     sys.stdout.write(text)
     ok = all(r["ok"] for r in rows)

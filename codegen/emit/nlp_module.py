@@ -47,6 +47,12 @@ def names() -> list[str]:
     return sorted(MODULES)
 
 
+def handout_names() -> list[str]:
+    """The models with a layer-level NLP handout (docs/handouts/nlp/); a recurrence has the catalogue's
+    handout instead (its unrolled graph and backpropagation through time: ``chainrule handout NAME``)."""
+    return [n for n in names() if model(n).recurrence is None]
+
+
 def model(name: str):
     """The layer-level declaration (a ``VecNetwork`` with its ``text_task``) behind generated module ``name``."""
     if name not in MODULES:
