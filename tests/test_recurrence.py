@@ -1,0 +1,327 @@
+"""The recurrence: one declared step, backpropagation through time (Goodfellow §10.2.2; Ng, course 5).
+
+The derivation's equations as the course writes them; their values over a
+concrete sequence against central finite differences; the symbolic-T result
+against the per-unit chain rule of the network unrolled for T = 3; the
+derivation independent of T and the widths; and bad declarations.
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derive import (
+    ChainruleError,
+    Network,
+    VecNetwork,
+    binary_cross_entropy,
+    cross_entropy,
+    embed,
+    sigmoid,
+    tanh,
+)
+from derive.catalogue import load
+from derive.ir.unroll import run_sequence
+from derive.vecgradcheck import dims_of
+from derive.vecnumeric import NumPyEvaluator
+
+
+def elman(T=5, n=8, d=6, V=20, dense=False):
+    """Many-to-one: h_t = tanh(W h_{t−1} + U x_t + b), ŷ = σ(V h_T + c)."""
+    net = VecNetwork("rnn", doc="a small Elman RNN")
+    n_, d_, nV, k = net.dims(n=n, d=d, nV=V, k=1)
+    U, W, b = net.param("U", (n_, d_)), net.param("W", (n_, n_)), net.param("b", (n_, 1))
+    E = None if dense else net.param("E", (d_, nV))
+    net.sequence("T", T)
+    with net.step():
+        if dense:
+            x = net.input("x", d_)
+        else:
+            x = net.let("x", embed(E, net.indices("w", 1, nV)))
+        h_prev = net.state("h", n_)
+        net.let("h", tanh(net.let("a", W * h_prev + U * x + b)))
+    Y = net.target("Y", k)
+    Vo, c = net.param("V", (k, n_)), net.param("c", (k, 1))
+    yhat = net.let("yhat", sigmoid(net.let("o", Vo * net.handles["h"] + c)))
+    net.cost(binary_cross_entropy(yhat, Y))
+    return net
+
+
+def language_model(T=5, n=8, d=6, V=7):
+    """Many-to-many: a softmax and a cross-entropy at every step, J = (1/m) Σ_t Σ L_t."""
+    net = VecNetwork("rnn_lm_small", doc="a small RNN language model")
+    n_, d_, nV = net.dims(n=n, d=d, nV=V)
+    E = net.param("E", (d_, nV))
+    U, W, b = net.param("U", (n_, d_)), net.param("W", (n_, n_)), net.param("b", (n_, 1))
+    Vo, c = net.param("V", (nV, n_)), net.param("c", (nV, 1))
+    net.sequence("T", T)
+    with net.step():
+        w = net.indices("w", 1, nV)
+        Y = net.target("Y", nV)
+        x = net.let("x", embed(E, w))
+        h_prev = net.state("h", n_)
+        h = net.let("h", tanh(net.let("a", W * h_prev + U * x + b)))
+        o = net.let("o", Vo * h + c)
+        yhat = net.activation("yhat", "softmax", o)
+    net.cost(cross_entropy(yhat, Y))
+    return net
+
+
+def texts(net) -> dict[str, str]:
+    """Each equation's text by its target (the boundary at t = T under "boundary")."""
+    return {("boundary" if e.kind == "boundary" else e.target): e.text for e in net.derive().equations}
+
+
+# ----------------------------------------------------------- the equations
+def test_many_to_one_reads_as_the_course_writes_it():
+    t = texts(elman())
+    assert t["a"] == "a_t = U x_t + W h_{t−1} + b"
+    assert t["o"] == "o = V h_T + c"
+    assert t["do"] == "do = yhat − Y"
+    assert t["boundary"].startswith("at t = T: Wᵀ da_{T+1} is replaced by Vᵀ do")
+    assert t["dh_prev"] == "dh_{t−1} = Wᵀ da_t"
+    assert t["dh"] == "dh_t = Wᵀ da_{t+1}"
+    assert t["da"] == "da_t = dh_t ⊙ (1 − h_t²)"
+    assert t["dW"] == "dW = (1/m) Σ_t da_t h_{t−1}ᵀ"
+    assert t["dU"] == "dU = (1/m) Σ_t da_t x_tᵀ"
+    assert t["db"] == "db = (1/m) Σ_t Σ_columns da_t"
+    assert t["dE"] == "dE = (1/m) Σ_t scatter_add(dx_t, w_t)"
+    assert t["dV"] == "dV = (1/m) do h_Tᵀ"
+
+
+def test_many_to_many_collects_the_output_and_the_next_step():
+    # Goodfellow §10.2.2: dh_t = Wᵀ δ_{t+1} + Vᵀ (ŷ_t − y_t), δ_t = dh_t ⊙ (1 − h_t²), at every t
+    t = texts(language_model())
+    assert t["J"] == "J = −(1/m) Σ_t Σ Y_t ⊙ log yhat_t"
+    assert t["do"] == "do_t = yhat_t − Y_t"
+    assert t["dh"] == "dh_t = Vᵀ do_t + Wᵀ da_{t+1}"
+    assert t["da"] == "da_t = dh_t ⊙ (1 − h_t²)"
+    assert t["dV"] == "dV = (1/m) Σ_t do_t h_tᵀ"
+    assert t["boundary"] == "at t = T: Wᵀ da_{T+1} = 0 (there is no step T+1)"
+
+
+def test_the_steps_say_what_time_adds():
+    steps = [str(s) for s in elman().derive().steps]
+    assert any(s.startswith("sum over time: dW = ") and "W is used at every step t = 1 … T" in s for s in steps)
+    assert any("step t+1 reads h_t as h_prev" in s for s in steps)
+
+
+# ------------------------------------------------------------- the values
+def _sequence(net, m, seed, scale=0.5):
+    rng = np.random.default_rng(seed)
+    d = net.derive()
+    shapes = d.concrete_shapes(m)
+    rec = net.recurrence
+    static = {p: rng.normal(0, scale, shapes[p]) for p in net.names("param")}
+    steps = []
+    for _ in range(net.dim_sizes[rec.T]):
+        leaves = {}
+        for name in rec.per_step:
+            kind = net.kinds[name]
+            if kind == "input" and name in net.index_inputs:
+                leaves[name] = rng.integers(0, net.size(net.index_inputs[name]), shapes[name])
+            elif kind == "input":
+                leaves[name] = rng.normal(0, 1, shapes[name])
+            elif kind == "target":
+                rows = shapes[name][0]
+                leaves[name] = np.eye(rows)[:, rng.integers(0, rows, m)]
+        steps.append(leaves)
+    for y in net.names("target"):
+        if y not in rec.per_step:
+            static[y] = rng.integers(0, 2, shapes[y]).astype(float)
+    return d, static, steps
+
+
+@pytest.mark.parametrize("build", [elman, language_model, lambda: elman(dense=True)], ids=["elman", "lm", "dense"])
+def test_bptt_matches_central_differences(build):
+    net = build()
+    m = 4
+    d, static, steps = _sequence(net, m, seed=1)
+    dims = dims_of(net, m)
+    out = run_sequence(d, static, steps, dims, NumPyEvaluator)
+
+    def J():
+        return float(run_sequence(d, static, steps, dims, NumPyEvaluator)["J"][0, 0])
+
+    for p in net.names("param"):
+        numeric = np.zeros_like(static[p])
+        for idx in np.ndindex(static[p].shape):
+            keep, h = static[p][idx], 1e-5
+            static[p][idx] = keep + h
+            up = J()
+            static[p][idx] = keep - h
+            down = J()
+            static[p][idx] = keep
+            numeric[idx] = (up - down) / (2 * h)
+        error = np.max(np.abs(out[f"d{p}"] - numeric)) / max(np.max(np.abs(numeric)), 1e-12)
+        assert error <= 1e-6, (p, error)
+
+
+def unrolled(T=3, n=2):
+    """The per-unit network of ``elman(dense=True)`` with d = 1, k = 1, unrolled for T steps by hand."""
+    net = Network("unrolled", doc="an Elman RNN unrolled for T steps, unit by unit")
+    xs = [net.inputs(f"x{t}") for t in range(1, T + 1)]
+    y = net.targets("y")
+    U = [net.params(f"U{i}") for i in range(1, n + 1)]
+    W = [[net.params(f"W{i}{j}") for j in range(1, n + 1)] for i in range(1, n + 1)]
+    b = [net.params(f"b{i}") for i in range(1, n + 1)]
+    V = [net.params(f"V{i}") for i in range(1, n + 1)]
+    c = net.params("c")
+    h = [0] * n
+    for t in range(1, T + 1):
+        h = [
+            net.let(f"h{t}_{i + 1}", tanh(sum(W[i][j] * h[j] for j in range(n)) + U[i] * xs[t - 1] + b[i]))
+            for i in range(n)
+        ]
+    yhat = net.let("yhat", sigmoid(sum(V[i] * h[i] for i in range(n)) + c))
+    net.loss(binary_cross_entropy(yhat, y))
+    return net
+
+
+def test_symbolic_T_equals_the_chain_rule_of_the_network_unrolled_for_T_3():
+    T, n = 3, 2
+    vec = elman(T=T, n=n, d=1, dense=True)
+    d, static, steps = _sequence(vec, 1, seed=3)
+    out = run_sequence(d, static, steps, dims_of(vec, 1), NumPyEvaluator)
+    scalar = unrolled(T, n).derive()
+    point = {f"x{t + 1}": float(steps[t]["x"][0, 0]) for t in range(T)}
+    point["y"] = float(static["Y"][0, 0])
+    for i in range(n):
+        point[f"U{i + 1}"] = float(static["U"][i, 0])
+        point[f"b{i + 1}"] = float(static["b"][i, 0])
+        point[f"V{i + 1}"] = float(static["V"][0, i])
+        for j in range(n):
+            point[f"W{i + 1}{j + 1}"] = float(static["W"][i, j])
+    point["c"] = float(static["c"][0, 0])
+    grads = scalar.evaluate(point).gradients
+    for i in range(n):
+        assert grads[f"U{i + 1}"] == pytest.approx(out["dU"][i, 0], rel=1e-12, abs=1e-14)
+        assert grads[f"b{i + 1}"] == pytest.approx(out["db"][i, 0], rel=1e-12, abs=1e-14)
+        assert grads[f"V{i + 1}"] == pytest.approx(out["dV"][0, i], rel=1e-12, abs=1e-14)
+        for j in range(n):
+            assert grads[f"W{i + 1}{j + 1}"] == pytest.approx(out["dW"][i, j], rel=1e-12, abs=1e-14)
+    assert grads["c"] == pytest.approx(out["dc"][0, 0], rel=1e-12)
+
+
+def test_symbolic_T_equals_the_unrolled_chain_rule_exactly_for_one_unit():
+    # with one unit, the per-unit gradient of W is an expression SymPy can compare with the BPTT one exactly
+    T = 3
+    vec = elman(T=T, n=1, d=1, dense=True)
+    scalar = unrolled(T, 1)
+    derivation = scalar.derive()
+    sym = {name: sp.Symbol(name) for name in scalar.kinds}
+    static = {
+        "U": sp.Matrix([[sym["U1"]]]),
+        "W": sp.Matrix([[sym["W11"]]]),
+        "b": sp.Matrix([[sym["b1"]]]),
+        "V": sp.Matrix([[sym["V1"]]]),
+        "c": sp.Matrix([[sym["c"]]]),
+        "Y": sp.Matrix([[sym["y"]]]),
+    }
+    steps = [{"x": sp.Matrix([[sym[f"x{t}"]]])} for t in range(1, T + 1)]
+    from derive.vecnumeric import SymPyEvaluator
+
+    out = run_sequence(vec.derive(), static, steps, dims_of(vec, 1), SymPyEvaluator)
+    values = {sym[k]: v for k, v in zip(sorted(sym), np.linspace(-0.9, 0.8, len(sym)))}
+    values[sym["y"]] = 1.0
+    for p, q in (("W11", "dW"), ("U1", "dU"), ("b1", "db")):
+        per_unit = derivation.gradient(p, expanded=True)
+        difference = (per_unit - out[q][0, 0]).subs(values)
+        assert abs(float(difference)) < 1e-12, p
+        assert sp.simplify((per_unit - out[q][0, 0]).rewrite(sp.exp)) == 0, p
+
+
+def test_the_derivation_does_not_grow_with_T_or_the_widths():
+    short, long = elman(T=3, n=4), elman(T=300, n=64, d=32, V=500)
+    a, b = short.derive(), long.derive()
+    assert [e.text for e in a.equations] == [e.text for e in b.equations]
+    assert len(a.steps) == len(b.steps)
+
+
+def test_the_catalogue_rnn_derives_and_reads_its_reviews_word_by_word():
+    net = load("elman_rnn")
+    d = net.derive()
+    assert net.dim_sizes[net.recurrence.T] == 24
+    assert d.equation("dW").text == "dW = (1/m) Σ_t da_t h_{t−1}ᵀ"
+
+
+# ------------------------------------------------------------- bad input
+def _bad(declare, match):
+    with pytest.raises(ChainruleError, match=match):
+        declare()
+
+
+def test_a_state_outside_the_step_is_refused():
+    def declare():
+        net = VecNetwork("bad", doc="bad")
+        net.sequence("T", 3)
+        net.state("h", net.dims(n=2))
+
+    _bad(declare, "state 'h' must be declared inside 'with net.step\\(\\):'")
+
+
+def test_a_step_needs_the_sequence():
+    def declare():
+        net = VecNetwork("bad", doc="bad")
+        with net.step():
+            pass
+
+    _bad(declare, "needs the sequence length first")
+
+
+def test_a_state_never_updated_is_refused():
+    def declare():
+        net = VecNetwork("bad", doc="bad")
+        n = net.dims(n=2)
+        net.sequence("T", 3)
+        with net.step():
+            net.state("h", n)
+
+    _bad(declare, "the state 'h' is declared but never updated")
+
+
+def test_a_quantity_of_each_step_cannot_be_read_after_the_step():
+    def declare():
+        net = VecNetwork("bad", doc="bad")
+        n = net.dims(n=2)
+        W = net.param("W", (n, n))
+        net.sequence("T", 3)
+        with net.step():
+            x = net.input("x", n)
+            h_prev = net.state("h", n)
+            a = net.let("a", W * h_prev + x)
+            net.let("h", tanh(a))
+        net.let("o", W * a)
+
+    _bad(declare, "'o' reads 'a', a quantity of each step; after the step only a state's last value \\(h\\)")
+
+
+def test_a_loss_pairing_a_step_with_the_whole_sequence_is_refused():
+    def declare():
+        net = VecNetwork("bad", doc="bad")
+        n, k = net.dims(n=2, k=2)
+        W, V = net.param("W", (n, n)), net.param("V", (k, n))
+        Y = net.target("Y", k)
+        net.sequence("T", 3)
+        with net.step():
+            x = net.input("x", n)
+            h_prev = net.state("h", n)
+            h = net.let("h", tanh(W * h_prev + x))
+            yhat = net.activation("yhat", "softmax", net.let("o", V * h))
+        net.cost(cross_entropy(yhat, Y))
+
+    _bad(declare, "the loss pairs 'yhat', a quantity of each step, with 'Y', which is not")
+
+
+def test_a_state_updated_after_the_step_is_refused():
+    def declare():
+        net = VecNetwork("bad", doc="bad")
+        n = net.dims(n=2)
+        net.sequence("T", 3)
+        with net.step():
+            x = net.input("x", n)
+            net.state("h", n)
+            net.let("g", tanh(x))
+        net.let("h", tanh(x))
+
+    _bad(declare, "declared but never updated|must be updated inside the step")
