@@ -21,16 +21,8 @@ def equation_row(eq, rec, carried, mp) -> dict:
     """One equation of the handout's table, with time on every name."""
     when = time_of(eq, rec)
     if when == "boundary":
-        prev = eq.target[1:]
-        late = (
-            shifted(carried[eq.target], rec, latex=True)
-            if eq.target in carried
-            else sp.MatrixSymbol(eq.target, *eq.shape)
-        )
-        late_tex = mp.doprint(late).replace("t+1", "T+1").replace("t + 1", "T + 1")
         value = "0" if isinstance(eq.expr, sp.ZeroMatrix) else mp.doprint(readable(eq, rec, {}, latex=True))
-        lhs = rf"\text{{at }} t = T:\ {late_tex}"
-        del prev
+        lhs = rf"\left.{mp.name(readable_target(eq, rec, latex=True).replace('_T', '_t-1'))}\right|_{{t=T+1}}"
         return {"number": eq.number, "lhs": lhs, "rhs": value, "shape": _shape(eq, mp), "kind": "boundary"}
     expr = readable(eq, rec, carried, latex=True)
     if eq.target == "J":

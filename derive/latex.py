@@ -110,10 +110,18 @@ def name_latex(name: str, layers: bool = False, delta: bool = False) -> str:
                 return rf"\delta^{{[{layer}]}}"
             prefix = r"\mathrm{d}" if d else ""
             return rf"{prefix}{letter}^{{[{layer}]}}"
+    if layers and re.fullmatch(r"[A-Z][a-z]|b[a-z]", name):  # the LSTM's W_f, U_f, Z_f, b_f (Ng, course 5)
+        return f"{name[0]}_{{{name[1]}}}"
+    if len(name) > 1 and _greek(name[0]) and name[1:].isascii() and name[1:].isalpha():
+        return f"{_base(name[0]).strip()}_{{{name[1:]}}}"  # Γf: the forget gate Γ_f (Ng, course 5)
     m = _INDEXED.match(name)
     if m:
         return _base(m.group(1)) + _sub(m.group(2))
     return _base(name)
+
+
+def _greek(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("GREEK")
 
 
 def partial_latex(of: str, wrt: str, **names) -> str:

@@ -325,3 +325,42 @@ def test_a_state_updated_after_the_step_is_refused():
         net.let("h", tanh(x))
 
     _bad(declare, "declared but never updated|must be updated inside the step")
+
+
+def test_the_lstm_yields_ngs_backward_equations():
+    # Ng, deeplearning.ai course 5, week 1 (lstm_cell_backward): eqs. 7–10 through the gates' σ / tanh, and
+    # dc_prev = (dc_next + Γo ⊙ (1 − tanh² c) ⊙ da) ⊙ Γf, where dc_next is what step t+1 sends back
+    t = texts(load("lstm_cell"))
+    assert t["dΓo"] == "dΓo_t = da_t ⊙ tanh(c_t)"
+    assert t["dZo"] == "dZo_t = dΓo_t ⊙ Γo_t ⊙ (1 − Γo_t)"  # eq. 7
+    assert t["dctilde"] == "dctilde_t = dc_t ⊙ Γu_t"
+    assert t["dZc"] == "dZc_t = dctilde_t ⊙ (1 − ctilde_t²)"  # eq. 8
+    assert t["dΓu"] == "dΓu_t = dc_t ⊙ ctilde_t"
+    assert t["dZu"] == "dZu_t = dΓu_t ⊙ Γu_t ⊙ (1 − Γu_t)"  # eq. 9
+    assert t["dΓf"] == "dΓf_t = dc_t ⊙ c_{t−1}"
+    assert t["dZf"] == "dZf_t = dΓf_t ⊙ Γf_t ⊙ (1 − Γf_t)"  # eq. 10
+    assert t["dc"] == "dc_t = (1 − tanh(c_t)²) ⊙ da_t ⊙ Γo_t + dc_{t+1} ⊙ Γf_{t+1}"
+    assert t["dc_prev"] == "dc_{t−1} = dc_t ⊙ Γf_t"
+    assert t["dWf"] == "dWf = (1/m) Σ_t dZf_t a_{t−1}ᵀ"
+
+
+def test_the_lstm_gradients_match_central_differences():
+    net = load("lstm_cell")
+    net.dim_sizes.update({s: 3 for s in net.dim_sizes if s.name in ("d", "n")})
+    net.dim_sizes.update({s: 12 for s in net.dim_sizes if s.name == "nV"})
+    net.dim_sizes.update({net.recurrence.T: 4})
+    d, static, steps = _sequence(net, 3, seed=2)
+    dims = dims_of(net, 3)
+    out = run_sequence(d, static, steps, dims, NumPyEvaluator)
+    for p in ("Wf", "Uc", "bo", "Wu", "E", "Vy"):
+        numeric = np.zeros_like(static[p])
+        for idx in np.ndindex(static[p].shape):
+            keep = static[p][idx]
+            values = []
+            for step in (1e-5, -1e-5):
+                static[p][idx] = keep + step
+                values.append(float(run_sequence(d, static, steps, dims, NumPyEvaluator)["J"][0, 0]))
+            static[p][idx] = keep
+            numeric[idx] = (values[0] - values[1]) / 2e-5
+        error = np.max(np.abs(out[f"d{p}"] - numeric)) / max(np.max(np.abs(numeric)), 1e-12)
+        assert error <= 1e-6, (p, error)

@@ -33,6 +33,7 @@ MODULES = {
     "ffnn_lm": ("ffnn_lm", {}),
     "self_attention": ("self_attention", {}),
     "elman_rnn": ("elman_rnn", {}),
+    "lstm_cell": ("lstm_cell", {}),
 }
 DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
 CHECK_M = 8  # examples in the generated gradient checks

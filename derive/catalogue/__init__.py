@@ -49,6 +49,7 @@ NAMES = (
     "label_smoothing",
     "self_attention",
     "elman_rnn",
+    "lstm_cell",
 )
 
 
