@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.ir.recurrence import NEXT, display, readable, readable_target, shifted, time_of
+from derive.ir.recurrence import NEXT, display, readable, readable_target, time_of
 
 UNROLL = 3  # steps drawn in the unrolled graph
 
