@@ -34,6 +34,7 @@ from derive.matrix import matrix_text
 
 from ..render.numpy_matrix import MatrixCodePrinter, code_of
 from ..render.numpy_printer import ModulePrinter
+from .losses import LOGIT_LOSS, LOSS_KIND, PLAIN_LOSS
 
 # The NumPy form of each activation on a whole matrix: the RULES record's where it applies.
 ACTIVATION = {
@@ -50,12 +51,6 @@ INIT = {
     "tanh": ("xavier", "Xavier: it feeds tanh"),
 }
 MATCHED = {("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"), ("identity", "mse")}
-LOGIT_LOSS = {
-    ("sigmoid", "binary_cross_entropy"): "binary_cross_entropy_logits",
-    ("softmax", "cross_entropy"): "cross_entropy_logits",
-}
-PLAIN_LOSS = {"binary_cross_entropy": "binary_cross_entropy", "cross_entropy": "cross_entropy", "mse": "squared_error"}
-LOSS_KIND = {"binary_cross_entropy": "bce", "cross_entropy": "ce", "mse": "se"}
 ELEMENTWISE = {"activation", "output_delta", "loss_grad", "activation_grad"}
 GENERAL_KINDS = {"let", "adjoint", "sum"}  # printed from their expressions (codegen.render.numpy_matrix), not in place
 BACKWARD_KINDS = {
@@ -288,7 +283,7 @@ def layers_context(net, source: str) -> dict:
 
 
 def _recurrent_context(net, d, source, X, Y) -> dict:
-    """The module context of a recurrent network (``codegen.numpy_recurrent``): X is T×m word indices."""
+    """The module context of a recurrent network (``codegen.emit.numpy_recurrent``): X is T×m word indices."""
     from .numpy_module import _environment, demo_settings, module_context, task_of
     from .numpy_recurrent import recurrent_source
 

@@ -263,7 +263,7 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())
     rec = getattr(vn, "recurrence", None)
     if rec is not None:
-        from .handout_recurrence import equation_row
+        from .recurrence import equation_row
 
         carried = {e.target: e.expr for e in vd.backward if e.target[1:] in rec.previous and e.kind != "boundary"}
         rows = {
@@ -296,7 +296,7 @@ def batch_only_context(vn, options, base: dict) -> dict:
     from .topics import topics
 
     found = topics(vn, vd, mp)
-    from .handout_recurrence import recurrence_topic
+    from .recurrence import recurrence_topic
 
     found["recurrence"] = recurrence_topic(vn, vd, mp)
     return {
@@ -328,7 +328,7 @@ def _program(vn, vd, mp) -> dict:
     from derive.ir.rewrites import NamedRewrite
     from derive.vecsteps import Cancellation, SumOverTime, SumOverUses, VecChainRule
 
-    from .handout_recurrence import step_names
+    from .recurrence import step_names
 
     numbers = {e.target: e.number for e in vd.equations}
     steps = []

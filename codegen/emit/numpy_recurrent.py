@@ -22,12 +22,12 @@ from derive import ChainruleError
 from derive.ir.nodes import TimeSum
 from derive.ir.recurrence import time_of
 
-from .numpy_matrix import MatrixCodePrinter
+from ..render.numpy_matrix import MatrixCodePrinter
+from .losses import LOGIT_LOSS, PLAIN_LOSS
 
 
 def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environment) -> tuple[str, dict]:
     """The forward / run_steps / loss / gradients source, and what the rest of the module needs."""
-    from .numpy_layers import LOGIT_LOSS, PLAIN_LOSS
     from .numpy_module import Line, live_lines
 
     rec = net.recurrence
