@@ -345,7 +345,6 @@ def _program(vn, vd, mp) -> dict:
                     "kind": "time",
                     "lhs": mp.name(s.target),
                     "name": mp.name(s.target[1:]),
-                    "term": mp.doprint(display(s.term, rec, "t", latex=True)),
                     "rhs": mp.doprint(readable(vd.equation(s.target), rec, {}, latex=True)),
                 }
             )

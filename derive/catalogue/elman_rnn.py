@@ -16,7 +16,7 @@ from derive.nlp.task import TextTask, vocabulary, with_task
 def build() -> VecNetwork:
     net = VecNetwork(
         "elman_rnn",
-        doc="an Elman RNN over the words of a review (tanh state, zero start), sentiment from the last state",
+        doc="an Elman RNN over a review's words (tanh state), sentiment from the last state",
     )
     d, nV, n, k = net.dims(d=16, nV=len(vocabulary("sentiment")), n=16, k=1)
     E = net.param("E", (d, nV))
