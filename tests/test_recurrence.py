@@ -364,3 +364,63 @@ def test_the_lstm_gradients_match_central_differences():
             numeric[idx] = (values[0] - values[1]) / 2e-5
         error = np.max(np.abs(out[f"d{p}"] - numeric)) / max(np.max(np.abs(numeric)), 1e-12)
         assert error <= 1e-6, (p, error)
+
+
+# ------------------------------------------------------------- verify
+def _verdict(network, claim, latex=False):
+    from codegen.cli.cmd_verify import load_target
+    from derive.verify.scalar import verify_spec
+
+    target = network if not isinstance(network, str) else load_target(network)
+    return verify_spec(target, None, claim, latex=latex)
+
+
+def test_verify_accepts_the_standard_bptt_formulas():
+    for claim in (
+        "dh_t = W.T @ da_{t+1}",
+        "da_t = dh_t * (1 - h_t**2)",
+        "dW = (1/m) Σ_t da_t @ h_{t−1}.T",
+        "dU = (1/m) sum_t(da_t @ x_t.T)",
+        "db = (1/m) Σ_t np.sum(da_t, axis=1, keepdims=True)",
+        "dh_{t−1} = W.T @ da_t",
+        "dV = (1/m) do @ h_T.T",
+    ):
+        assert _verdict("elman_rnn", claim).equal, claim
+
+
+def test_verify_names_a_missing_sum_over_t_and_one_that_is_not_there():
+    v = _verdict("elman_rnn", "dW = (1/m) da_t @ h_{t−1}.T")
+    assert not v.equal and v.hint.startswith("the sum over t is missing: W is used at every step")
+    v = _verdict("elman_rnn", "dV = (1/m) Σ_t do @ h_T.T")
+    assert not v.equal and "V is used once" in v.hint
+
+
+def test_verify_names_the_missing_term_from_step_t_plus_1():
+    from derive.verify.recurrent import RecTarget
+
+    lm = RecTarget(language_model())
+    assert _verdict(lm, "dh_t = V.T @ do_t + W.T @ da_{t+1}").equal
+    v = _verdict(lm, "dh_t = V.T @ do_t")
+    assert not v.equal and v.counterexample is not None
+    assert (
+        v.hint.startswith("the term from step t+1 is missing: h_t is also read by step t+1") and "Wᵀ da_{t+1}" in v.hint
+    )
+
+
+def test_verify_accepts_ngs_lstm_backward_and_catches_the_dropped_carry():
+    assert _verdict("lstm_cell", "dc_{t−1} = (dc_{t+1} * Γf_{t+1} + Γo_t * (1 - tanh(c_t)**2) * da_t) * Γf_t").equal
+    assert _verdict("lstm_cell", "dZo_t = da_t * tanh(c_t) * Γo_t * (1 - Γo_t)").equal  # Ng's eq. 7
+    eq10 = "dZf = (dc_{t+1} * Γf_{t+1} + Γo * (1 - tanh(c)**2) * da) * c_{t-1} * Γf * (1 - Γf)"
+    assert _verdict("lstm_cell", eq10).equal
+    v = _verdict("lstm_cell", "dc_t = Γo_t * (1 - tanh(c_t)**2) * da_t")
+    assert not v.equal and "dc_{t+1} ⊙ Γf_{t+1}" in v.hint
+
+
+def test_verify_through_the_cli(capsys):
+    from codegen.cli.app import main
+
+    assert main(["verify", "elman_rnn", "--claim", "dW = (1/m) Σ_t da_t @ h_{t−1}.T"]) == 0
+    assert main(["verify", "elman_rnn", "--claim", "dW = (1/m) da_t @ h_{t−1}.T"]) == 1
+    assert "likely slip: the sum over t is missing" in capsys.readouterr().out
+    assert main(["verify", "elman_rnn", "--latex", r"\mathrm{d}W = W"]) == 2
+    assert "read as text" in capsys.readouterr().err

@@ -78,6 +78,10 @@ def load_target(spec: str):
     from ..handout.batch import Layers, scalar_network, vec_network
 
     net = load_spec(spec)
+    if getattr(net, "recurrence", None) is not None:  # one step, backpropagated through time: claims at a step t
+        from derive.verify.recurrent import RecTarget
+
+        return RecTarget(net)
     if hasattr(net, "assignments"):  # a VecNetwork: vectorised claims, or per unit
         return SpecTarget(VecTarget(net), lambda: _derived(scalar_network(net)[0]))
     layers = Layers.of(net)

@@ -67,6 +67,7 @@ FUNCTIONS = {
     "max": "max",
     "sign": "sign",
     "sqrt": "sqrt",
+    "sum_t": "sum_t",  # Σ_t over the steps of a recurrence (derive.verify.recurrent)
 }
 TWO_ARGUMENTS = ("max",)
 _PRIME = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(FUNCTIONS, key=len, reverse=True)) + r")'\s*\(")

@@ -201,6 +201,7 @@ class SpecTarget:
 def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdict:
     """``verify_claim`` for a derivation, or ``vecverify.verify_vector`` for a vectorised network;
     for a ``SpecTarget``, the other view when the first cannot read the claim."""
+    from .recurrent import RecTarget, verify_recurrent
     from .vectorised import VecTarget, verify_vector
 
     if isinstance(target, SpecTarget):
@@ -215,6 +216,8 @@ def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdi
             except ClaimError as second:  # the other view's problem when it read further than a name
                 shallow = second.message.startswith(("unknown name", "cannot read", "the LaTeX ends"))
                 raise (first if shallow else second) from None
+    if isinstance(target, RecTarget):
+        return verify_recurrent(target, wrt, claim, latex=latex, where=where)
     if isinstance(target, VecTarget):
         return verify_vector(target, wrt, claim, latex=latex, where=where)
     return verify_claim(target, wrt, claim, latex=latex, where=where)
