@@ -21,8 +21,8 @@ from derive import (
     tanh,
 )
 from derive.catalogue import load
+from derive.gradcheck import dims_of
 from derive.ir.unroll import run_sequence
-from derive.vecgradcheck import dims_of
 from derive.vecnumeric import NumPyEvaluator
 
 
