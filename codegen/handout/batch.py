@@ -17,7 +17,6 @@ gets no batch form; the section says so.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
