@@ -298,8 +298,21 @@ def test_gradients_match_finite_differences(op, n0, n1, m, seed):
     assume(n1 >= 3 or op != "layernorm")
     body, extra, _ = ROWS[op]
     d = network(n0, n1, body, extra).derive()
-    errors = rel_errors(check(d, m=m, seed=seed))
+    rows = check(d, m=m, seed=seed)
+    if op in ("batchnorm", "layernorm"):
+        # J is invariant to scaling a row of W, so an entry of dW can be all but 0 (3e-8 beside 0.02, the
+        # differences off by 4e-13): each error is measured against the largest entry of its gradient
+        errors = {r.name: scaled_error(r.analytic, r.numeric) for r in rows}
+    else:
+        errors = rel_errors(rows)
     assert max(errors.values()) <= 1e-6, errors
+
+
+def scaled_error(a, n) -> float:
+    """The largest |a − n| over the largest |a| or |n| (0 when both are 0)."""
+    a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
+    return float(np.max(np.abs(a - n))) / scale if scale > 0 else 0.0
 
 
 def test_sum_rows_feeds_a_one_row_output():
