@@ -127,6 +127,15 @@ def test_elman_rnn_reads_sentiment_word_by_word(figures):
     assert row["cost"][1] < 0.1 * row["cost"][0]
 
 
+def test_rnn_language_model_beats_uniform_and_unigram(figures):
+    # windows of 16 words, each from the zero state: far below the unigram, above ffnn_lm (which always sees 3 words)
+    row = figures["rnn_lm"]
+    assert row["uniform"] > row["unigram"] > 8 * row["after"]
+    assert row["before"] > row["unigram"]
+    assert row["next"][0][0] == "fed"
+    assert row["unseen"] > 0.5 > row["bigram"] - 0.2
+
+
 def test_language_model_clearly_beats_uniform_and_unigram(figures):
     row = figures["ffnn_lm"]
     assert row["uniform"] > row["unigram"] > 4 * row["after"]

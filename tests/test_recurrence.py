@@ -100,6 +100,13 @@ def test_many_to_many_collects_the_output_and_the_next_step():
     assert t["boundary"] == "at t = T: Wᵀ da_{T+1} = 0 (there is no step T+1)"
 
 
+def test_the_catalogue_language_model_has_goodfellows_delta_recursion():
+    t = texts(load("rnn_lm"))
+    assert t["dh"] == "dh_t = Vᵀ do_t + Wᵀ da_{t+1}"
+    assert t["do"] == "do_t = yhat_t − Y_t"
+    assert t["da"] == "da_t = dh_t ⊙ (1 − h_t²)"
+
+
 def test_the_steps_say_what_time_adds():
     steps = [str(s) for s in elman().derive().steps]
     assert any(s.startswith("sum over time: dW = ") and "W is used at every step t = 1 … T" in s for s in steps)

@@ -34,6 +34,7 @@ MODULES = {
     "self_attention": ("self_attention", {}),
     "elman_rnn": ("elman_rnn", {}),
     "lstm_cell": ("lstm_cell", {}),
+    "rnn_lm": ("rnn_lm", {}),
 }
 DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
 CHECK_M = 8  # examples in the generated gradient checks
@@ -78,6 +79,8 @@ def context(name: str) -> dict:
             embedded=task.embedded,
             length=task.length,
             sequence=task.sequence,
+            sequence_targets=net.recurrence is not None and net.recurrence.is_step(net.cost_operands[0]),
+            lm_output=net.cost_operands[0],
             hyper=repr(dict(sorted(task.training.items()))),
             class_names=repr(CLASS_NAMES.get(task.task)),
             report_what=REPORT[task.task],

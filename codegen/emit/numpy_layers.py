@@ -293,7 +293,8 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
     task, task_why = task_of(LOSS_KIND[net.loss], act.function)
     settings = demo_settings(net.name)
     demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}
-    n_in, n_out = ctx["T"], net.size(net.matrices[Y].shape[0])
+    every_step = ctx["every_step"]  # a loss at every step: Y is T×m next-word indices, like X
+    n_in, n_out = ctx["T"], (ctx["T"] if every_step else net.size(net.matrices[Y].shape[0]))
     return module_context(
         net,
         source,
@@ -304,6 +305,8 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
         layers=code,
         inputs=["X[0]", "…", f"X[{n_in - 1}]"],
         recurrent=True,
+        sequence_targets=every_step,
+        **({"labels": None, "predict_shape": "the next word after each word, T×m"} if every_step else {}),
         targets=[f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
         n_inputs=n_in,
         n_targets=n_out,

@@ -143,6 +143,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             keep_names=sorted({keep for _, _, keep in context["masks"]} & {n for n, _, _ in context["constants"]}),
             indices=context.get("n_words") is not None,
             recurrent=context.get("recurrent", False),
+            sequence_targets=context.get("sequence_targets", False),
         )
     )
     return stamp(ruff_format(source, where))
@@ -348,6 +349,7 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "constants": [],
         "n_words": None,
         "recurrent": False,
+        "sequence_targets": False,
         "text": "",
         "text_doc": "",
         **own,

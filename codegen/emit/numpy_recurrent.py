@@ -33,9 +33,10 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     rec = net.recurrence
     where = f"network '{net.name}'"
     A_L, Y_L = net.cost_operands
-    if rec.is_step(A_L):
+    every_step = rec.is_step(A_L)  # a loss at every step: Y holds each step's target word, T×m
+    if every_step and not (net.loss == "cross_entropy" and Y_L in net.names("target")):
         raise ChainruleError(
-            "the module templates cannot yet express a loss at every step (only after the last)", where
+            "the module templates express a loss at every step as a cross-entropy on the next word", where
         )
     leaves = [n for n in rec.per_step if net.kinds[n] == "input"]
     if leaves != [n for n in net.names("input")] or len(leaves) != 1 or leaves[0] not in net.index_inputs:
@@ -50,6 +51,8 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
         for s in expr.atoms(sp.MatrixSymbol):
             if s.name in step_nodes:
                 ren[s] = sp.MatrixSymbol(f"{s.name}[t]", *s.shape)
+            elif every_step and s.name == Y_L:
+                ren[s] = sp.MatrixSymbol(f"{Y_L}_t", *s.shape)
         return expr.xreplace(ren)
 
     def after(expr):
@@ -73,7 +76,10 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     act = next(e for e in d.forward if e.target == A_L)
     Z_L = act.operands[0]
     helper = LOGIT_LOSS.get((act.function, net.loss))
-    if helper:
+    if every_step:
+        loss_code = printer.use(f"{helper}({Z_L}[t], {Y_L}_t)")
+        loss_comment = f"({cost.number}) {cost.text}, each step's from its logits {Z_L}_t (log-sum-exp: stable)"
+    elif helper:
         loss_code = printer.use(f"{helper}({Z_L}, {Y_L})")
         loss_comment = f"({cost.number}) {cost.text}, computed from the logits {Z_L} (log-sum-exp: stable)"
     else:
@@ -114,10 +120,10 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     def reads(lines, name):
         return any(re.search(rf"\b{name}\[", line.code if isinstance(line, Line) else line) for line in lines)
 
-    forward_reads = [n for n, _ in per_step if reads(after_forward, n)]
-    loss_reads = [n for n, _ in per_step if reads(live_lines(after_forward, [loss_code]), n)]
+    loss_forward = live_lines(after_forward, [loss_code]) if not every_step else []
+    forward_reads = [n for n, _ in per_step if reads(after_forward, n) or (every_step and n == A_L)]
+    loss_reads = [n for n, _ in per_step if reads([*loss_forward, Line(loss_code, [])], n)]
     backward_reads = [n for n, _ in per_step if reads(after_forward + after_backward + step_backward, n)]
-    loss_forward = live_lines(after_forward, [loss_code])
     context = {
         "loss_forward": loss_forward,
         "X": X,
@@ -138,6 +144,10 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
         "backward_reads": backward_reads,
         "states": [(h, p, net.size(net.matrices[p].shape[0])) for h, p in rec.states.items()],
         "step_leaves": [f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"],
+        "step_targets": [f"{Y_L}_t = eye[:, {Y}[t]]  # {Y_L}_t: the next word at step t, one-hot"]
+        if every_step
+        else [],
+        "every_step": every_step,
         "step_forward": step_forward,
         "after_forward": after_forward,
         "step_backward": step_backward,

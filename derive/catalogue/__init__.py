@@ -50,6 +50,7 @@ NAMES = (
     "self_attention",
     "elman_rnn",
     "lstm_cell",
+    "rnn_lm",
 )
 
 
