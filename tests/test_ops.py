@@ -207,9 +207,24 @@ TEXT_ROWS = {
 ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril: the causal mask's adjoint
 
 
+def test_time_sum_row():
+    # Σ_t Q_t is linear: G goes to every step's Q unchanged; it prints as the course writes it
+    from derive.ir.nodes import TimeSum
+    from derive.matrix import matrix_text
+    from derive.ops import pull_back
+
+    n, m = sp.symbols("n m", positive=True, integer=True)
+    A, B, G = (sp.MatrixSymbol(x, n, m) for x in "ABG")
+    assert pull_back(TimeSum(A), G) == [(A, G, "time_sum")]
+    assert pull_back(TimeSum(A + B), G) == [(A, G, "sum"), (B, G, "sum")]  # the inner sum's rule names the step
+    assert matrix_text(sp.MatMul(1 / m, TimeSum(A * B.T))) == "(1/m) Σ_t A Bᵀ"
+    assert matrix_text(TimeSum(A + B)) == "Σ_t (A + B)"
+
+
 def test_every_op_of_the_table_has_a_row():
     covered = {"MatMul", "MatAdd", "Transpose", "HadamardProduct", "Apply", "FrobeniusSq", "LossSum", "HadamardPower"}
     covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
+    covered |= {"TimeSum"}  # Σ_t of a recurrence: test_time_sum_row below, and BPTT in tests/test_recurrence.py
     text = {"Embed", "PoolMean", "PoolMax", "Concat"}
     assert {OPS[k].name for k in text} == set(TEXT_ROWS)
     assert set(OPS) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
