@@ -34,7 +34,8 @@ from derive.matrix import matrix_text
 
 from ..render.numpy_matrix import MatrixCodePrinter, code_of
 from ..render.numpy_printer import ModulePrinter
-from .losses import LOGIT_LOSS, LOSS_KIND, PLAIN_LOSS
+from . import losses
+from .losses import LOSS_KIND
 
 # The NumPy form of each activation on a whole matrix: the RULES record's where it applies.
 ACTIVATION = {
@@ -185,14 +186,10 @@ def layers_context(net, source: str) -> dict:
     masks = [
         (D, net.size(net.matrices[D].shape[0]), printer.code(keep)) for D, keep in net.masks.items()
     ]  # drawn in declaration order, the same in loss(train=True) and gradients()
-    Y_L = net.cost_operands[1]
-    logit_helper = LOGIT_LOSS.get((act_L, lname))
-    if logit_helper:
-        loss_code = printer.use(f"{logit_helper}({Z_L}, {Y_L})")
-        loss_comment = f"({loss_eq.number}) {loss_eq.text}, computed from the logits {Z_L} (log-sum-exp: stable)"
-    else:
-        loss_code = printer.use(f"{PLAIN_LOSS[lname]}({A_L}, {Y_L})")
-        loss_comment = f"({loss_eq.number}) {loss_eq.text}"
+    loss_code, logits = losses.loss_code(printer, act_L, lname, Z_L, A_L, net.cost_operands[1])
+    loss_comment = f"({loss_eq.number}) {loss_eq.text}" + (
+        f", computed from the logits {Z_L} (log-sum-exp: stable)" if logits else ""
+    )
     penalties = [printer.code(t.expr) for t in loss_eq.terms if t.kind == "penalty"]
 
     # ---- gradients(): in place, on workspace buffers
@@ -252,11 +249,8 @@ def layers_context(net, source: str) -> dict:
         running=running,
         indices=X in net.index_inputs,
     )
-    from .numpy_module import demo_settings, module_context
+    from .numpy_module import module_context
 
-    settings = demo_settings(net.name)
-    demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}
-    n_in, n_out = rows[X], rows[Y]
     return module_context(
         net,
         source,
@@ -265,13 +259,7 @@ def layers_context(net, source: str) -> dict:
         task,
         task_why,
         layers=layers_code,
-        inputs=[f"{X}[{i}]" for i in range(n_in)] if n_in <= 8 else [f"{X}[0]", "…", f"{X}[{n_in - 1}]"],
-        targets=[f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
-        n_inputs=n_in,
-        n_targets=n_out,
-        inputs_tuple=f"{n_in}  # rows of X",
-        targets_tuple=f"{n_out}  # rows of Y",
-        demo=demo,
+        **_rows(net, X, Y, rows[X], rows[Y]),
         running=running,
         statistics=statistics,
         masks=masks,
@@ -284,17 +272,15 @@ def layers_context(net, source: str) -> dict:
 
 def _recurrent_context(net, d, source, X, Y) -> dict:
     """The module context of a recurrent network (``codegen.emit.numpy_recurrent``): X is T×m word indices."""
-    from .numpy_module import _environment, demo_settings, module_context, task_of
+    from .numpy_module import _environment, module_context, task_of
     from .numpy_recurrent import recurrent_source
 
     printer = MatrixCodePrinter(ACTIVATION, sizes=net.dim_sizes)
     code, ctx = recurrent_source(net, d, printer, "X", Y, _environment())
     act = next(e for e in d.forward if e.target == net.cost_operands[0])
     task, task_why = task_of(LOSS_KIND[net.loss], act.function)
-    settings = demo_settings(net.name)
-    demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}
     every_step = ctx["every_step"]  # a loss at every step: Y is T×m next-word indices, like X
-    n_in, n_out = ctx["T"], (ctx["T"] if every_step else net.size(net.matrices[Y].shape[0]))
+    n_out = ctx["T"] if every_step else net.size(net.matrices[Y].shape[0])
     return module_context(
         net,
         source,
@@ -303,18 +289,34 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
         task,
         task_why,
         layers=code,
-        inputs=["X[0]", "…", f"X[{n_in - 1}]"],
+        **_rows(net, "X", Y, ctx["T"], n_out),
         recurrent=True,
         sequence_targets=every_step,
         **({"labels": None, "predict_shape": "the next word after each word, T×m"} if every_step else {}),
-        targets=[f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
-        n_inputs=n_in,
-        n_targets=n_out,
-        inputs_tuple=f"{n_in}  # rows of X",
-        targets_tuple=f"{n_out}  # rows of Y",
-        demo=demo,
         n_words=net.size(net.index_inputs[X]),
     )
+
+
+def _rows(net, X: str, Y: str, n_in: int, n_out: int) -> dict:
+    """The module's X and Y rows as its docstring and tuples name them, and the demo's settings."""
+    from .numpy_module import demo_settings
+
+    settings = demo_settings(net.name)
+    return {
+        "inputs": [f"{X}[{i}]" for i in range(n_in)] if n_in <= 8 else [f"{X}[0]", "…", f"{X}[{n_in - 1}]"],
+        "targets": [f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
+        "n_inputs": n_in,
+        "n_targets": n_out,
+        "inputs_tuple": f"{n_in}  # rows of X",
+        "targets_tuple": f"{n_out}  # rows of Y",
+        "demo": {
+            **settings,
+            "log_every": max(settings["epochs"] // 10, 1),
+            "teacher_scale": 2,
+            "examples": False,
+            "why": "",
+        },
+    }
 
 
 def _param_list(net, d) -> list:

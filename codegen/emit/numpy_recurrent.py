@@ -23,7 +23,7 @@ from derive.ir.nodes import TimeSum
 from derive.ir.recurrence import time_of
 
 from ..render.numpy_matrix import MatrixCodePrinter
-from .losses import LOGIT_LOSS, PLAIN_LOSS
+from . import losses
 
 
 def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environment) -> tuple[str, dict]:
@@ -75,16 +75,12 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     cost = next(e for e in d.forward if e.target == "J")
     act = next(e for e in d.forward if e.target == A_L)
     Z_L = act.operands[0]
-    helper = LOGIT_LOSS.get((act.function, net.loss))
-    if every_step:
-        loss_code = printer.use(f"{helper}({Z_L}[t], {Y_L}_t)")
-        loss_comment = f"({cost.number}) {cost.text}, each step's from its logits {Z_L}_t (log-sum-exp: stable)"
-    elif helper:
-        loss_code = printer.use(f"{helper}({Z_L}, {Y_L})")
-        loss_comment = f"({cost.number}) {cost.text}, computed from the logits {Z_L} (log-sum-exp: stable)"
-    else:
-        loss_code = printer.use(f"{PLAIN_LOSS[net.loss]}({A_L}, {Y_L})")
-        loss_comment = f"({cost.number}) {cost.text}"
+    at = "[t]" if every_step else ""  # a loss at every step: step t's logits and target word
+    loss_code, logits = losses.loss_code(
+        printer, act.function, net.loss, f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
+    )
+    where_from = f"each step's from its logits {Z_L}_t" if every_step else f"computed from the logits {Z_L}"
+    loss_comment = f"({cost.number}) {cost.text}" + (f", {where_from} (log-sum-exp: stable)" if logits else "")
 
     after_backward, step_backward, sums_start, sums_end = [], [], [], []
     params = [n for n, _ in net.params()]

@@ -87,31 +87,24 @@ class L1Norm(MatrixExpr):
         return (sp.S.One, sp.S.One)
 
 
-class Sign(MatrixExpr):
+class SameShape(MatrixExpr):
+    """A node of one operand with the operand's shape (the base of Sign and TimeSum)."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+
+class Sign(SameShape):
     """``sign(W)`` entry by entry, with sign(0) = 0 (the subgradient L1 uses); same shape as W."""
 
-    def __new__(cls, arg):
-        return super().__new__(cls, arg)
 
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.args[0].shape
-
-
-class TimeSum(MatrixExpr):
+class TimeSum(SameShape):
     """``Σ_t Q_t``: a per-step quantity summed over the T steps (same shape as Q)."""
-
-    def __new__(cls, arg):
-        return super().__new__(cls, arg)
-
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.args[0].shape
