@@ -150,3 +150,35 @@ def test_verify_names_the_usual_attention_slips_with_a_counterexample(claim, sli
     assert result.returncode == 1, result.stdout + result.stderr
     assert "counterexample:" in result.stdout
     assert f"likely slip: {slip}" in result.stdout
+
+
+# ------------------------------------------------------------------ transformer_block
+def test_the_transformer_block_derives_the_attention_the_residuals_and_layer_norm():
+    start = time.process_time()
+    d = load("transformer_block").derive()
+    assert time.process_time() - start < 2.0
+    text = {e.target: e.text for e in d.equations}
+    assert text["dS"] == "dS = P ⊙ (dP − rowsum(dP ⊙ P))"
+    assert text["dQ"] == "dQ = (1/√d) dS K" and text["dK"] == "dK = (1/√d) dSᵀ Q" and text["dV"] == "dV = Pᵀ dO"
+    assert text["dX"] == "dX = dQ Wqᵀ + dK Wkᵀ + dV Wvᵀ + dH"  # four uses: Q, K, V and the residual
+    assert text["dHt"] == "dHt = dG1 W1ᵀ + dH2"  # the feedforward network and its residual
+    assert text["dG1"] == "dG1 = dF1 ⊙ 1[G1 ≥ 0]"
+    assert text["dH"] == "dH = (1/d) (d dHhat − Σ_columns (dHhat ⊙ Hhat) ⊙ Hhat − Σ_columns dHhat)/√(var + ε)"
+    rewrite = next(s for s in d.steps if getattr(s, "target", None) == "dH" and hasattr(s, "after"))
+    assert rewrite.name == "the layer-norm backward in one line" and rewrite.error < 1e-9
+    assert text["dgamma"] == "dgamma = Σ_rows(dHt ⊙ Hhat)" and text["db1"] == "db1 = Σ_rows(dG1)"
+
+
+def test_the_transformer_block_handout_has_attention_and_layer_norm_sections():
+    from pathlib import Path
+
+    tex = (Path(__file__).resolve().parent.parent / "docs" / "handouts" / "transformer_block.tex").read_text()
+    assert r"\section{Self-attention: the row-wise softmax}" in tex and r"\section{Layer normalisation}" in tex
+    assert "one per position" in tex and r"\operatorname{diag}(p) - p\,p^{\top}" in tex
+
+
+def test_verify_reads_the_transformer_blocks_attention():
+    result = run_cli("verify", "transformer_block", "--claim", "dS = dP * P")
+    assert result.returncode == 1 and "likely slip: the rowsum correction is missing" in result.stdout
+    result = run_cli("verify", "transformer_block", "--claim", "dX = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T + dH")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -375,15 +375,35 @@ def test_generated_recurrent_module_gradients_match_autograd(name):
         _close(ours[p], want[p], f"{name}: ∂J/∂{p}")
 
 
+def transformer_cost(params, W, Y, eps=1e-5):
+    """The transformer block written again with autograd.numpy, rows are positions: attention as above, H = X + O,
+    layer norm of each row, H2 = H̃ + ReLU(H̃ W1 + b1) W2 + b2, A = softmax(Wo H2ᵀ + bo) per column, mean CE."""
+    X = params["E"][:, W[0]].T
+    Q, K, V = anp.dot(X, params["Wq"]), anp.dot(X, params["Wk"]), anp.dot(X, params["Wv"])
+    T = X.shape[0]
+    S = anp.dot(Q, K.T) / np.sqrt(Q.shape[1])
+    H = X + anp.dot(_rows_softmax(anp.where(np.tri(T, dtype=bool), S, -np.inf)), V)
+    mu = anp.mean(H, axis=1, keepdims=True)
+    var = anp.mean((H - mu) ** 2, axis=1, keepdims=True)
+    Ht = params["gamma"] * (H - mu) / anp.sqrt(var + eps) + params["beta"]
+    H2 = Ht + anp.dot(anp.maximum(anp.dot(Ht, params["W1"]) + params["b1"], 0.0), params["W2"]) + params["b2"]
+    A = _columns_softmax(anp.dot(params["Wo"], H2.T) + params["bo"])
+    return COST["cross_entropy"](A, Y) / T
+
+
+SEQUENCE_COSTS = {"self_attention": lambda p, W, Y: attention_cost(p, W, Y), "transformer_block": transformer_cost}
+
+
 @pytest.mark.parametrize("name", [n for n in nlp_names() if n not in RECURRENT])
 def test_generated_nlp_module_gradients_match_autograd(name):
     net, module = nlp_model(name), _module(name)
     (X, Y), _, _ = module.load_data()
     X, Y = module.check_data(X[:, :6], Y[:6])
-    if name == "self_attention":
+    if name in SEQUENCE_COSTS:
+        cost = SEQUENCE_COSTS[name]
         params = _smooth(module.init_params(seed=0), seed=0)
-        want = autograd.grad(lambda p: attention_cost(p, X, Y))(params)
-        assert module.loss(params, X, Y) == pytest.approx(float(attention_cost(params, X, Y)), rel=1e-12)
+        want = autograd.grad(lambda p: cost(p, X, Y))(params)
+        assert module.loss(params, X, Y) == pytest.approx(float(cost(params, X, Y)), rel=1e-12)
         ours = module.gradients(params, X, Y)
         for p in params:
             _close(ours[p], want[p], f"{name}: ∂J/∂{p}")

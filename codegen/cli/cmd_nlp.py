@@ -110,7 +110,7 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
     row = {"name": name}
     lm = hasattr(mod, "perplexity")
     if lm:
-        row["uniform"] = float(mod.N_WORDS)
+        row["uniform"] = float(mod.N_WORDS - 1 if hasattr(mod, "next_char") else mod.N_WORDS)  # <pad> is never next
         row["unigram"] = mod.unigram_perplexity(Y, Y_test)
         row["before"] = mod.perplexity(params, X_test, Y_test)
     else:
@@ -126,10 +126,17 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
         seed=hyper["seed"],
         params=params,
         **clip,
+        **({"optimizer": hyper["optimizer"]} if "optimizer" in hyper else {}),
     )
     row["seconds"] = time.perf_counter() - start
     row["cost"] = (history[0], history[-1])
-    if lm:
+    if lm and hasattr(mod, "next_char"):  # a character-level LM: perplexity per character, and samples
+        row["after"] = mod.perplexity(params, X_test, Y_test)
+        row["samples"] = [mod.sample(params, extra, seed=s, start="the ") for s in range(3)]
+        probs = mod.next_char(params, extra, "the dog gets f")
+        row["next"] = sorted(probs.items(), key=lambda kv: -kv[1])[:3]
+        row["ok"] = row["after"] < min(row["unigram"], row["uniform"]) / 2
+    elif lm:
         row["after"] = mod.perplexity(params, X_test, Y_test)
         row["samples"] = [mod.sample(params, extra, seed=s) for s in range(3)]
         probs = mod.next_word(params, extra, ["the", "dog", "gets"])
@@ -157,12 +164,19 @@ def report_text(rows: list[dict]) -> str:
     for row in rows:
         if "unigram" not in row:
             continue
+        per = "per character " if "unseen" not in row else ""
         lines += [
             "",
             (
-                f"{row['name']}: held-out perplexity uniform {row['uniform']:.2f}, unigram {row['unigram']:.2f}, "
+                f"{row['name']}: held-out perplexity {per}uniform {row['uniform']:.2f}, unigram {row['unigram']:.2f}, "
                 f"model before training {row['before']:.2f}, after {row['after']:.2f} ({row['seconds']:.2f} s training)"
             ),
+        ]
+        if "unseen" not in row:  # a character-level LM
+            lines.append("  P(c | 'the dog gets f'): " + ", ".join(f"{c!r} {p:.3f}" for c, p in row["next"]))
+            lines += [f"  sample: {s}" for s in row["samples"]]
+            continue
+        lines += [
             "  P(w | the dog gets): " + ", ".join(f"{w} {p:.3f}" for w, p in row["next"]),
             (
                 f"  P(on | the hamster sleeps) = {row['unseen']:.3f} ('hamster sleeps' is never in the training text; "

@@ -35,6 +35,7 @@ MODULES = {
     "elman_rnn": ("elman_rnn", {}),
     "lstm_cell": ("lstm_cell", {}),
     "rnn_lm": ("rnn_lm", {}),
+    "transformer_block": ("transformer_block", {}),
 }
 DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
 CHECK_M = 8  # examples in the generated gradient checks
@@ -81,6 +82,7 @@ def context(name: str) -> dict:
             sequence=task.sequence,
             sequence_targets=net.recurrence is not None and net.recurrence.is_step(net.cost_operands[0]),
             lm_output=net.cost_operands[0],
+            characters=task.characters,
             hyper=repr(dict(sorted(task.training.items()))),
             class_names=repr(CLASS_NAMES.get(task.task)),
             report_what=REPORT[task.task],
@@ -93,7 +95,7 @@ def context(name: str) -> dict:
         stdlib.append("import math")
     if task.task != "lm":
         stdlib.append("import re")
-    stdlib += ["from collections import Counter", "from pathlib import Path"]
+    stdlib += ([] if task.characters else ["from collections import Counter"]) + ["from pathlib import Path"]
     data = {"lm": "lm/corpus.txt (training) and lm/heldout.txt", "sentiment": "sentiment/corpus.tsv (label)"}
     data["topic"] = "sentiment/corpus.tsv (topic)"
     what = (
@@ -102,9 +104,10 @@ def context(name: str) -> dict:
         else "X holds J&M's six hand features x1..x6, one text per column"
     )
     if task.sequence:
+        unit = "character" if task.characters else "word"
         what = (
-            "Sequence layout: one sequence per call. The argument X (1×T; W in the equations) holds the word"
-            "\nindices of T consecutive positions of a running text, Y the next word at each position: the m = T"
+            f"Sequence layout: one sequence per call. The argument X (1×T; W in the equations) holds the {unit}"
+            f"\nindices of T consecutive positions of a running text, Y the next {unit} at each position: the m = T"
             "\ncolumns are positions, and position t attends to positions 1…t only (the causal mask). Inside the"
             "\nattention rows are positions: X = E[:, W]ᵀ is T×dm, Q, K, V and O are T×d, S and P are T×T"
         )

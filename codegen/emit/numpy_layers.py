@@ -204,7 +204,11 @@ def layers_context(net, source: str) -> dict:
     forward_of = {e.target: e for e in d.forward}
     first_backward = True
     for i, e in enumerate(program):
-        if e.kind in GENERAL_KINDS or e.function == "softmax_rows":
+        if (
+            e.kind in GENERAL_KINDS
+            or e.function == "softmax_rows"
+            or (e.kind in ("activation", "activation_grad") and e.target not in rows)  # rows are positions (T×n)
+        ):
             code = _general(e, printer, adjoint_scale, params, sums)
         else:
             code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
@@ -339,10 +343,10 @@ def _param_list(net, d) -> list:
                 why = f"word vectors of {user.target}: N(0, 0.1²)"
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))
                 continue
-            if nc == 1 and _scales(net, name):
+            if 1 in (nr, nc) and _scales(net, name):  # a column, or a row when rows are positions
                 why = f"scale in {user.target}: starts at 1 (batch/layer norm's γ)"
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "ones", nc, why))
-            elif nc == 1:
+            elif 1 in (nr, nc):
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
             else:
                 why = f"weight in {user.target}: N(0, 0.01²)"

@@ -26,12 +26,20 @@ POOLED = {
 def _summary(net, d) -> str:
     task = net.text_task
     if task.sequence:
+        unit = "character" if task.characters else "word"
+        block = (
+            r" The block adds the residual $H = X + O$, layer norm over each position's features and a two-layer"
+            r" feedforward network with its own residual."
+            if "Hhat" in net.matrices
+            else ""
+        )
         return (
-            r"One sequence per call: the $m = T$ columns are the positions of one running text (word indices $W$,"
+            rf"One sequence per call: the $m = T$ columns are the positions of one running text ({unit} indices $W$,"
             rf" $1 \times T$, trained in windows of $T = {task.length}$). Inside the attention, rows are positions:"
             rf" $X = E_{{:,W}}^\top$ ($T \times d_m$, $d_m = {net.size(net.matrices['E'].shape[0])}$), one head"
             rf" ($d = {net.size(net.matrices['Wq'].shape[1])}$) with a causal mask, then a softmax over the"
-            rf" vocabulary ($|V| = {net.size(net.matrices['E'].shape[1])}$) at every position, cross-entropy (the next word)."
+            rf" vocabulary ($|V| = {net.size(net.matrices['E'].shape[1])}$) at every position, cross-entropy (the next"
+            rf" {unit}).{block}"
         )
     if task.embedded:
         size = net.size(net.matrices["E"].shape[0])

@@ -107,7 +107,8 @@ def _normalisations(vn, vd, mp) -> list[dict]:
         ]
         out.append(
             {
-                "batch": norm.axis == "columns",
+                "batch": norm.axis == "columns" and norm.k == vn.m,
+                "positions": norm.axis == "columns" and norm.k != vn.m,  # layer norm over a row's features
                 "Z": mp.name(norm.Z),
                 "mu": mp.name(norm.mu),
                 "var": mp.name(norm.var),

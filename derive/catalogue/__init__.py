@@ -51,6 +51,7 @@ NAMES = (
     "elman_rnn",
     "lstm_cell",
     "rnn_lm",
+    "transformer_block",
 )
 
 

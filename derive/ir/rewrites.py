@@ -180,11 +180,12 @@ def _rewrite(net, sweep, norm: Normalisation, m) -> None:
     sweep.backward = [new if e.target == dZ else e for e in sweep.backward if e.target not in drop]
     start = len(sweep.forward) + 1
     sweep.backward = [e.renumbered(start + i) for i, e in enumerate(sweep.backward)]
-    name = "the batch-norm backward in one line" if norm.axis == "columns" else "the layer-norm backward in one line"
+    batch = norm.axis == "columns" and norm.k == m  # over the m examples; over a row's entries it is layer norm
+    name = "the batch-norm backward in one line" if batch else "the layer-norm backward in one line"
     reason = (
         "dμ, dσ² and the two uses of Z − μ collapse (cs231n's batchnorm_backward_alt), checked at random values"
-        if norm.axis == "columns"
-        else "dμ, dσ² and the two uses of Z − μ collapse, per example (over the rows), checked at random values"
+        if batch
+        else "dμ, dσ² and the two uses of Z − μ collapse, per example (over its features), checked at random values"
     )
     sweep.steps.append(NamedRewrite(dZ, staged, after, name, reason, error))
 

@@ -27,6 +27,7 @@ class TextTask:
     length: int | None = None  # n: words per text (padded / truncated), or the LM's N − 1 previous words
     features: tuple[str, ...] = ()  # J&M's hand features x1..x6, for a features model
     sequence: bool = False  # an LM over one running text (W 1×T, one sequence per call), not N − 1 word windows
+    characters: bool = False  # a sequence LM over the characters of the text (each sentence ends with a newline)
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -53,3 +54,12 @@ def vocabulary(part: str) -> tuple[str, ...]:
     rows = (DATA / "sentiment" / "corpus.tsv").read_text(encoding="utf-8").splitlines()
     docs = [tokenize(r.split("\t")[3]) for r in rows if r and not r.startswith("#") and r.split("\t")[2] == "train"]
     return tuple(build_vocab(docs))
+
+
+@functools.cache
+def characters(part: str = "lm") -> tuple[str, ...]:
+    """The characters of the shipped LM training text, after <pad>: each sentence's letters and spaces, and the
+    newline that ends it, in code-point order."""
+    text = (DATA / "lm" / "corpus.txt").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return (PAD, *sorted(set("\n".join(lines) + "\n")))
