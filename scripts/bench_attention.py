@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Training throughput of the generated self-attention model (generated/self_attention.py) against PyTorch eager.
+"""Training throughput of the generated attention models (generated/self_attention.py, transformer_block.py) against PyTorch eager.
 
-    python3 scripts/bench_attention.py [--epochs N] [--repeats R] [--dtype float32|float64]
+    python3 scripts/bench_attention.py [--model self_attention|transformer_block|both] [--epochs N] [--repeats R]
+                                       [--dtype float32|float64]
 
-Both train the same network from the same starting parameters on the shipped corpus
-(derive/nlp/data/lm/corpus.txt, read as one running text), with the same windows of T consecutive
-positions in the same order, by plain SGD (the module's gradients and update): X = E[:, W]ᵀ,
-Q = X Wq, K = X Wk, V = X Wv, S = causal_mask(Q Kᵀ/√d), P = softmax_rows(S), O = P V,
-A = softmax(Wo Oᵀ + bo), mean cross-entropy over the positions, at the catalogue's sizes
-(dm = d = 32, T = 32).  Throughput is predicted tokens (positions) per second, the best of R repeats of N
-epochs; the ratio is NumPy / PyTorch (above 1: the generated module is faster).  PyTorch runs on the CPU,
-eager, with one thread and with its default number, and its better figure counts.  PyTorch is not a
-dependency of chainrule: without it only the NumPy figure is printed.
+Both sides train the same network from the same starting parameters on the shipped corpus
+(derive/nlp/data/lm/corpus.txt, read as one running text of words, or of characters for the block), with the
+same windows of T consecutive positions in the same order, by plain SGD (the module's gradients and update),
+at the catalogue's sizes.  self_attention: X = E[:, W]ᵀ, Q = X Wq, K = X Wk, V = X Wv,
+S = causal_mask(Q Kᵀ/√d), P = softmax_rows(S), O = P V, A = softmax(Wo Oᵀ + bo) (dm = d = 32, T = 32);
+transformer_block adds H = X + O, layer norm of each position, H2 = H̃ + ReLU(H̃ W1 + b1) W2 + b2
+(d = 32, 64 units, T = 64).  Throughput is predicted tokens (positions) per second, the best of R repeats of N
+epochs; the ratio is NumPy / PyTorch (above 1: the generated module is faster).  PyTorch runs on the CPU, eager,
+with one thread and with its default number, and its better figure counts; both reach the same final cost.
+PyTorch is not a dependency of chainrule: without it only the NumPy figures are printed.
 """
 
 import argparse
@@ -22,11 +24,16 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("self_attention", ROOT / "generated" / "self_attention.py")
-sa = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sa)
-_text = (ROOT / "generated" / "self_attention.py").read_text()
-assert "P = softmax_rows(S)" in _text and "causal_mask(" in _text, "the PyTorch model below assumes causal attention"
+LR = 0.5
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "generated" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (ROOT / "generated" / f"{name}.py").read_text()
+    assert "P = softmax_rows(S)" in text and "causal_mask(" in text, "the PyTorch models below assume causal attention"
+    return module
 
 
 def windows(m, T, epochs, seed=0):
@@ -35,37 +42,41 @@ def windows(m, T, epochs, seed=0):
     return [int(i) for _ in range(epochs) for i in rng.permutation(range(0, m - T + 1, T))]
 
 
-def numpy_run(X, Y, starts, T, lr, dtype):
-    params = sa.init_params(seed=0, dtype=dtype)
-    Y1 = sa.check_data(X, Y)[1].astype(dtype)  # the next words as one-hot columns, once
+def numpy_run(mod, X, Y, starts, T, dtype):
+    params = mod.init_params(seed=0, dtype=dtype)
+    Y1 = mod.check_data(X, Y)[1].astype(dtype)  # the next tokens as one-hot columns, once
     parts = [(X[:, i : i + T], Y1[:, i : i + T]) for i in starts]
     grads, state = None, {}
     start = time.perf_counter()
     for Xb, Yb in parts:
-        grads = sa.gradients(params, Xb, Yb, out=grads)
-        sa.update(params, grads, state, "sgd", lr)
-    return time.perf_counter() - start, float(
-        np.mean([sa.loss(params, Xb, Yb) for Xb, Yb in parts[: len(starts) // 4]])
-    )
+        grads = mod.gradients(params, Xb, Yb, out=grads)
+        mod.update(params, grads, state, "sgd", LR)
+    elapsed = time.perf_counter() - start
+    return elapsed, float(np.mean([mod.loss(params, Xb, Yb) for Xb, Yb in parts[: len(starts) // 4]]))
 
 
-def torch_run(X, Y, starts, T, lr, dtype):
+def torch_run(name, mod, X, Y, starts, T, dtype):
     import torch
 
     torch_dtype = {"float32": torch.float32, "float64": torch.float64}[dtype]
-    p0 = sa.init_params(seed=0, dtype=np.dtype(dtype))
-    names = ("E", "Wq", "Wk", "Wv", "Wo", "bo")
-    params = {n: torch.tensor(p0[n], dtype=torch_dtype, requires_grad=True) for n in names}
-    optimizer = torch.optim.SGD(list(params.values()), lr=lr)
+    p0 = mod.init_params(seed=0, dtype=np.dtype(dtype))
+    params = {n: torch.tensor(p0[n], dtype=torch_dtype, requires_grad=True) for n in mod.PARAMS}
+    optimizer = torch.optim.SGD(list(params.values()), lr=LR)
     d = p0["Wq"].shape[1]
     mask = torch.ones(T, T, dtype=torch.bool).tril()
 
     def cost(ids, target):
-        x = params["E"][:, ids].T  # T × dm
+        x = params["E"][:, ids].T  # T × d
         q, k, v = x @ params["Wq"], x @ params["Wk"], x @ params["Wv"]
-        s = (q @ k.T / d**0.5).masked_fill(~mask, float("-inf"))
-        o = torch.softmax(s, dim=1) @ v
-        logits = o @ params["Wo"].T + params["bo"][:, 0]  # T × |V|
+        s = (q @ k.T / d**0.5).masked_fill(~mask[: len(ids), : len(ids)], float("-inf"))
+        h = torch.softmax(s, dim=1) @ v
+        if name == "transformer_block":
+            h = x + h
+            mu = h.mean(dim=1, keepdim=True)
+            c = h - mu
+            ht = params["gamma"] * c / torch.sqrt((c * c).mean(dim=1, keepdim=True) + 1e-5) + params["beta"]
+            h = ht + torch.relu(ht @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
+        logits = h @ params["Wo"].T + params["bo"][:, 0]  # T × |V|
         return torch.nn.functional.cross_entropy(logits, target)
 
     ids, y = torch.from_numpy(X[0]), torch.from_numpy(Y)
@@ -82,37 +93,44 @@ def torch_run(X, Y, starts, T, lr, dtype):
     return elapsed, final
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    args = parser.parse_args()
-    (X, Y), _, vocab = sa.load_data(ROOT / "derive" / "nlp" / "data")
-    T, lr = sa.LENGTH, 0.5
-    starts = windows(X.shape[1], T, args.epochs)
+def bench(name, epochs, repeats, dtype):
+    mod = load(name)
+    (X, Y), _, vocab = mod.load_data(ROOT / "derive" / "nlp" / "data")
+    T = mod.LENGTH
+    starts = windows(X.shape[1], T, epochs)
     tokens = T * len(starts)
-    dm, d = sa.PARAMS["Wq"][0]
-    print(f"corpus: {X.shape[1]} training positions, |V| = {len(vocab)}, dm = {dm}, d = {d}, T = {T}, "
-          f"{args.epochs} epochs ({len(starts)} steps), SGD lr {lr}, {args.dtype}")  # fmt: skip
-    best_np = min(numpy_run(X, Y, starts, T, lr, args.dtype) for _ in range(args.repeats))
+    sizes = ", ".join(f"{n} {mod.PARAMS[n][0][0]}×{mod.PARAMS[n][0][1]}" for n in mod.PARAMS)
+    print(f"{name}: {X.shape[1]} training positions, |V| = {len(vocab)}, T = {T}, {sizes}; "
+          f"{epochs} epochs ({len(starts)} steps), SGD lr {LR}, {dtype}")  # fmt: skip
+    best_np = min(numpy_run(mod, X, Y, starts, T, dtype) for _ in range(repeats))
     print(
-        f"numpy (generated)          : {tokens / best_np[0]:>10.0f} tokens/s  ({best_np[0]:.3f} s, final cost {best_np[1]:.4f})"
+        f"  numpy (generated)          : {tokens / best_np[0]:>10.0f} tokens/s  ({best_np[0]:.3f} s, final cost {best_np[1]:.4f})"
     )
     try:
         import torch
     except ImportError:
-        print("pytorch                    : not installed")
+        print("  pytorch                    : not installed")
         return
     default_threads = torch.get_num_threads()
     best_t = None
     for threads in sorted({1, default_threads}):  # PyTorch's best: one thread is often faster at this size
         torch.set_num_threads(threads)
-        run = min(torch_run(X, Y, starts, T, lr, args.dtype) for _ in range(args.repeats))
-        print(f"pytorch {torch.__version__} ({threads} thread{'s' if threads > 1 else ''}): {tokens / run[0]:>10.0f} tokens/s  "
+        run = min(torch_run(name, mod, X, Y, starts, T, dtype) for _ in range(repeats))
+        print(f"  pytorch {torch.__version__} ({threads} thread{'s' if threads > 1 else ''}): {tokens / run[0]:>10.0f} tokens/s  "
               f"({run[0]:.3f} s, final cost {run[1]:.4f})")  # fmt: skip
         best_t = run if best_t is None or run[0] < best_t[0] else best_t
-    print(f"ratio numpy / pytorch: {best_t[0] / best_np[0]:.2f}x")
+    print(f"  ratio numpy / pytorch: {best_t[0] / best_np[0]:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=("self_attention", "transformer_block", "both"), default="both")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    args = parser.parse_args()
+    for name in ("self_attention", "transformer_block") if args.model == "both" else (args.model,):
+        bench(name, args.epochs, args.repeats, args.dtype)
 
 
 if __name__ == "__main__":
