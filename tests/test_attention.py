@@ -161,12 +161,12 @@ def test_the_transformer_block_derives_the_attention_the_residuals_and_layer_nor
     assert text["dS"] == "dS = P ⊙ (dP − rowsum(dP ⊙ P))"
     assert text["dQ"] == "dQ = (1/√d) dS K" and text["dK"] == "dK = (1/√d) dSᵀ Q" and text["dV"] == "dV = Pᵀ dO"
     assert text["dX"] == "dX = dQ Wqᵀ + dK Wkᵀ + dV Wvᵀ + dH"  # four uses: Q, K, V and the residual
-    assert text["dHt"] == "dHt = dG1 W1ᵀ + dH2"  # the feedforward network and its residual
+    assert text["dHtilde"] == "dHtilde = dG1 W1ᵀ + dH2"  # the feedforward network and its residual
     assert text["dG1"] == "dG1 = dF1 ⊙ 1[G1 ≥ 0]"
     assert text["dH"] == "dH = (1/d) (d dHhat − Σ_columns (dHhat ⊙ Hhat) ⊙ Hhat − Σ_columns dHhat)/√(var + ε)"
     rewrite = next(s for s in d.steps if getattr(s, "target", None) == "dH" and hasattr(s, "after"))
     assert rewrite.name == "the layer-norm backward in one line" and rewrite.error < 1e-9
-    assert text["dgamma"] == "dgamma = Σ_rows(dHt ⊙ Hhat)" and text["db1"] == "db1 = Σ_rows(dG1)"
+    assert text["dgamma"] == "dgamma = Σ_rows(dHtilde ⊙ Hhat)" and text["db1"] == "db1 = Σ_rows(dG1)"
 
 
 def test_the_transformer_block_handout_has_attention_and_layer_norm_sections():

@@ -58,9 +58,9 @@ def build() -> VecNetwork:
     C = net.let("C", H - mu)
     var = net.let("var", mean_columns(hadamard(C, C)))
     Hhat = net.let("Hhat", hadamard(C, power(var + eps, sp.Rational(-1, 2))))
-    Ht = net.let("Ht", hadamard(gamma, Hhat) + beta)
-    F1 = net.let("F1", relu(net.let("G1", Ht * W1 + b1)))
-    H2 = net.let("H2", Ht + F1 * W2 + b2)  # the residual around the feedforward network
+    Htilde = net.let("Htilde", hadamard(gamma, Hhat) + beta)
+    F1 = net.let("F1", relu(net.let("G1", Htilde * W1 + b1)))
+    H2 = net.let("H2", Htilde + F1 * W2 + b2)  # the residual around the feedforward network
     A = net.activation("A", "softmax", net.let("Z", Wo * transpose(H2) + bo))
     net.cost(cross_entropy(A, Y))
     task = TextTask(
