@@ -528,7 +528,9 @@ def _scales(net, name: str) -> bool:
     for a in net.assignments:
         for node in sp.preorder_traversal(a.value):
             if isinstance(node, sp.HadamardProduct) and any(
-                f == net.matrices[name] or getattr(f, "args", ())[:1] == (net.matrices[name],) for f in node.args
+                f == net.matrices[name]
+                or net.matrices[name] in (getattr(f, "args", ())[:1] + getattr(f, "args", ())[-1:])
+                for f in node.args  # γ, a broadcast column γ 1ᵀ or a broadcast row 1 γ
             ):
                 return True
     return False
