@@ -127,7 +127,12 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
             return total if rows == 1 or self._in_sum else f"np.repeat({total}, {self._count(rows)}, axis=0)"
         if len(factors) == 1:
             return self._wrap(factors[0], _MUL) if not isinstance(factors[0], OneMatrix) else "1"
-        return " @ ".join(self._wrap(f, _MUL) for f in factors)
+        return " @ ".join(  # a ones matrix inside a product (G 1 1ᵀ Xᵀ of rowsum's adjoint): np.ones, not 1
+            f"np.ones(({self._count(f.shape[0])}, {self._count(f.shape[1])}))"
+            if isinstance(f, OneMatrix)
+            else self._wrap(f, _MUL)
+            for f in factors
+        )
 
     def _scalar(self, scalar) -> str:
         scalar = sp.sympify(scalar)
