@@ -296,8 +296,10 @@ def batch_only_context(vn, options, base: dict) -> dict:
 
     found = topics(vn, vd, mp)
     from .recurrence import recurrence_topic
+    from .text import text_topic
 
     found["recurrence"] = recurrence_topic(vn, vd, mp)
+    found["text"] = text_topic(vn, vd, vn.name) if getattr(vn, "text_task", None) is not None else None
     return {
         **base,
         "batch_only": True,

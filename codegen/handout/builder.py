@@ -285,8 +285,8 @@ def build_context(net, options: HandoutOptions) -> dict:
     """Everything the template needs, as strings and lists (see the module docstring)."""
     names: dict[str, str] = {}
     declared_in_matrices = not hasattr(net, "nodes")
-    if declared_in_matrices and not net.chain:  # a matrix program (a skip, a tied weight, a penalty)
-        return _batch_only(net, options)
+    if declared_in_matrices and (not net.chain or getattr(net, "text_task", None) is not None):
+        return _batch_only(net, options)  # a matrix program (a skip, a tied weight, a penalty), or a text model
     if declared_in_matrices:  # a VecNetwork: written out unit by unit, as the lecture does by hand
         try:
             net, names = handout_batch.scalar_network(net)
