@@ -88,6 +88,7 @@ HANDOUT_NOT_YET_READ = {
     "transformer_block",
     "elman_rnn",
     "lstm_cell",
+    "rnn_lm",
 }
 
 
