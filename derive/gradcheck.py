@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 
 from .functions import ReLU
 from .vecnumeric import run
@@ -52,24 +53,42 @@ def rel_errors(rows: list[GradCheck]) -> dict[str, float]:
     return {r.name: r.rel_error for r in rows}
 
 
-def check(derivation, point: dict | None = None, names=None, *, h: float | None = None, m: int = 5, seed: int = 0):
+def check(
+    derivation,
+    point: dict | None = None,
+    names=None,
+    *,
+    h: float | None = None,
+    m: int = 5,
+    seed: int = 0,
+    max_entries: int | None = None,
+):
     """Derived versus numeric gradients, one ``GradCheck`` per name.
 
     Per unit: ``point`` maps every leaf to a float (default ``smooth_point(derivation, seed)``),
     ``names`` default to every parameter and input, ``h`` to 1e-4.  Layers: ``point`` maps every
     leaf to an array for a batch of ``m`` (default ``random_instance(derivation, m, seed)``),
-    ``names`` default to every parameter, ``h`` to 1e-3 (shrunk below the nearest ReLU kink)."""
+    ``names`` default to every parameter, ``h`` to 1e-3 (shrunk below the nearest ReLU kink); ``max_entries``
+    checks at most that many entries of each parameter (drawn from ``seed``; None: all).  A recurrence is
+    checked over a concrete sequence (``derive.ir.unroll``) at small widths (3, T = 4): its derivation is over
+    one step, so the widths and T do not change it."""
+    if isinstance(derivation, VecDerivation) and derivation.network.recurrence is not None:
+        return _check_recurrence(derivation, names, 1e-4 if h is None else h, m, seed, max_entries)
     if isinstance(derivation, VecDerivation):
-        return _check_layers(derivation, point, names, 1e-3 if h is None else h, m, seed)
+        return _check_layers(derivation, point, names, 1e-3 if h is None else h, m, seed, max_entries)
     if point is None:
         point = smooth_point(derivation, seed)
     return _check_units(derivation, point, names, 1e-4 if h is None else h)
 
 
 def relative_error(a, n, tiny: float = 1e-10) -> float:
-    """``|a − n| / max(|a|, |n|)``, 0 where both are below ``tiny``; the worst entry for arrays."""
+    """``|a − n| / max(|a|, |n|)``, 0 where both are below ``tiny``; the worst entry for arrays, where an entry
+    below 1e-4 of the array's largest is measured against that floor (round-off in the differences of an
+    entry near 0 is not a wrong gradient)."""
     a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
     scale = np.maximum(np.abs(a), np.abs(n))
+    if scale.size > 1:
+        scale = np.maximum(scale, 1e-4 * float(np.max(scale)))
     err = np.where(scale < tiny, 0.0, np.abs(a - n) / np.maximum(scale, tiny))
     return float(np.max(err)) if err.size else 0.0
 
@@ -207,7 +226,17 @@ def cost(d: VecDerivation, env: dict, m: int) -> float:
     return float(run(d.forward, env, dims_of(d.network, m))["J"][0, 0])
 
 
-def _check_layers(d: VecDerivation, env: dict | None, names, h: float, m: int, seed: int) -> list[GradCheck]:
+def _entries(shape, max_entries: int | None, rng) -> list:
+    """Every index of ``shape``, or ``max_entries`` of them drawn at random (sorted)."""
+    indices = list(np.ndindex(*shape))
+    if max_entries is None or len(indices) <= max_entries:
+        return indices
+    return [indices[i] for i in sorted(rng.choice(len(indices), max_entries, replace=False))]
+
+
+def _check_layers(
+    d: VecDerivation, env: dict | None, names, h: float, m: int, seed: int, max_entries: int | None = None
+) -> list[GradCheck]:
     """Each ``d<param>`` against central differences of J, entry by entry.
 
     The five-point central stencil (error O(h⁴)) keeps the check's own error
@@ -217,17 +246,74 @@ def _check_layers(d: VecDerivation, env: dict | None, names, h: float, m: int, s
     env = random_instance(d, m, seed) if env is None else {k: np.array(v) for k, v in env.items()}
     h = min(h, max(layer_kink_distance(d, env, m) / 50, 1e-6))
     values = evaluate(d, env, m)
+    rng = np.random.default_rng(seed)
     out = []
     for name in names or d.network.names("param"):
-        numeric = np.zeros_like(env[name])
-        for idx in np.ndindex(*env[name].shape):
+        picked = _entries(env[name].shape, max_entries, rng)
+        numeric = []
+        for idx in picked:
             saved = env[name][idx]
 
             def shifted(delta, name=name, idx=idx, saved=saved):
                 env[name][idx] = saved + delta
                 return cost(d, env, m)
 
-            numeric[idx] = five_point(shifted, h)
+            numeric.append(five_point(shifted, h))
             env[name][idx] = saved
-        out.append(GradCheck(name, values[f"d{name}"], numeric))
+        analytic = values[f"d{name}"]
+        if max_entries is None:
+            out.append(GradCheck(name, analytic, np.array(numeric).reshape(analytic.shape)))
+        else:
+            out.append(GradCheck(name, np.array([analytic[i] for i in picked]), np.array(numeric)))
+    return out
+
+
+def _check_recurrence(d: VecDerivation, names, h: float, m: int, seed: int, max_entries) -> list[GradCheck]:
+    """A recurrence's gradients over a concrete sequence (T = 4, widths 3) against central differences of J."""
+    from .ir.unroll import run_sequence
+    from .vecnumeric import NumPyEvaluator
+
+    net = d.network
+    rec = net.recurrence
+    rng = np.random.default_rng(seed)
+    dims = {**{s: min(v, 3) for s, v in net.dim_sizes.items()}, rec.T: 4, M: m}
+    dims.update({net.constants[n]: v for n, v in net.constant_values.items()})
+
+    def shape(name):
+        return tuple(int(sp.sympify(x).subs(dims)) for x in net.matrices[name].shape)
+
+    static = {p: rng.normal(0.0, 0.5, shape(p)) for p in net.names("param")}
+    steps = []
+    for _ in range(dims[rec.T]):
+        leaves = {}
+        for name in rec.per_step:
+            if net.kinds[name] == "input":
+                vocab = int(sp.sympify(net.index_inputs[name]).subs(dims)) if name in net.index_inputs else 0
+                leaves[name] = rng.integers(0, vocab, shape(name)) if vocab else rng.normal(0.0, 1.0, shape(name))
+            elif net.kinds[name] == "target":
+                rows = shape(name)[0]
+                leaves[name] = np.eye(rows)[:, rng.integers(0, rows, m)]
+        steps.append(leaves)
+    for y in net.names("target"):
+        if y not in rec.per_step:
+            rows = shape(y)[0]
+            static[y] = (
+                np.eye(rows)[:, rng.integers(0, rows, m)]
+                if net.output == "softmax"
+                else rng.integers(0, 2, shape(y)).astype(float)
+            )
+    out_values = run_sequence(d, static, steps, dims, NumPyEvaluator)
+    out = []
+    for name in names or net.names("param"):
+        numeric = np.zeros_like(static[name])
+        for idx in np.ndindex(*static[name].shape):
+            saved = static[name][idx]
+
+            def shifted(delta, name=name, idx=idx, saved=saved):
+                static[name][idx] = saved + delta
+                return float(run_sequence(d, static, steps, dims, NumPyEvaluator)["J"][0, 0])
+
+            numeric[idx] = five_point(shifted, h)
+            static[name][idx] = saved
+        out.append(GradCheck(name, out_values[f"d{name}"], numeric))
     return out
