@@ -146,3 +146,9 @@ def test_language_model_clearly_beats_uniform_and_unigram(figures):
     assert "hamster sleeps" not in training and "cat sleeps on" in training and "hamster" in training
     assert row["unseen"] > 0.9 > row["bigram"] + 0.2
     assert all(isinstance(s, str) and s for s in row["samples"])
+
+
+def test_every_nlp_model_has_its_explanation_and_worked_example():
+    # the demo writes each model's explanation; a next word per step (rnn_lm) is a column of Y, not an entry
+    for name in nlp_module.names():
+        assert "worked example" in cmd_nlp.explain_text(name), name

@@ -72,7 +72,8 @@ def worked_example(name: str, data: Path | None = None) -> list[str]:
     distinct = [k for k in range(X.shape[1]) if len(set(X[:, k].tolist()) - {0, 2}) >= 3]
     first = distinct[0] if distinct else 0  # the first text (window) with three different words
     W = X[:, [first]]
-    dE = module.gradients(params, W, Y[[first]])["E"]
+    target = Y[:, [first]] if Y.shape == X.shape else Y[[first]]  # a next word per step (rnn_lm), or a label
+    dE = module.gradients(params, W, target)["E"]
     words = [vocab[i] for i in W[:, 0] if i != 0]
     seen = sorted(set(np.flatnonzero(np.any(dE != 0, axis=0)).tolist()))
     lines = [
