@@ -151,4 +151,7 @@ def test_language_model_clearly_beats_uniform_and_unigram(figures):
 def test_every_nlp_model_has_its_explanation_and_worked_example():
     # the demo writes each model's explanation; a next word per step (rnn_lm) is a column of Y, not an entry
     for name in nlp_module.names():
-        assert "worked example" in cmd_nlp.explain_text(name), name
+        text = cmd_nlp.explain_text(name)
+        assert text.startswith(f"# {name}"), name
+        if "E" in nlp_module.model(name).matrices:  # the word vectors: the sparse dE, worked
+            assert "worked example" in text and "every other column is exactly 0" in text, name
