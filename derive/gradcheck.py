@@ -87,9 +87,8 @@ def relative_error(a, n, tiny: float = 1e-10) -> float:
     entry near 0 is not a wrong gradient)."""
     a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
     scale = np.maximum(np.abs(a), np.abs(n))
-    if scale.size > 1:
-        scale = np.maximum(scale, 1e-4 * float(np.max(scale)))
-    err = np.where(scale < tiny, 0.0, np.abs(a - n) / np.maximum(scale, tiny))
+    floor = 1e-4 * float(np.max(scale)) if scale.size > 1 else 0.0
+    err = np.where(scale < tiny, 0.0, np.abs(a - n) / np.maximum(scale, max(tiny, floor)))
     return float(np.max(err)) if err.size else 0.0
 
 
@@ -178,12 +177,43 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
 
 
 def layer_kink_distance(d: VecDerivation, env: dict, m: int) -> float:
-    """The smallest |Z| over the entries of every ReLU layer's input (inf without ReLU)."""
+    """How far the batch is from a kink: the smallest |Z| over every ReLU layer's input and every entry an L1
+    penalty takes, and the smallest gap between the largest entry a max pooling takes and the best one of
+    another word (inf without any of them)."""
+    from .ir.nodes import L1Norm
+    from .ir.text_nodes import PoolMax
+    from .vecnumeric import NumPyEvaluator
+
     relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and e.function == "relu"]
-    if not relu_inputs:
+    nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
+    pools = [p for p in nodes if isinstance(p, PoolMax)]
+    penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
+    if not relu_inputs and not pools and not penalised:
         return float("inf")
-    values = run(d.forward, env, dims_of(d.network, m))
-    return float(min(np.min(np.abs(values[z])) for z in relu_inputs))
+    dims = dims_of(d.network, m)
+    values = run(d.forward, env, dims)
+    gaps = [float(np.min(np.abs(values[z]))) for z in relu_inputs]
+    gaps += [float(np.min(np.abs(NumPyEvaluator(values, dims)(w)))) for w in penalised]
+    gaps += [_pool_gap(values[p.args[0].name], values[p.args[1].name]) for p in pools]
+    return min(gaps)
+
+
+def _pool_gap(Q, W) -> float:
+    """The smallest margin of a max pooling's choice over a word of another id (a word repeated in a text is
+    not a kink: its positions hold the same vector, so either choice gives the same gradient of E)."""
+    n, m = W.shape
+    blocks = Q.reshape(n, -1, m)
+    gap = float("inf")
+    for j in range(m):
+        words = [t for t in range(n) if W[t, j] != 0]
+        for r in range(blocks.shape[1]):
+            if not words:
+                continue
+            best = max(words, key=lambda t: blocks[t, r, j])
+            others = [blocks[t, r, j] for t in words if W[t, j] != W[best, j]]
+            if others:
+                gap = min(gap, float(blocks[best, r, j] - max(others)))
+    return gap
 
 
 def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
@@ -246,9 +276,14 @@ def _check_layers(
     env = random_instance(d, m, seed) if env is None else {k: np.array(v) for k, v in env.items()}
     h = min(h, max(layer_kink_distance(d, env, m) / 50, 1e-6))
     values = evaluate(d, env, m)
+    return _compare(values, env, names or d.network.names("param"), lambda: cost(d, env, m), h, seed, max_entries)
+
+
+def _compare(values: dict, env: dict, names, J, h: float, seed: int, max_entries) -> list[GradCheck]:
+    """``values["d<name>"]`` against five-point differences of ``J()`` as each entry of ``env[name]`` moves."""
     rng = np.random.default_rng(seed)
     out = []
-    for name in names or d.network.names("param"):
+    for name in names:
         picked = _entries(env[name].shape, max_entries, rng)
         numeric = []
         for idx in picked:
@@ -256,7 +291,7 @@ def _check_layers(
 
             def shifted(delta, name=name, idx=idx, saved=saved):
                 env[name][idx] = saved + delta
-                return cost(d, env, m)
+                return J()
 
             numeric.append(five_point(shifted, h))
             env[name][idx] = saved
@@ -268,52 +303,49 @@ def _check_layers(
     return out
 
 
+def random_sequence(d: VecDerivation, dims: dict, m: int, rng) -> tuple[dict, list[dict]]:
+    """(parameters and whatever is not per step, each step's leaves) of a recurrence at the sizes ``dims``:
+    normal parameters and inputs, word indices, one-hot (or 0/1) targets."""
+    net = d.network
+    rec = net.recurrence
+
+    def shape(name):
+        return tuple(int(sp.sympify(x).subs(dims)) for x in net.matrices[name].shape)
+
+    def target(name):
+        rows = shape(name)[0]
+        if net.output == "softmax" or name in rec.per_step:
+            return np.eye(rows)[:, rng.integers(0, rows, m)]
+        return rng.integers(0, 2, shape(name)).astype(float)
+
+    static = {p: rng.normal(0.0, 0.5, shape(p)) for p in net.names("param")}
+    steps = []
+    for _ in range(int(dims[rec.T])):
+        leaves = {}
+        for name in rec.per_step:
+            if net.kinds[name] == "input" and name in net.index_inputs:
+                leaves[name] = rng.integers(0, int(sp.sympify(net.index_inputs[name]).subs(dims)), shape(name))
+            elif net.kinds[name] == "input":
+                leaves[name] = rng.normal(0.0, 1.0, shape(name))
+            elif net.kinds[name] == "target":
+                leaves[name] = target(name)
+        steps.append(leaves)
+    static.update({y: target(y) for y in net.names("target") if y not in rec.per_step})
+    return static, steps
+
+
 def _check_recurrence(d: VecDerivation, names, h: float, m: int, seed: int, max_entries) -> list[GradCheck]:
     """A recurrence's gradients over a concrete sequence (T = 4, widths 3) against central differences of J."""
     from .ir.unroll import run_sequence
     from .vecnumeric import NumPyEvaluator
 
     net = d.network
-    rec = net.recurrence
-    rng = np.random.default_rng(seed)
-    dims = {**{s: min(v, 3) for s, v in net.dim_sizes.items()}, rec.T: 4, M: m}
+    dims = {**{s: min(v, 3) for s, v in net.dim_sizes.items()}, net.recurrence.T: 4, M: m}
     dims.update({net.constants[n]: v for n, v in net.constant_values.items()})
+    static, steps = random_sequence(d, dims, m, np.random.default_rng(seed))
 
-    def shape(name):
-        return tuple(int(sp.sympify(x).subs(dims)) for x in net.matrices[name].shape)
+    def J():
+        return float(run_sequence(d, static, steps, dims, NumPyEvaluator)["J"][0, 0])
 
-    static = {p: rng.normal(0.0, 0.5, shape(p)) for p in net.names("param")}
-    steps = []
-    for _ in range(dims[rec.T]):
-        leaves = {}
-        for name in rec.per_step:
-            if net.kinds[name] == "input":
-                vocab = int(sp.sympify(net.index_inputs[name]).subs(dims)) if name in net.index_inputs else 0
-                leaves[name] = rng.integers(0, vocab, shape(name)) if vocab else rng.normal(0.0, 1.0, shape(name))
-            elif net.kinds[name] == "target":
-                rows = shape(name)[0]
-                leaves[name] = np.eye(rows)[:, rng.integers(0, rows, m)]
-        steps.append(leaves)
-    for y in net.names("target"):
-        if y not in rec.per_step:
-            rows = shape(y)[0]
-            static[y] = (
-                np.eye(rows)[:, rng.integers(0, rows, m)]
-                if net.output == "softmax"
-                else rng.integers(0, 2, shape(y)).astype(float)
-            )
-    out_values = run_sequence(d, static, steps, dims, NumPyEvaluator)
-    out = []
-    for name in names or net.names("param"):
-        numeric = np.zeros_like(static[name])
-        for idx in np.ndindex(*static[name].shape):
-            saved = static[name][idx]
-
-            def shifted(delta, name=name, idx=idx, saved=saved):
-                static[name][idx] = saved + delta
-                return float(run_sequence(d, static, steps, dims, NumPyEvaluator)["J"][0, 0])
-
-            numeric[idx] = five_point(shifted, h)
-            static[name][idx] = saved
-        out.append(GradCheck(name, out_values[f"d{name}"], numeric))
-    return out
+    values = run_sequence(d, static, steps, dims, NumPyEvaluator)
+    return _compare(values, static, names or net.names("param"), J, h, seed, max_entries)

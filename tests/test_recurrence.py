@@ -21,7 +21,7 @@ from derive import (
     tanh,
 )
 from derive.catalogue import load
-from derive.gradcheck import dims_of
+from derive.gradcheck import dims_of, random_sequence
 from derive.ir.unroll import run_sequence
 from derive.vecnumeric import NumPyEvaluator
 
@@ -114,28 +114,9 @@ def test_the_steps_say_what_time_adds():
 
 
 # ------------------------------------------------------------- the values
-def _sequence(net, m, seed, scale=0.5):
-    rng = np.random.default_rng(seed)
+def _sequence(net, m, seed):
     d = net.derive()
-    shapes = d.concrete_shapes(m)
-    rec = net.recurrence
-    static = {p: rng.normal(0, scale, shapes[p]) for p in net.names("param")}
-    steps = []
-    for _ in range(net.dim_sizes[rec.T]):
-        leaves = {}
-        for name in rec.per_step:
-            kind = net.kinds[name]
-            if kind == "input" and name in net.index_inputs:
-                leaves[name] = rng.integers(0, net.size(net.index_inputs[name]), shapes[name])
-            elif kind == "input":
-                leaves[name] = rng.normal(0, 1, shapes[name])
-            elif kind == "target":
-                rows = shapes[name][0]
-                leaves[name] = np.eye(rows)[:, rng.integers(0, rows, m)]
-        steps.append(leaves)
-    for y in net.names("target"):
-        if y not in rec.per_step:
-            static[y] = rng.integers(0, 2, shapes[y]).astype(float)
+    static, steps = random_sequence(d, dims_of(net, m), m, np.random.default_rng(seed))
     return d, static, steps
 
 
