@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
@@ -47,7 +47,7 @@ from .ir.backprop import Assignment, Sweep, cancellation, names_in
 from .ir.equation import Equation, Term
 from .ir.lower import Lowering, is_matrix, shape_text
 from .ir.nodes import Apply, LossSum
-from .ir.recurrence import BPTT, Recurrence, check_step_reads, order, readable_text
+from .ir.recurrence import BPTT, Recurrence, carried_values, check_step_reads, order, readable_text
 from .ir.rewrites import rewrite_normalisations
 from .ir.vocabulary import VOCABULARY
 from .matrix import matrix_text
@@ -640,25 +640,9 @@ class _BPTTDeriver(BPTT, _Deriver):
         Sweep.run(self)
         rec = self.net.recurrence
         backward = order(self.backward, rec)
-        carried = {e.target: e.expr for e in backward if e.target[1:] in rec.previous and e.kind != "boundary"}
-        equations = self.forward + backward
-        self.d.forward = [_timed(e, i + 1, rec, carried) for i, e in enumerate(self.forward)]
-        start = len(self.forward) + 1
-        self.d.backward = [_timed(e, start + i, rec, carried) for i, e in enumerate(backward)]
+        carried = carried_values(backward, rec)
+        timed = [
+            replace(e, number=i + 1, text=readable_text(e, rec, carried)) for i, e in enumerate(self.forward + backward)
+        ]
+        self.d.forward, self.d.backward = timed[: len(self.forward)], timed[len(self.forward) :]
         self.d.steps = self.steps
-        assert len(equations) == len(self.d.forward) + len(self.d.backward)
-
-
-def _timed(eq: Equation, number: int, rec, carried) -> Equation:
-    return Equation(
-        number,
-        eq.target,
-        eq.kind,
-        eq.operands,
-        eq.function,
-        eq.shape,
-        eq.expr,
-        readable_text(eq, rec, carried),
-        eq.layer,
-        eq.terms,
-    )

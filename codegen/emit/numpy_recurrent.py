@@ -45,7 +45,7 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     step_nodes = [n for n in rec.per_step if net.kinds[n] == "node"]
     per_step = [(n, net.size(net.matrices[n].shape[0])) for n in step_nodes]
 
-    def in_step(expr, adjoints=False):
+    def in_step(expr):
         """Per-step Q as Q[t]; h_prev stays (the loop's variable); the word indices as w."""
         ren = {}
         for s in expr.atoms(sp.MatrixSymbol):
@@ -127,7 +127,6 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
         "A_L": A_L,
         "T": net.size(rec.T),
         "params": params,
-        "params_unpack": ", ".join(params) + " = (" + ", ".join(f'params["{p}"]' for p in params) + ")",
         "forward_unpack": _unpack(params, after_forward),
         "loss_unpack": _unpack(params, loss_forward),
         "step_unpack": _unpack(params, step_forward),
@@ -159,13 +158,8 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
 
 
 def _unpack(params, lines) -> str:
-    """``W, b = (params["W"], params["b"])`` for the parameters ``lines`` read."""
+    """``W, b = params["W"], params["b"]`` for the parameters ``lines`` read (nothing when none)."""
+    from .numpy_module import unpack_params
+
     used = [p for p in params if any(re.search(rf"\b{p}\b", line.code) for line in lines)]
-    if not used:
-        return ""
-    return (
-        ", ".join(used)
-        + (" = (" if len(used) > 1 else " = ")
-        + ", ".join(f'params["{p}"]' for p in used)
-        + (")" if len(used) > 1 else "")
-    )
+    return unpack_params(used) if used else ""

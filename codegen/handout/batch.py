@@ -262,9 +262,11 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())
     rec = getattr(vn, "recurrence", None)
     if rec is not None:
+        from derive.ir.recurrence import carried_values
+
         from .recurrence import equation_row
 
-        carried = {e.target: e.expr for e in vd.backward if e.target[1:] in rec.previous and e.kind != "boundary"}
+        carried = carried_values(vd.backward, rec)
         rows = {
             k: [equation_row(e, rec, carried, mp) for e in eqs]
             for k, eqs in (("forward", vd.forward), ("backward", vd.backward))
@@ -322,23 +324,18 @@ GREEK_LATEX = {
 
 
 def _program(vn, vd, mp) -> dict:
-    from .topics import number_latex
-
     """The steps of a matrix program's derivation, for the handout: each use's term, then each sum over uses."""
-    from derive.ir.recurrence import NEXT, display, readable, shifted
+    from derive.ir.recurrence import NEXT, carried_values, readable
     from derive.ir.rewrites import NamedRewrite
     from derive.vecsteps import Cancellation, SumOverTime, SumOverUses, VecChainRule
 
-    from .recurrence import step_names
+    from .recurrence import next_step, rule_step
+    from .topics import number_latex
 
     numbers = {e.target: e.number for e in vd.equations}
     steps = []
     rec = vn.recurrence
-    carried = {
-        e.target: e.expr
-        for e in vd.backward
-        if rec is not None and e.target[1:] in rec.previous and e.kind != "boundary"
-    }
+    carried = carried_values(vd.backward, rec) if rec is not None else {}
     for s in vd.steps:
         if isinstance(s, SumOverTime):
             steps.append(
@@ -349,48 +346,18 @@ def _program(vn, vd, mp) -> dict:
                     "rhs": mp.doprint(readable(vd.equation(s.target), rec, {}, latex=True)),
                 }
             )
-        elif isinstance(s, VecChainRule) and rec is not None:
-            when = step_names(s, rec)
-            if s.via == NEXT:
-                steps.append(
-                    {
-                        "kind": "next",
-                        "lhs": mp.name(f"{s.target}_t"),
-                        "state": mp.name(f"{s.target[1:]}_t"),
-                        "previous": mp.name(f"{s.target[1:]}_t-1"),
-                        "rhs": mp.doprint(shifted(carried[s.expr.name], rec, latex=True)),
-                    }
-                )
-                continue
-            if when == "":
-                target = f"{s.target}_T" if s.target[1:] in rec.states else s.target
-            elif s.target[1:] in rec.previous:
-                target = f"d{rec.previous[s.target[1:]]}_t-1"
-            else:
-                target = f"{s.target}_t"
-            if s.target[1:] in vn.kinds and vn.kinds[s.target[1:]] == "param":
-                target = s.target
+        elif isinstance(s, VecChainRule) and rec is not None and s.via == NEXT:
+            steps.append(next_step(s, rec, carried, mp))
+        elif isinstance(s, VecChainRule):
+            target, via, show = rule_step(s, rec, vn.kinds) if rec is not None else (s.target, s.via, _same)
             steps.append(
                 {
                     "kind": "rule",
                     "lhs": mp.name(target),
-                    "via": "J" if s.via == "J" else mp.name(s.via + ("_t" if when == "t" else "")),
+                    "via": "J" if s.via == "J" else mp.name(via),
                     "number": numbers.get(s.via, numbers.get("J")),
-                    "definition": mp.doprint(display(s.definition, rec, when, latex=True)),
-                    "rhs": mp.doprint(display(s.expr, rec, when, latex=True)),
-                    "why": s.latex,
-                }
-            )
-        elif isinstance(s, VecChainRule):
-            via = "J" if s.via == "J" else mp.name(s.via)
-            steps.append(
-                {
-                    "kind": "rule",
-                    "lhs": mp.name(s.target),
-                    "via": via,
-                    "number": numbers.get(s.via, numbers.get("J")),
-                    "definition": mp.doprint(s.definition),
-                    "rhs": mp.doprint(s.expr),
+                    "definition": mp.doprint(show(s.definition)),
+                    "rhs": mp.doprint(show(s.expr)),
                     "why": s.latex,
                 }
             )
@@ -428,6 +395,10 @@ def _program(vn, vd, mp) -> dict:
                 }
             )
     return {"steps": steps, "constants": [(mp.name(n), number_latex(v)) for n, v in vn.constant_values.items()]}
+
+
+def _same(expr):
+    return expr
 
 
 def _entry(mp, matrix: str, rc) -> str:

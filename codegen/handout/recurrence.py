@@ -10,9 +10,11 @@ and the parameters' sums over t.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
-from derive.ir.recurrence import NEXT, display, readable, readable_target, time_of
+from derive.ir.recurrence import carried_values, display, readable, readable_target, shifted, time_of
 
 UNROLL = 3  # steps drawn in the unrolled graph
 
@@ -42,19 +44,39 @@ def _shape(eq, mp) -> str:
     return rf"{mp.doprint(eq.shape[0])} \times {mp.doprint(eq.shape[1])}"
 
 
-def step_names(step, rec):
-    """``"t"`` for a derivation step inside step t (through a quantity of the step), else ``""``."""
-    via = getattr(step, "via", None)
-    inside = via == NEXT or (via is not None and (rec.is_step(via) or (via == "J" and _loss_in_step(rec, step))))
-    return "t" if inside else ""
+def rule_step(step, rec, kinds):
+    """A chain-rule step of the sweep with time on its names: (target, via, the renaming of its expressions).
+
+    Through a quantity of the step (or a loss at every step) it is step t's: dQ_t, dh_{t−1}; through one
+    after the last step, a state reads h_T; a parameter's own name keeps no time (its sum over t follows)."""
+    via = step.via
+    inside = rec.is_step(via) or (via == "J" and _loss_in_step(rec, step))
+    when = "t" if inside else ""
+    base = step.target[1:]
+    if kinds.get(base) == "param":
+        target = step.target
+    elif not inside:
+        target = f"{step.target}_T" if base in rec.states else step.target
+    elif base in rec.previous:
+        target = f"d{rec.previous[base]}_t-1"
+    else:
+        target = f"{step.target}_t"
+    return target, via + ("_t" if inside and via != "J" else ""), lambda expr: display(expr, rec, when, latex=True)
+
+
+def next_step(step, rec, carried, mp) -> dict:
+    """The step's extra use of h_t: step t+1 reads it as h_{t−1} and sends back its d(h_prev)."""
+    return {
+        "kind": "next",
+        "lhs": mp.name(f"{step.target}_t"),
+        "state": mp.name(f"{step.target[1:]}_t"),
+        "previous": mp.name(f"{step.target[1:]}_t-1"),
+        "rhs": mp.doprint(shifted(carried[step.expr.name], rec, latex=True)),
+    }
 
 
 def _loss_in_step(rec, step) -> bool:
-    return any(s.name in rec.per_step for s in getattr(step, "definition", sp.S.Zero).atoms(sp.MatrixSymbol))
-
-
-def timed(expr, rec, when):
-    return display(expr, rec, when, latex=True)
+    return any(s.name in rec.per_step for s in step.definition.atoms(sp.MatrixSymbol))
 
 
 def recurrence_topic(vn, vd, mp) -> dict | None:
@@ -63,7 +85,7 @@ def recurrence_topic(vn, vd, mp) -> dict | None:
     if rec is None:
         return None
     (h, prev), *_ = rec.states.items()
-    carried = {e.target: e.expr for e in vd.backward if e.target[1:] in rec.previous and time_of(e, rec) == "t"}
+    carried = carried_values(vd.backward, rec)
     by_target = {e.target: e for e in vd.backward}
     dh = by_target[f"d{h}"]
     # the δ recursion: the state's pre-activation adjoint with dh_t written in, and each step's output delta
@@ -77,7 +99,7 @@ def recurrence_topic(vn, vd, mp) -> dict | None:
     }
     dh_value = dh.expr.xreplace(step_adjoints)
     delta = dZ.expr.xreplace({sp.MatrixSymbol(f"d{h}", *dh.shape): dh_value})
-    eq_delta = type(dZ)(dZ.number, dZ.target, dZ.kind, dZ.operands, dZ.function, dZ.shape, delta, dZ.text)
+    eq_delta = dataclasses.replace(dZ, expr=delta)
     delta_tex = mp.doprint(readable(eq_delta, rec, carried, latex=True))
     sums = [e for e in vd.backward if e.kind == "time_sum"]
     weights = [p for p in vn.names("param") if _multiplies(vn, p, prev)]

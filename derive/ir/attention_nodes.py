@@ -15,23 +15,14 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
+from .nodes import SameShape
 
-class Causal(MatrixExpr):
+
+class Causal(SameShape):
     """``S`` with −∞ above the diagonal (entry (i, j) kept for j ≤ i): the causal mask of the scores."""
 
-    def __new__(cls, arg):
-        return super().__new__(cls, arg)
 
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.args[0].shape
-
-
-class Tril(MatrixExpr):
+class Tril(SameShape):
     """``G`` with 0 above the diagonal: what the causal mask passes back."""
 
     def __new__(cls, arg):
@@ -41,14 +32,6 @@ class Tril(MatrixExpr):
                 inner = sp.MatMul(*factors) if len(factors) > 1 else factors[0]
                 return sp.MatMul(scalar, super().__new__(cls, inner))
         return super().__new__(cls, arg)
-
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.args[0].shape
 
 
 class RowSum(MatrixExpr):

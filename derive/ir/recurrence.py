@@ -152,6 +152,20 @@ def _total(exprs):
 
 
 # ----------------------------------------------------------- reading order
+def _split(name: str, rec: Recurrence) -> tuple[str, str]:
+    """``("d", "h")`` for the adjoint dh of a quantity of the step (or of h_prev), ``("", name)`` otherwise."""
+    if name.startswith("d") and (name[1:] in rec.per_step or name[1:] in rec.previous):
+        return "d", name[1:]
+    return "", name
+
+
+def _at(name: str, time: str, latex: bool) -> str:
+    """``name`` at ``time`` (t, T, t-1, t+1): ``h_t``, ``h_{t−1}`` in text; ``h_t-1`` for ``name_latex``."""
+    if latex or len(time) == 1:
+        return f"{name}_{time}"
+    return f"{name}_{{{time.replace('-', '−')}}}"
+
+
 def time_of(eq: Equation, rec: Recurrence) -> str:
     """``"t"`` for an equation of step t, ``"sum"`` for a gradient summed over t, ``"boundary"`` for the
     term at t = T of a state's adjoint, ``""`` for one outside the step."""
@@ -159,8 +173,7 @@ def time_of(eq: Equation, rec: Recurrence) -> str:
         return "sum"
     if eq.kind == "boundary":
         return "boundary"
-    base = eq.target[1:] if eq.target.startswith("d") and eq.target[1:] in rec.per_step else eq.target
-    return "t" if base in rec.per_step else ""
+    return "t" if _split(eq.target, rec)[1] in rec.per_step else ""
 
 
 def order(backward: list[Equation], rec: Recurrence) -> list[Equation]:
@@ -171,81 +184,68 @@ def order(backward: list[Equation], rec: Recurrence) -> list[Equation]:
 
 
 # ------------------------------------------------------------------ display
-def display(expr, rec: Recurrence, when: str, latex: bool = False):
-    """``expr`` with time on its names: per-step Q as Q_t, h_prev as h_{t−1}, the carried ``dh_prev`` as
-    step t+1's (``Wᵀ dZ_{t+1}``); after the step (``when=""``) a state h reads h_T."""
-    minus, br = ("-", "") if latex else ("−", "")
+def _renamed(expr, rec: Recurrence, label):
+    """``expr`` with each name ``label(d, base)`` gives a new one renamed (None: kept)."""
     renames = {}
     for s in expr.atoms(sp.MatrixSymbol):
-        name = s.name
-        base = name[1:] if name.startswith("d") and name[1:] in rec.per_step + list(rec.previous) else name
-        d = "d" if base != name else ""
-        if base in rec.previous:  # h_prev
-            h = rec.previous[base]
-            label = f"{d}{h}_{{t{minus}1}}" if not latex else f"{d}{h}_t{minus}1"
-        elif base in rec.states and when == "":
-            label = f"{d}{base}_T"
-        elif base in rec.per_step:
-            label = f"{d}{base}_t"
-        else:
-            continue
-        renames[s] = sp.MatrixSymbol(label + br, *s.shape)
+        new = label(*_split(s.name, rec))
+        if new is not None:
+            renames[s] = sp.MatrixSymbol(new, *s.shape)
     return expr.xreplace(renames)
+
+
+def display(expr, rec: Recurrence, when: str, latex: bool = False):
+    """``expr`` with time on its names: per-step Q as Q_t, h_prev as h_{t−1}; after the step (``when=""``)
+    a state h reads h_T."""
+
+    def label(d, base):
+        if base in rec.previous:  # h_prev
+            return _at(d + rec.previous[base], "t-1", latex)
+        if base in rec.states and when == "":
+            return _at(d + base, "T", latex)
+        return _at(d + base, "t", latex) if base in rec.per_step else None
+
+    return _renamed(expr, rec, label)
 
 
 def shifted(expr, rec: Recurrence, latex: bool = False):
     """``expr`` (of step t) as it reads at step t + 1: names get ``_{t+1}``, h_prev becomes h_t."""
-    renames = {}
-    for s in expr.atoms(sp.MatrixSymbol):
-        name = s.name
-        base = name[1:] if name.startswith("d") and name[1:] in rec.per_step + list(rec.previous) else name
-        d = "d" if base != name else ""
+
+    def label(d, base):
         if base in rec.previous:
-            label = f"{d}{rec.previous[base]}_t"
-        elif base in rec.per_step:
-            label = f"{d}{base}_t+1" if latex else f"{d}{base}_{{t+1}}"
-        else:
-            continue
-        renames[s] = sp.MatrixSymbol(label, *s.shape)
-    return expr.xreplace(renames)
+            return _at(d + rec.previous[base], "t", latex)
+        return _at(d + base, "t+1", latex) if base in rec.per_step else None
+
+    return _renamed(expr, rec, label)
 
 
 def carried_values(backward: list[Equation], rec: Recurrence) -> dict[str, sp.Basic]:
-    """``dh_prev`` -> its value at step t (``Whᵀ dZ1``), to print in dh_t as step t+1's term."""
+    """``dh_prev`` -> its value at step t (``Wᵀ da``): what step t sends back, printed in dh_t as step t+1's term."""
     return {e.target: e.expr for e in backward if e.target[1:] in rec.previous and time_of(e, rec) == "t"}
 
 
 def readable(eq: Equation, rec: Recurrence, carried: dict, latex: bool = False):
     """The equation's expression as the course writes it: time on every name, step t+1's term spelled out."""
     when = time_of(eq, rec)
-    expr = eq.expr
-    if when in ("t", "sum"):
-        replace = {}
-        for s in expr.atoms(sp.MatrixSymbol):
-            if s.name in carried:
-                replace[s] = shifted(carried[s.name], rec, latex)
-        inner = expr.xreplace(replace)
-        if when == "sum":
-            inner = inner.xreplace({ts: TimeSum(display(ts.arg, rec, "t", latex)) for ts in inner.atoms(TimeSum)})
-            return display(inner, rec, "", latex)
+    if when not in ("t", "sum"):
+        return display(eq.expr, rec, "", latex)
+    step = {s: shifted(carried[s.name], rec, latex) for s in eq.expr.atoms(sp.MatrixSymbol) if s.name in carried}
+    inner = eq.expr.xreplace(step)
+    if when == "t":
         return display(inner, rec, "t", latex)
-    if when == "boundary":
-        return display(expr, rec, "", latex)
-    return display(expr, rec, "", latex)
+    inner = inner.xreplace({ts: TimeSum(display(ts.arg, rec, "t", latex)) for ts in inner.atoms(TimeSum)})
+    return display(inner, rec, "", latex)
 
 
 def readable_target(eq: Equation, rec: Recurrence, latex: bool = False) -> str:
     when = time_of(eq, rec)
-    minus = "-" if latex else "−"
     if when == "boundary":
-        h = rec.previous[eq.target[1:]]
-        return f"d{h}_T"
+        return _at(f"d{rec.previous[eq.target[1:]]}", "T", latex)
     if when == "t":
         base = eq.target.removeprefix("d")
         if base in rec.previous:
-            h = rec.previous[base]
-            return f"d{h}_{{t{minus}1}}" if not latex else f"d{h}_t{minus}1"
-        return f"{eq.target}_t"
+            return _at(f"d{rec.previous[base]}", "t-1", latex)
+        return _at(eq.target, "t", latex)
     return eq.target
 
 

@@ -28,12 +28,13 @@ import numpy as np
 import sympy as sp
 
 from ..ir.nodes import TimeSum
+from ..ir.recurrence import carried_values
 from .claims import ClaimError, names_in
 from .vectorised import VecTarget, read, resolve, run_trials, target_name
 from .verdict import Verdict
 
 NOT_SYMBOLIC = "not attempted (claims about a recurrence are checked numerically, at one step t)"
-NEXT = "__next"  # the suffix of a quantity of step t+1
+LATER = "__next"  # the suffix of a quantity of step t+1
 SENT = "__sent"  # the suffix of what step t+1 sends back to step t (d<h_prev> at t+1)
 
 
@@ -54,9 +55,7 @@ class RecTarget(VecTarget):
         self.scalars = {"J"}
         self.data = (*net.names("input"), self.y, "m")
         self.staged = []
-        self.carried = {
-            e.target: e.expr for e in self.d.backward if e.target[1:] in self.rec.previous and e.kind != "boundary"
-        }
+        self.carried = carried_values(self.d.backward, self.rec)
         self.later = sorted(
             {
                 _next(s.name)
@@ -97,7 +96,7 @@ class RecTarget(VecTarget):
         for prev in rec.states.values():
             env[prev] = rng.uniform(-0.9, 0.9, shape(prev))
         for later in self.later:  # step t+1's quantities that reach step t
-            base = later[: -len(NEXT)]
+            base = later[: -len(LATER)]
             env[later] = rng.uniform(0.1, 0.9, self._shape(base, shape))
         for target, expr in self.carried.items():  # what step t+1 sends back: d<h_prev> there
             ahead = expr.xreplace(
@@ -124,7 +123,7 @@ class RecTarget(VecTarget):
 
 
 def _next(name: str) -> str:
-    return f"{name}{NEXT}"
+    return f"{name}{LATER}"
 
 
 def _eq(target, expr):
@@ -142,7 +141,7 @@ def untimed(claim: str) -> str:
     """A text claim with time written out, in the names the step's equations use."""
     s = _SUM.sub("\x00", claim.replace("−", "-"))  # Σ_t first: its own _t is not a time index
     s = re.sub(r"([^\W\d][\w]*)_\{t\s*-\s*1\}", r"\1_prev", s)
-    s = re.sub(r"([^\W\d][\w]*)_\{t\s*\+\s*1\}", r"\1" + NEXT, s)
+    s = re.sub(r"([^\W\d][\w]*)_\{t\s*\+\s*1\}", r"\1" + LATER, s)
     s = re.sub(r"([^\W\d][\w]*)_\{?[tT]\}?(?![\w{])", r"\1", s)
     out, i = [], 0
     while True:
@@ -191,12 +190,7 @@ def _without_sums(tree):
     if tree[:2] == ("call", "sum_t"):
         (arg,) = tree[2]
         return _without_sums(arg)
-    return tuple(
-        tuple(_without_sums(a) for a in part)
-        if isinstance(part, tuple) and part and isinstance(part[0], tuple)
-        else _without_sums(part)
-        for part in tree
-    )
+    return tuple(_without_sums(part) for part in tree)  # the arguments of a call are a tuple of trees too
 
 
 # ------------------------------------------------------------- verifying
