@@ -403,5 +403,66 @@ def test_verify_through_the_cli(capsys):
     assert main(["verify", "elman_rnn", "--claim", "dW = (1/m) Σ_t da_t @ h_{t−1}.T"]) == 0
     assert main(["verify", "elman_rnn", "--claim", "dW = (1/m) da_t @ h_{t−1}.T"]) == 1
     assert "likely slip: the sum over t is missing" in capsys.readouterr().out
-    assert main(["verify", "elman_rnn", "--latex", r"\mathrm{d}W = W"]) == 2
-    assert "read as text" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "verify",
+                "elman_rnn",
+                "--latex",
+                r"\mathrm{d}W = \frac{1}{m} \sum_{t=1}^{T} \mathrm{d}a_{t} h_{t-1}^{\top}",
+            ]
+        )
+        == 0
+    )
+    assert main(["verify", "elman_rnn", "--latex", r"\mathrm{d}W = W"]) == 1
+    capsys.readouterr()
+    assert main(["verify", "elman_rnn", "--latex", r"\mathrm{d}W = \frac{1}{m} \mathrm{d}a_{t} q_{t-1}^{\top}"]) == 2
+    assert "unknown name 'qprev'" in capsys.readouterr().err
+    assert main(["verify", "elman_rnn", "--latex", r"\left.\mathrm{d}W\right|_{t=T+1} = 0"]) == 2
+    assert "only a state's adjoint has a value at t = T + 1 (dh_prev)" in capsys.readouterr().err
+    assert main(["verify", "elman_rnn", "--claim", "W <- W - alpha*dW"]) == 0  # was a traceback
+
+
+def test_verify_reads_bptt_in_the_handouts_latex():
+    """The handout's notation: time alone or last in a subscript, \\Gamma, \\sum_{t=1}^{T}, the boundary at
+    t = T + 1, the cost and the updates; the slips are named as for text."""
+    accepted = {
+        "elman_rnn": [
+            r"\mathrm{d}h_{t} = W^{\top} \mathrm{d}a_{t+1}",
+            r"\mathrm{d}a_{t} = \mathrm{d}h_{t} \odot \left(1 - {h_{t}}^{\odot 2}\right)",
+            r"\mathrm{d}W = \frac{1}{m}\, \sum_{t=1}^{T} \left(\mathrm{d}a_{t} h_{t-1}^{\top}\right)",
+            r"\mathrm{d}h_{t-1} = W^{\top} \mathrm{d}a_{t}",
+            r"\left.\mathrm{d}h_{t-1}\right|_{t=T+1} = V^{\top} \mathrm{d}o",
+            r"J = \frac{1}{m}\, \sum_{\text{columns}} L_{\mathrm{CE}}(\hat{y}, Y)",
+            r"W \leftarrow W - \alpha\, \mathrm{d}W",
+        ],
+        "lstm_cell": [
+            r"\mathrm{d}c_{t-1} = \mathrm{d}c_{t} \odot \Gamma_{f,t}",
+            r"\mathrm{d}Z_{f,t} = \mathrm{d}\Gamma_{f,t} \odot \Gamma_{f,t} \odot (1 - \Gamma_{f,t})",
+            (
+                r"\mathrm{d}c_{t} = \left(1 - \left(\tanh(c_{t})\right)^{\odot 2}\right) \odot \mathrm{d}a_{t} \odot"
+                r" \Gamma_{o,t} + \mathrm{d}c_{t+1} \odot \Gamma_{f,t+1}"
+            ),
+            r"\left.\mathrm{d}c_{t-1}\right|_{t=T+1} = 0",
+        ],
+        "rnn_lm": [
+            r"\mathrm{d}h_{t} = V^{\top} \mathrm{d}o_{t} + W^{\top} \mathrm{d}a_{t+1}",
+            r"J = \frac{1}{m}\, \sum_{t=1}^{T} \sum_{\text{columns}} L_{\mathrm{CE}}(\hat{y}_{t}, Y_{t})",
+        ],
+    }
+    for network, claims in accepted.items():
+        for claim in claims:
+            v = _verdict(network, claim, latex=True)
+            assert v.equal, (network, claim, v.report())
+    v = _verdict("elman_rnn", r"\mathrm{d}W = \frac{1}{m} \mathrm{d}a_{t} h_{t-1}^{\top}", latex=True)
+    assert not v.equal and v.hint.startswith("the sum over t is missing: W is used at every step")
+    v = _verdict("elman_rnn", r"\mathrm{d}V = \frac{1}{m} \sum_t \mathrm{d}o\, h_T^{\top}", latex=True)
+    assert not v.equal and "V is used once" in v.hint
+    v = _verdict("rnn_lm", r"\mathrm{d}h_{t} = V^{\top} \mathrm{d}o_{t}", latex=True)
+    assert not v.equal and v.hint.startswith("the term from step t+1 is missing")
+    v = _verdict("rnn_lm", r"J = \frac{1}{m} \sum_{\text{columns}} L_{\mathrm{CE}}(\hat{y}_{t}, Y_{t})", latex=True)
+    assert not v.equal and "a prediction and a loss at every step" in v.hint
+    v = _verdict("lstm_cell", r"\left.\mathrm{d}c_{t-1}\right|_{t=T+1} = \mathrm{d}c_{t}", latex=True)
+    assert not v.equal and v.counterexample is not None
+    v = _verdict("elman_rnn", r"W \leftarrow W + \alpha\, \mathrm{d}W", latex=True)
+    assert not v.equal

@@ -573,13 +573,15 @@ class _ToClaim(Transformer):
         return node
 
     def _sum(self, token: str, body):
-        """``\\sum_{\\text{columns}}``, ``\\sum_{i=1}^{m}`` (over the examples: a column sum) or
+        """``\\sum_{\\text{columns}}``, ``\\sum_{i=1}^{m}`` (over the examples: a column sum), ``\\sum_{\\text{rows}}`` or
         ``\\sum_{k}``, ``\\sum_{k=1}^{K}`` (over an index: classes, units)."""
         m = re.fullmatch(r"\\sum(?:_(\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z]))?(?:\^(\{[^{}]*\}|[A-Za-z0-9]))?", token)
         sub = _TEXT_IN_SUB.sub(r"\1", _strip_braces(m.group(1) or "")).replace(" ", "")
         sup = _strip_braces(m.group(2) or "").replace(" ", "")
         if "column" in sub or "example" in sub or sup == "m":
             return ("sum", body, 1, True)
+        if "row" in sub:  # Σ_rows: down each column (a 1×m row)
+            return ("sum", body, 0, True)
         index = re.fullmatch(r"([a-z])(?:=(\d+))?", sub)
         if index is None:
             raise ClaimError(

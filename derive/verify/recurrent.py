@@ -1,4 +1,4 @@
-"""Claims about a recurrence (backpropagation through time), checked numerically at one step t.
+r"""Claims about a recurrence (backpropagation through time), checked numerically at one step t.
 
 A claim is written as the course writes BPTT (Goodfellow §10.2.2; Ng, course 5,
 ``rnn_backward``), in text::
@@ -18,10 +18,18 @@ the rest computed by the step's equations.  Because Σ_t is linear and the
 steps are independent, a sum over t holds when its step term does; a claim
 that leaves a sum over t out (or puts one where the quantity is used once)
 is refused by name.
+
+The same claims are read in LaTeX as the handout prints them:
+``\mathrm{d}c_{t-1} = \mathrm{d}c_{t} \odot \Gamma_{f,t}``,
+``\mathrm{d}W = \frac{1}{m} \sum_{t=1}^{T} \mathrm{d}a_{t} h_{t-1}^{\top}``, time alone or last
+in a subscript (``Z_{f,t+1}``).  Also read: the boundary
+``\left.\mathrm{d}h_{t-1}\right|_{t=T+1} = V^{\top} \mathrm{d}o`` (what reads h_T after the last
+step), the cost J (with its Σ_t when there is a loss at every step) and the updates ``W ← W − α dW``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -29,13 +37,14 @@ import sympy as sp
 
 from ..ir.nodes import TimeSum
 from ..ir.recurrence import carried_values
-from .claims import ClaimError, names_in
-from .vectorised import VecTarget, read, resolve, run_trials, target_name
+from .claims import RATES, ClaimError, names_in
+from .vectorised import RATE, VecTarget, read, resolve, run_trials, target_name
 from .verdict import Verdict
 
 NOT_SYMBOLIC = "not attempted (claims about a recurrence are checked numerically, at one step t)"
 LATER = "__next"  # the suffix of a quantity of step t+1
 SENT = "__sent"  # the suffix of what step t+1 sends back to step t (d<h_prev> at t+1)
+AT_END = "__end"  # the suffix of a boundary value: d<h_prev> "at t = T + 1", what reads h_T after the last step
 
 
 class RecTarget(VecTarget):
@@ -47,6 +56,7 @@ class RecTarget(VecTarget):
         self.rec = net.recurrence
         self.d = net.derive()
         eqs = [e for e in self.d.equations if e.kind != "boundary"]
+        self.boundaries = {e.target + AT_END: e for e in self.d.equations if e.kind == "boundary"}
         self.shown = {e.target: e.text for e in eqs}
         self.equations = {e.target: e for e in eqs}
         self.activation = {e.operands[0]: e.function for e in self.d.forward if e.kind == "activation"}
@@ -69,8 +79,12 @@ class RecTarget(VecTarget):
         base = name[1:] if name.startswith("d") and name[1:] in self.net.kinds else name
         return base in self.rec.per_step
 
+    def knows(self, name: str) -> bool:
+        """A name of the step, also as LaTeX spells it (``Gamma_f`` for Γf, ``dZ_f_next`` for step t+1's dZf)."""
+        return super().knows(name) or (_step_name(name) != name and super().knows(_step_name(name)))
+
     def names(self) -> tuple[str, ...]:
-        return (*super().names(), *self.later)
+        return (*super().names(), *self.later, *self.boundaries)
 
     def values(self, rng: np.random.Generator) -> tuple[dict, dict]:
         from ..vecnumeric import run
@@ -107,14 +121,19 @@ class RecTarget(VecTarget):
                 }
             )
             env[target] = run([_eq(target, ahead)], env, dims)[target]
-        forward = [e for e in self.d.forward if e.target != "J"]
-        backward = [e for e in self.d.backward if e.kind != "boundary"]
-        one_step = [_eq(e.target, e.expr.xreplace({ts: ts.arg for ts in e.expr.atoms(TimeSum)})) for e in backward]
+        equations = [e for e in self.d.equations if e.kind != "boundary"]
+        one_step = [_eq(e.target, e.expr.xreplace({ts: ts.arg for ts in e.expr.atoms(TimeSum)})) for e in equations]
         with np.errstate(all="ignore"):
-            values = run(forward + one_step, env, dims)
+            values = run(one_step, env, dims)
         values["m"] = float(dims[M])
         for target in self.carried:
             values[target + SENT] = env[target]
+        for name, e in self.boundaries.items():
+            values[name] = run([_eq(name, e.expr)], values, dims)[name]
+        for rate in set(RATES.values()):
+            values[rate] = RATE
+        for p in self.params:  # the gradient-descent update p ← p − α dp (dp summed over t: one step's term here)
+            values[f"{p}←"] = values[p] - RATE * values[f"d{p}"]
         return values, dims
 
     def _shape(self, name, shape):
@@ -193,24 +212,91 @@ def _without_sums(tree):
     return tuple(_without_sums(part) for part in tree)  # the arguments of a call are a tuple of trees too
 
 
+_LATEX_SUM = re.compile(r"\\sum\s*_\s*(?:\{\s*t\s*(?:=\s*1\s*)?\}|t)(?:\s*\^\s*(?:\{\s*T\s*\}|T))?")
+_LATEX_TIME = {  # time alone (h_{t-1}) or last in a subscript (Z_{f,t}, \\Gamma_{f,t+1})
+    "prev": re.compile(r"_\s*\{\s*(\w+\s*,\s*)?t\s*(?:-|−)\s*1\s*\}"),
+    "next": re.compile(r"_\s*\{\s*(\w+\s*,\s*)?t\s*\+\s*1\s*\}"),
+    "": re.compile(r"_\s*(?:\{\s*(\w+\s*,\s*)?[tT]\s*\}|[tT](?![A-Za-z]))"),
+}
+
+
+_AT_END = re.compile(r"\\left\.\s*(.*?)\\right\|\s*_\s*\{\s*t\s*=\s*T\s*\+\s*1\s*\}")
+
+
+def untimed_latex(claim: str) -> tuple[str, bool, bool]:
+    """(a LaTeX claim with time written out, whether it sums over t, whether it is the boundary): ``h_{t-1}`` →
+    ``h_{prev}``, ``da_{t+1}`` → step t+1's ``da``, ``Q_t`` and ``h_T`` → the step's names; ``\\sum_{t=1}^{T}`` is
+    taken out (the claim is checked at one step, and Σ_t is linear); the handout's boundary
+    ``\\left.\\mathrm{d}h_{t-1}\\right|_{t=T+1}`` is what step T + 1 would send back."""
+    text = re.sub(r"\\Gamma(?![A-Za-z])", "Gamma", claim.strip().strip("$").strip().rstrip(",.;").rstrip())
+    text, ends = _AT_END.subn(r"\1", text)
+    text, sums = _LATEX_SUM.subn(" ", text)
+    for word, pattern in _LATEX_TIME.items():
+        text = pattern.sub(lambda m, word=word: _subscript((m.group(1) or "").replace(" ", "") + word), text)
+    return text, sums > 0, ends > 0
+
+
+def _subscript(sub: str) -> str:
+    return "_{" + sub.rstrip(",") + "}" if sub.rstrip(",") else ""
+
+
+def _read(net: RecTarget, claim: str, latex: bool, where):
+    """(lhs, rhs, whether the claim sums over t, the boundary it claims or None) of a text or LaTeX claim."""
+    if not latex:
+        lhs, rhs = read(net, untimed(claim), False, where)
+        return lhs, rhs, _has_sum(rhs), None
+    text, summed, at_end = untimed_latex(claim)
+    lhs, rhs = read(net, text, True, where)
+    names = {n: _step_name(n) for n in names_in(rhs) | names_in(lhs)}
+    rename = {n: m for n, m in names.items() if m != n and net.knows(m)}
+    lhs, rhs = _renamed(lhs, rename), _renamed(rhs, rename)
+    if not at_end:
+        return lhs, rhs, summed, None
+    target = resolve(net, lhs[1], where) if lhs is not None and lhs[0] == "name" else None
+    if target is None or target + AT_END not in net.boundaries:
+        raise ClaimError(f"only a state's adjoint has a value at t = T + 1 ({_list(net.boundaries)})", where)
+    return lhs, rhs, summed, target + AT_END
+
+
+def _list(boundaries) -> str:
+    return ", ".join(n[: -len(AT_END)] for n in boundaries)
+
+
+def _step_name(name: str) -> str:
+    """A name read from LaTeX in the step's spelling: ``dGamma_f`` → ``dΓf``, ``dZ_f_next`` → step t+1's dZf."""
+    later = name.endswith("next")
+    base = name[: -len("next")] if later else name
+    if "Gamma" in base:
+        base = base.replace("Gamma", "Γ").replace("_", "")
+    return base.rstrip("_") + (LATER if later else "")
+
+
+def _renamed(tree, names: dict):
+    if not isinstance(tree, tuple):
+        return tree
+    if tree[0] == "name" and tree[1] in names:
+        return ("name", names[tree[1]])
+    return tuple(_renamed(part, names) for part in tree)
+
+
 # ------------------------------------------------------------- verifying
 def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool = False, where=None) -> Verdict:
-    """Check a BPTT claim for ``wrt`` (``dW``, ``dh``, ``da`` …) numerically at one step t."""
-    if latex:
-        raise ClaimError("a claim about a recurrence is read as text (dh_t = W.T @ da_{t+1} …), not LaTeX yet", where)
-    lhs, rhs = read(net, untimed(claim), False, where)
-    name = target_name(net, wrt, lhs, where)
+    """Check a BPTT claim for ``wrt`` (``dW``, ``dh``, ``da`` …), text or LaTeX, numerically at one step t."""
+    lhs, rhs, summed, boundary = _read(net, claim, latex, where)
     for n in sorted(names_in(rhs)):
         resolve(net, n, where)
+    if boundary is not None:
+        return _verdict(net, boundary, claim, rhs, net.boundaries[boundary].text)
+    name = target_name(net, wrt, lhs, where)
+    if name.endswith("←"):
+        return _verdict(net, name, claim, rhs, net.truth_text(name))
     truth = net.truth_text(name)
-    summed, true_sum = _has_sum(rhs), net.equations[name].kind == "time_sum"
-    if true_sum and not summed:
-        p = name[1:]
-        hint = f"the sum over t is missing: {p} is used at every step t = 1 … T, so {name} sums the step's term over t"
-        return Verdict(name, claim, False, NOT_SYMBOLIC, "no sum over t", truth, None, hint)
-    if summed and not true_sum:
-        hint = f"{name[1:]} is used once, not at every step: {name} has no sum over t"
-        return Verdict(name, claim, False, NOT_SYMBOLIC, "a sum over t where there is none", truth, None, hint)
+    eq = net.equations[name]
+    true_sum = eq.kind == "time_sum" or (name == "J" and net.rec.is_step(eq.operands[0]))
+    if true_sum != summed:
+        hint = _sum_hint(name, true_sum)
+        numeric = "no sum over t" if true_sum else "a sum over t where there is none"
+        return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, None, hint)
     trials = run_trials(net, name, _without_sums(rhs))
     bad = [t for t in trials if not t.agrees]
     if not bad:
@@ -220,6 +306,28 @@ def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool
     hint = _slip(net, name, _without_sums(rhs))
     numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values of one step"
     return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
+
+
+def _sum_hint(name: str, true_sum: bool) -> str:
+    if name == "J" and true_sum:
+        return "the sum over t is missing: there is a prediction and a loss at every step t = 1 … T"
+    if name == "J":
+        return "the loss is of the prediction after the last step only: J has no sum over t"
+    if true_sum:
+        return f"the sum over t is missing: {name[1:]} is used at every step t = 1 … T, so {name} sums the step's term over t"
+    return f"{name[1:]} is used once, not at every step: {name} has no sum over t"
+
+
+def _verdict(net: RecTarget, name: str, claim: str, rhs, truth: str) -> Verdict:
+    """A claim with nothing summed over t (the boundary, an update): the trials alone decide."""
+    trials = run_trials(net, name, rhs)
+    if rhs == ("num", 0) or (rhs[0] == "num" and rhs[1] == 0):  # "= 0": the zero matrix
+        trials = [dataclasses.replace(t, claimed=np.zeros_like(t.true)) for t in trials]
+    bad = [t for t in trials if not t.agrees]
+    if not bad:
+        return Verdict(name, claim, True, NOT_SYMBOLIC, f"agrees at {len(trials)} random shapes and values", truth)
+    numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values"
+    return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample())
 
 
 def _slip(net: RecTarget, name: str, tree) -> str | None:
