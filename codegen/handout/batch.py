@@ -329,7 +329,7 @@ def _program(vn, vd, mp) -> dict:
     from derive.ir.rewrites import NamedRewrite
     from derive.vecsteps import Cancellation, SumOverTime, SumOverUses, VecChainRule
 
-    from .recurrence import next_step, rule_step
+    from .recurrence import _sum_row, next_step, rule_step, sum_step
     from .topics import number_latex
 
     numbers = {e.target: e.number for e in vd.equations}
@@ -361,19 +361,15 @@ def _program(vn, vd, mp) -> dict:
                     "why": s.latex,
                 }
             )
+        elif isinstance(s, SumOverUses) and rec is not None:
+            steps.append(sum_step(s, rec, vn.kinds, carried, mp))
         elif isinstance(s, SumOverUses):
-            steps.append(
-                {
-                    "kind": "sum",
-                    "lhs": mp.name(s.target),
-                    "name": mp.name(s.target[1:]),
-                    "uses": ", ".join("$J$" if via == "J" else f"${mp.name(via)}$" for via, _ in s.terms),
-                    "count": len(s.terms),
-                    "terms": [
-                        {"via": "J" if via == "J" else mp.name(via), "rhs": mp.doprint(expr)} for via, expr in s.terms
-                    ],
-                }
-            )
+            names = ["J" if via == "J" else mp.name(via) for via, _ in s.terms]
+            terms = [
+                {"source": rf"\text{{from }} {n}", "use": f"${n}$", "rhs": mp.doprint(expr)}
+                for n, (_, expr) in zip(names, s.terms)
+            ]
+            steps.append(_sum_row(mp.name(s.target), mp.name(s.target[1:]), terms))
         elif isinstance(s, NamedRewrite):
             steps.append(
                 {

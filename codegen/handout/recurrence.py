@@ -52,16 +52,49 @@ def rule_step(step, rec, kinds):
     via = step.via
     inside = rec.is_step(via) or (via == "J" and _loss_in_step(rec, step))
     when = "t" if inside else ""
-    base = step.target[1:]
-    if kinds.get(base) == "param":
-        target = step.target
-    elif not inside:
-        target = f"{step.target}_T" if base in rec.states else step.target
-    elif base in rec.previous:
-        target = f"d{rec.previous[base]}_t-1"
-    else:
-        target = f"{step.target}_t"
+    target = _timed(step.target, inside, rec, kinds)
     return target, via + ("_t" if inside and via != "J" else ""), lambda expr: display(expr, rec, when, latex=True)
+
+
+def _timed(target: str, inside: bool, rec, kinds) -> str:
+    """An adjoint's name with time: dQ_t or dh_{t−1} within the step, dh_T after it; a parameter's without."""
+    base = target[1:]
+    if kinds.get(base) == "param":
+        return target
+    if not inside:
+        return f"{target}_T" if base in rec.states else target
+    if base in rec.previous:
+        return f"d{rec.previous[base]}_t-1"
+    return f"{target}_t"
+
+
+def sum_step(step, rec, kinds, carried, mp) -> dict:
+    """A sum over uses with time on its names: each use of step t as Q_t, and step t+1's use of h_t as what it
+    sends back (dh_{t−1} there, spelled out)."""
+    from derive.ir.recurrence import NEXT
+
+    inside = any(via == NEXT or rec.is_step(via) for via, _ in step.terms)
+    target = _timed(step.target, inside, rec, kinds)
+    terms = []
+    for via, expr in step.terms:
+        if via == NEXT:
+            terms.append(
+                {
+                    "source": r"\text{from step } t+1",
+                    "use": "step $t+1$",
+                    "rhs": mp.doprint(shifted(carried[expr.name], rec, latex=True)),
+                }
+            )
+            continue
+        name = "J" if via == "J" else mp.name(via + "_t" if rec.is_step(via) else via)
+        shown = display(expr, rec, "t" if inside else "", latex=True)
+        terms.append({"source": rf"\text{{from }} {name}", "use": f"${name}$", "rhs": mp.doprint(shown)})
+    return _sum_row(mp.name(target), mp.name(target[1:]), terms)
+
+
+def _sum_row(lhs: str, name: str, terms: list[dict]) -> dict:
+    uses = ", ".join(t["use"] for t in terms)
+    return {"kind": "sum", "lhs": lhs, "name": name, "uses": uses, "count": len(terms), "terms": terms}
 
 
 def next_step(step, rec, carried, mp) -> dict:
