@@ -100,7 +100,9 @@ def test_every_equation_of_the_golden_handout_verifies(network):
     tex = (GOLDEN / f"{network}.tex").read_text(encoding="utf-8")
     equations = claims(tex)
     if network in RECURRENT:
-        assert any(r"\sum_{t=1}^{T}" in c for c in equations) and any(r"\mathrm{d}h_{t-1}" in c or r"\mathrm{d}a_{t-1}" in c for c in equations)
+        assert any(r"\sum_{t=1}^{T}" in c for c in equations) and any(
+            r"\mathrm{d}h_{t-1}" in c or r"\mathrm{d}a_{t-1}" in c for c in equations
+        )
         equations = [c for c in equations if _read_by_verify(c)]
     if "\\section{The backward pass}" in tex:  # section 3 is there (a matrix program's handout has its batch form)
         assert any(r"\frac{\partial L}" in c for c in equations)

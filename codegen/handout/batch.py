@@ -329,7 +329,7 @@ def _program(vn, vd, mp) -> dict:
     from derive.ir.rewrites import NamedRewrite
     from derive.vecsteps import Cancellation, SumOverTime, SumOverUses, VecChainRule
 
-    from .recurrence import _sum_row, next_step, rule_step, sum_step
+    from .recurrence import next_step, rule_step, sum_step
     from .topics import number_latex
 
     numbers = {e.target: e.number for e in vd.equations}
@@ -362,13 +362,9 @@ def _program(vn, vd, mp) -> dict:
                 }
             )
         elif isinstance(s, SumOverUses) and rec is not None:
-            steps.append(sum_step(s, rec, vn.kinds, carried, mp))
+            steps.append(_sum_row(*sum_step(s, rec, vn.kinds, carried, mp)))
         elif isinstance(s, SumOverUses):
-            names = ["J" if via == "J" else mp.name(via) for via, _ in s.terms]
-            terms = [
-                {"source": rf"\text{{from }} {n}", "use": f"${n}$", "rhs": mp.doprint(expr)}
-                for n, (_, expr) in zip(names, s.terms)
-            ]
+            terms = [("J" if via == "J" else mp.name(via), mp.doprint(expr)) for via, expr in s.terms]
             steps.append(_sum_row(mp.name(s.target), mp.name(s.target[1:]), terms))
         elif isinstance(s, NamedRewrite):
             steps.append(
@@ -395,6 +391,18 @@ def _program(vn, vd, mp) -> dict:
 
 def _same(expr):
     return expr
+
+
+def _sum_row(lhs: str, name: str, terms: list[tuple[str, str]]) -> dict:
+    """A sum over uses for the template: each use's (label, term) in the order of the uses."""
+    return {
+        "kind": "sum",
+        "lhs": lhs,
+        "name": name,
+        "uses": ", ".join(f"${label}$" for label, _ in terms),
+        "count": len(terms),
+        "terms": [{"source": rf"\text{{from }} {label}", "rhs": rhs} for label, rhs in terms],
+    }
 
 
 def _entry(mp, matrix: str, rc) -> str:

@@ -14,7 +14,7 @@ import dataclasses
 
 import sympy as sp
 
-from derive.ir.recurrence import carried_values, display, readable, readable_target, shifted, time_of
+from derive.ir.recurrence import NEXT, carried_values, display, readable, readable_target, shifted, time_of
 
 UNROLL = 3  # steps drawn in the unrolled graph
 
@@ -68,33 +68,19 @@ def _timed(target: str, inside: bool, rec, kinds) -> str:
     return f"{target}_t"
 
 
-def sum_step(step, rec, kinds, carried, mp) -> dict:
-    """A sum over uses with time on its names: each use of step t as Q_t, and step t+1's use of h_t as what it
-    sends back (dh_{t−1} there, spelled out)."""
-    from derive.ir.recurrence import NEXT
-
+def sum_step(step, rec, kinds, carried, mp) -> tuple[str, str, list[tuple[str, str]]]:
+    """A sum over uses with time on its names: (its adjoint, its quantity, each use's (label, term)): a use of
+    step t as Q_t, and step t+1's use of h_t as what it sends back (dh_{t−1} there, spelled out)."""
     inside = any(via == NEXT or rec.is_step(via) for via, _ in step.terms)
     target = _timed(step.target, inside, rec, kinds)
     terms = []
     for via, expr in step.terms:
         if via == NEXT:
-            terms.append(
-                {
-                    "source": r"\text{from step } t+1",
-                    "use": "step $t+1$",
-                    "rhs": mp.doprint(shifted(carried[expr.name], rec, latex=True)),
-                }
-            )
+            terms.append((r"\text{step } t+1", mp.doprint(shifted(carried[expr.name], rec, latex=True))))
             continue
-        name = "J" if via == "J" else mp.name(via + "_t" if rec.is_step(via) else via)
-        shown = display(expr, rec, "t" if inside else "", latex=True)
-        terms.append({"source": rf"\text{{from }} {name}", "use": f"${name}$", "rhs": mp.doprint(shown)})
-    return _sum_row(mp.name(target), mp.name(target[1:]), terms)
-
-
-def _sum_row(lhs: str, name: str, terms: list[dict]) -> dict:
-    uses = ", ".join(t["use"] for t in terms)
-    return {"kind": "sum", "lhs": lhs, "name": name, "uses": uses, "count": len(terms), "terms": terms}
+        label = "J" if via == "J" else mp.name(via + "_t" if rec.is_step(via) else via)
+        terms.append((label, mp.doprint(display(expr, rec, "t" if inside else "", latex=True))))
+    return mp.name(target), mp.name(target[1:]), terms
 
 
 def next_step(step, rec, carried, mp) -> dict:

@@ -229,6 +229,7 @@ def _preprocess(text: str) -> str:
     → ``delta^{[2]}``; any other ``\\delta`` (not the Kronecker ``\\delta_{ij}``) → the name ``delta``."""
     text = re.sub(r"\\gamma(?![A-Za-z])", "gamma", text)
     text = re.sub(r"\\beta(?![A-Za-z])", "beta", text)
+    text = re.sub(r"\\Gamma(?![A-Za-z])", "Gamma", text)  # the LSTM's gates Γ_f, Γ_u, Γ_o
     text = re.sub(
         r"(?:\\(?:mathrm|text|operatorname)\{d\}|(?<![A-Za-z\\])d)\s*\\(hat|tilde)\s*\{([A-Za-z]+)\}",
         r"\\\1{d\2}",

@@ -37,8 +37,8 @@ import sympy as sp
 
 from ..ir.nodes import TimeSum
 from ..ir.recurrence import carried_values
-from .claims import RATES, ClaimError, names_in
-from .vectorised import RATE, VecTarget, read, resolve, run_trials, target_name
+from .claims import ClaimError, names_in
+from .vectorised import VecTarget, read, resolve, run_trials, target_name
 from .verdict import Verdict
 
 NOT_SYMBOLIC = "not attempted (claims about a recurrence are checked numerically, at one step t)"
@@ -130,10 +130,7 @@ class RecTarget(VecTarget):
             values[target + SENT] = env[target]
         for name, e in self.boundaries.items():
             values[name] = run([_eq(name, e.expr)], values, dims)[name]
-        for rate in set(RATES.values()):
-            values[rate] = RATE
-        for p in self.params:  # the gradient-descent update p ← p − α dp (dp summed over t: one step's term here)
-            values[f"{p}←"] = values[p] - RATE * values[f"d{p}"]
+        self.add_updates(values)  # p ← p − α dp, with one step's term of dp
         return values, dims
 
     def _shape(self, name, shape):
@@ -228,7 +225,7 @@ def untimed_latex(claim: str) -> tuple[str, bool, bool]:
     ``h_{prev}``, ``da_{t+1}`` → step t+1's ``da``, ``Q_t`` and ``h_T`` → the step's names; ``\\sum_{t=1}^{T}`` is
     taken out (the claim is checked at one step, and Σ_t is linear); the handout's boundary
     ``\\left.\\mathrm{d}h_{t-1}\\right|_{t=T+1}`` is what step T + 1 would send back."""
-    text = re.sub(r"\\Gamma(?![A-Za-z])", "Gamma", claim.strip().strip("$").strip().rstrip(",.;").rstrip())
+    text = claim.strip().strip("$").strip().rstrip(",.;").rstrip()
     text, ends = _AT_END.subn(r"\1", text)
     text, sums = _LATEX_SUM.subn(" ", text)
     for word, pattern in _LATEX_TIME.items():
@@ -297,15 +294,7 @@ def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool
         hint = _sum_hint(name, true_sum)
         numeric = "no sum over t" if true_sum else "a sum over t where there is none"
         return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, None, hint)
-    trials = run_trials(net, name, _without_sums(rhs))
-    bad = [t for t in trials if not t.agrees]
-    if not bad:
-        return Verdict(
-            name, claim, True, NOT_SYMBOLIC, f"agrees at {len(trials)} random shapes and values of one step", truth
-        )
-    hint = _slip(net, name, _without_sums(rhs))
-    numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values of one step"
-    return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
+    return _verdict(net, name, claim, _without_sums(rhs), truth, " of one step", slip=True)
 
 
 def _sum_hint(name: str, true_sum: bool) -> str:
@@ -318,16 +307,18 @@ def _sum_hint(name: str, true_sum: bool) -> str:
     return f"{name[1:]} is used once, not at every step: {name} has no sum over t"
 
 
-def _verdict(net: RecTarget, name: str, claim: str, rhs, truth: str) -> Verdict:
-    """A claim with nothing summed over t (the boundary, an update): the trials alone decide."""
-    trials = run_trials(net, name, rhs)
-    if rhs == ("num", 0) or (rhs[0] == "num" and rhs[1] == 0):  # "= 0": the zero matrix
+def _verdict(net: RecTarget, name: str, claim: str, tree, truth: str, at: str = "", slip: bool = False) -> Verdict:
+    """The claim ``tree`` for ``name`` against random values (``at`` says of what); a wrong claim of a state's
+    adjoint is tested for the usual slip when ``slip``."""
+    trials = run_trials(net, name, tree)
+    if tree[0] == "num" and tree[1] == 0:  # "= 0": the zero matrix
         trials = [dataclasses.replace(t, claimed=np.zeros_like(t.true)) for t in trials]
     bad = [t for t in trials if not t.agrees]
     if not bad:
-        return Verdict(name, claim, True, NOT_SYMBOLIC, f"agrees at {len(trials)} random shapes and values", truth)
-    numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values"
-    return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample())
+        return Verdict(name, claim, True, NOT_SYMBOLIC, f"agrees at {len(trials)} random shapes and values{at}", truth)
+    numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values{at}"
+    hint = _slip(net, name, tree) if slip else None
+    return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
 
 
 def _slip(net: RecTarget, name: str, tree) -> str | None:

@@ -154,11 +154,15 @@ class VecTarget:
         values["m"] = float(dims[M])
         values.update({s.name: float(dims[s]) for s in self._sizes()})
         values.update(constants)
+        self.add_updates(values)
+        return values, dims
+
+    def add_updates(self, values: dict) -> None:
+        """The learning rate's names (α, η, lr) and each parameter's gradient-descent update p ← p − α dp."""
         for rate in set(RATES.values()):
             values[rate] = RATE
-        for p in self.params:  # the gradient-descent update p ← p − α dp
+        for p in self.params:
             values[f"{p}←"] = values[p] - RATE * values[f"d{p}"]
-        return values, dims
 
 
 def _staged_equations(d) -> list[list]:
