@@ -13,6 +13,8 @@ from .functions import (
     step,
     tanh,
 )
+from .ir.layers import identity, mlp
+from .ir.network import Equation, VecDerivation, VecNetwork
 from .ir.vocabulary import (
     causal_mask,
     concat,
@@ -31,10 +33,8 @@ from .ir.vocabulary import (
     sum_rows,
     transpose,
 )
-from .layers import identity, mlp
 from .unit.chain import Derivation, Evaluation, UnreachableParameterWarning
 from .unit.network import Network
-from .vectorised import Equation, VecDerivation, VecNetwork
 
 __all__ = [
     "RULES",

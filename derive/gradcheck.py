@@ -20,8 +20,8 @@ import numpy as np
 import sympy as sp
 
 from .functions import ReLU
-from .vecnumeric import run
-from .vectorised import M, VecDerivation
+from .ir.network import M, VecDerivation
+from .ir.numeric import run
 
 TOLERANCE = 1e-6
 
@@ -181,8 +181,8 @@ def layer_kink_distance(d: VecDerivation, env: dict, m: int) -> float:
     penalty takes, and the smallest gap between the largest entry a max pooling takes and the best one of
     another word (inf without any of them)."""
     from .ir.nodes import L1Norm
+    from .ir.numeric import NumPyEvaluator
     from .ir.text_nodes import PoolMax
-    from .vecnumeric import NumPyEvaluator
 
     relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and e.function == "relu"]
     nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
@@ -336,8 +336,8 @@ def random_sequence(d: VecDerivation, dims: dict, m: int, rng) -> tuple[dict, li
 
 def _check_recurrence(d: VecDerivation, names, h: float, m: int, seed: int, max_entries) -> list[GradCheck]:
     """A recurrence's gradients over a concrete sequence (T = 4, widths 3) against central differences of J."""
+    from .ir.numeric import NumPyEvaluator
     from .ir.unroll import run_sequence
-    from .vecnumeric import NumPyEvaluator
 
     net = d.network
     dims = {**{s: min(v, 3) for s, v in net.dim_sizes.items()}, net.recurrence.T: 4, M: m}

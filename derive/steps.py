@@ -20,7 +20,7 @@ from itertools import pairwise
 
 import sympy as sp
 
-from .text import partial_text, text
+from .printing.text import partial_text, text
 
 
 @dataclass(frozen=True)
@@ -134,14 +134,14 @@ class Steps(list):
         return "\n".join(str(s) for s in self)
 
     def _repr_latex_(self) -> str:
-        from .latex import steps_latex
+        from .printing.latex import steps_latex
 
         return steps_latex(self)
 
 
 def _repr_latex_(self) -> str:
-    """Display math for Jupyter (``derive.latex.repr_latex``)."""
-    from .latex import repr_latex
+    """Display math for Jupyter (``derive.printing.latex.repr_latex``)."""
+    from .printing.latex import repr_latex
 
     return repr_latex(self)
 

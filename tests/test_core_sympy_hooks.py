@@ -86,7 +86,7 @@ def test_every_rule_has_a_definition_used_by_the_hooks():
 
 def test_chainrules_own_printers_keep_the_lecture_notation():
     from codegen.render.numpy_printer import numpy_code
-    from derive.latex import latex
+    from derive.printing.latex import latex
 
     assert latex(sigmoid(z)) == r"\sigma(z)"
     assert numpy_code(sigmoid(z)) == "sigmoid(z)"

@@ -18,7 +18,7 @@ from test_ops import ROWS, network
 from codegen.emit.load import load_module
 from derive.catalogue import load
 from derive.gradcheck import check, five_point, worst
-from derive.vecsteps import SumOverUses
+from derive.ir.steps import SumOverUses
 
 PROGRAMS = ("residual_mlp", "l2_mlp", "tied_autoencoder")
 

@@ -1,4 +1,4 @@
-"""Exact strings from the LaTeX printers (derive.latex and codegen.render.latex_printer)."""
+"""Exact strings from the LaTeX printers (derive.printing.latex and codegen.render.latex_printer)."""
 
 import pytest
 import sympy as sp
@@ -8,7 +8,7 @@ from codegen.render.latex_printer import HandoutLatexPrinter, cancel_latex, numb
 from derive import functions as F
 from derive.catalogue import load
 from derive.functions import RULES
-from derive.latex import latex, name_latex, partial_latex, step_latex, why_latex
+from derive.printing.latex import latex, name_latex, partial_latex, step_latex, why_latex
 from derive.steps import Rewrite
 
 x1, x2, W11, W21, b1, w1, a1, z1, z, y, yhat = sp.symbols("x1 x2 W11 W21 b1 w1 a1 z1 z y yhat")

@@ -160,8 +160,8 @@ def test_generated_lm_windows_and_vocabulary_are_derive_nlps():
     ],
 )
 def test_dense_layers_are_the_mlps_equations(name):
-    """Past the embedding and pooling, an NLP model is an MLP: its dense equations read as derive.layers.mlp's."""
-    from derive.layers import mlp
+    """Past the embedding and pooling, an NLP model is an MLP: its dense equations read as derive.ir.layers.mlp's."""
+    from derive.ir.layers import mlp
 
     net = text_model(name)
     sizes = [net.size(net.matrices["W1"].shape[1])] + [net.size(r) for r in net.sizes[1:]]

@@ -32,8 +32,8 @@ from derive import (
 )
 from derive.gradcheck import check, rel_errors, worst
 from derive.ir.nodes import Apply
+from derive.ir.numeric import NumPyEvaluator
 from derive.ops import OPS, PullContext, pull_back
-from derive.vecnumeric import NumPyEvaluator
 
 
 def network(n0: int, n1: int, body, cost_extra=None):
@@ -210,8 +210,8 @@ ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril:
 def test_time_sum_row():
     # Σ_t Q_t is linear: G goes to every step's Q unchanged; it prints as the course writes it
     from derive.ir.nodes import TimeSum
-    from derive.matrix import matrix_text
     from derive.ops import pull_back
+    from derive.printing.matrix import matrix_text
 
     n, m = sp.symbols("n m", positive=True, integer=True)
     A, B, G = (sp.MatrixSymbol(x, n, m) for x in "ABG")
@@ -375,6 +375,6 @@ def test_a_missing_rule_names_the_op():
 def test_activation_rule_is_written_in_the_output():
     Z, A, G = (sp.MatrixSymbol(n, 2, 3) for n in "ZAG")
     ((_, contribution, _),) = pull_back(Apply("sigmoid", Z), G, PullContext({Apply("sigmoid", Z): A}))
-    from derive.matrix import matrix_text
+    from derive.printing.matrix import matrix_text
 
     assert matrix_text(contribution) == "G ⊙ A ⊙ (1 − A)"

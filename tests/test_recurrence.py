@@ -22,8 +22,8 @@ from derive import (
 )
 from derive.catalogue import load
 from derive.gradcheck import dims_of, random_sequence
+from derive.ir.numeric import NumPyEvaluator
 from derive.ir.unroll import run_sequence
-from derive.vecnumeric import NumPyEvaluator
 
 
 def elman(T=5, n=8, d=6, V=20, dense=False):
@@ -212,7 +212,7 @@ def test_symbolic_T_equals_the_unrolled_chain_rule_exactly_for_one_unit():
         "Y": sp.Matrix([[sym["y"]]]),
     }
     steps = [{"x": sp.Matrix([[sym[f"x{t}"]]])} for t in range(1, T + 1)]
-    from derive.vecnumeric import SymPyEvaluator
+    from derive.ir.numeric import SymPyEvaluator
 
     out = run_sequence(vec.derive(), static, steps, dims_of(vec, 1), SymPyEvaluator)
     values = {sym[k]: v for k, v in zip(sorted(sym), np.linspace(-0.9, 0.8, len(sym)))}

@@ -11,8 +11,8 @@ import sympy as sp
 
 from codegen.emit.load import load_file
 from derive.catalogue import load
+from derive.ir.numeric import NumPyEvaluator, SymPyEvaluator
 from derive.ir.rewrites import NamedRewrite, find_normalisations
-from derive.vecnumeric import NumPyEvaluator, SymPyEvaluator
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = (

@@ -7,8 +7,8 @@ import sympy as sp
 
 from derive import Equation, VecDerivation, VecNetwork, binary_cross_entropy, mlp, relu, sigmoid, tanh
 from derive.catalogue import describe, load, names
-from derive.vecsteps import Cancellation, Convention, VecChainRule
-from derive.vectorised import M
+from derive.ir.network import M
+from derive.ir.steps import Cancellation, Convention, VecChainRule
 
 n0, n1, n2, n3 = (sp.Symbol(f"n{i}", positive=True, integer=True) for i in range(4))
 m = M

@@ -10,8 +10,8 @@ import sympy as sp
 from derive import Network, binary_cross_entropy, cross_entropy, mlp, mse, relu, sigmoid, softmax, tanh
 from derive.catalogue import load
 from derive.gradcheck import check, cost, evaluate, random_instance, rel_errors, relative_error, worst
-from derive.vecnumeric import SymPyEvaluator, run
-from derive.vectorised import M
+from derive.ir.network import M
+from derive.ir.numeric import SymPyEvaluator, run
 
 PAIRS = [
     ("sigmoid", "binary_cross_entropy"),

@@ -1,4 +1,4 @@
-"""The LaTeX the handouts print (derive.latex, issue 4) reads back: every gradient verifies.
+"""The LaTeX the handouts print (derive.printing.latex, issue 4) reads back: every gradient verifies.
 
 This ties the LaTeX reader to the notation chainrule itself writes: ``\\left(…\\right)``,
 ``\\hat{y}_1``, ``W_{2,11}``, ``\\mathbb{1}[z_1 \\geq 0]`` for ReLU', ``h_1^{2}``.
@@ -12,7 +12,7 @@ import pytest
 
 from derive.catalogue import load, names
 
-latex_module = pytest.importorskip("derive.latex")
+latex_module = pytest.importorskip("derive.printing.latex")
 
 SCALAR = [n for n in names() if not hasattr(load(n), "assignments")]
 

@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 from derive.catalogue import load, names
-from derive.text import text
+from derive.printing.text import text
 
 SCALAR = [n for n in names() if not hasattr(load(n), "assignments")]
 

@@ -119,7 +119,7 @@ def test_cost_and_sums_over_examples(target):
 
 
 def test_softmax_output_network():
-    from derive.layers import mlp
+    from derive.ir.layers import mlp
 
     net = VecTarget(mlp("softmax_out", [3, 4, 3], hidden="relu", output="softmax", loss="cross_entropy"))
     assert verify_vector(net, None, "A2 = softmax(Z2)").equal

@@ -24,7 +24,7 @@ import re
 
 from derive import ChainruleError, VecNetwork
 from derive.catalogue import load_spec
-from derive.text import partial_text, text
+from derive.printing.text import partial_text, text
 
 from ..render.latex_printer import DIGITS
 

@@ -13,7 +13,7 @@ import sys
 import sympy as sp
 
 from derive import gradcheck
-from derive.text import text
+from derive.printing.text import text
 
 FORMAT = 1  # bumped when a key changes meaning or goes away
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from derive import gradcheck
-from derive.text import partial_text, text
+from derive.printing.text import partial_text, text
 
 
 def derivation_text(derivation, names, point=None) -> str:

@@ -30,7 +30,7 @@ from derive import ChainruleError
 from derive.functions import RULES, ReLU, Sigmoid, Tanh
 from derive.ir.modes import modes_differ, prediction_program, reads_targets, running_name
 from derive.ir.text_nodes import Embed
-from derive.matrix import matrix_text
+from derive.printing.matrix import matrix_text
 
 from ..render.numpy_matrix import MatrixCodePrinter, code_of
 from ..render.numpy_printer import ModulePrinter

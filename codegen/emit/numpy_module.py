@@ -28,7 +28,7 @@ import sympy as sp
 
 from derive import ChainruleError
 from derive.functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Tanh
-from derive.text import display_name, text
+from derive.printing.text import display_name, text
 from derive.unit.network import Network
 
 from ..render.numbering import summary_label

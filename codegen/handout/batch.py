@@ -4,7 +4,7 @@ A scalar network written unit by unit (``z1 = W11 x1 + W21 x2 + b1``,
 ``a1 = σ(z1)``, …) is read as layers: ``Layers.of(net)`` finds, layer by
 layer, the units computed from the previous layer's values, their weights
 and biases and their activation.  From that the batch network is declared
-with ``derive.vectorised`` (``VecNetwork``) and derived there (the six
+with ``derive.ir.network`` (``VecNetwork``) and derived there (the six
 equations), and every scalar parameter gets its entry of a matrix:
 ``W_ij`` (input i → unit j) is entry (j, i) of ``W^{[l]}``, and entry (j, i)
 of ``dW^{[l]}`` is ∂L/∂W_ij summed over the examples and divided by m.  The
@@ -24,8 +24,8 @@ import sympy as sp
 
 from derive import ChainruleError
 from derive import functions as F
-from derive.vecnumeric import run
-from derive.vectorised import VecNetwork
+from derive.ir.network import VecNetwork
+from derive.ir.numeric import run
 
 from ..render.latex_printer import HandoutLatexPrinter
 
@@ -174,7 +174,7 @@ def _activation_of(units, nodes, users, outputs) -> tuple[str, list[str]]:
 
 # ------------------------------------------------------------------ batch network
 def vec_network(net, layers: Layers) -> VecNetwork:
-    """The batch network of ``net``'s layers, declared with ``derive.vectorised``."""
+    """The batch network of ``net``'s layers, declared with ``derive.ir.network``."""
     vn = VecNetwork(f"{net.name}_batch", doc=net.doc)
     sizes = [len(layers.layers[0].inputs)] + [len(layer.units) for layer in layers.layers]
     dims = vn.dims(**{f"n{i}": s for i, s in enumerate(sizes)})
@@ -327,7 +327,7 @@ def _program(vn, vd, mp) -> dict:
     """The steps of a matrix program's derivation, for the handout: each use's term, then each sum over uses."""
     from derive.ir.recurrence import NEXT, carried_values, readable
     from derive.ir.rewrites import NamedRewrite
-    from derive.vecsteps import Cancellation, SumOverTime, SumOverUses, VecChainRule
+    from derive.ir.steps import Cancellation, SumOverTime, SumOverUses, VecChainRule
 
     from .recurrence import next_step, rule_step, sum_step
     from .topics import number_latex
@@ -463,7 +463,7 @@ def scalar_parameter_count(vn) -> int:
 
 
 def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
-    """A network declared in matrices (``derive.vectorised.VecNetwork``) written unit by unit, as
+    """A network declared in matrices (``derive.ir.network.VecNetwork``) written unit by unit, as
     the lecture does by hand: (Network, {name: LaTeX}).  ``W1_2_1`` is entry (2, 1) of W^{[1]}.
     ``limit``: the most scalar parameters written out (None: any number)."""
     from derive import Network

@@ -19,7 +19,7 @@ import sympy as sp
 
 from derive import ChainruleError
 from derive.functions import RULES, numeric_function
-from derive.latex import derivative_latex, why_latex
+from derive.printing.latex import derivative_latex, why_latex
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 from derive.unit.simplify import ordered_mul
 

@@ -1,4 +1,4 @@
-"""The handouts' LaTeX printer: ``derive.latex.StepLatexPrinter`` plus handout notation.
+"""The handouts' LaTeX printer: ``derive.printing.latex.StepLatexPrinter`` plus handout notation.
 
 A subclass of SymPy's ``LatexPrinter`` (through ``StepLatexPrinter``, which
 owns the function names from ``RULES`` and the name rules ``yhat`` →
@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import sympy as sp
 
-from derive.latex import StepLatexPrinter
+from derive.printing.latex import StepLatexPrinter
 
 MARK = "red"
 

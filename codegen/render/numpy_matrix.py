@@ -18,7 +18,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from derive.matrix import (
+from derive.ops import install_printers
+from derive.printing.matrix import (
     SumDepth,
     adjoint_first,
     is_broadcast,
@@ -29,7 +30,6 @@ from derive.matrix import (
     split_scalar,
     unbroadcast,
 )
-from derive.ops import install_printers
 
 from .numpy_printer import ModulePrinter
 

@@ -19,8 +19,8 @@ import time
 import traceback
 
 from ..errors import ChainruleError
+from ..ir.network import VecNetwork
 from ..unit.network import Network
-from ..vectorised import VecNetwork
 from ..verify.equivalence import TimedOut, time_limit
 
 NAMES = (

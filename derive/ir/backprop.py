@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..matrix import matrix_text, pull_scalars, sum_text
 from ..ops import ACTIVATIONS, CANCELLATIONS, LOSSES, PullContext, activation_why, pull_back, rule_text, why
-from ..vecsteps import Cancellation, Convention, SumOverUses, VecChainRule
+from ..printing.matrix import matrix_text, pull_scalars, sum_text
 from .equation import Equation, Term
 from .nodes import LossSum
+from .steps import Cancellation, Convention, SumOverUses, VecChainRule
 
 
 @dataclass(frozen=True)
@@ -322,7 +322,7 @@ def cancellation(expr, A, Y, m, rows: int = 3):
     Checked on an explicit column of ``rows`` entries (the identity is the same
     for every width); "one-hot" when it needs each column of Y to sum to 1.
     """
-    from ..vecnumeric import SymPyEvaluator
+    from .numeric import SymPyEvaluator
 
     a = sp.Matrix(sp.symbols(f"a1:{rows + 1}"))
     y = sp.Matrix(sp.symbols(f"y1:{rows + 1}"))
@@ -342,7 +342,7 @@ def cancellation(expr, A, Y, m, rows: int = 3):
 
 def column_sum(net, name: str, m, rows: int = 3):
     """Σ_rows of target-only quantity ``name`` for one column whose one-hot target has its 1 in the first row."""
-    from ..vecnumeric import SymPyEvaluator
+    from .numeric import SymPyEvaluator
 
     value = net.assignment(name).value
     env, dims = {}, {m: 1}

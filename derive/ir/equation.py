@@ -57,7 +57,7 @@ class Equation:
 
     def _repr_latex_(self) -> str:
         """The equation with its number and shape, for Jupyter."""
-        from ..latex import equation_latex
+        from ..printing.latex import equation_latex
 
         return equation_latex(self)
 

@@ -277,6 +277,6 @@ def _source(e) -> str:
 
 
 def _label(x) -> str:
-    from ..matrix import matrix_text
+    from ..printing.matrix import matrix_text
 
     return matrix_text(x)

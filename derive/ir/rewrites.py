@@ -26,7 +26,7 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
 from ..errors import ChainruleError
-from ..matrix import matrix_text, unbroadcast
+from ..printing.matrix import matrix_text, unbroadcast
 from .backprop import names_in
 from .equation import Equation
 
@@ -208,7 +208,7 @@ def _used_elsewhere(sweep, name, staged) -> bool:
 
 def _check(net, sweep, norm, staged, after, m, trials: int = 3) -> float:
     """The largest relative difference between the staged equations and ``after`` at random values."""
-    from ..vecnumeric import NumPyEvaluator
+    from .numeric import NumPyEvaluator
 
     rng = np.random.default_rng(0)
     worst = 0.0

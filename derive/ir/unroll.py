@@ -6,7 +6,7 @@ state carried (h_0 = 0), those after the step read h_T; backward runs the
 equations after the step, sets the term step T + 1 sends back (the
 boundary), then the step's adjoints for t = T … 1, carrying ``dh_prev`` to the
 step before and adding each step's term to the sums over t.  The evaluator
-is ``derive.vecnumeric``'s (NumPy or SymPy), one expression at a time.
+is ``derive.ir.numeric``'s (NumPy or SymPy), one expression at a time.
 """
 
 from __future__ import annotations

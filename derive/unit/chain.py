@@ -19,8 +19,8 @@ import sympy as sp
 
 from ..errors import ChainruleError
 from ..functions import RULES, numeric_function
+from ..printing.text import display_name, text
 from ..steps import ChainRule, Factor, Product, Result, Rewrite, Step, Steps
-from ..text import display_name, text
 from .simplify import combine_terms, lecture_order, ordered_mul, simplify_product
 
 MAX_LISTED_PATHS = 64
@@ -248,7 +248,7 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         """Every parameter's gradient, for Jupyter."""
-        from ..latex import derivation_latex
+        from ..printing.latex import derivation_latex
 
         return derivation_latex(self)
 

@@ -196,7 +196,7 @@ class Network:
 
     def _repr_latex_(self) -> str:
         """The assignments, for Jupyter."""
-        from ..latex import network_latex
+        from ..printing.latex import network_latex
 
         return network_latex(self)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..printing.text import text
 from ..steps import Rewrite
-from ..text import text
 
 
 @dataclass(frozen=True)

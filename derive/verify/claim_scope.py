@@ -15,7 +15,7 @@ import re
 import sympy as sp
 
 from ..functions import RULES, ReLU, Sigmoid, Step, Tanh
-from ..text import text
+from ..printing.text import text
 from . import claims as C
 from .claims import ClaimError
 

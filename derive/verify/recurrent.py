@@ -87,8 +87,8 @@ class RecTarget(VecTarget):
         return (*super().names(), *self.later, *self.boundaries)
 
     def values(self, rng: np.random.Generator) -> tuple[dict, dict]:
-        from ..vecnumeric import run
-        from ..vectorised import M
+        from ..ir.network import M
+        from ..ir.numeric import run
 
         net, rec = self.net, self.rec
         dims = self.dims(rng)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..text import text
+from ..printing.text import text
 from . import claims as C
 from .claim_scope import ScalarScope, free_names, index_letters, node_form, substitute_index
 from .claims import ClaimError

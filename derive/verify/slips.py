@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..text import text
+from ..printing.text import text
 from .claim_scope import node_form
 from .equivalence import SYMBOLIC_MAX_TERMS, agree, expanded_terms, numeric_function, values_at
 

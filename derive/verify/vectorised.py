@@ -1,6 +1,6 @@
 """Vectorised claims, checked numerically at random shapes and values.
 
-The truth is the vectorised derivation (``derive.vectorised``) of a
+The truth is the vectorised derivation (``derive.ir.network``) of a
 ``VecNetwork``, e.g. the one-hidden-layer network of deeplearning.ai course 1, week 3
 (catalogue ``one_hidden_layer``)::
 
@@ -27,8 +27,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..matrix import GREEK, matrix_text, unbroadcast
-from ..vecnumeric import NUMPY_ACTIVATIONS
+from ..ir.numeric import NUMPY_ACTIVATIONS
+from ..printing.matrix import GREEK, matrix_text, unbroadcast
 from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
 from .slips import describe_constant
 from .verdict import Counterexample, Verdict
@@ -108,7 +108,7 @@ class VecTarget:
 
     def dims(self, rng: np.random.Generator) -> dict:
         """Random widths: the output's as declared; the others and m pairwise distinct, from 2 up."""
-        from ..vectorised import M
+        from ..ir.network import M
 
         out_rows = self.net.matrices[self.y].shape[0]
         free = [d for d in self.net.dim_sizes if d != out_rows]
@@ -120,8 +120,8 @@ class VecTarget:
 
     def values(self, rng: np.random.Generator) -> tuple[dict, dict]:
         """(every name's true value, the dims) at random shapes and values."""
-        from ..vecnumeric import run
-        from ..vectorised import M
+        from ..ir.network import M
+        from ..ir.numeric import run
 
         dims = self.dims(rng)
         constants = getattr(self.net, "constant_values", {})
@@ -169,7 +169,7 @@ def _staged_equations(d) -> list[list]:
     """The staged equations each named rewrite replaced (all but its result), as evaluable equations."""
     from ..ir.equation import Equation
     from ..ir.rewrites import NamedRewrite
-    from ..matrix import matrix_text
+    from ..printing.matrix import matrix_text
 
     out = []
     for step in d.steps:
@@ -392,8 +392,8 @@ def prove(net: VecTarget, name: str, tree) -> str:
     """ "proved at shape …" when every entry of claim − truth reaches 0 by the bounded symbolic steps
     of ``derive.verify.equivalence`` at one small concrete shape (symbols for every entry of the data and
     parameters), else "numeric only (…)".  The random-shape numeric check decides either way."""
-    from ..vecnumeric import SymPyEvaluator, run
-    from ..vectorised import M
+    from ..ir.network import M
+    from ..ir.numeric import SymPyEvaluator, run
     from .equivalence import SYMBOLIC_SECONDS, bounded
 
     if name.endswith("←") or net.net.output == "softmax":  # one-hot targets: not a symbolic identity
@@ -433,7 +433,7 @@ def prove(net: VecTarget, name: str, tree) -> str:
 
 def _symbolic(net: VecTarget, tree, env):
     """The claim tree over explicit SymPy matrices (element-wise products, ``@``, sums, functions)."""
-    from ..vecnumeric import SYMPY_ACTIVATIONS
+    from ..ir.numeric import SYMPY_ACTIVATIONS
 
     kind = tree[0]
     if kind == "num":
@@ -593,7 +593,7 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
 def topic_slip(net: VecTarget, name: str, trials: list[Trial]) -> str | None:
     """The usual slips of the training lecture's further topics, each tested as a correction of the claim:
     dropout's 1/keep_prob, the penalty's (λ/m) W, a regularised bias, and batch norm's two Σ terms."""
-    from ..vecnumeric import NumPyEvaluator
+    from ..ir.numeric import NumPyEvaluator
 
     candidates = list(_topic_candidates(net, name))
     if not candidates:

@@ -8,10 +8,10 @@ concrete sizes are kept in ``dims``.
 
 from __future__ import annotations
 
-from .errors import ChainruleError, caller_place
-from .ops import HIDDEN, OUTPUTS
-from .vecnames import activation_name, identity, loss_name
-from .vectorised import VecNetwork
+from ..errors import ChainruleError, caller_place
+from ..ops import HIDDEN, OUTPUTS
+from ..ops.names import activation_name, identity, loss_name
+from .network import VecNetwork
 
 __all__ = ["identity", "mlp"]
 

@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.str import StrPrinter
 
-from .ir.nodes import Apply, FrobeniusSq, LossSum
+from ..ir.nodes import Apply, FrobeniusSq, LossSum
 
 __all__ = [
     "Apply",
@@ -319,6 +319,6 @@ def sum_text(terms, texts=None) -> str:
     return "".join(out)
 
 
-from .ops import install_printers
+from ..ops import install_printers
 
 install_printers(MatrixTextPrinter, "text")

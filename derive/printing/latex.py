@@ -24,7 +24,7 @@ from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
-from .functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+from ..functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from .matrix import SumDepth, adjoint_first, is_broadcast, is_constant, is_row_broadcast, unbroadcast
 from .text import join_sum
 
@@ -512,7 +512,7 @@ def latex(expr, **settings) -> str:
     return printer.doprint(expr)
 
 
-# Steps are told apart by their class names, so that derive.steps and derive.vecsteps
+# Steps are told apart by their class names, so that derive.steps and derive.ir.steps
 # (which display through this module) are not imported here.
 _UNIT_STEPS = ("ChainRule", "Factor", "Product", "Rewrite", "Result")
 
@@ -655,6 +655,6 @@ def vecstep_latex(step) -> str:
     return _display([vecstep_row(step)])
 
 
-from .ops import install_printers  # the op table's own LaTeX forms (‖W‖²_F, …), after the printer it fills
+from ..ops import install_printers  # the op table's own LaTeX forms (‖W‖²_F, …), after the printer it fills
 
 install_printers(StepLatexPrinter, "latex")

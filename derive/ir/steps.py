@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .matrix import matrix_text
+from ..printing.matrix import matrix_text
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ class SumOverTime:
 
 
 def _repr_latex_(self) -> str:
-    """Display math for Jupyter (``derive.latex.vecstep_latex``)."""
-    from .latex import vecstep_latex
+    """Display math for Jupyter (``derive.printing.latex.vecstep_latex``)."""
+    from ..printing.latex import vecstep_latex
 
     return vecstep_latex(self)
 

@@ -42,19 +42,19 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from .errors import ChainruleError, DeclarationError, caller_place, check_title
-from .ir.backprop import Assignment, Sweep, cancellation, names_in
-from .ir.equation import Equation, Term
-from .ir.lower import Lowering, is_matrix, shape_text
-from .ir.nodes import Apply, LossSum
-from .ir.recurrence import BPTT, Recurrence, carried_values, check_step_reads, order, readable_text
-from .ir.rewrites import rewrite_normalisations
-from .ir.vocabulary import VOCABULARY
-from .matrix import matrix_text
-from .names import check_name
-from .ops import ACTIVATIONS, LOSSES
-from .steps import Steps
-from .vecnames import activation_name, loss_name
+from ..errors import ChainruleError, DeclarationError, caller_place, check_title
+from ..names import check_name
+from ..ops import ACTIVATIONS, LOSSES
+from ..ops.names import activation_name, loss_name
+from ..printing.matrix import matrix_text
+from ..steps import Steps
+from .backprop import Assignment, Sweep, cancellation, names_in
+from .equation import Equation, Term
+from .lower import Lowering, is_matrix, shape_text
+from .nodes import Apply, LossSum
+from .recurrence import BPTT, Recurrence, carried_values, check_step_reads, order, readable_text
+from .rewrites import rewrite_normalisations
+from .vocabulary import VOCABULARY
 
 __all__ = ["Equation", "M", "Term", "VecDerivation", "VecNetwork", "cancellation"]
 
@@ -481,7 +481,7 @@ class VecNetwork:
 
     def _repr_latex_(self) -> str:
         """The forward equations, for Jupyter."""
-        from .latex import _display, equation_row
+        from ..printing.latex import _display, equation_row
 
         return _display([equation_row(e) for e in self.derive().forward])
 
@@ -539,7 +539,7 @@ class VecDerivation:
 
     def _repr_latex_(self) -> str:
         """The forward and backward equations with their numbers and shapes, for Jupyter."""
-        from .latex import vecderivation_latex
+        from ..printing.latex import vecderivation_latex
 
         return vecderivation_latex(self)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
-from .ops import OPS
-from .ops.attention_numpy import softmax_rows
+from ..functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+from ..ops import OPS
+from ..ops.attention_numpy import softmax_rows
 
 
 class Evaluator:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import functions as F
-from .errors import ChainruleError
-from .ops import ACTIVATIONS, LOSSES
+from .. import functions as F
+from ..errors import ChainruleError
+from . import ACTIVATIONS, LOSSES
 
 
 def identity(z):
