@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .functions import ReLU
 from .ir.network import M, VecDerivation
 from .ir.numeric import run
+from .ops import record_of, records
 
 TOLERANCE = 1e-6
 
@@ -146,11 +146,14 @@ def kink_distance(derivation, point: dict[str, float]) -> float:
     values = derivation.forward(point)
     out = math.inf
     for node in derivation.net.nodes:
-        for sub in node.expr.atoms(ReLU):
+        for sub in node.expr.atoms(*_KINKED):
             arg = sub.args[0]
             if arg.is_Symbol:
                 out = min(out, abs(values[arg.name]))
     return out
+
+
+_KINKED = tuple(r.cls for r in records() if r.kinks)  # functions with a kink at 0 (ReLU, step)
 
 
 def smooth_point(derivation, seed: int = 0, margin: float = 1e-2) -> dict[str, float]:
@@ -180,11 +183,11 @@ def layer_kink_distance(d: VecDerivation, env: dict, m: int) -> float:
     """How far the batch is from a kink: the smallest |Z| over every ReLU layer's input and every entry an L1
     penalty takes, and the smallest gap between the largest entry a max pooling takes and the best one of
     another word (inf without any of them)."""
-    from .ir.nodes import L1Norm
     from .ir.numeric import NumPyEvaluator
-    from .ir.text_nodes import PoolMax
+    from .ops.nodes import L1Norm
+    from .ops.text_nodes import PoolMax
 
-    relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and e.function == "relu"]
+    relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and record_of(e.function).kinks]
     nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
     pools = [p for p in nodes if isinstance(p, PoolMax)]
     penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
@@ -232,13 +235,19 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
         keep = float(net.masks[mask].subs({net.constants[n]: v for n, v in net.constant_values.items()}))
         env[mask] = (rng.random(shapes[mask]) < keep).astype(float)
     rows, cols = shapes[y]
-    if net.output == "softmax" or (net.loss == "cross_entropy" and rows > 1):
+    output = record_of(net.output) if net.output else None
+    if _one_hot(net) or (record_of(net.loss).task == "multiclass" and rows > 1):
         env[y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
-    elif net.output == "identity":
+    elif output is None or output.is_identity:
         env[y] = rng.normal(0.0, 1.0, (rows, cols))
     else:
         env[y] = rng.integers(0, 2, (rows, cols)).astype(float)
     return env
+
+
+def _one_hot(net) -> bool:
+    """Whether the output is a distribution over classes (softmax): its targets are one-hot columns."""
+    return bool(net.output) and record_of(net.output).probability == "distribution"
 
 
 def evaluate(d: VecDerivation, env: dict, m: int) -> dict:
@@ -314,7 +323,7 @@ def random_sequence(d: VecDerivation, dims: dict, m: int, rng) -> tuple[dict, li
 
     def target(name):
         rows = shape(name)[0]
-        if net.output == "softmax" or name in rec.per_step:
+        if _one_hot(net) or name in rec.per_step:
             return np.eye(rows)[:, rng.integers(0, rows, m)]
         return rng.integers(0, 2, shape(name)).astype(float)
 

@@ -14,6 +14,7 @@ import keyword
 import unicodedata
 
 from .errors import DeclarationError
+from .ops import records
 
 BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
@@ -25,22 +26,10 @@ GENERATED = frozenset(
         "sp",
         "sympy",
         "math",
-        "sigmoid",
-        "relu",
-        "tanh",
-        "softmax",
-        "identity",
         "exp",
         "log",
-        "step",
         "logsumexp",
         "log_sigmoid",
-        "binary_cross_entropy",
-        "binary_cross_entropy_logits",
-        "cross_entropy",
-        "cross_entropy_logits",
-        "squared_error",
-        "mse",
         "params",
         "grads",
         "out",
@@ -71,6 +60,8 @@ GENERATED = frozenset(
         "OPTIMIZERS",
         "TASK",
     ]
+    # every activation's and loss's name and the helper functions their NumPy forms call (sigmoid, softmax, …)
+    + [name for r in records() for name in (r.name, *r.helpers)]
 )
 
 

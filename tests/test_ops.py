@@ -31,9 +31,8 @@ from derive import (
     transpose,
 )
 from derive.gradcheck import check, rel_errors, worst
-from derive.ir.nodes import Apply
 from derive.ir.numeric import NumPyEvaluator
-from derive.ops import OPS, PullContext, pull_back
+from derive.ops import OPS, Apply, PullContext, pull_back
 
 
 def network(n0: int, n1: int, body, cost_extra=None):
@@ -209,8 +208,8 @@ ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril:
 
 def test_time_sum_row():
     # Σ_t Q_t is linear: G goes to every step's Q unchanged; it prints as the course writes it
-    from derive.ir.nodes import TimeSum
     from derive.ops import pull_back
+    from derive.ops.nodes import TimeSum
     from derive.printing.matrix import matrix_text
 
     n, m = sp.symbols("n m", positive=True, integer=True)
@@ -226,8 +225,9 @@ def test_every_op_of_the_table_has_a_row():
     covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
     covered |= {"TimeSum"}  # Σ_t of a recurrence: test_time_sum_row below, and BPTT in tests/test_recurrence.py
     text = {"Embed", "PoolMean", "PoolMax", "Concat"}
-    assert {OPS[k].name for k in text} == set(TEXT_ROWS)
-    assert set(OPS) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
+    by_name = {cls.__name__: op for cls, op in OPS.items()}
+    assert {by_name[k].name for k in text} == set(TEXT_ROWS)
+    assert set(by_name) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
 
 
 @pytest.mark.parametrize("op", sorted(TEXT_ROWS))

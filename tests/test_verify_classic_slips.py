@@ -34,7 +34,7 @@ def test_output_derivative_left_out_under_a_quadratic_cost(mse_net):
     single = load_target("single_unit")  # per unit: σ output, squared error
     assert hint(single, "w1", "(yhat - y)*x1") == (
         "a missing factor ŷ·(1 − ŷ) — σ'(z^L) left out: under a quadratic cost the output error is "
-        "(ŷ − y)·σ'(z); ŷ − y alone holds for σ with cross-entropy"
+        "(ŷ − y)·σ'(z); ŷ − y alone holds for σ with binary cross-entropy"
     )
 
 

@@ -19,8 +19,9 @@ import re
 import sympy as sp
 
 from derive import ChainruleError
-from derive.ir.nodes import TimeSum
 from derive.ir.recurrence import time_of
+from derive.ops import record_of
+from derive.ops.nodes import TimeSum
 
 from ..render.numpy_matrix import MatrixCodePrinter
 from . import losses
@@ -77,7 +78,7 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     Z_L = act.operands[0]
     at = "[t]" if every_step else ""  # a loss at every step: step t's logits and target word
     loss_code, logits = losses.loss_code(
-        printer, act.function, net.loss, f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
+        printer, record_of(act.function), record_of(net.loss), f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
     )
     where_from = f"each step's from its logits {Z_L}_t" if every_step else f"computed from the logits {Z_L}"
     loss_comment = f"({cost.number}) {cost.text}" + (f", {where_from} (log-sum-exp: stable)" if logits else "")

@@ -17,8 +17,8 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.ir.modes import prediction_program, running_name
-from derive.ir.nodes import FrobeniusSq, L1Norm
 from derive.ir.rewrites import NamedRewrite, find_normalisations
+from derive.ops.nodes import FrobeniusSq, L1Norm
 
 from ..emit.load import load_module
 
@@ -186,7 +186,7 @@ def _smoothing(vn, vd, mp) -> dict:
 
 def _attention(vn, vd, mp) -> dict | None:
     """The row softmax P = softmax_rows(S) of a self-attention program: its layout, shapes and backward."""
-    from derive.ir.nodes import Apply
+    from derive.ops import Apply
 
     a = next((a for a in vn.assignments if isinstance(a.value, Apply) and a.value.function == "softmax_rows"), None)
     if a is None:

@@ -37,11 +37,10 @@ _ADD, _MUL, _POW, _ATOM = 1, 2, 3, 4
 
 
 class MatrixCodePrinter(SumDepth, ModulePrinter):
-    """Matrix expressions as NumPy; ``activations`` maps an activation name to its form (``sigmoid({0})``)."""
+    """Matrix expressions as NumPy; an activation prints by its record's form (the ``Apply`` stanza's)."""
 
-    def __init__(self, activations: dict[str, str], sizes: dict | None = None, settings=None):
+    def __init__(self, sizes: dict | None = None, settings=None):
         super().__init__(settings=settings)
-        self.activations = activations
         self.sizes = sizes or {}  # size symbol -> int (m stays the variable m)
 
     def code(self, expr) -> str:
@@ -179,12 +178,6 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         if not expr.exp.is_Integer:
             return f"{self._wrap(expr.base, _POW)}**({float(expr.exp)!r})"
         return f"{self._wrap(expr.base, _POW)}**{expr.exp}"
-
-    def _print_Apply(self, expr):
-        if expr.function == "step":
-            return f"({self._print(expr.arg)} >= 0)"
-        form = self.activations[expr.function]
-        return self.use(form.format(self._print(expr.arg)))
 
 
 install_printers(MatrixCodePrinter, "numpy")

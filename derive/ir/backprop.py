@@ -9,7 +9,7 @@ table (``derive.ops.pull_back``), one ``VecChainRule`` step per operand.
 A parameter's adjoint is written as soon as its last use has been pulled
 back.  Nothing is special-cased but the lecture's cancellation, a rewrite
 rule of the table: where the output activation and the loss match
-(``CANCELLATIONS``), ``dZ_L`` is checked entry by entry to equal
+(the loss record's ``matched``), ``dZ_L`` is checked entry by entry to equal
 ``A_L − Y`` and written so.
 
 Scale convention (Ng's): ``dQ`` is ``m ∂J/∂Q`` for a quantity with one
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..ops import ACTIVATIONS, CANCELLATIONS, LOSSES, PullContext, activation_why, pull_back, rule_text, why
+from ..ops import LossSum, PullContext, adjoint, pull_back, record_of, why
 from ..printing.matrix import matrix_text, pull_scalars, sum_text
 from .equation import Equation, Term
-from .nodes import LossSum
+from .reasons import activation_why, rule_text
 from .steps import Cancellation, Convention, SumOverUses, VecChainRule
 
 
@@ -146,7 +146,7 @@ class Sweep:
         net = self.net
         if net.classic_cost:
             A, Y = net.cost_operands
-            text = LOSSES[net.loss].cost.format(A=A, Y=Y)
+            text = record_of(net.loss).cost.format(A=A, Y=Y)
             self.emit(self.forward, "J", "loss", (A, Y), net.loss, net.cost_expr, text=text)
             return
         parts = sp.Add.make_args(net.cost_expr) if isinstance(net.cost_expr, sp.MatAdd) else (net.cost_expr,)
@@ -155,7 +155,7 @@ class Sweep:
             if _is_data_term(t):
                 loss = next(f for f in t.args if isinstance(f, LossSum))
                 terms.append(Term("J", "loss", (loss.args[1].name, loss.args[2].name), loss.loss, t))
-                texts.append(LOSSES[loss.loss].cost.format(A=loss.args[1].name, Y=loss.args[2].name)[len("J = ") :])
+                texts.append(loss.record.cost.format(A=loss.args[1].name, Y=loss.args[2].name)[len("J = ") :])
             else:
                 terms.append(Term("J", "penalty", names_in(t), None, t))
                 texts.append(None)
@@ -173,7 +173,7 @@ class Sweep:
             ratio = self.scale(name) / ratio_of
             expr = pull_scalars(contribution if ratio == 1 else _scaled(ratio, contribution))
             if key == "loss":
-                rule = f"{why(key)}; {LOSSES[self.net.loss].why}"
+                rule = f"{why(key)}; {record_of(self.net.loss).matrix_why}"
                 latex = why(key, "latex")
             else:
                 rule, latex = rule_text(key), rule_text(key, "latex")
@@ -249,14 +249,15 @@ class Sweep:
         terms = self.terms[a.name]
         if not (net.cost_operands and a.name == net.cost_operands[0] and len(terms) == 1 and terms[0][2] == "loss"):
             return False
-        if a.kind != "activation" or (a.function, net.loss) not in CANCELLATIONS:
+        loss = record_of(net.loss)
+        if a.kind != "activation" or a.function != loss.matched:
             return False
         Z = a.operands[0]
         if self.uses_left.get(Z, 0) != 1 or net.kinds[Z] != "node":
             return False
         A, Y = self.mat[a.name], self.mat[net.cost_operands[1]]
         dA_value = terms[0][1]
-        raw = ACTIVATIONS[a.function].vjp(self.adjoint(a.name), A, self.mat[Z])
+        raw = adjoint(record_of(a.function), self.adjoint(a.name), A, self.mat[Z])
         checked = cancellation(raw.xreplace({self.adjoint(a.name): dA_value}), A, Y, self.m)
         if checked is None:
             return False
@@ -269,7 +270,7 @@ class Sweep:
             )
         )
         kind, entry = checked
-        reason = CANCELLATIONS[(a.function, net.loss)]
+        reason = loss.cancel_why
         if kind == "one-hot" and net.kinds[Y.name] != "target":
             total = column_sum(net, Y.name, self.m)
             if total != 1:

@@ -43,15 +43,16 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
 from ..errors import ChainruleError, DeclarationError, caller_place, check_title
+from ..functions import PUBLIC
 from ..names import check_name
-from ..ops import ACTIVATIONS, LOSSES
+from ..ops import Apply, LossSum, record_of
+from ..ops.activations.identity import Identity
 from ..ops.names import activation_name, loss_name
 from ..printing.matrix import matrix_text
 from ..steps import Steps
 from .backprop import Assignment, Sweep, cancellation, names_in
 from .equation import Equation, Term
 from .lower import Lowering, is_matrix, shape_text
-from .nodes import Apply, LossSum
 from .recurrence import BPTT, Recurrence, carried_values, check_step_reads, order, readable_text
 from .rewrites import rewrite_normalisations
 from .vocabulary import VOCABULARY
@@ -247,7 +248,44 @@ class VecNetwork:
             raise DeclarationError(f"the value of '{name}' is a scalar; only the cost may be a scalar", where)
         if value.shape == (1, 1) and any(isinstance(a, LossSum) for a in sp.preorder_traversal(value)):
             raise DeclarationError(f"'{name}' is a cost term; give it to net.cost(...)", where)
-        return self._assign(name, value, where)
+        return self._assign(name, self._name_parts(name, value, where), where)
+
+    # ------------------------------------------------------ unnamed parts
+    def _name_parts(self, name: str, value, where):
+        """``value`` with every activation's unnamed argument named: ``z = σ(Wz x + Uz h + bz)`` declares the
+        pre-activation ``Z_z = Wz x + Uz h + bz`` first, so the derivation writes ``dZ_z = dz ⊙ z ⊙ (1 − z)`` as a
+        lecturer does.  The argument of the activation that is ``value`` itself takes the lecture's name (A1 →
+        Z1, ŷ → z, else Z_<name>); any other, inner first, that name with a number."""
+        unnamed = [
+            node
+            for node in sp.postorder_traversal(value)
+            if isinstance(node, Apply) and not isinstance(node.arg, sp.MatrixSymbol) and not node.record.helper
+        ]
+        if not unnamed:
+            return value
+        principal = self._fresh(pre_activation_name(name))
+        done: dict = {}
+        inner = 0
+        for node in unnamed:
+            node = node.xreplace(done)
+            if node == value or len(unnamed) == 1:
+                z = principal
+            else:
+                inner += 1
+                z = self._fresh(f"{principal}_{inner}")
+            self._assign(z, node.arg, where)
+            done[node] = Apply(node.args[0], self.matrices[z])
+            value = value.xreplace({node: done[node]})
+        return value
+
+    def _fresh(self, name: str) -> str:
+        """``name``, or ``name_2``, ``name_3`` … whichever is not declared yet."""
+        if name not in self.kinds and name not in ("m", "J"):
+            return name
+        k = 2
+        while f"{name}_{k}" in self.kinds:
+            k += 1
+        return f"{name}_{k}"
 
     def affine(self, name: str, W, A, b=None) -> sp.Symbol:
         """``name = W A + b`` (b broadcast over the m columns; omit it for no bias)."""
@@ -265,8 +303,9 @@ class VecNetwork:
         z = _name(Z)
         if self.kinds.get(z) not in ("input", "node", "param"):
             raise DeclarationError(f"undeclared symbol '{z}' in '{name}'", where)
-        if g == "softmax" and self.size(self.matrices[z].shape[0]) == 1:
-            raise DeclarationError(f"softmax in '{name}' needs at least 2 rows ({z} has 1)", where)
+        need = record_of(g).min_rows
+        if self.size(self.matrices[z].shape[0]) < need:
+            raise DeclarationError(f"{g} in '{name}' needs at least {need} rows ({z} has 1)", where)
         return self._assign(name, Apply(g, self.matrices[z]), where)
 
     def _assign(self, name, value, where) -> sp.Symbol:
@@ -277,7 +316,7 @@ class VecNetwork:
         elif rec is not None and name in rec.states:
             raise DeclarationError(f"the state '{name}' must be updated inside the step", where)
         if isinstance(value, sp.MatrixSymbol):
-            value = Apply("identity", value)  # a linear layer: the identity activation
+            value = Apply(Identity, value)  # a linear layer: the identity activation
         kind, operands, function = _classify(value, self.kinds)
         if kind == "affine":
             layer = self.layers.get(operands[1], -1) + 1
@@ -308,6 +347,7 @@ class VecNetwork:
             value = self._lower_loss(lname, a, y, where)
         else:
             value = Lowering(self, "the cost", where)(self._parse(loss, "the cost", where))
+            value = self._name_outputs(value, where)
         if not (is_matrix(value) and value.shape == (1, 1)):
             shape = shape_text(value.shape) if is_matrix(value) else "scalar without a loss"
             raise DeclarationError(f"the cost must be a scalar (1×1) with a loss term, got {shape}", where)
@@ -322,6 +362,27 @@ class VecNetwork:
         if self.recurrence is not None:
             self._check_time_cost(value, where)
         self.cost_expr = value
+
+    def _name_outputs(self, value, where):
+        """The cost with the output of each loss named where the declaration left it unnamed
+        (``cross_entropy(softmax(W3 @ A2 + b3), Y)``): A3 after A1, A2, else ŷ (``Yhat``), with its
+        pre-activation (Z3, Z) named as ``let`` names it."""
+        for term in [t for t in sp.preorder_traversal(value) if isinstance(t, LossSum)]:
+            A, Y = term.args[1], term.args[2]
+            if isinstance(A, sp.MatrixSymbol):
+                continue
+            name = self._fresh(self._output_name(Y))
+            self._assign(name, self._name_parts(name, A, where), where)
+            value = value.xreplace({term: LossSum(term.args[0], self.matrices[name], Y)})
+        return value
+
+    def _output_name(self, Y) -> str:
+        """A3 when the network's layers are A1, A2; else the target's name with a hat (Yhat, yhat)."""
+        layers = sorted(int(n[1:]) for n in self.kinds if n[:1] == "A" and n[1:].isdigit())
+        if layers:
+            return f"A{layers[-1] + 1}"
+        y = getattr(Y, "name", "Y")
+        return f"{y}hat" if len(y) == 1 and y.isalpha() else "Yhat"
 
     def _check_time_cost(self, value, where) -> None:
         """A loss of per-step quantities is summed over t; nothing else in the cost may read a step."""
@@ -356,20 +417,24 @@ class VecNetwork:
         if not self.target_only(y):
             raise DeclarationError(f"'{y}' in the cost is not a declared target (or a quantity of targets only)", where)
         node = self.assignment(a) if self.kinds.get(a) == "node" else None
-        if node is None or node.kind != "activation":
+        if node is None:
             raise DeclarationError(
-                f"the cost must take an activation's output (use identity for a linear one), not '{a}'", where
+                f"the cost must take a quantity the network computes, not the {self.kinds.get(a, 'name')} '{a}'",
+                where,
             )
-        if LOSSES[term.loss].probabilities and node.function == "identity":
+        output = record_of(node.function) if node.kind == "activation" else None
+        if term.record.probabilities and not (output and output.probability):
             raise DeclarationError(
-                f"loss {term.loss} needs probabilities: output sigmoid or softmax, not identity", where
+                f"loss {term.loss} needs probabilities: output sigmoid or softmax, not"
+                f" {output.name if output else 'the linear ' + a}",
+                where,
             )
 
     def _parse(self, expr, name, where):
         if isinstance(expr, str):
             local = dict(self.handles)
             local.update(self.constants)
-            local.update({f: sp.Function(f) for f in ACTIVATIONS})
+            local.update(PUBLIC)
             local.update(VOCABULARY)
             local["m"] = M
             try:
@@ -484,6 +549,15 @@ class VecNetwork:
         from ..printing.latex import _display, equation_row
 
         return _display([equation_row(e) for e in self.derive().forward])
+
+
+def pre_activation_name(name: str) -> str:
+    """The lecture's name for the argument of ``name = g(…)``: A1 → Z1, a2 → z2, Yhat → Z, yhat → z, h → Z_h."""
+    if len(name) > 1 and name[0] in "Aa" and (name[1:].isdigit() or name[1] == "_"):
+        return ("Z" if name[0] == "A" else "z") + name[1:]
+    if name.endswith("hat") and len(name) == 4 and name[0].isalpha():
+        return "Z" if name[0].isupper() else "z"
+    return f"Z_{name}"
 
 
 def _classify(value, kinds) -> tuple[str, tuple[str, ...], str | None]:

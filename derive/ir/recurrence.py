@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import ChainruleError
+from ..ops.nodes import TimeSum
 from ..printing.matrix import matrix_text, sum_text
 from .backprop import Sweep, names_in
 from .equation import Equation, Term
-from .nodes import TimeSum
 from .steps import SumOverTime, VecChainRule
 
 NEXT = "step t+1"  # the 'use' of h_t by the next step, as a via

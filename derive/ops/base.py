@@ -27,10 +27,10 @@ Contribution = tuple[sp.Basic, sp.Basic, str]  # (operand, its adjoint contribut
 
 @dataclass(frozen=True)
 class Op:
-    """One primitive: ``ir`` is the name of the SymPy class that represents it in the program."""
+    """One primitive: ``ir`` is the SymPy class that represents it in the program (the table's key)."""
 
     name: str
-    ir: str
+    ir: type
     vjp: Callable[[sp.Basic, sp.Basic, PullContext], list[Contribution]]
     why: dict[str, str]  # rule key -> the reason a step shows
     why_latex: dict[str, str] = field(default_factory=dict)  # rule key -> the same reason in LaTeX, for handouts
@@ -50,13 +50,13 @@ class PullContext:
         return self.named.get(expr, expr)
 
 
-OPS: dict[str, Op] = {}
+OPS: dict[type, Op] = {}
 
 
 def stanza(op: Op) -> Op:
     """Add ``op`` to the table (one per IR class)."""
     if op.ir in OPS:
-        raise ValueError(f"op for {op.ir} is defined twice")
+        raise ValueError(f"op for {op.ir.__name__} is defined twice")
     OPS[op.ir] = op
     return op
 
@@ -71,7 +71,7 @@ def why(key: str, form: str = "text") -> str:
 
 def op_of(expr) -> Op:
     """The stanza of ``expr``'s operation; ChainruleError naming the op if there is none."""
-    op = OPS.get(type(expr).__name__)
+    op = next((OPS[c] for c in type(expr).__mro__ if c in OPS), None)
     if op is None:
         raise ChainruleError(f"no vector-Jacobian rule for the op '{type(expr).__name__}' in {expr}")
     return op

@@ -53,12 +53,12 @@ def _transpose_vjp(expr, G, ctx):
 
 
 SUM = stanza(
-    Op("add", "MatAdd", _sum_vjp, {"sum": "a sum passes G to each term"}, {"sum": r"a sum passes $G$ to each term"})
+    Op("add", sp.MatAdd, _sum_vjp, {"sum": "a sum passes G to each term"}, {"sum": r"a sum passes $G$ to each term"})
 )
 MATMUL = stanza(
     Op(
         "matmul",
-        "MatMul",
+        sp.MatMul,
         _matmul_vjp,
         {
             "matmul-left": "P = A B pulls G back to G Bᵀ for A",
@@ -80,7 +80,7 @@ MATMUL = stanza(
 TRANSPOSE = stanza(
     Op(
         "transpose",
-        "Transpose",
+        sp.Transpose,
         _transpose_vjp,
         {"transpose": "Qᵀ pulls G back to Gᵀ"},
         {"transpose": r"$Q^{\top}$ pulls $G$ back to $G^{\top}$"},

@@ -24,7 +24,9 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.str import StrPrinter
 
-from ..ir.nodes import Apply, FrobeniusSq, LossSum
+from ..ops.apply import Apply
+from ..ops.loss_sum import LossSum
+from ..ops.nodes import FrobeniusSq
 
 __all__ = [
     "Apply",
@@ -46,7 +48,6 @@ def ones(rows, cols) -> OneMatrix:
 # ------------------------------------------------------------------ text
 _ADD, _HADAMARD, _MATMUL, _ATOM = 1, 2, 3, 4
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_FUNCTION_TEXT = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "identity": "identity"}
 
 
 def level(expr) -> int:
@@ -187,14 +188,6 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
         if not expr.exp.is_Integer:
             return f"{self._paren(base, _MATMUL)}^({str(expr.exp).replace('-', '−')})"
         return f"{self._paren(expr.base, _MATMUL)}{str(expr.exp).translate(_SUPERSCRIPT)}"
-
-    def _print_Apply(self, expr):
-        if expr.function == "step":
-            return f"1[{self._print(expr.arg)} ≥ 0]"
-        return f"{_FUNCTION_TEXT.get(expr.function, expr.function)}({self._print(expr.arg)})"
-
-    def _print_LossSum(self, expr):
-        return f"Σ_columns {expr.loss}({self._print(expr.args[1])}, {self._print(expr.args[2])})"
 
 
 def is_negative(term) -> bool:

@@ -307,5 +307,5 @@ def derivative_text(f: Factor) -> str:
     """How a factor's derivative is named: ``σ'(z)`` for a rule function of one argument."""
     expr = f.definition
     if isinstance(expr, sp.Function) and type(expr) in RULES and len(expr.args) == 1:
-        return f"{RULES[type(expr)].name}'({text(expr.args[0])})"
+        return f"{RULES[type(expr)].text}'({text(expr.args[0])})"
     return text(f.raw)

@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.core.function import Application
 
 from ..errors import DeclarationError, caller_place, check_title
-from ..functions import BUILTIN_ALLOWED, RULES, CrossEntropy, lecture_functions
+from ..functions import BUILTIN_ALLOWED, RULES, lecture_functions
 from ..names import check_name
 
 LEAF_KINDS = ("input", "target", "param")
@@ -146,7 +146,8 @@ class Network:
                 raise DeclarationError(f"unsupported function '{fname}' in '{name}'{hint}", where)
             if isinstance(sub, (sp.Derivative, sp.Integral, sp.Piecewise, sp.Sum)) or sub.is_Relational:
                 raise DeclarationError(f"unsupported construct '{type(sub).__name__}' in '{name}'", where)
-            if isinstance(sub, CrossEntropy):
+            rec = RULES.get(type(sub))
+            if rec is not None and rec.kind == "loss" and rec.task == "multiclass" and rec.form == "pairs":
                 k = len(sub.args) // 2
                 targets = tuple(sub.args[k:])
                 all_targets = all(

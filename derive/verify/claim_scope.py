@@ -14,7 +14,8 @@ import re
 
 import sympy as sp
 
-from ..functions import RULES, ReLU, Sigmoid, Step, Tanh
+from ..functions import RULES
+from ..ops import find, records
 from ..printing.text import text
 from . import claims as C
 from .claims import ClaimError
@@ -24,7 +25,12 @@ LAYER_ENTRY = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]_([0-9,]+)$")
 INDEXED = re.compile(r"^([A-Za-z]+(?:\[(?:\d+|L)\])?)_([ijk0-9,]*[ijk][ijk0-9,]*)$")
 LOSS_NAMES = ("C", "J", "L", "E")
 
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
+# name -> class of every function a claim may apply to one argument (sigmoid, tanh, relu, step, softplus …)
+ACTIVATIONS = {
+    r.name: r.cls
+    for r in records()
+    if r.kind != "loss" and r.elementwise and r.partial_rule is None and "'" not in r.name
+}
 
 
 class ScalarScope:
@@ -271,12 +277,11 @@ class ScalarScope:
             if len(args) != 2:
                 raise ClaimError("max(…) takes two arguments", where)
             return sp.Max(*args)
-        if fname == "softmax" and len(args) > 1 and args[0].is_Integer:
-            from ..functions import Softmax
-
+        component = next((r for r in records() if r.form == "component" and r.name == fname), None)
+        if component is not None and len(args) > 1 and args[0].is_Integer:
             if not 1 <= int(args[0]) <= len(args) - 1:
-                raise ClaimError(f"softmax component {args[0]} of {len(args) - 1}", where)
-            return Softmax(*args)
+                raise ClaimError(f"{fname} component {args[0]} of {len(args) - 1}", where)
+            return component.cls(*args)
         if fname == "loss":
             loss = self.net.node(self.net.loss_name).expr
             try:
@@ -296,9 +301,9 @@ class ScalarScope:
             return sp.sign(u) if not derivative else sp.S.Zero
         if base == "log":
             return sp.log(u) if not derivative else 1 / u
-        if base == "softmax":
+        if getattr(find(base), "form", None) == "component":
             raise ClaimError(
-                "softmax(…) is vector-valued: in a per-unit network write its outputs (yhat1, yhat2 …)", where
+                f"{base}(…) is vector-valued: in a per-unit network write its outputs (yhat1, yhat2 …)", where
             )
         if base == "g":
             cls = self.activation_of(u, where)

@@ -36,6 +36,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..errors import ChainruleError
+from ..ops.record import claim_words
 
 MAX_CLAIM_CHARS = 2000
 MAX_LATEX_CHARS = 10000  # LaTeX is verbose: a handout's sum over 9 paths of 5 partials is 8000 characters
@@ -44,20 +45,9 @@ MAX_LITERAL_DIGITS = 12
 MAX_EXPONENT = 16
 MAX_CONST_LOG10 = 60
 
-# text name -> canonical function name
+# text name -> canonical function name: every activation's words (its record's), then the rest
 FUNCTIONS = {
-    "sigmoid": "sigmoid",
-    "Sigmoid": "sigmoid",
-    "Tanh": "tanh",
-    "Step": "step",
-    "σ": "sigmoid",
-    "sigma": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "ReLU": "relu",
-    "step": "step",
-    "heaviside": "step",
-    "softmax": "softmax",
+    **claim_words(),
     "exp": "exp",
     "log": "log",
     "ln": "log",

@@ -26,9 +26,9 @@ import mpmath
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from ..functions import numeric_function as float_function
 from ..gradcheck import random_point
+from ..ops import NetFunctionBase, records
 
 RANDOM_POINTS = 24
 KINK_OFFSET = 1e-3
@@ -171,7 +171,7 @@ def exp_written_size(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
             out = 1
         else:
             inner = sum(size(a) for a in e.args)
-            out = 1 + (4 * inner if isinstance(e, (Tanh, sp.tanh)) else inner)
+            out = 1 + (4 * inner if _is_tanh(e) else inner)
         out = min(out, limit + 1)
         memo[e] = out
         return out
@@ -179,26 +179,21 @@ def exp_written_size(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
     return size(expr)
 
 
+def _is_tanh(e) -> bool:
+    """tanh, SymPy's or the activation's (defined as SymPy's)."""
+    return isinstance(e, sp.tanh) or getattr(getattr(e, "record", None), "definition", None) is sp.tanh
+
+
+def _written(e) -> bool:
+    """A function the symbolic steps write out by its record's definition: smooth, one value (not a kink, not
+    one component of softmax)."""
+    return isinstance(e, NetFunctionBase) and not e.record.kinks and e.record.form != "component"
+
+
 def _to_exp(expr: sp.Expr) -> sp.Expr:
-    """Sigmoid and tanh written with exp, the losses written out (bounded: one pass each)."""
-    return (
-        expr.replace(lambda e: isinstance(e, Sigmoid), lambda e: 1 / (1 + sp.exp(-e.args[0])))
-        .replace(lambda e: isinstance(e, Tanh), lambda e: sp.tanh(e.args[0]))
-        .replace(lambda e: isinstance(e, BinaryCrossEntropy), lambda e: _bce(*e.args))
-        .replace(lambda e: isinstance(e, (CrossEntropy, SquaredError)), _written_out)
-    )
-
-
-def _bce(p, y):
-    return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
-
-
-def _written_out(e):
-    k = len(e.args) // 2
-    pairs = list(zip(e.args[:k], e.args[k:]))
-    if isinstance(e, CrossEntropy):
-        return -sp.Add(*(y * sp.log(p) for p, y in pairs))
-    return sp.Rational(1, 2) * sp.Add(*((p - y) ** 2 for p, y in pairs))
+    """σ, tanh and the other smooth activations written by their definitions (with exp, SymPy's tanh …), the
+    losses written out (bounded: one pass)."""
+    return expr.replace(_written, lambda e: e.record.definition(*e.args))
 
 
 def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
@@ -339,19 +334,12 @@ def _mp_value(expr: sp.Expr, values: dict):
     return memo[expr]
 
 
-def _mp_sigmoid(z):
-    return 1 / (1 + mpmath.exp(-z))
-
-
 _MP_FUNCTIONS = {
     sp.exp: mpmath.exp,
     sp.log: mpmath.log,
     sp.tanh: mpmath.tanh,
-    Sigmoid: _mp_sigmoid,
-    Tanh: mpmath.tanh,
-    ReLU: lambda z: z if z > 0 else mpmath.mpf(0),
-    Step: lambda z: mpmath.mpf(1) if z >= 0 else mpmath.mpf(0),
     sp.Abs: abs,
+    **{r.cls: r.mpmath for r in records()},  # every activation and loss, by its record
 }
 
 
@@ -379,19 +367,6 @@ def _mp_node(e, args, values):
         return max(args)
     if isinstance(e, sp.Min):
         return min(args)
-    k = len(args) // 2
-    if isinstance(e, BinaryCrossEntropy):
-        p, y = args
-        return -(y * mpmath.log(p) + (1 - y) * mpmath.log(1 - p))
-    if isinstance(e, CrossEntropy):
-        return -mpmath.fsum(y * mpmath.log(p) for p, y in zip(args[:k], args[k:]) if y != 0)
-    if isinstance(e, SquaredError):
-        return mpmath.fsum((p - y) ** 2 for p, y in zip(args[:k], args[k:])) / 2
-    if isinstance(e, Softmax):
-        index, zs = int(args[0]), args[1:]
-        top = max(zs)
-        exps = [mpmath.exp(z - top) for z in zs]
-        return exps[index - 1] / mpmath.fsum(exps)
     raise TypeError(f"no precise form for {type(e).__name__}")
 
 
@@ -423,10 +398,13 @@ def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
                 yield shifted, "beside a kink"
 
 
+_KINKED = tuple(r.cls for r in records() if r.kinks)  # ReLU, step: not differentiable at 0
+
+
 def kink_arguments(net) -> list[sp.Expr]:
     out = []
     for node in net.nodes:
-        for f in node.expr.atoms(ReLU, Step):
+        for f in node.expr.atoms(*_KINKED):
             if f.args[0] not in out:
                 out.append(f.args[0])
     return out

@@ -32,6 +32,7 @@ import sympy as sp
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
+from ..ops.record import claim_words, find, latex_commands
 from .claims import MAX_DEPTH, MAX_LATEX_CHARS, ClaimError
 
 GRAMMAR = r"""
@@ -109,21 +110,15 @@ WORD: /[A-Za-z]+/
 %ignore /\\[,;:!]|\\qquad|\\quad|\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\[bB]igg?(?![A-Za-z])|\\displaystyle|~/
 """
 
-FUNCTION_WORDS = {
-    "softmax": "softmax",
-    "sigmoid": "sigmoid",
-    "sigma": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "ReLU": "relu",
-    "step": "step",
+FUNCTION_WORDS = {  # every activation's words that LaTeX can write (\operatorname{ReLU}), then the rest
+    **{word: name for word, name in claim_words().items() if word.isascii()},
     "log": "log",
     "ln": "log",
     "exp": "exp",
     "g": "g",
 }
 LOSS_SUBSCRIPTS = {"CE": "loss", "SE": "loss", "BCE": "loss", "MSE": "loss"}  # L_{\mathrm{CE}}(ŷ, y)
-FUNC_COMMANDS = {r"\sigma": "sigmoid", r"\tanh": "tanh", r"\log": "log", r"\ln": "log", r"\exp": "exp"}
+FUNC_COMMANDS = {**latex_commands(), r"\log": "log", r"\ln": "log", r"\exp": "exp"}
 INDEX_LETTERS = "ijk"
 UNICODE = {
     "−": "-",
@@ -408,7 +403,9 @@ class _ToClaim(Transformer):
         if word in FUNCTION_WORDS or word.lower() in FUNCTION_WORDS:
             f = _Func(FUNCTION_WORDS.get(word, FUNCTION_WORDS.get(word.lower())))
             sub, _, _ = decorations(items[2:])
-            if f.name == "softmax" and sub.isdigit():  # \operatorname{softmax}_{k}(z_1, …, z_K): component k
+            if (
+                getattr(find(f.name), "form", None) == "component" and sub.isdigit()
+            ):  # \operatorname{softmax}_{k}(z_1, …, z_K): component k
                 f.index = int(sub)
             return f
         sub, layer, transposed = decorations(items[2:])

@@ -35,8 +35,8 @@ import re
 import numpy as np
 import sympy as sp
 
-from ..ir.nodes import TimeSum
 from ..ir.recurrence import carried_values
+from ..ops.nodes import TimeSum
 from .claims import ClaimError, names_in
 from .vectorised import VecTarget, read, resolve, run_trials, target_name
 from .verdict import Verdict

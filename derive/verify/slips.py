@@ -22,6 +22,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..ops import records
 from ..printing.text import text
 from .claim_scope import node_form
 from .equivalence import SYMBOLIC_MAX_TERMS, agree, expanded_terms, numeric_function, values_at
@@ -92,19 +93,27 @@ def path_left_out(scope, target, claim_is) -> str | None:
 
 
 def quadratic_cost_note(scope, hint: str) -> str:
-    """``a missing factor ŷ·(1 − ŷ)`` under a quadratic cost with a σ output: σ'(z^L) was left out."""
-    from ..functions import Sigmoid, SquaredError
+    """``a missing factor ŷ·(1 − ŷ)`` under a quadratic cost with a σ output: σ'(z^L) was left out (any output
+    activation other than the loss's matched one, its derivative written as the record writes it)."""
+    from ..ops import find, record_of
 
-    loss = scope.net.node(scope.net.loss_name).expr
+    loss = find(type(scope.net.node(scope.net.loss_name).expr))
     out = scope.output
-    if not (isinstance(loss, SquaredError) and out and "missing factor" in hint):
+    if not (
+        loss is not None and loss.matched and record_of(loss.matched).is_identity and out and "missing factor" in hint
+    ):
         return ""
     expr = scope.net.node(out).expr if scope.kinds.get(out) == "node" else None
-    if not isinstance(expr, Sigmoid) or f"{text(scope.sym[out])}·(1 − {text(scope.sym[out])})" not in hint:
+    g = find(type(expr)) if expr is not None else None
+    if g is None or g.kind != "activation" or g.derivative is None or g.is_identity:
         return ""
-    return (
-        f" — σ'(z^L) left out: under a quadratic cost the output error is ({text(scope.sym[out])} − y)·σ'(z); "
-        "ŷ − y alone holds for σ with cross-entropy"
+    a = scope.sym[out]
+    if text(g.derivative(a, expr.args[0])) not in hint:
+        return ""
+    matched = next((r for r in records("loss") if r.matched == g.name), None)
+    holds = f"ŷ − y alone holds for {g.text} with {matched.title}" if matched else ""
+    return f" — {g.text}'(z^L) left out: under a quadratic cost the output error is ({text(a)} − y)·{g.text}'(z)" + (
+        f"; {holds}" if holds else ""
     )
 
 

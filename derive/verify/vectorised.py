@@ -27,7 +27,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..ir.numeric import NUMPY_ACTIVATIONS
+from ..ops import records
 from ..printing.matrix import GREEK, matrix_text, unbroadcast
 from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
 from .slips import describe_constant
@@ -39,16 +39,14 @@ TOLERANCE = 1e-9
 NOT_SYMBOLIC = "not attempted (vectorised claims are checked numerically)"
 
 
-_sigmoid = NUMPY_ACTIVATIONS["sigmoid"]
-
-# name -> (function, derivative); the functions are the reference interpreter's
+# name -> (function, derivative) of every function taken entry by entry, from its record
 ACTIVATION = {
-    "tanh": (NUMPY_ACTIVATIONS["tanh"], lambda z: 1 - np.tanh(z) ** 2),
-    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
-    "relu": (NUMPY_ACTIVATIONS["relu"], lambda z: np.asarray(z >= 0, dtype=float)),
-    "step": (lambda z: np.asarray(z >= 0, dtype=float), lambda z: np.zeros_like(z)),
-    "identity": (NUMPY_ACTIVATIONS["identity"], lambda z: np.ones_like(z)),
+    r.name: (r.array, r.array_derivative)
+    for r in records()
+    if r.kind != "loss" and r.elementwise and r.partial_rule is None and "'" not in r.name
 }
+# name -> the SymPy class, for the symbolic proof
+SYMPY_ACTIVATIONS = {r.name: r.cls for r in records() if r.name in ACTIVATION}
 
 
 FUNCS = {
@@ -56,7 +54,7 @@ FUNCS = {
     "sqrt": (np.sqrt, lambda z: 0.5 / np.sqrt(z)),
     "sign": (np.sign, np.zeros_like),  # the subgradient convention of L1: sign(0) = 0
     "log": (np.log, lambda z: 1 / z),
-    "softmax": (NUMPY_ACTIVATIONS["softmax"], None),
+    **{r.name: (r.array, None) for r in records("activation") if r.form == "component"},
     **ACTIVATION,
 }
 
@@ -433,8 +431,6 @@ def prove(net: VecTarget, name: str, tree) -> str:
 
 def _symbolic(net: VecTarget, tree, env):
     """The claim tree over explicit SymPy matrices (element-wise products, ``@``, sums, functions)."""
-    from ..ir.numeric import SYMPY_ACTIVATIONS
-
     kind = tree[0]
     if kind == "num":
         return tree[1]
@@ -689,7 +685,7 @@ def _topic_candidates(net: VecTarget, name: str):
 
 def _attention_candidates(net: VecTarget, name: str, eq):
     """Self-attention's usual slips: dS = dP ⊙ P without the rowsum correction, a missing 1/√d."""
-    from ..ir.nodes import Apply
+    from ..ops import Apply
 
     vn = net.net
     softmaxes = {
