@@ -22,6 +22,7 @@ from .ir.vocabulary import (
     sum_rows,
     transpose,
 )
+from .training import with_training
 from .unit.chain import Derivation, Evaluation, UnreachableParameterWarning
 from .unit.network import Network
 
@@ -57,4 +58,5 @@ __all__ = [  # noqa: PLE0604  (every activation by its record's name: a new acti
     "sum_columns",
     "sum_rows",
     "transpose",
+    "with_training",
 ]

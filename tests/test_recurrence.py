@@ -78,7 +78,7 @@ def test_many_to_one_reads_as_the_course_writes_it():
     assert t["a"] == "a_t = U x_t + W h_{t−1} + b"
     assert t["o"] == "o = V h_T + c"
     assert t["do"] == "do = yhat − Y"
-    assert t["boundary"].startswith("at t = T: Wᵀ da_{T+1} is replaced by Vᵀ do")
+    assert t["boundary"] == "at t = T, step t+1's term in dh_t is Vᵀ do (h_T is read after the last step)"
     assert t["dh_prev"] == "dh_{t−1} = Wᵀ da_t"
     assert t["dh"] == "dh_t = Wᵀ da_{t+1}"
     assert t["da"] == "da_t = dh_t ⊙ (1 − h_t²)"
@@ -97,7 +97,7 @@ def test_many_to_many_collects_the_output_and_the_next_step():
     assert t["dh"] == "dh_t = Vᵀ do_t + Wᵀ da_{t+1}"
     assert t["da"] == "da_t = dh_t ⊙ (1 − h_t²)"
     assert t["dV"] == "dV = (1/m) Σ_t do_t h_tᵀ"
-    assert t["boundary"] == "at t = T: Wᵀ da_{T+1} = 0 (there is no step T+1)"
+    assert t["boundary"] == "at t = T, step t+1's term in dh_t is 0 (there is no step T+1)"
 
 
 def test_the_catalogue_language_model_has_goodfellows_delta_recursion():

@@ -65,9 +65,16 @@ def model(name: str):
 
 
 def context(name: str) -> dict:
-    net = model(name)
+    """The module context of generated NLP module ``name`` (a catalogue model or one of its variants)."""
+    return context_of(model(name), name)
+
+
+def context_of(net, source: str) -> dict:
+    """The module context of a declaration with a text task (``with_task``): the layer module with the task's
+    data section; ``source`` names it as ``chainrule generate`` was told."""
+    name = net.name if source.endswith(".py") else source  # a spec file's network, or the catalogue's module name
     task = net.text_task
-    ctx = layers_context(net, name)
+    ctx = layers_context(net, source)
     for param in ctx["params"]:
         if param.init == "small":  # every weight matrix Xavier, the output's too (as these models always were)
             param.init, param.why = "xavier", param.why.replace("N(0, 0.01²)", "Xavier: N(0, 1/fan-in)")

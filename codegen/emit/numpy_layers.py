@@ -259,6 +259,7 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
     task, task_why = task_of(record_of(net.loss), record_of(act.function) if act.kind == "activation" else None)
     every_step = ctx["every_step"]  # a loss at every step: Y is T×m next-word indices, like X
     n_out = ctx["T"] if every_step else net.size(net.matrices[Y].shape[0])
+    n_in = ctx["T"] if ctx["indices"] else ctx["input_rows"]  # word indices: T×m; numbers: T×d×m
     return module_context(
         net,
         source,
@@ -267,11 +268,12 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
         task,
         task_why,
         layers=code,
-        **_rows(net, "X", Y, ctx["T"], n_out),
+        **_rows(net, "X", Y, n_in, n_out),
         recurrent=True,
         sequence_targets=every_step,
         **({"labels": None, "predict_shape": "the next word after each word, T×m"} if every_step else {}),
-        n_words=net.size(net.index_inputs[X]),
+        n_words=net.size(net.index_inputs[X]) if ctx["indices"] else None,
+        steps=None if ctx["indices"] else ctx["T"],
     )
 
 
@@ -279,7 +281,7 @@ def _rows(net, X: str, Y: str, n_in: int, n_out: int) -> dict:
     """The module's X and Y rows as its docstring and tuples name them, and the demo's settings."""
     from .numpy_module import demo_settings
 
-    settings = demo_settings(net.name)
+    settings = demo_settings(net)
     return {
         "inputs": [f"{X}[{i}]" for i in range(n_in)] if n_in <= 8 else [f"{X}[0]", "…", f"{X}[{n_in - 1}]"],
         "targets": [f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],

@@ -29,6 +29,7 @@ import sympy as sp
 from derive import ChainruleError
 from derive.ops import find, record_of
 from derive.printing.text import display_name, text
+from derive.training import training_of
 from derive.unit.network import Network
 
 from ..render.numbering import summary_label
@@ -39,14 +40,6 @@ from .files import check_overwrite, edited_by_hand, stamp  # noqa: F401 (the sta
 LINE_LENGTH = 120
 # names the generated code itself uses: a declaration may not reuse them
 RESERVED = {"np", "X", "Y", "L", "m", "params", "grads", "out", "ws", "name", "p", "g"}
-
-# Demo training run of each catalogue network (default for any other).
-DEMO_DEFAULT = {"epochs": 300, "lr": 0.05, "optimizer": "adam", "batch_size": None, "seed": 0, "m": 128}
-DEMO_SETTINGS = {
-    "xor": {"epochs": 1000, "lr": 0.1, "optimizer": "sgd", "seed": 1},  # seed 1: both ReLU units find a side
-    # the 4-2-4 encoder problem (Rumelhart, Hinton and Williams, 1986): one-hot inputs through two units
-    "tied_autoencoder": {"reconstruct": True, "epochs": 2000, "lr": 0.05},
-}
 
 
 @dataclass
@@ -138,6 +131,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             indices=context.get("n_words") is not None,
             recurrent=context.get("recurrent", False),
             sequence_targets=context.get("sequence_targets", False),
+            steps=context.get("steps"),
         )
     )
     return stamp(ruff_format(source, where))
@@ -158,8 +152,12 @@ def unpack_params(names) -> str:
     return f"{', '.join(names)} = {', '.join(f'params[{n!r}]' for n in names)}".replace("'", '"')
 
 
-def demo_settings(name: str) -> dict:
-    return {**DEMO_DEFAULT, **DEMO_SETTINGS.get(name, {})}
+def demo_settings(net) -> dict:
+    """How the module's demo trains: the declaration's ``with_training`` settings (or the defaults)."""
+    settings = training_of(net).settings()
+    if not settings["reconstruct"]:
+        del settings["reconstruct"]
+    return settings
 
 
 def task_of(loss, output) -> tuple[str, str]:
@@ -345,6 +343,7 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "sequence_targets": False,
         "text": "",
         "text_doc": "",
+        "steps": None,  # a recurrence over numeric inputs: T (X is T×d×m)
         **own,
     }
 
@@ -398,7 +397,7 @@ def _scalar_init(net: Network, name: str, uses) -> tuple[str, int, str]:
 
 
 def _scalar_demo(net: Network, inputs, targets) -> dict:
-    settings = demo_settings(net.name)
+    settings = demo_settings(net)
     leaves = set(inputs) | set(targets)
     examples = [v for _, v in sorted(net.examples.items()) if leaves <= set(v)]
     demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}

@@ -40,9 +40,15 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
             "the module templates express a loss at every step as a cross-entropy on the next word", where
         )
     leaves = [n for n in rec.per_step if net.kinds[n] == "input"]
-    if leaves != [n for n in net.names("input")] or len(leaves) != 1 or leaves[0] not in net.index_inputs:
-        raise ChainruleError("the module templates express one per-step input of word indices", where)
+    if leaves != [n for n in net.names("input")] or len(leaves) != 1:
+        raise ChainruleError(
+            "the module templates express one input, read at every step (word indices, or numbers X[t]);"
+            f" this network has {', '.join(net.names('input')) or 'none'}",
+            where,
+        )
     w = leaves[0]
+    indices = w in net.index_inputs
+    rows = net.size(net.matrices[w].shape[0])
     step_nodes = [n for n in rec.per_step if net.kinds[n] == "node"]
     per_step = [(n, net.size(net.matrices[n].shape[0])) for n in step_nodes]
 
@@ -139,7 +145,16 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
         "loss_reads": loss_reads,
         "backward_reads": backward_reads,
         "states": [(h, p, net.size(net.matrices[p].shape[0])) for h, p in rec.states.items()],
-        "step_leaves": [f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"],
+        "step_leaves": [
+            f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"
+            if indices
+            else f"{w} = {X}[t]  # {w}_t: the inputs at step t, {rows}×m"
+        ],
+        "x_layout": f"X is {net.size(rec.T)}×m: row t holds word t of every sequence (one column per sequence)."
+        if indices
+        else f"X is T×{rows}×m, time first: X[t] holds step t's inputs (one column per sequence).",
+        "indices": indices,
+        "input_rows": rows,
         "step_targets": [f"{Y_L}_t = eye[:, {Y}[t]]  # {Y_L}_t: the next word at step t, one-hot"]
         if every_step
         else [],

@@ -29,6 +29,7 @@ from derive.printing.matrix import (
     pull_scalars,
     split_scalar,
     unbroadcast,
+    untransposed,
 )
 
 from .numpy_printer import ModulePrinter
@@ -149,6 +150,8 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return f"({top} / {bottom if den.is_Atom else '(' + bottom + ')'})"
 
     def _print_HadamardProduct(self, expr):
+        if untransposed(expr) is not None:
+            return self._print(sp.Transpose(untransposed(expr)))  # (h_prev * r).T
         if all(is_broadcast(f) or is_row_broadcast(f) for f in expr.args):
             return " * ".join(self._wrap(f, _MUL) for f in expr.args)
         self._in_sum += 1  # a full-shape factor is there: NumPy broadcasts a column or a row against it
@@ -197,6 +200,8 @@ def _scaled_broadcast(scalar, term):
 def _level(expr) -> int:
     if isinstance(expr, sp.MatAdd):
         return _ADD
+    if isinstance(expr, sp.HadamardProduct) and untransposed(expr) is not None:
+        return _ATOM  # (a * b).T
     if isinstance(expr, (sp.HadamardProduct, sp.MatMul)):
         scalar, factors = expr.as_coeff_matrices() if isinstance(expr, sp.MatMul) else (1, expr.args)
         if isinstance(expr, sp.MatMul) and len(factors) == 1 and scalar == 1:

@@ -30,7 +30,7 @@ from ..ops import LossSum, PullContext, adjoint, pull_back, record_of, why
 from ..printing.matrix import matrix_text, pull_scalars, sum_text
 from .equation import Equation, Term
 from .reasons import activation_why, rule_text
-from .steps import Cancellation, Convention, SumOverUses, VecChainRule
+from .steps import Cancellation, Convention, FactorOut, SumOverUses, VecChainRule
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,10 @@ class Sweep:
             total = total + t.expr
         self.steps.append(SumOverUses(target, tuple((t.via, t.expr) for t in out), total))
         text = f"{target} = {sum_text([t.expr for t in out])}"
+        common, factored = factor_out(total)
+        if common:
+            self.steps.append(FactorOut(target, total, factored, common))
+            total, text = factored, f"{target} = {matrix_text(factored)}"
         self.emit(self.backward, target, "sum", names_in(total), None, total, text=text, terms=out)
 
     def term(self, name: str, via: str, expr, key: str) -> Term:
@@ -295,6 +299,32 @@ class Sweep:
         self.uses_left[Z] = 0
         self.terms[Z] = []
         return True
+
+
+def factor_out(total) -> tuple[tuple, sp.Basic]:
+    """``(common, F ⊙ (B − C))`` for a sum whose terms are all ⊙-products sharing the factors ``common``
+    (``F ⊙ B − F ⊙ C``); ``((), total)`` when they share none."""
+    terms = list(sp.MatAdd.make_args(total)) if isinstance(total, sp.MatAdd) else [total]
+    if len(terms) < 2:
+        return (), total
+    split = []
+    for t in terms:
+        scalar, body = t.as_coeff_matrices() if isinstance(t, sp.MatMul) else (sp.S.One, [t])
+        if len(body) != 1 or not isinstance(body[0], sp.HadamardProduct):
+            return (), total
+        split.append((scalar, list(body[0].args)))
+    common = [f for f in split[0][1] if all(f in factors for _, factors in split[1:])]
+    if not common:
+        return (), total
+    rests = []
+    for scalar, factors in split:
+        rest = [f for f in factors if f not in common]
+        body = rest[0] if len(rest) == 1 else sp.HadamardProduct(*rest) if rest else sp.OneMatrix(*total.shape)
+        rests.append(body if scalar == 1 else scalar * body)
+    inner = rests[0]
+    for r in rests[1:]:
+        inner = inner + r
+    return tuple(common), sp.HadamardProduct(*common, inner)
 
 
 def _is_data_term(term) -> bool:

@@ -25,7 +25,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
 from ..ops import find, records
-from .matrix import SumDepth, adjoint_first, is_broadcast, is_constant, is_row_broadcast, unbroadcast
+from .matrix import SumDepth, adjoint_first, is_broadcast, is_constant, is_row_broadcast, unbroadcast, untransposed
 from .text import join_sum
 
 _HAT = re.compile(r"^([A-Za-z]+?)hat(\d*)$")
@@ -353,6 +353,8 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         return "1"
 
     def _print_HadamardProduct(self, expr):
+        if untransposed(expr) is not None:
+            return self._print(sp.Transpose(untransposed(expr)))  # (h \odot r)^T, not h^T \odot r^T
         if all(is_broadcast(f) or is_row_broadcast(f) for f in expr.args):
             return r" \odot ".join(self._matrix_factor(a, HADAMARD) for a in expr.args)
         self._in_sum += 1  # a full-shape factor: a column or row is repeated against it, as NumPy broadcasts
@@ -454,7 +456,8 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
 
     def _matrix_factor(self, expr, level: int) -> str:
         text = self._print(expr)
-        own = ADD if isinstance(expr, sp.MatAdd) else HADAMARD if isinstance(expr, sp.HadamardProduct) else ATOM
+        hadamard = isinstance(expr, sp.HadamardProduct) and untransposed(expr) is None
+        own = ADD if isinstance(expr, sp.MatAdd) else HADAMARD if hadamard else ATOM
         if own < level:
             return rf"\left({text}\right)"
         return text

@@ -54,7 +54,7 @@ def level(expr) -> int:
     if isinstance(expr, sp.MatAdd):
         return _ADD
     if isinstance(expr, sp.HadamardProduct):
-        return _HADAMARD
+        return _ATOM if untransposed(expr) is not None else _HADAMARD
     if isinstance(expr, sp.MatMul):
         scalar, factors = expr.as_coeff_matrices()
         if scalar == -1 or (len(factors) == 1 and scalar == 1):
@@ -155,6 +155,8 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
         return prefix + " ".join(self._paren(f, _HADAMARD) for f in factors)
 
     def _print_HadamardProduct(self, expr):
+        if untransposed(expr) is not None:
+            return self._print(sp.Transpose(untransposed(expr)))  # (h ⊙ r)ᵀ, not hᵀ ⊙ rᵀ
         num, den = [], []
         for f in adjoint_first(map(unbroadcast, expr.args)):  # ⊙ broadcasts a column or a row, as NumPy does
             if isinstance(f, sp.HadamardPower) and f.exp == -1:
@@ -188,6 +190,13 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
         if not expr.exp.is_Integer:
             return f"{self._paren(base, _MATMUL)}^({str(expr.exp).replace('-', '−')})"
         return f"{self._paren(expr.base, _MATMUL)}{str(expr.exp).translate(_SUPERSCRIPT)}"
+
+
+def untransposed(expr):
+    """``A ⊙ B`` for ``Aᵀ ⊙ Bᵀ`` (a product SymPy transposed factor by factor, printed ``(A ⊙ B)ᵀ``), else None."""
+    if len(expr.args) > 1 and all(isinstance(f, sp.Transpose) for f in expr.args):
+        return sp.HadamardProduct(*(f.arg for f in expr.args))
+    return None
 
 
 def is_negative(term) -> bool:

@@ -69,6 +69,6 @@ class Softmax(NetFunctionBase):
     @classmethod
     def eval(cls, k, *zs):
         if not zs and not k.is_commutative:
-            return None  # softmax(Z) of a layer declaration: each column of the matrix quantity Z
+            return  # softmax(Z) of a layer declaration: each column of the matrix quantity Z
         if not (k.is_Integer and 1 <= int(k) <= len(zs)):
             raise ValueError(f"softmax component {k} is out of range 1..{len(zs)}")
