@@ -138,6 +138,7 @@ def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None)
         hot = rng.randrange(len(group))
         for i, sym in enumerate(group):
             point[sym.name] = 1.0 if i == hot else 0.0
+    point.update(getattr(net, "constant_values", {}))  # a constant is its declared value at every point
     return point
 
 

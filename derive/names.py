@@ -86,6 +86,34 @@ def why_not(name) -> str | None:
     return None
 
 
+# train()'s own arguments in a generated module: a constant is a keyword argument beside them
+TRAIN_ARGUMENTS = ("epochs", "lr", "batch_size", "optimizer", "seed", "params", "init", "log_every", "clip_norm")
+
+
+def check_constant_names(name: str, constants, where: str | None) -> None:
+    """A constant becomes a module constant in capitals (LAM) and a keyword argument of train(): refuse one
+    that clashes with train's own arguments or, in capitals, with another constant (lam and Lam)."""
+    if normal(name) in TRAIN_ARGUMENTS or normal(name).startswith("running_"):
+        raise DeclarationError(
+            f"constant '{name}' would clash with train()'s argument '{normal(name)}' in the generated module", where
+        )
+    for other in constants:
+        if normal(other).upper() == normal(name).upper():
+            raise DeclarationError(
+                f"constants '{other}' and '{name}' are both {normal(name).upper()} in the generated module", where
+            )
+
+
+def pre_activation_name(name: str) -> str:
+    """The lecture's name for the argument of ``name = g(…)`` a declaration left unnamed: A1 → Z1, a2 → z2,
+    Yhat → Z, yhat → z, h → Z_h."""
+    if len(name) > 1 and name[0] in "Aa" and (name[1:].isdigit() or name[1] == "_"):
+        return ("Z" if name[0] == "A" else "z") + name[1:]
+    if name.endswith("hat") and len(name) == 4 and name[0].isalpha():
+        return "Z" if name[0].isupper() else "z"
+    return f"Z_{name}"
+
+
 def check_name(name, taken, where: str | None, reserved=()) -> None:
     """Raise unless ``name`` may name a new quantity beside the names in ``taken``."""
     reason = why_not(name)

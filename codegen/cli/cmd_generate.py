@@ -27,6 +27,7 @@ from ..emit.numpy_module import check_overwrite, module_text, test_text
 from .report import announce_size, status
 
 GENERATED = "generated"
+SHADOWED = ("numpy", "np", "pytest", "jax", "scipy", "sympy")  # what a module's own imports would find instead
 CHECK_M = 8  # examples used by the generated finite-difference test
 
 
@@ -57,6 +58,12 @@ def generate(spec: str, output: str, *, force: bool = False, tests: bool = True)
     stem = os.path.splitext(os.path.basename(output))[0]
     if not stem.isidentifier():
         raise ChainruleError(f"'{stem}' is not a valid module name", output)
+    if stem in SHADOWED or stem in sys.stdlib_module_names:
+        raise ChainruleError(
+            f"a module named '{stem}' would shadow the module {stem} that Python imports (the generated code and its"
+            " tests import numpy, pytest and the standard library); choose another name",
+            output,
+        )
     test_path = os.path.join(os.path.dirname(output), f"test_{stem}.py")
     targets = [output] + ([test_path] if tests else [])
     for path in targets:

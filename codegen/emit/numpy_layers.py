@@ -133,7 +133,7 @@ def layers_context(net, source: str) -> dict:
                 f"the templates cannot express the name '{name}': it clashes with the generated code", where
             )
     adjoint_scale = {
-        f"d{k}": (net.m if v.shape[1] == net.m and not _sequence_square(v.shape[0], net.m) else 1)
+        f"d{k}": (d.example_scale if v.shape[1] == net.m and not _sequence_square(v.shape[0], net.m) else 1)
         for k, v in net.matrices.items()
     }
 
@@ -166,6 +166,10 @@ def layers_context(net, source: str) -> dict:
         f", computed from the logits {Z_L} (log-sum-exp: stable)" if logits else ""
     )
     penalties = [printer.code(t.expr) for t in loss_eq.terms if t.kind == "penalty"]
+    data = next((t.expr for t in loss_eq.terms if t.kind == "loss"), loss_eq.expr)
+    coefficient = data.as_coeff_matrices()[0] if isinstance(data, sp.MatMul) else sp.S.One
+    data_sum = "np.sum(L) / m" if coefficient == 1 / net.m else f"{printer.code(coefficient)} * np.sum(L)"
+    data_sum = "np.sum(L)" if coefficient == 1 else data_sum
 
     # ---- gradients(): in place, on workspace buffers
     program = fwd + list(d.backward)
@@ -192,7 +196,7 @@ def layers_context(net, source: str) -> dict:
             sources = [forward_of.get(t.via, loss_eq) for t in e.terms] or [_reversed_forward(e, forward_of, loss_eq)]
             for source_eq in reversed([s for s in sources if s is not None]):
                 comments.insert(0, f"forward: ({source_eq.number}) {source_eq.text}")
-            if first_backward:
+            if first_backward and d.example_scale != 1:
                 comments.insert(
                     0, "backward: 1/m is applied once, here; every dZ, dA buffer below holds (1/m)·dZ, (1/m)·dA"
                 )
@@ -223,6 +227,8 @@ def layers_context(net, source: str) -> dict:
         grad_lines=grad_lines,
         workspace=workspace,
         penalties=penalties,
+        data_sum=data_sum,
+        cost_text=loss_eq.text,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
         indices=X in net.index_inputs,
@@ -244,6 +250,7 @@ def layers_context(net, source: str) -> dict:
         modes=modes_differ(net),
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
+        summed=data_sum == "np.sum(L)",
         sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
     )
 
@@ -441,7 +448,8 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
     if e.kind in ("output_delta", "loss_grad"):
         A, Yn = ops
         out = buf(True, prefer=(A,))
-        return [f"{t} = np.subtract({A}, {Yn}, out={out})", f"{t} *= 1 / m"]
+        mean = d.example_scale != 1  # J = (1/m) Σ L: the module's dZ holds (1/m)·dZ from here on
+        return [f"{t} = np.subtract({A}, {Yn}, out={out})"] + ([f"{t} *= 1 / m"] if mean else [])
     if e.kind == "weight_grad":
         dZ, A = ops
         W = by_target[dZ[1:]].operands[0]
@@ -522,6 +530,8 @@ def _layers_source(
     grad_lines,
     workspace,
     penalties,
+    data_sum,
+    cost_text,
     constants,
     running,
     indices,
@@ -550,6 +560,8 @@ def _layers_source(
             workspace=workspace,
             params=params,
             penalties=penalties,
+            data_sum=data_sum,
+            cost_text=cost_text,
             constants=constants,
             forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
             indices=indices,

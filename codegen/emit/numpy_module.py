@@ -132,6 +132,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             recurrent=context.get("recurrent", False),
             sequence_targets=context.get("sequence_targets", False),
             steps=context.get("steps"),
+            summed=context.get("summed", False),
         )
     )
     return stamp(ruff_format(source, where))
@@ -189,13 +190,16 @@ def scalar_context(net: Network, source: str) -> dict:
                 f"the templates cannot express the name '{name}': it clashes with the generated code", where
             )
     loss_node = net.nodes[-1]
-    loss_expr = loss_node.expr
-    loss = find(type(loss_expr))
-    if loss is None or loss.kind != "loss":
+    whole = loss_node.expr  # the data term, plus any other term (a penalty R, named by the declaration)
+    data_terms = [t for t in sp.Add.make_args(whole) if getattr(find(type(t)), "kind", None) == "loss"]
+    if len(data_terms) != 1:
         raise ChainruleError(
-            f"the templates cannot express the loss '{text(loss_expr)}': it must be binary_cross_entropy, cross_entropy or squared_error of outputs and targets",
+            f"the templates cannot express the loss '{text(whole)}': it must have one loss term"
+            " (binary_cross_entropy, cross_entropy or squared_error of outputs and targets)",
             loss_node.where or where,
         )
+    (loss_expr,) = data_terms
+    loss = find(type(loss_expr))
     k = len(loss_expr.args) // 2 if loss.form == "pairs" else 1
     yhats, ys = loss_expr.args[:k], loss_expr.args[k:]
     node_names = {n.name for n in net.nodes}
@@ -210,7 +214,8 @@ def scalar_context(net: Network, source: str) -> dict:
         raise ChainruleError("the templates cannot express targets the loss does not use", loss_node.where or where)
 
     definitions = {n.symbol: n.expr for n in net.nodes}
-    printer = ModulePrinter(definitions)
+    constants = [(n, n.upper(), repr(v)) for n, v in net.constant_values.items()]
+    printer = ModulePrinter(definitions, names={net.symbols[n]: N for n, N, _ in constants})
     derivation = net.derive()
 
     forward = _forward_lines(net, printer)
@@ -219,9 +224,9 @@ def scalar_context(net: Network, source: str) -> dict:
     output = find(next(iter(output_funcs))) if len(output_funcs) == 1 else None
     output = output if output is not None and output.kind == "activation" else None
     task, task_why = task_of(loss, output)
-    loss_code = printer.doprint(loss_expr)
+    loss_code = printer.doprint(whole)
     stable = "binary_cross_entropy_logits" in loss_code or "cross_entropy_logits" in loss_code
-    loss_comment = f"L = {text(loss_expr)}" + (", computed from the logits (log-sum-exp: stable)" if stable else "")
+    loss_comment = f"L = {text(whole)}" + (", computed from the logits (log-sum-exp: stable)" if stable else "")
 
     # a probability the loss takes that is not its matched activation's (BCE of q = a1·a2): its gradient
     # divides by q(1 − q), so the gradients read it kept inside [eps, 1 − eps], as the loss does
@@ -267,7 +272,8 @@ def scalar_context(net: Network, source: str) -> dict:
         params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
         inputs_unpack=_unpack(inputs, "X"),
         targets_unpack=_unpack(targets, "Y"),
-        loss_text=text(loss_expr),
+        loss_text=text(whole),
+        constants=constants,
         loss_comment=loss_comment,
         loss_code=loss_code,
         backward=backward,

@@ -37,9 +37,10 @@ class ModulePrinter(NumPyPrinter):
     over ``ŷ = σ(z)`` can be printed from the logit ``z``.
     """
 
-    def __init__(self, definitions: dict[sp.Symbol, sp.Expr] | None = None, settings=None):
+    def __init__(self, definitions: dict[sp.Symbol, sp.Expr] | None = None, settings=None, names=None):
         super().__init__(dict({"fully_qualified_modules": True}, **(settings or {})))
         self.definitions = dict(definitions or {})
+        self.names = dict(names or {})  # a symbol printed by another name (a constant λ as LAM)
         self.helpers: set[str] = set()
         self.used_modules: set[str] = set()
 
@@ -78,6 +79,9 @@ class ModulePrinter(NumPyPrinter):
         self._record(form)
         args = [self._print(a) for a in expr.args]
         return form.format(*args, rest=", ".join(args[1:]), k0=_k0(expr), **fields)
+
+    def _print_Symbol(self, expr):
+        return self.names.get(expr, None) or super()._print_Symbol(expr)
 
     # ------------------------------------------------------------ arithmetic
     def _print_Add(self, expr, order=None):

@@ -73,11 +73,14 @@ class Sweep:
         self.uses_left: dict[str, int] = {}
         self.done: set[str] = set()
         self.ctx = PullContext({a.value: self.mat[a.name] for a in net.assignments if a.kind == "activation"})
+        self.example_scale = example_scale(net.cost_expr, m)
 
     # ------------------------------------------------------------ helpers
     def scale(self, name: str):
         if name == "J":
             return sp.S.One
+        if self.example_scale == 1:
+            return sp.S.One  # J = Σ L, a sum over the examples: every dQ is ∂J/∂Q itself
         rows, cols = self.mat[name].shape
         # one column per example; a T×T attention matrix (T = m positions of one sequence) is not
         return self.m if cols == self.m and self.m not in sp.sympify(rows).free_symbols else sp.S.One
@@ -118,6 +121,8 @@ class Sweep:
             Convention(
                 "dQ is ∂L/∂Q per example, stacked in columns, so ∂J/∂Q = (1/m) dQ for J = (1/m) Σ L;"
                 " a parameter's dW is ∂J/∂W itself"
+                if self.example_scale != 1
+                else "J sums the examples' losses (no 1/m), so every dQ is ∂J/∂Q itself"
             )
         )
         for a in net.assignments:
@@ -153,9 +158,12 @@ class Sweep:
         terms, texts = [], []
         for t in sorted(parts, key=lambda t: not _is_data_term(t)):  # the loss first, then the penalties
             if _is_data_term(t):
-                loss = next(f for f in t.args if isinstance(f, LossSum))
+                loss = t if isinstance(t, LossSum) else next(f for f in t.args if isinstance(f, LossSum))
                 terms.append(Term("J", "loss", (loss.args[1].name, loss.args[2].name), loss.loss, t))
-                texts.append(loss.record.cost.format(A=loss.args[1].name, Y=loss.args[2].name)[len("J = ") :])
+                mean = isinstance(t, sp.MatMul) and t.as_coeff_matrices()[0] == 1 / self.m
+                texts.append(  # the mean as the lecture writes it; any other scale as declared
+                    loss.record.cost.format(A=loss.args[1].name, Y=loss.args[2].name)[len("J = ") :] if mean else None
+                )
             else:
                 terms.append(Term("J", "penalty", names_in(t), None, t))
                 texts.append(None)
@@ -261,8 +269,17 @@ class Sweep:
             return False
         A, Y = self.mat[a.name], self.mat[net.cost_operands[1]]
         dA_value = terms[0][1]
+        # a cost other than the mean, J = c Σ L (a sum: c = 1), scales the per-example delta by c m
+        scale, unit = sp.S.One, dA_value
+        per_example = pull_scalars(loss.grad(A, Y))  # ∂ℓ/∂A as the record writes it
+        if dA_value != per_example and isinstance(dA_value, sp.MatMul):
+            ours, theirs = (
+                dA_value.as_coeff_matrices()[0],
+                per_example.as_coeff_matrices()[0] if isinstance(per_example, sp.MatMul) else sp.S.One,
+            )
+            scale, unit = ours / theirs, per_example
         raw = adjoint(record_of(a.function), self.adjoint(a.name), A, self.mat[Z])
-        checked = cancellation(raw.xreplace({self.adjoint(a.name): dA_value}), A, Y, self.m)
+        checked = cancellation(raw.xreplace({self.adjoint(a.name): unit}), A, Y, self.m)
         if checked is None:
             return False
         self.steps.append(
@@ -283,22 +300,36 @@ class Sweep:
                 f"A ⊙ (−{Y.name}/A) = −{Y.name}, and Σ_rows {Y.name} = 1: {Y.name} = {matrix_text(net.assignment(Y.name).value)}"
                 " and each column of the one-hot target sums to 1"
             )
+        delta = A - Y if scale == 1 else sp.MatMul(scale, A - Y)
         self.steps.append(
             Cancellation(
                 f"d{Z}",
                 raw.xreplace({self.adjoint(a.name): dA_value}),
-                A - Y,
+                delta,
                 reason,
                 kind,
                 entry,
             )
         )
         self.adjoint(Z)
-        self.emit(self.backward, f"d{Z}", "output_delta", (a.name, net.cost_operands[1]), a.function, A - Y)
+        operands = (a.name, net.cost_operands[1])
+        self.emit(self.backward, f"d{Z}", "output_delta" if scale == 1 else "adjoint", operands, a.function, delta)
         self.done.update({a.name, Z})
         self.uses_left[Z] = 0
         self.terms[Z] = []
         return True
+
+
+def example_scale(cost, m):
+    """m when the cost's loss is a mean over the examples (J = (1/m) Σ L, or any coefficient with m in it):
+    each dQ of a quantity with one column per example is then m ∂J/∂Q, the per-example gradient (Ng's
+    convention); 1 when it is a plain sum (J = Σ L, or c Σ L with c free of m): dQ is ∂J/∂Q."""
+    for t in sp.preorder_traversal(cost):
+        if isinstance(t, sp.MatMul) and any(isinstance(f, LossSum) for f in t.args):
+            return m if m in sp.sympify(t.as_coeff_matrices()[0]).free_symbols else sp.S.One
+        if isinstance(t, LossSum):
+            return sp.S.One
+    return m
 
 
 def factor_out(total) -> tuple[tuple, sp.Basic]:
@@ -328,7 +359,8 @@ def factor_out(total) -> tuple[tuple, sp.Basic]:
 
 
 def _is_data_term(term) -> bool:
-    return isinstance(term, sp.MatMul) and any(isinstance(f, LossSum) for f in term.args)
+    """A loss summed over the examples, with any coefficient: (1/m) Σ L (the mean), Σ L (the sum) …"""
+    return isinstance(term, LossSum) or (isinstance(term, sp.MatMul) and any(isinstance(f, LossSum) for f in term.args))
 
 
 def _scaled(ratio, expr):

@@ -143,9 +143,14 @@ class Lowering:
             return scalar
         for a, b in itertools.pairwise(mats):
             if a.shape[1] != b.shape[0]:
+                hint = (
+                    f"; for the entry-by-entry product write hadamard({_label(a)}, {_label(b)})"
+                    if a.shape == b.shape
+                    else ""
+                )
                 self.mismatch(
                     f"{_label(a)} is {shape_text(a.shape)} but {_label(b)} is {shape_text(b.shape)}"
-                    f" ({_label(a)} needs {b.shape[0]} columns)"
+                    f" ({_label(a)} needs {b.shape[0]} columns{hint})"
                 )
         out = mats[0]
         for f in mats[1:]:

@@ -44,7 +44,7 @@ from sympy.matrices.expressions.special import OneMatrix
 
 from ..errors import ChainruleError, DeclarationError, caller_place, check_title
 from ..functions import PUBLIC
-from ..names import check_name
+from ..names import check_constant_names, check_name, pre_activation_name
 from ..ops import Apply, LossSum, record_of
 from ..ops.activations.identity import Identity
 from ..ops.names import activation_name, loss_name
@@ -203,6 +203,7 @@ class VecNetwork:
             raise DeclarationError(f"the value of constant '{name}' must be a number, got {value!r}", where) from None
         if not math.isfinite(number):
             raise DeclarationError(f"the value of constant '{name}' must be finite, got {value!r}", where)
+        check_constant_names(name, self.constant_values, where)
         self.kinds[name] = "constant"
         self.constants[name] = sp.Symbol(name, real=True)
         self.constant_values[name] = number
@@ -551,15 +552,6 @@ class VecNetwork:
         return _display([equation_row(e) for e in self.derive().forward])
 
 
-def pre_activation_name(name: str) -> str:
-    """The lecture's name for the argument of ``name = g(…)``: A1 → Z1, a2 → z2, Yhat → Z, yhat → z, h → Z_h."""
-    if len(name) > 1 and name[0] in "Aa" and (name[1:].isdigit() or name[1] == "_"):
-        return ("Z" if name[0] == "A" else "z") + name[1:]
-    if name.endswith("hat") and len(name) == 4 and name[0].isalpha():
-        return "Z" if name[0].isupper() else "z"
-    return f"Z_{name}"
-
-
 def _classify(value, kinds) -> tuple[str, tuple[str, ...], str | None]:
     """``("affine", (W, A[, b]))``, ``("activation", (Z,), g)`` or ``("let", names)`` for a lowered value."""
     if isinstance(value, Apply) and isinstance(value.arg, sp.MatrixSymbol):
@@ -604,8 +596,12 @@ class VecDerivation:
     backward: list[Equation] = field(default_factory=list)
     steps: list = field(default_factory=list)
 
+    example_scale: sp.Expr = M  # m: dQ is the per-example m ∂J/∂Q (J a mean); 1: dQ is ∂J/∂Q (J a sum)
+
     def __post_init__(self):
-        (_BPTTDeriver if self.network.recurrence is not None else _Deriver)(self).run()
+        deriver = (_BPTTDeriver if self.network.recurrence is not None else _Deriver)(self)
+        deriver.run()
+        self.example_scale = deriver.example_scale
         self.steps = Steps(self.steps)
 
     def __repr__(self) -> str:

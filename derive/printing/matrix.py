@@ -27,8 +27,10 @@ from sympy.printing.str import StrPrinter
 from ..ops.apply import Apply
 from ..ops.loss_sum import LossSum
 from ..ops.nodes import FrobeniusSq
+from .text import GREEK
 
 __all__ = [
+    "GREEK",
     "Apply",
     "FrobeniusSq",
     "LossSum",
@@ -282,9 +284,6 @@ def split_scalar(term):
 def is_broadcast(term) -> bool:
     """``b 1ᵀ``: a column added to every column."""
     return isinstance(term, sp.MatMul) and isinstance(term.args[-1], OneMatrix) and term.args[-1].shape[0] == 1
-
-
-GREEK = {"lam": "λ", "lambd": "λ", "eps": "ε", "epsilon": "ε", "alpha": "α", "eta": "η", "gamma": "γ", "beta": "β"}
 
 
 def _scalar_text(scalar) -> str:

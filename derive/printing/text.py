@@ -19,10 +19,16 @@ from sympy.printing.str import StrPrinter
 _HAT = re.compile(r"^([A-Za-z])hat(\d*)$")
 
 
+# the lectures' Greek hyperparameters, by the names a declaration gives them
+GREEK = {"lam": "λ", "lambd": "λ", "eps": "ε", "epsilon": "ε", "alpha": "α", "eta": "η", "gamma": "γ", "beta": "β"}
+
+
 def display_name(name: str) -> str:
-    """``yhat`` → ``ŷ``, ``yhat2`` → ``ŷ2``; other names unchanged."""
+    """``yhat`` → ``ŷ``, ``yhat2`` → ``ŷ2``, ``lam`` → ``λ``; other names unchanged."""
     m = _HAT.match(name)
-    return unicodedata.normalize("NFC", f"{m.group(1)}\u0302") + m.group(2) if m else name
+    if m:
+        return unicodedata.normalize("NFC", f"{m.group(1)}\u0302") + m.group(2)
+    return GREEK.get(name, name)
 
 
 def positive_first(terms):

@@ -282,6 +282,8 @@ class Derivation:
             if leaf not in given:
                 raise ChainruleError(f"no value given for {self.net.kinds[leaf]} '{leaf}'")
             values[leaf] = given[leaf]
+        for name, value in self.net.constant_values.items():  # λ as declared, unless given
+            values[name] = given.get(name, value)
         for name, args, fn in self._forward_fns:
             try:
                 values[name] = float(fn(*(values[a] for a in args))) + (shift or {}).get(name, 0.0)
