@@ -195,6 +195,7 @@ def test_generated_per_unit_module_gradients_match_autograd(name):
 
 # ---------------------------------------------------------------- layer networks
 ACT = {"relu": lambda z: anp.maximum(z, 0.0), "sigmoid": AUTOGRAD[Sigmoid], "tanh": anp.tanh, "identity": lambda z: z}
+ACT.update({RULES[c].name: AUTOGRAD[c] for c in (Softplus, GELU, LeakyReLU, ELU, SiLU)})
 
 
 def _columns_softmax(z):
@@ -308,7 +309,9 @@ def test_generated_layer_module_gradients_match_autograd(name):
             ("identity", "mse"),
             ("sigmoid", "mse"),
         )
-    ],
+    ]
+    # every other activation, one record file each, in the hidden layers of one pair
+    + [(RULES[c].name, "softmax", "cross_entropy") for c in (Softplus, GELU, LeakyReLU, ELU, SiLU)],
 )
 def test_layer_templates_match_autograd_for_every_pair(tmp_path, hidden, output, loss):
     from codegen.cli.cmd_generate import generate

@@ -12,10 +12,13 @@ from derive import (
     binary_cross_entropy,
     causal_mask,
     concat,
+    elu,
     embed,
     frobenius_sq,
+    gelu,
     hadamard,
     l1_norm,
+    leaky_relu,
     mean_columns,
     mean_rows,
     pool_max,
@@ -24,7 +27,10 @@ from derive import (
     relu,
     rowsum,
     sigmoid,
+    silu,
+    softmax,
     softmax_rows,
+    softplus,
     sum_columns,
     sum_rows,
     tanh,
@@ -32,7 +38,7 @@ from derive import (
 )
 from derive.gradcheck import check, rel_errors, worst
 from derive.ir.numeric import NumPyEvaluator
-from derive.ops import OPS, Apply, PullContext, pull_back
+from derive.ops import OPS, Apply, PullContext, pull_back, records
 
 
 def network(n0: int, n1: int, body, cost_extra=None):
@@ -78,6 +84,21 @@ ROWS = {
     "tanh": (lambda net, X, W, V: net.let("Q", tanh(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ (1 − Q²)")),
     "relu": (lambda net, X, W, V: net.let("Q", relu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ 1[P ≥ 0]")),
     "identity": (lambda net, X, W, V: net.let("Q", net.let("P", W * X)), None, ("dP", "dP = dQ")),
+    # the activations with a record of their own file beyond the lecture's three
+    "softplus": (lambda net, X, W, V: net.let("Q", softplus(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ σ(P)")),
+    "gelu": (lambda net, X, W, V: net.let("Q", gelu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ GELU'(P)")),
+    "leaky_relu": (
+        lambda net, X, W, V: net.let("Q", leaky_relu(net.let("P", W * X))),
+        None,
+        ("dP", "dP = dQ ⊙ LeakyReLU'(P)"),
+    ),
+    "elu": (lambda net, X, W, V: net.let("Q", elu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ ELU'(P)")),
+    "silu": (lambda net, X, W, V: net.let("Q", silu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ SiLU'(P)")),
+    "softmax": (
+        lambda net, X, W, V: net.let("Q", softmax(net.let("P", W * X))),
+        None,
+        ("dP", "dP = Q ⊙ (dQ − Σ_rows(dQ ⊙ Q))"),
+    ),
     "sum_columns": (
         lambda net, X, W, V: net.let("Q", net.let("P", W * X) + net.let("s", sum_columns(net.let("R", V() * X)))),
         None,
@@ -228,6 +249,7 @@ def test_every_op_of_the_table_has_a_row():
     by_name = {cls.__name__: op for cls, op in OPS.items()}
     assert {by_name[k].name for k in text} == set(TEXT_ROWS)
     assert set(by_name) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
+    assert {r.name for r in records("activation")} <= set(ROWS)  # every activation's record, its own row
 
 
 @pytest.mark.parametrize("op", sorted(TEXT_ROWS))
