@@ -33,6 +33,8 @@ from derive.catalogue import load, names
 
 REL = 1e-6
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs" / "examples"  # the programs of this file, as a user reads them
+GRU, UNIT_L2, SUM_COST = (EXAMPLES / f"{n}.py" for n in ("gru", "unit_l2", "sum_cost"))
 
 
 def mlp_numpy_style():
@@ -47,54 +49,6 @@ def mlp_numpy_style():
     net.cost(cross_entropy(softmax(W3 @ A2 + b3), Y))
     return net
 
-
-GRU = """
-from derive import VecNetwork, binary_cross_entropy, hadamard, sigmoid, tanh
-
-network = VecNetwork("gru_user", doc="a GRU (d2l's convention) over numeric inputs, a label from its last state")
-d, n, k = network.dims(d=3, n=5, k=1)
-Wz, Uz, bz = network.param("Wz", (n, d)), network.param("Uz", (n, n)), network.param("bz", (n, 1))
-Wr, Ur, br = network.param("Wr", (n, d)), network.param("Ur", (n, n)), network.param("br", (n, 1))
-Wh, Uh, bh = network.param("Wh", (n, d)), network.param("Uh", (n, n)), network.param("bh", (n, 1))
-V, c = network.param("V", (k, n)), network.param("c", (k, 1))
-network.sequence("T", 6)
-with network.step():
-    x = network.input("x", d)
-    h_prev = network.state("h", n)
-    z = network.let("z", sigmoid(Wz @ x + Uz @ h_prev + bz))
-    r = network.let("r", sigmoid(Wr @ x + Ur @ h_prev + br))
-    hc = network.let("hc", tanh(Wh @ x + Uh @ hadamard(r, h_prev) + bh))
-    h = network.let("h", hadamard(1 - z, hc) + hadamard(z, h_prev))
-Y = network.target("Y", k)
-network.cost(binary_cross_entropy(sigmoid(V @ h + c), Y))
-"""
-
-UNIT_L2 = """
-from derive import Network, binary_cross_entropy, sigmoid
-
-network = Network("unit_l2", doc="2-2-1 with an L2 penalty on the weights")
-x1, x2 = network.inputs("x1 x2")
-y = network.targets("y")
-W11, W21, W12, W22, b1, b2, w1, w2, b = network.params("W11 W21 W12 W22 b1 b2 w1 w2 b")
-lam = network.constant("lam", 0.01)
-a1 = network.let("a1", sigmoid(W11 * x1 + W21 * x2 + b1))
-a2 = network.let("a2", sigmoid(W12 * x1 + W22 * x2 + b2))
-yhat = network.let("yhat", sigmoid(w1 * a1 + w2 * a2 + b))
-network.loss(binary_cross_entropy(yhat, y) + lam / 2 * (W11**2 + W21**2 + W12**2 + W22**2 + w1**2 + w2**2))
-"""
-
-SUM_COST = """
-from derive import VecNetwork, binary_cross_entropy, sigmoid, tanh
-
-network = VecNetwork("sum_cost", doc="a cost summed over the examples, not averaged")
-n0, n1, n2 = network.dims(n0=2, n1=4, n2=1)
-X, Y = network.input("X", n0), network.target("Y", n2)
-W1, b1 = network.param("W1", (n1, n0)), network.param("b1", (n1, 1))
-W2, b2 = network.param("W2", (n2, n1)), network.param("b2", (n2, 1))
-A1 = network.let("A1", tanh(W1 @ X + b1))
-A2 = network.let("A2", sigmoid(W2 @ A1 + b2))
-network.cost(network.m * binary_cross_entropy(A2, Y))
-"""
 
 
 def passes(test_file, *flags) -> None:
@@ -111,8 +65,10 @@ def passes(test_file, *flags) -> None:
 
 
 def spec(tmp_path, name, body):
+    """``body`` (a program's text, or the path of an example) as the spec file ``name``.py in ``tmp_path``."""
+    text = body.read_text(encoding="utf-8") if isinstance(body, Path) else textwrap.dedent(body)
     path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(body))
+    path.write_text(text)
     return str(path)
 
 
