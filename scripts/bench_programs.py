@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derive import VecNetwork  # noqa: E402
-from derive.catalogue import load, names  # noqa: E402
+from derive import VecNetwork
+from derive.catalogue import load, names
 
 EXAMPLES = ROOT / "docs" / "examples"
 
