@@ -165,8 +165,8 @@ def task_of(loss, output) -> tuple[str, str]:
     """(binary | multiclass | regression, why) from the loss's record and the output activation's (or None)."""
     probability = output.probability if output is not None else ""
     if loss.task == "binary" or (loss.task == "regression" and probability == "binary"):
-        name = output.name if output is not None else "identity"
-        return "binary", f"{loss.text} on a {name} output: labels 0/1, predicted by ŷ ≥ 0.5"
+        name = f"a {output.name}" if output is not None else "a linear"
+        return "binary", f"{loss.text} on {name} output: labels 0/1, predicted by ŷ ≥ 0.5"
     if loss.task == "multiclass" or probability == "distribution":
         return "multiclass", "one-hot targets: the class is the largest ŷ"
     return "regression", "squared error on a linear output: predict returns ŷ"

@@ -35,7 +35,7 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     where = f"network '{net.name}'"
     A_L, Y_L = net.cost_operands
     every_step = rec.is_step(A_L)  # a loss at every step: Y holds each step's target word, T×m
-    if every_step and not (net.loss == "cross_entropy" and Y_L in net.names("target")):
+    if every_step and not (record_of(net.loss).task == "multiclass" and Y_L in net.names("target")):
         raise ChainruleError(
             "the module templates express a loss at every step as a cross-entropy on the next word", where
         )
