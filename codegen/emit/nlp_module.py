@@ -38,6 +38,7 @@ MODULES = {
     "transformer_block": ("transformer_block", {}),
 }
 DEMO_M = 256  # demo_data's examples, drawn from the shipped training data
+DEMO_SEQUENCES = 32  # a sequence model's demo_data: windows of T positions, drawn from the shipped training data
 CHECK_M = 8  # examples in the generated gradient checks
 REPORT = {
     "sentiment": "the held-out accuracy of the sentiment (negative, positive)",
@@ -93,7 +94,7 @@ def context_of(net, source: str) -> dict:
             hyper=repr(dict(sorted(task.training.items()))),
             class_names=repr(CLASS_NAMES.get(task.task)),
             report_what=REPORT[task.task],
-            demo_m=DEMO_M,
+            demo_m=DEMO_SEQUENCES if task.sequence else DEMO_M,
             pad_front=net.recurrence is not None,
         )
     )
@@ -113,10 +114,10 @@ def context_of(net, source: str) -> dict:
     if task.sequence:
         unit = "character" if task.characters else "word"
         what = (
-            f"Sequence layout: one sequence per call. The argument X (1×T; W in the equations) holds the {unit}"
-            f"\nindices of T consecutive positions of a running text, Y the next {unit} at each position: the m = T"
-            "\ncolumns are positions, and position t attends to positions 1…t only (the causal mask). Inside the"
-            "\nattention rows are positions: X = E[:, W]ᵀ is T×dm, Q, K, V and O are T×d, S and P are T×T"
+            f"X holds the {unit} indices of m windows of T consecutive positions of a running text (T×m, one window"
+            f"\nper column), Y the next {unit} at each position (T×m indices, or one-hot T×|V|×m); position t attends"
+            "\nto positions 1…t of its own window only (the causal mask). Inside the attention rows are positions:"
+            "\nX = E[:, W]ᵀ is (T·m)×d, Q, K, V and O too, and S and P are one T×T matrix per window"
         )
     ctx.update(
         text=text.strip(),
@@ -128,7 +129,7 @@ def context_of(net, source: str) -> dict:
             "`load_data()` gives ((X, Y) training, (X, Y) held out, "
             + ("the lexicon)" if not task.embedded else "the vocabulary)")
             + (
-                f"; `demo_data(seed)` {DEMO_M} consecutive training positions from a random start (one sequence)."
+                f"; `demo_data(seed)` {DEMO_SEQUENCES} training windows drawn at random."
                 if task.sequence
                 else f"; `demo_data(seed)` {DEMO_M} training examples drawn at random."
             )

@@ -110,6 +110,8 @@ def layers_context(net, source: str) -> dict:
         return _recurrent_context(net, d, source, X, Y)
     shapes = d.shapes()
     rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m and not _sequence_square(r, net.m)}
+    # a sequence model (a T×T quantity: attention's scores): the module takes m sequences of T positions
+    sequence = any(_sequence_square(r, net.m) for r, _ in shapes.values())
     fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
     loss_eq = next(e for e in d.forward if e.kind in ("loss", "cost"))
     if net.cost_operands is None:
@@ -123,10 +125,13 @@ def layers_context(net, source: str) -> dict:
         if e.kind not in BACKWARD_KINDS:
             raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
 
-    printer = MatrixCodePrinter(sizes=net.dim_sizes)
+    printer = MatrixCodePrinter(sizes=net.dim_sizes, positions=net.m if sequence else None)
+    if sequence:
+        printer.use("to_columns() from_columns()")  # the module's layout of m sequences (layers.py.jinja)
     params = [n for n, _ in net.params()]
     constants = list(net.constant_values)
     reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L", "rng", "seed", "stats", "train"}
+    reserved |= {"T"} if sequence else set()
     for name in [e.target for e in d.equations] + [*params, X, Y, *constants]:
         if name in reserved or name.upper() in ("N_INPUTS", "N_TARGETS", "PARAMS", "OPTIMIZERS", "TASK"):
             raise ChainruleError(
@@ -232,6 +237,7 @@ def layers_context(net, source: str) -> dict:
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
         indices=X in net.index_inputs,
+        sequence=sequence,
     )
     from .numpy_module import module_context
 
@@ -251,7 +257,8 @@ def layers_context(net, source: str) -> dict:
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
         summed=data_sum == "np.sum(L)",
-        sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
+        sequence=sequence,
+        **(_sequence_texts(task, rows[Y]) if sequence else {}),
     )
 
 
@@ -284,6 +291,26 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
     )
 
 
+SEQUENCE_DEMO_T = 8  # positions of each sequence of a sequence model's teacher-labelled demo data
+
+
+def _sequence_texts(task: str, n_targets: int) -> dict:
+    """What a sequence model's Y may also be and what its predict returns (time first, as X)."""
+    if task == "multiclass":
+        labels = (
+            "Y may also be class labels, integers 0…K−1 of shape T×m (one per position), wherever one-hot Y is taken."
+        )
+        return {"labels": labels, "predict_shape": "the class at each position of each sequence: integers, T×m"}
+    if n_targets == 1:
+        what = "label, 0 or 1" if task == "binary" else "value ŷ"
+        return {
+            "labels": "Y may also have shape T×m, wherever Y is taken.",
+            "predict_shape": f"the {what} at each position: T×m",
+        }
+    what = "labels 0/1" if task == "binary" else "values ŷ"
+    return {"labels": "", "predict_shape": f"the predicted {what}, shaped like Y (T×{n_targets}×m)"}
+
+
 def _rows(net, X: str, Y: str, n_in: int, n_out: int) -> dict:
     """The module's X and Y rows as its docstring and tuples name them, and the demo's settings."""
     from .numpy_module import demo_settings
@@ -302,6 +329,7 @@ def _rows(net, X: str, Y: str, n_in: int, n_out: int) -> dict:
             "teacher_scale": 2,
             "examples": False,
             "why": "",
+            "positions": SEQUENCE_DEMO_T,
         },
     }
 
@@ -535,6 +563,7 @@ def _layers_source(
     constants,
     running,
     indices,
+    sequence,
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -565,6 +594,7 @@ def _layers_source(
             constants=constants,
             forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
             indices=indices,
+            sequence=sequence,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )

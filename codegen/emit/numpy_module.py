@@ -38,6 +38,7 @@ from ..render.numpy_printer import ModulePrinter
 from .files import check_overwrite, edited_by_hand, stamp  # noqa: F401 (the stamp, shared with the handouts)
 
 LINE_LENGTH = 120
+SEQUENCE_CHECK_M = 2  # a sequence model's gradient check: 2 sequences of T positions (so that none sees another)
 # names the generated code itself uses: a declaration may not reuse them
 RESERVED = {"np", "X", "Y", "L", "m", "params", "grads", "out", "ws", "name", "p", "g"}
 
@@ -115,6 +116,8 @@ def module_text(context: dict, where: str) -> str:
 
 
 def test_text(module: str, check_m: int, check_seed: int, where: str, context: dict) -> str:
+    if context["sequence"]:
+        check_m = min(check_m, SEQUENCE_CHECK_M)
     source = (
         _environment()
         .get_template("test_module.py.jinja")
@@ -133,6 +136,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             sequence_targets=context.get("sequence_targets", False),
             steps=context.get("steps"),
             summed=context.get("summed", False),
+            sequence=context["sequence"],
         )
     )
     return stamp(ruff_format(source, where))
@@ -350,6 +354,7 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "text": "",
         "text_doc": "",
         "steps": None,  # a recurrence over numeric inputs: T (X is T×d×m)
+        "sequence": False,  # a sequence model (attention): m sequences of T positions, time first
         **own,
     }
 

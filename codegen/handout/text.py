@@ -38,8 +38,9 @@ def _summary(net, d) -> str:
             else ""
         )
         return (
-            rf"One sequence per call: the $m = T$ columns are the positions of one running text ({unit} indices $W$,"
-            rf" $1 \times T$, trained in windows of $T = {task.length}$). Inside the attention, rows are positions:"
+            rf"The equations are those of one sequence: its $m = T$ columns are the positions of one window of the"
+            rf" running text ({unit} indices $W$, $1 \times T$, $T = {task.length}$); the generated module runs a batch"
+            rf" of windows at once, each attending within itself. Inside the attention, rows are positions:"
             rf" $X = E_{{:,W}}^\top$ ($T \times d_m$, $d_m = {net.size(net.matrices['E'].shape[0])}$), one head"
             rf" ($d = {net.size(net.matrices['Wq'].shape[1])}$) with a causal mask, then a softmax over the"
             rf" vocabulary ($|V| = {net.size(net.matrices['E'].shape[1])}$) at every position, cross-entropy (the next"
@@ -86,7 +87,7 @@ def text_topic(net, d, name: str) -> dict:
     name_tex = name.replace("_", r"\_")
     training = (
         rf"The generated module (\texttt{{chainrule nlp generate}} \texttt{{{name_tex}}}) trains by mini-batch gradient descent on "
-        rf"\texttt{{{DATA[task.task]}}}: {hyper['epochs']} epochs, batches of {hyper['batch']}, learning rate {hyper['lr']}"
+        rf"\texttt{{{DATA[task.task]}}}: {hyper['epochs']} epochs, batches of {hyper['batch']}{' windows' if task.sequence else ''}, learning rate {hyper['lr']}"
         + (rf", gradients clipped to norm {hyper['clip']}" if "clip" in hyper else "")
         + r"; $\theta \leftarrow \theta - \alpha\, \mathrm{d}\theta$ for every parameter"
         + (r"; $\mathrm{d}E$ is non-zero only in the columns of the batch's words." if task.embedded else ".")

@@ -35,6 +35,28 @@ for _function in (attention_numpy.causal_mask,):
     HELPERS[_function.__name__] = inspect.getsource(_function)
 
 
+# The layout of a sequence model's module (``codegen.render.numpy_matrix``, ``positions``): m sequences of T
+# positions, time first as the recurrences take them; the equations' columns are the T·m positions, sequence after
+# sequence.  Written with array methods only, so they run on NumPy and JAX arrays alike.
+HELPERS["to_columns"] = '''
+def to_columns(Q):
+    """Q, time first (T×m, or T×rows×m: position t of sequence i is Q[t, ..., i]), as the equations' columns:
+    rows×(T·m), sequence after sequence (column i·T + t is position t of sequence i)."""
+    Q = Q[:, None, :] if Q.ndim == 2 else Q
+    return Q.transpose(1, 2, 0).reshape(Q.shape[1], -1)
+'''
+HELPERS["from_columns"] = '''
+def from_columns(Q, T):
+    """The equations' columns (rows×(T·m), sequence after sequence) back to time first: T×rows×m."""
+    return Q.reshape(Q.shape[0], -1, T).transpose(2, 0, 1)
+'''
+HELPERS["per_sequence"] = '''
+def per_sequence(Q, T):
+    """Q's rows (a row per position, sequence after sequence) as one T-row matrix per sequence: m×T×columns."""
+    return Q.reshape(-1, T, Q.shape[-1])
+'''
+
+
 def helper_source(names) -> str:
     """The source of the named helpers and of the helpers they call, sorted by name, separated by blank lines."""
     todo, needed = list(names), set()

@@ -7,6 +7,14 @@ product as ``@`` (a scalar coefficient as ``*``), ``⊙`` as ``*``, ``Qᵀ`` as
 ``H.sum(axis=0, keepdims=True)``, an activation by its stable NumPy form.
 Ops that carry their own NumPy form in the table (``‖W‖²``) print from it.
 
+With ``positions`` (the symbol m of a sequence model, whose m columns are the positions of one sequence),
+the module runs many sequences at once: a quantity with one column (or one row) per position holds those of
+every sequence, one sequence after another (T·m columns or rows), and a T×T quantity (attention's scores) is
+one matrix per sequence, stacked (sequences × T × T).  A product with a T×T factor or result is then taken
+sequence by sequence: ``P V`` prints ``(P @ per_sequence(V, T)).reshape(-1, d)``, ``Q Kᵀ`` prints
+``per_sequence(Q, T) @ per_sequence(K, T).transpose(0, 2, 1)`` (NumPy's and JAX's batched matmul), so
+no position attends across two sequences.
+
 ``code_of`` prints an equation of the derivation the way a generated module
 stores it: a module's ``dQ`` for a quantity with one column per example holds
 ``∂J/∂Q = (1/m) dQ`` (the 1/m applied once, at the output), so every such
@@ -40,9 +48,34 @@ _ADD, _MUL, _POW, _ATOM = 1, 2, 3, 4
 class MatrixCodePrinter(SumDepth, ModulePrinter):
     """Matrix expressions as NumPy; an activation prints by its record's form (the ``Apply`` stanza's)."""
 
-    def __init__(self, sizes: dict | None = None, settings=None):
+    def __init__(self, sizes: dict | None = None, settings=None, positions=None):
         super().__init__(settings=settings)
         self.sizes = sizes or {}  # size symbol -> int (m stays the variable m)
+        self.positions = positions  # m of a sequence model (see the module docstring), else None
+        self._sequences = 0  # products being printed sequence by sequence
+
+    # ---------------------------------------------------- many sequences at once
+    def _square(self, expr) -> bool:
+        """A T×T quantity of a sequence model: one matrix per sequence."""
+        shape = getattr(expr, "shape", None)
+        return self.positions is not None and shape is not None and shape[0] == shape[1] == self.positions
+
+    def _per_sequence(self, expr) -> bool:
+        return self.positions is not None and (
+            self._square(expr) or any(self._square(f) for f in expr.args if isinstance(f, sp.MatrixExpr))
+        )
+
+    def _sequence_factor(self, f) -> str:
+        """A factor of a product taken sequence by sequence: T×T ones as they are, a quantity with a row (or a
+        column) per position viewed as one matrix per sequence."""
+        m = self.positions
+        inner, transposed = (f.arg, True) if isinstance(f, sp.Transpose) else (f, False)
+        if self._square(inner) or m not in (inner.shape[0], inner.shape[1]):
+            return self._wrap(f, _MUL)
+        if inner.shape[0] != m:
+            raise ValueError(f"cannot take {inner} (one column per position) sequence by sequence")
+        out = self.use(f"per_sequence({self._print(inner)}, T)")
+        return f"{out}.transpose(0, 2, 1)" if transposed else out
 
     def code(self, expr) -> str:
         return self._print(expr)
@@ -58,6 +91,8 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return "1"
 
     def _print_Transpose(self, expr):
+        if self._square(expr.arg):
+            return f"{self._wrap(expr.arg, _POW)}.transpose(0, 2, 1)"  # each sequence's matrix transposed
         return f"{self._wrap(expr.arg, _POW)}.T"
 
     def _count(self, n) -> str:
@@ -83,6 +118,18 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return self._print(sp.MatMul(scalar, rest) if isinstance(rest, sp.MatrixExpr) else scalar * rest)
 
     def _print_MatMul(self, expr):
+        if not self._per_sequence(expr):
+            return self._matmul(expr)
+        self._sequences += 1
+        try:
+            out = self._matmul(expr)
+        finally:
+            self._sequences -= 1
+        if expr.shape[0] == self.positions and not self._square(expr):  # back to a row per position
+            return f"({out}).reshape(-1, {self._count(expr.shape[1])})"
+        return out
+
+    def _matmul(self, expr):
         scalar, factors = expr.as_coeff_matrices()
         factors = list(factors)
         if scalar != 1 and len(factors) == 1 and isinstance(factors[0], sp.HadamardProduct):
@@ -105,7 +152,8 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
     def _product(self, factors) -> str:
         if factors and isinstance(factors[-1], OneMatrix) and factors[-1].shape[0] != 1 and len(factors) > 1:
             inner = sp.MatMul(*factors[:-1]) if len(factors) > 2 else factors[0]
-            total = f"{self._wrap(inner, _POW)}.sum(axis=1, keepdims=True)"  # Σ_columns
+            axis = -1 if self._square(inner) else 1
+            total = f"{self._wrap(inner, _POW)}.sum(axis={axis}, keepdims=True)"  # Σ_columns
             if factors[-1].shape[1] != 1 and not self._in_sum:  # G 1 1ᵀ alone: repeated in every column
                 return f"np.repeat({total}, {self._count(factors[-1].shape[1])}, axis=1)"
             return total
@@ -123,10 +171,13 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
                     if self._in_sum
                     else f"np.repeat({self._print(inner)}, {self._count(rows)}, axis=0)"
                 )
-            total = f"{self._wrap(inner, _POW)}.sum(axis=0, keepdims=True)"  # Σ_rows
+            axis = -2 if self._square(inner) else 0
+            total = f"{self._wrap(inner, _POW)}.sum(axis={axis}, keepdims=True)"  # Σ_rows
             return total if rows == 1 or self._in_sum else f"np.repeat({total}, {self._count(rows)}, axis=0)"
         if len(factors) == 1:
             return self._wrap(factors[0], _MUL) if not isinstance(factors[0], OneMatrix) else "1"
+        if self._sequences:
+            return " @ ".join(self._sequence_factor(f) for f in factors)
         return " @ ".join(  # a ones matrix inside a product (G 1 1ᵀ Xᵀ of rowsum's adjoint): np.ones, not 1
             f"np.ones(({self._count(f.shape[0])}, {self._count(f.shape[1])}))"
             if isinstance(f, OneMatrix)

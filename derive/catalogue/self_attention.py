@@ -46,7 +46,7 @@ def build() -> VecNetwork:
     return with_task(
         net,
         TextTask(
-            "lm", {"epochs": 30, "lr": 0.01, "batch": CONTEXT, "seed": 0, "optimizer": "adam"}, CONTEXT, sequence=True
+            "lm", {"epochs": 30, "lr": 0.01, "batch": 4, "seed": 0, "optimizer": "adam"}, CONTEXT, sequence=True
         ),
     )
 

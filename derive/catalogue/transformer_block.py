@@ -65,7 +65,7 @@ def build() -> VecNetwork:
     net.cost(cross_entropy(A, Y))
     task = TextTask(
         "lm",
-        {"epochs": 20, "lr": 0.003, "batch": CONTEXT, "seed": 0, "optimizer": "adam"},
+        {"epochs": 20, "lr": 0.003, "batch": 4, "seed": 0, "optimizer": "adam"},
         CONTEXT,
         sequence=True,
         characters=True,

@@ -102,7 +102,7 @@ ROWSUM = stanza(
         text=lambda p, e: f"rowsum({p._print(e.arg)})",
         latex=lambda p, e: rf"\operatorname{{rowsum}}\left({p._print(e.arg)}\right)",
         numpy=lambda p, e: (
-            f"{p._print(e.arg) if isinstance(e.arg, sp.MatrixSymbol) else '(' + p._print(e.arg) + ')'}.sum(axis=1, keepdims=True)"
+            f"{p._print(e.arg) if isinstance(e.arg, sp.MatrixSymbol) else '(' + p._print(e.arg) + ')'}.sum(axis=-1, keepdims=True)"
         ),
         evaluate=_evaluate_of(N.rowsum),
     )
