@@ -45,9 +45,7 @@ def build() -> VecNetwork:
     net.cost(cross_entropy(A, Y))
     return with_task(
         net,
-        TextTask(
-            "lm", {"epochs": 30, "lr": 0.01, "batch": 4, "seed": 0, "optimizer": "adam"}, CONTEXT, sequence=True
-        ),
+        TextTask("lm", {"epochs": 30, "lr": 0.01, "batch": 4, "seed": 0, "optimizer": "adam"}, CONTEXT, sequence=True),
     )
 
 
