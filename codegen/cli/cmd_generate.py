@@ -1,4 +1,4 @@
-"""``chainrule generate SPEC -o FILE.py``: a NumPy training module and its tests.
+"""``chainrule generate SPEC -o FILE.py [--backend numpy|jax]``: a training module and its tests.
 
 Writes FILE.py (needs only NumPy: init_params, forward, loss, gradients, train,
 predict, accuracy, save, load, demo_data and a ``__main__`` demo) and test_FILE.py
@@ -6,6 +6,10 @@ next to it (pytest: gradients against finite differences, training lowers the lo
 stability, predict's shape, labels, train's copy, save/load).  Both are written atomically, after everything is rendered; a file
 that chainrule did not write, or that was edited since, is not overwritten
 unless ``--force`` is given.
+
+``--backend jax`` writes the same derivation as a JAX module instead (needs only JAX: one jit-compiled
+training step, lax.scan for a recurrence, explicit PRNG keys for dropout, ``train(..., shard=True)`` across
+devices), whose tests compare its derived gradients with ``jax.grad``.
 
 Also the generated/ golden files (``regenerate``) and its part of
 ``chainrule demo`` (``demo``).
@@ -36,22 +40,25 @@ def load_any(spec: str):
     return load_spec(spec)
 
 
-def render(spec: str, module_name: str) -> tuple[str, str]:
-    """(module text, test text) for ``spec``; the test imports ``module_name``.py from its own folder."""
+def render(spec: str, module_name: str, backend: str = "numpy") -> tuple[str, str]:
+    """(module text, test text) for ``spec``; the test imports ``module_name``.py from its own folder.
+    ``backend``: numpy (the default) or jax (``codegen.emit.backends``)."""
     from ..emit import nlp_module
+    from ..emit.backends import BACKENDS
 
+    chosen = BACKENDS[backend]
     if spec in nlp_module.MODULES:
-        return nlp_module.module_text(spec), nlp_module.test_text(spec, module_name)
+        return nlp_module.module_text(spec, chosen), nlp_module.test_text(spec, module_name, chosen)
     declaration = load_any(spec)
     announce_size(declaration)
     source = spec if not spec.endswith(".py") else os.path.basename(spec)
-    context = context_for(declaration, source)
+    context = context_for(declaration, source, chosen)
     where = f"network '{context['name']}'"
     check_m = min(CHECK_M, context["demo"]["m"])
     return module_text(context, where), test_text(module_name, check_m, 0, where, context)
 
 
-def generate(spec: str, output: str, *, force: bool = False, tests: bool = True) -> list[str]:
+def generate(spec: str, output: str, *, force: bool = False, tests: bool = True, backend: str = "numpy") -> list[str]:
     """Write the module (and its test file) for ``spec``; returns the paths written."""
     if not output.endswith(".py"):
         raise ChainruleError("the output must be a .py file", output)
@@ -68,19 +75,19 @@ def generate(spec: str, output: str, *, force: bool = False, tests: bool = True)
     targets = [output] + ([test_path] if tests else [])
     for path in targets:
         check_overwrite(path, force)
-    module, test = render(spec, stem)
+    module, test = render(spec, stem, backend)
     write_all_atomic(([(test_path, test)] if tests else []) + [(output, module)])  # the module never without its tests
     return targets
 
 
 def cmd_generate(args) -> int:
-    for path in generate(args.spec, args.output, force=args.force, tests=not args.no_tests):
+    for path in generate(args.spec, args.output, force=args.force, tests=not args.no_tests, backend=args.backend):
         print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("generate", help="write a NumPy training module (and its pytest file) for a network")
+    p = sub.add_parser("generate", help="write a NumPy (or JAX) training module (and its pytest file) for a network")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument(
         "-o",
@@ -91,6 +98,13 @@ def register(sub) -> None:
     )
     p.add_argument("--force", action="store_true", help="overwrite files edited by hand")
     p.add_argument("--no-tests", action="store_true", help="do not write the test file")
+    p.add_argument(
+        "--backend",
+        choices=("numpy", "jax"),
+        default="numpy",
+        help="numpy (default): in place on preallocated buffers, needs only NumPy; jax: one jit-compiled step, runs"
+        " on CPU, GPU or TPU, train(..., shard=True) splits each batch across devices (pip install 'chainrule[jax]')",
+    )
     p.set_defaults(run=cmd_generate)
 
 

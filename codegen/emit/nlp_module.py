@@ -17,6 +17,7 @@ import importlib
 from derive import ChainruleError
 from derive.nlp.task import CLASS_NAMES
 
+from .backends import NUMPY, Backend
 from .numpy_layers import layers_context
 from .numpy_module import _environment
 from .numpy_module import module_text as render_module
@@ -65,17 +66,17 @@ def model(name: str):
     return importlib.import_module(f"derive.catalogue.{source}").model(**kwargs)
 
 
-def context(name: str) -> dict:
+def context(name: str, backend: Backend = NUMPY) -> dict:
     """The module context of generated NLP module ``name`` (a catalogue model or one of its variants)."""
-    return context_of(model(name), name)
+    return context_of(model(name), name, backend)
 
 
-def context_of(net, source: str) -> dict:
+def context_of(net, source: str, backend: Backend = NUMPY) -> dict:
     """The module context of a declaration with a text task (``with_task``): the layer module with the task's
     data section; ``source`` names it as ``chainrule generate`` was told."""
     name = net.name if source.endswith(".py") else source  # a spec file's network, or the catalogue's module name
     task = net.text_task
-    ctx = layers_context(net, source)
+    ctx = layers_context(net, source, backend)
     for param in ctx["params"]:
         if param.init == "small":  # every weight matrix Xavier, the output's too (as these models always were)
             param.init, param.why = "xavier", param.why.replace("N(0, 0.01²)", "Xavier: N(0, 1/fan-in)")
@@ -138,11 +139,11 @@ def context_of(net, source: str) -> dict:
     return ctx
 
 
-def module_text(name: str) -> str:
+def module_text(name: str, backend: Backend = NUMPY) -> str:
     """The generated training module of NLP model ``name``: formatted by ruff, stamped with its hash."""
-    return render_module(context(name), f"NLP model '{name}'")
+    return render_module(context(name, backend), f"NLP model '{name}'")
 
 
-def test_text(name: str, module: str) -> str:
+def test_text(name: str, module: str, backend: Backend = NUMPY) -> str:
     """The pytest file for the module of ``name`` saved as ``module``.py beside it."""
-    return render_test(module, CHECK_M, 0, f"NLP model '{name}'", context(name))
+    return render_test(module, CHECK_M, 0, f"NLP model '{name}'", context(name, backend))

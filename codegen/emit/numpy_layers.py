@@ -35,6 +35,7 @@ from derive.printing.matrix import matrix_text
 from ..render.numpy_matrix import MatrixCodePrinter, code_of
 from ..render.numpy_printer import ModulePrinter
 from . import losses
+from .backends import NUMPY, Backend
 
 ELEMENTWISE = {"activation", "output_delta", "loss_grad", "activation_grad"}
 GENERAL_KINDS = {"let", "adjoint", "sum"}  # printed from their expressions (codegen.render.numpy_matrix), not in place
@@ -94,8 +95,9 @@ class Allocator:
         self.where[of].holds.append(quantity)
 
 
-def layers_context(net, source: str) -> dict:
-    """The template context of a layer network (``derive.VecNetwork``)."""
+def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
+    """The template context of a layer network (``derive.VecNetwork``), for ``backend``'s module (NumPy's by
+    default: gradients in place on a workspace; JAX's: each equation a new array, jit fuses them)."""
     from .numpy_module import Line, task_of
 
     where = f"network '{net.name}'"
@@ -107,7 +109,7 @@ def layers_context(net, source: str) -> dict:
         )
     X, Y = inputs[0], targets[0]
     if net.recurrence is not None:
-        return _recurrent_context(net, d, source, X, Y)
+        return _recurrent_context(net, d, source, X, Y, backend)
     shapes = d.shapes()
     rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m and not _sequence_square(r, net.m)}
     # a sequence model (a T×T quantity: attention's scores): the module takes m sequences of T positions
@@ -125,7 +127,7 @@ def layers_context(net, source: str) -> dict:
         if e.kind not in BACKWARD_KINDS:
             raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
 
-    printer = MatrixCodePrinter(sizes=net.dim_sizes, positions=net.m if sequence else None)
+    printer = backend.matrix_printer(sizes=net.dim_sizes, positions=net.m if sequence else None)
     if sequence:
         printer.use("to_columns() from_columns()")  # the module's layout of m sequences (layers.py.jinja)
     params = [n for n, _ in net.params()]
@@ -174,7 +176,8 @@ def layers_context(net, source: str) -> dict:
     data = next((t.expr for t in loss_eq.terms if t.kind == "loss"), loss_eq.expr)
     coefficient = data.as_coeff_matrices()[0] if isinstance(data, sp.MatMul) else sp.S.One
     data_sum = "np.sum(L) / m" if coefficient == 1 / net.m else f"{printer.code(coefficient)} * np.sum(L)"
-    data_sum = "np.sum(L)" if coefficient == 1 else data_sum
+    summed = coefficient == 1
+    data_sum = printer.use("np.sum(L)" if summed else data_sum)
 
     # ---- gradients(): in place, on workspace buffers
     program = fwd + list(d.backward)
@@ -188,12 +191,15 @@ def layers_context(net, source: str) -> dict:
     forward_of = {e.target: e for e in d.forward}
     first_backward = True
     for i, e in enumerate(program):
-        if (
-            e.kind in GENERAL_KINDS
+        if not backend.inplace and e.kind in ("output_delta", "loss_grad") and _has_recipe(e):
+            code = [f"{e.target} = ({e.operands[0]} - {e.operands[1]})" + (" / m" if d.example_scale != 1 else "")]
+        elif (
+            not backend.inplace
+            or e.kind in GENERAL_KINDS
             or not _has_recipe(e)
             or (e.kind in ("activation", "activation_grad") and e.target not in rows)  # rows are positions (T×n)
         ):
-            code = _general(e, printer, adjoint_scale, params, sums)
+            code = _general(e, printer, adjoint_scale, params, sums, inplace=backend.inplace)
         else:
             code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
         comments = [f"({e.number}) {e.text}"]
@@ -202,8 +208,9 @@ def layers_context(net, source: str) -> dict:
             for source_eq in reversed([s for s in sources if s is not None]):
                 comments.insert(0, f"forward: ({source_eq.number}) {source_eq.text}")
             if first_backward and d.example_scale != 1:
+                buffer = " buffer" if backend.inplace else ""
                 comments.insert(
-                    0, "backward: 1/m is applied once, here; every dZ, dA buffer below holds (1/m)·dZ, (1/m)·dA"
+                    0, f"backward: 1/m is applied once, here; every dZ, dA{buffer} below holds (1/m)·dZ, (1/m)·dA"
                 )
                 first_backward = False
         grad_lines.append(Line("\n".join(code), comments))
@@ -216,6 +223,7 @@ def layers_context(net, source: str) -> dict:
         (running_name(q), f"({net.size(net.matrices[q].shape[0])}, 1)", _running_start(net, q)) for q in statistics
     ]
     layers_code = _layers_source(
+        backend.layers_template,
         net=net,
         params=params,
         X=X,
@@ -238,6 +246,8 @@ def layers_context(net, source: str) -> dict:
         running=running,
         indices=X in net.index_inputs,
         sequence=sequence,
+        grads=[(p, f"d{p}" if f"d{p}" in {e.target for e in d.backward} else None) for p in params],
+        summed=summed,
     )
     from .numpy_module import module_context
 
@@ -256,19 +266,21 @@ def layers_context(net, source: str) -> dict:
         modes=modes_differ(net),
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
-        summed=data_sum == "np.sum(L)",
+        summed=summed,
         sequence=sequence,
+        backend=backend,
+        forward_constants=forward_constants([(n, n.upper(), repr(v)) for n, v in net.constant_values.items()], forward_lines),
         **(_sequence_texts(task, rows[Y]) if sequence else {}),
     )
 
 
-def _recurrent_context(net, d, source, X, Y) -> dict:
+def _recurrent_context(net, d, source, X, Y, backend: Backend) -> dict:
     """The module context of a recurrent network (``codegen.emit.numpy_recurrent``): X is T×m word indices."""
     from .numpy_module import _environment, module_context, task_of
     from .numpy_recurrent import recurrent_source
 
-    printer = MatrixCodePrinter(sizes=net.dim_sizes)
-    code, ctx = recurrent_source(net, d, printer, "X", Y, _environment())
+    printer = backend.matrix_printer(sizes=net.dim_sizes)
+    code, ctx = recurrent_source(net, d, printer, "X", Y, _environment(), backend)
     act = next(e for e in d.forward if e.target == net.cost_operands[0])
     task, task_why = task_of(record_of(net.loss), record_of(act.function) if act.kind == "activation" else None)
     every_step = ctx["every_step"]  # a loss at every step: Y is T×m next-word indices, like X
@@ -288,6 +300,7 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
         **({"labels": None, "predict_shape": "the next word after each word, T×m"} if every_step else {}),
         n_words=net.size(net.index_inputs[X]) if ctx["indices"] else None,
         steps=None if ctx["indices"] else ctx["T"],
+        backend=backend,
     )
 
 
@@ -372,8 +385,9 @@ def _param_list(net, d) -> list:
     return param_list
 
 
-def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict) -> list[str]:
-    """Any other equation of the program, as a NumPy expression (a new array; a parameter's into grads).
+def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict, inplace: bool = True) -> list[str]:
+    """Any other equation of the program, as a NumPy expression (a new array; a parameter's into grads, unless
+    not ``inplace``: a functional module's parameter gradient is a new array too).
 
     ``sums`` maps the module's form of each sum over columns computed so far (a bias's or a scale's gradient,
     Σ_columns dZ̃) to its name: a later equation that needs the same sum reads it (batch norm's dZ reads
@@ -388,7 +402,7 @@ def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict) -
         value = printer.code(reuse(expr, sums))
         if e.target.startswith("d") and e.target[1:] in params and _column_sum(expr):
             sums[expr] = sp.MatrixSymbol(e.target, *expr.shape)
-    if e.target.startswith("d") and e.target[1:] in params:
+    if inplace and e.target.startswith("d") and e.target[1:] in params:
         return [f'{e.target} = grads["{e.target[1:]}"]', f"{e.target}[...] = {value}"]
     return [f"{e.target} = {value}"]
 
@@ -518,6 +532,11 @@ def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
     return f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,)).name}"
 
 
+def forward_constants(constants, forward_lines) -> list:
+    """The constants forward's lines read (its keywords)."""
+    return [c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)]
+
+
 def _scales(net, name: str) -> bool:
     """Whether parameter ``name`` multiplies entry by entry (γ in γ ⊙ Ẑ + β) rather than being added."""
     for a in net.assignments:
@@ -541,6 +560,7 @@ def _running_start(net, q) -> str:
 
 
 def _layers_source(
+    template: str,
     *,
     net,
     params,
@@ -564,13 +584,15 @@ def _layers_source(
     running,
     indices,
     sequence,
+    grads,
+    summed,
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
 
     return (
         _environment()
-        .get_template("layers.py.jinja")
+        .get_template(template)
         .render(
             params_unpack=unpack_params(params),
             X=X,
@@ -592,9 +614,11 @@ def _layers_source(
             data_sum=data_sum,
             cost_text=cost_text,
             constants=constants,
-            forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
+            forward_constants=forward_constants(constants, forward_lines),
             indices=indices,
             sequence=sequence,
+            grads=grads,
+            summed=summed,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )

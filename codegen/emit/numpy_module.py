@@ -33,8 +33,8 @@ from derive.training import training_of
 from derive.unit.network import Network
 
 from ..render.numbering import summary_label
-from ..render.numpy_helpers import helper_source
 from ..render.numpy_printer import ModulePrinter
+from .backends import NUMPY, Backend
 from .files import check_overwrite, edited_by_hand, stamp  # noqa: F401 (the stamp, shared with the handouts)
 
 LINE_LENGTH = 120
@@ -111,7 +111,7 @@ def ruff_format(source: str, where: str = "generated module") -> str:
 
 # ------------------------------------------------------- shared context
 def module_text(context: dict, where: str) -> str:
-    source = _environment().get_template("train_module.py.jinja").render(**context)
+    source = _environment().get_template(context["backend"].module_template).render(**context)
     return stamp(ruff_format(source, where))
 
 
@@ -120,7 +120,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
         check_m = min(check_m, SEQUENCE_CHECK_M)
     source = (
         _environment()
-        .get_template("test_module.py.jinja")
+        .get_template(context["backend"].test_template)
         .render(
             module=module,
             check_m=check_m,
@@ -137,6 +137,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             steps=context.get("steps"),
             summed=context.get("summed", False),
             sequence=context["sequence"],
+            keyword_constants=context["constants"] if context["layers"] else [],  # keywords of loss and gradients
         )
     )
     return stamp(ruff_format(source, where))
@@ -177,7 +178,7 @@ def task_of(loss, output) -> tuple[str, str]:
 
 
 # ------------------------------------------------------- scalar networks
-def scalar_context(net: Network, source: str) -> dict:
+def scalar_context(net: Network, source: str, backend: Backend = NUMPY) -> dict:
     """The template context of a scalar (x1, x2, …) network; ChainruleError if it cannot be expressed."""
     where = f"network '{net.name}'"
     inputs, targets, params = net.names("input"), net.names("target"), net.names("param")
@@ -219,7 +220,7 @@ def scalar_context(net: Network, source: str) -> dict:
 
     definitions = {n.symbol: n.expr for n in net.nodes}
     constants = [(n, n.upper(), repr(v)) for n, v in net.constant_values.items()]
-    printer = ModulePrinter(definitions, names={net.symbols[n]: N for n, N, _ in constants})
+    printer = backend.scalar_printer(definitions, names={net.symbols[n]: N for n, N, _ in constants})
     derivation = net.derive()
 
     forward = _forward_lines(net, printer)
@@ -248,10 +249,10 @@ def scalar_context(net: Network, source: str) -> dict:
         comments = [f"forward: {n.name} = {text(n.expr)}" for n in uses]
         shown = text(derivation.shown_gradient(name))  # the handout's lecture order: (ŷ − y)·w1·a1·(1 − a1)·x1
         comments.append(f"handout equation ({summary_label(number)}): ∂L/∂{display_name(name)} = {shown}")
-        backward.append(Line(f"{grad_name} = np.mean({printer.doprint(delta)})", comments))
+        backward.append(Line(printer.use(f"{grad_name} = np.mean({printer.doprint(delta)})"), comments))
         init, fan_in, why = _scalar_init(net, name, uses)
         param_list.append(
-            Param(name, "()", "scalar", init, fan_in, why, grad=f"np.asarray({grad_name}, dtype={name}.dtype)")
+            Param(name, "()", "scalar", init, fan_in, why, grad=printer.use(f"np.asarray({grad_name}, dtype={name}.dtype)"))
         )
 
     demo = _scalar_demo(net, inputs, targets)
@@ -262,6 +263,7 @@ def scalar_context(net: Network, source: str) -> dict:
         param_list,
         task,
         task_why,
+        backend=backend,
         layers="",
         inputs=inputs,
         targets=targets,
@@ -271,7 +273,7 @@ def scalar_context(net: Network, source: str) -> dict:
         targets_tuple=_tuple_literal(targets),
         forward=forward,
         loss_forward=live_lines(forward, [loss_code]),
-        gradients_forward=_clipped(live_lines(forward, [line.code for line in backward]), unmatched),
+        gradients_forward=_clipped(live_lines(forward, [line.code for line in backward]), unmatched, printer),
         outputs=outputs,
         params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
         inputs_unpack=_unpack(inputs, "X"),
@@ -313,7 +315,7 @@ def live_lines(lines: list[Line], used_by: list[str]) -> list[Line]:
     return kept[::-1]
 
 
-def _clipped(lines: list[Line], names: list[str]) -> list[Line]:
+def _clipped(lines: list[Line], names: list[str], printer) -> list[Line]:
     """``lines`` with each of ``names`` clipped into [eps, 1 − eps] right after the line that computes it."""
     out = []
     for line in lines:
@@ -321,9 +323,8 @@ def _clipped(lines: list[Line], names: list[str]) -> list[Line]:
         targets = [t.strip() for t in line.code.split(" = ", 1)[0].split(",")]
         for name in (n for n in names if n in targets):
             eps = f"np.finfo({name}.dtype).eps"
-            out.append(
-                Line(f"{name} = np.clip({name}, {eps}, 1 - {eps})", [f"{name} as the loss reads it: never 0 or 1"])
-            )
+            clip = printer.use(f"{name} = np.clip({name}, {eps}, 1 - {eps})")
+            out.append(Line(clip, [f"{name} as the loss reads it: never 0 or 1"]))
     return out
 
 
@@ -339,8 +340,9 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "params": params,
         "task": task,
         "task_why": task_why,
-        "helpers": helper_source(printer.helpers),
+        "helpers": printer.helper_source(),
         "imports": sorted(set(printer.imports) | {"import numpy as np"}),
+        "backend": NUMPY,
         # training-only behaviour (dropout masks, running averages of batch statistics) and constants: none
         # unless the network has them (codegen.emit.numpy_layers)
         "running": [],
@@ -348,6 +350,7 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "statistics": [],
         "modes": False,
         "constants": [],
+        "forward_constants": [],  # the constants forward takes as keywords (a layer network's)
         "n_words": None,
         "recurrent": False,
         "sequence_targets": False,
@@ -378,7 +381,7 @@ def _forward_lines(net: Network, printer: ModulePrinter) -> list[Line]:
                 group.append(nodes[i + len(group)])
             if [int(n.expr.args[0]) for n in group] == list(range(1, len(zs) + 1)):
                 lhs = ", ".join(n.name for n in group)
-                stacked = f"np.stack([{', '.join(printer.doprint(z) for z in zs)}])"
+                stacked = printer.use(f"np.stack([{', '.join(printer.doprint(z) for z in zs)}])")
                 rhs = printer.use(component.numpy_matrix.format(stacked))
                 lines.append(Line(f"{lhs} = {rhs}", [f"{lhs} = {component.text}({', '.join(text(z) for z in zs)})"]))
                 i += len(group)

@@ -25,10 +25,16 @@ from derive.ops.nodes import TimeSum
 
 from ..render.numpy_matrix import MatrixCodePrinter
 from . import losses
+from .backends import NUMPY, Backend
 
 
-def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environment) -> tuple[str, dict]:
-    """The forward / run_steps / loss / gradients source, and what the rest of the module needs."""
+def recurrent_source(
+    net, d, printer: MatrixCodePrinter, X: str, Y: str, environment, backend: Backend = NUMPY
+) -> tuple[str, dict]:
+    """The forward / run_steps / loss / gradients source, and what the rest of the module needs.
+
+    NumPy's module loops over t and names step t's quantity ``Q[t]``; JAX's runs each step as the body of a
+    ``lax.scan`` (forward, then reversed), where step t's quantity is ``Q`` itself."""
     from .numpy_module import Line, live_lines
 
     rec = net.recurrence
@@ -52,12 +58,14 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     step_nodes = [n for n in rec.per_step if net.kinds[n] == "node"]
     per_step = [(n, net.size(net.matrices[n].shape[0])) for n in step_nodes]
 
+    at_t = "[t]" if backend.inplace else ""  # step t's Q: Q[t] in NumPy's loop, Q in a scan's body
+
     def in_step(expr):
-        """Per-step Q as Q[t]; h_prev stays (the loop's variable); the word indices as w."""
+        """Per-step Q as Q[t] (a scan's body: Q); h_prev stays (the loop's variable); the word indices as w."""
         ren = {}
         for s in expr.atoms(sp.MatrixSymbol):
             if s.name in step_nodes:
-                ren[s] = sp.MatrixSymbol(f"{s.name}[t]", *s.shape)
+                ren[s] = sp.MatrixSymbol(f"{s.name}{at_t}", *s.shape)
             elif every_step and s.name == Y_L:
                 ren[s] = sp.MatrixSymbol(f"{Y_L}_t", *s.shape)
         return expr.xreplace(ren)
@@ -76,13 +84,13 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     step_forward, after_forward = [], []
     for e in forward_eqs:
         if time_of(e, rec) == "t":
-            step_forward.append(Line(f"{e.target}[t] = {code(in_step(e.expr))}", [f"({e.number}) {e.text}"]))
+            step_forward.append(Line(f"{e.target}{at_t} = {code(in_step(e.expr))}", [f"({e.number}) {e.text}"]))
         else:
             after_forward.append(Line(f"{e.target} = {code(after(e.expr))}", [f"({e.number}) {e.text}"]))
     cost = next(e for e in d.forward if e.target == "J")
     act = next(e for e in d.forward if e.target == A_L)
     Z_L = act.operands[0]
-    at = "[t]" if every_step else ""  # a loss at every step: step t's logits and target word
+    at = ("[t]" if backend.inplace else "_t") if every_step else ""  # a loss at every step: step t's logits, word
     loss_code, logits = losses.loss_code(
         printer, record_of(act.function), record_of(net.loss), f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
     )
@@ -98,7 +106,7 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
             after_backward.append(Line(f"{e.target} = {code(after(e.expr))}", comment))
         elif when == "boundary":
             value = (
-                f"np.zeros(({net.size(e.shape[0])}, m), dtype=dtype)"
+                printer.use(f"np.zeros(({net.size(e.shape[0])}, m), dtype=dtype)")
                 if isinstance(e.expr, sp.ZeroMatrix)
                 else code(after(e.expr))
             )
@@ -110,10 +118,9 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
             if len(sums) != 1:
                 raise ChainruleError(f"the module templates cannot express {e.text}", where)
             (ts,) = sums
-            sums_start.append(f"{e.target} = np.zeros_like({e.target[1:]})  # Σ_t of the step's term, below")
-            step_backward.append(
-                Line(f"{e.target} += {code(in_step(ts.arg))}", [f"({e.number}) {e.text}: step t's term"])
-            )
+            sums_start.append(printer.use(f"{e.target} = np.zeros_like({e.target[1:]})  # Σ_t of the step's term, below"))
+            add = f"{e.target} += " if backend.inplace else f"{e.target} = {e.target} + "
+            step_backward.append(Line(f"{add}{code(in_step(ts.arg))}", [f"({e.number}) {e.text}: step t's term"]))
             sums_end.append(
                 f'grads["{e.target[1:]}"] = {code(after(e.expr.xreplace({ts: sp.MatrixSymbol(e.target, *ts.shape)})))}  # ({e.number})'
             )
@@ -127,6 +134,7 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     forward_reads = [n for n, _ in per_step if reads(after_forward, n) or (every_step and n == A_L)]
     loss_reads = [n for n, _ in per_step if reads([*loss_forward, Line(loss_code, [])], n)]
     backward_reads = [n for n, _ in per_step if reads(after_forward + after_backward + step_backward, n)]
+    rec_states = [(h, p, None) for h, p in rec.states.items()]
     context = {
         "loss_forward": loss_forward,
         "X": X,
@@ -145,10 +153,12 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
         "loss_reads": loss_reads,
         "backward_reads": backward_reads,
         "states": [(h, p, net.size(net.matrices[p].shape[0])) for h, p in rec.states.items()],
+        "Y_L": Y_L,
         "step_leaves": [
-            f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"
+            (f"{w} = {X}[t : t + 1]" if backend.inplace else f"{w} = {X}_t[None, :]")
+            + f"  # {w}_t: word t of every sequence, 1×m"
             if indices
-            else f"{w} = {X}[t]  # {w}_t: the inputs at step t, {rows}×m"
+            else (f"{w} = {X}[t]" if backend.inplace else f"{w} = {X}_t") + f"  # {w}_t: the inputs at step t, {rows}×m"
         ],
         "x_layout": f"X is {net.size(rec.T)}×m: row t holds word t of every sequence (one column per sequence)."
         if indices
@@ -168,8 +178,15 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
         "loss_code": loss_code,
         "loss_comment": loss_comment,
         "cost_text": cost.text,
+        # what a reversed scan carries (JAX): what step t sends back to step t − 1, and the parameters' sums over t
+        "carried": [f"d{p}" for p in rec.states.values()] + [line.split(" = ", 1)[0] for line in sums_start],
+        # a scan's body (JAX): the per-step quantities and previous states step t's backward reads, and the
+        # per-step quantities of a loss at every step (named Q_t in loss_code)
+        "body_reads": [n for n, _ in per_step if any(re.search(rf"\b{n}\b", x.code) for x in step_backward)],
+        "body_states": [p for _, p, _ in rec_states if any(re.search(rf"\b{p}\b", x.code) for x in step_backward)],
+        "step_loss_args": sorted(set(re.findall(r"\b(\w+)_t\b", loss_code))),
     }
-    source = environment.get_template("recurrent.py.jinja").render(**context)
+    source = environment.get_template(backend.recurrent_template).render(**context)
     return source, context
 
 

@@ -57,12 +57,13 @@ def per_sequence(Q, T):
 '''
 
 
-def helper_source(names) -> str:
-    """The source of the named helpers and of the helpers they call, sorted by name, separated by blank lines."""
+def helper_source(names, table: dict[str, str] = HELPERS) -> str:
+    """The source of the named helpers and of the helpers they call (in ``table``: NumPy's, or JAX's), sorted by
+    name, separated by blank lines."""
     todo, needed = list(names), set()
     while todo:
         name = todo.pop()
         if name not in needed:
             needed.add(name)
-            todo += [n for n in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\(", HELPERS[name]) if n in HELPERS]
-    return "\n\n".join(HELPERS[name].strip() for name in sorted(needed))
+            todo += [n for n in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\(", table[name]) if n in table]
+    return "\n\n".join(table[name].strip() for name in sorted(needed))

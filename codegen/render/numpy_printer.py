@@ -25,7 +25,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from derive.ops import record_of
 
-from .numpy_helpers import HELPERS
+from .numpy_helpers import HELPERS, helper_source
 
 MODULE_ALIASES = {"numpy": "np"}
 
@@ -36,6 +36,8 @@ class ModulePrinter(NumPyPrinter):
     ``definitions`` maps a node's Symbol to its defining expression, so a loss
     over ``ŷ = σ(z)`` can be printed from the logit ``z``.
     """
+
+    helper_table = HELPERS  # the helpers' sources by name (NumPy's; JAX's in codegen.render.jax_matrix)
 
     def __init__(self, definitions: dict[sp.Symbol, sp.Expr] | None = None, settings=None, names=None):
         super().__init__(dict({"fully_qualified_modules": True}, **(settings or {})))
@@ -54,7 +56,7 @@ class ModulePrinter(NumPyPrinter):
 
     def _record(self, form: str) -> None:
         for name in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\(", form):
-            if name in HELPERS:
+            if name in self.helper_table:
                 self.helpers.add(name)
         for alias in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\.", form):
             for module, short in MODULE_ALIASES.items():
@@ -66,6 +68,10 @@ class ModulePrinter(NumPyPrinter):
         """The import lines the printed code needs (helpers use NumPy too), sorted."""
         modules = set(self.used_modules) | ({"numpy"} if self.helpers else set())
         return sorted(f"import {m} as {MODULE_ALIASES[m]}" if m in MODULE_ALIASES else f"import {m}" for m in modules)
+
+    def helper_source(self) -> str:
+        """The source of the helpers the printed code calls (and of those they call), for the module."""
+        return helper_source(self.helpers, self.helper_table)
 
     def use(self, form: str) -> str:
         """Record a hand-written code fragment's helpers and modules; return it."""

@@ -76,10 +76,14 @@ def _constant_matrix(expr):
     return None
 
 
-def reads_targets(net, name: str) -> bool:
-    """Whether assignment ``name`` needs a target (a smoothed target, or anything computed from one)."""
-    a = net.assignment(name)
-    return any(
-        net.kinds.get(n) == "target" or (net.kinds.get(n) == "node" and reads_targets(net, n))
-        for n in {s.name for s in a.value.atoms(sp.MatrixSymbol)}
-    )
+def reads_targets(net, name: str, _known: dict | None = None) -> bool:
+    """Whether assignment ``name`` needs a target (a smoothed target, or anything computed from one); each
+    assignment is looked at once (a deep program reaches the same ones by many paths)."""
+    known = {} if _known is None else _known
+    if name not in known:
+        a = net.assignment(name)
+        known[name] = any(
+            net.kinds.get(n) == "target" or (net.kinds.get(n) == "node" and reads_targets(net, n, known))
+            for n in {s.name for s in a.value.atoms(sp.MatrixSymbol)}
+        )
+    return known[name]

@@ -38,6 +38,9 @@ class Op:
     latex: Callable | None = None  # (printer, expr) -> str, installed on the LaTeX printer
     numpy: Callable | None = None  # (printer, expr) -> str, installed on the generated-code printer
     evaluate: Callable | None = None  # (evaluator, expr) -> value, for the reference interpreter
+    # the JAX source of the helpers its NumPy form calls, where NumPy's does not run under jax.numpy (an in-place
+    # write, np.add.at); the others are NumPy's with np read as jnp (codegen.render.jax_matrix)
+    jax_helpers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

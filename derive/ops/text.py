@@ -48,6 +48,34 @@ def _adjoint_only(expr, G, ctx):
 
 
 # ------------------------------------------------------------------ forms
+# The JAX forms of the helpers whose NumPy forms write in place (text_numpy): the same results, functionally.
+EMBED_JAX = '''
+def embed(E, W):
+    """[E[:, W₁]; …; E[:, Wₙ]] for every column of W: the n word vectors stacked, (n·d)×m; 0 at padding."""
+    n, m = W.shape
+    out = jnp.where((W != 0)[:, :, None], E.T[W], 0)  # n×m×d: a row gather, 0 at padding
+    return out.transpose(0, 2, 1).reshape(n * E.shape[0], m)
+'''
+SCATTER_ADD_JAX = '''
+def scatter_add(G, W, V):
+    """d×V: column v is the sum of G's blocks at the positions where W holds word v (padding adds nothing).
+
+    The transpose of embed: a scatter-add (.at[].add) into the columns of the words in W, never a d×V product.
+    """
+    n, m = W.shape
+    d = G.shape[0] // n
+    blocks = G.reshape(n, d, m).transpose(0, 2, 1) * (W != 0)[:, :, None]  # n×m×d, 0 at padding
+    return jnp.zeros((V, d), dtype=G.dtype).at[W].add(blocks).T
+'''
+ROUTE_MAX_JAX = '''
+def route_max(G, Q, W):
+    """Q's shape: every entry of G in the block of its row's arg-max (pool_max's choice), 0 elsewhere."""
+    n, m = W.shape
+    chosen = max_position(Q, W)[None] == jnp.arange(n)[:, None, None]  # n×d×m: the arg-max block of each entry
+    return (chosen * (G * (W != 0).any(axis=0))[None]).reshape(Q.shape)
+'''
+
+
 def _evaluate_with(function):
     def evaluate(evaluator, expr):
         values = []
@@ -108,6 +136,7 @@ EMBED = stanza(
         latex=lambda p, e: rf"{p._print(e.args[0])}_{{:,{p._print(e.args[1])}}}",
         numpy=_numpy_with("embed"),
         evaluate=_evaluate_with(T.embed),
+        jax_helpers={"embed": EMBED_JAX},
     )
 )
 POOL_MEAN = stanza(
@@ -172,6 +201,7 @@ SCATTER_ADD = stanza(
         latex=lambda p, e: rf"\operatorname{{scatter}}_{{{p._print(e.args[1])}}}\!\left({p._print(e.args[0])}\right)",
         numpy=_numpy_with("scatter_add"),
         evaluate=_evaluate_with(T.scatter_add),
+        jax_helpers={"scatter_add": SCATTER_ADD_JAX},
     )
 )
 SPREAD_MEAN = stanza(
@@ -198,6 +228,7 @@ ROUTE_MAX = stanza(
         ),
         numpy=_numpy_with("route_max"),
         evaluate=_evaluate_with(T.route_max),
+        jax_helpers={"route_max": ROUTE_MAX_JAX},
     )
 )
 ROW_BLOCK = stanza(
