@@ -47,7 +47,7 @@ def evaluate(form: str, table: dict, module, **arrays):
     """``form`` evaluated with the helpers it calls from ``table`` (NumPy's or JAX's), as a generated module has them."""
     namespace = {"np": np, "jnp": jnp}
     exec(helper_source([n for n in table if f"{n}(" in form], table), namespace)  # noqa: S102 (our own helpers)
-    return np.asarray(eval(form, {**namespace, **arrays}), dtype=np.float64)  # noqa: S307
+    return np.asarray(eval(form, {**namespace, **arrays}), dtype=np.float64)
 
 
 def both(form: str, **arrays):
@@ -85,17 +85,21 @@ def _words(rng, n, m, vocabulary=7):
 
 # the ops' helpers on inputs of their shapes: n = 3 positions of d = 2 rows, m = 4 columns, |V| = 7
 OP_CASES = {
-    "embed": lambda rng: dict(E=rng.standard_normal((2, 7)), W=_words(rng, 3, 4)),
-    "scatter_add": lambda rng: dict(G=rng.standard_normal((6, 4)), W=_words(rng, 3, 4), V=7),
-    "pool_mean": lambda rng: dict(Q=rng.standard_normal((6, 4)), W=_words(rng, 3, 4)),
-    "pool_max": lambda rng: dict(Q=rng.standard_normal((6, 4)), W=_words(rng, 3, 4)),
-    "route_max": lambda rng: dict(G=rng.standard_normal((2, 4)), Q=rng.standard_normal((6, 4)), W=_words(rng, 3, 4)),
-    "spread_mean": lambda rng: dict(G=rng.standard_normal((2, 4)), W=_words(rng, 3, 4)),
-    "causal_mask": lambda rng: dict(S=rng.standard_normal((2, 5, 5))),
-    "softmax_rows": lambda rng: dict(S=np.where(np.tri(5, dtype=bool), rng.standard_normal((2, 5, 5)), -np.inf)),
-    "per_sequence": lambda rng: dict(Q=rng.standard_normal((10, 3)), T=5),
-    "to_columns": lambda rng: dict(Q=rng.standard_normal((5, 3, 2))),
-    "from_columns": lambda rng: dict(Q=rng.standard_normal((3, 10)), T=5),
+    "embed": lambda rng: {"E": rng.standard_normal((2, 7)), "W": _words(rng, 3, 4)},
+    "scatter_add": lambda rng: {"G": rng.standard_normal((6, 4)), "W": _words(rng, 3, 4), "V": 7},
+    "pool_mean": lambda rng: {"Q": rng.standard_normal((6, 4)), "W": _words(rng, 3, 4)},
+    "pool_max": lambda rng: {"Q": rng.standard_normal((6, 4)), "W": _words(rng, 3, 4)},
+    "route_max": lambda rng: {
+        "G": rng.standard_normal((2, 4)),
+        "Q": rng.standard_normal((6, 4)),
+        "W": _words(rng, 3, 4),
+    },
+    "spread_mean": lambda rng: {"G": rng.standard_normal((2, 4)), "W": _words(rng, 3, 4)},
+    "causal_mask": lambda rng: {"S": rng.standard_normal((2, 5, 5))},
+    "softmax_rows": lambda rng: {"S": np.where(np.tri(5, dtype=bool), rng.standard_normal((2, 5, 5)), -np.inf)},
+    "per_sequence": lambda rng: {"Q": rng.standard_normal((10, 3)), "T": 5},
+    "to_columns": lambda rng: {"Q": rng.standard_normal((5, 3, 2))},
+    "from_columns": lambda rng: {"Q": rng.standard_normal((3, 10)), "T": 5},
 }
 
 
@@ -116,7 +120,11 @@ def jax_module(name: str, tmp_path) -> tuple[types.ModuleType, types.ModuleType]
     """(the NumPy module, the JAX module) of a catalogue network (its golden NumPy module) or an example program."""
     if name in GOLDEN:
         numpy_mod = load_file(ROOT / "generated" / f"{name}.py", f"numpy_{name}")
-        text = nlp_module.module_text(name, JAX) if name in nlp_module.MODULES else module_source(load_spec(name), name, JAX)
+        text = (
+            nlp_module.module_text(name, JAX)
+            if name in nlp_module.MODULES
+            else module_source(load_spec(name), name, JAX)
+        )
     else:
         declaration = load_spec(str(ROOT / "docs" / "examples" / f"{name}.py"))
         numpy_mod = _run(module_source(declaration, f"{name}.py", NUMPY), tmp_path / f"numpy_{name}.py")
@@ -190,7 +198,17 @@ def test_the_generated_jax_tests_pass(name, tmp_path):
 
 def test_a_sharded_run_on_two_devices_trains_as_one_device_does(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", "dropout_mlp", "--backend", "jax", "-o", str(tmp_path / "mlp.py")],
+        [
+            sys.executable,
+            "-m",
+            "codegen",
+            "generate",
+            "dropout_mlp",
+            "--backend",
+            "jax",
+            "-o",
+            str(tmp_path / "mlp.py"),
+        ],
         check=True,
         capture_output=True,
         timeout=300,

@@ -269,7 +269,9 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         summed=summed,
         sequence=sequence,
         backend=backend,
-        forward_constants=forward_constants([(n, n.upper(), repr(v)) for n, v in net.constant_values.items()], forward_lines),
+        forward_constants=forward_constants(
+            [(n, n.upper(), repr(v)) for n, v in net.constant_values.items()], forward_lines
+        ),
         **(_sequence_texts(task, rows[Y]) if sequence else {}),
     )
 

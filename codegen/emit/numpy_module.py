@@ -252,7 +252,15 @@ def scalar_context(net: Network, source: str, backend: Backend = NUMPY) -> dict:
         backward.append(Line(printer.use(f"{grad_name} = np.mean({printer.doprint(delta)})"), comments))
         init, fan_in, why = _scalar_init(net, name, uses)
         param_list.append(
-            Param(name, "()", "scalar", init, fan_in, why, grad=printer.use(f"np.asarray({grad_name}, dtype={name}.dtype)"))
+            Param(
+                name,
+                "()",
+                "scalar",
+                init,
+                fan_in,
+                why,
+                grad=printer.use(f"np.asarray({grad_name}, dtype={name}.dtype)"),
+            )
         )
 
     demo = _scalar_demo(net, inputs, targets)

@@ -118,7 +118,9 @@ def recurrent_source(
             if len(sums) != 1:
                 raise ChainruleError(f"the module templates cannot express {e.text}", where)
             (ts,) = sums
-            sums_start.append(printer.use(f"{e.target} = np.zeros_like({e.target[1:]})  # Σ_t of the step's term, below"))
+            sums_start.append(
+                printer.use(f"{e.target} = np.zeros_like({e.target[1:]})  # Σ_t of the step's term, below")
+            )
             add = f"{e.target} += " if backend.inplace else f"{e.target} = {e.target} + "
             step_backward.append(Line(f"{add}{code(in_step(ts.arg))}", [f"({e.number}) {e.text}: step t's term"]))
             sums_end.append(
