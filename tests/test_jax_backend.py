@@ -116,20 +116,31 @@ def test_the_jax_helpers_write_nothing_in_place():
 
 
 # ------------------------------------------------------------------ modules
-def jax_module(name: str, tmp_path) -> tuple[types.ModuleType, types.ModuleType]:
+@pytest.fixture(scope="module")
+def jax_folder(tmp_path_factory):
+    """Where this file's tests write the JAX modules they generate (checked by ruff at the end)."""
+    return tmp_path_factory.mktemp("jax_modules")
+
+
+def jax_text(name: str, declaration=None) -> str:
+    """The JAX module of a catalogue network (or NLP variant), or of an example program's declaration."""
+    if declaration is not None:
+        return module_source(declaration, f"{name}.py", JAX)
+    if name in nlp_module.MODULES:
+        return nlp_module.module_text(name, JAX)
+    return module_source(load_spec(name), name, JAX)
+
+
+def jax_module(name: str, folder: Path) -> tuple[types.ModuleType, types.ModuleType]:
     """(the NumPy module, the JAX module) of a catalogue network (its golden NumPy module) or an example program."""
     if name in GOLDEN:
         numpy_mod = load_file(ROOT / "generated" / f"{name}.py", f"numpy_{name}")
-        text = (
-            nlp_module.module_text(name, JAX)
-            if name in nlp_module.MODULES
-            else module_source(load_spec(name), name, JAX)
-        )
+        text = jax_text(name)
     else:
         declaration = load_spec(str(ROOT / "docs" / "examples" / f"{name}.py"))
-        numpy_mod = _run(module_source(declaration, f"{name}.py", NUMPY), tmp_path / f"numpy_{name}.py")
-        text = module_source(declaration, f"{name}.py", JAX)
-    return numpy_mod, _run(text, tmp_path / f"jax_{name}.py")
+        numpy_mod = _run(module_source(declaration, f"{name}.py", NUMPY), folder / f"numpy_{name}.py")
+        text = jax_text(name, declaration)
+    return numpy_mod, _run(text, folder / f"jax_{name}.py")
 
 
 def _run(text: str, path: Path) -> types.ModuleType:
@@ -153,8 +164,8 @@ def _relative(ours, want) -> float:
 
 
 @pytest.mark.parametrize("name", GOLDEN + EXAMPLES)
-def test_the_jax_module_agrees_with_the_numpy_module_and_with_jax_grad(name, tmp_path):
-    numpy_mod, jax_mod = jax_module(name, tmp_path)
+def test_the_jax_module_agrees_with_the_numpy_module_and_with_jax_grad(name, jax_folder):
+    numpy_mod, jax_mod = jax_module(name, jax_folder)
     X, Y, params = _batch(numpy_mod)
     keep = {k: 1.0 for k in jax_mod.CONSTS if k.startswith("keep")} if hasattr(jax_mod, "CONSTS") else {}
     consts = {**getattr(jax_mod, "CONSTS", {}), **keep}  # dropout keeps every unit: both modules' masks are all 1
@@ -242,3 +253,20 @@ def test_a_sharded_run_on_two_devices_trains_as_one_device_does(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=False
     )
     assert run.returncode == 0 and "sharded ok" in run.stdout, run.stderr[-3000:]
+
+
+def test_every_jax_module_is_ruff_clean(jax_folder):
+    """ruff's default rules, isolated from any configuration (as a user's own ruff would run), on every JAX module
+    generated above (those a run of this test alone did not generate, it generates)."""
+    for name in GOLDEN + EXAMPLES:
+        if not (jax_folder / f"jax_{name}.py").exists():
+            declaration = None if name in GOLDEN else load_spec(str(ROOT / "docs" / "examples" / f"{name}.py"))
+            (jax_folder / f"jax_{name}.py").write_text(jax_text(name, declaration), encoding="utf-8")
+    jax_files = sorted(str(p) for p in jax_folder.glob("jax_*.py"))
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", *jax_files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -70,7 +70,7 @@ def scatter_add(G, W, V):
 ROUTE_MAX_JAX = '''
 def route_max(G, Q, W):
     """Q's shape: every entry of G in the block of its row's arg-max (pool_max's choice), 0 elsewhere."""
-    n, m = W.shape
+    n = W.shape[0]
     chosen = max_position(Q, W)[None] == jnp.arange(n)[:, None, None]  # n×d×m: the arg-max block of each entry
     return (chosen * (G * (W != 0).any(axis=0))[None]).reshape(Q.shape)
 '''
