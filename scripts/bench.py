@@ -20,7 +20,8 @@ batch 32, a label from its last state); a transformer block (causal attention, r
 feedforward network of 4d ReLU units; d = 256, T = 128, batch 32, |V| = 64, the next token at every
 position).  The NumPy contenders and the two JAX ones run interleaved in rounds, each round in a fresh random
 order (bench_step's ``measure``: a busy machine slows them alike); PyTorch runs in its own block just after
-(its OpenMP threads spin after each call).  BLAS, torch and XLA get the same thread count.
+(its OpenMP threads spin after each call), or in the same rounds with --threads 1.  BLAS, torch and XLA get
+the same thread count.
 
 Prints one table and writes JSON (default ``bench.json``): per case and dtype every contender's median ms,
 and the ratios numpy/hand, numpy/torch and jax/jax.grad.  With --gpu the JAX contenders and PyTorch run on
@@ -72,19 +73,19 @@ if ARGS is not None:
     if not ARGS.gpu:
         os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import sympy as sp  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
 
 sys.path.insert(0, str(ROOT))
 _spec = importlib.util.spec_from_file_location("bench_step", ROOT / "scripts" / "bench_step.py")
 bench_step = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_step)
 
-from codegen.emit.backends import JAX, NUMPY  # noqa: E402
-from codegen.emit.load import load_module  # noqa: E402
-from derive import (  # noqa: E402
+from codegen.emit.backends import JAX, NUMPY
+from codegen.emit.load import load_module
+from derive import (
     VecNetwork,
     binary_cross_entropy,
     causal_mask,
@@ -135,7 +136,9 @@ def lstm_net(d, n, T):
     """Ng's LSTM cell over numeric inputs, a label from the last state: ŷ = σ(Vy a_T + by), BCE."""
     net = VecNetwork("bench_lstm")
     d_, n_, k = net.dims(d=d, n=n, k=1)
-    gate = {g: (net.param(f"W{g}", (n_, n_)), net.param(f"U{g}", (n_, d_)), net.param(f"b{g}", (n_, 1))) for g in "fuco"}
+    gate = {
+        g: (net.param(f"W{g}", (n_, n_)), net.param(f"U{g}", (n_, d_)), net.param(f"b{g}", (n_, 1))) for g in "fuco"
+    }
     net.sequence("T", T)
     with net.step():
         x = net.input("x", d_)
@@ -216,7 +219,7 @@ def lstm_hand(params, X, Y):
     """Ng's lstm_forward / lstm_backward (deeplearning.ai course 5), a label from the last state."""
     T, m = X.shape[0], X.shape[-1]
     n = params["Wf"].shape[0]
-    sig = lambda z: 0.5 * (1 + np.tanh(0.5 * z))  # noqa: E731
+    sig = lambda z: 0.5 * (1 + np.tanh(0.5 * z))
     a, c = np.zeros((n, m), X.dtype), np.zeros((n, m), X.dtype)
     steps = []
     for t in range(T):
@@ -237,7 +240,12 @@ def lstm_hand(params, X, Y):
     da, dc = params["Vy"].T @ do, np.zeros((n, m), X.dtype)
     for x, a_prev, c_prev, f, u, ct, o, tc in reversed(steps):
         dc = dc + da * o * (1 - tc * tc)
-        dZ = {"o": da * tc * o * (1 - o), "c": dc * u * (1 - ct * ct), "u": dc * ct * u * (1 - u), "f": dc * c_prev * f * (1 - f)}
+        dZ = {
+            "o": da * tc * o * (1 - o),
+            "c": dc * u * (1 - ct * ct),
+            "u": dc * ct * u * (1 - u),
+            "f": dc * c_prev * f * (1 - f),
+        }
         da = 0
         for g, dz in dZ.items():
             grads[f"W{g}"] += dz @ a_prev.T
@@ -271,7 +279,7 @@ def transformer_hand(params, X, Y1):
     z = h2 @ p["Wo"].T + p["bo"][:, 0]
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     dz = (e / e.sum(axis=-1, keepdims=True) - Y1) / (B * T)
-    flat = lambda a: a.reshape(-1, a.shape[-1])  # noqa: E731
+    flat = lambda a: a.reshape(-1, a.shape[-1])
     grads = {"Wo": flat(dz).T @ flat(h2), "bo": flat(dz).sum(axis=0)[:, None]}
     dh2 = dz @ p["Wo"]
     grads["W2"], grads["b2"] = flat(f1).T @ flat(dh2), flat(dh2).sum(axis=0, keepdims=True)
@@ -368,7 +376,9 @@ def torch_step(case, params, X, Y, dtype, threads, device):
             A = tX.T  # m × n0: PyTorch's layout
             for l in range(1, L):
                 Z = A @ tp[f"W{l}"].T
-                A = F.relu(F.batch_norm(Z, None, None, tp[f"gamma{l}"][:, 0], tp[f"beta{l}"][:, 0], training=True, eps=EPS))
+                A = F.relu(
+                    F.batch_norm(Z, None, None, tp[f"gamma{l}"][:, 0], tp[f"beta{l}"][:, 0], training=True, eps=EPS)
+                )
             return F.cross_entropy(A @ tp[f"W{L}"].T + tp[f"b{L}"][:, 0], labels)
 
     elif case == "lstm":
@@ -420,7 +430,11 @@ def case_of(name, dtype, rng):
     if name in MLP_SIZES:
         sizes, m = bench_step.SIZES[name]
         X = rng.standard_normal((sizes[0], m)).astype(dtype)
-        Y = (rng.random((1, m)) > 0.5).astype(dtype) if sizes[-1] == 1 else np.eye(sizes[-1], dtype=dtype)[:, rng.integers(0, 10, m)]
+        Y = (
+            (rng.random((1, m)) > 0.5).astype(dtype)
+            if sizes[-1] == 1
+            else np.eye(sizes[-1], dtype=dtype)[:, rng.integers(0, 10, m)]
+        )
         return mlp_net(sizes), X, Y, bench_step.hand_written, mlp_loss, m
     if name == "batchnorm":
         X = rng.standard_normal((784, 256)).astype(dtype)
@@ -494,20 +508,22 @@ def run_case(name, dname, args, modules):
     tol = 1e-3 if dtype == np.float32 else 1e-9
     want = {k: np.asarray(v) for k, v in gen.gradients(params, X, Y).items()}
     for label, got in (("hand", hand(params, X, Y)), ("jax", jax_step()), ("jax.grad", grad_step())):
-        for k in want:
-            assert relative(got[k], want[k]) <= tol, f"{name} {dname}: {label}'s ∂J/∂{k} differs"
+        for k, value in want.items():
+            assert relative(got[k], value) <= tol, f"{name} {dname}: {label}'s ∂J/∂{k} differs"
     contenders = {
         "numpy": lambda: gen.gradients(params, X, Y, out=out),
         "hand": lambda: hand(params, X, Y),
         "jax": jax_step,
         "jax.grad": grad_step,
     }
-    wall, cpu, rounds = measure(contenders, args.budget)
     device = "cuda" if args.gpu else "cpu"
     step = None if args.no_torch else torch_step_of(name, params, X, Y, dtype, args.threads, device)
     if step is not None:
         for k, v in step().items():
             assert relative(v.detach().cpu().numpy(), want[k]) <= tol, f"{name} {dname}: torch's ∂J/∂{k} differs"
+    together = step is not None and args.threads == 1 and not args.gpu  # one thread: no OpenMP spin to steal cores
+    wall, cpu, rounds = measure({**contenders, "torch": step} if together else contenders, args.budget)
+    if step is not None and not together:
         time.sleep(0.5)
         torch_wall, torch_cpu, _ = measure({"torch": step}, args.budget / 2)
         wall["torch"], cpu["torch"] = torch_wall["torch"], torch_cpu["torch"]
@@ -534,7 +550,7 @@ COLUMNS = ("numpy", "jax", "hand", "torch", "jax.grad")
 def row_text(row) -> str:
     ms = row["ms"]
     cells = " ".join(f"{ms[c]:>9.3f}" if c in ms else f"{'-':>9}" for c in COLUMNS)
-    ratio = lambda a, b: f"{ms[a] / ms[b]:>8.2f}" if a in ms and b in ms else f"{'-':>8}"  # noqa: E731
+    ratio = lambda a, b: f"{ms[a] / ms[b]:>8.2f}" if a in ms and b in ms else f"{'-':>8}"
     return (
         f"{row['case']:<18} {row['m']:>4} {row['dtype']:<8} {cells}   {ratio('numpy', 'hand')} {ratio('numpy', 'torch')}"
         f" {ratio('jax', 'jax.grad')} {row['rounds']:>6}"
@@ -551,7 +567,8 @@ def main() -> int:
         torch_version = "not installed"
     header = (
         f"# one training step's gradients, median {args.clock} ms (numpy, jax, hand and jax.grad interleaved in random"
-        f" order, torch in its own block); {args.threads} thread(s); numpy {np.__version__}, jax {jax.__version__}"
+        f" order, torch {'with them' if args.threads == 1 else 'in its own block'}); {args.threads} thread(s); numpy"
+        f" {np.__version__}, jax {jax.__version__}"
         f" ({jax.devices()[0].platform}), torch {torch_version}; load {os.getloadavg()[0]:.2f}"
     )
     print(header)

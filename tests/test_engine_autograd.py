@@ -284,11 +284,19 @@ def _value(e, env, sizes):
 def check_layer_module(net, module, seed=2):
     params = _smooth(module.init_params(seed=seed), seed=seed)
     X, Y = module.demo_data(seed=seed)
-    X, Y = X[:, :9], Y[:, :9]
+    if np.ndim(Y) == 3:  # a sequence model: 2 sequences (X T×m, Y T×K×m), each in the declaration's layout (m = T)
+        X, Y = X[..., :2], Y[..., :2]
+
+        def cost(p, seed=None):
+            return sum(layer_cost(net, p, X[:, i][None], Y[:, :, i].T) for i in range(2)) / 2
+
+    else:
+        X, Y = X[:, :9], Y[:, :9]
+        cost = functools.partial(layer_cost, net, X=X, Y=Y)
     trained = {p: params[p] for p in module.PARAMS}  # running averages are not differentiated
-    want = autograd.grad(lambda p: layer_cost(net, {**params, **p}, X, Y, seed=seed))(trained)
+    want = autograd.grad(lambda p: cost({**params, **p}, seed=seed))(trained)
     training_cost = module.loss(params, X, Y, train=True, seed=seed)
-    assert training_cost == pytest.approx(float(layer_cost(net, params, X, Y, seed=seed)), rel=1e-12)
+    assert training_cost == pytest.approx(float(cost(params, seed=seed)), rel=1e-12)
     ours = module.gradients(params, X, Y, seed=seed)
     for p in module.PARAMS:
         _close(ours[p], want[p], f"{net.name}: ∂J/∂{p}")

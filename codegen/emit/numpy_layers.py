@@ -534,6 +534,11 @@ def _place_dA(alloc: Allocator, t: str, dA: str, i: int, rows) -> str:
     return f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,)).name}"
 
 
+def _reads_m(lines, codes) -> bool:
+    """Whether code reads the batch size m (a module's functional form sets it only then)."""
+    return any(re.search(r"\bm\b", code) for code in [*codes, *(line.code for line in lines)])
+
+
 def forward_constants(constants, forward_lines) -> list:
     """The constants forward's lines read (its keywords)."""
     return [c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)]
@@ -622,6 +627,9 @@ def _layers_source(
             grads=grads,
             summed=summed,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
+            loss_needs_m=bool(masks)
+            or _reads_m([*training_lines, *prediction_lines], [loss_code, data_sum, *penalties]),
+            gradients_needs_m=bool(masks) or _reads_m(grad_lines, []),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )
     )

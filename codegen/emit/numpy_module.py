@@ -280,6 +280,7 @@ def scalar_context(net: Network, source: str, backend: Backend = NUMPY) -> dict:
         inputs_tuple=_tuple_literal(inputs),
         targets_tuple=_tuple_literal(targets),
         forward=forward,
+        forward_live=live_lines(forward, outputs),  # what the outputs need (not a penalty node)
         loss_forward=live_lines(forward, [loss_code]),
         gradients_forward=_clipped(live_lines(forward, [line.code for line in backward]), unmatched, printer),
         outputs=outputs,
