@@ -188,10 +188,11 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
     def _scalar(self, scalar) -> str:
         scalar = sp.sympify(scalar)
         roots = {
-            p: (sp.Symbol(f"np.sqrt({self.sizes[p.base]})") ** (2 * p.exp))
+            p: (sp.Symbol(f"{self.sizes[p.base]}**0.5") ** (2 * p.exp))
             for p in scalar.atoms(sp.Pow)
             if abs(p.exp) == sp.S.Half and p.base in self.sizes
-        }  # 1/√d (attention's scale) as 1 / np.sqrt(32), not SymPy's sqrt(2)/8
+        }  # 1/√d (attention's scale) as 1 / 32**0.5, not SymPy's sqrt(2)/8: a Python float, which keeps a float32
+        # array float32 (NumPy's np.sqrt(32) is a float64 scalar: it would make the product float64)
         scalar = scalar.xreplace(roots).xreplace(self.sizes)  # a declared size used as a number: its value
         num, den = sp.fraction(sp.factor_terms(scalar))
         top = str(num).replace("**", "^").replace("*", " * ").replace("^", "**")

@@ -22,7 +22,7 @@ def pool_mean(Q, W):
     n, m = W.shape
     present = W != 0
     total = np.einsum("tdm,tm->dm", Q.reshape(n, -1, m), present.astype(Q.dtype))
-    return total / np.maximum(present.sum(axis=0), 1)
+    return total / np.maximum(present.sum(axis=0), 1).astype(Q.dtype)  # counts in Q's dtype: float32 stays float32
 
 
 def max_position(Q, W):
@@ -61,7 +61,7 @@ def spread_mean(G, W):
     """(n·d)×m: G divided by the number of words, in every block holding a word; 0 at padding."""
     n, m = W.shape
     present = W != 0
-    share = present / np.maximum(present.sum(axis=0), 1)
+    share = (present / np.maximum(present.sum(axis=0), 1)).astype(G.dtype)
     return (share[:, None, :] * G[None]).reshape(n * G.shape[0], m)
 
 
