@@ -265,7 +265,7 @@ def transformer_hand(params, X, Y1):
     tokens = X.T  # B×T
     x = p["E"].T[tokens]  # B×T×d
     q, k, v = x @ p["Wq"], x @ p["Wk"], x @ p["Wv"]
-    s = np.where(np.tri(T, dtype=bool), q @ k.transpose(0, 2, 1) / np.sqrt(d), -np.inf)
+    s = np.where(np.tri(T, dtype=bool), q @ k.transpose(0, 2, 1) / d**0.5, -np.inf)  # d**0.5: a float, not float64
     e = np.exp(s - s.max(axis=-1, keepdims=True))
     P = e / e.sum(axis=-1, keepdims=True)
     h = x + P @ v
@@ -293,7 +293,7 @@ def transformer_hand(params, X, Y1):
     )
     dP = dh @ v.transpose(0, 2, 1)
     dv = P.transpose(0, 2, 1) @ dh
-    ds = P * (dP - (dP * P).sum(axis=-1, keepdims=True)) / np.sqrt(d)
+    ds = P * (dP - (dP * P).sum(axis=-1, keepdims=True)) / d**0.5
     dq, dk = ds @ k, ds.transpose(0, 2, 1) @ q
     grads["Wq"], grads["Wk"], grads["Wv"] = flat(x).T @ flat(dq), flat(x).T @ flat(dk), flat(x).T @ flat(dv)
     dx = dh + dq @ p["Wq"].T + dk @ p["Wk"].T + dv @ p["Wv"].T

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
 
 from derive import ChainruleError
 from derive.ir.recurrence import time_of
@@ -98,7 +99,9 @@ def recurrent_source(
     loss_comment = f"({cost.number}) {cost.text}" + (f", {where_from} (log-sum-exp: stable)" if logits else "")
 
     after_backward, step_backward, sums_start, sums_end = [], [], [], []
+    steps_start, sums_after, kept, whole = [], [], set(), set()  # the sums over t taken after the loop (NumPy)
     params = [n for n, _ in net.params()]
+    body_targets: dict[str, int] = {}  # what step t's backward computes: name -> rows
     for e in d.backward:
         when = time_of(e, rec)
         comment = [f"({e.number}) {e.text}"]
@@ -113,11 +116,43 @@ def recurrent_source(
             after_backward.append(Line(f"{e.target} = {value}", comment))
         elif when == "t":
             step_backward.append(Line(f"{e.target} = {code(in_step(e.expr))}", comment))
+            body_targets[e.target] = net.size(e.shape[0])
         else:  # a parameter's sum over t
             sums = sorted(e.expr.atoms(TimeSum), key=str)
             if len(sums) != 1:
                 raise ChainruleError(f"the module templates cannot express {e.text}", where)
             (ts,) = sums
+            factors = _after_the_loop(ts.arg, body_targets, step_nodes, rec, leaves[0] if not indices else None, net.m)
+            if backend.inplace and factors is not None:
+                # Σ_t dZ_t Bᵀ as one product over every step, after the loop (one large matrix product, not T
+                # small ones: the BLAS is far more efficient at that size); step t keeps its dZ_t
+                A, B = factors
+                if A not in kept:
+                    kept.add(A)
+                    steps_start.append(
+                        f"{A}_steps = np.empty((T, {body_targets[A]}, m), dtype=dtype)  # {A}_t of every step"
+                    )
+                    step_backward.append(Line(f"{A}_steps[t] = {A}", ["kept for the sums over t after the loop"]))
+                if B is None:
+                    total = f"{A}_steps.sum(axis=(0, 2))[:, None]"
+                else:
+                    if B in rec.states.values():
+                        h = next(h for h, p in rec.states.items() if p == B)
+                        if f"{B}_steps" not in whole:
+                            steps_start.append(
+                                f"{B}_steps = np.concatenate([np.zeros_like({h}[:1]), {h}[:-1]])  # {h}_{{t−1}} of every step"
+                            )
+                            whole.add(f"{B}_steps")
+                        B = f"{B}_steps"
+                    elif B == leaves[0]:
+                        B = X
+                    whole.add(B)
+                    total = f"np.tensordot({A}_steps, {B}, axes=([0, 2], [0, 2]))"
+                sums_after.append(Line(f"{e.target} = {total}", [f"({e.number}) {e.text}: every step's term at once"]))
+                sums_end.append(
+                    f'grads["{e.target[1:]}"] = {code(after(e.expr.xreplace({ts: sp.MatrixSymbol(e.target, *ts.shape)})))}  # ({e.number})'
+                )
+                continue
             sums_start.append(
                 printer.use(f"{e.target} = np.zeros_like({e.target[1:]})  # Σ_t of the step's term, below")
             )
@@ -135,7 +170,11 @@ def recurrent_source(
     loss_forward = live_lines(after_forward, [loss_code]) if not every_step else []
     forward_reads = [n for n, _ in per_step if reads(after_forward, n) or (every_step and n == A_L)]
     loss_reads = [n for n, _ in per_step if reads([*loss_forward, Line(loss_code, [])], n)]
-    backward_reads = [n for n, _ in per_step if reads(after_forward + after_backward + step_backward, n)]
+    backward_reads = [
+        n
+        for n, _ in per_step
+        if reads(after_forward + after_backward + step_backward, n) or n in whole or f"{n}_steps" in whole
+    ]
     rec_states = [(h, p, None) for h, p in rec.states.items()]
     context = {
         "loss_forward": loss_forward,
@@ -176,6 +215,8 @@ def recurrent_source(
         "step_backward": step_backward,
         "after_backward": after_backward,
         "sums_start": sums_start,
+        "steps_start": steps_start,
+        "sums_after": sums_after,
         "sums_end": sums_end,
         "loss_code": loss_code,
         "loss_comment": loss_comment,
@@ -190,6 +231,27 @@ def recurrent_source(
     }
     source = environment.get_template(backend.recurrent_template).render(**context)
     return source, context
+
+
+def _after_the_loop(term, body_targets, step_nodes, rec, leaf, m):
+    """(A, B) when step t's term of a sum over t is A_t B_tᵀ (B None: Σ_columns A_t), A computed by step t's
+    backward and B a quantity every step keeps (a step's quantity, a previous state, the numeric input): the sum
+    is then one product over every step, after the loop.  None otherwise."""
+    if not isinstance(term, sp.MatMul):
+        return None
+    scalar, factors = term.as_coeff_matrices()
+    if scalar != 1 or len(factors) != 2 or not isinstance(factors[0], sp.MatrixSymbol):
+        return None
+    A, other = factors
+    if A.name not in body_targets:
+        return None
+    if isinstance(other, OneMatrix) and other.shape == (m, 1):
+        return A.name, None
+    if isinstance(other, sp.Transpose) and isinstance(other.arg, sp.MatrixSymbol):
+        B = other.arg.name
+        if B in step_nodes or B in rec.states.values() or B == leaf:
+            return A.name, B
+    return None
 
 
 def _unpack(params, lines) -> str:
