@@ -20,7 +20,8 @@ import pytest
 from derive.catalogue import load
 from derive.verify.claims import ClaimError, parse_text
 from derive.verify.latex_reader import parse_latex
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 
 SENTINEL = "chainrule_pwned_sentinel"
 

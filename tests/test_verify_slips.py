@@ -7,7 +7,8 @@ import math
 import pytest
 
 from derive.catalogue import load
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 
 _CACHE = {}
 

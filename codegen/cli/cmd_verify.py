@@ -73,7 +73,7 @@ def load_target(spec: str):
     section 4 writes it), a network declared in matrices also written out unit by unit (as the
     handout's sections 1-3 and 5 write it)."""
     from derive.verify.scalar import SpecTarget
-    from derive.verify.vectorised import VecTarget
+    from derive.verify.vec_target import VecTarget
 
     from ..handout.batch import Layers, scalar_network, vec_network
 

@@ -38,7 +38,9 @@ import sympy as sp
 from ..ir.nodes import TimeSum
 from ..ir.recurrence import carried_values
 from .claims import ClaimError, names_in
-from .vectorised import VecTarget, read, resolve, run_trials, target_name
+from .vec_read import read, resolve, target_name
+from .vec_target import VecTarget
+from .vec_trials import run_trials
 from .verdict import Verdict
 
 NOT_SYMBOLIC = "not attempted (claims about a recurrence are checked numerically, at one step t)"
@@ -323,7 +325,7 @@ def _verdict(net: RecTarget, name: str, claim: str, tree, truth: str, at: str = 
 
 def _slip(net: RecTarget, name: str, tree) -> str | None:
     """The usual BPTT slip: a state's adjoint without the term step t+1 sends back (Wᵀ δ_{t+1})."""
-    from .vectorised import evaluate
+    from .vec_evaluate import evaluate
 
     base = name[1:]
     if base not in net.rec.states:

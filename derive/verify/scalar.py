@@ -202,7 +202,8 @@ def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdi
     """``verify_claim`` for a derivation, or ``vecverify.verify_vector`` for a vectorised network;
     for a ``SpecTarget``, the other view when the first cannot read the claim."""
     from .recurrent import RecTarget, verify_recurrent
-    from .vectorised import VecTarget, verify_vector
+    from .vec_target import VecTarget
+    from .vectorised import verify_vector
 
     if isinstance(target, SpecTarget):
         try:
