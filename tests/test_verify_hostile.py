@@ -235,8 +235,12 @@ def test_cli_rejects_hostile_claim_with_exit_2(claim, tmp_path):
 
 
 def test_the_audit_hook_would_see_code_running(derivation, tmp_path, monkeypatch):
-    """The check above can fail: checking a valid claim compiles it with lambdify, and the hook sees that."""
+    """The check above can fail: checking a valid claim compiles it with lambdify, and the hook sees that
+    (compiled functions are kept per expression, so the cache is emptied first)."""
+    from derive.verify.equivalence import numeric_function
+
     _no_side_effect(tmp_path, monkeypatch)
+    numeric_function.cache_clear()
     _Audit.armed = True
     try:
         assert derivation.verify("W21", "(yhat - y)*w1*a1*(1 - a1)*x2").equal

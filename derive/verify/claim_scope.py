@@ -10,6 +10,7 @@ derivatives.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import sympy as sp
@@ -23,6 +24,7 @@ LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]$")
 LAYER_ENTRY = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]_([0-9,]+)$")
 INDEXED = re.compile(r"^([A-Za-z]+(?:\[(?:\d+|L)\])?)_([ijk0-9,]*[ijk][ijk0-9,]*)$")
 LOSS_NAMES = ("C", "J", "L", "E")
+MAX_INDEX_TERMS = 1000  # Σ_{i=1}^{N} over a per-unit network: it has far fewer units than this
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
 
@@ -170,13 +172,13 @@ class ScalarScope:
         if len(same) == 1:
             return same[0]
         shown = ", ".join(self.kinds)
-        raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {shown})", where)
+        raise ClaimError(
+            f"unknown name '{name}' (network '{self.net.name}' has: {shown}){did_you_mean(name, self.kinds)}", where
+        )
 
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:
             return sp.E
-        if name == "m" and "m" not in self.kinds:
-            return sp.S.One
         if name in C.RATES and name not in self.kinds:
             return sp.Symbol(C.RATES[name])
         return self.sym[self.resolve(name, where)]
@@ -192,8 +194,6 @@ class ScalarScope:
                 wrt = self.gradient_name(name)
                 if wrt is not None:  # dW11, δ^{[2]}: ∂L/∂W11, ∂L/∂z^{[2]}, as the lectures write them
                     return self.d.gradient(wrt)
-                if name == "m":  # a per-unit network sees one example
-                    return sp.S.One
             return self.symbol(name, where)
         if kind == "kron":
             if not (tree[1].isdigit() and tree[2].isdigit()):
@@ -255,6 +255,9 @@ class ScalarScope:
     def index_sum(self, tree, where=None) -> sp.Expr:
         """``Σ_k y_k log ŷ_k``: the body for every value of k whose names the network has (or k = lo..hi)."""
         _, letter, low, high, body = tree
+        if high is not None and high - (low or 1) + 1 > MAX_INDEX_TERMS:
+            count = high - (low or 1) + 1
+            raise ClaimError(f"the sum over {letter} has {count} terms (at most {MAX_INDEX_TERMS})", where)
         terms = []
         for value in range(low or 1, (high or 99) + 1):
             term = substitute_index(body, letter, value)
@@ -420,3 +423,9 @@ def substitute_index(tree, letter: str, value: int):
     if kind == "call":
         return ("call", tree[1], tuple(substitute_index(a, letter, value) for a in tree[2]))
     return (kind, *(substitute_index(x, letter, value) if isinstance(x, tuple) else x for x in tree[1:]))
+
+
+def did_you_mean(name: str, known) -> str:
+    """``"; did you mean 'W12'?"`` for the nearest known name, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -162,12 +162,26 @@ def to_text(tree) -> str:
     if kind == "dop":
         return f"∂/∂{tree[1]} {_wrap(tree[2])}"
     ops = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "matmul": " @ ", "jux": " ", "pow": "**"}
-    return f"{_wrap(tree[1])}{ops[kind]}{_wrap(tree[2])}"
+    return f"{_wrap(tree[1], kind)}{ops[kind]}{_wrap(tree[2], kind, right=True)}"
 
 
-def _wrap(tree) -> str:
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "jux": 2, "matmul": 2, "neg": 3, "pow": 4}
+_ASSOCIATIVE = ("add", "mul", "jux", "matmul")
+
+
+def _wrap(tree, parent: str = "neg", right: bool = False) -> str:
+    """A subtree as text, in parentheses only where Python's precedence needs them."""
     s = to_text(tree)
-    return s if tree[0] in ("num", "name", "call", "T", "sum", "partial", "kron") else f"({s})"
+    if tree[0] == "num" and tree[1] < 0:
+        return f"({s})"
+    mine, theirs = _PRECEDENCE.get(tree[0], 5), _PRECEDENCE[parent]
+    if parent == "jux" and tree[0] in ("div", "mul", "matmul"):  # (1/m) dZ1 X.T, not 1/m dZ1 X.T
+        return f"({s})"
+    if mine < theirs or (mine == theirs == 4 and not right):
+        return f"({s})"
+    if mine == theirs and right and not (tree[0] == parent and parent in _ASSOCIATIVE):
+        return f"({s})"
+    return s
 
 
 # ------------------------------------------------------------- text claims
@@ -213,6 +227,9 @@ def parse_text(src: str, where: str | None = None, known=None) -> tuple:
         raise ClaimError("operator '%' is not allowed", where)
     if not src.strip():
         raise ClaimError("the claim is empty", where)
+    problem = unbalanced(src)
+    if problem:
+        raise ClaimError(problem, where)
     for old, new in UNICODE_OPERATORS.items():
         src = src.replace(old, new)
     src = _PRIME.sub(lambda m: f"{m.group(1)}_prime(", src)  # g'(Z1): the derivative of g
@@ -225,6 +242,33 @@ def parse_text(src: str, where: str | None = None, known=None) -> tuple:
     except (RecursionError, MemoryError, ValueError):
         raise ClaimError("the claim is nested too deeply", where) from None
     return _Converter(where, known).convert(body, 0)
+
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+
+
+def unbalanced(src: str, latex: bool = False) -> str | None:
+    r"""Where the brackets of ``src`` do not pair up, as a message about the user's own text
+    (columns from 1), or None.  In LaTeX ``\{`` and ``\}`` are characters, not braces."""
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < len(src):
+        ch = src[i]
+        if latex and ch == "\\" and i + 1 < len(src):
+            i += 2  # \{, \}, \\: escaped
+            continue
+        if ch in _OPEN:
+            stack.append((ch, i))
+        elif ch in _CLOSE:
+            if not stack or stack[-1][0] != _CLOSE[ch]:
+                return f"unbalanced parenthesis at column {i + 1}: '{ch}' closes nothing"
+            stack.pop()
+        i += 1
+    if stack:
+        ch, i = stack[-1]
+        return f"unbalanced parenthesis at column {i + 1}: '{ch}' is never closed"
+    return None
 
 
 def _insert_juxtaposition(src: str, where, known=lambda name: False) -> str:

@@ -32,7 +32,7 @@ import sympy as sp
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from .claims import MAX_DEPTH, MAX_LATEX_CHARS, ClaimError
+from .claims import MAX_DEPTH, MAX_LATEX_CHARS, ClaimError, unbalanced
 
 GRAMMAR = r"""
 ?start: expr | equation | update
@@ -167,6 +167,10 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     text = src.strip().strip("$").strip()
     if not text:
         raise ClaimError("the claim is empty", where)
+    problem = unbalanced(text, latex=True)
+    if problem:
+        raise ClaimError(problem, where)
+    original = text
     for old, new in UNICODE.items():
         text = text.replace(old, new)
     text = _preprocess(text)
@@ -176,17 +180,16 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as exc:
-        raise ClaimError(
-            f"cannot read the LaTeX at column {exc.column}: {_around(text, exc.pos_in_stream)}", where
-        ) from None
+        raise ClaimError(_unreadable_at(original, text, exc.pos_in_stream), where) from None
     except UnexpectedEOF:
         raise ClaimError("the LaTeX ends too early", where) from None
     except UnexpectedInput as exc:
         tok = getattr(exc, "token", None)
-        shown = f"'{tok}'" if tok is not None and str(tok) else "the end"
-        raise ClaimError(
-            f"cannot read the LaTeX: unexpected {shown} at column {getattr(exc, 'column', '?')}", where
-        ) from None
+        if tok is not None and str(tok) and getattr(tok, "start_pos", None) is not None:
+            raise ClaimError(
+                _unreadable_at(original, text, tok.start_pos, f"'{tok}' is not expected here"), where
+            ) from None
+        raise ClaimError("the LaTeX ends too early", where) from None
     except (LarkError, RecursionError) as exc:
         raise ClaimError(f"cannot read the LaTeX ({type(exc).__name__})", where) from None
     if _tree_depth(tree) > 2 * MAX_DEPTH:
@@ -267,8 +270,21 @@ def _depths(text: str):
         yield depth
 
 
-def _around(text: str, pos: int) -> str:
-    return repr(text[max(0, pos - 10) : pos + 10])
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def _unreadable_at(original: str, text: str, pos: int, what: str | None = None) -> str:
+    """Where the reader stopped, in the user's own text (single backslashes, columns of what they wrote):
+    the command it does not know (``\\mathscr``), else the text around that place."""
+    command = next((m.group() for m in _COMMAND.finditer(text) if m.start() <= pos < max(m.end(), m.start() + 1)), None)
+    if command is None and text[pos : pos + 1] == "{":  # \foo{…}: the command before the brace
+        before = [m for m in _COMMAND.finditer(text) if m.end() == pos]
+        command = before[0].group() if before else None
+    if command is not None and command in original:
+        return f"cannot read the LaTeX at column {original.index(command) + 1}: {command} is not supported"
+    near = text[max(0, pos - 10) : pos + 10]
+    column = original.find(near) + 1 + min(pos, 10) if near in original else pos + 1
+    return f"cannot read the LaTeX at column {column}: {what or 'not understood'}, near '{near}'"
 
 
 def _finish(node, where, lhs: bool = False):

@@ -38,6 +38,7 @@ import sympy as sp
 from ..ir.nodes import TimeSum
 from ..ir.recurrence import carried_values
 from .claims import ClaimError, names_in
+from .vec_hints import vector_hint
 from .vec_read import read, resolve, target_name
 from .vec_target import VecTarget
 from .vec_trials import run_trials
@@ -67,6 +68,7 @@ class RecTarget(VecTarget):
         self.scalars = {"J"}
         self.data = (*net.names("input"), self.y, "m")
         self.staged = []
+        self._at = {}
         self.carried = carried_values(self.d.backward, self.rec)
         self.later = sorted(
             {
@@ -88,7 +90,7 @@ class RecTarget(VecTarget):
     def names(self) -> tuple[str, ...]:
         return (*super().names(), *self.later, *self.boundaries)
 
-    def values(self, rng: np.random.Generator) -> tuple[dict, dict]:
+    def values(self, rng: np.random.Generator, equations=None) -> tuple[dict, dict]:
         from ..ir.network import M
         from ..ir.numeric import run
 
@@ -123,7 +125,7 @@ class RecTarget(VecTarget):
                 }
             )
             env[target] = run([_eq(target, ahead)], env, dims)[target]
-        equations = [e for e in self.d.equations if e.kind != "boundary"]
+        equations = [e for e in (self.d.equations if equations is None else equations) if e.kind != "boundary"]
         one_step = [_eq(e.target, e.expr.xreplace({ts: ts.arg for ts in e.expr.atoms(TimeSum)})) for e in equations]
         with np.errstate(all="ignore"):
             values = run(one_step, env, dims)
@@ -319,8 +321,41 @@ def _verdict(net: RecTarget, name: str, claim: str, tree, truth: str, at: str = 
     if not bad:
         return Verdict(name, claim, True, NOT_SYMBOLIC, f"agrees at {len(trials)} random shapes and values{at}", truth)
     numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values{at}"
-    hint = _slip(net, name, tree) if slip else None
+    hint = None
+    if slip:
+        hint = _slip(net, name, tree) or _time_slip(net, name, tree) or vector_hint(net, name, tree, trials)
+        hint = hint and re.sub(r"(\w+)__next", r"\1_{t+1}", re.sub(r"(\w+)_prev\b", r"\1_{t−1}", hint))
     return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
+
+
+def _time_slip(net: RecTarget, name: str, tree) -> str | None:
+    """A derivative taken at the previous step's state: ``1 − h_{t−1}²`` where ``h_t = tanh(a_t)`` needs
+    ``1 − h_t²``."""
+    from .vec_repairs import _replace, _walk
+    from .vec_slips import _function_text
+
+    for state, prev in net.rec.states.items():
+        paths = [path for path, node in _walk(tree) if node[0] == "name" and _resolves_to(net, node[1], prev)]
+        eq = net.equations.get(state)
+        if not paths or eq is None or eq.kind != "activation":
+            continue
+        repaired = tree
+        for path in paths:
+            repaired = _replace(repaired, path, ("name", state))
+        if all(t.agrees for t in run_trials(net, name, repaired, trials=3)):
+            f, Z = _function_text(eq.function), eq.operands[0]
+            return (
+                f"{f}′ taken at {state}_{{t−1}}: {state}_t = {f}({Z}_t), so its derivative is taken at step t's "
+                f"own state, {state}_t (not the state it was computed from)"
+            )
+    return None
+
+
+def _resolves_to(net: RecTarget, name: str, target: str) -> bool:
+    try:
+        return resolve(net, name) == target
+    except ClaimError:
+        return False
 
 
 def _slip(net: RecTarget, name: str, tree) -> str | None:

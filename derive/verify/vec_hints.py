@@ -13,6 +13,7 @@ from ..printing.matrix import matrix_text, unbroadcast
 from .claims import ClaimError
 from .slips import describe_constant
 from .vec_repairs import _walk, classic_repairs, derivative_repairs, repairs
+from .vec_slips import course_repairs, edited_slip
 from .vec_target import VecTarget, resolve
 from .vec_trials import Trial, run_trials, same
 
@@ -26,12 +27,12 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
 
     kept = [t for t in trials if t.problem is None and np.asarray(t.claimed).shape == t.true.shape]
     if len(kept) == len(trials):
-        slip = topic_slip(net, name, kept)
+        slip = topic_slip(net, name, kept) or edited_slip(net, name, kept)
         if slip:
             return slip
     if len(kept) == len(trials):
         ratios = [_ratio(np.asarray(t.claimed, float), t.true) for t in kept]
-        if all(r is not None for r in ratios):
+        if all(r is not None and math.isfinite(r) and not math.isclose(r, 1.0) for r in ratios):
             ms = [t.shape["m"] for t in kept]
             if all(math.isclose(r, m, rel_tol=1e-9) for r, m in zip(ratios, ms)):
                 return "a missing factor 1/m (the claim is m × the truth)"
@@ -41,6 +42,7 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
                 return describe_constant(Fraction(ratios[0]).limit_denominator(1000))
     candidates = [
         *classic_repairs(net, name, tree),
+        *course_repairs(net, name, tree),
         *repairs(tree, lambda n: resolve(net, n)),
         *derivative_repairs(net, tree),
     ]
@@ -71,7 +73,7 @@ def topic_slip(net: VecTarget, name: str, trials: list[Trial]) -> str | None:
     for label, correct in candidates:
         ok = True
         for t in trials:
-            env, dims = net.values(np.random.default_rng(t.seed))
+            env, dims = net.at(t.seed)
             value = NumPyEvaluator(env, dims)
             with np.errstate(all="ignore"):
                 repaired = correct(np.asarray(t.claimed, dtype=float), value, env)
@@ -107,6 +109,13 @@ def _topic_candidates(net: VecTarget, name: str):
     penalties = [t for t in eq.terms if t.via == "J" and t.kind != "loss_grad"] if eq.kind == "sum" else []
     for t in penalties:
         shown = matrix_text(t.expr)
+        other, other_shown = _other_penalty(t.expr)
+        yield (
+            f"the {'L2' if other_shown.endswith(name[1:]) else 'L1'} penalty's gradient {other_shown} written for "
+            f"{shown}: "
+            + ("the derivative of |w| is sign(w), not w" if "sign" in shown else "the derivative of ½w² is w"),
+            lambda c, ev, env, e=t.expr, o=other: c - ev(o) + ev(e),
+        )
         yield (
             f"the penalty's term {shown} is missing: {name[1:]} is used twice, by its layer and by the penalty",
             lambda c, ev, env, e=t.expr: c + ev(e),
@@ -141,6 +150,20 @@ def _topic_candidates(net: VecTarget, name: str):
         if isinstance(step, NamedRewrite) and step.target == name:
             scalar, (product,) = step.after.as_coeff_matrices()
             spread, inner = product.args if not isinstance(product.args[0], sp.MatAdd) else product.args[::-1]
+            parts = [
+                sp.MatMul(scalar, sp.HadamardProduct(spread, -term))
+                for term in inner.args
+                if term.could_extract_minus_sign()
+            ]
+            if len(parts) > 1:
+                stats = "the batch's μ and σ²" if step.name.startswith("the batch") else "the example's μ and σ²"
+                yield (
+                    (
+                        f"the statistics treated as constants: {stats} depend on {name[1:]} too, so {name} has a "
+                        f"term through each, {net.truth_text(name)}"
+                    ),
+                    lambda c, ev, env, es=parts: c - sum(ev(e) for e in es),
+                )
             for term in inner.args:
                 if not term.could_extract_minus_sign():
                     continue
@@ -155,6 +178,17 @@ def _topic_candidates(net: VecTarget, name: str):
                     f"the term −{matrix_text(unbroadcast(-term))} is missing: it comes through {what}",
                     lambda c, ev, env, e=part: c - ev(e),
                 )
+
+
+def _other_penalty(term):
+    """The other penalty's gradient: (λ/m) W for (λ/m) sign(W), and (λ/m) sign(W) for (λ/m) W."""
+    from ..ir.nodes import Sign
+
+    if term.has(Sign):
+        other = term.replace(lambda e: isinstance(e, Sign), lambda e: e.args[0])
+    else:
+        other = term.xreplace({w: Sign(w) for w in term.atoms(sp.MatrixSymbol)})
+    return other, matrix_text(other)
 
 
 def _attention_candidates(net: VecTarget, name: str, eq):

@@ -28,7 +28,8 @@ def target_name(net: VecTarget, wrt: str | None, lhs, where=None) -> str:
             raise ClaimError(f"the left-hand side '{to_text(lhs)}' does not name a variable", where)
     names = [n for n in (wrt, named) if n is not None]
     if not names:
-        raise ClaimError("say which variable the claim is for (--wrt dW1, or a left-hand side)", where)
+        example = f"d{net.params[0]}" if net.params else "dW1"
+        raise ClaimError(f"say which variable the claim is for (--wrt {example}, or a left-hand side)", where)
     known = net.names()
     out = []
     for n in names:

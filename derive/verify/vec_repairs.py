@@ -104,6 +104,17 @@ def repairs(tree, show=lambda n: n):
                 _replace(tree, path, node[1]),
             )
     for path, node in _walk(tree):
+        if node[0] in ("matmul", "jux") and node[1][0] != "num" and node[2][0] != "num":
+            swapped = (node[0], node[2], node[1])
+            yield (
+                (
+                    f"the product order reversed: {_shown(node, show)} written for {_shown(swapped, show)} "
+                    "(a matrix product does not commute)"
+                ),
+                _replace(tree, path, swapped),
+            )
+    yield from _parentheses(tree, show)
+    for path, node in _walk(tree):
         if node[0] in ("mul", "jux"):
             yield (
                 f"'*' (element-wise) written for '@' (matrix product) in {_shown(node, show)}",
@@ -130,6 +141,28 @@ def repairs(tree, show=lambda n: n):
                 _replace(tree, path, (other, *node[1:])),
             )
     yield "a flipped sign", ("neg", tree)
+
+
+def _parentheses(tree, show):
+    """A misplaced parenthesis: ``(1 − x)²`` for ``1 − x²`` (and back), ``(a + b) c`` for ``a + b c`` (and
+    ``a c + b``), ``a (b + c)`` for ``a b + c`` (and ``b + a c``)."""
+    for path, node in _walk(tree):
+        moved = []
+        if node[0] == "pow" and node[1][0] == "sub" and node[1][1][0] == "num":
+            moved.append(("sub", node[1][1], ("pow", node[1][2], node[2])))
+        if node[0] == "sub" and node[1][0] == "num" and node[2][0] == "pow":
+            moved.append(("pow", ("sub", node[1], node[2][1]), node[2][2]))
+        if node[0] in ("mul", "jux", "matmul") and node[1][0] in ("add", "sub"):
+            (op, a, b), c = node[1], node[2]
+            moved += [(op, a, (node[0], b, c)), (op, (node[0], a, c), b)]
+        if node[0] in ("mul", "jux", "matmul") and node[2][0] in ("add", "sub"):
+            a, (op, b, c) = node[1], node[2]
+            moved += [(op, (node[0], a, b), c), (op, b, (node[0], a, c))]
+        for new in moved:
+            yield (
+                f"a misplaced parenthesis: {_shown(node, show)} written for {_shown(new, show)}",
+                _replace(tree, path, new),
+            )
 
 
 DERIVATIVE_TEXT = {"sigmoid": "A(1 − A)", "tanh": "1 − A²", "relu": "step(Z)", "identity": "1"}

@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from ..printing.matrix import GREEK
+from .claim_scope import did_you_mean
 from .claims import RATES, ClaimError
 
 RATE = 0.125  # the learning rate of update claims, exact in binary
@@ -32,6 +33,14 @@ class VecTarget:
         self.staged = _staged_equations(self.d)
         for step in self.staged:
             self.equations.update({e.target: e for e in step if e.target not in self.equations})
+        self._at: dict = {}
+
+    def at(self, seed: int) -> tuple[dict, dict]:
+        """``values`` at the random shapes and values of ``seed``, made once (every trial and every repair of
+        every claim reads the same ones; nothing writes to them)."""
+        if seed not in self._at:
+            self._at[seed] = self.values(np.random.default_rng(seed))
+        return self._at[seed]
 
     def names(self) -> tuple[str, ...]:
         derived = tuple(t for t in self.equations if t not in self.net.kinds)
@@ -72,8 +81,9 @@ class VecTarget:
         dims[M] = int(sizes[-1])
         return dims
 
-    def values(self, rng: np.random.Generator) -> tuple[dict, dict]:
-        """(every name's true value, the dims) at random shapes and values."""
+    def values(self, rng: np.random.Generator, equations=None) -> tuple[dict, dict]:
+        """(every name's true value, the dims) at random shapes and values; ``equations`` in place of the
+        derivation's (one of them edited: the truth as a slip would have it)."""
         from ..ir.network import M
         from ..ir.numeric import run
 
@@ -102,7 +112,7 @@ class VecTarget:
         else:
             env[self.y] = rng.integers(0, 2, (rows, cols)).astype(float)
         with np.errstate(all="ignore"):
-            values = run(self.d.equations, env, dims)
+            values = run(self.d.equations if equations is None else equations, env, dims)
             for step in self.staged:  # the stages a named rewrite replaced (dσ², dμ of batch norm): claimable too
                 values.update(run(step, values, dims))
         values["m"] = float(dims[M])
@@ -167,4 +177,7 @@ def resolve(net: VecTarget, name: str, where=None) -> str:
     ]
     if len(same) == 1:
         return same[0]
-    raise ClaimError(f"unknown name '{name}' (vectorised network '{net.name}' has: {', '.join(known)})", where)
+    shown = ", ".join(known)
+    raise ClaimError(
+        f"unknown name '{name}' (vectorised network '{net.name}' has: {shown}){did_you_mean(name, known)}", where
+    )

@@ -21,6 +21,7 @@ class Trial:
     claimed: object
     true: np.ndarray
     problem: str | None  # a shape error, or None
+    note: str = ""  # how the claim was read (a rank-1 gradient of a column parameter)
 
     @property
     def agrees(self) -> bool:
@@ -47,7 +48,7 @@ def same(claimed, true: np.ndarray) -> bool:
 def run_trials(net: VecTarget, name: str, tree, trials: int = TRIALS) -> list[Trial]:
     out = []
     for seed in range(trials):
-        env, dims = net.values(np.random.default_rng(seed))
+        env, dims = net.at(seed)
         shape = {str(k): v for k, v in sorted(dims.items(), key=lambda kv: str(kv[0]))}
         with np.errstate(all="ignore"):
             try:
@@ -56,5 +57,30 @@ def run_trials(net: VecTarget, name: str, tree, trials: int = TRIALS) -> list[Tr
                 claimed, problem = None, str(exc)
         if name in net.scalars and problem is None and np.ndim(claimed) == 0:
             claimed = np.full((1, 1), claimed, dtype=float)  # the cost J is a number
-        out.append(Trial(shape, seed, claimed, env[name], problem))
+        note = ""
+        if problem is None and rank_one(net, name, claimed, env[name]):
+            claimed, note = np.asarray(claimed)[:, None], rank_one_note(net, name)
+        out.append(Trial(shape, seed, claimed, env[name], problem, note))
     return out
+
+
+def rank_one(net: VecTarget, name: str, claimed, true) -> bool:
+    """A gradient of a column parameter (a bias, γ, β: n × 1) claimed as a rank-1 array of n entries,
+    as cs231n writes row parameters (shape (D,)): read as the column, with a note."""
+    return (
+        name.startswith("d")
+        and name[1:] in net.params
+        and np.ndim(true) == 2
+        and true.shape[1] == 1
+        and np.ndim(claimed) == 1
+        and np.shape(claimed)[0] == true.shape[0]
+    )
+
+
+def rank_one_note(net: VecTarget, name: str) -> str:
+    p = name[1:]
+    n = net.net.matrices[p].shape[0]
+    return (
+        f"{name} is a rank-1 array of shape ({n},) here, as cs231n writes row parameters; {p} is an ({n}, 1) "
+        f"column, so reshape {name} (or sum with keepdims=True) before {p} − α {name}, or {p} broadcasts to ({n}, {n})"
+    )

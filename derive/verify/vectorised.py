@@ -45,9 +45,12 @@ def verify_vector(net: VecTarget, wrt: str | None, claim: str, *, latex: bool = 
     bad = [t for t in trials if not t.agrees]
     truth = net.truth_text(name)
     if not bad:
-        return Verdict(
-            name, claim, True, prove(net, name, rhs), f"agrees at {len(trials)} random shapes and values", truth
-        )
+        notes = sorted({t.note for t in trials if t.note})
+        details = {"note": notes[0]} if notes else {}
+        numeric = f"agrees at {len(trials)} random shapes and values"
+        return Verdict(name, claim, True, prove(net, name, rhs), numeric, truth, details=details)
+    trials.sort(key=lambda t: (sum(t.shape.values()), t.seed))  # the smallest counterexample first
     hint = vector_hint(net, name, rhs, trials)
     numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values"
-    return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
+    first = next(t for t in trials if not t.agrees)
+    return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, first.counterexample(), hint)
