@@ -67,7 +67,7 @@ HOSTILE_TEXT = [
     "x1\nimport os",
     "import os",
     "x1 and a1",
-    "x1 < a1",
+    "x1 < a1 < x2",  # a chained comparison (one comparison is a 0/1 mask: Z1 > 0)
     "x1 == a1",
     "~x1",
     "x1 // 2",

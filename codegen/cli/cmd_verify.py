@@ -50,15 +50,24 @@ def register(sub) -> None:
         help="a derivation, one equality per line (text or $…$ LaTeX; '= …' continues the line before): "
         "the first step that does not follow is reported",
     )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=SHEET_SECONDS,
+        metavar="SECONDS",
+        help=f"for a whole sheet (--claims, --steps; default {SHEET_SECONDS:g}); each claim has 5 s of its own",
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if not args.time_limit > 0:
+        raise ChainruleError("--time-limit must be a positive number of seconds")
     target = load_target(args.spec)
     if args.claims:
-        return run_sheet(target, args.claims, as_json=args.json)
+        return run_sheet(target, args.claims, as_json=args.json, seconds=args.time_limit)
     if args.steps:
-        return run_steps(target, args.steps, args.wrt, as_json=args.json)
+        return run_steps(target, args.steps, args.wrt, as_json=args.json, seconds=args.time_limit)
     if args.claim is not None:
         claim, latex = args.claim, False
     else:
@@ -166,7 +175,7 @@ def check_sheet(target, path: str, seconds: float = SHEET_SECONDS):
     end = time.monotonic() + seconds
     for number, name, formula in read_sheet(path):
         if (name, formula) not in seen:
-            if time.monotonic() > end:
+            if seen and time.monotonic() > end:  # the first line is always checked
                 late = f"not checked: the sheet's time limit ({seconds:g} s) was reached"
                 rows.append((number, Unreadable(name or "?", formula, late)))
                 continue
@@ -209,8 +218,8 @@ def sheet_text(rows, path: str, what: str = "claims") -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_sheet(target, path: str, as_json: bool = False) -> int:
-    rows = check_sheet(target, path)
+def run_sheet(target, path: str, as_json: bool = False, seconds: float = SHEET_SECONDS) -> int:
+    rows = check_sheet(target, path, seconds)
     if as_json:
         jsonout.dump(jsonout.sheet(path, rows))
     else:
@@ -219,25 +228,31 @@ def run_sheet(target, path: str, as_json: bool = False) -> int:
 
 
 # ------------------------------------------------------------------ steps
-def check_steps(target, path: str, wrt: str | None = None):
+def check_steps(target, path: str, wrt: str | None = None, seconds: float = SHEET_SECONDS):
     """[(line, Verdict or Unreadable, follows)] for a chain of equalities.
 
     Each line is an equality (``dz/da1 = w1``, ``$\\frac{\\partial L}{\\partial W_{11}} = …$``), an
     expression for ``--wrt``, or ``= …``, which continues the last left-hand side.  Every line is
     checked against the network; a continued line also against the line before it (``follows``:
     True, False, or None when that cannot be said)."""
-    rows = chain_rows(target, [(number, formula) for number, _, formula in read_sheet(path, named=False)], path, wrt)
+    lines = [(number, formula) for number, _, formula in read_sheet(path, named=False)]
+    rows = chain_rows(target, lines, path, wrt, seconds)
     if all(isinstance(v, Unreadable) for _, v, _ in rows):
         number, first, _ = rows[0]
         raise ChainruleError(first.reason, f"{path}:{number}")
     return rows
 
 
-def chain_rows(target, lines, path: str | None = None, wrt: str | None = None):
+def chain_rows(target, lines, path: str | None = None, wrt: str | None = None, seconds: float = SHEET_SECONDS):
     """``check_steps`` for lines already read: [(line number, formula)] → [(line, Verdict or Unreadable,
-    follows)]; a line that cannot be read is a row, never an error."""
+    follows)]; a line that cannot be read is a row, never an error; after ``seconds``, no line is checked."""
     rows, lhs, previous = [], None, None
+    end = time.monotonic() + seconds
     for number, formula in lines:
+        if rows and time.monotonic() > end:  # the first line is always checked
+            late = f"not checked: the time limit ({seconds:g} s) was reached"
+            rows.append((number, Unreadable(wrt or "?", formula, late), None))
+            continue
         latex = formula.startswith("$")
         text = formula.strip("$").strip() if latex else formula
         latex = latex or "\\" in text
@@ -326,8 +341,8 @@ def steps_text(rows, path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_steps(target, path: str, wrt: str | None = None, as_json: bool = False) -> int:
-    rows = check_steps(target, path, wrt)
+def run_steps(target, path: str, wrt: str | None = None, as_json: bool = False, seconds: float = SHEET_SECONDS) -> int:
+    rows = check_steps(target, path, wrt, seconds)
     if as_json:
         jsonout.dump(jsonout.steps(path, rows))
     else:

@@ -16,6 +16,7 @@ import re
 import sympy as sp
 
 from ..functions import RULES, ReLU, Sigmoid, Step, Tanh
+from ..printing.matrix import GREEK
 from ..printing.text import text
 from . import claims as C
 from .claims import ClaimError
@@ -24,6 +25,7 @@ LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]$")
 LAYER_ENTRY = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]_([0-9,]+)$")
 INDEXED = re.compile(r"^([A-Za-z]+(?:\[(?:\d+|L)\])?)_([ijk0-9,]*[ijk][ijk0-9,]*)$")
 LOSS_NAMES = ("C", "J", "L", "E")
+EXAMPLES = sp.Symbol("m", positive=True)  # the batch size m: a per-unit network sees one example
 MAX_INDEX_TERMS = 1000  # Σ_{i=1}^{N} over a per-unit network: it has far fewer units than this
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
@@ -171,6 +173,9 @@ class ScalarScope:
         same = self.lower.get(name.lower(), [])
         if len(same) == 1:
             return same[0]
+        spelled = [k for k in self.kinds if GREEK.get(k) and GREEK.get(k) == GREEK.get(name, name)]  # λ, lambd, lam
+        if len(spelled) == 1:
+            return spelled[0]
         shown = ", ".join(self.kinds)
         raise ClaimError(
             f"unknown name '{name}' (network '{self.net.name}' has: {shown}){did_you_mean(name, self.kinds)}", where
@@ -179,6 +184,8 @@ class ScalarScope:
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:
             return sp.E
+        if name == "m" and "m" not in self.kinds:  # only (1/m) Σ_examples, the mean over a batch, cancels it
+            return EXAMPLES
         if name in C.RATES and name not in self.kinds:
             return sp.Symbol(C.RATES[name])
         return self.sym[self.resolve(name, where)]
@@ -209,8 +216,8 @@ class ScalarScope:
         if kind == "T":
             return self.to_sympy(tree[1], where)  # a scalar is its own transpose
         if kind == "sum":
-            if tree[2] == 1:  # Σ over the columns (examples): a per-unit network sees one example
-                return self.to_sympy(tree[1], where)
+            if tree[2] == 1:  # Σ over the m examples of a network that sees one: m times its value
+                return EXAMPLES * self.to_sympy(tree[1], where)
             raise ClaimError("np.sum(…) needs a vectorised network", where)
         if kind == "partial":
             return self.partial(tree[1], tree[2], where)
@@ -221,6 +228,9 @@ class ScalarScope:
             dot = self.dot(tree[1][1], tree[2][1])
             if dot is not None:
                 return dot
+        leibniz = self.leibniz(tree) if kind == "div" else None
+        if leibniz is not None:  # dL/dyhat written in text: the derivative, as in a chain of steps
+            return self.partial(*leibniz, where)
         a, b = self.to_sympy(tree[1], where), self.to_sympy(tree[2], where)
         if kind == "add":
             return a + b
@@ -235,6 +245,16 @@ class ScalarScope:
         if kind == "pow":
             return a**b
         raise ClaimError(f"cannot use '{kind}' in a claim", where)  # pragma: no cover
+
+    def leibniz(self, tree) -> tuple[str, str] | None:
+        """(of, wrt) when ``tree`` is ``dX/dY`` for two network names X and Y (neither dX nor dY a name itself)."""
+        top, bottom = tree[1], tree[2]
+        if top[0] != "name" or bottom[0] != "name":
+            return None
+        a, b = top[1], bottom[1]
+        if not (a.startswith("d") and b.startswith("d")) or self.knows(a) or self.knows(b):
+            return None
+        return (a[1:], b[1:]) if self.knows(a[1:]) and self.knows(b[1:]) else None
 
     def family(self, stem: str) -> list[str]:
         """``w`` → ``[w1, w2, w3]`` when the network declares them (and not ``w`` itself)."""

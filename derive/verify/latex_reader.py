@@ -32,7 +32,7 @@ import sympy as sp
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from .claims import MAX_DEPTH, MAX_LATEX_CHARS, ClaimError, unbalanced
+from .claims import MAX_DEPTH, MAX_LATEX_CHARS, SUMS, ClaimError, unbalanced
 
 GRAMMAR = r"""
 ?start: expr | equation | update
@@ -65,6 +65,7 @@ jux: postfix+
         | "[" expr "]"
         | "{" expr "}"
         | "\\frac" "{" expr "}" "{" expr "}"   -> frac
+        | "\\sqrt" "{" expr "}"                -> sqrt
         | "\\partial" postfix                  -> dmark
         | "\\hat" "{" WORD "}" decor*          -> hat
         | "\\hat" WORD decor*                  -> hat
@@ -121,6 +122,8 @@ FUNCTION_WORDS = {
     "ln": "log",
     "exp": "exp",
     "g": "g",
+    "rowsum": "rowsum",
+    "colsum": "colsum",
 }
 LOSS_SUBSCRIPTS = {"CE": "loss", "SE": "loss", "BCE": "loss", "MSE": "loss"}  # L_{\mathrm{CE}}(ŷ, y)
 FUNC_COMMANDS = {r"\sigma": "sigmoid", r"\tanh": "tanh", r"\log": "log", r"\ln": "log", r"\exp": "exp"}
@@ -230,6 +233,12 @@ def _expand_dots(text: str) -> str:
 def _preprocess(text: str) -> str:
     """Notation read before parsing: ``\\mathrm{d}Z`` → ``dZ``; Nielsen's ``\\delta^2``, ``\\delta^L``
     → ``delta^{[2]}``; any other ``\\delta`` (not the Kronecker ``\\delta_{ij}``) → the name ``delta``."""
+    text = re.sub(r"\\[dt]frac(?![A-Za-z])", r"\\frac", text)  # \dfrac, \tfrac
+    text = re.sub(r"\\mathcal\s*\{\s*([A-Za-z])\s*\}", r"\1", text)  # \mathcal{L}: the loss L
+    text = re.sub(r"\\(?:var)?epsilon(?![A-Za-z])", "eps ", text)  # ε, as networks name it
+    text = re.sub(r"\^\s*\{\s*\[\s*(\d+|L)\s*\]\s*\\prime\s*\}", r"^{[\1]}'", text)  # g^{[1]\prime}
+    text = re.sub(r"\^\s*\{?\s*\\prime\s*\}?", "'", text)  # \sigma^{\prime}(z)
+    text = re.sub(r"\\sqrt\s+([A-Za-z0-9])", r"\\sqrt{\1}", text)  # \sqrt d
     text = re.sub(r"\\gamma(?![A-Za-z])", "gamma", text)
     text = re.sub(r"\\beta(?![A-Za-z])", "beta", text)
     text = re.sub(r"\\Gamma(?![A-Za-z])", "Gamma", text)  # the LSTM's gates Γ_f, Γ_u, Γ_o
@@ -530,9 +539,14 @@ class _ToClaim(Transformer):
             out = value if out is None else ("jux", self._value(out), self._value(value))
         return out
 
+    def sqrt(self, items):
+        return ("call", "sqrt", (self._value(items[0]),))
+
     def _apply(self, f: _Func, args: tuple):
         if f.primes > 1:
             raise ClaimError(f"only first derivatives are allowed ({f.name}{'′' * f.primes})")
+        if f.name in SUMS and not f.primes and len(args) == 1:  # \operatorname{rowsum}(dP ⊙ P)
+            return ("sum", args[0], SUMS[f.name], True)
         if f.index is not None:
             args = (("num", sp.Integer(f.index)), *args)
         node = ("call", f.name + "'" * f.primes, args)
@@ -595,7 +609,7 @@ class _ToClaim(Transformer):
         m = re.fullmatch(r"\\sum(?:_(\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z]))?(?:\^(\{[^{}]*\}|[A-Za-z0-9]))?", token)
         sub = _TEXT_IN_SUB.sub(r"\1", _strip_braces(m.group(1) or "")).replace(" ", "")
         sup = _strip_braces(m.group(2) or "").replace(" ", "")
-        if "column" in sub or "example" in sub or sup == "m":
+        if "column" in sub or "example" in sub or "batch" in sub or sup == "m":
             return ("sum", body, 1, True)
         if "row" in sub:  # Σ_rows: down each column (a 1×m row)
             return ("sum", body, 0, True)

@@ -177,6 +177,12 @@ def verify_tree(scope: ScalarScope, wrt, lhs, rhs, claim, where=None) -> Verdict
     target = target_for(scope, wrt, lhs, where, rhs=rhs)
     expr = rhs if isinstance(rhs, sp.Basic) else scope.to_sympy(rhs, where)
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in scope.kinds and s.name not in RATE_VALUES)
+    if unknown == ["m"]:
+        raise ClaimError(
+            f"unknown name 'm' (network '{scope.net.name}' has: {', '.join(scope.kinds)}): it is written unit by "
+            "unit and sees one example, so m appears only as the mean over a batch, (1/m) Σ_examples",
+            where,
+        )
     if unknown:
         raise ClaimError(f"unknown name '{unknown[0]}' in network '{scope.net.name}'", where)
     return compare(scope, target, expr, claim if isinstance(claim, str) else text(claim))

@@ -117,12 +117,12 @@ def repairs(tree, show=lambda n: n):
     for path, node in _walk(tree):
         if node[0] in ("mul", "jux"):
             yield (
-                f"'*' (element-wise) written for '@' (matrix product) in {_shown(node, show)}",
+                f"'*' (element-wise) written for '@' (matrix product): in {_shown(node, show)}",
                 _replace(tree, path, ("matmul", node[1], node[2])),
             )
         if node[0] in ("matmul", "jux"):
             yield (
-                f"a matrix product written for '*' (element-wise, ⊙) in {_shown(node, show)}",
+                f"a matrix product written for '*' (element-wise, ⊙): in {_shown(node, show)}",
                 _replace(tree, path, ("mul", node[1], node[2])),
             )
     for path, node in _walk(tree):

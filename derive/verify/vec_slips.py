@@ -235,7 +235,7 @@ def _edits(net: VecTarget, name: str, needs: set[str]):
             continue
         f = _function_text(e.function)
         if DERIVATIVE_TEXT.get(e.function, "").startswith("step"):
-            label = f"the {f} mask is lost: {f}′({Z}) = 1[{Z} ≥ 0] zeroes the gradient where {Z} < 0, {e.text}"
+            label = f"the {f} mask lost: {f}′({Z}) = 1[{Z} ≥ 0] zeroes the gradient where {Z} < 0, {e.text}"
         else:
             label = f"{f}′({Z}) left out: {e.text}"
         yield label, edited(e.target, incoming[0])

@@ -167,7 +167,9 @@ def resolve(net: VecTarget, name: str, where=None) -> str:
             return name
     if name == "delta":
         name = "dZ" + output_layer(net)
-    spelled = [k for k in known if GREEK.get(k) == name]  # λ as chainrule derive prints the constant lam
+    spelled = [
+        k for k in known if GREEK.get(k) and GREEK.get(k) == GREEK.get(name, name)
+    ]  # ε, eps, epsilon  # λ as chainrule derive prints the constant lam
     if len(spelled) == 1:
         return spelled[0]
     same = [k for k in known if k.lower() == name.lower()] or [
