@@ -15,10 +15,11 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 from derive import ChainruleError
 
-from ..emit.files import make_folder, write_all_atomic
+from ..emit.files import make_folder, write_all_atomic, write_atomic
 from .grade import gradescope, pool, reports
 from .grade.grading import RUN_SECONDS, grade, prepare
 from .grade.questions import read_questions
@@ -156,3 +157,53 @@ def write_report(folder: str, questions, submissions, grades) -> None:
         stale = os.path.join(folder, "feedback", f"{student}.md")
         if student not in current and os.path.isfile(stale):
             os.unlink(stale)
+
+
+# ------------------------------------------------------------------ the demo class
+DEMO_CLASS = "demo_class"  # codegen/sheets/demo_class/: questions.toml and submissions/, shipped as package data
+GOLDEN_DIR = Path("docs") / "demo_class"
+
+
+def _demo_files() -> list[tuple[str, bytes]]:
+    """(path relative to the class folder, bytes) of the shipped demo class, sorted."""
+    from .cmd_verify import SHEETS
+
+    root = SHEETS / DEMO_CLASS
+    out = [("questions.toml", (root / "questions.toml").read_bytes())]
+    for entry in sorted((root / "submissions").iterdir(), key=lambda e: e.name):
+        out.append((f"submissions/{entry.name}", entry.read_bytes()))
+    return out
+
+
+def grade_demo_class(folder: Path, report: Path, jobs: int | None = None):
+    """The demo class copied to ``folder`` and graded into ``report``: the paths written."""
+    written = []
+    for rel, data in _demo_files():
+        write_atomic(str(folder / rel), data)
+        written.append(folder / rel)
+    questions = read_questions(str(folder / "questions.toml"))
+    submissions = read_folder(str(folder / "submissions"), [q.id for q in questions.questions])
+    grades = grade(prepare(questions), submissions, jobs=jobs or pool.default_jobs())
+    write_report(str(report), questions, submissions, grades)
+    written += [report / name for name in REPORT_FILES]
+    written += [report / "feedback" / f"{s.student}.md" for s in submissions]
+    return written, questions, grades
+
+
+def regenerate(root: Path) -> list[Path]:
+    """``docs/demo_class/``: the demo class (questions.toml, submissions/) and its report (grades.csv,
+    grades.json, feedback/), the golden files of ``chainrule grade``."""
+    folder = Path(root) / GOLDEN_DIR
+    written, _, _ = grade_demo_class(folder, folder)
+    return written
+
+
+def demo(out_dir: str) -> bool:
+    """Grade the demo class (12 made-up students, 4 questions) into OUT/grade/: the summary on stdout."""
+    status("demo: grading the demo class (12 students, 4 questions: text, LaTeX, steps, one unreadable file)")
+    folder = Path(out_dir) / "grade"
+    written, questions, grades = grade_demo_class(folder, folder / "report")
+    sys.stdout.write(reports.summary_text(questions, grades))
+    ok = len(grades) == len({g.student for g in grades}) * len(questions.questions) and bool(written)
+    status(f"wrote the demo class and its report to {folder}/ (grades.csv, grades.json, feedback/)")
+    return ok

@@ -196,7 +196,12 @@ def _code(text: str) -> str:
 def _counterexample(ce: dict) -> str:
     point = ", ".join(f"{k} = {_value(v)}" for k, v in ce["point"].items())
     note = f" ({ce['note']})" if ce.get("note") else ""
-    return f"at {point}, your formula gives {_value(ce['claimed'])} but the derivation gives {_value(ce['true'])}{note}"
+    claimed, true = ce["claimed"], _value(ce["true"])
+    if isinstance(claimed, str) and claimed.startswith("error ("):  # a shape error: no value at all
+        return f"at {point}, your formula cannot be evaluated {claimed[len('error ') :]}; the derivation has {true}"
+    if isinstance(claimed, str) and claimed.startswith("shape"):
+        return f"at {point}, your formula has {claimed}, the derivation {true}"
+    return f"at {point}, your formula gives {_value(claimed)} but the derivation gives {true}{note}"
 
 
 def _value(v) -> str:
