@@ -194,6 +194,13 @@ COURSE_SLIPS = [
         "dA2 = dAtilde2 / keep_prob",
         "the dropout mask D2 is dropped: the backward pass multiplies by D2 as the forward pass did",
     ),
+    (
+        "the dropout step skipped",
+        "dropout_mlp",
+        None,
+        "dZ1 = dAtilde1 * (Z1 >= 0)",
+        "the dropout step skipped in the backward pass: dA1 = (1/keep_prob) dAtilde1 ⊙ D1",
+    ),
     # regularisation and label smoothing
     (
         "L2 written into an L1 gradient",

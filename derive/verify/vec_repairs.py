@@ -217,16 +217,21 @@ def _mul_factors(node) -> list:
     return _mul_factors(node[1]) + _mul_factors(node[2])
 
 
+def resolved(net: VecTarget, node) -> str | None:
+    """The network's name of a ``("name", …)`` node, or None (not a name, or not the network's)."""
+    if node[0] != "name":
+        return None
+    try:
+        return resolve(net, node[1])
+    except ClaimError:
+        return None
+
+
 def _derivative_form(net: VecTarget, node):
     """(activation, A) when ``node`` is A(1 − A), (1 − A)A or 1 − A²; else None."""
 
     def name(x):
-        if x[0] != "name":
-            return None
-        try:
-            return resolve(net, x[1])
-        except ClaimError:
-            return None
+        return resolved(net, x)
 
     if node[0] in ("mul", "jux"):
         a, b = node[1], node[2]

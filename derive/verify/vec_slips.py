@@ -26,21 +26,11 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
 from ..printing.matrix import _FUNCTION_TEXT, GREEK
-from .claims import ClaimError
 from .vec_evaluate import ACTIVATION
 from .vec_read import _shown
-from .vec_repairs import DERIVATIVE_TEXT, _replace, _walk
+from .vec_repairs import DERIVATIVE_TEXT, _replace, _walk, resolved
 from .vec_target import VecTarget, resolve
 from .vec_trials import same
-
-
-def _name(net: VecTarget, node) -> str | None:
-    if node[0] != "name":
-        return None
-    try:
-        return resolve(net, node[1])
-    except ClaimError:
-        return None
 
 
 def _function_text(g: str) -> str:
@@ -80,10 +70,10 @@ def _activation_for_derivative(net: VecTarget, tree):
     for path, node in _walk(tree):
         Z = g = None
         if node[0] == "call" and not node[1].endswith("'") and len(node[2]) == 1 and node[1] in (*ACTIVATION, "g"):
-            Z = _name(net, node[2][0])
+            Z = resolved(net, node[2][0])
             g = net.activation.get(Z) if node[1] == "g" else node[1]
-        elif node[0] == "name" and _name(net, node) in outputs:
-            Z = outputs[_name(net, node)]
+        elif node[0] == "name" and resolved(net, node) in outputs:
+            Z = outputs[resolved(net, node)]
             g = net.activation.get(Z)
         if Z is None or g is None or net.activation.get(Z) != g or g not in DERIVATIVE_TEXT:
             continue
@@ -112,7 +102,7 @@ def _label_smoothing(net: VecTarget, name: str, tree):
     if Q is None:
         return
     eq = net.equations[Q]
-    ys = [path for path, node in _walk(tree) if _name(net, node) == net.y]
+    ys = [path for path, node in _walk(tree) if resolved(net, node) == net.y]
     if ys:
         repaired = tree
         for path in ys:
@@ -127,7 +117,7 @@ def _label_smoothing(net: VecTarget, name: str, tree):
     constants = {s.name for s in eq.expr.free_symbols} & set(net.net.constants)
     sizes = [s.name for s in net._sizes()]
     for path, node in _walk(tree):
-        c = _name(net, node)
+        c = resolved(net, node)
         if c not in constants:
             continue
         shown = GREEK.get(c, c)
@@ -252,3 +242,8 @@ def _edits(net: VecTarget, name: str, needs: set[str]):
             label,
             [dataclasses.replace(e, expr=e.expr.xreplace(ones)) if e.target in backward else e for e in equations],
         )
+        for e in users:  # dA = (1/keep_prob) dÃ ⊙ D written as dA = dÃ: the whole dropout step skipped
+            incoming = [s for s in e.expr.atoms(sp.MatrixSymbol) if s.name != d]
+            if len(incoming) == 1:
+                label = f"the dropout step skipped in the backward pass: {e.text}, not {e.target} = {incoming[0].name}"
+                yield label, edited(e.target, incoming[0])
