@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 
+from chainrule import __version__
 from codegen.cli import main
 
 SPEC = """
@@ -55,7 +56,7 @@ def test_the_bundle_has_what_gradescope_needs_at_its_root(bundle):
         info = {i.filename: i for i in archive.infolist()}
         toml = archive.read("questions.toml").decode()
     assert names == [
-        "chainrule-0.1.0-py3-none-any.whl",
+        f"chainrule-{__version__}-py3-none-any.whl",
         "questions.toml",
         "run_autograder",
         "setup.sh",

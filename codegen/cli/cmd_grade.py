@@ -73,6 +73,7 @@ def run(args) -> int:
             raise ChainruleError("--export takes QUESTIONS and -o only")
         if not args.output:
             raise ChainruleError("--export needs -o, the bundle to write (e.g. -o autograder.zip)")
+        gradescope.check_bundle_path(args.output)
         prepare(questions)  # every network and gradient checked before anything is bundled
         gradescope.export(questions, args.output)
         status(f"wrote the Gradescope autograder bundle {args.output} ({len(questions.questions)} questions)")

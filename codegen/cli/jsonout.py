@@ -108,6 +108,7 @@ def verdict(v, line: int | None = None) -> dict:
             if ce is None
             else {"point": plain(ce.point), "claimed": plain(ce.claimed), "true": plain(ce.true), "note": ce.note},
             "hint": v.hint,
+            "note": (v.details or {}).get("note"),
         }
     )
     return out

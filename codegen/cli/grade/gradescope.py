@@ -85,11 +85,15 @@ fi
 """
 
 
-def export(questions: Questions, out: str) -> None:
-    """Write the bundle for ``questions`` to ``out`` (a .zip file)."""
+def check_bundle_path(out: str) -> None:
     if not out.endswith(".zip"):
         raise ChainruleError("the Gradescope bundle is a .zip file (e.g. -o autograder.zip)", out)
     check_writable(out)
+
+
+def export(questions: Questions, out: str) -> None:
+    """Write the bundle for ``questions`` to ``out`` (a .zip file)."""
+    check_bundle_path(out)
     wheel_name, wheel = build_wheel()
     toml, specs = bundled_questions(questions)
     entries = {
