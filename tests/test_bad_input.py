@@ -282,7 +282,7 @@ CLI = [
     ("evaluate_unknown", ["evaluate", "two_layer_sigmoid", "--at", "unknown_point.txt"], "q9", "unknown_point.txt"),
     ("nlp_unknown", ["nlp", "generate", "nosuch", "-o", "m.py"], "nosuch", ""),
     ("nlp_suffix", ["nlp", "generate", "sentiment_features", "-o", "m.txt"], "must be a .py file", "m.txt"),
-    ("verify_no_wrt", ["verify", "xor", "--claim", "w1"], "say which variable the claim is for", "--claim"),
+    ("verify_no_wrt", ["verify", "xor", "--claim", "w1"], "say which gradient the claim is for (--wrt W11", "--claim"),
     ("verify_wrt_unknown", ["verify", "xor", "--wrt", "nosuch", "--claim", "w1"], "nosuch", "--claim"),
     ("verify_sheet_missing", ["verify", "xor", "--claims", "nosheet.txt"], "nosheet.txt", "nosheet.txt"),
     ("verify_steps_missing", ["verify", "xor", "--steps", "nosteps.txt"], "nosteps.txt", "nosteps.txt"),
@@ -317,7 +317,7 @@ CLAIMS = [
     ("long", "+".join(["x1"] * 30000)),
     ("semicolon", "x1; x2"),
     ("walrus", "(q := x1)"),
-    ("comparison", "x1 < x2"),
+    ("comparison", "x1 < x2 < a1"),  # one comparison is a 0/1 mask (Z1 > 0); a chain is refused
     ("keyword_arg", "sigmoid(z=x1)"),
 ]
 LATEX_CLAIMS = [

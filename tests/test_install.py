@@ -21,6 +21,8 @@ SHIPPED = (
     "derive/nlp/data/lm/corpus.txt",
     "derive/nlp/data/lm/heldout.txt",
     "codegen/sheets/mistakes.txt",
+    "codegen/sheets/demo_class/questions.toml",
+    "codegen/sheets/demo_class/submissions/farid.txt",
     "codegen/templates/handout.tex.jinja",
     "codegen/templates/text_data.py.jinja",
     "chainrule/__main__.py",
@@ -73,5 +75,6 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path):
     assert (out / "nlp" / "report.txt").is_file()
     assert (out / "data" / "lm" / "corpus.txt").read_bytes() == (ROOT / "derive/nlp/data/lm/corpus.txt").read_bytes()
     assert (out / "verify" / "sheets" / "mistakes.txt").is_file()
+    assert (out / "grade" / "report" / "grades.csv").read_bytes() == (ROOT / "docs/demo_class/grades.csv").read_bytes()
     assert (out / "generated" / "ffnn_lm.py").is_file()
     assert sorted(p.name for p in empty.iterdir()) == ["out"], "the demo writes only into its output folder"

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETUP = """
 from derive import mlp
 from derive.catalogue import load
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 net = load("two_layer_sigmoid")
 d = net.derive()
 vd = mlp("n", sizes=[2, 4, 1], hidden="tanh", output="sigmoid", loss="binary_cross_entropy").derive()

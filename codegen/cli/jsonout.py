@@ -108,6 +108,7 @@ def verdict(v, line: int | None = None) -> dict:
             if ce is None
             else {"point": plain(ce.point), "claimed": plain(ce.claimed), "true": plain(ce.true), "note": ce.note},
             "hint": v.hint,
+            "note": (v.details or {}).get("note"),
         }
     )
     return out
@@ -116,3 +117,17 @@ def verdict(v, line: int | None = None) -> dict:
 def sheet(path: str, rows) -> dict:
     claims = [verdict(v, n) for n, v in rows]
     return {"sheet": path, "claims": claims, "hold": sum(c["holds"] for c in claims), "total": len(claims)}
+
+
+def steps(path: str, rows) -> dict:
+    """A derivation checked step by step: each line's verdict, whether it follows from the line before,
+    and the first line that is not right (None when every one holds)."""
+    lines = [{**verdict(v, n), "follows": follows} for n, v, follows in rows]
+    first = next((line["line"] for line in lines if not line["holds"]), None)
+    return {
+        "steps": path,
+        "lines": lines,
+        "hold": sum(line["holds"] for line in lines),
+        "total": len(lines),
+        "first_wrong": first,
+    }

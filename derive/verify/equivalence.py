@@ -21,6 +21,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import mpmath
 import sympy as sp
@@ -59,6 +60,42 @@ def time_limit(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+class OutOfTime(BaseException):  # not an Exception, and not a TimedOut: ``bounded`` must not swallow it
+    """Raised by ``cpu_limit``: a whole claim's allowance of CPU time is spent."""
+
+
+_CPU_DEADLINE: list[float] = []  # the process CPU time (time.process_time) at which each open cpu_limit ends
+
+
+@contextmanager
+def cpu_limit(seconds: float):
+    """Raise ``OutOfTime`` once this process has spent ``seconds`` more of CPU time (SIGPROF, main thread
+    only; elsewhere nothing).  CPU time, not wall time, so that a check's outcome does not depend on how
+    busy the machine is.  Nested limits keep the earliest end.  After the first signal it repeats every
+    0.25 s of CPU time, so a library that swallows one cannot run on unbounded."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise OutOfTime()
+
+    end = time.process_time() + seconds
+    if _CPU_DEADLINE:
+        end = min(end, _CPU_DEADLINE[-1])
+    _CPU_DEADLINE.append(end)
+    old = signal.signal(signal.SIGPROF, handler)
+    signal.setitimer(signal.ITIMER_PROF, max(end - time.process_time(), 1e-3), 0.25)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        _CPU_DEADLINE.pop()
+        signal.signal(signal.SIGPROF, old)
+        if _CPU_DEADLINE:  # an outer limit goes on
+            signal.setitimer(signal.ITIMER_PROF, max(_CPU_DEADLINE[-1] - time.process_time(), 1e-3), 0.25)
 
 
 def bounded(fn, seconds: float, default):
@@ -262,7 +299,10 @@ def agree(a: float, b: float, tol: float = TOLERANCE) -> bool:
     return scale < 1e-12 or abs(a - b) <= tol * max(scale, 1e-6)
 
 
+@lru_cache(maxsize=1024)
 def numeric_function(expr: sp.Expr):
+    """``expr`` as a function of a dict of values (lambdified once per expression: the truth of a gradient
+    is the same for every claim about it)."""
     args = sorted(expr.free_symbols, key=lambda s: s.name)
     fn = float_function(args, expr)
     names = [a.name for a in args]
