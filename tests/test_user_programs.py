@@ -50,7 +50,6 @@ def mlp_numpy_style():
     return net
 
 
-
 def passes(test_file, *flags) -> None:
     """The generated test file runs green in a fresh interpreter (as a user runs it)."""
     run = subprocess.run(

@@ -17,8 +17,7 @@ import sympy as sp
 
 from ..functions import RULES
 from ..ops import find, records
-from ..printing.text import GREEK
-from ..printing.text import text
+from ..printing.text import GREEK, text
 from . import claims as C
 from .claims import ClaimError
 
