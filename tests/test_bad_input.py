@@ -153,8 +153,8 @@ SPECS = [
     ),
     (
         "cost_of_z",
-        layers("binary_cross_entropy(A2, Y)", "mse(X, Y)"),
-        "the cost must take a quantity the network computes, not the input 'X'",
+        layers("binary_cross_entropy(A2, Y)", "mse(Y, Y)"),
+        "the cost must take a quantity the network computes, not the target 'Y'",
         "spec.py:13",
     ),
     (
