@@ -236,19 +236,13 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
         keep = float(net.masks[mask].subs({net.constants[n]: v for n, v in net.constant_values.items()}))
         env[mask] = (rng.random(shapes[mask]) < keep).astype(float)
     rows, cols = shapes[y]
-    output = record_of(net.output) if net.output else None
-    if _one_hot(net) or (record_of(net.loss).task == "multiclass" and rows > 1):
+    if net.target_kind == "one-hot" or (record_of(net.loss).task == "multiclass" and rows > 1):
         env[y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
-    elif output is None or output.is_identity:
+    elif net.target_kind == "real":
         env[y] = rng.normal(0.0, 1.0, (rows, cols))
     else:
         env[y] = rng.integers(0, 2, (rows, cols)).astype(float)
     return env
-
-
-def _one_hot(net) -> bool:
-    """Whether the output is a distribution over classes (softmax): its targets are one-hot columns."""
-    return bool(net.output) and record_of(net.output).probability == "distribution"
 
 
 def evaluate(d: VecDerivation, env: dict, m: int) -> dict:
@@ -324,7 +318,7 @@ def random_sequence(d: VecDerivation, dims: dict, m: int, rng) -> tuple[dict, li
 
     def target(name):
         rows = shape(name)[0]
-        if _one_hot(net) or name in rec.per_step:
+        if net.target_kind == "one-hot" or name in rec.per_step:
             return np.eye(rows)[:, rng.integers(0, rows, m)]
         return rng.integers(0, 2, shape(name)).astype(float)
 

@@ -522,6 +522,17 @@ class VecNetwork:
         return hidden[0] if len(set(hidden)) == 1 else tuple(hidden)
 
     @property
+    def target_kind(self) -> str:
+        """What the target holds, by the output's and the loss's records: "one-hot" columns (a distribution over
+        classes: softmax), "real" values (a linear output), else "labels" 0/1."""
+        output = record_of(self.output) if self.output else None
+        if output is not None and output.probability == "distribution":
+            return "one-hot"
+        if output is None or output.is_identity:
+            return "real"
+        return "labels"
+
+    @property
     def output(self) -> str | None:
         return self.activations[-1] if self.activations else None
 

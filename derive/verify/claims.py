@@ -36,7 +36,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..ops.record import claim_words
+from ..ops.record import claim_words, records
 
 MAX_CLAIM_CHARS = 2000
 MAX_LATEX_CHARS = 10000  # LaTeX is verbose: a handout's sum over 9 paths of 5 partials is 8000 characters
@@ -66,11 +66,11 @@ FUNCTIONS = {
 SUMS = {"rowsum": 1, "colsum": 0}  # the np.sum axis of each, kept as a column or a row
 TWO_ARGUMENTS = ("max",)
 _PRIME = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(FUNCTIONS, key=len, reverse=True)) + r")'\s*\(")
-# np.<name> -> canonical
+# np.<name> -> canonical: an activation whose NumPy form is np.<name>(z) (np.tanh), then NumPy's own
 NP_FUNCTIONS = {
+    **{m.group(1): r.name for r in records() if (m := re.fullmatch(r"np\.(\w+)\(\{0\}\)", r.numpy))},
     "exp": "exp",
     "log": "log",
-    "tanh": "tanh",
     "sum": "sum",
     "sign": "sign",
     "sqrt": "sqrt",

@@ -107,7 +107,7 @@ class RecTarget(VecTarget):
             else:
                 env[name] = rng.normal(0.0, 1.0, shape(name))
         rows, cols = shape(self.y)
-        if net.output == "softmax":
+        if net.target_kind == "one-hot":
             env[self.y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
         else:
             env[self.y] = rng.integers(0, 2, (rows, cols)).astype(float)

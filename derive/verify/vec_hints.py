@@ -194,12 +194,13 @@ def _other_penalty(term):
 def _attention_candidates(net: VecTarget, name: str, eq):
     """Self-attention's usual slips: dS = dP ⊙ P without the rowsum correction, a missing 1/√d."""
     from ..ops import Apply
+    from ..ops.activations.softmax_rows import SoftmaxRows
 
     vn = net.net
     softmaxes = {
         a.operands[0]: a.name
         for a in vn.assignments
-        if isinstance(a.value, Apply) and a.value.function == "softmax_rows"
+        if isinstance(a.value, Apply) and a.value.record is SoftmaxRows.record
     }
     if name[1:] in softmaxes:
         P, dP = softmaxes[name[1:]], f"d{softmaxes[name[1:]]}"

@@ -20,7 +20,7 @@ def prove(net: VecTarget, name: str, tree) -> str:
     from ..ir.numeric import SymPyEvaluator, run
     from .equivalence import SYMBOLIC_SECONDS, bounded
 
-    if name.endswith("←") or net.net.output == "softmax":  # one-hot targets: not a symbolic identity
+    if name.endswith("←") or net.net.target_kind == "one-hot":  # one-hot targets: not a symbolic identity
         return "numeric only (not attempted for this claim)"
     out_rows = net.net.matrices[net.y].shape[0]
     free = [d for d in net.net.dim_sizes if d != out_rows]

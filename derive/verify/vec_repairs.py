@@ -4,6 +4,10 @@ wrong activation, dW transposed, the wrong axis), as (label, repaired tree)."""
 
 from __future__ import annotations
 
+import sympy as sp
+
+from ..ops import ACTIVATIONS, record_of
+from ..printing.text import text
 from .claims import ClaimError
 from .vec_read import _shown
 from .vec_target import VecTarget, output_layer, resolve
@@ -16,8 +20,9 @@ def classic_repairs(net: VecTarget, name: str, tree):
     show = lambda n: resolve(net, n)
     A_out = net.net.cost_operands[0]
     Z_out = net.equations[A_out].operands[0] if A_out in net.equations else None
-    if name == f"dZ{output_layer(net)}" and Z_out and net.net.loss == "mse" and net.activation.get(Z_out) != "identity":
-        g = net.activation.get(Z_out)
+    quadratic = record_of(record_of(net.net.loss).matched).is_identity  # the loss matched to a linear output
+    g = net.activation.get(Z_out)
+    if name == f"dZ{output_layer(net)}" and Z_out and quadratic and g and not record_of(g).is_identity:
         yield (
             (
                 f"σ'(Z_L) left out: under a quadratic cost dZ{output_layer(net)} = ({A_out} − Y) ⊙ {g}'({Z_out}); "
@@ -165,7 +170,24 @@ def _parentheses(tree, show):
             )
 
 
-DERIVATIVE_TEXT = {"sigmoid": "A(1 − A)", "tanh": "1 − A²", "relu": "step(Z)", "identity": "1"}
+def _derivative_text(record) -> str:
+    """g' as a hint writes it, in A (the output) or Z (the input): A(1 − A), 1 − A², step(Z), GELU'(Z)."""
+    if record.derivative is None:
+        return f"{record.text}'(Z)"
+    return text(record.derivative(sp.Symbol("A"), sp.Symbol("Z"))).replace("·", "")
+
+
+# name -> g' as a hint writes it, for every activation taken entry by entry (its record's derivative)
+DERIVATIVE_TEXT = {r.name: _derivative_text(r) for r in ACTIVATIONS.values() if r.elementwise}
+
+
+def _with_derivative(scalar) -> str | None:
+    """The activation whose record writes g'(z) as ``scalar(a)`` (σ: a(1 − a); tanh: 1 − a²)."""
+    a, z = sp.symbols("a z")
+    for r in ACTIVATIONS.values():
+        if r.derivative is not None and sp.expand(r.derivative(a, z) - scalar(a)) == 0:
+            return r.name
+    return None
 
 
 def derivative_repairs(net: VecTarget, tree):
@@ -237,11 +259,11 @@ def _derivative_form(net: VecTarget, node):
         a, b = node[1], node[2]
         for x, y in ((a, b), (b, a)):
             if y[0] == "sub" and y[1][0] == "num" and y[1][1] == 1 and name(x) and name(y[2]) == name(x):
-                return "sigmoid", name(x)
+                return _with_derivative(lambda a: a * (1 - a)), name(x)
     if node[0] == "sub" and node[1][0] == "num" and node[1][1] == 1 and node[2][0] == "pow":
         base, exponent = node[2][1], node[2][2]
         if exponent[0] == "num" and exponent[1] == 2 and name(base):
-            return "tanh", name(base)
+            return _with_derivative(lambda a: 1 - a**2), name(base)
     return None
 
 

@@ -105,9 +105,9 @@ class VecTarget:
             p = float(sp.sympify(keep).subs(dims))
             env[name] = (rng.random(shape(name)) < p).astype(float)
         rows, cols = shape(self.y)
-        if self.net.output == "softmax":
+        if self.net.target_kind == "one-hot":
             env[self.y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
-        elif self.net.output == "identity":
+        elif self.net.target_kind == "real":
             env[self.y] = rng.normal(0.0, 1.0, (rows, cols))
         else:
             env[self.y] = rng.integers(0, 2, (rows, cols)).astype(float)
