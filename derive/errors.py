@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 
 import sympy
 
 
 class ChainruleError(Exception):
-    """Bad input. ``str(err)`` is one line: ``place: problem``."""
+    """Bad input. ``str(err)`` is one line: ``place: problem`` (a character that is not printable, from a
+    name or a file's name, is shown escaped: ``\\n``, ``\\x1b``, ``\\ud800``)."""
 
     def __init__(self, message: str, where: str | None = None):
-        self.message = message
-        self.where = where
-        super().__init__(f"{where}: {message}" if where else message)
+        self.message = printable(message)
+        self.where = printable(where) if where is not None else None
+        super().__init__(f"{self.where}: {self.message}" if where else self.message)
+
+
+def printable(text) -> str:
+    """``text`` with each character that is not printable escaped, so it prints as one line anywhere."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def shown(name) -> str:
+    """A name quoted in a message: ``'w1'``; escaped when it is not printable (``'a\\nb'``)."""
+    return f"'{name}'" if isinstance(name, str) and name.isprintable() else repr(name)
 
 
 class DeclarationError(ChainruleError):
@@ -22,11 +37,16 @@ class DeclarationError(ChainruleError):
 
 
 def check_title(name, doc, where: str | None) -> None:
-    """A network's name is one line of printable text; its doc string is text."""
+    """A network's name is one line of printable text; its doc string is text (lines of it: no control
+    character but a newline or a tab, no lone surrogate, which no file can hold)."""
     if not (isinstance(name, str) and name.strip() and name.isprintable() and len(name) <= 1000):
         raise DeclarationError(f"the network's name must be one line of printable text, got {name!r:.80}", where)
     if not isinstance(doc, str):
         raise DeclarationError(f"the network's doc must be a string, got {type(doc).__name__}", where)
+    bad = next((c for c in doc if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") and c not in "\n\t"), None)
+    if bad is not None:
+        at = doc.index(bad) + 1
+        raise DeclarationError(f"the network's doc must be printable text: it holds {bad!r} at character {at}", where)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

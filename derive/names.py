@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 import unicodedata
 
-from .errors import DeclarationError
+from .errors import DeclarationError, check_title, shown
 
 BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
@@ -101,8 +102,55 @@ def check_name(name, taken, where: str | None, reserved=()) -> None:
     if reason is None and normal(name) in reserved:
         reason = "is reserved"
     if reason:
-        raise DeclarationError(f"'{name}' {reason}", where)
+        raise DeclarationError(f"{shown(name)} {reason}", where)
     plain = normal(name)
     for other in taken:
         if other != name and normal(other) == plain:
-            raise DeclarationError(f"'{name}' is the same name as '{other}' once Unicode-normalised (NFKC)", where)
+            raise DeclarationError(
+                f"{shown(name)} is the same name as {shown(other)} once Unicode-normalised (NFKC)", where
+            )
+
+
+def declared_names(net) -> list[str]:
+    """Every name a network declares: its quantities, and a layer network's dimensions."""
+    dims = [s.name for s in getattr(net, "dim_sizes", {})]
+    return list(net.kinds) + dims
+
+
+def check_declared(net) -> None:
+    """Check a network as it is handed over (its attributes may have been changed after each line was
+    checked): its name and doc, every declared name, and its examples' titles and values."""
+    place = f"network {shown(net.name)}" if isinstance(getattr(net, "name", None), str) else None
+    check_title(net.name, net.doc, place)
+    seen: list[str] = []
+    reserved = ("m", "J") if hasattr(net, "dim_sizes") else ()
+    for name in declared_names(net):
+        reason = why_not(name)
+        if reason:
+            raise DeclarationError(f"{shown(name)} {reason}", place)
+        if name in reserved or name in seen:
+            raise DeclarationError(f"{shown(name)} is defined twice (or is a reserved name)", place)
+        check_name(name, seen, place)
+        seen.append(name)
+    for title, point in getattr(net, "examples", {}).items():
+        check_example_values(net, title, point)
+
+
+def check_example_values(net, title, point) -> None:
+    """An example has a one-line title and is a dict of finite numbers by name."""
+    if not (isinstance(title, str) and title.strip() and title.isprintable() and len(title) <= 200):
+        raise DeclarationError(
+            f"an example's title must be one line of printable text, got {title!r:.60}", f"network {shown(net.name)}"
+        )
+    place = f"network {shown(net.name)}, example {shown(title)}"
+    if not isinstance(point, dict):
+        raise DeclarationError(f"an example is a dict of values, not {type(point).__name__}", place)
+    for key, value in point.items():
+        if not isinstance(key, str):
+            raise DeclarationError(f"an example's names are strings, not {key!r:.40}", place)
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            number = math.nan
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise DeclarationError(f"the value of {shown(key)} must be a finite number, got {value!r:.40}", place)

@@ -8,7 +8,6 @@ template.  Nothing here writes files; ``cmd_handout`` does.
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import sympy as sp
 
 from derive import ChainruleError
 from derive.functions import RULES, numeric_function
+from derive.names import check_example_values
 from derive.printing.latex import derivative_latex, why_latex
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 from derive.unit.simplify import ordered_mul
@@ -404,22 +404,14 @@ def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
 
 def check_example(net, name, point) -> None:
     """An example is a finite number for every input, target and parameter, and nothing else."""
+    check_example_values(net, name, point)
     place = f"network '{net.name}', example '{name}'"
-    if not isinstance(point, dict):
-        raise ChainruleError(f"an example is a dict of values, not {type(point).__name__}", place)
     for key in point:
-        if str(key) not in net.leaves:
+        if key not in net.leaves:
             raise ChainruleError(f"'{key}' is not an input, target or parameter of the network", place)
     for leaf in net.leaves:
         if leaf not in point:
             raise ChainruleError(f"no value for '{leaf}'", place)
-        value = point[leaf]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if isinstance(value, bool) or not math.isfinite(number):
-            raise ChainruleError(f"the value of '{leaf}' must be a finite number, got {value!r}", place)
 
 
 def lecture_form(expr: sp.Expr, kinds: dict[str, str]) -> sp.Expr:
