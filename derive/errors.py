@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import unicodedata
@@ -49,8 +50,15 @@ def check_title(name, doc, where: str | None) -> None:
         raise DeclarationError(f"the network's doc must be printable text: it holds {bad!r} at character {at}", where)
 
 
+def check_finite(expr, name: str, where: str | None) -> None:
+    """A declared value holds no number that is not finite (``float("nan")``, ``float("inf")``)."""
+    if expr.has(sympy.nan, sympy.oo, sympy.S.NegativeInfinity, sympy.zoo):
+        raise DeclarationError(f"the value of '{name}' holds a number that is not finite (nan or ∞)", where)
+
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SYMPY_DIR = os.path.dirname(os.path.abspath(sympy.__file__)) + os.sep
+_CONTEXTLIB = os.path.abspath(contextlib.__file__)  # ``with net.step():`` enters through it
 # the engine's own folders; the catalogue counts as a user's file
 _ENGINE_DIRS = {os.path.join(_PACKAGE_DIR, sub) for sub in ("ir", "ops", "unit", "verify")}
 
@@ -65,7 +73,7 @@ def caller_place() -> str | None:
         inside = inside or (
             frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__"
         )  # a dataclass's generated __init__
-        if not inside and not filename.startswith(_SYMPY_DIR):
+        if not inside and not filename.startswith(_SYMPY_DIR) and filename != _CONTEXTLIB:
             return f"{_short(filename)}:{frame.f_lineno}"
         frame = frame.f_back
     return None

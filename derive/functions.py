@@ -20,6 +20,7 @@ Conventions, as the lectures state them:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -250,10 +251,14 @@ class _NumericPrinter(PythonCodePrinter):
         return f"{type(expr).__name__}({', '.join(self._print(a) for a in expr.args)})"
 
 
+# lambdify's docstring prints the whole expression; these functions are chainrule's own, read by no one
+_NO_DOCSTRING = {"docstring_limit": 0} if "docstring_limit" in inspect.signature(sp.lambdify).parameters else {}
+
+
 def numeric_function(args, expr):
     """``expr`` as a Python function of ``args`` over floats, with each rule's ``numeric`` implementation."""
     printer = _NumericPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
-    return sp.lambdify(args, expr, modules=[NUMERIC, "math"], printer=printer)
+    return sp.lambdify(args, expr, modules=[NUMERIC, "math"], printer=printer, **_NO_DOCSTRING)
 
 
 # ---------------------------------------------------------- the public names

@@ -104,8 +104,9 @@ def check_name(name, taken, where: str | None, reserved=()) -> None:
     if reason:
         raise DeclarationError(f"{shown(name)} {reason}", where)
     plain = normal(name)
+    ascii_name = name.isascii()  # NFKC leaves ASCII as it is: only a name outside ASCII can read as it
     for other in taken:
-        if other != name and normal(other) == plain:
+        if other != name and not (ascii_name and other.isascii()) and normal(other) == plain:
             raise DeclarationError(
                 f"{shown(name)} is the same name as {shown(other)} once Unicode-normalised (NFKC)", where
             )
@@ -122,16 +123,17 @@ def check_declared(net) -> None:
     checked): its name and doc, every declared name, and its examples' titles and values."""
     place = f"network {shown(net.name)}" if isinstance(getattr(net, "name", None), str) else None
     check_title(net.name, net.doc, place)
-    seen: list[str] = []
+    seen: dict[str, str] = {}  # normal form -> name
     reserved = ("m", "J") if hasattr(net, "dim_sizes") else ()
     for name in declared_names(net):
         reason = why_not(name)
         if reason:
             raise DeclarationError(f"{shown(name)} {reason}", place)
-        if name in reserved or name in seen:
-            raise DeclarationError(f"{shown(name)} is defined twice (or is a reserved name)", place)
-        check_name(name, seen, place)
-        seen.append(name)
+        if name in reserved or normal(name) in seen:
+            raise DeclarationError(
+                f"{shown(name)} is defined twice (or is a reserved name, or the same once Unicode-normalised)", place
+            )
+        seen[normal(name)] = name
     for title, point in getattr(net, "examples", {}).items():
         check_example_values(net, title, point)
 

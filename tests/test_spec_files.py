@@ -164,7 +164,7 @@ def test_a_spec_cannot_forge_what_chainrule_reads_back(tmp_path, monkeypatch, ca
     (tmp_path / "spec.py").write_text(UNIT + code, encoding="utf-8")
     assert main(["derive", "spec.py"]) == 2
     err = capsys.readouterr().err
-    assert "spec.py: the spec raised CannotCarry: the network holds a Evil" in err or "holds a Evil" in err, err
+    assert err.startswith("chainrule: error: spec.py: the network holds an object of class Evil"), err
     assert not (tmp_path / "pwned").exists()
 
 
@@ -200,8 +200,8 @@ def test_every_catalogue_network_comes_back_the_same(name):
 def copy_into_spec(name: str, folder: Path) -> str:
     """A spec file with the source of catalogue network ``name``; its path."""
     source = Path(importlib.import_module(f"derive.catalogue.{name}").__file__).read_text(encoding="utf-8")
-    (folder / "copy.py").write_text(source.replace("from .", "from derive.catalogue.") + "\nnetwork = build()\n")
-    return "copy.py"
+    (folder / "copied_spec.py").write_text(source.replace("from .", "from derive.catalogue.") + "\nnetwork = build()\n")
+    return "copied_spec.py"
 
 
 def test_every_catalogue_network_copied_into_a_spec_file_is_the_same(tmp_path, monkeypatch):
@@ -225,7 +225,7 @@ def test_a_catalogue_network_copied_into_a_spec_file_generates_the_same_module(t
     monkeypatch.chdir(tmp_path)
 
     def texts(net):
-        context = context_for(net, "copy.py")
+        context = context_for(net, "copied_spec.py")
         return module_text(context, name), test_text(name, 8, 0, name, context)
 
     assert texts(load_spec(copy_into_spec(name, tmp_path))) == texts(load(name))

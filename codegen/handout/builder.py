@@ -448,6 +448,10 @@ def _escape(text: str) -> str:
         "}": r"\}",
         "~": r"\~{}",
         "^": r"\^{}",
+        "<": r"\textless{}",  # the default font encoding (OT1) sets < > | " as ¡ ¿ — ”
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
+        '"': r"{\ttfamily\char34}",
     }
     out = "".join(repl.get(ch, " " if ch.isspace() or not ch.isprintable() else ch) for ch in text)
     for u, t in (

@@ -135,9 +135,9 @@ def _failure(exc: BaseException, spec: str) -> dict:
         return {"kind": "timeout", "where": where}
     if isinstance(exc, ChainruleError):
         kind = "declaration" if isinstance(exc, DeclarationError) else "error"
-        return {"kind": kind, "message": exc.message, "where": exc.where}
+        return {"kind": kind, "message": exc.message, "where": exc.where or where}
     if isinstance(exc, SyntaxError):
-        lineno = exc.lineno if isinstance(exc.lineno, int) else None
+        lineno = exc.lineno if isinstance(exc.lineno, int) else _nul_line(spec)
         return {
             "kind": "error",
             "message": f"syntax error in the spec: {one_line(exc.msg)}",
@@ -148,6 +148,17 @@ def _failure(exc: BaseException, spec: str) -> dict:
         return {"kind": "error", "message": message, "where": where}
     message = one_line(str(exc))
     return {"kind": "error", "message": f"the spec raised {type(exc).__name__}: {message:.300}", "where": where}
+
+
+def _nul_line(spec: str) -> int | None:
+    """The line of the first NUL byte in the file (Python names none when it refuses one)."""
+    try:
+        with open(spec, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    at = data.find(b"\0")
+    return data.count(b"\n", 0, at) + 1 if at >= 0 else None
 
 
 def one_line(text: str) -> str:

@@ -100,7 +100,10 @@ class _Encoder:
         if _derive_class(cls) and cls.__new__ is object.__new__ and hasattr(value, "__dict__"):
             fields = [[k, self.encode(v)] for k, v in vars(value).items()]
             return ["object", n, *_where(cls), fields]
-        raise CannotCarry(f"the network holds a {cls.__qualname__} (from {cls.__module__}), which has no plain form")
+        raise CannotCarry(
+            f"the network holds an object of class {cls.__qualname__} (from {cls.__module__}), which chainrule cannot "
+            "carry out of the spec's process; a network holds only what derive's API declares"
+        )
 
     def basic(self, expr: sp.Basic):
         cls = type(expr)
@@ -119,7 +122,10 @@ class _Encoder:
         elif isinstance(expr.func, type) and issubclass(expr.func, sp.Basic) and _allowed(cls):
             out = ["basic", *_where(cls), [self.encode(a) for a in expr.args]]
         else:
-            raise CannotCarry(f"the network holds the expression {type(expr).__name__}, which has no plain form")
+            raise CannotCarry(
+                f"the network holds the expression class {type(expr).__name__}, which chainrule cannot carry out of "
+                "the spec's process (only SymPy's core, functions and matrices, and derive's)"
+            )
         n = self.number(expr)
         return [out[0], n, *out[1:]]
 
