@@ -94,14 +94,18 @@ ESCAPES = [  # (case, code after the declaration, None when chainrule succeeds o
     ("fork", "import os, time\nif os.fork() == 0:\n    time.sleep(LATE); mark(); os._exit(0)\n", None),
     (
         "daemon_subprocess",
-        "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', f'import time; time.sleep({LATE}); "
-        'open({MARKER!r}, "w")\'], start_new_session=True)\n',
+        (
+            "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', f'import time; time.sleep({LATE}); "
+            'open({MARKER!r}, "w")\'], start_new_session=True)\n'
+        ),
         None,
     ),
     (
         "double_fork",
-        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(LATE); mark()\n"
-        "    os._exit(0)\n",
+        (
+            "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(LATE); mark()\n"
+            "    os._exit(0)\n"
+        ),
         None,
     ),
     ("atexit", "import atexit\natexit.register(lambda: (mark(), print('at exit')))\n", None),
@@ -112,8 +116,10 @@ ESCAPES = [  # (case, code after the declaration, None when chainrule succeeds o
     ("timer_reset", "import signal, time\nsignal.setitimer(signal.ITIMER_REAL, 0)\ntime.sleep(30)\n", "within 0.5 s"),
     (
         "signals_ignored",
-        "import signal, time\nfor s in (signal.SIGALRM, signal.SIGUSR1, signal.SIGTERM):\n"
-        "    signal.signal(s, signal.SIG_IGN)\ntime.sleep(30)\n",
+        (
+            "import signal, time\nfor s in (signal.SIGALRM, signal.SIGUSR1, signal.SIGTERM):\n"
+            "    signal.signal(s, signal.SIG_IGN)\ntime.sleep(30)\n"
+        ),
         "within 0.5 s",
     ),
     (

@@ -23,8 +23,8 @@ import math
 import re
 
 from derive import ChainruleError, VecNetwork
-from derive.errors import shown
 from derive.catalogue import load_spec
+from derive.errors import shown
 from derive.printing.text import partial_text, text
 
 from ..render.latex_printer import DIGITS
