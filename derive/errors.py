@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import unicodedata
 
 import sympy
@@ -18,6 +20,33 @@ class ChainruleError(Exception):
         self.message = printable(message)
         self.where = printable(where) if where is not None else None
         super().__init__(f"{self.where}: {self.message}" if where else self.message)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP while files are written, LaTeX runs or a spec file's process runs (handled like
+    Ctrl-C: clean up, then stop)."""
+
+
+@contextlib.contextmanager
+def signals_raise():
+    """On the main thread, SIGTERM and SIGHUP raise ``Terminated`` (so a ``finally`` cleans up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated(signum)
+
+    old = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            old[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in old.items():
+            signal.signal(number, handler)
 
 
 def printable(text) -> str:

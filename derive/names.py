@@ -10,6 +10,7 @@ after Unicode NFKC normalisation, because Python reads ``ｗ1`` as ``w1``.
 from __future__ import annotations
 
 import builtins
+import difflib
 import keyword
 import math
 import unicodedata
@@ -156,3 +157,23 @@ def check_example_values(net, title, point) -> None:
             number = math.nan
         if isinstance(value, bool) or not math.isfinite(number):
             raise DeclarationError(f"the value of {shown(key)} must be a finite number, got {value!r:.40}", place)
+
+
+def did_you_mean(word: str, options) -> str:
+    """`` (did you mean 'W11' or 'w1'?)`` for a mistyped name: the options equal to it but for case, then the
+    close ones (difflib), then those with a close part between underscores (``mpl`` → ``l1_mlp``); ''
+    when none is close."""
+    options = list(dict.fromkeys(options))
+    if not isinstance(word, str) or not options:
+        return ""
+    found = [o for o in options if o.lower() == word.lower() and o != word]
+    found += difflib.get_close_matches(word, options, n=3, cutoff=0.6)
+    if not found:
+        parts = {part: o for o in options for part in o.split("_") if len(part) > 1}
+        close = difflib.get_close_matches(word, list(parts), n=1, cutoff=0.6)
+        found = [o for o in options if close and close[0] in o.split("_")]
+    found = list(dict.fromkeys(found))[:4]
+    if not found:
+        return ""
+    quoted = [f"'{o}'" for o in found]
+    return f" (did you mean {', '.join(quoted[:-1]) + ' or ' if len(quoted) > 1 else ''}{quoted[-1]}?)"

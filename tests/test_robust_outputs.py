@@ -121,3 +121,21 @@ for scale in (1.0, 40.0, 1000.0):
     assert tests.returncode == 0, tests.stdout[-2000:]
     warnings.simplefilter("default")
     assert np.isfinite(1.0)
+
+
+def test_files_get_the_umask_permissions_and_keep_their_own_mode(tmp_path):
+    """A new file gets what the umask leaves of 0o666 (as any tool's); a replaced file keeps its mode
+    (a 0755 module stays executable), never 0600."""
+    old = os.umask(0o022)
+    try:
+        module, tests = tmp_path / "x.py", tmp_path / "test_x.py"
+        assert main(["generate", "xor", "-o", str(module)]) == 0
+        assert oct(module.stat().st_mode & 0o777) == oct(0o644) and oct(tests.stat().st_mode & 0o777) == oct(0o644)
+        module.chmod(0o755)
+        assert main(["generate", "xor", "-o", str(module)]) == 0
+        assert oct(module.stat().st_mode & 0o777) == oct(0o755)
+        os.umask(0o027)
+        files.write_atomic(str(tmp_path / "h.html"), "<p>x</p>\n")
+        assert oct((tmp_path / "h.html").stat().st_mode & 0o777) == oct(0o640)
+    finally:
+        os.umask(old)

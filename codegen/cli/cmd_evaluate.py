@@ -25,6 +25,7 @@ import re
 from derive import ChainruleError, VecNetwork
 from derive.catalogue import load_spec
 from derive.errors import shown
+from derive.names import did_you_mean
 from derive.printing.text import partial_text, text
 
 from ..render.latex_printer import DIGITS
@@ -107,7 +108,11 @@ def read_point(path: str, net) -> dict[str, float]:
     for name in point:
         if name not in leaves:
             kind = net.kinds.get(name)
-            problem = f"'{name}' is computed by the network, not given" if kind == "node" else f"unknown name '{name}'"
+            problem = (
+                f"'{name}' is computed by the network, not given"
+                if kind == "node"
+                else f"unknown name '{name}'{did_you_mean(name, leaves)}"
+            )
             raise ChainruleError(f"{problem} (network '{net.name}' takes: {', '.join(leaves)})", where[name])
     missing = [n for n in leaves if n not in point]
     if missing:

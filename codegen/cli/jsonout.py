@@ -1,4 +1,5 @@
-"""``--json`` output of ``list``, ``derive`` and ``verify``: plain data with stable keys, for scripts.
+"""``--json`` output of ``list``, ``derive``, ``verify``, ``handout`` and ``generate`` (and of any command's
+bad input): plain data with stable keys, for scripts.
 
 The keys are documented in the README ("Scripting"); adding a key is compatible, renaming one is not.
 """
@@ -60,6 +61,11 @@ def plain(value):
 
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def written(network: str, paths: list[str]) -> dict:
+    """What ``handout`` or ``generate`` wrote."""
+    return {"network": network, "written": list(paths)}
 
 
 def catalogue(rows: list[tuple[str, str]]) -> dict:

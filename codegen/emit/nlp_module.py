@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 
 from derive import ChainruleError
+from derive.names import did_you_mean
 from derive.nlp.task import CLASS_NAMES
 
 from .numpy_layers import layers_context
@@ -59,7 +60,7 @@ def handout_names() -> list[str]:
 def model(name: str):
     """The layer-level declaration (a ``VecNetwork`` with its ``text_task``) behind generated module ``name``."""
     if name not in MODULES:
-        raise ChainruleError(f"unknown NLP model '{name}' (known: {', '.join(names())})")
+        raise ChainruleError(f"unknown NLP model '{name}'{did_you_mean(name, names())} (known: {', '.join(names())})")
     source, kwargs = MODULES[name]
     return importlib.import_module(f"derive.catalogue.{source}").model(**kwargs)
 

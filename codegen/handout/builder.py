@@ -18,7 +18,7 @@ import sympy as sp
 
 from derive import ChainruleError
 from derive.functions import RULES, numeric_function
-from derive.names import check_example_values
+from derive.names import check_example_values, did_you_mean
 from derive.printing.latex import derivative_latex, why_latex
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 from derive.unit.simplify import ordered_mul
@@ -72,12 +72,16 @@ class HandoutOptions:
         for name in self.expand:
             if name != "all" and name not in params:
                 raise ChainruleError(
-                    f"'{name}' is not a parameter of '{net.name}' (it has: {', '.join(params)})", "--expand"
+                    f"'{name}' is not a parameter of '{net.name}'{did_you_mean(name, params)} "
+                    f"(it has: {', '.join(params)})",
+                    "--expand",
                 )
         if self.example is not None and self.example not in net.examples:
             known = ", ".join(sorted(net.examples)) or "none"
             raise ChainruleError(
-                f"network '{net.name}' has no example '{self.example}' (examples: {known})", "--example"
+                f"network '{net.name}' has no example '{self.example}'{did_you_mean(self.example, net.examples)} "
+                f"(examples: {known})",
+                "--example",
             )
 
 
@@ -336,6 +340,10 @@ def build_context(net, options: HandoutOptions) -> dict:
     ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
     return ctx
+
+
+class MatricesOnly(ChainruleError):
+    """A handout in matrices only, asked for in a medium that has no such form yet (HTML, slides, notebook)."""
 
 
 def matrices_only_reason(ctx) -> str:

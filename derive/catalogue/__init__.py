@@ -12,6 +12,7 @@ import os
 
 from ..errors import ChainruleError
 from ..ir.network import VecNetwork
+from ..names import did_you_mean
 from ..spec import load_file
 from ..unit.network import Network
 
@@ -55,6 +56,9 @@ def names() -> list[str]:
 def load(name: str) -> Network | VecNetwork:
     """A catalogue network by name."""
     if name not in NAMES:
+        hint = did_you_mean(name, NAMES)
+        if hint:
+            raise ChainruleError(f"unknown network '{name}'{hint}; `chainrule list` shows the catalogue")
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
     module = importlib.import_module(f"{__name__}.{name}")
     return module.build()

@@ -23,7 +23,7 @@ import sys
 import traceback
 import warnings
 
-from ..errors import ChainruleError, DeclarationError
+from ..errors import ChainruleError, DeclarationError, signals_raise
 from ..ir.network import VecNetwork
 from ..names import check_declared
 from ..unit.network import Network
@@ -49,7 +49,8 @@ def seconds() -> float:
 def load_file(spec: str, limit: float | None = None) -> Network | VecNetwork:
     """The network a spec file declares (``network = …``, or ``build()``), run as the module says."""
     limit = seconds() if limit is None else limit
-    ended = run_in_child(lambda out: _declare(spec, out), limit)
+    with signals_raise():  # SIGTERM or SIGHUP here: the spec's processes are killed too, then chainrule stops
+        ended = run_in_child(lambda out: _declare(spec, out), limit)
     answer = _answer(ended.answer)
     if ended.timed_out:
         where = answer.get("where") if answer.get("kind") == "timeout" else spec

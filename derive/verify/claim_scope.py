@@ -15,6 +15,7 @@ import re
 import sympy as sp
 
 from ..functions import RULES, ReLU, Sigmoid, Step, Tanh
+from ..names import did_you_mean
 from ..printing.text import text
 from . import claims as C
 from .claims import ClaimError
@@ -148,7 +149,11 @@ class ScalarScope:
             found = self.entry(*entry.groups())
             if found is not None:
                 return found
-            raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {', '.join(self.kinds)})", where)
+            raise ClaimError(
+                f"unknown name '{name}'{did_you_mean(name, self.kinds)} (network '{self.net.name}' has: "
+                f"{', '.join(self.kinds)})",
+                where,
+            )
         layer = LAYER_NAME.match(name)
         if layer:
             base, k = layer.groups()
@@ -170,7 +175,8 @@ class ScalarScope:
         if len(same) == 1:
             return same[0]
         shown = ", ".join(self.kinds)
-        raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {shown})", where)
+        hint = did_you_mean(name, self.kinds)
+        raise ClaimError(f"unknown name '{name}'{hint} (network '{self.net.name}' has: {shown})", where)
 
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:

@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ..ir.numeric import NUMPY_ACTIVATIONS
+from ..names import did_you_mean
 from ..printing.matrix import GREEK, matrix_text, unbroadcast
 from .claims import RATES, ClaimError, names_in, parse_text, split_equation, split_update, to_text
 from .slips import describe_constant
@@ -218,7 +219,8 @@ def resolve(net: VecTarget, name: str, where=None) -> str:
     ]
     if len(same) == 1:
         return same[0]
-    raise ClaimError(f"unknown name '{name}' (vectorised network '{net.name}' has: {', '.join(known)})", where)
+    hint = did_you_mean(name, known)
+    raise ClaimError(f"unknown name '{name}'{hint} (vectorised network '{net.name}' has: {', '.join(known)})", where)
 
 
 def evaluate(net: VecTarget, tree, env: dict):
