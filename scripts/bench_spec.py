@@ -16,16 +16,7 @@ from pathlib import Path
 
 from derive.catalogue import load_spec
 
-SPEC = """from derive import Network, binary_cross_entropy, sigmoid
-
-net = Network("n")
-x1, x2 = net.inputs("x1 x2")
-y = net.targets("y")
-w1, w2, b = net.params("w1 w2 b")
-yhat = net.let("yhat", sigmoid(w1 * x1 + w2 * x2 + b))
-net.loss(binary_cross_entropy(yhat, y))
-network = net
-"""
+SPEC = "from derive.catalogue.two_layer_sigmoid import build\n\nnetwork = build()\n"  # a small network
 
 
 def cpu() -> float:
