@@ -134,8 +134,9 @@ TEX_NOTE = "do not edit; regenerate with chainrule handout"
 def write_handout(out: str, tex: str, *, pdf: bool, engine: str = "pdflatex", force: bool = False) -> list[str]:
     """Write ``out`` (stamped) and, with ``pdf``, the PDF beside it; the paths written.  A .tex or .pdf
     that chainrule did not write, or that was changed since, is refused unless ``force``.  The PDF is built
-    from the text first; then both files are written as one step, so an error, a LaTeX failure, Ctrl-C or
-    SIGTERM leaves neither (and the .tex always records the PDF built from it)."""
+    from the text first; then both files are written as one step, so an error, Ctrl-C or SIGTERM leaves
+    neither (and the .tex always records the PDF built from it).  When LaTeX fails, the .tex alone is
+    written: the error names its line."""
     pdf_path = os.path.splitext(out)[0] + ".pdf"
 
     def check() -> str | None:
@@ -150,7 +151,11 @@ def write_handout(out: str, tex: str, *, pdf: bool, engine: str = "pdflatex", fo
     if pdf and not latex_build.available(engine):  # fail before anything is built
         raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", out)
     if pdf:
-        built = latex_build.compile_text(tex, engine, out).pdf
+        try:
+            built = latex_build.compile_text(tex, engine, out).pdf
+        except latex_build.LatexFailed:  # the .tex is written, to read the line the error names
+            write_all_atomic([(out, stamp(tex, "%", TEX_NOTE))], check=check)
+            raise
         write_all_atomic([(out, stamp(tex, "%", TEX_NOTE, pdf=sha256(built))), (pdf_path, built)], check=check)
         return [out, pdf_path]
     # the PDF beside an untouched .tex stays recorded in its stamp, so a later --pdf may replace it

@@ -3,7 +3,7 @@
 
 The build runs in a temporary folder, from the LaTeX text under a safe name (``handout.tex``: a file
 name with ``%``, ``~``, ``$`` or a leading ``-`` never reaches LaTeX); only the PDF comes out.  A
-failure raises ``ChainruleError`` with the first error of the log and its line in the ``.tex``.  Ctrl-C,
+failure raises ``LatexFailed`` with the first error of the log and its line in the ``.tex``.  Ctrl-C,
 SIGTERM or SIGHUP during a build stops LaTeX (its whole process group) and removes the folder.
 """
 
@@ -62,6 +62,10 @@ def first_error(log: str) -> tuple[str, int | None]:
     return "LaTeX stopped without an error message (see its log)", None
 
 
+class LatexFailed(ChainruleError):
+    """LaTeX stopped with an error (its first error, at the line of the .tex)."""
+
+
 @dataclass(frozen=True)
 class Built:
     """A PDF built from LaTeX text: its bytes, the log, the LaTeX runs."""
@@ -106,7 +110,7 @@ def compile_text(tex: str, engine: str = "pdflatex", where: str = "handout.tex")
         pdf = work.with_suffix(".pdf")
         if returncode != 0 or not pdf.exists():
             message, line = first_error(log)
-            raise ChainruleError(f"LaTeX failed: {message}", f"{where}:{line}" if line else where)
+            raise LatexFailed(f"LaTeX failed: {message}", f"{where}:{line}" if line else where)
         return Built(pdf.read_bytes(), log, runs)
 
 
