@@ -16,6 +16,7 @@ user can (read and write files, start programs).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import runpy
 import signal
@@ -123,8 +124,9 @@ def _declare(spec: str, out) -> None:
         data = transport.dumps(answer)
     except BaseException as exc:  # noqa: BLE001 - the spec is user code: every way it fails is one line
         data = transport.dumps(_failure(exc, spec))
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+    for stream in (sys.stdout, sys.stderr):  # what the spec printed reaches the capture (whatever it made of them)
+        with contextlib.suppress(Exception):
+            stream.flush()
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # the answer is written whole, or not at all
     out.write(data.encode("ascii"))
 

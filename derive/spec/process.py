@@ -67,14 +67,14 @@ def run_in_child(work, seconds: float, grace: float = GRACE) -> Ended:
     os.close(answer_write)
     os.close(output_write)
     pipes = _Pipes(answer_read, output_read)
-    status = None
     timed_out = False
     try:
-        status, timed_out = _wait(pid, time.monotonic() + seconds, grace, pipes)
+        timed_out = _wait(pid, time.monotonic() + seconds, grace, pipes)
     finally:
-        _kill_left(pid, before)  # also on Ctrl-C or an error here: nothing of the child's stays
-        if status is None:
-            status = _reap(pid)
+        # also on Ctrl-C or an error here: nothing of the child's stays.  The child is reaped last, so that
+        # its number (its group's and session's) cannot be taken by another process meanwhile
+        _kill_left(pid, before)
+        status = _reap(pid)
         if subreaper:
             _prctl(PR_SET_CHILD_SUBREAPER, 0)
         pipes.close()
@@ -160,9 +160,9 @@ def _child(work, parent: int, answer: int, output: int, unused: tuple[int, ...])
         os._exit(code)
 
 
-def _wait(pid: int, deadline: float, grace: float, pipes: _Pipes) -> tuple[int | None, bool]:
-    """Read the child's pipes until it exits (its status) or the limit and the grace after it are over
-    (None); and whether the limit struck."""
+def _wait(pid: int, deadline: float, grace: float, pipes: _Pipes) -> bool:
+    """Read the child's pipes until it exits (left unreaped) or the limit and the grace after it are over;
+    whether the limit struck."""
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -170,9 +170,8 @@ def _wait(pid: int, deadline: float, grace: float, pipes: _Pipes) -> tuple[int |
     timed_out = False
     try:
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return status, timed_out
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return timed_out
             now = time.monotonic()
             if now >= deadline and not timed_out:
                 timed_out = True
@@ -181,7 +180,7 @@ def _wait(pid: int, deadline: float, grace: float, pipes: _Pipes) -> tuple[int |
                     os.kill(pid, signal.SIGUSR1)  # the child says where it was, if it still can
                 continue
             if now >= deadline or pipes.too_large:
-                return None, timed_out
+                return timed_out
             watched = pipes.open + ([pidfd] if pidfd is not None else [])
             for fd in select.select(watched, [], [], min(deadline - now, 1.0 if pidfd is not None else 0.02))[0]:
                 if fd != pidfd:
@@ -192,8 +191,9 @@ def _wait(pid: int, deadline: float, grace: float, pipes: _Pipes) -> tuple[int |
 
 
 def _reap(pid: int) -> int:
+    """The child's wait status, once it has ended (killed first if it still runs)."""
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # a zombie (it has exited) ignores it
     with contextlib.suppress(ChildProcessError):
         return os.waitpid(pid, 0)[1]
     return signal.SIGKILL
