@@ -5,6 +5,7 @@ probability the loss reads that is not its matched activation's (no NaN at satur
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -139,3 +140,19 @@ def test_files_get_the_umask_permissions_and_keep_their_own_mode(tmp_path):
         assert oct((tmp_path / "h.html").stat().st_mode & 0o777) == oct(0o640)
     finally:
         os.umask(old)
+
+
+def test_angle_brackets_bars_and_quotes_in_a_title_print_as_themselves(tmp_path):
+    """The default font encoding (OT1) sets < > | " as ¡ ¿ — ”: a title and doc escape them."""
+    if shutil.which("pdflatex") is None or shutil.which("pdftotext") is None:
+        pytest.skip("pdflatex and pdftotext are installed by scripts/setup.sh")
+    spec = tmp_path / "spec.py"
+    spec.write_text(
+        UNICODE_SPEC.replace('Network("unicode names")', 'Network(\'a<b> "c"\', doc="x | y > 0")'), encoding="utf-8"
+    )
+    assert main(["handout", str(spec), "-o", str(tmp_path / "q.tex"), "--pdf"]) == 0
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "q.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert 'a<b> "c"' in text and "x|y>0" in text.replace(" ", "")  # pdftotext drops the spaces around | and >
+    assert not any(c in text for c in "¡¿”")
