@@ -219,3 +219,11 @@ def test_demo_parts_report_progress_on_stderr(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "demo: checking 4 example claim sheets" in err and "wrote the verification" in err
     assert "wrote" not in out and out.count(": ok") == 4
+
+
+def test_json_has_no_bare_nan(capsys):
+    """JSON has no NaN or infinity: a number that is not finite is null."""
+    from codegen.cli import jsonout
+
+    jsonout.dump({"values": [float("nan"), 1.5, {"inf": float("-inf")}]})
+    assert json.loads(capsys.readouterr().out) == {"format": 1, "values": [None, 1.5, {"inf": None}]}
