@@ -154,7 +154,7 @@ def test_nothing_a_spec_starts_outlives_it(tmp_path, monkeypatch, capsys):
     time.sleep(LATE + 1.0)  # anything that escaped has written its marker by now
     assert sorted(p.name for p in tmp_path.glob("escaped_*")) == []
     for case, error, status, out, err, elapsed in outcomes:
-        assert elapsed < 0.5 + 0.5 + 1.5, (case, elapsed)  # the limit, the grace, the start
+        assert elapsed < 5, (case, elapsed)  # the limit (0.5 s) and its grace (0.5 s), never the 30 s asked for
         if error is None:
             assert status == 0 and err == "", (case, err)
             assert json.loads(out)["network"] == "n", case  # valid JSON, nothing printed after it
