@@ -8,7 +8,6 @@ template.  Nothing here writes files; ``cmd_handout`` does.
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import sympy as sp
 
 from derive import ChainruleError
 from derive.functions import RULES, numeric_function
+from derive.names import check_example_values, did_you_mean
 from derive.printing.latex import derivative_latex, why_latex
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 from derive.unit.simplify import ordered_mul
@@ -72,12 +72,16 @@ class HandoutOptions:
         for name in self.expand:
             if name != "all" and name not in params:
                 raise ChainruleError(
-                    f"'{name}' is not a parameter of '{net.name}' (it has: {', '.join(params)})", "--expand"
+                    f"'{name}' is not a parameter of '{net.name}'{did_you_mean(name, params)} "
+                    f"(it has: {', '.join(params)})",
+                    "--expand",
                 )
         if self.example is not None and self.example not in net.examples:
             known = ", ".join(sorted(net.examples)) or "none"
             raise ChainruleError(
-                f"network '{net.name}' has no example '{self.example}' (examples: {known})", "--example"
+                f"network '{net.name}' has no example '{self.example}'{did_you_mean(self.example, net.examples)} "
+                f"(examples: {known})",
+                "--example",
             )
 
 
@@ -338,6 +342,10 @@ def build_context(net, options: HandoutOptions) -> dict:
     return ctx
 
 
+class MatricesOnly(ChainruleError):
+    """A handout in matrices only, asked for in a medium that has no such form yet (HTML, slides, notebook)."""
+
+
 def matrices_only_reason(ctx) -> str:
     """Why a handout context is in matrices only, for the media that have no such form yet."""
     if ctx.get("program"):
@@ -404,22 +412,14 @@ def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
 
 def check_example(net, name, point) -> None:
     """An example is a finite number for every input, target and parameter, and nothing else."""
+    check_example_values(net, name, point)
     place = f"network '{net.name}', example '{name}'"
-    if not isinstance(point, dict):
-        raise ChainruleError(f"an example is a dict of values, not {type(point).__name__}", place)
     for key in point:
-        if str(key) not in net.leaves:
+        if key not in net.leaves:
             raise ChainruleError(f"'{key}' is not an input, target or parameter of the network", place)
     for leaf in net.leaves:
         if leaf not in point:
             raise ChainruleError(f"no value for '{leaf}'", place)
-        value = point[leaf]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if isinstance(value, bool) or not math.isfinite(number):
-            raise ChainruleError(f"the value of '{leaf}' must be a finite number, got {value!r}", place)
 
 
 def lecture_form(expr: sp.Expr, kinds: dict[str, str]) -> sp.Expr:
@@ -456,6 +456,10 @@ def _escape(text: str) -> str:
         "}": r"\}",
         "~": r"\~{}",
         "^": r"\^{}",
+        "<": r"\textless{}",  # the default font encoding (OT1) sets < > | " as ¡ ¿ — ”
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
+        '"': r"{\ttfamily\char34}",
     }
     out = "".join(repl.get(ch, " " if ch.isspace() or not ch.isprintable() else ch) for ch in text)
     for u, t in (

@@ -24,10 +24,9 @@ from latex2mathml.converter import convert
 
 from derive import ChainruleError
 
+from ..emit.files import UNSEALED, seal
 from ..render import graph_svg
-from .builder import SECTIONS, HandoutOptions, build_context, matrices_only_reason, visible_width
-
-GENERATOR = '<meta name="generator" content="chainrule'  # how a page chainrule wrote is recognised
+from .builder import SECTIONS, HandoutOptions, MatricesOnly, build_context, matrices_only_reason, visible_width
 
 _TAG = re.compile(r"\s*\\tag\*?\{([^{}]*)\}\s*$")
 _BLANK = re.compile(r"\\blank(\[[^\]]*\])?|\\answerbox(\[[^\]]*\])?")
@@ -210,7 +209,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
     options = options or HandoutOptions()
     ctx = build_context(net, options)
     if ctx.get("batch_only"):
-        raise ChainruleError(
+        raise MatricesOnly(
             f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, "
             "which has no HTML form yet (write NAME.tex)",
             "-o",
@@ -223,5 +222,6 @@ def render(net, options: HandoutOptions | None = None) -> str:
     ctx["numbers"] = SimpleNamespace(**section_numbers([s for s in SECTIONS if getattr(ctx["sections"], s)]))
     ctx["figure"] = figure
     ctx["plain"] = {"title": net.name.replace("_", " "), "name": net.name, "doc": getattr(net, "doc", "")}
+    ctx["stamp"] = UNSEALED
     page = environment().get_template("handout.html.jinja").render(**ctx)
-    return re.sub(r"\n{3,}", "\n\n", page)
+    return seal(re.sub(r"\n{3,}", "\n\n", page))

@@ -23,14 +23,14 @@ import sympy as sp
 
 from derive import ChainruleError, VecNetwork
 
+from ..emit.files import UNSEALED, seal
 from ..emit.load import module_source
 from ..emit.numpy_module import ruff_format
 from ..render.numpy_helpers import helper_source
 from ..render.numpy_printer import ModulePrinter
-from .builder import HandoutOptions, _choose_example, build_context, matrices_only_reason
+from .builder import HandoutOptions, MatricesOnly, _choose_example, build_context, matrices_only_reason
 
 STEP = 1e-6  # central-difference step of the gradient check
-GENERATOR = '"generator": "chainrule handout'  # how a notebook chainrule wrote is recognised
 
 
 def _aligned(rows) -> str:
@@ -203,7 +203,7 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     options = HandoutOptions(**{**options.__dict__, "exercise": False})
     ctx = build_context(net, options)
     if ctx.get("batch_only"):
-        raise ChainruleError(
+        raise MatricesOnly(
             f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, which has no notebook yet",
             "-o",
         )
@@ -269,11 +269,11 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     notebook = {
         "cells": [_cell(kind, text, k) for k, (kind, text) in enumerate(cells, start=1)],
         "metadata": {
-            "generator": "chainrule handout (do not edit; regenerate with chainrule handout SPEC -o NAME.ipynb)",
+            "generator": f"{UNSEALED} (chainrule handout; do not edit, regenerate with chainrule handout SPEC -o NAME.ipynb)",
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
         },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    return seal(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .builder import HandoutOptions, build_context, environment, matrices_only_reason, tidy
+from .builder import HandoutOptions, MatricesOnly, build_context, environment, matrices_only_reason, tidy
 
 MARK = r"\textcolor{red}"
 
@@ -48,9 +48,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
     options = HandoutOptions(**{**options.__dict__, "exercise": False})
     ctx = build_context(net, options)
     if ctx.get("batch_only"):
-        from derive import ChainruleError
-
-        raise ChainruleError(
+        raise MatricesOnly(
             f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, "
             "which has no slides yet (write NAME.tex without --slides)",
             "--slides",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import Application
 
-from ..errors import DeclarationError, caller_place, check_title
+from ..errors import DeclarationError, caller_place, check_finite, check_title
 from ..functions import BUILTIN_ALLOWED, RULES, lecture_functions
 from ..names import check_constant_names, check_name, pre_activation_name
 
@@ -168,6 +168,7 @@ class Network:
                 "with VecNetwork)",
                 where,
             )
+        check_finite(expr, name, where)
         expr = exact_constants(expr)
         expr = lecture_functions(expr)
         if name in self.kinds:
