@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..ops import ACTIVATIONS, CANCELLATIONS, LOSSES, PullContext, activation_why, pull_back, rule_text, why
+from ..ops import ACTIVATIONS, CANCELLATIONS, LOSSES, PATH, PullContext, activation_why, pull_back, rule_text, why
 from ..printing.matrix import matrix_text, pull_scalars, sum_text
 from .equation import Equation, Term
 from .nodes import LossSum
@@ -166,7 +166,8 @@ class Sweep:
         """Pull ``G`` (the adjoint of ``via = value``) back to every operand; write the parameters it completes."""
         ratio_of = self.scale(via)
         completed = []
-        for symbol, contribution, key in pull_back(value, G, self.ctx):
+        for symbol, contribution, path in pull_back(value, G, self.ctx):
+            key = path.rsplit(PATH, 1)[-1]  # the innermost op's rule: what the term is
             name = symbol.name
             if self.net.kinds[name] not in ("param", "node", "state"):
                 continue
@@ -176,7 +177,7 @@ class Sweep:
                 rule = f"{why(key)}; {LOSSES[self.net.loss].why}"
                 latex = why(key, "latex")
             else:
-                rule, latex = rule_text(key), rule_text(key, "latex")
+                rule, latex = rule_text(path), rule_text(path, "latex")
                 if ratio == 1 / self.m:
                     rule += "; (1/m) for J"
                     latex += r"; $\frac{1}{m}$ for $J$"
