@@ -28,6 +28,7 @@ from ..render.graph_layout import Figure
 from ..render.latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
 from ..render.numbering import summary_label
 from . import batch as handout_batch
+from . import matrix
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -282,22 +283,16 @@ def gradient_rows(derivation, printer, name: str, lhs: str) -> tuple[list[tuple[
 
 # ------------------------------------------------------------------ sections
 def build_context(net, options: HandoutOptions) -> dict:
-    """Everything the template needs, as strings and lists (see the module docstring)."""
-    names: dict[str, str] = {}
-    declared_in_matrices = not hasattr(net, "nodes")
-    if declared_in_matrices and (not net.chain or getattr(net, "text_task", None) is not None):
-        return _batch_only(net, options)  # a matrix program (a skip, a tied weight, a penalty), or a text model
-    if declared_in_matrices:  # a VecNetwork: written out unit by unit, as the lecture does by hand
-        try:
-            net, names = handout_batch.scalar_network(net)
-        except handout_batch.TooLargeToWriteOut:
-            return _batch_only(net, options)
+    """Everything the template needs, as strings and lists (see the module docstring).  A network declared in
+    matrices (``VecNetwork``) gets the handout of its matrix program (``matrix.context``: ``matrix`` is True)."""
+    if not hasattr(net, "nodes"):
+        return {**matrix.context(net, options), "matrix": True}
     options.check(net)
     derivation = net.derive()
     outputs = _outputs(net)
     printer = HandoutLatexPrinter(
         {
-            "names": names,
+            "names": {},
             "output": options.output,
             "layer_count": layer_count(net),
             "outputs": tuple(outputs),
@@ -321,7 +316,6 @@ def build_context(net, options: HandoutOptions) -> dict:
         "name": _escape(net.name),
         "doc": _escape(net.doc),
         "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
-        "matrices": declared_in_matrices,
         "exercise": options.exercise,
         "solutions": options.exercise and options.solutions == "appendix",
         "loss": printer.name(net.loss_name),
@@ -336,31 +330,6 @@ def build_context(net, options: HandoutOptions) -> dict:
     ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
     return ctx
-
-
-def matrices_only_reason(ctx) -> str:
-    """Why a handout context is in matrices only, for the media that have no such form yet."""
-    if ctx.get("program"):
-        return "is a matrix program, not a chain of layers written unit by unit"
-    return f"has {ctx['scalar_params']} scalar parameters"
-
-
-def _batch_only(vn, options) -> dict:
-    """The context of a handout in matrices only (``handout_batch.tex.jinja``)."""
-    options = HandoutOptions(**{**options.__dict__, "expand": ()})
-    for s in options.sections:
-        if s not in SECTIONS:
-            raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
-    base = {
-        "title": _escape(vn.name.replace("_", " ")),
-        "name": _escape(vn.name),
-        "doc": _escape(vn.doc),
-        "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
-        "exercise": options.exercise,
-        "solutions": options.exercise and options.solutions == "appendix",
-        "scalar_params": handout_batch.scalar_parameter_count(vn),
-    }
-    return handout_batch.batch_only_context(vn, options, base)
 
 
 def example_title(net, printer, point, example_name, seed: int, note: str = "") -> str:
@@ -810,7 +779,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
     """The handout for ``net`` as LaTeX source."""
     options = options or HandoutOptions()
     ctx = build_context(net, options)
-    template = "handout_batch.tex.jinja" if ctx.get("batch_only") else "handout.tex.jinja"
+    template = "handout_batch.tex.jinja" if ctx.get("matrix") else "handout.tex.jinja"
     return tidy(environment().get_template(template).render(**ctx))
 
 

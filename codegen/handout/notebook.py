@@ -27,7 +27,7 @@ from ..emit.load import module_source
 from ..emit.numpy_module import ruff_format
 from ..render.numpy_helpers import helper_source
 from ..render.numpy_printer import ModulePrinter
-from .builder import HandoutOptions, _choose_example, build_context, matrices_only_reason
+from .builder import HandoutOptions, _choose_example, build_context
 
 STEP = 1e-6  # central-difference step of the gradient check
 GENERATOR = '"generator": "chainrule handout'  # how a notebook chainrule wrote is recognised

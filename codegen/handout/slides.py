@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .builder import HandoutOptions, build_context, environment, matrices_only_reason, tidy
+from .builder import HandoutOptions, build_context, environment, tidy
 
 MARK = r"\textcolor{red}"
 
