@@ -16,20 +16,25 @@ the same network always gives the same bytes.
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import re
 
 import sympy as sp
 
-from derive import ChainruleError, VecNetwork
+from derive import ChainruleError
 
 from ..emit.load import module_source
 from ..emit.numpy_module import ruff_format
+from ..render import graph_svg
 from ..render.numpy_helpers import helper_source
 from ..render.numpy_printer import ModulePrinter
 from .builder import HandoutOptions, _choose_example, build_context
+from .document import visible
+from .html import document_numbers
 
 STEP = 1e-6  # central-difference step of the gradient check
+CHECKED = 4  # entries of each parameter's gradient a matrix program's notebook checks
 GENERATOR = '"generator": "chainrule handout'  # how a notebook chainrule wrote is recognised
 
 
@@ -189,8 +194,10 @@ def gradient_check_code(net, point: dict[str, float]) -> str:
     return ruff_format("\n".join(header + body), "the gradient check")
 
 
-def _cell(kind: str, source: str, k: int) -> dict:
+def _cell(kind: str, source: str, k: int, attachments: dict | None = None) -> dict:
     cell = {"cell_type": kind, "id": f"cell-{k}", "metadata": {}, "source": source.splitlines(keepends=True)}
+    if attachments:
+        cell["attachments"] = attachments
     if kind == "code":
         cell["execution_count"] = None
         cell["outputs"] = []
@@ -202,72 +209,29 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     options = options or HandoutOptions()
     options = HandoutOptions(**{**options.__dict__, "exercise": False})
     ctx = build_context(net, options)
-    if ctx.get("batch_only"):
-        raise ChainruleError(
-            f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, which has no notebook yet",
-            "-o",
-        )
-    ctx["plain_title"] = markdown_text(net.name.replace("_", " "))
-    ctx["plain_doc"] = markdown_text(getattr(net, "doc", ""))
-    scalar = net
-    if isinstance(net, VecNetwork):
-        from .batch import scalar_network
-
-        scalar, _ = scalar_network(net)
-    _, point, _ = _choose_example(scalar, scalar.derive(), options)
-    cells = [("markdown", text) for text in derivation_cells(ctx)]
-    try:
-        module = module_source(net, spec)
-    except ChainruleError as exc:
-        cells.append(
-            (
-                "markdown",
-                f"## The training module\n\n`chainrule generate` does not cover this network: {markdown_text(exc)}",
-            )
-        )
+    if ctx.get("matrix"):
+        cells = matrix_cells(ctx) + module_cells(net, spec, "the equations of the handout")
+        cells += module_check_cells()
     else:
-        code, main = _split_module(module)
+        ctx["plain_title"] = markdown_text(net.name.replace("_", " "))
+        ctx["plain_doc"] = markdown_text(getattr(net, "doc", ""))
+        _, point, _ = _choose_example(net, net.derive(), options)
+        cells = [("markdown", text) for text in derivation_cells(ctx)]
+        cells += module_cells(net, spec, "its equation of section 3")
         cells.append(
             (
                 "markdown",
-                (
-                    f"## The training module\n\nThe module {code_span('chainrule generate ' + (spec or net.name))} writes, one definition "
-                    "per cell: the forward pass, the gradients (each line cites its equation of section 3), the "
-                    "update and the training loop. It needs only NumPy."
-                ),
+                "## Checking the derivation\n\nEach hand-derived gradient $\\partial "
+                + ctx["loss"]
+                + " / \\partial q$ above, for every node and parameter $q$, against central finite differences "
+                "of the loss at the example (the node's value moved by $\\pm h$, everything after it recomputed): "
+                "`exact` (equal to the last bit: rare against differences), `close` (relative error at most "
+                "$10^{-6}$) and the largest difference.",
             )
         )
-        cells += [("code", c) for c in code]
-        if main and "main()" in main:  # a command-line module that trains on the shipped data files
-            name = spec or net.name
-            cells.append(
-                (
-                    "markdown",
-                    (
-                        "### Training\n\nThis module trains on the data chainrule ships: "
-                        + code_span(f"chainrule generate {name} -o {net.name}.py && python3 {net.name}.py")
-                        + "."
-                    ),
-                )
-            )
-            main = None
-        if main:
-            cells.append(("markdown", "### Training on the module's demo data"))
-            cells.append(("code", main))
-    cells.append(
-        (
-            "markdown",
-            "## Checking the derivation\n\nEach hand-derived gradient $\\partial "
-            + ctx["loss"]
-            + " / \\partial q$ above, for every node and parameter $q$, against central finite differences "
-            "of the loss at the example (the node's value moved by $\\pm h$, everything after it recomputed): "
-            "`exact` (equal to the last bit: rare against differences), `close` (relative error at most "
-            "$10^{-6}$) and the largest difference.",
-        )
-    )
-    cells.append(("code", gradient_check_code(scalar, point)))
+        cells.append(("code", gradient_check_code(net, point)))
     notebook = {
-        "cells": [_cell(kind, text, k) for k, (kind, text) in enumerate(cells, start=1)],
+        "cells": [_cell(kind, text, k, *rest) for k, (kind, text, *rest) in enumerate(cells, start=1)],
         "metadata": {
             "generator": "chainrule handout (do not edit; regenerate with chainrule handout SPEC -o NAME.ipynb)",
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -277,3 +241,171 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
         "nbformat_minor": 5,
     }
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+def module_cells(net, spec: str | None, cited: str) -> list[tuple]:
+    """The training module, one definition per cell, and its training run (``cited``: what each gradient line
+    cites); one Markdown cell saying why when ``chainrule generate`` does not cover the network."""
+    try:
+        module = module_source(net, spec)
+    except ChainruleError as exc:
+        return [
+            (
+                "markdown",
+                f"## The training module\n\n`chainrule generate` does not cover this network: {markdown_text(exc)}",
+            )
+        ]
+    code, main = _split_module(module)
+    cells = [
+        (
+            "markdown",
+            (
+                f"## The training module\n\nThe module {code_span('chainrule generate ' + (spec or net.name))} writes,"
+                f" one definition per cell: the forward pass, the gradients (each line cites {cited}), the update and"
+                " the training loop. It needs only NumPy."
+            ),
+        )
+    ]
+    if "__file__" in module:  # it finds its data beside its own file, and a notebook has none
+        cells.append(
+            (
+                "code",
+                f"__file__ = {net.name + '.py'!r}  # no module file here: data_folder looks in ./data, then chainrule's",
+            )
+        )
+    cells += [("code", c) for c in code]
+    if main and "main()" in main:  # a command-line module that trains on the shipped data files
+        name = spec or net.name
+        cells.append(
+            (
+                "markdown",
+                (
+                    "### Training\n\nThis module trains on the data chainrule ships: "
+                    + code_span(f"chainrule generate {name} -o {net.name}.py && python3 {net.name}.py")
+                    + "."
+                ),
+            )
+        )
+    elif main:
+        cells.append(("markdown", "### Training on the module's demo data"))
+        cells.append(("code", main))
+    return cells
+
+
+# ------------------------------------------------------------------ a matrix program
+def matrix_cells(ctx: dict) -> list[tuple]:
+    """The Markdown cells of a matrix program's handout: one per section, as the PDF has them; each computation
+    graph an SVG attachment."""
+    sections = ctx["document"]
+    numbers = document_numbers(sections)
+    refs = {s.label: n for s, n in zip(sections, numbers, strict=True) if s.label}
+    plain = ctx["plain"]
+    cells = [
+        (
+            "markdown",
+            f"# Backpropagation by hand: {markdown_text(plain['title'])}\n\n{markdown_text(plain['doc'])}\n\n"
+            + _text(ctx["intro"]),
+        )
+    ]
+    figures = iter(range(1, 1000))
+    for section, number in zip(sections, numbers, strict=True):
+        attachments: dict = {}
+        parts = [f"## {number}. {section.title}"]
+        for b in section.blocks:
+            parts.append(_block(b, refs, attachments, figures))
+        cells.append(("markdown", "\n\n".join(p for p in parts if p), attachments))
+    return cells
+
+
+def _block(b, refs: dict, attachments: dict, figures) -> str:
+    if b.kind == "text":
+        text = _text(_cite(b.tex, refs))
+        if b.lead:
+            text = f"**{_text(b.lead)}** {text}"
+        return f"<small>{text}</small>" if b.small else text
+    if b.kind == "display":
+        rows = []
+        for line in b.lines():
+            row = " & ".join(f"{r.lhs} &{r.op} {r.rhs}" for r in line)
+            if b.shapes:
+                row += f" && {line[0].shape}"
+            if b.numbered and line[0].number is not None:
+                row += f" && ({line[0].number})"
+            rows.append(row)
+        return _aligned([("", r) for r in rows])
+    if b.kind == "picture":
+        if b.figure is None:
+            return _table(b.table) + f"\n\n{_text(b.caption)}"
+        name = f"graph{next(figures)}.svg"
+        image = graph_svg.svg(b.figure, None, visible, name.removesuffix(".svg"), standalone=True)
+        attachments[name] = {"image/svg+xml": base64.b64encode(image.encode()).decode()}
+        return f"![{markdown_text(b.caption)}](attachment:{name})\n\n{_text(b.caption)}"
+    if b.kind == "table":
+        return _table(b)
+    if b.kind == "items":
+        items = []
+        for item in b.items:
+            inner = [_block(x, refs, attachments, figures) for x in item.blocks]
+            items.append("- " + _text(item.lead) + "".join("\n\n  " + x.replace("\n", "\n  ") for x in inner))
+        return "\n".join(items)
+    raise ValueError(b.kind)
+
+
+def _table(t) -> str:
+    lines = ["| " + " | ".join(_text(h) for h in t.head) + " |", "|" + "---|" * len(t.head)]
+    lines += ["| " + " | ".join(_text(c) for c in row) + " |" for row in t.rows]
+    return "\n".join(lines)
+
+
+def _cite(tex: str, refs: dict) -> str:
+    """``section~\\ref{sec:steps}`` with the section's number."""
+    return re.sub(r"\\ref\{([^{}]*)\}", lambda m: refs.get(m.group(1), "?"), tex)
+
+
+def module_check_cells() -> list[tuple]:
+    """A check of the module's gradients (the handout's equations in NumPy) against central differences."""
+    code = [
+        "import numpy as np",
+        "",
+        "",
+        "def cmp(name, hand, numeric):",
+        '    """Like Karpathy\'s cmp(): close (relative 1e-6, absolute 1e-9), and the difference."""',
+        "    close = bool(np.isclose(hand, numeric, rtol=1e-6, atol=1e-9))",
+        (
+            '    print(f"{name:14s} | hand {hand: .10f} | numeric {numeric: .10f} | close: {str(close):5s} '
+            '| diff: {abs(hand - numeric):.1e}")'
+        ),
+        "    return close",
+        "",
+        "",
+        "X, Y = demo_data(0)",
+        "params = init_params(0)",
+        "derived = gradients(params, X, Y, seed=0)",
+        f"h = {STEP!r}",
+        "rng = np.random.default_rng(0)",
+        "results = []",
+        "for name, grad in derived.items():",
+        f"    for flat in rng.choice(grad.size, size=min(grad.size, {CHECKED}), replace=False):",
+        "        index = np.unravel_index(flat, grad.shape)",
+        "        old = params[name][index]",
+        "        params[name][index] = old + h",
+        "        up = loss(params, X, Y, train=True, seed=0)",
+        "        params[name][index] = old - h",
+        "        down = loss(params, X, Y, train=True, seed=0)",
+        "        params[name][index] = old",
+        '        results.append(cmp(f"{name}{list(map(int, index))}", float(grad[index]), (up - down) / (2 * h)))',
+        'print(f"{sum(results)} of {len(results)} entries of the derived gradients agree with finite differences")',
+        "assert all(results)",
+    ]
+    return [
+        (
+            "markdown",
+            (
+                "## Checking the derivation\n\nThe module's `gradients` is the handout's backward equations in NumPy,"
+                f" line by line. At its demo data, {CHECKED} entries of every parameter's gradient (drawn from a seed)"
+                " against central finite differences of its `loss`: `close` (relative error at most $10^{-6}$) and the"
+                " difference."
+            ),
+        ),
+        ("code", ruff_format("\n".join(code), "the gradient check")),
+    ]

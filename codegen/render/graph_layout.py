@@ -231,7 +231,9 @@ def place(graph: Graph, notes: dict[str, str] | None = None) -> Placement:
     scale = min(1.0, (WIDTH_CM + (widths[0] + widths[-1]) / 2) / total) if total > 0 else 1.0
     centre = {k: (round(xs[b.column], 3), -b.row * ROW_CM) for k, b in graph.boxes.items()}
     half = {k: (box_width_cm(b, notes.get(k)) / 2, BOX_HALF_HEIGHT_CM) for k, b in graph.boxes.items()}
-    routes = {(a, b): clear_route(centre, half, a, b, route(graph, a, b), graph.sides) for a, b in graph.edges}
+    routes = {(a, b): route(graph, a, b) for a, b in graph.edges}
+    if graph.sides:  # a program's graph: every edge checked against every box
+        routes = {(a, b): clear_route(centre, half, a, b, how) for (a, b), how in routes.items()}
     return Placement(centre, routes, round(scale, 3), carry_y=carry_heights(graph))
 
 
@@ -239,14 +241,13 @@ BOX_HALF_HEIGHT_CM = 0.36
 DETOURS = ("--", "-|", "|-", *(f"to[bend {side}={angle}]" for angle in (20, 35, 50) for side in ("left", "right")))
 
 
-def clear_route(centre, half, a: str, b: str, first: str, sides: bool = False) -> str:
+def clear_route(centre, half, a: str, b: str, first: str) -> str:
     """``first`` when it passes no other box, else the first detour that does (straight, along a row then a
-    column or the other way, bends further and further out); ``first`` when none does.  With ``sides``, a
-    straight or bent edge runs from the source's side to the target's (``ends``)."""
+    column or the other way, bends further and further out); ``first`` when none does.  A straight or bent
+    edge runs from the source's side to the target's (``ends``)."""
     others = [k for k in centre if k not in (a, b)]
     for candidate in (first, *DETOURS):
-        start, end = ends(centre, half, a, b, candidate) if sides else (centre[a], centre[b])
-        points = route_points(start, end, candidate)
+        points = route_points(*ends(centre, half, a, b, candidate), candidate)
         if not any(_inside(p, centre[k], half[k]) for p in points for k in others):
             return candidate
     return first

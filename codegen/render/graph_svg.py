@@ -26,9 +26,10 @@ def _box_size(label_width: float, note: str | None) -> tuple[float, float]:
     return w, BOX_H + (NOTE_H if note else 0)
 
 
-def svg(figure: Figure, mathml, visible_width, fid: str) -> str:
+def svg(figure: Figure, mathml, visible_width, fid: str, standalone: bool = False) -> str:
     """SVG for ``figure``; ``mathml(tex)`` converts a label, ``visible_width(tex)`` estimates its width;
-    ``fid`` makes the element ids of this figure unique in the page."""
+    ``fid`` makes the element ids of this figure unique in the page.  ``standalone``: an image file of its own
+    (a notebook's attachment), with its styles inside and its labels as SVG text (``svg_text``)."""
     graph = figure.graph
     placement = place(graph, figure.notes)
     size: dict[str, tuple[float, float]] = {}
@@ -66,6 +67,8 @@ def svg(figure: Figure, mathml, visible_width, fid: str) -> str:
             '<path d="M 0 0 L 10 5 L 0 10 z" fill="#777"/></marker></defs>'
         ),
     ]
+    if standalone:
+        out.append(f"<style>{STANDALONE_CSS}</style>")
     for a, b in graph.edges:
         d, label_at, angle = _edge_path(at(a), size[a], at(b), size[b], placement.routes[a, b], graph.sides)
         out.append(f'<path id="{fid}-{a}-{b}" class="edge" d="{d}" marker-end="url(#{fid}-arrow)"/>')
@@ -96,17 +99,92 @@ def svg(figure: Figure, mathml, visible_width, fid: str) -> str:
         w, h = size[box.key]
         note = figure.notes.get(box.key)
         data = f' data-paths="{" ".join(paths[box.key])}" tabindex="0"' if box.key in paths else ""
+        rect = f'<rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3"/>'
+        if standalone:
+            text = f'<text class="label" x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle">{svg_text(box.label)}</text>'
+            out.append(f'<g class="box {box.kind}">{rect}{text}</g>')
+            continue
         label = mathml(box.label)
         if note is not None:
             label += f'<span class="note {figure.color}">{html.escape(_plain(note))}</span>'
         out.append(
-            f'<g id="{fid}-{box.key}" class="box {box.kind}"{data}>'
-            f'<rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3"/>'
+            f'<g id="{fid}-{box.key}" class="box {box.kind}"{data}>{rect}'
             f'<foreignObject x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}">'
             f'<div xmlns="http://www.w3.org/1999/xhtml" class="label">{label}</div></foreignObject></g>'
         )
     out.append("</svg>")
     return "\n".join(out)
+
+
+STANDALONE_CSS = (
+    ".box rect { stroke: #333; stroke-width: 1; } .box.input rect { fill: #eee; } .box.param rect { fill: #fffbe0; }"
+    " .box.target rect { fill: #f7f7f7; stroke-dasharray: 4 2; } .box.node rect { fill: #e8ecfb; stroke-width: 1.6; }"
+    " .box.state rect { fill: #f4f6fd; stroke-dasharray: 4 2; } .edge { fill: none; stroke: #777; stroke-width: 1; }"
+    " .carry { fill: none; stroke: #1a3fb0; stroke-width: 1; stroke-dasharray: 5 3; }"
+    " .label { font: italic 14px 'Latin Modern Roman', 'STIX Two Text', Georgia, serif; fill: #111; }"
+    " .edgelabel { font: 10px Georgia, serif; fill: #555; }"
+)
+_GREEK = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi",
+    "omicron", "pi", "rho", "varsigma", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+)  # fmt: skip
+_SYMBOLS = {
+    **{name: chr(0x3B1 + i) for i, name in enumerate(_GREEK)},
+    **{name.capitalize(): chr(0x391 + i) for i, name in enumerate(_GREEK)},
+    "varepsilon": "ε",
+    "top": "⊤",
+    "odot": "⊙",
+    "dots": "…",
+    "times": "×",
+    "cdot": "·",
+    "infty": "∞",
+}
+_ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304"}
+_SHIFT = {"_": "-3", "^": "5"}  # user units: a subscript drops 3, a superscript rises 5
+
+
+def svg_text(tex: str) -> str:
+    """A short LaTeX label (a name, ``\\tilde{c}_t``, ``W^{[1]}, b^{[1]}``) as the content of an SVG ``text``:
+    Greek letters and accents as Unicode, sub- and superscripts as shifted ``tspan``s."""
+    out, i = [], 0
+    while i < len(tex):
+        ch = tex[i]
+        if ch in "_^":
+            arg, i = _argument(tex, i + 1)
+            out.append(f'<tspan baseline-shift="{_SHIFT[ch]}" font-size="70%">{svg_text(arg)}</tspan>')
+            continue
+        if ch == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+            name, i = m.group(1), i + m.end()
+            if name in _ACCENTS:
+                arg, i = _argument(tex, i)
+                out.append(svg_text(arg) + _ACCENTS[name])
+            elif name in ("mathrm", "mathit", "text", "operatorname", "mathbf"):
+                arg, i = _argument(tex, i)
+                out.append(svg_text(arg))
+            elif name in _SYMBOLS:
+                out.append(_SYMBOLS[name])
+            elif name in (",", " ", ";", "quad"):
+                out.append(" ")
+            continue
+        if ch not in "{}":
+            out.append(html.escape(ch))
+        i += 1
+    return "".join(out)
+
+
+def _argument(tex: str, i: int) -> tuple[str, int]:
+    """The argument at ``tex[i]``: a brace group or one character (``\\command``)."""
+    while i < len(tex) and tex[i] == " ":
+        i += 1
+    if i < len(tex) and tex[i] == "{":
+        depth = 0
+        for j in range(i, len(tex)):
+            depth += {"{": 1, "}": -1}.get(tex[j], 0)
+            if depth == 0:
+                return tex[i + 1 : j], j + 1
+    m = re.match(r"\\[A-Za-z]+|.", tex[i:])
+    return (m.group(0), i + m.end()) if m else ("", i)
 
 
 def _plain(tex: str) -> str:
