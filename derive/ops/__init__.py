@@ -12,7 +12,6 @@ from .activations import ACTIVATIONS, HIDDEN, OUTPUTS, activation_why
 from .base import OPS, PATH, Op, PullContext, op_of, pull_back, why
 from .losses import CANCELLATIONS, LOSSES
 
-
 PASS_THROUGH = ("sum", "scale")  # ops whose reason goes without saying inside another op's
 
 
