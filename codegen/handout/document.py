@@ -80,7 +80,12 @@ class Display:
         out: list[list[Row]] = []
         for row in self.shown(exercise):
             last = out[-1] if out else None
-            if self.pairs and last and len(last) == 1 and max(last[0].visible_width(), row.visible_width()) <= PAIR_WIDTH:
+            if (
+                self.pairs
+                and last
+                and len(last) == 1
+                and max(last[0].visible_width(), row.visible_width()) <= PAIR_WIDTH
+            ):
                 last.append(row)
             else:
                 out.append([row])
@@ -246,7 +251,9 @@ def matrix_width(tex: str) -> float:
     """The visible width of ``matrix_latex``'s LaTeX: its widest column's entries side by side."""
     if not tex.startswith(r"\begin{bmatrix}"):
         return visible(tex)
-    rows = [r.split(" & ") for r in tex.removeprefix(r"\begin{bmatrix} ").removesuffix(r" \end{bmatrix}").split(r" \\ ")]
+    rows = [
+        r.split(" & ") for r in tex.removeprefix(r"\begin{bmatrix} ").removesuffix(r" \end{bmatrix}").split(r" \\ ")
+    ]
     columns = zip(*rows)
     return sum(max(visible(cell) - cell.count("-") for cell in column) + 1.5 for column in columns) + 2
 

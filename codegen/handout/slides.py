@@ -75,6 +75,7 @@ def frames(sections: list[Section]) -> list[Frame]:
                 frame.title = f"{section.title} (continued)"
     return out
 
+
 MARK = r"\textcolor{red}"
 
 
