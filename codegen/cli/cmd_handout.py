@@ -40,7 +40,10 @@ def register(sub) -> None:
     p = sub.add_parser("handout", help="write a LaTeX derivation handout (and its PDF with --pdf)")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument(
-        "-o", "--output", metavar="NAME.tex", help="output file: NAME.tex (LaTeX) or NAME.html (default: <network>.tex)"
+        "-o",
+        "--output",
+        metavar="NAME.tex",
+        help="output file: NAME.tex (LaTeX), NAME.html or NAME.ipynb (default: <network>.tex)",
     )
     p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk, else the engine)")
     p.add_argument(
@@ -161,17 +164,25 @@ def run(args) -> int:
     return 0
 
 
-HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
+HTML_GOLDEN = (
+    "computation_graph",
+    "logistic_regression",
+    "two_layer_sigmoid",
+    "two_layer_softmax",
+    "one_hidden_layer",
+    "batchnorm_mlp",
+    "lstm_cell",
+)
 HTML_EXERCISE = "two_layer_sigmoid"
-SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid")
+SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid", "batchnorm_mlp", "lstm_cell")
 NOTEBOOK_GOLDEN = ("two_layer_sigmoid", "one_hidden_layer")
 
 
 def regenerate(root: Path) -> list[Path]:
     """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network, and
     ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``),
-    the Beamer slides ``docs/handouts/slides/<name>.tex`` of two and the notebooks
-    ``docs/handouts/notebooks/<name>.ipynb`` of two."""
+    the Beamer slides ``docs/handouts/slides/<name>.tex`` of four and the notebooks
+    ``docs/handouts/notebooks/<name>.ipynb`` of two (per unit and a matrix program each)."""
     written = []
     for name in names():
         path = Path(root) / GOLDEN_DIR / f"{name}.tex"

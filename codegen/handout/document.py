@@ -175,10 +175,10 @@ def split(tex: str, width: float) -> list[str]:
     if len(pieces) < 2:
         return [tex]
     head, tail = tex[:start], tex[end:]
-    lines = _fill(pieces, width - visible(head) / 2)
+    lines = [line.removeprefix(r"\quad ") for line in _fill(pieces, width - visible(head) / 2)]
     out = [head + lines[0] + r" \right."]
-    out += [r"\left. " + line + r" \right." for line in lines[1:-1]]
-    out.append(r"\left. " + lines[-1] + tail)
+    out += [r"\quad \left. " + line + r" \right." for line in lines[1:-1]]
+    out.append(r"\quad \left. " + lines[-1] + tail)
     return out
 
 

@@ -100,7 +100,7 @@ def intro(vn) -> str:
             r" adds (Goodfellow et al., \emph{Deep Learning} \S10.2.2; deeplearning.ai, \emph{Sequence Models},"
             r" week~1)."
         )
-    if getattr(vn, "text_task", None) is not None:
+    if getattr(vn, "text_task", None) is not None and vn.chain:
         return (
             r"A text model (J\&M, ch.~7), derived in matrices: one column per text, its equations and their"
             r" gradients as the engine derives them."

@@ -9,6 +9,12 @@ every hand-derived intermediate ∂L/∂v (each node's and each parameter's
 simplified gradient, as the handout writes it) against central finite
 differences at the example, printing exact / close / max difference.
 
+A matrix program's notebook has the sections of its handout (``matrix.context``)
+as Markdown cells, each computation graph an SVG attachment (``graph_svg``'s
+standalone form), then the module's cells and a check of the module's
+``gradients`` (the handout's backward equations in NumPy) against central
+differences of its ``loss``, at sampled entries of every parameter.
+
 The notebook is nbformat 4.5 JSON written directly (cell ids numbered), so
 the same network always gives the same bytes.
 """
@@ -35,6 +41,7 @@ from .html import document_numbers
 
 STEP = 1e-6  # central-difference step of the gradient check
 CHECKED = 4  # entries of each parameter's gradient a matrix program's notebook checks
+EXAMPLES = 32  # … at this many examples of the module's demo data
 GENERATOR = '"generator": "chainrule handout'  # how a notebook chainrule wrote is recognised
 
 
@@ -130,10 +137,10 @@ def _split_module(source: str) -> tuple[list[str], str | None]:
     return cells, main
 
 
-def gradient_check_code(net, point: dict[str, float]) -> str:
+def gradient_check_code(net, point: dict[str, float], derivation=None) -> str:
     """A self-contained cell: the forward pass with any node overridable, the hand-derived gradients,
-    and ``cmp`` of each against central differences at ``point``."""
-    derivation = net.derive()
+    and ``cmp`` of each against central differences at ``point`` (``derivation``: ``net``'s, if at hand)."""
+    derivation = derivation or net.derive()
     printer = ModulePrinter()
     leaves = list(net.leaves)
     lines = ["def values_at(point, over=None):", '    """Every value at the point; ``over`` replaces nodes."""']
@@ -210,12 +217,15 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     options = HandoutOptions(**{**options.__dict__, "exercise": False})
     ctx = build_context(net, options)
     if ctx.get("matrix"):
-        cells = matrix_cells(ctx) + module_cells(net, spec, "the equations of the handout")
-        cells += module_check_cells()
+        module = module_cells(net, spec, "the equations of the handout")
+        cells = matrix_cells(ctx) + module
+        if any(kind == "code" for kind, *_ in module):  # its gradients checked; without a module, nothing to run
+            cells += module_check_cells()
     else:
         ctx["plain_title"] = markdown_text(net.name.replace("_", " "))
         ctx["plain_doc"] = markdown_text(getattr(net, "doc", ""))
-        _, point, _ = _choose_example(net, net.derive(), options)
+        derivation = net.derive()
+        _, point, _ = _choose_example(net, derivation, options)
         cells = [("markdown", text) for text in derivation_cells(ctx)]
         cells += module_cells(net, spec, "its equation of section 3")
         cells.append(
@@ -229,7 +239,7 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
                 "$10^{-6}$) and the largest difference.",
             )
         )
-        cells.append(("code", gradient_check_code(net, point)))
+        cells.append(("code", gradient_check_code(net, point, derivation)))
     notebook = {
         "cells": [_cell(kind, text, k, *rest) for k, (kind, text, *rest) in enumerate(cells, start=1)],
         "metadata": {
@@ -255,6 +265,9 @@ def module_cells(net, spec: str | None, cited: str) -> list[tuple]:
                 f"## The training module\n\n`chainrule generate` does not cover this network: {markdown_text(exc)}",
             )
         ]
+    except Exception as exc:  # noqa: BLE001 - the emitter's bug: the handout itself stands, so say so and go on
+        problem = markdown_text(f"{type(exc).__name__}: {exc}")
+        return [("markdown", f"## The training module\n\n`chainrule generate` fails on this network ({problem}).")]
     code, main = _split_module(module)
     cells = [
         (
@@ -369,42 +382,55 @@ def module_check_cells() -> list[tuple]:
         "",
         "",
         "def cmp(name, hand, numeric):",
-        '    """Like Karpathy\'s cmp(): close (relative 1e-6, absolute 1e-9), and the difference."""',
-        "    close = bool(np.isclose(hand, numeric, rtol=1e-6, atol=1e-9))",
+        '    """Like Karpathy\'s cmp(): close (relative 1e-5 or absolute 1e-7: differences of a cost of order one',
+        '    lose about 1e-9 to rounding), and the difference."""',
+        "    close = bool(np.isclose(hand, numeric, rtol=1e-5, atol=1e-7))",
         (
-            '    print(f"{name:14s} | hand {hand: .10f} | numeric {numeric: .10f} | close: {str(close):5s} '
+            '    print(f"{name:14s} | hand {hand: .10f} | numeric {numeric: .10f} | close: {close!s:5s} '
             '| diff: {abs(hand - numeric):.1e}")'
         ),
         "    return close",
         "",
         "",
-        "X, Y = demo_data(0)",
+        "def moved(name, index, step):",
+        '    """The training cost with one entry of one parameter moved by ``step``."""',
+        "    old = params[name][index]",
+        "    params[name][index] = old + step",
+        "    value = loss(params, X, Y, train=True, seed=0)",
+        "    params[name][index] = old",
+        "    return value",
+        "",
+        "",
+        f"X, Y = (a[..., :{EXAMPLES}] for a in demo_data(0))  # examples are the last axis: a few are enough",
         "params = init_params(0)",
         "derived = gradients(params, X, Y, seed=0)",
+        "J = loss(params, X, Y, train=True, seed=0)",
         f"h = {STEP!r}",
         "rng = np.random.default_rng(0)",
-        "results = []",
+        "results, kinks = [], 0",
         "for name, grad in derived.items():",
         f"    for flat in rng.choice(grad.size, size=min(grad.size, {CHECKED}), replace=False):",
         "        index = np.unravel_index(flat, grad.shape)",
-        "        old = params[name][index]",
-        "        params[name][index] = old + h",
-        "        up = loss(params, X, Y, train=True, seed=0)",
-        "        params[name][index] = old - h",
-        "        down = loss(params, X, Y, train=True, seed=0)",
-        "        params[name][index] = old",
+        "        up, down = moved(name, index, h), moved(name, index, -h)",
+        "        if not np.isclose((up - J) / h, (J - down) / h, rtol=1e-3, atol=1e-6):  # a kink (ReLU) within h",
+        "            kinks += 1",
+        "            continue",
         '        results.append(cmp(f"{name}{list(map(int, index))}", float(grad[index]), (up - down) / (2 * h)))',
-        'print(f"{sum(results)} of {len(results)} entries of the derived gradients agree with finite differences")',
-        "assert all(results)",
+        (
+            'print(f"{sum(results)} of {len(results)} entries of the derived gradients agree with finite differences"'
+            ' + (f" ({kinks} at a kink left out)" if kinks else ""))'
+        ),
+        "assert all(results) and len(results) > kinks",
     ]
     return [
         (
             "markdown",
             (
                 "## Checking the derivation\n\nThe module's `gradients` is the handout's backward equations in NumPy,"
-                f" line by line. At its demo data, {CHECKED} entries of every parameter's gradient (drawn from a seed)"
-                " against central finite differences of its `loss`: `close` (relative error at most $10^{-6}$) and the"
-                " difference."
+                f" line by line. At {EXAMPLES} examples of its demo data, {CHECKED} entries of every parameter's gradient (drawn from a seed)"
+                " against central finite differences of its `loss`: `close` (relative error at most $10^{-5}$, or"
+                " absolute $10^{-7}$) and the difference. An entry whose one-sided differences disagree sits at a kink (a ReLU's) within the"
+                " step, where the cost has no derivative: it is left out and counted."
             ),
         ),
         ("code", ruff_format("\n".join(code), "the gradient check")),

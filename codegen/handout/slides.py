@@ -24,16 +24,27 @@ from .document import Display, Section, Text
 
 FRAME_LINES = 8  # display lines on one frame, at most
 FRAME_CHARS = 700  # characters of text on one frame
+LINE_CHARS = 95  # characters of a line of text on a frame (\\small)
+LINE_HEIGHT = 0.055  # a line of text, as a fraction of the frame's height
 
 
 @dataclass
 class Frame:
     title: str
     blocks: list = field(default_factory=list)
-    height: float = 0.6  # the most of the frame's height one display or figure takes
+    height: float = 0.6  # the most of the frame's height one display or figure takes (``room``)
 
     def chars(self) -> int:
         return sum(len(b.tex) for b in self.blocks if isinstance(b, Text))
+
+    def room(self) -> float:
+        """The height (a fraction of the frame's) each display or figure may take: what the text leaves, shared."""
+        texts = [b.tex for b in self.blocks if isinstance(b, Text)] + [
+            b.caption for b in self.blocks if b.kind == "picture"
+        ]
+        lines = sum(len(t) / LINE_CHARS + 0.6 for t in texts)
+        shown = sum(1 for b in self.blocks if not isinstance(b, Text)) or 1
+        return round(max(0.12, (0.78 - LINE_HEIGHT * lines) / shown - 0.03), 2)
 
 
 def frames(sections: list[Section]) -> list[Frame]:
@@ -55,7 +66,7 @@ def frames(sections: list[Section]) -> list[Frame]:
                     out.append(pending)
                     pending = Frame(section.title)
                 for item in b.items:
-                    out.append(Frame(section.title, [Text(item.lead), *item.blocks], height=0.28))
+                    out.append(Frame(section.title, [Text(item.lead), *item.blocks]))
             elif isinstance(b, Display):
                 lines = b.lines()
                 size = -(-len(lines) // -(-len(lines) // FRAME_LINES))  # frames as even as can be
@@ -73,6 +84,8 @@ def frames(sections: list[Section]) -> list[Frame]:
         for k, frame in enumerate(out[first:]):
             if k:
                 frame.title = f"{section.title} (continued)"
+    for frame in out:
+        frame.height = frame.room()
     return out
 
 

@@ -18,6 +18,7 @@ and name stem (``W11 … W62``) become one box.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class Graph:
     carries: list[tuple[str, str]] = field(default_factory=list)  # (h_t, h_{t−1}): a state carried to the next step
     carry_note: str = ""  # LaTeX text written on each carry's arc
     sides: bool = False  # an edge between columns leaves its box's right side and enters the next one's left
+    slots: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # a long edge's place in each column it
+    # crosses: boxes of kind "slot", ordered with the others but not drawn
 
 
 CARRY_CM = 0.75  # how far above the top row (below the bottom row) a carry's arc runs, in rows
@@ -127,7 +130,7 @@ def _order_rows(boxes: dict[str, Box], edges, pinned: dict[str, int] | None = No
     by_col: dict[int, list[Box]] = {}
     for box in boxes.values():
         by_col.setdefault(box.column, []).append(box)
-    kind_rank = {"input": 0, "state": 0, "param": 1, "node": 2, "target": 3}
+    kind_rank = {"input": 0, "state": 0, "param": 1, "node": 2, "slot": 2, "target": 3}
     for column in by_col.values():
         column.sort(key=lambda b: kind_rank[b.kind])
     neighbours: dict[str, list[str]] = {k: [] for k in boxes}
@@ -232,8 +235,15 @@ def place(graph: Graph, notes: dict[str, str] | None = None) -> Placement:
     centre = {k: (round(xs[b.column], 3), -b.row * ROW_CM) for k, b in graph.boxes.items()}
     half = {k: (box_width_cm(b, notes.get(k)) / 2, BOX_HALF_HEIGHT_CM) for k, b in graph.boxes.items()}
     routes = {(a, b): route(graph, a, b) for a, b in graph.edges}
-    if graph.sides:  # a program's graph: every edge checked against every box
-        routes = {(a, b): clear_route(centre, half, a, b, how) for (a, b), how in routes.items()}
+    if graph.sides:  # a program's graph: a long edge through its slots, every other checked against every box
+        drawn = {k: c for k, c in centre.items() if graph.boxes[k].kind != "slot"}
+        for edge, how in routes.items():
+            slots = graph.slots.get(edge)
+            if slots:
+                corners = [(centre[k][0] + dx * half[k][0], -graph.boxes[k].row) for k in slots for dx in (-1, 1)]
+                routes[edge] = "".join(f"-- ({x:g},{y:g}) " for x, y in corners) + "--"
+            else:
+                routes[edge] = clear_route(drawn, half, *edge, how)
     return Placement(centre, routes, round(scale, 3), carry_y=carry_heights(graph))
 
 
@@ -243,14 +253,25 @@ DETOURS = ("--", "-|", "|-", *(f"to[bend {side}={angle}]" for angle in (20, 35, 
 
 def clear_route(centre, half, a: str, b: str, first: str) -> str:
     """``first`` when it passes no other box, else the first detour that does (straight, along a row then a
-    column or the other way, bends further and further out); ``first`` when none does.  A straight or bent
-    edge runs from the source's side to the target's (``ends``)."""
+    column or the other way, bends further and further out), else the one through the fewest.  A straight or
+    bent edge runs from the source's side to the target's (``ends``)."""
     others = [k for k in centre if k not in (a, b)]
-    for candidate in (first, *DETOURS):
+    candidates = [first, *DETOURS]
+    crossings = []
+    for candidate in candidates:
         points = route_points(*ends(centre, half, a, b, candidate), candidate)
-        if not any(_inside(p, centre[k], half[k]) for p in points for k in others):
+        crossings.append(sum(_inside(p, centre[k], half[k]) for p in points for k in others))
+        if crossings[-1] == 0:
             return candidate
-    return first
+    return candidates[crossings.index(min(crossings))]
+
+
+def polyline(how: str) -> list[tuple[float, float]] | None:
+    """The corners (x in cm, y in rows) of an edge drawn through the slots it has in the columns it crosses
+    (``-- (x,y) -- … --``), else None."""
+    if not how.startswith("-- ("):
+        return None
+    return [(float(x), float(y)) for x, y in re.findall(r"\(([-\d.e]+),([-\d.e]+)\)", how)]
 
 
 def ends(centre, half, a: str, b: str, how: str):
@@ -275,6 +296,10 @@ def anchors(centre, a: str, b: str, how: str) -> tuple[str, str]:
 def route_points(start, end, how: str, samples: int = 24) -> list[tuple[float, float]]:
     """Points along an edge drawn ``how`` from ``start`` to ``end`` (cm, y up)."""
     (xa, ya), (xb, yb) = start, end
+    corners = polyline(how)
+    if corners is not None:
+        path = [start, *((x, y * ROW_CM) for x, y in corners), end]
+        return [p for u, v in itertools.pairwise(path) for p in _along(u, v, samples // 2)]
     if how in ("-|", "|-"):
         corner = (xb, ya) if how == "-|" else (xa, yb)
         return _along(start, corner, samples // 2) + _along(corner, end, samples // 2)

@@ -12,7 +12,7 @@ import html
 import math
 import re
 
-from .graph_layout import Figure, bend_controls, paths_to_loss, place
+from .graph_layout import Figure, bend_controls, paths_to_loss, place, polyline
 
 PX_PER_CM = 46.0
 BOX_H = 26.0  # px, a box with one line
@@ -70,6 +70,15 @@ def svg(figure: Figure, mathml, visible_width, fid: str, standalone: bool = Fals
     if standalone:
         out.append(f"<style>{STANDALONE_CSS}</style>")
     for a, b in graph.edges:
+        corners = polyline(placement.routes[a, b])
+        if corners is not None:  # a long edge: through its slot in each column it crosses
+            (xa, ya), (xb, yb) = at(a), at(b)
+            path = [(xa + size[a][0] / 2, ya)]
+            path += [(x * PX_PER_CM - left, -y * placement.ycm * PX_PER_CM - top) for x, y in corners]
+            path.append((xb - size[b][0] / 2, yb))
+            d = "M " + " L ".join(f"{x:.1f} {y:.1f}" for x, y in path)
+            out.append(f'<path id="{fid}-{a}-{b}" class="edge" d="{d}" marker-end="url(#{fid}-arrow)"/>')
+            continue
         d, label_at, angle = _edge_path(at(a), size[a], at(b), size[b], placement.routes[a, b], graph.sides)
         out.append(f'<path id="{fid}-{a}-{b}" class="edge" d="{d}" marker-end="url(#{fid}-arrow)"/>')
         if (a, b) in figure.edge_notes:
@@ -95,6 +104,8 @@ def svg(figure: Figure, mathml, visible_width, fid: str, standalone: bool = Fals
                 f"{html.escape(_plain_text(graph.carry_note))}</text>"
             )
     for box in sorted(graph.boxes.values(), key=lambda b: (b.column, b.row)):
+        if box.kind == "slot":
+            continue
         x, y = at(box.key)
         w, h = size[box.key]
         note = figure.notes.get(box.key)

@@ -35,6 +35,8 @@ def tikz(
     styles = STYLES + (RECURRENT_STYLES if recurrent else "")
     lines = [rf"\begin{{tikzpicture}}[x=1cm, y={placement.ycm:.2f}cm,{scale}{styles}]"]
     for box in sorted(graph.boxes.values(), key=lambda b: (b.column, b.row)):
+        if box.kind == "slot":  # a long edge's place in a column it crosses: not drawn
+            continue
         text = f"${box.label}$"
         if box.key in notes:
             text += rf"\\[-1pt]\textcolor{{{note_color}}}{{\footnotesize ${notes[box.key]}$}}"

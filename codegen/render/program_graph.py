@@ -23,6 +23,7 @@ quantity of the step, ``"t-1"`` for a previous state, a step number or
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from derive.ir.backprop import names_in
@@ -99,15 +100,35 @@ def program(vn, label, width) -> Graph:
                 edges.append(edge)
     for a, b in edges:
         boxes[b].deps.append(a)
+    slots, chained = _slots(boxes, edges, taken)
     carries = [(box_of[h], box_of[p]) for h, p in rec.states.items()] if rec is not None else []
     pinned = {}
     for i, (h, p) in enumerate(carries):  # the arc leaves h_t's column and enters h_{t−1}'s from outside
         pinned[h] = pinned[p] = -1 if i % 2 == 0 else 1
     ordered = {k: b for k, b in boxes.items() if k not in above.values()}
-    _order_rows(ordered, [(a, b) for a, b in edges if a in ordered], pinned)
+    _order_rows(ordered, [(a, b) for a, b in chained if a in ordered], pinned)
     _stack(boxes, above)
     _widths(boxes, width, uniform=True)
-    return Graph(boxes, edges, False, carries, CARRY_NOTE if carries else "", sides=True)
+    return Graph(boxes, edges, False, carries, CARRY_NOTE if carries else "", sides=True, slots=slots)
+
+
+def _slots(boxes: dict[str, Box], edges, taken: set[str]):
+    """A slot (a box of kind "slot", not drawn) for each edge in each column it crosses, so that the row order
+    makes room for it (as a layered drawing's dummy nodes do); the edges as chains through their slots."""
+    slots: dict[tuple[str, str], list[str]] = {}
+    chained = []
+    for a, b in edges:
+        first, last = boxes[a].column, boxes[b].column
+        keys = []
+        for column in range(first + 1, last):
+            key = _key(f"s{a}{b}{column}", taken)
+            boxes[key] = Box(key, [], "slot", column)
+            keys.append(key)
+        if keys:
+            slots[a, b] = keys
+        path = [a, *keys, b]
+        chained += list(itertools.pairwise(path))
+    return slots, chained
 
 
 def _widths(boxes: dict[str, Box], width, uniform: bool) -> None:
