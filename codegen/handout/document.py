@@ -23,7 +23,7 @@ from ..render.graph_layout import Figure
 
 RHS_WIDTH = 50  # visible characters of a numbered equation's right side (beside its shape and number)
 LINE_WIDTH = 66  # … of an unnumbered one
-PAIR_WIDTH = 40  # the widest row that shares its line with another
+PAIR_LINE = 76  # the widest a line of two worked values may be (each line is laid out on its own)
 
 
 @dataclass
@@ -56,7 +56,8 @@ class Row:
 
 @dataclass
 class Display:
-    """Display math: rows one under the other (``pairs``: two to a line); ``boxed`` for a result."""
+    """Display math: rows one under the other, aligned at their relations (``pairs``: worked values, two to a
+    line, each line centred on its own); ``boxed`` for a result."""
 
     rows: list[Row]
     pairs: bool = False
@@ -76,16 +77,12 @@ class Display:
         return [r for r in self.rows if not (exercise and r.answer and not r.lhs)]
 
     def lines(self, exercise: bool = False) -> list[list[Row]]:
-        """The rows as the lines a page shows (``shown``): with ``pairs``, two to a line where both fit."""
+        """The rows as the lines a page shows (``shown``): with ``pairs``, two to a line where both fit (a line
+        of pairs is laid out on its own, not aligned with the others)."""
         out: list[list[Row]] = []
         for row in self.shown(exercise):
             last = out[-1] if out else None
-            if (
-                self.pairs
-                and last
-                and len(last) == 1
-                and max(last[0].visible_width(), row.visible_width()) <= PAIR_WIDTH
-            ):
+            if self.pairs and last and len(last) == 1 and last[0].visible_width() + row.visible_width() <= PAIR_LINE:
                 last.append(row)
             else:
                 out.append([row])
@@ -248,14 +245,16 @@ def matrix_latex(value, num) -> str:
 
 
 def matrix_width(tex: str) -> float:
-    """The visible width of ``matrix_latex``'s LaTeX: its widest column's entries side by side."""
-    if not tex.startswith(r"\begin{bmatrix}"):
-        return visible(tex)
+    """The width of ``matrix_latex``'s LaTeX in characters: each column's widest entry, side by side."""
     rows = [
         r.split(" & ") for r in tex.removeprefix(r"\begin{bmatrix} ").removesuffix(r" \end{bmatrix}").split(r" \\ ")
     ]
-    columns = zip(*rows)
-    return sum(max(visible(cell) - cell.count("-") for cell in column) + 1.5 for column in columns) + 2
+    return sum(max(len(_plain_number(cell)) for cell in column) + 2 for column in zip(*rows)) + 1
+
+
+def _plain_number(cell: str) -> str:
+    """``-1.328 \\times 10^{-4}`` as it reads, ``-1.328×10⁻⁴``: the characters a reader sees."""
+    return re.sub(r" \\times 10\^\{(-?\d+)\}", r"x10\1", cell).replace(r"\infty", "o")
 
 
 def shape_latex(shape, mp) -> str:

@@ -336,6 +336,9 @@ def _block(b, refs: dict, attachments: dict, figures) -> str:
         if b.lead:
             text = f"**{_text(b.lead)}** {text}"
         return f"<small>{text}</small>" if b.small else text
+    if b.kind == "display" and b.pairs:  # worked values: each line on its own
+        lines = [r" \qquad ".join(f"{r.lhs} {r.op} {r.rhs}" for r in line) for line in b.lines()]
+        return "$$\n\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}\n$$"
     if b.kind == "display":
         rows = []
         for line in b.lines():
