@@ -282,13 +282,14 @@ def gradient_rows(derivation, printer, name: str, lhs: str) -> tuple[list[tuple[
 
 
 # ------------------------------------------------------------------ sections
-def build_context(net, options: HandoutOptions) -> dict:
-    """Everything the template needs, as strings and lists (see the module docstring).  A network declared in
-    matrices (``VecNetwork``) gets the handout of its matrix program (``matrix.context``: ``matrix`` is True)."""
+def build_context(net, options: HandoutOptions, derivation=None) -> dict:
+    """Everything the template needs, as strings and lists (see the module docstring); ``derivation``: the
+    network's, when the caller has it.  A network declared in matrices (``VecNetwork``) gets the handout of its
+    matrix program (``matrix.context``: ``matrix`` is True)."""
     if not hasattr(net, "nodes"):
         return {**matrix.context(net, options), "matrix": True}
     options.check(net)
-    derivation = net.derive()
+    derivation = derivation or net.derive()
     outputs = _outputs(net)
     printer = HandoutLatexPrinter(
         {

@@ -215,7 +215,8 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     """The notebook of ``net`` as JSON text; ``spec`` names it for ``chainrule generate`` (the module cells)."""
     options = options or HandoutOptions()
     options = HandoutOptions(**{**options.__dict__, "exercise": False})
-    ctx = build_context(net, options)
+    derivation = None if not hasattr(net, "nodes") else net.derive()  # per unit: derived once, for all cells
+    ctx = build_context(net, options, derivation)
     if ctx.get("matrix"):
         module = module_cells(net, spec, "the equations of the handout")
         cells = matrix_cells(ctx) + module
@@ -224,7 +225,6 @@ def render(net, options: HandoutOptions | None = None, spec: str | None = None) 
     else:
         ctx["plain_title"] = markdown_text(net.name.replace("_", " "))
         ctx["plain_doc"] = markdown_text(getattr(net, "doc", ""))
-        derivation = net.derive()
         _, point, _ = _choose_example(net, derivation, options)
         cells = [("markdown", text) for text in derivation_cells(ctx)]
         cells += module_cells(net, spec, "its equation of section 3")
