@@ -81,7 +81,7 @@ def context(vn, options) -> dict:
         "name": _escape(vn.name),
         "doc": _escape(vn.doc),
         "plain": {"title": vn.name.replace("_", " "), "name": vn.name, "doc": vn.doc},
-        "intro": intro(vn),
+        "intro": intro(vn, mp),
         "document": sections,
         "exercise": options.exercise,
         "sections": SimpleNamespace(**{s: s in shown for s in SECTIONS}),
@@ -90,12 +90,13 @@ def context(vn, options) -> dict:
     }
 
 
-def intro(vn) -> str:
+def intro(vn, mp) -> str:
     """The paragraph before section 1: what kind of program this is, and how it is derived."""
     if vn.recurrence is not None:
+        states = " and ".join(f"${mp.name(h + '_t')}$" for h in vn.recurrence.states)
         return (
             r"This network reads a sequence: its equations are declared once, for one time step $t$, and run for"
-            rf" $t = 1, \dots, T$ with the state {_states(vn)} carried from step to step. Its gradients are derived"
+            rf" $t = 1, \dots, T$ with the state {states} carried from step to step. Its gradients are derived"
             r" in matrices by backpropagation through time: one backward sweep over the step, with the terms time"
             r" adds (Goodfellow et al., \emph{Deep Learning} \S10.2.2; deeplearning.ai, \emph{Sequence Models},"
             r" week~1)."
@@ -117,11 +118,6 @@ def intro(vn) -> str:
         r" a time, backwards from the cost; where a quantity is used more than once, its gradient is the sum of the"
         r" terms its uses send back."
     )
-
-
-def _states(vn) -> str:
-    mp = HandoutLatexPrinter().with_settings(layers=True, quantities=frozenset(vn.kinds))
-    return " and ".join(f"${mp.name(h + '_t')}$" for h in vn.recurrence.states)
 
 
 class Program:
@@ -252,9 +248,7 @@ class Program:
         steps = len(ex.steps)
         blocks = []
         for t in range(1, steps + 1):
-            leaves = [
-                Row(self.label(n, str(t)), document.matrix_latex(v, self.mp.num)) for n, v in ex.steps[t - 1].items()
-            ]
+            leaves = [self._value_row(self.label(n, str(t)), v) for n, v in ex.steps[t - 1].items()]
             blocks.append(
                 Text(f"Step $t = {t}$ (the previous states are 0 at $t = 1$):" if t == 1 else f"Step $t = {t}$:")
             )
@@ -296,86 +290,90 @@ class Program:
 
     def steps(self) -> list[Item]:
         """The derivation's steps, one item per equation pulled back through (every operand's term under it)."""
-        from .recurrence import next_step, rule_step, sum_step
-
-        vn, vd, mp, rec = self.vn, self.vd, self.mp, self.rec
         items: list[Item] = []
         through: dict[str, Item] = {}
-        for s in vd.steps:
+        for s in self.vd.steps:
             if isinstance(s, VecChainRule) and s.via != NEXT:
-                target, via, show = rule_step(s, rec, vn.kinds) if rec is not None else (s.target, s.via, _same)
                 if s.via not in through:
-                    number = self.numbers.get(s.via, self.numbers.get("J"))
-                    name = "J" if s.via == "J" else mp.name(via)
-                    item = Item(rf"Through ({number}) ${name} = {mp.doprint(show(s.definition))}$:")
-                    through[s.via] = item
-                    items.append(item)
-                through[s.via].blocks += [
-                    Display([Row(mp.name(target), mp.doprint(show(s.expr)), op=STEP_OP)]),
-                    Text(f"({s.latex})", small=True),
-                ]
+                    through[s.via] = self._through(s)
+                    items.append(through[s.via])
+                through[s.via].blocks += self._pulled_back(s)
             elif isinstance(s, VecChainRule):
-                step = next_step(s, rec, self.carried, mp)
-                items.append(
-                    Item(
-                        rf"Step $t+1$ reads ${step['state']}$ as its ${step['previous']}$; what its equations send back"
-                        r" to it is one more use:",
-                        [Display([Row(step["lhs"], step["rhs"], op=STEP_OP)])],
-                    )
-                )
+                items.append(self._next(s))
             elif isinstance(s, SumOverTime):
-                items.append(
-                    Item(
-                        rf"${mp.name(s.target[1:])}$ is used at every step $t = 1, \dots, T$, so its gradient is the sum"
-                        r" over $t$ of step $t$'s term:",
-                        [
-                            Display(
-                                [
-                                    Row(
-                                        mp.name(s.target),
-                                        mp.doprint(readable(vd.equation(s.target), rec, {}, latex=True)),
-                                    )
-                                ]
-                            )
-                        ],
-                    )
-                )
+                items.append(self._over_time(s))
             elif isinstance(s, SumOverUses):
-                if rec is not None:
-                    lhs, name, terms = sum_step(s, rec, vn.kinds, self.carried, mp)
-                else:
-                    lhs, name = mp.name(s.target), mp.name(s.target[1:])
-                    terms = [("J" if via == "J" else mp.name(via), mp.doprint(expr)) for via, expr in s.terms]
-                rhs = " + ".join(rf"\underbrace{{{t}}}_{{\text{{from }} {label}}}" for label, t in terms)
-                uses = ", ".join(f"${label}$" for label, _ in terms)
-                items.append(
-                    Item(
-                        rf"${name}$ is used {len(terms)} times (by {uses}), so its gradient is the sum of the"
-                        rf" {len(terms)} terms:",
-                        [Display([Row(lhs, rhs)])],
-                    )
-                )
+                items.append(self._over_uses(s))
             elif isinstance(s, NamedRewrite):
-                error = f"{s.error:.0e}".replace("e-", r"\times 10^{-") + "}" if s.error else "0"
-                staged = [Row(mp.name(t), mp.doprint(e)) for t, e in s.staged]
-                items.append(
-                    Item(
-                        f"The steps above give {s.name} in stages:",
-                        [
-                            Display(staged),
-                            Text(
-                                r"Substituting each stage into the next collapses them into one line (checked against"
-                                rf" the stages at random values; largest relative difference ${error}$):"
-                            ),
-                            Display(document.rows(mp.name(s.target), mp.doprint(s.after), document.LINE_WIDTH)),
-                        ],
-                    )
-                )
+                items.append(self._rewrite(s))
             elif isinstance(s, Cancellation):
-                lhs = mp.name(s.target)
-                before, after = mp.doprint(s.before), mp.doprint(s.after)
-                items.append(Item("The output layer's terms cancel:", [Display([Row(lhs, f"{before} = {after}")])]))
+                before, after = self.mp.doprint(s.before), self.mp.doprint(s.after)
+                items.append(
+                    Item("The output layer's terms cancel:", [_one(self.mp.name(s.target), f"{before} = {after}")])
+                )
         return items
+
+    def _timed(self, s: VecChainRule):
+        """(target, via, the renaming of its expressions) of a chain-rule step, with time in a recurrence."""
+        from .recurrence import rule_step
+
+        return rule_step(s, self.rec, self.vn.kinds) if self.rec is not None else (s.target, s.via, _same)
+
+    def _through(self, s: VecChainRule) -> Item:
+        _, via, show = self._timed(s)
+        number = self.numbers.get(s.via, self.numbers.get("J"))
+        name = "J" if s.via == "J" else self.mp.name(via)
+        return Item(rf"Through ({number}) ${name} = {self.mp.doprint(show(s.definition))}$:")
+
+    def _pulled_back(self, s: VecChainRule) -> list:
+        target, _, show = self._timed(s)
+        return [_one(self.mp.name(target), self.mp.doprint(show(s.expr)), STEP_OP), Text(f"({s.latex})", small=True)]
+
+    def _next(self, s: VecChainRule) -> Item:
+        from .recurrence import next_step
+
+        step = next_step(s, self.rec, self.carried, self.mp)
+        lead = (
+            rf"Step $t+1$ reads ${step['state']}$ as its ${step['previous']}$; what its equations send back to it is"
+            r" one more use:"
+        )
+        return Item(lead, [_one(step["lhs"], step["rhs"], STEP_OP)])
+
+    def _over_time(self, s: SumOverTime) -> Item:
+        mp = self.mp
+        lead = (
+            rf"${mp.name(s.target[1:])}$ is used at every step $t = 1, \dots, T$, so its gradient is the sum over $t$"
+            r" of step $t$'s term:"
+        )
+        total = readable(self.vd.equation(s.target), self.rec, {}, latex=True)
+        return Item(lead, [_one(mp.name(s.target), mp.doprint(total))])
+
+    def _over_uses(self, s: SumOverUses) -> Item:
+        mp = self.mp
+        if self.rec is not None:
+            from .recurrence import sum_step
+
+            lhs, name, terms = sum_step(s, self.rec, self.vn.kinds, self.carried, mp)
+        else:
+            lhs, name = mp.name(s.target), mp.name(s.target[1:])
+            terms = [("J" if via == "J" else mp.name(via), mp.doprint(expr)) for via, expr in s.terms]
+        rhs = " + ".join(rf"\underbrace{{{t}}}_{{\text{{from }} {label}}}" for label, t in terms)
+        uses = ", ".join(f"${label}$" for label, _ in terms)
+        lead = (
+            rf"${name}$ is used {len(terms)} times (by {uses}), so its gradient is the sum of the {len(terms)} terms:"
+        )
+        return Item(lead, [_one(lhs, rhs)])
+
+    def _rewrite(self, s: NamedRewrite) -> Item:
+        mp = self.mp
+        error = f"{s.error:.0e}".replace("e-", r"\times 10^{-") + "}" if s.error else "0"
+        substituted = Text(
+            r"Substituting each stage into the next collapses them into one line (checked against the stages at random"
+            rf" values; largest relative difference ${error}$):"
+        )
+        staged = Display([Row(mp.name(t), mp.doprint(e)) for t, e in s.staged])
+        after = Display(document.rows(mp.name(s.target), mp.doprint(s.after), document.LINE_WIDTH))
+        return Item(f"The steps above give {s.name} in stages:", [staged, substituted, after])
 
     def update_section(self) -> Section:
         mp = self.mp
@@ -399,6 +397,11 @@ def _same(expr):
     return expr
 
 
+def _one(lhs: str, rhs: str, op: str = "=") -> Display:
+    """A display of one equation."""
+    return Display([Row(lhs, rhs, op=op)])
+
+
 def equations_of(ctx) -> list[tuple[int, str]]:
     """The numbered equations of a handout's sections: (number, its lines' LaTeX), as every medium prints them."""
     out = []
@@ -406,10 +409,11 @@ def equations_of(ctx) -> list[tuple[int, str]]:
         if section.appendix:
             continue
         for block in section.blocks:
-            if isinstance(block, Display):
-                for row in block.rows:
-                    if row.number is not None:
-                        out.append((row.number, f"{row.lhs} {row.op} {row.rhs}"))
-                    elif out and not row.lhs:
-                        out[-1] = (out[-1][0], f"{out[-1][1]} {row.rhs}")
+            if not (isinstance(block, Display) and block.numbered):
+                continue
+            for row in block.rows:
+                if row.number is not None:
+                    out.append((row.number, f"{row.lhs} {row.op} {row.rhs}"))
+                elif not row.lhs:  # a long equation's next line
+                    out[-1] = (out[-1][0], f"{out[-1][1]} {row.rhs}")
     return out
