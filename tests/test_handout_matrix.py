@@ -221,3 +221,17 @@ def test_cli_writes_every_medium_of_a_matrix_program(tmp_path, capsys):
     assert r"\documentclass[aspectratio=169,11pt]{beamer}" in (tmp_path / "l.tex").read_text()
     assert "attachment:graph1.svg" in (tmp_path / "l.ipynb").read_text()
     assert "no HTML form" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--expand", "W9"], "--expand: 'W9' is not a parameter of 'residual_mlp' (it has: W1, b1, W2, b2, W3, b3)"),
+        (["--example", "nope"], "--example: network 'residual_mlp' has no example 'nope' (examples: none;"),
+        (["--digits", "0"], "--digits: the number of significant digits must be 1 to 15, not 0"),
+    ],
+)
+def test_bad_options_of_a_matrix_handout_are_one_line_and_exit_2(argv, message, tmp_path, capsys):
+    assert main(["handout", "residual_mlp", "-o", str(tmp_path / "r.html"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and not list(tmp_path.iterdir())

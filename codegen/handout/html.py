@@ -140,7 +140,7 @@ def mixed(text: str) -> str:
         if i % 2:
             out.append(mathml(part))
             continue
-        codes = re.findall(r"\\texttt\{([^{}]*)\}", part)  # command-line text, kept as typed (--seed)
+        codes = [c.replace("\\allowbreak ", "") for c in re.findall(r"\\texttt\{([^{}]*)\}", part)]  # as typed
         part = re.sub(r"\\texttt\{[^{}]*\}", "\x00", part)
         for tex, plain in _TEXT_MACROS:
             part = part.replace(tex, plain)

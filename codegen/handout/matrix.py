@@ -46,6 +46,18 @@ def context(vn, options) -> dict:
             raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
     if not 1 <= options.digits <= 15:
         raise ChainruleError(f"the number of significant digits must be 1 to 15, not {options.digits}", "--digits")
+    params = vn.names("param")
+    for name in options.expand:  # every parameter is derived; a name that is none is still a mistake
+        if name != "all" and name not in params:
+            raise ChainruleError(
+                f"'{name}' is not a parameter of '{vn.name}' (it has: {', '.join(params)})", "--expand"
+            )
+    if options.example is not None:
+        raise ChainruleError(
+            f"network '{vn.name}' has no example '{options.example}' (examples: none; its worked example is drawn"
+            " with --seed)",
+            "--example",
+        )
     vd = vn.derive()
     mp = batch.matrix_printer(vn, HandoutLatexPrinter({"digits": options.digits}), options)
     shown = set(options.sections)

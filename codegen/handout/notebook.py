@@ -53,7 +53,11 @@ def _aligned(rows) -> str:
 
 def _text(tex: str) -> str:
     """A sentence of the LaTeX handout as Markdown (its ``$…$`` math kept)."""
-    tex = re.sub(r"\\texttt\{([^{}]*)\}", lambda m: "`" + m.group(1).replace("-", "\x00") + "`", tex)
+    tex = re.sub(
+        r"\\texttt\{([^{}]*)\}",
+        lambda m: "`" + m.group(1).replace("\\allowbreak ", "").replace("-", "\x00") + "`",
+        tex,
+    )
     for a, b in ((r"\dots{}", "…"), (r"\_", "_"), (r"\&", "&"), ("--", "–"), ("~", " ")):
         tex = tex.replace(a, b)
     return re.sub(r"\\emph\{([^{}]*)\}", r"*\1*", tex).replace("\x00", "-")

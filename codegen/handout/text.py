@@ -111,7 +111,7 @@ def model_section(net, d):
         blocks.append(
             Text(
                 r"The six features (J\&M, chapters 5 and 7), computed from the raw text with the lexicon"
-                r" \texttt{data/sentiment/lexicon.txt}:"
+                r" \texttt{data/\allowbreak sentiment/\allowbreak lexicon.txt}:"
             )
         )
         blocks.append(Table(["feature", "meaning"], [[f"${n}$", meaning] for n, meaning in t["features"]], "ll"))
