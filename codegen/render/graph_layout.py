@@ -226,8 +226,12 @@ def place(graph: Graph, notes: dict[str, str] | None = None) -> Placement:
     widths = [0.0] * ncols
     for key, box in graph.boxes.items():
         widths[box.column] = max(widths[box.column], box_width_cm(box, notes.get(key)))
+    # edges fan out between the columns' sides: more room, but no more than lets the figure fit, if it can
+    gap = GAP_CM
+    if graph.sides:
+        room = WIDTH_CM - sum(widths) + (widths[0] + widths[-1]) / 2
+        gap = min(SIDES_GAP_CM, max(GAP_CM, room / max(ncols - 1, 1)))
     xs = [0.0]
-    gap = SIDES_GAP_CM if graph.sides else GAP_CM  # edges fan out between the columns' sides: more room
     for c in range(1, ncols):
         xs.append(xs[-1] + max(base, (widths[c - 1] + widths[c]) / 2 + gap))
     total = xs[-1] + (widths[0] + widths[-1]) / 2

@@ -30,10 +30,13 @@ def tikz(
     notes = notes or {}
     edge_notes = edge_notes or {}
     placement = place(graph, notes)
-    scale = f"scale={placement.scale:g}, every node/.append style={{transform shape}}," if placement.scale < 1 else ""
+    # after the styles: ``every node/.style`` there would drop ``transform shape`` (boxes kept full size, overlapping)
+    scale = (
+        f"  scale={placement.scale:g}, every node/.append style={{transform shape}},\n" if placement.scale < 1 else ""
+    )
     recurrent = graph.carries or any(b.kind == "state" for b in graph.boxes.values())
     styles = STYLES + (RECURRENT_STYLES if recurrent else "")
-    lines = [rf"\begin{{tikzpicture}}[x=1cm, y={placement.ycm:.2f}cm,{scale}{styles}]"]
+    lines = [rf"\begin{{tikzpicture}}[x=1cm, y={placement.ycm:.2f}cm,{styles}{scale}]"]
     for box in sorted(graph.boxes.values(), key=lambda b: (b.column, b.row)):
         if box.kind == "slot":  # a long edge's place in a column it crosses: not drawn
             continue
