@@ -107,7 +107,9 @@ def rows(tex: str) -> list[tuple[int, str]]:
                 continue
             continued = re.match(r"\s*&\s*(=|\\quad\s*(\\left\.\s*)?([+-]|\\odot)|[+-])", row)
             if continued and lines:  # a continued row: "&= …", "&\quad + …", a long one broken in its parentheses
-                lines[-1] = re.sub(r"\s*\\right\.\s*$", "", lines[-1]) + " " + row.replace("&", " ").replace("\\quad", " ")
+                lines[-1] = (
+                    re.sub(r"\s*\\right\.\s*$", "", lines[-1]) + " " + row.replace("&", " ").replace("\\quad", " ")
+                )
                 lines[-1] = lines[-1].replace(r"\left. ", "")
                 continue
             if re.match(r"\s*&", row):  # a rule in a generic variable (section 1's list)

@@ -17,15 +17,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from handout_media import html as html_of
+from handout_media import matrix
+from handout_media import tex as tex_of
 
 from codegen.cli import main
 from codegen.cli.cmd_handout import GOLDEN_DIR, HTML_EXERCISE, HTML_GOLDEN
 from codegen.handout import html as handout_html
 from codegen.handout.builder import HandoutOptions, render
 from derive.catalogue import load, names
-from handout_media import html as html_of
-from handout_media import matrix
-from handout_media import tex as tex_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = os.environ.get("CHAINRULE_SCREENSHOTS")  # a folder to keep the screenshots in, to look at them

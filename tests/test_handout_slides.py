@@ -13,7 +13,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import handout_media
 import pytest
+from handout_media import matrix
+from handout_media import slides as slides_of
 
 from codegen.cli import main
 from codegen.cli.cmd_handout import GOLDEN_DIR, SLIDES_GOLDEN
@@ -21,9 +24,6 @@ from codegen.handout import latex_build
 from codegen.handout import slides as handout_slides
 from codegen.handout.builder import HandoutOptions, build_context
 from derive.catalogue import load, names
-import handout_media
-from handout_media import matrix
-from handout_media import slides as slides_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,6 +100,7 @@ def _compile_once(name: str) -> tuple[str, int, str]:
         done = subprocess.run(
             ["pdflatex", "-draftmode", "-interaction=nonstopmode", "-halt-on-error", tex.name],
             cwd=tmp,
+            check=False,  # the status is asserted below, with the log's first error
             capture_output=True,
             text=True,
             timeout=300,
@@ -114,5 +115,9 @@ def test_every_catalogue_deck_compiles():
         builds = list(pool.map(_compile_once, names()))
     for name, status, log in builds:
         assert status == 0, (name, latex_build.first_error(log))
-        too_big = [m.group(0) for m in re.finditer(r"^Overfull \\[hv]box \(([\d.]+)pt.*$", log, re.M) if float(m.group(1)) > 3]
+        too_big = [
+            m.group(0)
+            for m in re.finditer(r"^Overfull \\[hv]box \(([\d.]+)pt.*$", log, re.MULTILINE)
+            if float(m.group(1)) > 3
+        ]
         assert not too_big, (name, too_big)

@@ -29,6 +29,7 @@ from ..render.latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
 from ..render.numbering import summary_label
 from . import batch as handout_batch
 from . import matrix
+from .document import visible_width
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -149,73 +150,6 @@ def seeded_point(net, seed: int) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ layout
-_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
-_ZERO_WIDTH = {
-    "left",
-    "right",
-    "hat",
-    "operatorname",
-    "mathrm",
-    "text",
-    "textcolor",
-    "mathbb",
-    "mathbf",
-    "frac",
-    "tfrac",
-    "dfrac",
-    "boxed",
-}
-
-
-def visible_width(tex: str) -> float:
-    """A rough width of LaTeX math in characters, to decide where to break lines."""
-    tex = re.sub(r"\\textcolor\{[^}]*\}", "", tex)
-    total = 0.0
-    i = 0
-    while i < len(tex):
-        if tex.startswith(r"\frac", i) or tex.startswith(r"\tfrac", i):
-            i = tex.index("{", i)
-            num, i = _group(tex, i)
-            den, i = _group(tex, i)
-            total += max(visible_width(num), visible_width(den)) + 1.2
-            continue
-        m = _COMMAND.match(tex, i)
-        if m:
-            name = m.group(1)
-            total += 0 if name in _ZERO_WIDTH else (2 if name in ("quad", "dots", "cdot") else 1)
-            i = m.end()
-            continue
-        ch = tex[i]
-        if ch in "_^":
-            i += 1
-            if i < len(tex) and tex[i] == "{":
-                sub, i = _group(tex, i)
-                total += 0.6 * visible_width(sub)
-            else:
-                total += 0.6
-                i += 1
-            continue
-        if ch in "{} ":
-            i += 1
-            continue
-        total += 2 if ch in "=+-<>" else 1
-        i += 1
-    return total
-
-
-def _group(tex: str, i: int) -> tuple[str, int]:
-    """The brace group starting at ``tex[i] == '{'``: (contents, index after it)."""
-    depth = 0
-    for j in range(i, len(tex)):
-        if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
-            depth += 1
-        elif tex[j] == "}" and tex[j - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return tex[i + 1 : j], j + 1
-    return tex[i + 1 :], len(tex)
-
-
 def wrap_terms(terms: list[str], width: float = LINE_WIDTH) -> list[str]:
     """Join signed terms with ``+``/``-`` into lines no wider than ``width`` (a term is never split)."""
     lines: list[str] = []
@@ -287,7 +221,17 @@ def build_context(net, options: HandoutOptions, derivation=None) -> dict:
     network's, when the caller has it.  A network declared in matrices (``VecNetwork``) gets the handout of its
     matrix program (``matrix.context``: ``matrix`` is True)."""
     if not hasattr(net, "nodes"):
-        return {**matrix.context(net, options), "matrix": True}
+        for s in options.sections:
+            if s not in SECTIONS:
+                raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
+        return {
+            **matrix.context(net, options),
+            "matrix": True,
+            "title": _escape(net.name.replace("_", " ")),
+            "name": _escape(net.name),
+            "doc": _escape(net.doc),
+            "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
+        }
     options.check(net)
     derivation = derivation or net.derive()
     outputs = _outputs(net)

@@ -48,10 +48,10 @@ class Row:
     number: int | None = None
     shape: str = ""
     answer: bool = False
-    width: float | None = None  # visible width of ``rhs`` when ``visible`` would misjudge it (a matrix)
+    width: float | None = None  # visible width of ``rhs`` when ``visible_width`` would misjudge it (a matrix)
 
     def visible_width(self) -> float:
-        return visible(self.lhs) + 2 + (self.width if self.width is not None else visible(self.rhs))
+        return visible_width(self.lhs) + 2 + (self.width if self.width is not None else visible_width(self.rhs))
 
 
 @dataclass
@@ -141,10 +141,71 @@ class Section:
 _OPERATOR = re.compile(r" (\+|-|\\odot) ")
 
 
-def visible(tex: str) -> float:
-    from .builder import visible_width
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_ZERO_WIDTH = {
+    "left",
+    "right",
+    "hat",
+    "operatorname",
+    "mathrm",
+    "text",
+    "textcolor",
+    "mathbb",
+    "mathbf",
+    "frac",
+    "tfrac",
+    "dfrac",
+    "boxed",
+}
 
-    return visible_width(tex)
+
+def visible_width(tex: str) -> float:
+    """A rough width of LaTeX math in characters, to decide where to break lines."""
+    tex = re.sub(r"\\textcolor\{[^}]*\}", "", tex)
+    total = 0.0
+    i = 0
+    while i < len(tex):
+        if tex.startswith(r"\frac", i) or tex.startswith(r"\tfrac", i):
+            i = tex.index("{", i)
+            num, i = _group(tex, i)
+            den, i = _group(tex, i)
+            total += max(visible_width(num), visible_width(den)) + 1.2
+            continue
+        m = _COMMAND.match(tex, i)
+        if m:
+            name = m.group(1)
+            total += 0 if name in _ZERO_WIDTH else (2 if name in ("quad", "dots", "cdot") else 1)
+            i = m.end()
+            continue
+        ch = tex[i]
+        if ch in "_^":
+            i += 1
+            if i < len(tex) and tex[i] == "{":
+                sub, i = _group(tex, i)
+                total += 0.6 * visible_width(sub)
+            else:
+                total += 0.6
+                i += 1
+            continue
+        if ch in "{} ":
+            i += 1
+            continue
+        total += 2 if ch in "=+-<>" else 1
+        i += 1
+    return total
+
+
+def _group(tex: str, i: int) -> tuple[str, int]:
+    """The brace group starting at ``tex[i] == '{'``: (contents, index after it)."""
+    depth = 0
+    for j in range(i, len(tex)):
+        if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
+            depth += 1
+        elif tex[j] == "}" and tex[j - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return tex[i + 1 : j], j + 1
+    return tex[i + 1 :], len(tex)
 
 
 def rows(lhs: str, rhs: str, width: float = RHS_WIDTH, **row) -> list[Row]:
@@ -159,7 +220,7 @@ def rows(lhs: str, rhs: str, width: float = RHS_WIDTH, **row) -> list[Row]:
 
 def split(tex: str, width: float) -> list[str]:
     """``tex`` in lines no wider than ``width`` (a term is never split), as ``rows`` describes."""
-    if visible(tex) <= width:
+    if visible_width(tex) <= width:
         return [tex]
     pieces = _pieces(tex, 0)
     if len(pieces) > 1:
@@ -172,7 +233,7 @@ def split(tex: str, width: float) -> list[str]:
     if len(pieces) < 2:
         return [tex]
     head, tail = tex[:start], tex[end:]
-    lines = [line.removeprefix(r"\quad ") for line in _fill(pieces, width - visible(head) / 2)]
+    lines = [line.removeprefix(r"\quad ") for line in _fill(pieces, width - visible_width(head) / 2)]
     out = [head + lines[0] + r" \right."]
     out += [r"\quad \left. " + line + r" \right." for line in lines[1:-1]]
     out.append(r"\quad \left. " + lines[-1] + tail)
@@ -182,7 +243,7 @@ def split(tex: str, width: float) -> list[str]:
 def _fill(pieces: list[str], width: float) -> list[str]:
     lines = [pieces[0]]
     for piece in pieces[1:]:
-        if visible(lines[-1] + piece) > width:
+        if visible_width(lines[-1] + piece) > width:
             lines.append(r"\quad " + piece.lstrip())
         else:
             lines[-1] += piece

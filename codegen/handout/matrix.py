@@ -21,8 +21,6 @@ sections), the title and the opening paragraph.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from derive import ChainruleError
 from derive.ir.recurrence import NEXT, carried_values, readable
 from derive.ir.rewrites import NamedRewrite
@@ -38,12 +36,8 @@ STEP_OP = r"\mathrel{+}="
 
 
 def context(vn, options) -> dict:
-    """Everything a medium needs to render the handout of ``vn`` (see the module docstring)."""
-    from .builder import SECTIONS, _escape
-
-    for s in options.sections:
-        if s not in SECTIONS:
-            raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
+    """Everything a medium needs to render the handout of ``vn`` (see the module docstring) but its title
+    and the switches of its sections (``builder.build_context`` adds them)."""
     if not 1 <= options.digits <= 15:
         raise ChainruleError(f"the number of significant digits must be 1 to 15, not {options.digits}", "--digits")
     params = vn.names("param")
@@ -89,14 +83,10 @@ def context(vn, options) -> dict:
         solutions = program.equations_section(answers=True)
         sections.append(Section("solutions", "Solutions", solutions.blocks, appendix=True, slides=False))
     return {
-        "title": _escape(vn.name.replace("_", " ")),
-        "name": _escape(vn.name),
-        "doc": _escape(vn.doc),
         "plain": {"title": vn.name.replace("_", " "), "name": vn.name, "doc": vn.doc},
         "intro": intro(vn, mp),
         "document": sections,
         "exercise": options.exercise,
-        "sections": SimpleNamespace(**{s: s in shown for s in SECTIONS}),
         "pgfplots": found["depth"] is not None,
         "loss": "L",
     }
@@ -196,7 +186,7 @@ class Program:
         return Section("network", "The network and its gradients in matrices", blocks, label="sec:batch")
 
     def graph_picture(self) -> Picture:
-        graph = program_graph.program(self.vn, self.label, document.visible)
+        graph = program_graph.program(self.vn, self.label, document.visible_width)
         parts = ["each quantity (blue) with the parameters that enter it (yellow), the inputs (grey)"]
         if self.vn.names("target"):
             parts.append("the targets (dashed)")

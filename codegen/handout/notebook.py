@@ -36,7 +36,7 @@ from ..render import graph_svg
 from ..render.numpy_helpers import helper_source
 from ..render.numpy_printer import ModulePrinter
 from .builder import HandoutOptions, _choose_example, build_context
-from .document import visible
+from .document import visible_width
 from .html import document_numbers
 
 STEP = 1e-6  # central-difference step of the gradient check
@@ -357,7 +357,7 @@ def _block(b, refs: dict, attachments: dict, figures) -> str:
         if b.figure is None:
             return _table(b.table) + f"\n\n{_text(b.caption)}"
         name = f"graph{next(figures)}.svg"
-        image = graph_svg.svg(b.figure, None, visible, name.removesuffix(".svg"), standalone=True)
+        image = graph_svg.svg(b.figure, None, visible_width, name.removesuffix(".svg"), standalone=True)
         attachments[name] = {"image/svg+xml": base64.b64encode(image.encode()).decode()}
         return f"![{markdown_text(b.caption)}](attachment:{name})\n\n{_text(b.caption)}"
     if b.kind == "table":

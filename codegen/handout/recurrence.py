@@ -104,10 +104,10 @@ def bptt_section(vn, vd, mp, label):
     from ..render.graph_layout import Figure
     from ..render.graph_tikz import tikz
     from ..render.program_graph import unrolled
-    from .document import Display, Picture, Row, Section, Text, visible
+    from .document import Display, Picture, Row, Section, Text, visible_width
 
     r = recurrence_topic(vn, vd, mp)
-    graph = unrolled(vn, label, visible, UNROLL)
+    graph = unrolled(vn, label, visible_width, UNROLL)
     caption = (
         rf"The network unrolled for $T = {UNROLL}$ steps: every arrow into a step's state passes through the step's"
         rf" equations, with the same parameters {r['params']} at every step."
