@@ -86,7 +86,7 @@ def test_without_latexmk_pdflatex_reruns_until_references_resolve(tmp_path, monk
     which = shutil.which
     monkeypatch.setattr(latex_build.shutil, "which", lambda tool: None if tool == "latexmk" else which(tool))
     tex = tmp_path / "h.tex"
-    shutil.copyfile(ROOT / "docs" / "handouts" / "one_hidden_layer.tex", tex)  # refers to its sections
+    shutil.copyfile(ROOT / "docs" / "handouts" / "batchnorm_mlp.tex", tex)  # refers to its sections
     assert "\\ref{" in tex.read_text()
     build = latex_build.compile_pdf(tex)
     assert 2 <= build.runs <= latex_build.MAX_RUNS

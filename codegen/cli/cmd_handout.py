@@ -30,7 +30,7 @@ from ..handout import html as handout_html
 from ..handout import latex_build
 from ..handout import notebook as handout_notebook
 from ..handout import slides as handout_slides
-from ..handout.builder import OPTIMIZERS, SECTIONS, HandoutOptions, MatricesOnly, render
+from ..handout.builder import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from ..render.latex_printer import DIGITS
 from . import jsonout
 from .report import announce_size, status
@@ -201,17 +201,25 @@ def run(args) -> int:
     return 0
 
 
-HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
+HTML_GOLDEN = (
+    "computation_graph",
+    "logistic_regression",
+    "two_layer_sigmoid",
+    "two_layer_softmax",
+    "one_hidden_layer",
+    "batchnorm_mlp",
+    "lstm_cell",
+)
 HTML_EXERCISE = "two_layer_sigmoid"
-SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid")
+SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid", "batchnorm_mlp", "lstm_cell")
 NOTEBOOK_GOLDEN = ("two_layer_sigmoid", "one_hidden_layer")
 
 
 def regenerate(root: Path) -> list[Path]:
     """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network, and
     ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``),
-    the Beamer slides ``docs/handouts/slides/<name>.tex`` of two and the notebooks
-    ``docs/handouts/notebooks/<name>.ipynb`` of two."""
+    the Beamer slides ``docs/handouts/slides/<name>.tex`` of four and the notebooks
+    ``docs/handouts/notebooks/<name>.ipynb`` of two (per unit and a matrix program each)."""
     written = []
     for name in names():
         path = Path(root) / GOLDEN_DIR / f"{name}.tex"
@@ -244,8 +252,7 @@ DEMO_MEDIA = (  # beside handout.tex: (file, its text from the network and its c
 
 def demo(out_dir) -> bool:
     """The handouts of the main job: ``<out>/<name>/handout.tex`` (and its PDF when pdflatex is present),
-    ``handout.html``, ``handout.ipynb`` and ``slides.tex`` (and its PDF), the last three where the network's
-    handout is not in matrices only (those media have no such form yet)."""
+    ``handout.html``, ``handout.ipynb`` and ``slides.tex`` (and its PDF) of every catalogue network."""
     pdf = latex_build.available()
     ok = True
     count = 0
@@ -270,8 +277,6 @@ def demo(out_dir) -> bool:
                     write_handout(path, text, pdf=pdf, force=True)
                 else:
                     write_page(path, text, force=True)
-            except MatricesOnly:
-                continue  # in matrices only: no such form yet (the index says so)
             except ChainruleError as exc:
                 print(f"chainrule: error: {filename} of {name}: {exc}", file=sys.stderr)
                 ok = False

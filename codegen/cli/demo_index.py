@@ -1,7 +1,7 @@
 """``<out>/index.html``: one page that links everything ``chainrule demo`` wrote, with a line on what each is.
 
 Links are relative (the folder can be moved or served as it is) and only to files that exist; a form a
-network has no file of says why (a handout in matrices only has no HTML page, notebook or slides yet).
+network has no file of says why (a network with nothing to train has no module).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ COLUMNS = [
         "the NumPy training module (run it: it trains on its demo data) and its pytest file",
     ),
 ]
-MATRICES_ONLY = "no HTML page, slides or notebook: the handout is in matrices only, which they have no form of yet"
+NOT_WRITTEN = "not written (see the demo's output)"
 
 
 def write_index(out: str, networks: list[dict], sheets: dict[str, str], nlp_models: list[str]) -> str:
@@ -59,19 +59,15 @@ def write_index(out: str, networks: list[dict], sheets: dict[str, str], nlp_mode
     for net in networks:
         name = net["name"]
         cells = []
-        media = ("{name}/handout.html", "{name}/slides.tex", "{name}/handout.ipynb")
-        matrices_only = not any(link(pattern.format(name=name)) for pattern in media)
         for column, files, _ in COLUMNS:
             links = [(label, link(pattern.format(name=name))) for label, pattern in files]
             links = [(label, href) for label, href in links if href]
             why = ""
-            if not links and column in ("HTML", "slides", "notebook") and matrices_only:
-                why = MATRICES_ONLY
-            elif not links and column == "module":
+            if not links and column == "module":
                 reason = why_no_module(name)
-                why = f"no training module: {reason}" if reason else "not written (see the demo's output)"
+                why = f"no training module: {reason}" if reason else NOT_WRITTEN
             elif not links:
-                why = "not written (see the demo's output)"
+                why = NOT_WRITTEN
             cells.append({"links": links, "why": why})
         rows.append({**net, "description": describe(name), "cells": cells})
         for cell in cells:
