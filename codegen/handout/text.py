@@ -8,6 +8,7 @@ its "The model" and "Training" sections (``text_topic``).
 from __future__ import annotations
 
 from derive.nlp.features import FEATURE_TEXT
+from derive.ops.record import record_of
 
 POOLED = {
     "PoolMean": r"averaged (mean pooling over the words present)",
@@ -67,7 +68,7 @@ def _summary(net, d) -> str:
         "topic": r" Output: a softmax over $3$ topics, cross-entropy.",
         "lm": r" Output: a softmax over the vocabulary, cross-entropy (the next word).",
     }[task.task]
-    if net.output == "sigmoid":
+    if record_of(net.output).probability == "binary":
         out = r" Output: $\hat y = \sigma(z)$, binary cross-entropy."
     return head + layers + out
 
