@@ -313,3 +313,14 @@ def test_no_catalogue_equation_repeats_a_sub_expression(name):
     d = load(name).derive()
     for e in d.backward:
         assert repeated_subexpression(e.expr) is None, e.text
+
+
+# ---------------------------------------------------------------- attention with a linear read-out
+def test_attention_with_an_identity_read_out_generates_a_module_whose_tests_pass(tmp_path, capsys):
+    """A = identity(Z) after a quantity the general printer computes (Z = Wo Oᵀ + bo) names the same array; the
+    demo's regression targets are of order one, so training has something to reduce."""
+    path = spec(tmp_path, "readout_spec", EXAMPLES / "attention_readout.py")
+    assert main(["generate", path, "-o", str(tmp_path / "readout.py")]) == 0
+    text = (tmp_path / "readout.py").read_text()
+    assert "A = Z  # (9) A = identity(Z)" in text
+    passes(tmp_path / "test_readout.py")
