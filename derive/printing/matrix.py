@@ -305,7 +305,9 @@ class _ScalarPrinter(StrPrinter):
 
 def _product_text(x) -> str:
     """``2m``, ``λ``: a scalar coefficient with constants in their lecture letters."""
-    text = _ScalarPrinter().doprint(x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK}))
+    text = _ScalarPrinter().doprint(
+        x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK})
+    )
     text = text.replace("*", "")
     return re.sub(r"sqrt\((\w+)\)", r"√\1", text)
 
