@@ -13,3 +13,9 @@ if str(ROOT) not in sys.path:
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def pytest_collection_modifyitems(items):
+    """The JAX backend's tests run last: once JAX has started its threads, a fork (a spec file runs in a forked
+    process, derive.spec) may deadlock, and JAX warns of every one."""
+    items.sort(key=lambda item: item.path.name == "test_jax_backend.py")

@@ -183,7 +183,7 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
     data_sum = printer.use("np.sum(L)" if summed else data_sum)
 
     # ---- gradients(): in place, on workspace buffers
-    program = fwd + list(d.backward)
+    program = fwd + _live(d.backward, {f"d{p}" for p in params})
     last_use: dict[str, int] = {}
     for i, e in enumerate(program):
         for q in e.operands:
@@ -410,6 +410,17 @@ def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict, i
     if inplace and e.target.startswith("d") and e.target[1:] in params:
         return [f'{e.target} = grads["{e.target[1:]}"]', f"{e.target}[...] = {value}"]
     return [f"{e.target} = {value}"]
+
+
+def _live(backward, wanted: set[str]) -> list:
+    """The backward equations a parameter's gradient reads, directly or through others (an adjoint sent only
+    towards the input, as dXr of Xr = Xᵀ when X is data, is computed by no module)."""
+    live = []
+    for e in reversed(backward):
+        if e.target in wanted:
+            live.append(e)
+            wanted |= set(e.operands)
+    return live[::-1]
 
 
 def _column_sum(expr) -> bool:
