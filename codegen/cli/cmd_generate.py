@@ -110,7 +110,7 @@ def register(sub) -> None:
         help="numpy (default): in place on preallocated buffers, needs only NumPy; jax: one jit-compiled step, runs"
         " on CPU, GPU or TPU, train(..., shard=True) splits each batch across devices (pip install 'chainrule[jax]')",
     )
-    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see the README)")
+    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see docs/cli.md)")
     p.set_defaults(run=cmd_generate)
 
 
