@@ -88,9 +88,7 @@ from codegen.emit.load import load_module
 from derive import (
     VecNetwork,
     binary_cross_entropy,
-    causal_mask,
     cross_entropy,
-    embed,
     hadamard,
     mean_columns,
     mlp,
@@ -98,10 +96,9 @@ from derive import (
     relu,
     sigmoid,
     softmax,
-    softmax_rows,
     tanh,
-    transpose,
 )
+from derive.catalogue import transformer_block
 
 EPS = 1e-5
 
@@ -161,25 +158,7 @@ def lstm_net(d, n, T):
 def transformer_net(d, dff, nv):
     """The catalogue's transformer_block at other sizes: causal attention, residual, layer norm, feedforward."""
     net = VecNetwork("bench_transformer")
-    d_, dff_, nv_ = net.dims(d=d, dff=dff, nv=nv)
-    W, Y = net.indices("W", 1, nv_), net.target("Y", nv_)
-    eps = net.constant("eps", EPS)
-    E = net.param("E", (d_, nv_))
-    Wq, Wk, Wv = net.param("Wq", (d_, d_)), net.param("Wk", (d_, d_)), net.param("Wv", (d_, d_))
-    gamma, beta = net.param("gamma", (1, d_)), net.param("beta", (1, d_))
-    W1, b1 = net.param("W1", (d_, dff_)), net.param("b1", (1, dff_))
-    W2, b2 = net.param("W2", (dff_, d_)), net.param("b2", (1, d_))
-    Wo, bo = net.param("Wo", (nv_, d_)), net.param("bo", (nv_, 1))
-    X = net.let("X", transpose(embed(E, W)))
-    Q, K, V = net.let("Q", X * Wq), net.let("K", X * Wk), net.let("V", X * Wv)
-    P = net.let("P", softmax_rows(net.let("S", causal_mask(Q * transpose(K) / sp.sqrt(d_)))))
-    H = net.let("H", X + net.let("O", P * V))
-    C = net.let("C", H - net.let("mu", mean_columns(H)))
-    var = net.let("var", mean_columns(hadamard(C, C)))
-    Hhat = net.let("Hhat", hadamard(C, power(var + eps, sp.Rational(-1, 2))))
-    Ht = net.let("Htilde", hadamard(gamma, Hhat) + beta)
-    H2 = net.let("H2", Ht + net.let("F1", relu(net.let("G1", Ht * W1 + b1))) * W2 + b2)
-    net.cost(cross_entropy(softmax(net.let("Z", Wo * transpose(H2) + bo)), Y))
+    transformer_block.declare(net, *net.dims(d=d, dff=dff, nv=nv), eps=EPS)
     return net
 
 

@@ -41,9 +41,22 @@ def build() -> VecNetwork:
         "transformer_block",
         doc="one transformer block (attention, residual, layer norm, feedforward), a character-level LM",
     )
-    d, dff, nv = net.dims(d=32, dff=64, nv=len(characters()))
+    declare(net, *net.dims(d=32, dff=64, nv=len(characters())), eps=1e-5)
+    task = TextTask(
+        "lm",
+        {"epochs": 20, "lr": 0.003, "batch": 4, "seed": 0, "optimizer": "adam"},
+        CONTEXT,
+        sequence=True,
+        characters=True,
+    )
+    return with_task(net, task)
+
+
+def declare(net: VecNetwork, d, dff, nv, eps: float) -> None:
+    """The block's equations on ``net``, at widths d and dff over a vocabulary of nv (dimensions of ``net``;
+    scripts/bench.py declares the block at larger sizes with this)."""
     W, Y = net.indices("W", 1, nv), net.target("Y", nv)
-    eps = net.constant("eps", 1e-5)
+    eps = net.constant("eps", eps)
     E = net.param("E", (d, nv))
     Wq, Wk, Wv = net.param("Wq", (d, d)), net.param("Wk", (d, d)), net.param("Wv", (d, d))
     gamma, beta = net.param("gamma", (1, d)), net.param("beta", (1, d))
@@ -63,14 +76,6 @@ def build() -> VecNetwork:
     H2 = net.let("H2", Htilde + F1 * W2 + b2)  # the residual around the feedforward network
     A = net.activation("A", "softmax", net.let("Z", Wo * transpose(H2) + bo))
     net.cost(cross_entropy(A, Y))
-    task = TextTask(
-        "lm",
-        {"epochs": 20, "lr": 0.003, "batch": 4, "seed": 0, "optimizer": "adam"},
-        CONTEXT,
-        sequence=True,
-        characters=True,
-    )
-    return with_task(net, task)
 
 
 def model() -> VecNetwork:
