@@ -183,8 +183,9 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
 def layer_kink_distance(d: VecDerivation, env: dict, m: int) -> float:
     """How far the batch is from a kink: the smallest |Z| over every ReLU layer's input and every entry an L1
     penalty takes, and the smallest gap between the largest entry a max pooling takes and the best one of
-    another word (inf without any of them)."""
+    another word; and any op's own margin (its stanza's ``kink``: an image max pooling's) (inf without any)."""
     from .ir.numeric import NumPyEvaluator
+    from .ops import OPS
     from .ops.nodes import L1Norm
     from .ops.text_nodes import PoolMax
 
@@ -192,13 +193,15 @@ def layer_kink_distance(d: VecDerivation, env: dict, m: int) -> float:
     nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
     pools = [p for p in nodes if isinstance(p, PoolMax)]
     penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
-    if not relu_inputs and not pools and not penalised:
+    kinked = [p for p in nodes if getattr(OPS.get(type(p)), "kink", None) is not None]
+    if not relu_inputs and not pools and not penalised and not kinked:
         return float("inf")
     dims = dims_of(d.network, m)
     values = run(d.forward, env, dims)
     gaps = [float(np.min(np.abs(values[z]))) for z in relu_inputs]
     gaps += [float(np.min(np.abs(NumPyEvaluator(values, dims)(w)))) for w in penalised]
     gaps += [_pool_gap(values[p.args[0].name], values[p.args[1].name]) for p in pools]
+    gaps += [OPS[type(p)].kink(NumPyEvaluator(values, dims), p) for p in kinked]
     return min(gaps)
 
 

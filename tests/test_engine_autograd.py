@@ -277,7 +277,31 @@ def _value(e, env, sizes):
     if kind == "Embed":  # E[:, w] for one row of word indices, 0 at padding
         words = env[e.args[1].name][0]
         return env[e.args[0].name][:, words] * (words != 0)
+    if kind == "Im2col":  # the patches of the padded images, by slicing (C×H×W×m: one image per column)
+        X = _value(e.args[0], env, sizes)
+        C, H, W, HH, WW, s, p = _ints(e.args[1:], sizes)
+        x = anp.pad(anp.reshape(X, (C, H, W, X.shape[1])), ((0, 0), (p, p), (p, p), (0, 0)))
+        Ho, Wo = (H + 2 * p - HH) // s + 1, (W + 2 * p - WW) // s + 1
+        patches = [x[:, k : k + s * Ho : s, l : l + s * Wo : s] for k in range(HH) for l in range(WW)]
+        return anp.reshape(anp.stack(patches, axis=1), (-1, X.shape[1]))
+    if kind == "Mat":  # one row per channel
+        return anp.reshape(_value(e.args[0], env, sizes), (_ints(e.args[1:2], sizes)[0], -1))
+    if kind == "Unmat":  # one image per column
+        R, (H, W) = _value(e.args[0], env, sizes), _ints(e.args[1:], sizes)
+        return anp.reshape(R, (R.shape[0] * H * W, -1))
+    if kind in ("MaxPool", "AvgPool"):  # the windows stacked, then their max or mean
+        Q = _value(e.args[0], env, sizes)
+        C, H, W, size, s = _ints(e.args[1:], sizes)
+        x = anp.reshape(Q, (C, H, W, Q.shape[1]))
+        Ho, Wo = (H - size) // s + 1, (W - size) // s + 1
+        windows = anp.stack([x[:, k : k + s * Ho : s, l : l + s * Wo : s] for k in range(size) for l in range(size)])
+        pooled = anp.max(windows, axis=0) if kind == "MaxPool" else anp.mean(windows, axis=0)
+        return anp.reshape(pooled, (-1, Q.shape[1]))
     raise NotImplementedError(kind)
+
+
+def _ints(args, sizes):
+    return [int(sp.sympify(a).subs(sizes)) for a in args]
 
 
 def check_layer_module(net, module, seed=2):
