@@ -84,13 +84,22 @@ class ConcatOf(MatrixFunction):
 class Conv2dOf(MatrixFunction):
     nargs = 5
 
+    def _sympystr(self, printer):  # as the declaration writes it, in messages
+        X, W, b, stride, pad = (printer._print(a) for a in self.args)
+        return f"conv2d({X}, {W}, {'None' if self.args[2] == 0 else b}, stride={stride}, pad={pad})"
+
 
 class MaxPoolOf(MatrixFunction):
     nargs = 3
+    word = "max_pool"
+
+    def _sympystr(self, printer):
+        Q, size, stride = (printer._print(a) for a in self.args)
+        return f"{self.word}({Q}, {size}, stride={stride})"
 
 
-class AvgPoolOf(MatrixFunction):
-    nargs = 3
+class AvgPoolOf(MaxPoolOf):
+    word = "avg_pool"
 
 
 class CausalMaskOf(MatrixFunction):
