@@ -10,8 +10,8 @@ import sympy as sp
 
 from derive import DeclarationError, VecNetwork, avg_pool, conv2d, max_pool, relu
 from derive.ir.numeric import NumPyEvaluator
-from derive.ops import pull_back
 from derive.ops import conv_numpy as N
+from derive.ops import pull_back
 
 
 # ------------------------------------------------------------------ cs231n's layout
@@ -28,7 +28,7 @@ def images(X, C, H, W):
 def conv_layer(N_, C, H, W, F, HH, WW, stride, pad):
     """cs231n's conv layer as a program: Z = conv2d(x, w, b) (cs231n's out); the dimensions as declared sizes."""
     net = VecNetwork("conv_layer")
-    c, h, w, f, n2 = net.dims(c=C, h=H, w=W, f=F, n2=1)
+    c, h, w, f = net.dims(c=C, h=H, w=W, f=F)
     X = net.image("x", c, h, w)
     Wf, b = net.filters("w", f, c, HH, WW), net.param("b", (f, 1))
     net.let("Z", conv2d(X, Wf, b, stride=stride, pad=pad))
@@ -80,7 +80,7 @@ def rel_error(x, y):
 
 def naive_conv_forward(x, w, b, stride, pad):
     """cs231n's conv_forward_naive, written with its loops (an independent forward)."""
-    N_, C, H, W = x.shape
+    N_, _, H, W = x.shape
     F, _, HH, WW = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
@@ -185,7 +185,9 @@ def test_pooling_matches_cs231n_naive_loops():
         want_avg[n, c, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2] += dout[n, c, i, j] / 4
     np.testing.assert_allclose(dx_max, want_max)
     np.testing.assert_allclose(dx_avg, want_avg)
-    np.testing.assert_allclose(images(N.max_pool(Q, 2, 6, 6, 2, 2), 2, 3, 3), x.reshape(3, 2, 3, 2, 3, 2).max(axis=(3, 5)))
+    np.testing.assert_allclose(
+        images(N.max_pool(Q, 2, 6, 6, 2, 2), 2, 3, 3), x.reshape(3, 2, 3, 2, 3, 2).max(axis=(3, 5))
+    )
 
 
 def test_im2col_is_cs231n_x_cols_with_the_examples_last():
@@ -213,15 +215,27 @@ def _images():
     "declare, message",
     [
         (lambda net, X, K, b, d: net.let("Q", conv2d(net.input("V", d[0]), K, b)), "takes images: V is not one"),
-        (lambda net, X, K, b, d: net.let("Q", conv2d(X, net.param("U", (d[3], 9 * d[0])), b)), "must be declared with net.filters"),
-        (lambda net, X, K, b, d: net.let("Q", conv2d(X, net.filters("U", d[3], 1, 3, 3), b)), "has filters of 1 channels but X has images of c"),
+        (
+            lambda net, X, K, b, d: net.let("Q", conv2d(X, net.param("U", (d[3], 9 * d[0])), b)),
+            "must be declared with net.filters",
+        ),
+        (
+            lambda net, X, K, b, d: net.let("Q", conv2d(X, net.filters("U", d[3], 1, 3, 3), b)),
+            "has filters of 1 channels but X has images of c",
+        ),
         (lambda net, X, K, b, d: net.let("Q", conv2d(X, K, b, stride=3)), "does not tile the height of 5"),
         (lambda net, X, K, b, d: net.let("Q", conv2d(X, K, b, stride=0)), "the stride must be a whole number ≥ 1"),
         (lambda net, X, K, b, d: net.let("Q", conv2d(X, K, b, pad=-1)), "the pad must be a whole number ≥ 0"),
-        (lambda net, X, K, b, d: net.let("Q", conv2d(X, K, net.param("c", (d[0], 1)))), "the bias must be an F×1 parameter"),
+        (
+            lambda net, X, K, b, d: net.let("Q", conv2d(X, K, net.param("c", (d[0], 1)))),
+            "the bias must be an F×1 parameter",
+        ),
         (lambda net, X, K, b, d: net.let("Q", max_pool(X, 2)), "does not tile the height of 5"),
         (lambda net, X, K, b, d: net.let("Q", avg_pool(net.input("V", d[0]), 2)), "takes images: V is not one"),
-        (lambda net, X, K, b, d: net.filters("U", d[3], d[0], 0, 3), "the filter size of 'U' must be a whole number ≥ 1"),
+        (
+            lambda net, X, K, b, d: net.filters("U", d[3], d[0], 0, 3),
+            "the filter size of 'U' must be a whole number ≥ 1",
+        ),
     ],
 )
 def test_a_bad_image_declaration_is_one_line_naming_its_place(declare, message):

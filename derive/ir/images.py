@@ -115,3 +115,21 @@ def _label(x) -> str:
     from ..printing.matrix import matrix_text
 
     return matrix_text(x) if isinstance(x, sp.Basic) else repr(x)
+
+
+def tiles(net, dims: dict) -> bool:
+    """Whether every convolution's and pooling's windows tile their images exactly at the sizes ``dims``
+    (a symbol → integer map, as a check at other sizes than the declared ones draws them)."""
+    for a in net.assignments:
+        for node in sp.preorder_traversal(a.value):
+            if isinstance(node, Im2col):
+                _, H, W, HH, WW, s, p = (int(sp.sympify(v).subs(dims)) for v in node.geometry)
+                sides = ((H, HH), (W, WW))
+            elif isinstance(node, (MaxPool, AvgPool)):
+                _, H, W, k, s = (int(sp.sympify(v).subs(dims)) for v in node.geometry)
+                p, sides = 0, ((H, k), (W, k))
+            else:
+                continue
+            if any(n + 2 * p - k < 0 or (n + 2 * p - k) % s for n, k in sides):
+                return False
+    return True

@@ -204,6 +204,9 @@ def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdi
     from .recurrent import RecTarget, verify_recurrent
     from .vectorised import VecTarget, verify_vector
 
+    own = getattr(target, "verify", None)  # a target that reads its own notation first (a conv layer's)
+    if own is not None:
+        return own(wrt, claim, latex=latex, where=where)
     if isinstance(target, SpecTarget):
         try:
             return verify_spec(target.primary, wrt, claim, latex=latex, where=where)

@@ -1,0 +1,396 @@
+"""A small interpreter for the code courses print for convolution and pooling: cs231n's naive loops and im2col,
+deeplearning.ai's per-example loops (course 4, week 1), and the index form written as one assignment.
+
+It runs a subset of Python on NumPy arrays without ever executing the text as Python: the source is parsed
+(``ast``) and walked here, with a fixed set of names (``np.zeros``, ``np.pad``, ``np.sum``, ``range`` …), of
+array attributes (``.shape``, ``.T``, ``.reshape`` …) and statements (assignments, ``+=``, ``for`` over
+``range``, ``if``, function definitions and calls, ``return``).  Anything else is refused in one line naming
+its place (``file:line:column``), and a run is stopped after ``MAX_STEPS`` statements or when an array
+would exceed ``MAX_ENTRIES`` entries, so a submission cannot hang or exhaust the machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+
+import numpy as np
+
+from .claims import ClaimError
+
+MAX_STEPS = 2_000_000  # statements and loop iterations of one run
+MAX_ENTRIES = 5_000_000  # entries of any one array the code makes
+
+
+class Stop(Exception):
+    """``return`` from a function of the code."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.MatMult: operator.matmul,
+}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
+def _sized(maker):
+    def make(*args, **kwargs):
+        out = maker(*args, **kwargs)
+        if np.size(out) > MAX_ENTRIES:
+            raise ClaimError(f"an array of {np.size(out)} entries is more than the check allows ({MAX_ENTRIES})")
+        return out
+
+    return make
+
+
+def _checked_shape(shape):
+    n = int(np.prod(shape)) if np.ndim(shape) else int(shape)
+    if n > MAX_ENTRIES:
+        raise ClaimError(f"an array of {n} entries is more than the check allows ({MAX_ENTRIES})")
+    return shape
+
+
+NUMPY = {
+    "zeros": lambda shape, dtype=float: np.zeros(_checked_shape(shape), dtype=dtype),
+    "ones": lambda shape, dtype=float: np.ones(_checked_shape(shape), dtype=dtype),
+    "empty": lambda shape, dtype=float: np.zeros(_checked_shape(shape), dtype=dtype),
+    "zeros_like": np.zeros_like,
+    "ones_like": np.ones_like,
+    "empty_like": np.zeros_like,
+    "pad": _sized(np.pad),
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "min": np.min,
+    "amax": np.max,
+    "argmax": np.argmax,
+    "unravel_index": np.unravel_index,
+    "dot": np.dot,
+    "matmul": np.matmul,
+    "multiply": np.multiply,
+    "maximum": np.maximum,
+    "where": np.where,
+    "arange": _sized(np.arange),
+    "prod": np.prod,
+    "reshape": np.reshape,
+    "transpose": np.transpose,
+    "flip": np.flip,
+    "rot90": np.rot90,
+    "tile": _sized(np.tile),
+    "repeat": _sized(np.repeat),
+    "einsum": np.einsum,
+    "ones_like_": np.ones_like,
+    "copy": np.copy,
+    "array": np.array,
+    "float64": np.float64,
+    "float32": np.float32,
+    "int64": np.int64,
+    "newaxis": None,
+    "add": np.add,
+    "abs": np.abs,
+    "isclose": np.isclose,
+    "all": np.all,
+    "any": np.any,
+    "ravel": np.ravel,
+    "stack": np.stack,
+    "concatenate": np.concatenate,
+}
+BUILTINS = {
+    "range": range,
+    "len": len,
+    "int": int,
+    "float": float,
+    "tuple": tuple,
+    "list": list,
+    "zip": zip,
+    "enumerate": enumerate,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "sum": sum,
+    "print": lambda *a, **k: None,
+    "True": True,
+    "False": False,
+    "None": None,
+}
+ARRAY_ATTRIBUTES = {"shape", "T", "ndim", "size", "dtype"}
+ARRAY_METHODS = {"reshape", "transpose", "sum", "max", "min", "argmax", "copy", "flatten", "ravel", "astype", "dot",
+                 "mean", "fill"}  # fmt: skip
+ADD_METHODS = {"at"}  # np.add.at: col2im's scatter-add
+
+
+class Interpreter:
+    """Runs the functions of one source text: ``Interpreter(source, where).call(name, *args)``."""
+
+    def __init__(self, source: str, where: str = "the code", *, statements: bool = False):
+        """``statements``: the source is lines to run later in an environment (``run``), not a module."""
+        self.where = where
+        try:
+            self.tree = ast.parse(source)
+        except SyntaxError as exc:
+            raise ClaimError(f"{where}:{exc.lineno}: cannot read the code ({exc.msg})") from None
+        self.functions: dict[str, ast.FunctionDef] = {}
+        self.globals: dict = {}
+        self.steps = 0
+        for node in [] if statements else self.tree.body:
+            if isinstance(node, ast.FunctionDef):
+                self.functions[node.name] = node
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._import(node)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue  # a docstring
+            elif isinstance(node, ast.Assign):
+                self.run([node], self.globals)
+            else:
+                self.fail(node, f"only functions, imports and constants at the top level, not {type(node).__name__}")
+
+    # ------------------------------------------------------------ errors
+    def fail(self, node, problem: str):
+        raise ClaimError(f"{self.where}:{getattr(node, 'lineno', '?')}:{getattr(node, 'col_offset', 0) + 1}: {problem}")
+
+    def _import(self, node):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        if any(n.split(".")[0] != "numpy" for n in names):
+            self.fail(node, f"only numpy may be imported, not {', '.join(names)}")
+
+    # ------------------------------------------------------------ calls
+    def call(self, name: str, *args, **kwargs):
+        if name not in self.functions:
+            raise ClaimError(f"{self.where}: no function '{name}'")
+        return self._call(self.functions[name], args, kwargs)
+
+    def _call(self, fn: ast.FunctionDef, args, kwargs):
+        params = fn.args
+        if params.vararg or params.kwarg or params.kwonlyargs or params.posonlyargs:
+            self.fail(fn, f"'{fn.name}' takes plain arguments only")
+        names = [a.arg for a in params.args]
+        defaults = dict(zip(names[len(names) - len(params.defaults) :], params.defaults, strict=True))
+        local = dict(self.globals)
+        for i, n in enumerate(names):
+            if i < len(args):
+                local[n] = args[i]
+            elif n in kwargs:
+                local[n] = kwargs[n]
+            elif n in defaults:
+                local[n] = self.value(defaults[n], local)
+            else:
+                self.fail(fn, f"'{fn.name}' needs its argument '{n}'")
+        try:
+            self.run(fn.body, local)
+        except Stop as stop:
+            return stop.value
+        return None
+
+    # ------------------------------------------------------------ statements
+    def tick(self, node):
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            self.fail(node, f"the code runs more than {MAX_STEPS} steps on a small example: a loop that never ends?")
+
+    def run(self, body, env: dict) -> None:
+        for node in body:
+            self.tick(node)
+            if isinstance(node, ast.Assign):
+                value = self.value(node.value, env)
+                for target in node.targets:
+                    self.assign(target, value, env)
+            elif isinstance(node, ast.AugAssign):
+                op = _BINARY.get(type(node.op))
+                if op is None:
+                    self.fail(node, "unsupported operator")
+                self.augment(node.target, op, self.value(node.value, env), env)
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                self.assign(node.target, self.value(node.value, env), env)
+            elif isinstance(node, ast.For):
+                if node.orelse:
+                    self.fail(node, "for … else is not supported")
+                for item in self.iterate(node.iter, env):
+                    self.tick(node)
+                    self.assign(node.target, item, env)
+                    self.run(node.body, env)
+            elif isinstance(node, ast.If):
+                self.run(node.body if self.value(node.test, env) else node.orelse, env)
+            elif isinstance(node, ast.Return):
+                raise Stop(None if node.value is None else self.value(node.value, env))
+            elif isinstance(node, ast.Expr):
+                if not isinstance(node.value, ast.Constant):
+                    self.value(node.value, env)
+            elif isinstance(node, ast.FunctionDef):
+                self.functions[node.name] = node
+            elif isinstance(node, (ast.Pass, ast.Assert)):
+                continue
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._import(node)
+            else:
+                self.fail(node, f"'{type(node).__name__}' statements are not supported")
+
+    def iterate(self, node, env):
+        value = self.value(node, env)
+        if not isinstance(value, (range, zip, enumerate, list, tuple)):
+            self.fail(node, "a for loop runs over range(…), a list or a tuple")
+        return value
+
+    def assign(self, target, value, env) -> None:
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            values = list(value)
+            if len(values) != len(target.elts):
+                self.fail(target, f"cannot unpack {len(values)} values into {len(target.elts)} names")
+            for t, v in zip(target.elts, values, strict=True):
+                self.assign(t, v, env)
+        elif isinstance(target, ast.Subscript):
+            container = self.value(target.value, env)
+            key = self.index(target.slice, env)
+            try:
+                container[key] = value
+            except (IndexError, ValueError, TypeError) as exc:
+                self.fail(target, f"cannot assign: {exc}")
+        else:
+            self.fail(target, "cannot assign to this")
+
+    def augment(self, target, op, value, env) -> None:
+        if isinstance(target, ast.Name):
+            if target.id not in env:
+                self.fail(target, f"'{target.id}' is used before it is given a value")
+            current = env[target.id]
+            env[target.id] = _inplace(op, current, value) if isinstance(current, np.ndarray) else op(current, value)
+            return
+        if isinstance(target, ast.Subscript):
+            container = self.value(target.value, env)
+            key = self.index(target.slice, env)
+            try:
+                container[key] = op(container[key], value)
+            except (IndexError, ValueError, TypeError) as exc:
+                self.fail(target, f"cannot update: {exc}")
+            return
+        self.fail(target, "cannot update this")
+
+    # ------------------------------------------------------------ expressions
+    def value(self, node, env):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                return env[node.id]
+            if node.id in BUILTINS:
+                return BUILTINS[node.id]
+            if node.id in self.functions:
+                fn = self.functions[node.id]
+                return lambda *a, **k: self._call(fn, a, k)
+            self.fail(node, f"unknown name '{node.id}'")
+        if isinstance(node, ast.BinOp):
+            op = _BINARY.get(type(node.op))
+            if op is None:
+                self.fail(node, "unsupported operator")
+            return self._apply(node, op, self.value(node.left, env), self.value(node.right, env))
+        if isinstance(node, ast.UnaryOp):
+            v = self.value(node.operand, env)
+            if isinstance(node.op, ast.USub):
+                return -v
+            if isinstance(node.op, ast.UAdd):
+                return v
+            if isinstance(node.op, ast.Not):
+                return not v
+            self.fail(node, "unsupported operator")
+        if isinstance(node, ast.Compare):
+            left = self.value(node.left, env)
+            result = True
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                right = self.value(right_node, env)
+                if type(op) not in _COMPARE:
+                    self.fail(node, "unsupported comparison")
+                step = _COMPARE[type(op)](left, right)
+                result = step if result is True else result & step
+                left = right
+            return result
+        if isinstance(node, ast.BoolOp):
+            values = [self.value(v, env) for v in node.values]
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.IfExp):
+            return self.value(node.body if self.value(node.test, env) else node.orelse, env)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = [self.value(e, env) for e in node.elts]
+            return tuple(items) if isinstance(node, ast.Tuple) else items
+        if isinstance(node, ast.Dict):
+            return {self.value(k, env): self.value(v, env) for k, v in zip(node.keys, node.values, strict=True)}
+        if isinstance(node, ast.Subscript):
+            container = self.value(node.value, env)
+            try:
+                return container[self.index(node.slice, env)]
+            except (IndexError, KeyError, ValueError, TypeError) as exc:
+                self.fail(node, f"cannot index: {exc}")
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, env)
+        if isinstance(node, ast.Call):
+            fn = self.value(node.func, env)
+            args = [self.value(a, env) for a in node.args if not isinstance(a, ast.Starred)]
+            if any(isinstance(a, ast.Starred) for a in node.args):
+                self.fail(node, "*args is not supported")
+            kwargs = {k.arg: self.value(k.value, env) for k in node.keywords if k.arg is not None}
+            try:
+                return fn(*args, **kwargs)
+            except ClaimError:
+                raise
+            except Stop:
+                raise
+            except Exception as exc:  # noqa: BLE001 - NumPy's own complaint about the submitted code, in one line
+                self.fail(node, f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        self.fail(node, f"'{type(node).__name__}' is not supported")
+
+    def _apply(self, node, op, left, right):
+        try:
+            return op(left, right)
+        except (ValueError, TypeError, ZeroDivisionError) as exc:
+            self.fail(node, f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+
+    def index(self, node, env):
+        if isinstance(node, ast.Slice):
+            return slice(*(None if p is None else self.value(p, env) for p in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Tuple):
+            return tuple(self.index(e, env) for e in node.elts)
+        return self.value(node, env)
+
+    def attribute(self, node, env):
+        if isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy") and node.value.id not in env:
+            if node.attr not in NUMPY:
+                self.fail(node, f"np.{node.attr} is not supported")
+            return NUMPY[node.attr]
+        base = self.value(node.value, env)
+        if base is np.add and node.attr in ADD_METHODS:
+            return np.add.at
+        if isinstance(base, (np.ndarray, np.generic)) and (node.attr in ARRAY_ATTRIBUTES or node.attr in ARRAY_METHODS):
+            return getattr(base, node.attr)
+        if isinstance(base, dict) and node.attr in ("get", "keys", "values", "items"):
+            return getattr(base, node.attr)
+        self.fail(node, f"'.{node.attr}' is not supported here")
+
+
+def _inplace(op, current, value):
+    if op is operator.add:
+        current += value
+    elif op is operator.sub:
+        current -= value
+    elif op is operator.mul:
+        current *= value
+    elif op is operator.truediv:
+        current /= value
+    else:
+        return op(current, value)
+    return current

@@ -1,0 +1,180 @@
+"""verify for convolution and pooling: the courses' printed forms hold (cs231n's naive loops and im2col form,
+the index form in text and LaTeX), and each classic slip is named with a counterexample."""
+
+from pathlib import Path
+
+import pytest
+
+from codegen.cli.app import main
+from derive.verify.claims import ClaimError
+from derive.verify.conv import verify_claim, verify_code
+
+SHEETS = Path(__file__).resolve().parent.parent / "codegen" / "sheets" / "conv"
+NAIVE = (SHEETS / "cs231n_naive.py").read_text(encoding="utf-8")
+IM2COL = (SHEETS / "cs231n_im2col.py").read_text(encoding="utf-8")
+
+FLIP = "the kernel flipped"
+STRIDE = "the stride ignored in dx"
+CROP = "the padding not cropped"
+BATCH = "without the sum over the batch"
+EVERY = "the pooling gradient sent to every position"
+
+
+@pytest.mark.parametrize("source", [NAIVE, IM2COL], ids=["naive loops", "im2col"])
+def test_the_courses_code_holds(source):
+    verdicts = verify_code(source, "layers.py")
+    assert verdicts and all(v.equal for v in verdicts), [v.report() for v in verdicts if not v.equal]
+
+
+HOLDS = [
+    ("db[f] = Σ_{n,i,j} dout[n,f,i,j]", False),
+    ("dw[f,c,k,l] = Σ_{n,i,j} dout[n,f,i,j] · x̃[n,c,s·i+k,s·j+l]", False),
+    (r"\mathrm{d}w_{f,c,k,l} = \sum_{n,i,j} \mathrm{d}out_{n,f,i,j}\, \tilde{x}_{n,c,si+k,sj+l}", True),
+    ("dx̃[n,c,s·i+k,s·j+l] += dout[n,f,i,j] · w[f,c,k,l]", False),
+    ("dx[n,c,s*i+k-p,s*j+l-p] += dout[n,f,i,j] * w[f,c,k,l]", False),  # written straight into dx: cropped
+    ("out[n,f,i,j] = Σ_{c,k,l} w[f,c,k,l] · x̃[n,c,s·i+k,s·j+l] + b[f]", False),
+    ("dW_row = dout_row @ X_col.T", False),
+    ("dX_col = W_row.T @ dout_row", False),
+    ("dx = col2im(W_row.T @ dout_row)", False),
+    ("dw = (dout_row @ x_cols.T).reshape(w.shape)", False),
+]
+
+
+@pytest.mark.parametrize("claim, latex", HOLDS)
+def test_the_index_and_im2col_forms_hold(claim, latex):
+    v = verify_claim(claim, latex=latex)
+    assert v.equal, v.report()
+
+
+def test_max_pooling_index_form_holds():
+    v = verify_claim("dx[n,c,s*i+k,s*j+l] += dout[n,c,i,j] * (x[n,c,s*i+k,s*j+l] == out[n,c,i,j])", kind="pool")
+    assert v.equal, v.report()
+
+
+def _slipped(source, old, new):
+    assert old in source
+    return source.replace(old, new)
+
+
+CODE_SLIPS = {
+    FLIP: (
+        NAIVE,
+        "np.sum(window * w[f]) + b[f]",
+        "np.sum(window * w[f, :, ::-1, ::-1]) + b[f]",
+        "out of conv_forward_naive",
+    ),
+    STRIDE: (
+        NAIVE,
+        "dx_pad[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW] += w[f]",
+        "dx_pad[n, :, i : i + HH, j : j + WW] += w[f]",
+        "dx of conv_backward_naive",
+    ),
+    CROP: (NAIVE, "dx = dx_pad[:, :, pad : pad + H, pad : pad + W]", "dx = dx_pad", "dx of conv_backward_naive"),
+    BATCH: (
+        NAIVE,
+        "    for n in range(N):\n        for f in range(F):\n            db[f]",
+        "    for n in range(N):\n        dw = np.zeros_like(w)\n        for f in range(F):\n            db[f]",
+        "dw of conv_backward_naive",
+    ),
+    EVERY: (
+        NAIVE,
+        (
+            "k, l = np.unravel_index(np.argmax(window), window.shape)\n"
+            "                    dx[n, c, i * stride + k, j * stride + l] += dout[n, c, i, j]"
+        ),
+        "dx[n, c, i * stride : i * stride + ph, j * stride : j * stride + pw] += dout[n, c, i, j]",
+        "dx of max_pool_backward_naive",
+    ),
+}
+
+
+@pytest.mark.parametrize("slip", sorted(CODE_SLIPS))
+def test_each_slip_in_code_is_named_with_a_counterexample(slip):
+    source, old, new, quantity = CODE_SLIPS[slip]
+    verdicts = {v.wrt: v for v in verify_code(_slipped(source, old, new), "layers.py")}
+    wrong = [v for v in verdicts.values() if not v.equal]
+    assert quantity in [v.wrt for v in wrong], [v.wrt for v in wrong]
+    v = verdicts[quantity]
+    assert slip in v.hint, v.report()
+    assert v.counterexample is not None and "x = " in str(v.counterexample), v.report()
+
+
+CLAIM_SLIPS = [
+    (FLIP, "out[n,f,i,j] = Σ_{c,k,l} w[f,c,HH-1-k,WW-1-l] · x̃[n,c,s·i+k,s·j+l] + b[f]", "conv"),
+    (FLIP, "dw[f,c,k,l] = Σ_{n,i,j} dout[n,f,i,j] · x̃[n,c,s·i+HH-1-k,s·j+WW-1-l]", "conv"),
+    (STRIDE, "dx̃[n,c,i+k,j+l] += dout[n,f,i,j] · w[f,c,k,l]", "conv"),
+    (CROP, "dx[n,c,s·i+k,s·j+l] += dout[n,f,i,j] · w[f,c,k,l]", "conv"),  # x̃'s indices, never cropped
+    (CROP, "dx = dxp", "conv"),
+    (BATCH, "dw[f,c,k,l] = Σ_{i,j} dout[n,f,i,j] · x̃[n,c,s·i+k,s·j+l]", "conv"),
+    (BATCH, "db[f] = Σ_{i,j} dout[n,f,i,j]", "conv"),
+    (EVERY, "dx[n,c,s·i+k,s·j+l] += dout[n,c,i,j]", "pool"),
+]
+
+
+@pytest.mark.parametrize("slip, claim, kind", CLAIM_SLIPS)
+def test_each_slip_in_a_claim_is_named_with_a_counterexample(slip, claim, kind):
+    v = verify_claim(claim, kind=kind)
+    assert not v.equal and v.hint and slip in v.hint, v.report()
+    assert v.counterexample is not None
+
+
+def test_the_stride_slip_shows_only_at_stride_2():
+    """At stride 1 the slip is the truth: the counterexample is a strided layer."""
+    v = verify_claim("dx̃[n,c,i+k,j+l] += dout[n,f,i,j] · w[f,c,k,l]")
+    assert v.counterexample.point["stride"] == 2
+
+
+def test_a_wrong_claim_with_no_known_slip_has_a_counterexample_and_no_hint():
+    v = verify_claim("dw[f,c,k,l] = Σ_{n,i,j} dout[n,f,i,j] · x̃[n,c,i+k,j+l] · 2")
+    assert not v.equal and v.hint is None and v.counterexample is not None
+
+
+@pytest.mark.parametrize(
+    "claim, message",
+    [
+        ("dz[f] = Σ_{n,i,j} dout[n,f,i,j]", "'dz' is not a quantity of the layer"),
+        ("db[f] Σ_{n,i,j} dout[n,f,i,j]", "a claim is 'name = formula'"),
+        ("db[f] = Σ_{n,i,j} dout[n,f,i,j] +", "cannot read the claim"),
+    ],
+)
+def test_an_unreadable_claim_is_one_line(claim, message):
+    with pytest.raises(ClaimError) as err:
+        verify_claim(claim)
+    assert message in err.value.message and "\n" not in err.value.message
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("import os\ndef conv_backward_naive(dout, cache):\n    return os.getcwd()\n", "only numpy may be imported"),
+        ("def helper(x):\n    return x\n", "no function of the layer API"),
+        ("def conv_backward_naive(dout, cache):\n    return (\n", "cannot read the code"),
+    ],
+)
+def test_bad_code_is_refused_in_one_line(source, message):
+    with pytest.raises(ClaimError) as err:
+        verify_code(source, "layers.py")
+    assert message in err.value.message and "\n" not in err.value.message
+
+
+def test_a_loop_that_never_ends_is_stopped():
+    source = "def conv_backward_naive(dout, cache):\n    for i in range(10**9):\n        pass\n"
+    (dx, *_) = verify_code(source, "layers.py")
+    assert not dx.equal and "steps" in dx.counterexample.note
+
+
+def test_cli_code_and_claims(tmp_path, capsys):
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(NAIVE)
+    bad.write_text(_slipped(*CODE_SLIPS[CROP][:3]))
+    assert main(["verify", "conv_net", "--code", str(good)]) == 0
+    assert "6 of 6 results hold" in capsys.readouterr().out
+    assert main(["verify", "conv_net", "--code", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "likely slip: the padding not cropped" in out and "5 of 6 results hold" in out
+    assert main(["verify", "conv_net", "--claim", "db[f] = Σ_{i,j} dout[n,f,i,j]"]) == 1
+    assert BATCH in capsys.readouterr().out
+    assert main(["verify", "conv_net", "--wrt", "dW2", "--claim", "(1/m) * dZ2 @ P1.T"]) == 0  # the program's names
+    capsys.readouterr()
+    assert main(["verify", "xor", "--code", str(good)]) == 2
+    assert "has no convolution" in capsys.readouterr().err
