@@ -297,10 +297,12 @@ def batch_only_context(vn, options, base: dict) -> dict:
     from .topics import topics
 
     found = topics(vn, vd, mp)
+    from .conv import sections as conv_sections
     from .recurrence import recurrence_topic
     from .text import text_topic
 
     found["recurrence"] = recurrence_topic(vn, vd, mp)
+    found["sections"] = conv_sections(vn, vd, mp)  # an op's own section, as blocks (text, display, code)
     found["text"] = text_topic(vn, vd, vn.name) if getattr(vn, "text_task", None) is not None else None
     return {
         **base,

@@ -539,7 +539,7 @@ class ConvTarget:
             return "pool"
         return "conv"
 
-    def verify(self, wrt, claim: str, *, latex: bool = False, where=None) -> Verdict:
+    def check_claim(self, wrt, claim: str, *, latex: bool = False, where=None) -> Verdict:
         from .scalar import verify_spec
 
         kind = self.kind_of(claim, latex)

@@ -204,7 +204,7 @@ def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdi
     from .recurrent import RecTarget, verify_recurrent
     from .vectorised import VecTarget, verify_vector
 
-    own = getattr(target, "verify", None)  # a target that reads its own notation first (a conv layer's)
+    own = getattr(target, "check_claim", None)  # a target that reads its own notation first (a conv layer's)
     if own is not None:
         return own(wrt, claim, latex=latex, where=where)
     if isinstance(target, SpecTarget):
