@@ -17,6 +17,7 @@ one step (the machine is shared: CPU time is the steadier figure), in float64 on
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -80,38 +81,15 @@ def generated_step(N, C, H, W, F, k, stride, pad):
     return space["step"], lines
 
 
-# ------------------------------------------------------------------ cs231n's naive loops
-def conv_forward_naive(x, w, b, stride, pad):
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-    out = np.zeros((N, F, Ho, Wo))
-    for n in range(N):
-        for f in range(F):
-            for i in range(Ho):
-                for j in range(Wo):
-                    window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
-                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
-    return out, (x, w, b, stride, pad)
+# ------------------------------------------------------------------ cs231n's naive loops (the example sheet verify reads)
+def _sheet(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "codegen" / "sheets" / "conv" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def conv_backward_naive(dout, cache):
-    x, w, b, stride, pad = cache
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    _, _, Ho, Wo = dout.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dxp, dw, db = np.zeros_like(xp), np.zeros_like(w), np.zeros_like(b)
-    for n in range(N):
-        for f in range(F):
-            db[f] += np.sum(dout[n, f])
-            for i in range(Ho):
-                for j in range(Wo):
-                    window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
-                    dw[f] += window * dout[n, f, i, j]
-                    dxp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW] += w[f] * dout[n, f, i, j]
-    return dxp[:, :, pad : pad + H, pad : pad + W], dw, db
+NAIVE = _sheet("cs231n_naive")
 
 
 # ------------------------------------------------------------------ cs231n's im2col.py (fancy indexing)
@@ -236,16 +214,18 @@ def main(argv=None) -> int:
             np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-10)
         for a, r in zip(conv_strided(x, w, b, dout, stride, pad), reference, strict=True):
             np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-10)
+        conv_param = {"stride": stride, "pad": pad}
         if N * F * Ho * Wo <= 2**15:
-            out, cache = conv_forward_naive(x, w, b, stride, pad)
-            for a, r in zip((out, *conv_backward_naive(dout, cache)), reference, strict=True):
+            out, cache = NAIVE.conv_forward_naive(x, w, b, conv_param)
+            for a, r in zip((out, *NAIVE.conv_backward_naive(dout, cache)), reference, strict=True):
                 np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-10)
         timings = {
             "chainrule, generated": best(lambda: step(X, Wr, br, dZ), args.repeat),
             "hand im2col NumPy (cs231n im2col.py)": best(lambda: conv_im2col(x, w, b, dout, stride, pad), args.repeat),
             "hand im2col NumPy, strided": best(lambda: conv_strided(x, w, b, dout, stride, pad), args.repeat),
             "cs231n naive loops": best(
-                lambda: conv_backward_naive(dout, conv_forward_naive(x, w, b, stride, pad)[1]), min(args.repeat, 3)
+                lambda: NAIVE.conv_backward_naive(dout, NAIVE.conv_forward_naive(x, w, b, conv_param)[1]),
+                min(args.repeat, 3),
             ),
         }
         if torch is not None:

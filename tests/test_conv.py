@@ -4,6 +4,9 @@ the conv layer, pooling at ties and overlaps, the layout of images as columns, a
 The conv layer's gradients here are the engine's own: the op table's rules pulled back through the layer's
 definition (``pull_back``), evaluated by the reference interpreter, then laid out as cs231n's arrays."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -11,6 +14,8 @@ import sympy as sp
 from derive import DeclarationError, VecNetwork, avg_pool, conv2d, max_pool, relu
 from derive.ir.numeric import NumPyEvaluator
 from derive.ops import conv_numpy as N
+
+SHEETS = Path(__file__).resolve().parent.parent / "codegen" / "sheets" / "conv"
 from derive.ops import pull_back
 
 
@@ -78,20 +83,19 @@ def rel_error(x, y):
     return np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))
 
 
+def _sheet(name):
+    spec = importlib.util.spec_from_file_location(name, SHEETS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NAIVE = _sheet("cs231n_naive")  # cs231n's naive layers with their loops: the example sheet verify reads
+
+
 def naive_conv_forward(x, w, b, stride, pad):
-    """cs231n's conv_forward_naive, written with its loops (an independent forward)."""
-    N_, _, H, W = x.shape
-    F, _, HH, WW = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-    out = np.zeros((N_, F, Ho, Wo))
-    for n in range(N_):
-        for f in range(F):
-            for i in range(Ho):
-                for j in range(Wo):
-                    window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
-                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
-    return out
+    """cs231n's conv_forward_naive (an independent forward)."""
+    return NAIVE.conv_forward_naive(x, w, b, {"stride": stride, "pad": pad})[0]
 
 
 def test_cs231n_conv_gradient_check():

@@ -35,7 +35,7 @@ for _function in (attention_numpy.causal_mask,):
     HELPERS[_function.__name__] = inspect.getsource(_function)
 # The image ops' NumPy forms (derive.ops.conv_numpy), likewise: the same code checks the derivation and trains.
 for _function in (
-    conv_numpy.padded,
+    conv_numpy.window_span,
     conv_numpy.im2col,
     conv_numpy.col2im,
     conv_numpy.max_pool,

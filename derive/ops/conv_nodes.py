@@ -63,11 +63,11 @@ class Im2col(MatrixExpr):
         return (C * HH * WW * Ho * Wo, self.args[0].shape[1])
 
 
-class Col2im(MatrixExpr):
-    """The adjoint of Im2col: (C·H·W)×m, a scatter-add of G's entries into the pixels they came from."""
+class _Scattered(MatrixExpr):
+    """An adjoint that adds G's entries into images of C×H×W: (C·H·W)×m; its geometry follows G."""
 
-    def __new__(cls, G, C, H, W, HH, WW, stride, pad):
-        return _linear(cls, G, *map(sp.sympify, (C, H, W, HH, WW, stride, pad)))
+    def __new__(cls, G, *geometry):
+        return _linear(cls, G, *map(sp.sympify, geometry))
 
     @property
     def geometry(self) -> tuple:
@@ -80,8 +80,12 @@ class Col2im(MatrixExpr):
     @property
     def shape(self):
         C, H, W = self.args[1:4]
-        G = self.args[0]
-        return (C * H * W, G.shape[1])
+        return (C * H * W, self.args[0].shape[1])
+
+
+class Col2im(_Scattered):
+    """The adjoint of Im2col, ``Col2im(G, C, H, W, HH, WW, s, p)``: (C·H·W)×m, a scatter-add of G's entries into
+    the pixels they came from."""
 
 
 class Mat(MatrixExpr):
@@ -177,21 +181,6 @@ class UnpoolMax(MatrixExpr):
         return self.args[1].shape
 
 
-class UnpoolAvg(MatrixExpr):
-    """(C·H·W)×m: each entry of G spread evenly, G/size², over its window."""
-
-    def __new__(cls, G, C, H, W, size, stride):
-        return _linear(cls, G, *map(sp.sympify, (C, H, W, size, stride)))
-
-    @property
-    def geometry(self) -> tuple:
-        return self.args[1:]
-
-    @property
-    def image(self) -> tuple:
-        return self.args[1:4]
-
-    @property
-    def shape(self):
-        C, H, W = self.args[1:4]
-        return (C * H * W, self.args[0].shape[1])
+class UnpoolAvg(_Scattered):
+    """``UnpoolAvg(G, C, H, W, size, stride)``, (C·H·W)×m: each entry of G spread evenly, G/size², over its
+    window."""

@@ -13,42 +13,45 @@ Each function needs only NumPy (``np``); sizes are Python integers.
 import numpy as np
 
 
-def padded(X, C, H, W, pad):
-    """The images of X as C×(H + 2·pad)×(W + 2·pad)×m with ``pad`` rows and columns of zeros around each."""
-    m = X.shape[1]
-    x = X.reshape(C, H, W, m)
-    if not pad:
-        return x
-    out = np.zeros((C, H + 2 * pad, W + 2 * pad, m), dtype=X.dtype)
-    out[:, pad : pad + H, pad : pad + W] = x
-    return out
+def window_span(n, k, stride, pad, n_out):
+    """The output positions i0 … i1 − 1 at which offset k of a window reads a pixel of the image (not of the
+    padding), and the first such pixel r0 = stride·i0 + k − pad: the padding is never built, only skipped."""
+    i0 = max(0, -((k - pad) // stride))
+    i1 = min(n_out, (n - 1 + pad - k) // stride + 1)
+    return i0, max(i0, i1), stride * i0 + k - pad
 
 
 def im2col(X, C, H, W, HH, WW, stride, pad):
     """X_col, (C·HH·WW·H'·W')×m: entry ((c, k, l), (i, j)) of column n is x̃[n, c, s·i + k, s·j + l], the pixel
-    (k, l) of the patch under output position (i, j), x̃ the padded image; ``X_col.reshape(C·HH·WW, -1)`` is
-    the patch matrix, one column per patch (cs231n's x_cols, examples last)."""
+    (k, l) of the patch under output position (i, j), x̃ the image padded with zeros; ``X_col.reshape(C·HH·WW,
+    -1)`` is the patch matrix, one column per patch (cs231n's x_cols, examples last)."""
     m = X.shape[1]
     Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
-    x = padded(X, C, H, W, pad)
-    cols = np.empty((C, HH, WW, Ho, Wo, m), dtype=X.dtype)
+    x = X.reshape(C, H, W, m)
+    cols = (np.zeros if pad else np.empty)((C, HH, WW, Ho, Wo, m), dtype=X.dtype)
     for k in range(HH):
+        i0, i1, r0 = window_span(H, k, stride, pad, Ho)
         for l in range(WW):
-            cols[:, k, l] = x[:, k : k + stride * Ho : stride, l : l + stride * Wo : stride]
+            j0, j1, c0 = window_span(W, l, stride, pad, Wo)
+            rows, columns = slice(r0, r0 + stride * (i1 - i0), stride), slice(c0, c0 + stride * (j1 - j0), stride)
+            cols[:, k, l, i0:i1, j0:j1] = x[:, rows, columns]
     return cols.reshape(-1, m)
 
 
 def col2im(G, C, H, W, HH, WW, stride, pad):
     """The adjoint of im2col, (C·H·W)×m: each entry of G added into the pixel of x̃ it was copied from (a
-    scatter-add over overlapping patches), then the padding cropped."""
+    scatter-add over overlapping patches); what falls on the padding is dropped (the crop)."""
     m = G.shape[1]
     Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
     cols = G.reshape(C, HH, WW, Ho, Wo, m)
-    x = np.zeros((C, H + 2 * pad, W + 2 * pad, m), dtype=G.dtype)
+    x = np.zeros((C, H, W, m), dtype=G.dtype)
     for k in range(HH):
+        i0, i1, r0 = window_span(H, k, stride, pad, Ho)
         for l in range(WW):
-            x[:, k : k + stride * Ho : stride, l : l + stride * Wo : stride] += cols[:, k, l]
-    return x[:, pad : pad + H, pad : pad + W].reshape(C * H * W, m)
+            j0, j1, c0 = window_span(W, l, stride, pad, Wo)
+            rows, columns = slice(r0, r0 + stride * (i1 - i0), stride), slice(c0, c0 + stride * (j1 - j0), stride)
+            x[:, rows, columns] += cols[:, k, l, i0:i1, j0:j1]
+    return x.reshape(C * H * W, m)
 
 
 def max_pool(Q, C, H, W, size, stride):
