@@ -12,6 +12,7 @@ from derive.verify.conv import verify_claim, verify_code
 SHEETS = Path(__file__).resolve().parent.parent / "codegen" / "sheets" / "conv"
 NAIVE = (SHEETS / "cs231n_naive.py").read_text(encoding="utf-8")
 IM2COL = (SHEETS / "cs231n_im2col.py").read_text(encoding="utf-8")
+NG = (SHEETS / "deeplearning_ai.py").read_text(encoding="utf-8")
 
 FLIP = "the kernel flipped"
 STRIDE = "the stride ignored in dx"
@@ -24,6 +25,22 @@ EVERY = "the pooling gradient sent to every position"
 def test_the_courses_code_holds(source):
     verdicts = verify_code(source, "layers.py")
     assert verdicts and all(v.equal for v in verdicts), [v.report() for v in verdicts if not v.equal]
+
+
+def test_deeplearning_ai_loops_hold_but_for_the_empty_crop_at_pad_0():
+    """Ng's per-example loops, channels last, run in their own layout: the forward passes and the pooling hold;
+    conv_backward's dA_prev[i] = da_prev_pad[pad:-pad, pad:-pad, :] is named at pad = 0, where it is empty."""
+    verdicts = {v.wrt: v for v in verify_code(NG, "deeplearning_ai.py")}
+    assert all(verdicts[q].equal for q in ("out of conv_forward", "out of pool_forward", "dx of pool_backward"))
+    dx = verdicts["dx of conv_backward"]
+    assert not dx.equal and "pad = 0" in dx.hint and dx.counterexample.point["pad"] == 0
+    fixed = NG.replace(
+        "da_prev_pad[pad:-pad, pad:-pad, :]", "da_prev_pad[pad : pad + n_H_prev, pad : pad + n_W_prev, :]"
+    )
+    assert all(v.equal for v in verify_code(fixed, "deeplearning_ai.py"))
+    slipped = fixed.replace("mask * dA[i, h, w, c]", "dA[i, h, w, c]")
+    (pool,) = [v for v in verify_code(slipped, "deeplearning_ai.py") if v.wrt == "dx of pool_backward"]
+    assert EVERY in pool.hint
 
 
 HOLDS = [

@@ -172,7 +172,8 @@ def _convolution(vn, vd, mp, convs) -> list:
             (
                 r"\textbf{The per-example loops} of deeplearning.ai (course~4, week~1, \texttt{conv\_backward}) compute the"
                 r" same sums one example, one position and one filter at a time, channels last ($m \times n_H \times n_W"
-                r" \times n_C$):"
+                r" \times n_C$); its crop \texttt{pad:-pad} is empty at $p = 0$ (write \texttt{pad:pad + n\_H\_prev}),"
+                r" a slip \texttt{chainrule verify} names in the assignment as printed:"
             ),
         ),
         ("code", NG_LOOPS),

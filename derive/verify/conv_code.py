@@ -115,7 +115,7 @@ BUILTINS = {
     "range": range,
     "len": len,
     "int": int,
-    "float": float,
+    "float": lambda v=0.0: float(np.asarray(v).reshape(-1)[0]) if np.size(v) == 1 else float(v),  # float(b), b 1×1×1
     "tuple": tuple,
     "list": list,
     "zip": zip,
