@@ -12,6 +12,7 @@ import pytest
 import sympy as sp
 
 from derive import DeclarationError, VecNetwork, avg_pool, conv2d, max_pool, relu
+from derive.catalogue import load_spec
 from derive.ir.numeric import NumPyEvaluator
 from derive.ops import conv_numpy as N
 
@@ -260,3 +261,24 @@ def test_images_follow_their_definitions():
     assert net.images == {"X": (c, h, w), "Z": (f, h / 2 + sp.Rational(1, 2), w / 2 + sp.Rational(1, 2)),
                           "A": net.images["Z"], "P": (f, h / 2 - sp.Rational(3, 2), w / 2 - sp.Rational(3, 2))}  # fmt: skip
     assert [net.size(s) for s in net.images["P"]] == [3, 1, 1]
+
+
+def test_a_users_two_conv_network_generates_a_module_whose_tests_pass(tmp_path):
+    """docs/examples/conv_two_layers.py: a strided, padded conv, average pooling, a conv of that computed image
+    (so dP1 = col2im(dP1_col) is derived and generated) and overlapping max pooling; its generated tests (finite
+    differences in float64, training, stability, …) pass in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    from codegen.cli.app import main
+
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "conv_two_layers.py"
+    d = load_spec(str(example)).derive()
+    assert d.equation("dP1").text == "dP1 = col2im(dP1_col)"
+    assert d.equation("dA1").text == "dA1 = unpool_avg(dP1)"
+    assert main(["generate", str(example), "-o", str(tmp_path / "two.py")]) == 0
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_two.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:]
