@@ -195,3 +195,17 @@ def test_cli_code_and_claims(tmp_path, capsys):
     capsys.readouterr()
     assert main(["verify", "xor", "--code", str(good)]) == 2
     assert "has no convolution" in capsys.readouterr().err
+
+
+def test_a_sheet_mixes_the_layers_notation_and_the_programs_names(tmp_path, capsys):
+    sheet = tmp_path / "conv.txt"
+    sheet.write_text(
+        "dw: (dout_row @ x_cols.T).reshape(w.shape)\n"
+        "db: db[f] = Σ_{n,i,j} dout[n,f,i,j]\n"
+        "dx: dx = dxp\n"
+        "dW2: (1/m) * dZ2 @ P1.T\n",
+        encoding="utf-8",
+    )
+    assert main(["verify", "conv_net", "--claims", str(sheet)]) == 1
+    out = capsys.readouterr().out
+    assert "3 of 4 claims hold" in out and CROP in out

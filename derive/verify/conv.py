@@ -15,6 +15,7 @@ out, dx, size, stride.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -436,8 +437,6 @@ def verify_claim(claim: str, *, latex: bool = False, kind: str = "conv", wrt: st
 
 
 def _parse(text: str, claim: str):
-    import ast
-
     try:
         return ast.parse(text, mode="eval").body
     except SyntaxError:
@@ -447,11 +446,9 @@ def _parse(text: str, claim: str):
 def _index_value(tree, layer: dict, name: str, letters: list[str], op: str, claim: str):
     """The claimed array of ``name`` at one layer: every index letter an axis of a broadcast grid, each
     subscript a gather, Σ a sum over its axes; ``+=`` scatters into zeros of the true shape (or of x̃'s)."""
-    import ast
-
     indices: list[str] = []
     sizes: dict[str, int] = {}
-    subscripts = _subscripts(letters, layer)
+    subscripts = _subscripts(letters)
     for node in [n for part in subscripts for n in ast.walk(part)] + list(ast.walk(tree)):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
             array = layer.get(ALIASES.get(node.value.id, node.value.id))
@@ -499,9 +496,7 @@ def _index_value(tree, layer: dict, name: str, letters: list[str], op: str, clai
     return out
 
 
-def _subscripts(letters, layer):
-    import ast
-
+def _subscripts(letters):
     return [ast.parse(v, mode="eval").body for v in letters]
 
 
@@ -509,8 +504,6 @@ _OPS = {"Add": np.add, "Sub": np.subtract, "Mult": np.multiply, "Div": np.divide
 
 
 def _evaluate(node, layer, grid, order):
-    import ast
-
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
@@ -600,6 +593,9 @@ class ConvTarget:
     def check_claim(self, wrt, claim: str, *, latex: bool = False, where=None) -> Verdict:
         from .scalar import verify_spec
 
+        layer_names = set(CONV_TRUTH) | set(POOL_TRUTH) | set(ALIASES) | {"dxp"}
+        if wrt in layer_names and "=" not in claim:  # a sheet's 'dw: (dout_row @ x_cols.T).reshape(w.shape)'
+            claim = f"{wrt} = {claim}"
         kind = self.kind_of(claim, latex)
         if kind is None:
             return verify_spec(self.matrix, wrt, claim, latex=latex, where=where)
