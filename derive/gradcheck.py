@@ -98,23 +98,15 @@ def five_point(f, h: float) -> float:
     return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
 
 
-def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4) -> float:
-    """∂L/∂name at ``point`` by central differences (``name`` a leaf, or a node: its value is shifted)."""
-    loss = derivation.loss
-
-    is_node = derivation.net.kinds.get(name) == "node"
-    if is_node:  # a node near a singularity of the loss (ŷ → 0 under log) needs a step relative to its value
-        value = abs(derivation.forward(point)[name])
+def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4, values=None) -> float:
+    """∂L/∂name at ``point`` by central differences (``name`` a leaf, or a node: its value is shifted).
+    ``values`` is ``derivation.forward(point)`` when the caller has it; only the nodes downstream of
+    ``name`` are computed again for each shifted value."""
+    values = derivation.forward(point) if values is None else values
+    if derivation.net.kinds.get(name) == "node":  # near a singularity of the loss (ŷ → 0 under log): a relative step
+        value = abs(values[name])
         h = min(h, 1e-3 * value) if value > 0 else h
-
-    def f(delta: float) -> float:
-        if is_node:
-            return derivation.forward(point, shift={name: delta})[loss]
-        shifted = dict(point)
-        shifted[name] = point[name] + delta
-        return derivation.forward(shifted)[loss]
-
-    return five_point(f, h)
+    return five_point(lambda delta: derivation.shifted_loss(values, name, delta), h)
 
 
 def _check_units(derivation, point: dict[str, float], names, h: float) -> list[GradCheck]:
@@ -123,7 +115,7 @@ def _check_units(derivation, point: dict[str, float], names, h: float) -> list[G
     result = derivation.evaluate(point)
     net = derivation.net
     names = names or (net.names("param") + net.names("input"))
-    return [GradCheck(n, result.gradients[n], numeric_gradient(derivation, point, n, h)) for n in names]
+    return [GradCheck(n, result.gradients[n], numeric_gradient(derivation, point, n, h, result.values)) for n in names]
 
 
 def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None) -> dict[str, float]:
@@ -256,19 +248,13 @@ def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
         keep = float(net.masks[mask].subs({net.constants[n]: v for n, v in net.constant_values.items()}))
         env[mask] = (rng.random(shapes[mask]) < keep).astype(float)
     rows, cols = shapes[y]
-    output = record_of(net.output) if net.output else None
-    if _one_hot(net) or (record_of(net.loss).task == "multiclass" and rows > 1):
+    if net.target_kind == "one-hot" or (record_of(net.loss).task == "multiclass" and rows > 1):
         env[y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
-    elif output is None or output.is_identity:
+    elif net.target_kind == "real":
         env[y] = rng.normal(0.0, 1.0, (rows, cols))
     else:
         env[y] = rng.integers(0, 2, (rows, cols)).astype(float)
     return env
-
-
-def _one_hot(net) -> bool:
-    """Whether the output is a distribution over classes (softmax): its targets are one-hot columns."""
-    return bool(net.output) and record_of(net.output).probability == "distribution"
 
 
 def evaluate(d: VecDerivation, env: dict, m: int) -> dict:
@@ -346,7 +332,7 @@ def random_sequence(d: VecDerivation, dims: dict, m: int, rng) -> tuple[dict, li
 
     def target(name):
         rows = shape(name)[0]
-        if _one_hot(net) or name in rec.per_step:
+        if net.target_kind == "one-hot" or name in rec.per_step:
             return np.eye(rows)[:, rng.integers(0, rows, m)]
         return rng.integers(0, 2, shape(name)).astype(float)
 

@@ -61,15 +61,46 @@ def scalar_hint(scope, target, claim: sp.Expr, rows) -> str | None:
     left_out = path_left_out(scope, target, lambda e: _agrees_with(e, claim, values))
     if left_out:
         return left_out
+    written = activation_for_derivative(scope, claim, matches)
+    if written:
+        return written
     claim_n = node_form(d, claim)
     truth_n = node_form(d, target.truth)
-    found = factor_difference(claim_n, truth_n, matches, claim, target.truth)
+    found = None
+    if truth_n.is_Add and sp.count_ops(truth_n) <= 40:  # (1 − y)/(1 − ŷ) − y/ŷ as one product: (ŷ − y)/(ŷ(1 − ŷ))
+        product = sp.factor(sp.together(truth_n))
+        found = factor_difference(claim_n, product, matches, claim, target.truth) if not product.is_Add else None
+    found = found or factor_difference(claim_n, truth_n, matches, claim, target.truth)
+    mask = re.fullmatch(r"a missing factor step\((\w+)\)", found or "")
+    if mask:
+        z = mask.group(1)
+        applied = [n.expr for n in scope.net.nodes if n.expr.args == (scope.sym.get(z),) and n.expr.is_Function]
+        f = text(applied[0]).split("(")[0] if applied else "g"
+        return f"the {f} mask lost: a missing factor step({z}) ({f}′({z}) = 1 where {z} ≥ 0, else 0)"
     if found:
         return found + quadratic_cost_note(scope, found)
     other = other_gradient(scope, target, claim, matches_other=lambda e: _agrees_with(e, claim, values))
     if other:
         return other
     return term_difference(claim_n, truth_n)
+
+
+def activation_for_derivative(scope, claim: sp.Expr, matches) -> str | None:
+    """σ written where σ′ belongs: the claim applies an activation, ``σ(z1)``, where the chain rule needs its
+    derivative ``σ′(z1) = a1·(1 − a1)``."""
+    from ..functions import RULES
+    from .claim_scope import ACTIVATIONS
+
+    for f in sorted(claim.atoms(*ACTIVATIONS.values()), key=str):
+        derivative = RULES[type(f)].partial(f, 0)
+        if matches(claim.xreplace({f: derivative})):
+            name = text(f).split("(")[0]
+            arg = text(f.args[0])
+            return (
+                f"{name} written where {name}′ belongs: {text(f)} is the activation itself; the chain rule needs its "
+                f"derivative {name}′({arg}) = {text(node_form(scope.d, derivative))}"
+            )
+    return None
 
 
 def path_left_out(scope, target, claim_is) -> str | None:
@@ -170,6 +201,8 @@ def describe_constant(c: Fraction) -> str:
         return "a flipped sign: the claim is −1 × the derivation"
     sign = " and a flipped sign" if c < 0 else ""
     c = abs(c)
+    if not 1e-6 <= c <= 1e6:  # e^700 written in: say how big, not its 300 digits
+        return f"a wrong constant factor{sign} (the claim is {float(c):.3g} × the derivation)"
     if c.denominator == 1:
         return f"an extra factor {c.numerator}{sign} (the claim is {c.numerator} × the derivation)"
     if c.numerator == 1:
