@@ -34,8 +34,8 @@ def images(X, C, H, W):
 def conv_layer(N_, C, H, W, F, HH, WW, stride, pad):
     """cs231n's conv layer as a program: Z = conv2d(x, w, b) (cs231n's out); the dimensions as declared sizes."""
     net = VecNetwork("conv_layer")
-    c, h, w, f = net.dims(c=C, h=H, w=W, f=F)
-    X = net.image("x", c, h, w)
+    c, h, width, f = net.dims(C=C, H=H, W=W, F=F)  # upper case: the filters are w, as cs231n names them
+    X = net.image("x", c, h, width)
     Wf, b = net.filters("w", f, c, HH, WW), net.param("b", (f, 1))
     net.let("Z", conv2d(X, Wf, b, stride=stride, pad=pad))
     return net
@@ -232,7 +232,7 @@ def _images():
         (lambda net, X, K, b, d: net.let("Q", conv2d(X, K, b, stride=0)), "the stride must be a whole number ≥ 1"),
         (lambda net, X, K, b, d: net.let("Q", conv2d(X, K, b, pad=-1)), "the pad must be a whole number ≥ 0"),
         (
-            lambda net, X, K, b, d: net.let("Q", conv2d(X, K, net.param("c", (d[0], 1)))),
+            lambda net, X, K, b, d: net.let("Q", conv2d(X, K, net.param("c0", (d[0], 1)))),
             "the bias must be an F×1 parameter",
         ),
         (lambda net, X, K, b, d: net.let("Q", max_pool(X, 2)), "does not tile the height of 5"),
