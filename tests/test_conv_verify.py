@@ -209,3 +209,145 @@ def test_a_sheet_mixes_the_layers_notation_and_the_programs_names(tmp_path, caps
     assert main(["verify", "conv_net", "--claims", str(sheet)]) == 1
     out = capsys.readouterr().out
     assert "3 of 4 claims hold" in out and CROP in out
+
+
+# dx as the transposed convolution: dout dilated by the stride, padded by HH − 1, correlated with the filters
+# rotated 180° (a user's vectorised code, not a course's; the interpreter runs it as written)
+TRANSPOSED = """import numpy as np
+
+
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    db = np.sum(dout, axis=(0, 2, 3))
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dw = np.zeros_like(w)
+    for k in range(HH):
+        for l in range(WW):
+            patch = x_pad[:, :, k : k + stride * H_out : stride, l : l + stride * W_out : stride]
+            dw[:, :, k, l] = np.einsum("nfij,ncij->fc", dout, patch)
+    dilated = np.zeros((N, F, (H_out - 1) * stride + 1, (W_out - 1) * stride + 1))
+    dilated[:, :, ::stride, ::stride] = dout
+    full = np.pad(dilated, ((0, 0), (0, 0), (HH - 1, HH - 1), (WW - 1, WW - 1)))
+    w_rot = w[:, :, ::-1, ::-1]
+    dx_pad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    for i in range(dilated.shape[2] + HH - 1):
+        for j in range(dilated.shape[3] + WW - 1):
+            dx_pad[:, :, i, j] = np.einsum("nfkl,fckl->nc", full[:, :, i : i + HH, j : j + WW], w_rot)
+    return dx_pad[:, :, pad : pad + H, pad : pad + W], dw, db
+"""
+WRONG_WAY = "the kernel flipped the wrong way in dx"
+
+
+def test_dx_as_the_transposed_convolution_holds_in_code_and_its_slips_are_named():
+    assert all(v.equal for v in verify_code(TRANSPOSED, "full.py"))
+    for old, new, slip, stride in [
+        ("w_rot = w[:, :, ::-1, ::-1]", "w_rot = w", WRONG_WAY, 1),  # the filter not rotated
+        ("dilated[:, :, ::stride, ::stride] = dout", "dilated = dout", STRIDE, 2),  # dout not dilated
+    ]:
+        verdicts = {v.wrt: v for v in verify_code(_slipped(TRANSPOSED, old, new), "full.py")}
+        dx = verdicts.pop("dx of conv_backward_naive")
+        assert not dx.equal and slip in dx.hint, dx.report()
+        assert dx.counterexample.point["stride"] == stride
+        assert all(v.equal for v in verdicts.values())
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "dx̃[n,c,i,j] = Σ_{f,k,l} dout[n,f,(i-k)/s,(j-l)/s] · w[f,c,k,l]",  # gathered: dout read 0 outside
+        "dx[n,c,i,j] = Σ_{f,k,l} dout[n,f,(i+p-k)/s,(j+p-l)/s] · w[f,c,k,l]",  # x's pixel (i, j) is x̃'s (i+p, j+p)
+        r"\mathrm{d}\tilde{x}_{n,c,i,j} = \sum_{f,k,l} \mathrm{d}out_{n,f,(i-k)/s,(j-l)/s}\, w_{f,c,k,l}",
+        "out[n,f,i,j] = Σ_{c,k,l} w[f,c,k,l] · x[n,c,s·i+k-p,s·j+l-p] + b[f]",  # x read 0 outside: the padding
+        "dw[f,c,k,l] = Σ_{n,i,j} dout[n,f,i,j] · x[n,c,s·i+k-p,s·j+l-p]",
+    ],
+)
+def test_the_full_convolution_form_holds(claim):
+    v = verify_claim(claim)
+    assert v.equal, v.report()
+
+
+@pytest.mark.parametrize(
+    "slip, claim, stride",
+    [
+        (STRIDE, "dx̃[n,c,i,j] = Σ_{f,k,l} dout[n,f,i-k,j-l] · w[f,c,k,l]", 2),  # right at stride 1 only
+        (STRIDE, "dx̃[n,c,i,j] = Σ_{f,k,l} dout[n,f,i+k-HH+1,j+l-WW+1] · w[f,c,HH-1-k,WW-1-l]", 2),  # rot180 form
+        (WRONG_WAY, "dx̃[n,c,i,j] = Σ_{f,k,l} dout[n,f,(i+k-HH+1)/s,(j+l-WW+1)/s] · w[f,c,k,l]", 1),
+        (f"two slips at once: {WRONG_WAY}", "dx̃[n,c,i,j] = Σ_{f,k,l} dout[n,f,i+k-HH+1,j+l-WW+1] · w[f,c,k,l]", 1),
+        ("the padding cropped at the wrong place", "dx[n,c,i,j] = Σ_{f,k,l} dout[n,f,(i-k)/s,(j-l)/s] · w[f,c,k,l]", 1),
+    ],
+)
+def test_the_full_convolution_s_slips_are_named(slip, claim, stride):
+    v = verify_claim(claim)
+    assert not v.equal and slip in v.hint, v.report()
+    assert v.counterexample.point["stride"] == stride
+
+
+def test_a_layer_name_as_an_index_is_one_line():
+    with pytest.raises(ClaimError) as err:
+        verify_claim("dx̃[n,c,h,w] = Σ_{f,k,l} dout[n,f,h-k,w-l] · w[f,c,k,l]")
+    assert "'h' cannot index" in err.value.message and "\n" not in err.value.message
+    with pytest.raises(ClaimError) as err:
+        verify_claim("dx[n,c,i,w] = Σ_{f,k,l} dout[n,f,i-k,w-l] · w[f,c,k,l]")
+    assert "'w' cannot index" in err.value.message and "the filters" in err.value.message
+
+
+AVERAGE = "mode='average'"
+
+
+def test_deeplearning_ai_average_pooling_is_checked_in_its_own_mode():
+    verdicts = {v.wrt: v for v in verify_code(NG, "deeplearning_ai.py")}
+    assert verdicts[f"out of pool_forward, {AVERAGE}"].equal and verdicts[f"dx of pool_backward, {AVERAGE}"].equal
+    for old, new, slip in [
+        ("average = dz / (n_H * n_W)", "average = dz", "sent to every position of the window, whole"),
+        (
+            "da = dA[i, h, w, c]\n",
+            "da = dA[i, h, w, c]\n                        a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]\n",
+            None,
+        ),
+    ]:
+        if slip is None:  # a harmless extra line: still holds
+            assert all(v.equal for v in verify_code(_slipped(NG, old, new), "x.py") if AVERAGE in v.wrt)
+            continue
+        (dx,) = [v for v in verify_code(_slipped(NG, old, new), "x.py") if v.wrt == f"dx of pool_backward, {AVERAGE}"]
+        assert not dx.equal and slip in dx.hint and dx.counterexample is not None, dx.report()
+
+
+AVG_NAIVE = """import numpy as np
+
+
+def avg_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    N, C, H_out, W_out = dout.shape
+    dx = np.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            dx[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw] += dout[:, :, i, j, None, None] / (ph * pw)
+    return dx
+"""
+
+
+def test_a_cs231n_style_average_pooling_and_its_slips():
+    (dx,) = verify_code(AVG_NAIVE, "avg.py")
+    assert dx.equal and "dx / size" not in dx.report()
+    (dx,) = verify_code(_slipped(AVG_NAIVE, " / (ph * pw)", ""), "avg.py")
+    assert not dx.equal and "whole" in dx.hint
+    v = verify_claim("dx[n,c,s*i+k,s*j+l] += dout[n,c,i,j] / (HH*WW)", kind="avgpool")
+    assert v.equal, v.report()
+    v = verify_claim("dx[n,c,s*i+k,s*j+l] += dout[n,c,i,j]", kind="avgpool")
+    assert not v.equal and "whole" in v.hint and v.counterexample is not None
+
+
+def test_a_program_with_both_poolings_takes_a_claim_for_either(capsys):
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "conv_two_layers.py"
+    for claim in (
+        "dx[n,c,s*i+k,s*j+l] += dout[n,c,i,j] / (HH*WW)",
+        "dx[n,c,s*i+k,s*j+l] += dout[n,c,i,j] * (x[n,c,s*i+k,s*j+l] == out[n,c,i,j])",
+    ):
+        assert main(["verify", str(example), "--claim", claim]) == 0, capsys.readouterr()
+    assert main(["verify", str(example), "--claim", "dx[n,c,s*i+k,s*j+l] += dout[n,c,i,j]"]) == 1
+    assert "sent to every position" in capsys.readouterr().out

@@ -154,6 +154,31 @@ def _convolution(vn, vd, mp, convs) -> list:
             r" $\mathrm{dout}[n,f,i,j]\, w[f]$ into the window it came from, overlapping windows adding up."
         ),
         Text(
+            r"Gathered rather than scattered, the sum over the $(i, k)$ with $si + k = h'$ reads $\mathrm{dout}$ at"
+            r" $i = (h' - k)/s$, an entry that counts as $0$ where $(h'-k)/s$ is not a whole number or falls outside"
+            r" $\mathrm{dout}$:",
+            lead="The full convolution.",
+        ),
+        Display(
+            [
+                Row(
+                    r"\mathrm{d}\tilde{x}[n,c,h',w']",
+                    r"\sum_{f,k,l} \mathrm{dout}[n,f,\, (h'-k)/s,\, (w'-l)/s]\; w[f,c,k,l]",
+                )
+            ]
+        ),
+        Text(
+            r"So the backward pass of a convolution is a convolution too (cs231n's notes), the \emph{transposed}"
+            r" one: $\mathrm{dout}$, dilated by the stride ($s - 1$ zeros between its entries) and padded with"
+            r" $HH - 1$ zeros, correlated with each filter rotated by $180^\circ$, $w[f,c,HH-1-k,WW-1-l]$, and summed"
+            rf" over $f$; here $s = {s}$"
+            + (r", so nothing is dilated." if s == 1 else ".")
+            + r" Correlating with the filters unrotated is the slip of the kernel flipped the wrong way, and at"
+            r" $s > 1$ leaving $\mathrm{dout}$ undilated is the stride ignored: \texttt{chainrule verify} names both,"
+            r" in a claim ($\mathrm{d}\tilde{x}[n,c,i,j] = \sum_{f,k,l} \mathrm{dout}[n,f,(i-k)/s,(j-l)/s]\,"
+            r" w[f,c,k,l]$ holds) or in code."
+        ),
+        Text(
             rf"The patches are the columns of the matrix $X_{{\mathrm{{col}}}} ="
             rf" \operatorname{{im2col}}(X)$, equation ({numbers[col.name]}): row $(c,k,l)$ of column $(i,j,n)$ is"
             r" $\tilde{x}[n,c,si+k,sj+l]$. The layer is then one matrix product, and the engine derives the"

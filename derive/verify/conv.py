@@ -16,6 +16,7 @@ out, dx, size, stride.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -53,6 +54,11 @@ POOL_TRUTH = {
     "out": "out[n, c, i, j] = max over the window of x[n, c, s·i + k, s·j + l]",
     "dx": "dx[n, c, s·i + k, s·j + l] += dout[n, c, i, j] at the arg-max of each window (the first at a tie), 0 elsewhere",
 }
+AVG_POOL_TRUTH = {
+    "out": "out[n, c, i, j] = mean over the window of x[n, c, s·i + k, s·j + l]",
+    "dx": "dx[n, c, s·i + k, s·j + l] += dout[n, c, i, j] / size² over every position of each window",
+}
+TRUTHS = {"conv": CONV_TRUTH, "pool": POOL_TRUTH, "avgpool": AVG_POOL_TRUTH}
 
 
 # ------------------------------------------------------------------ cs231n's layout
@@ -76,7 +82,8 @@ def layer_point(kind: str, sizes) -> dict:
 def conv_layer(sizes, seed: int, *, flip=False, stride_in_dx=True, crop=True, batch="all") -> dict:
     """Every quantity of cs231n's conv layer at random values (seeded), with a slip made on purpose when asked:
     ``flip`` convolves (the kernel flipped), ``stride_in_dx=False`` scatters dx at stride 1, ``crop=False``
-    leaves dx padded, ``batch="first"`` (or ``"last"``) keeps that example's term of dw and db only."""
+    leaves dx padded (``crop="corner"``: cropped at x̃'s corner, not at the pad), ``batch="first"`` (or
+    ``"last"``) keeps that example's term of dw and db only."""
     N, C, H, W, F, HH, WW, s, p = sizes
     rng = np.random.default_rng(seed)
     x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, HH, WW)), rng.standard_normal(F)
@@ -100,7 +107,7 @@ def conv_layer(sizes, seed: int, *, flip=False, stride_in_dx=True, crop=True, ba
     for k in range(HH):
         for l in range(WW):
             dxp[:, :, k : k + step * Ho : step, l : l + step * Wo : step] += d[:, :, k, l]
-    dx = dxp[:, :, p : p + H, p : p + W] if crop else dxp
+    dx = dxp[:, :, p : p + H, p : p + W] if crop is True else dxp[:, :, :H, :W] if crop == "corner" else dxp
     return {
         "x": x, "w": w, "b": b, "dout": dout, "xp": xp, "out": out, "dx": dx, "dxp": dxp, "dw": dw, "db": db,
         "stride": s, "pad": p, "s": s, "p": p, "N": N, "C": C, "H": H, "W": W, "F": F, "HH": HH, "WW": WW,
@@ -112,21 +119,25 @@ def conv_layer(sizes, seed: int, *, flip=False, stride_in_dx=True, crop=True, ba
     }  # fmt: skip
 
 
-def pool_layer(sizes, seed: int, *, every=False, even=False) -> dict:
-    """cs231n's max pooling layer at random values (seeded); ``every`` sends dout to every entry of its window,
-    ``even`` splits it evenly (average pooling's rule): the slips."""
+def pool_layer(sizes, seed: int, *, mode="max", rule=None) -> dict:
+    """cs231n's max pooling layer (``mode="average"``: deeplearning.ai's average pooling) at random values
+    (seeded); ``rule`` routes dx by another rule than the mode's, the slips: ``"every"`` sends dout whole to
+    every entry of its window, ``"even"`` splits it evenly (average pooling's rule), ``"max"`` routes it to the
+    arg-max (max pooling's)."""
     N, C, H, W, size, s = sizes
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N, C, H, W))
     Ho, Wo = (H - size) // s + 1, (W - size) // s + 1
     dout = rng.standard_normal((N, C, Ho, Wo))
     X, G = columns(x), columns(dout)
-    if every or even:
-        dx = images(N_.unpool_avg(G, C, H, W, size, s), C, H, W) * (1 if even else size * size)
+    rule = rule or ("max" if mode == "max" else "even")
+    if rule in ("every", "even"):
+        dx = images(N_.unpool_avg(G, C, H, W, size, s), C, H, W) * (1 if rule == "even" else size * size)
     else:
         dx = images(N_.unpool_max(G, X, C, H, W, size, s), C, H, W)
+    pool = N_.max_pool if mode == "max" else N_.avg_pool
     return {
-        "x": x, "dout": dout, "out": images(N_.max_pool(X, C, H, W, size, s), C, Ho, Wo), "dx": dx,
+        "x": x, "dout": dout, "out": images(pool(X, C, H, W, size, s), C, Ho, Wo), "dx": dx,
         "stride": s, "s": s, "size": size, "pool_height": size, "pool_width": size, "HH": size, "WW": size, "N": N, "C": C, "H": H,
         "W": W, "H_out": Ho, "W_out": Wo, "pool_param": {"pool_height": size, "pool_width": size, "stride": s},
     }  # fmt: skip
@@ -135,18 +146,38 @@ def pool_layer(sizes, seed: int, *, every=False, even=False) -> dict:
 @dataclass(frozen=True)
 class Slip:
     name: str
-    kind: str  # conv | pool
+    kind: str  # conv | pool | avgpool
     makes: dict  # the keyword of conv_layer / pool_layer that makes it
+    names: tuple = ()  # (quantity, name) where the slip reads differently for that quantity
+
+    def name_for(self, quantity: str) -> str:
+        return dict(self.names).get(quantity, self.name)
+
+
+# dx̃ written as the full convolution of dout with the filter rotated by 180°: the flip is the other way round
+_FLIP_IN_DX = (
+    "the kernel flipped the wrong way in dx: dx̃ is the full convolution of dout with the filter rotated 180°, "
+    "dout padded by HH − 1 (and dilated by the stride) correlated with w[f, c, HH−1−k, WW−1−l], which is dout "
+    "scattered back through w[f, c, k, l] unflipped"
+)
 
 
 SLIPS = (
-    Slip("the kernel flipped: a convolution w[f, c, HH−1−k, WW−1−l], where cs231n's layer correlates", "conv", {"flip": True}),
-    Slip("the stride ignored in dx: patches scattered back at (i + k, j + l), not (s·i + k, s·j + l)", "conv", {"stride_in_dx": False}),
+    Slip("the kernel flipped: a convolution w[f, c, HH−1−k, WW−1−l], where cs231n's layer correlates", "conv", {"flip": True},
+         (("dx", _FLIP_IN_DX), ("dxp", _FLIP_IN_DX))),
+    Slip("the stride ignored in dx: patches scattered back at (i + k, j + l), not (s·i + k, s·j + l) (as a full "
+         "convolution: dout not dilated, s − 1 zeros between its entries)", "conv", {"stride_in_dx": False}),
     Slip("the padding not cropped: dx has x̃'s shape (H + 2·pad) × (W + 2·pad); crop dx̃[:, :, pad:pad+H, pad:pad+W]", "conv", {"crop": False}),
+    Slip("the padding cropped at the wrong place: dx̃[:, :, 0:H, 0:W] kept, not dx̃[:, :, pad:pad+H, pad:pad+W] (pixel "
+         "(h, w) of x is (h + pad, w + pad) of x̃)", "conv", {"crop": "corner"}),
     Slip("dw and db without the sum over the batch: one example's term only (Σ over n missing)", "conv", {"batch": "first"}),
     Slip("dw and db without the sum over the batch: the last example's term only (Σ over n missing; reset per example?)", "conv", {"batch": "last"}),
-    Slip("the pooling gradient sent to every position of the window: only the arg-max receives it", "pool", {"every": True}),
-    Slip("max pooling's gradient split evenly over the window (average pooling's rule): only the arg-max receives it", "pool", {"even": True}),
+    Slip("the pooling gradient sent to every position of the window: only the arg-max receives it", "pool", {"rule": "every"}),
+    Slip("max pooling's gradient split evenly over the window (average pooling's rule): only the arg-max receives it", "pool", {"rule": "even"}),
+    Slip("the pooling gradient sent to every position of the window, whole: average pooling gives each of the size² "
+         "entries dout / size²", "avgpool", {"rule": "every"}),
+    Slip("average pooling's gradient routed to the arg-max (max pooling's rule): every entry of the window gets "
+         "dout / size²", "avgpool", {"rule": "max"}),
 )  # fmt: skip
 
 
@@ -168,8 +199,8 @@ def _differs(name: str, claimed, true, point: dict) -> Counterexample:
 def check(quantity: str, kind: str, run, claim: str, what: str) -> Verdict:
     """``run(layer) -> value`` checked at every layer of ``kind`` against the truth of ``quantity``."""
     layers = CONV_LAYERS if kind == "conv" else POOL_LAYERS
-    make = conv_layer if kind == "conv" else pool_layer
-    truth = (CONV_TRUTH if kind == "conv" else POOL_TRUTH).get(quantity, quantity)
+    make = conv_layer if kind == "conv" else _pool_maker(kind)
+    truth = TRUTHS[kind].get(quantity, quantity)
     got, first, empty = [], None, False
     for i, sizes in enumerate(layers):
         layer = make(sizes, seed=i)
@@ -193,17 +224,36 @@ def check(quantity: str, kind: str, run, claim: str, what: str) -> Verdict:
     hint = None
     if empty or (kind == "conv" and quantity == "dx" and any(v is not None and 0 in np.shape(v) for v in got)):
         hint = "the crop keeps nothing when pad = 0: x[pad:-pad] is empty then (crop pad:pad + H, not pad:-pad)"
-    for slip in (s for s in SLIPS if s.kind == kind and hint is None):
-        if all(
-            v is not None and _same(v, make(sizes, seed=i, **slip.makes)[quantity])
-            for i, (sizes, v) in enumerate(zip(layers, got, strict=True))
-        ):
-            hint = slip.name
-            break
+    if hint is None:
+        hint = _slip_named(kind, quantity, layers, make, got)
     return Verdict(what, claim, False, NOT_SYMBOLIC, "differs", truth, first, hint)
 
 
+def _slip_named(kind: str, quantity: str, layers, make, got) -> str | None:
+    """The slip (or, failing one, the two slips made together) that gives the claimed arrays at every layer."""
+
+    def explains(makes: dict) -> bool:
+        return all(
+            v is not None and _same(v, make(sizes, seed=i, **makes)[quantity])
+            for i, (sizes, v) in enumerate(zip(layers, got, strict=True))
+        )
+
+    slips = [s for s in SLIPS if s.kind == kind]
+    for slip in slips:
+        if explains(slip.makes):
+            return slip.name_for(quantity)
+    for a, b in itertools.combinations(slips, 2):  # dx̃ as a full convolution at stride 1, unrotated: two at once
+        if not set(a.makes) & set(b.makes) and explains({**a.makes, **b.makes}):
+            return f"two slips at once: {a.name_for(quantity)}; and {b.name_for(quantity)}"
+    return None
+
+
 NOT_SYMBOLIC = "not attempted (convolution and pooling are checked numerically)"
+
+
+def _pool_maker(kind: str):
+    mode = "average" if kind == "avgpool" else "max"
+    return lambda sizes, seed, **slip: pool_layer(sizes, seed, mode=mode, **slip)
 
 
 # ------------------------------------------------------------------ code
@@ -226,6 +276,8 @@ def verify_code(source: str, where: str = "the code") -> list[Verdict]:
         for pattern, kind, direction in FUNCTIONS:
             if not pattern.search(name.lower()) or (kind == "conv" and "pool" in name.lower()):
                 continue
+            if kind == "pool" and re.search(r"avg|average|mean", name.lower()):
+                kind = "avgpool"  # avg_pool_backward_naive and the like: the gradient spread evenly
             verdicts.extend(_check_function(code, name, kind, direction))
             break
     if not verdicts:
@@ -311,10 +363,19 @@ def _check_ng(code: Interpreter, name: str, kind: str, direction: str) -> list[V
             return (A, _to_ng(layer["w"], "filters"), _to_ng(layer["b"], "bias"), hyper(layer))
         return (A, hyper(layer))
 
-    mode = {"mode": "max"} if kind == "pool" and "mode" in [a.arg for a in code.functions[name].args.args] else {}
+    if kind != "conv" and "mode" in [a.arg for a in code.functions[name].args.args]:
+        # pool_forward(A_prev, hparameters, mode="max") and pool_backward: each mode checked as its own layer
+        return [
+            *_check_ng_mode(code, name, "pool", direction, inputs, {"mode": "max"}, ""),
+            *_check_ng_mode(code, name, "avgpool", direction, inputs, {"mode": "average"}, ", mode='average'"),
+        ]
+    return _check_ng_mode(code, name, kind, direction, inputs, {}, "")
+
+
+def _check_ng_mode(code: Interpreter, name: str, kind: str, direction: str, inputs, mode: dict, label: str):
     if direction == "forward":
         run = lambda layer: _from_ng(_first(code.call(name, *inputs(layer), **mode)), "image")
-        return [check("out", kind, run, f"{name}(…)[0]", f"out of {name}")]
+        return [check("out", kind, run, f"{name}(…{label})[0]", f"out of {name}{label}")]
     quantities = (("dx", "image"), ("dw", "filters"), ("db", "bias")) if kind == "conv" else (("dx", "image"),)
     verdicts = []
     for k, (q, layout) in enumerate(quantities):
@@ -326,7 +387,7 @@ def _check_ng(code: Interpreter, name: str, kind: str, direction: str) -> list[V
                 raise ClaimError(f"{name} returns {len(result)} values; deeplearning.ai's returns {len(quantities)}")
             return _from_ng(result[k], layout)
 
-        verdicts.append(check(q, kind, run, f"{name}(…)[{k}]", f"{q} of {name}"))
+        verdicts.append(check(q, kind, run, f"{name}(…{label})[{k}]", f"{q} of {name}{label}"))
     return verdicts
 
 
@@ -420,6 +481,14 @@ def verify_claim(claim: str, *, latex: bool = False, kind: str = "conv", wrt: st
     if wrt is not None and ALIASES.get(wrt, wrt) != name:
         raise ClaimError(f"the claim is about {name}, not {wrt}")
     indexed = bool(letters) or "Σ" in right
+    for v in letters:  # dx̃[n, c, h, w]: w would read as the filters
+        if re.fullmatch(r"[A-Za-z_]\w*", v) and v not in INDEX_LETTERS:
+            named = (
+                f" (it names {'the filters' if v == 'w' else 'a quantity of the layer'})" if v in _LAYER_NAMES else ""
+            )
+            raise ClaimError(
+                f"'{v}' cannot index {left}{named}: the index letters are n, f, c, k, l, i, j (a pixel: dx̃[n, c, i, j])"
+            )
     what = f"{name} ({'index form' if indexed else 'code'})"
     if indexed:
         tree = _parse(_sums(right), claim)
@@ -496,10 +565,25 @@ def _index_value(tree, layer: dict, name: str, letters: list[str], op: str, clai
     return out
 
 
+def _gather(array, index):
+    """``array[index]`` where an index outside the array, or not a whole number, reads 0: the zeros of the
+    full convolution's padded dout (dout[n, f, i − k, j − l]) and of its dilation by the stride
+    (dout[n, f, (i − k)/s, (j − l)/s]), or of x padded (x[n, c, s·i + k − p, s·j + l − p])."""
+    index = np.broadcast_arrays(*index)
+    inside = np.ones(index[0].shape, dtype=bool)
+    whole = []
+    for i, n in zip(index, array.shape, strict=True):
+        rounded = np.rint(i)
+        inside &= (np.abs(i - rounded) < 1e-9) & (rounded >= 0) & (rounded < n)
+        whole.append(np.clip(rounded, 0, n - 1).astype(int))
+    return np.where(inside, array[tuple(whole)], 0.0)
+
+
 def _subscripts(letters):
     return [ast.parse(v, mode="eval").body for v in letters]
 
 
+_LAYER_NAMES = {"x", "xp", "w", "b", "dout", "out", "s", "p", "N", "C", "H", "W", "F", "HH", "WW"}
 _OPS = {"Add": np.add, "Sub": np.subtract, "Mult": np.multiply, "Div": np.divide, "Pow": np.power}
 
 
@@ -527,6 +611,8 @@ def _evaluate(node, layer, grid, order):
         array = np.asarray(_evaluate(node.value, layer, grid, order))
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         index = tuple(np.asarray(_evaluate(p, layer, grid, order)) for p in parts)
+        if len(index) == array.ndim:
+            return _gather(array, index)
         try:
             return array[index]
         except IndexError as exc:
@@ -547,11 +633,16 @@ class ConvTarget:
     tiles (``ImageVecTarget``)."""
 
     def __init__(self, net):
-        from ..ops.conv_nodes import MaxPool
+        from ..ops.conv_nodes import AvgPool, MaxPool
 
         self.net = net
         self.name = net.name
-        self.pooling = any(isinstance(n, MaxPool) for a in net.assignments for n in sp.preorder_traversal(a.value))
+        nodes = [n for a in net.assignments for n in sp.preorder_traversal(a.value)]
+        # the kinds of pooling the program has, max first: a pooling claim is checked against each in turn
+        self.poolings = [
+            k for k, c in (("pool", MaxPool), ("avgpool", AvgPool)) if any(isinstance(n, c) for n in nodes)
+        ]
+        self.pooling = bool(self.poolings)
         self._matrix = None
 
     @property
@@ -587,7 +678,7 @@ class ConvTarget:
             "im2col",
         }
         if self.pooling and not (words & conv_words) and name in POOL_TRUTH:
-            return "pool"
+            return self.poolings[0]
         return "conv"
 
     def check_claim(self, wrt, claim: str, *, latex: bool = False, where=None) -> Verdict:
@@ -599,7 +690,14 @@ class ConvTarget:
         kind = self.kind_of(claim, latex)
         if kind is None:
             return verify_spec(self.matrix, wrt, claim, latex=latex, where=where)
-        return verify_claim(claim, latex=latex, kind=kind, wrt=wrt if wrt in (CONV_TRUTH | POOL_TRUTH) else None)
+        wrt = wrt if wrt in (CONV_TRUTH | POOL_TRUTH) else None
+        verdict = verify_claim(claim, latex=latex, kind=kind, wrt=wrt)
+        if kind != "conv" and not verdict.equal and len(self.poolings) > 1:
+            # max and average pooling in one program: the claim holds if it holds for either
+            also = verify_claim(claim, latex=latex, kind=self.poolings[1], wrt=wrt)
+            if also.equal:
+                return also
+        return verdict
 
 
 def image_vec_target():
