@@ -351,3 +351,37 @@ def test_a_program_with_both_poolings_takes_a_claim_for_either(capsys):
         assert main(["verify", str(example), "--claim", claim]) == 0, capsys.readouterr()
     assert main(["verify", str(example), "--claim", "dx[n,c,s*i+k,s*j+l] += dout[n,c,i,j]"]) == 1
     assert "sent to every position" in capsys.readouterr().out
+
+
+def test_a_class_graded_on_a_conv_layer(tmp_path, capsys):
+    """chainrule grade on conv_net: the layer's quantities in the courses' notation and the program's own."""
+    questions = tmp_path / "questions.toml"
+    questions.write_text(
+        'title = "cs231n A2"\n'
+        '[[question]]\nid = "dw"\nspec = "conv_net"\nwrt = "dw"\npoints = 2\n'
+        '[[question]]\nid = "dx"\nspec = "conv_net"\nwrt = "dx"\npoints = 2\n'
+        '[[question]]\nid = "dW2"\nspec = "conv_net"\nwrt = "dW2"\npoints = 1\n',
+        encoding="utf-8",
+    )
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.txt").write_text(
+        "dw: dw[f,c,k,l] = Σ_{n,i,j} dout[n,f,i,j] · x̃[n,c,s·i+k,s·j+l]\n"
+        "dx: dxp[n,c,i,j] = Σ_{f,k,l} dout[n,f,(i-k)/s,(j-l)/s] · w[f,c,k,l]\n"
+        "dx: dx = dxp[:, :, p:p+H, p:p+W]\n"
+        "dW2: (1/m) * dZ2 @ P1.T\n",
+        encoding="utf-8",
+    )
+    (subs / "bo.txt").write_text(
+        "dw: dw[f,c,k,l] = Σ_{i,j} dout[n,f,i,j] · x̃[n,c,s·i+k,s·j+l]\n"
+        "dx: dx̃[n,c,i,j] = Σ_{f,k,l} dout[n,f,(i-k)/s,(j-l)/s] · w[f,c,k,l]\n"
+        "dW2: dZ2 @ P1.T\n",
+        encoding="utf-8",
+    )
+    assert main(["grade", str(questions), str(subs), "-o", str(tmp_path / "out"), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    rows = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert "ana,dw,2,2,holds," in rows and "ana,dx,2,2,holds," in rows and "ana,dW2,1,1,holds," in rows
+    assert "bo,dw,0,2,wrong,dw and db without the sum over the batch" in rows
+    assert "bo,dx,0,2,wrong,an answer for another gradient" in rows  # dx̃, not dx
+    assert "bo,dW2,0,1,wrong,a missing factor 1/m" in rows

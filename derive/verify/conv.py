@@ -479,7 +479,7 @@ def verify_claim(claim: str, *, latex: bool = False, kind: str = "conv", wrt: st
     left, op, right = split_claim(text)
     name, letters = quantity_of(left, kind)
     if wrt is not None and ALIASES.get(wrt, wrt) != name:
-        raise ClaimError(f"the claim is about {name}, not {wrt}")
+        raise ClaimError(f"the left-hand side is {name}, not {wrt}")
     indexed = bool(letters) or "Σ" in right
     for v in letters:  # dx̃[n, c, h, w]: w would read as the filters
         if re.fullmatch(r"[A-Za-z_]\w*", v) and v not in INDEX_LETTERS:
@@ -489,7 +489,7 @@ def verify_claim(claim: str, *, latex: bool = False, kind: str = "conv", wrt: st
             raise ClaimError(
                 f"'{v}' cannot index {left}{named}: the index letters are n, f, c, k, l, i, j (a pixel: dx̃[n, c, i, j])"
             )
-    what = f"{name} ({'index form' if indexed else 'code'})"
+    what = name  # the quantity, whichever form the claim takes (a grade's question asks for it)
     if indexed:
         tree = _parse(_sums(right), claim)
         return check(name, kind, lambda layer: _index_value(tree, layer, name, letters, op, claim), claim, what)
@@ -680,6 +680,16 @@ class ConvTarget:
         if self.pooling and not (words & conv_words) and name in POOL_TRUTH:
             return self.poolings[0]
         return "conv"
+
+    def goal(self, wrt: str) -> str:
+        """What a verdict for ``wrt`` is about: a layer's quantity in the courses' notation (``dw``, ``dx``), or a
+        gradient of the program (``dW2``)."""
+        from .vec_read import target_name
+
+        name = ALIASES.get(wrt, wrt)
+        if name in CONV_TRUTH or name in POOL_TRUTH or name == "dxp":
+            return name
+        return target_name(self.matrix, wrt, None)
 
     def check_claim(self, wrt, claim: str, *, latex: bool = False, where=None) -> Verdict:
         from .scalar import verify_spec
