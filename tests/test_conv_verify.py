@@ -385,3 +385,192 @@ def test_a_class_graded_on_a_conv_layer(tmp_path, capsys):
     assert "bo,dw,0,2,wrong,dw and db without the sum over the batch" in rows
     assert "bo,dx,0,2,wrong,an answer for another gradient" in rows  # dx̃, not dx
     assert "bo,dW2,0,1,wrong,a missing factor 1/m" in rows
+
+
+# 11-785 HW2P1's MyTorch layer classes, as a student completes them: Conv2d_stride1 (dLdA the full convolution
+# of dLdZ with the flipped filters), Conv2d = pad, Conv2d_stride1, Downsample2d; MaxPool2d, MeanPool2d alike
+MYTORCH = """import numpy as np
+
+
+class Conv2d_stride1:
+    def __init__(self, in_channels, out_channels, kernel_size, weight_init_fn=None, bias_init_fn=None):
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        if weight_init_fn is None:
+            self.W = np.random.normal(0, 1.0, (out_channels, in_channels, kernel_size, kernel_size))
+        else:
+            self.W = weight_init_fn(out_channels, in_channels, kernel_size, kernel_size)
+        if bias_init_fn is None:
+            self.b = np.zeros(out_channels)
+        else:
+            self.b = bias_init_fn(out_channels)
+        self.dLdW = np.zeros(self.W.shape)
+        self.dLdb = np.zeros(self.b.shape)
+
+    def forward(self, A):
+        self.A = A
+        N, C, H, W = A.shape
+        K = self.kernel_size
+        H_out, W_out = H - K + 1, W - K + 1
+        Z = np.zeros((N, self.out_channels, H_out, W_out))
+        for i in range(H_out):
+            for j in range(W_out):
+                Z[:, :, i, j] = np.tensordot(A[:, :, i : i + K, j : j + K], self.W, axes=([1, 2, 3], [1, 2, 3]))
+        return Z + self.b[None, :, None, None]
+
+    def backward(self, dLdZ):
+        K = self.kernel_size
+        N, F, H_out, W_out = dLdZ.shape
+        for k in range(K):
+            for l in range(K):
+                self.dLdW[:, :, k, l] = np.tensordot(dLdZ, self.A[:, :, k : k + H_out, l : l + W_out], axes=([0, 2, 3], [0, 2, 3]))
+        self.dLdb = np.sum(dLdZ, axis=(0, 2, 3))
+        padded = np.pad(dLdZ, ((0, 0), (0, 0), (K - 1, K - 1), (K - 1, K - 1)))
+        flipped = self.W[:, :, ::-1, ::-1]
+        N, C, H, W = self.A.shape
+        dLdA = np.zeros(self.A.shape)
+        for i in range(H):
+            for j in range(W):
+                dLdA[:, :, i, j] = np.tensordot(padded[:, :, i : i + K, j : j + K], flipped, axes=([1, 2, 3], [0, 2, 3]))
+        return dLdA
+
+
+class Downsample2d:
+    def __init__(self, downsampling_factor):
+        self.factor = downsampling_factor
+
+    def forward(self, A):
+        self.shape = A.shape
+        return A[:, :, :: self.factor, :: self.factor]
+
+    def backward(self, dLdZ):
+        dLdA = np.zeros(self.shape)
+        dLdA[:, :, :: self.factor, :: self.factor] = dLdZ
+        return dLdA
+
+
+class Conv2d:
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding=0, weight_init_fn=None, bias_init_fn=None):
+        self.stride = stride
+        self.pad = padding
+        self.conv2d_stride1 = Conv2d_stride1(in_channels, out_channels, kernel_size, weight_init_fn, bias_init_fn)
+        self.downsample2d = Downsample2d(stride)
+
+    def forward(self, A):
+        A = np.pad(A, ((0, 0), (0, 0), (self.pad, self.pad), (self.pad, self.pad)))
+        return self.downsample2d.forward(self.conv2d_stride1.forward(A))
+
+    def backward(self, dLdZ):
+        dLdA = self.conv2d_stride1.backward(self.downsample2d.backward(dLdZ))
+        H, W = dLdA.shape[2], dLdA.shape[3]
+        return dLdA[:, :, self.pad : H - self.pad, self.pad : W - self.pad]
+
+
+class MaxPool2d_stride1:
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def forward(self, A):
+        self.A = A
+        N, C, H, W = A.shape
+        K = self.kernel
+        Z = np.zeros((N, C, H - K + 1, W - K + 1))
+        for i in range(H - K + 1):
+            for j in range(W - K + 1):
+                Z[:, :, i, j] = np.max(A[:, :, i : i + K, j : j + K], axis=(2, 3))
+        return Z
+
+    def backward(self, dLdZ):
+        N, C, H_out, W_out = dLdZ.shape
+        K = self.kernel
+        dLdA = np.zeros(self.A.shape)
+        for n in range(N):
+            for c in range(C):
+                for i in range(H_out):
+                    for j in range(W_out):
+                        window = self.A[n, c, i : i + K, j : j + K]
+                        k, l = np.unravel_index(np.argmax(window), window.shape)
+                        dLdA[n, c, i + k, j + l] += dLdZ[n, c, i, j]
+        return dLdA
+
+
+class MaxPool2d:
+    def __init__(self, kernel, stride):
+        self.maxpool2d_stride1 = MaxPool2d_stride1(kernel)
+        self.downsample2d = Downsample2d(stride)
+
+    def forward(self, A):
+        return self.downsample2d.forward(self.maxpool2d_stride1.forward(A))
+
+    def backward(self, dLdZ):
+        return self.maxpool2d_stride1.backward(self.downsample2d.backward(dLdZ))
+
+
+class MeanPool2d_stride1:
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def forward(self, A):
+        self.A = A
+        N, C, H, W = A.shape
+        K = self.kernel
+        Z = np.zeros((N, C, H - K + 1, W - K + 1))
+        for i in range(H - K + 1):
+            for j in range(W - K + 1):
+                Z[:, :, i, j] = np.mean(A[:, :, i : i + K, j : j + K], axis=(2, 3))
+        return Z
+
+    def backward(self, dLdZ):
+        K = self.kernel
+        dLdA = np.zeros(self.A.shape)
+        for i in range(dLdZ.shape[2]):
+            for j in range(dLdZ.shape[3]):
+                dLdA[:, :, i : i + K, j : j + K] += dLdZ[:, :, i : i + 1, j : j + 1] / (K * K)
+        return dLdA
+"""
+
+
+def test_11_785_layer_classes_hold_and_their_slips_are_named():
+    verdicts = verify_code(MYTORCH, "mytorch.py")
+    assert {v.wrt for v in verdicts} >= {
+        "dx of Conv2d_stride1",
+        "dw of Conv2d",
+        "db of Conv2d",
+        "dx of MaxPool2d",
+        "dx of MeanPool2d_stride1",
+    }
+    assert all(v.equal for v in verdicts), [v.report() for v in verdicts if not v.equal]
+    stride1 = {v.wrt: v for v in verdicts}["dx of Conv2d_stride1"]
+    assert "4 layers" in stride1.numeric  # checked at stride 1, pad 0: the class takes neither
+    for old, new, quantity, slip in [
+        ("flipped = self.W[:, :, ::-1, ::-1]", "flipped = self.W", "dx of Conv2d_stride1", WRONG_WAY),
+        (
+            "return dLdA[:, :, self.pad : H - self.pad, self.pad : W - self.pad]",
+            "return dLdA[:, :, self.pad : -self.pad, self.pad : -self.pad]",
+            "dx of Conv2d",
+            "the crop keeps nothing when pad = 0",
+        ),
+        (
+            (
+                "k, l = np.unravel_index(np.argmax(window), window.shape)\n"
+                "                        dLdA[n, c, i + k, j + l] += dLdZ[n, c, i, j]"
+            ),
+            "dLdA[n, c, i : i + K, j : j + K] += dLdZ[n, c, i, j]",
+            "dx of MaxPool2d",
+            EVERY,
+        ),
+        (" / (K * K)", "", "dx of MeanPool2d_stride1", "sent to every position of the window, whole"),
+    ]:
+        (v,) = [v for v in verify_code(_slipped(MYTORCH, old, new), "mytorch.py") if v.wrt == quantity]
+        assert not v.equal and slip in v.hint and v.counterexample is not None, v.report()
+
+
+def test_a_layer_class_that_cannot_be_built_is_one_line():
+    source = "class Conv2d:\n    def __init__(self, channels):\n        pass\n\n    def forward(self, A):\n        return A\n\n    def backward(self, d):\n        return d\n"
+    with pytest.raises(ClaimError) as err:
+        verify_code(source, "c.py")
+    assert "needs 'channels'" in err.value.message and "\n" not in err.value.message
+    with pytest.raises(ClaimError) as err:
+        verify_code("import numpy as np\n\n\nclass Conv2d(object):\n    pass\n", "c.py")
+    assert "a plain class" in err.value.message

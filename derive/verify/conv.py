@@ -1,5 +1,6 @@
 """Checking what courses print for a convolution or a pooling layer: code (cs231n's naive loops and im2col
-form, deeplearning.ai's per-example loops) and one-line claims (the index form, the im2col form), against the
+form, deeplearning.ai's per-example loops, 11-785's layer classes) and one-line claims (the index form, the full
+convolution, the im2col form), against the
 op table's own NumPy forms (``derive.ops.conv_numpy``), naming the classic slips with a counterexample.
 
 A claim or a function is run at a few small layers in cs231n's layout (x N×C×H×W, w F×C×HH×WW, dout of the
@@ -25,7 +26,7 @@ import sympy as sp
 
 from ..ops import conv_numpy as N_
 from .claims import ClaimError
-from .conv_code import Interpreter
+from .conv_code import Instance, Interpreter
 from .verdict import Counterexample, Verdict
 
 TOLERANCE = 1e-9
@@ -196,9 +197,10 @@ def _differs(name: str, claimed, true, point: dict) -> Counterexample:
     return Counterexample(point, float(claimed[at]), float(true[at]), label)
 
 
-def check(quantity: str, kind: str, run, claim: str, what: str) -> Verdict:
-    """``run(layer) -> value`` checked at every layer of ``kind`` against the truth of ``quantity``."""
-    layers = CONV_LAYERS if kind == "conv" else POOL_LAYERS
+def check(quantity: str, kind: str, run, claim: str, what: str, layers=None) -> Verdict:
+    """``run(layer) -> value`` checked at every layer of ``kind`` (or of ``layers``) against the truth of
+    ``quantity``."""
+    layers = layers or (CONV_LAYERS if kind == "conv" else POOL_LAYERS)
     make = conv_layer if kind == "conv" else _pool_maker(kind)
     truth = TRUTHS[kind].get(quantity, quantity)
     got, first, empty = [], None, False
@@ -214,11 +216,7 @@ def check(quantity: str, kind: str, run, claim: str, what: str) -> Verdict:
         got.append(value)
         if first is None and not _same(value, layer[quantity]):
             first = _differs(quantity, value, layer[quantity], layer_point(kind, sizes))
-    count = (
-        f"{len(layers)} layers (strides 1 and 2, pads 0 and 1)"
-        if kind == "conv"
-        else f"{len(layers)} pooling layers (2×2 windows, and overlapping 3×3 at stride 2)"
-    )
+    count = _described(kind, layers)
     if first is None:
         return Verdict(what, claim, True, NOT_SYMBOLIC, f"agrees at {count}", truth)
     hint = None
@@ -227,6 +225,22 @@ def check(quantity: str, kind: str, run, claim: str, what: str) -> Verdict:
     if hint is None:
         hint = _slip_named(kind, quantity, layers, make, got)
     return Verdict(what, claim, False, NOT_SYMBOLIC, "differs", truth, first, hint)
+
+
+def _described(kind: str, layers) -> str:
+    """``4 layers (strides 1 and 2, pads 0 and 1)``, ``3 pooling layers (windows 2×2 and 3×3, stride 2)``."""
+
+    def some(values) -> str:
+        values = sorted(set(values))
+        return " and ".join(map(str, values)) if len(values) < 3 else ", ".join(map(str, values))
+
+    def plural(word: str, values) -> str:
+        return f"{word}{'s' if len(set(values)) > 1 else ''} {some(values)}"
+
+    if kind == "conv":
+        return f"{len(layers)} layers ({plural('stride', [L[7] for L in layers])}, {plural('pad', [L[8] for L in layers])})"
+    windows = [f"{L[4]}×{L[4]}" for L in layers]
+    return f"{len(layers)} pooling layers ({plural('window', windows)}, {plural('stride', [L[5] for L in layers])})"
 
 
 def _slip_named(kind: str, quantity: str, layers, make, got) -> str | None:
@@ -268,8 +282,9 @@ FUNCTIONS = (
 
 def verify_code(source: str, where: str = "the code") -> list[Verdict]:
     """Every function of cs231n's layer API in ``source`` (conv_forward_naive, conv_backward_naive,
-    max_pool_forward_naive, max_pool_backward_naive, or the same names with _im2col, _fast …), run at the
-    layers of ``check``; one Verdict per quantity each returns."""
+    max_pool_forward_naive, max_pool_backward_naive, or the same names with _im2col, _fast …) or of
+    deeplearning.ai's, and every layer class of 11-785's (``_check_class``), run at the layers of ``check``;
+    one Verdict per quantity each returns."""
     code = Interpreter(source, where)
     verdicts = []
     for name in code.functions:
@@ -280,10 +295,12 @@ def verify_code(source: str, where: str = "the code") -> list[Verdict]:
                 kind = "avgpool"  # avg_pool_backward_naive and the like: the gradient spread evenly
             verdicts.extend(_check_function(code, name, kind, direction))
             break
+    for name in code.classes:
+        verdicts.extend(_check_class(code, name))
     if not verdicts:
         raise ClaimError(
             f"{where}: no function of the layer API (conv_forward_naive, conv_backward_naive, max_pool_forward_naive,"
-            " max_pool_backward_naive)"
+            " max_pool_backward_naive) and no layer class (Conv2d, MaxPool2d, MeanPool2d with forward and backward)"
         )
     return verdicts
 
@@ -324,6 +341,89 @@ def _check_function(code: Interpreter, name: str, kind: str, direction: str) -> 
 
         verdicts.append(check(q, kind, run, f"{name}(…)[{k}]", f"{q} of {name}"))
     return verdicts
+
+
+# 11-785's layer classes (HW2P1's MyTorch): the constructor's parameters and what each is in a checked layer
+CLASS_PARAMETERS = {
+    "conv": {"in_channels": "C", "out_channels": "F", "kernel_size": "HH", "stride": "stride", "padding": "pad",
+             "pad": "pad"},
+    "pool": {"kernel": "size", "kernel_size": "size", "pool_size": "size", "stride": "stride"},
+}  # fmt: skip
+GRADIENT_FIELDS = {"dw": ("dLdW", "dW", "dw"), "db": ("dLdb", "db")}
+
+
+def _check_class(code: Interpreter, name: str) -> list[Verdict]:
+    """A layer class as 11-785's HW2P1 writes them (``Conv2d_stride1(in_channels, out_channels, kernel_size)``,
+    ``Conv2d(…, stride, padding)``, ``MaxPool2d(kernel, stride)``, ``MeanPool2d``): built at each layer, its
+    weights set in ``W`` and ``b`` (its own, or those of the layer object it holds), ``forward(A)`` the output,
+    ``backward(dLdZ)`` dx, and the fields ``dLdW`` and ``dLdb`` dw and db.  A class without a stride (or a
+    padding) is checked at stride 1 (pad 0)."""
+    lower = name.lower()
+    kind = ("avgpool" if re.search(r"mean|avg|average", lower) else "pool") if "pool" in lower else "conv"
+    methods = code.methods(code.classes[name])
+    if "1d" in lower or not ("conv" in lower or "pool" in lower) or not {"forward", "backward"} <= set(methods):
+        return []
+    init = methods.get("__init__")
+    names = [a.arg for a in init.args.args[1:]] if init is not None else []
+    required = names[: len(names) - len(init.args.defaults)] if init is not None else []
+    table = CLASS_PARAMETERS["conv" if kind == "conv" else "pool"]
+    unknown = [p for p in required if p not in table]
+    if unknown:
+        raise ClaimError(f"{code.where}: class '{name}' needs '{unknown[0]}', which no layer of the check has")
+    layers = _class_layers(kind, "stride" in names, any(p in names for p in ("padding", "pad")))
+
+    def build(layer):
+        return code.make(name, **{p: layer[table[p]] for p in names if p in table})
+
+    cached = {}
+
+    def outputs(layer):
+        key = layer["x"].tobytes()
+        if key not in cached:
+            obj = build(layer)
+            if kind == "conv":
+                holder = _holding(obj, "W")
+                holder.fields["W"], holder.fields["b"] = layer["w"].copy(), layer["b"].copy()
+            out = code.method(obj, "forward", layer["x"].copy())
+            dx = code.method(obj, "backward", layer["dout"].copy())
+            result = {"out": out, "dx": dx}
+            for q, fields in GRADIENT_FIELDS.items() if kind == "conv" else ():
+                field = next((f for f in fields if _holding(obj, f) is not None), None)
+                if field is None:
+                    raise ClaimError(f"{name}.backward sets none of self.{', self.'.join(fields)}")
+                result[q] = _holding(obj, field).fields[field]
+            cached[key] = result
+        return cached[key]
+
+    quantities = (("out", "forward"), ("dx", "backward"))
+    quantities += (("dw", "backward: self.dLdW"), ("db", "backward: self.dLdb")) if kind == "conv" else ()
+    return [
+        check(q, kind, lambda layer, q=q: outputs(layer)[q], f"{name}.{where}", f"{q} of {name}", layers)
+        for q, where in quantities
+    ]
+
+
+def _holding(obj, field: str):
+    """``obj`` if it has ``field``, else the one object among its fields that has it (Conv2d's conv2d_stride1)."""
+    if field in obj.fields:
+        return obj
+    held = [v for v in obj.fields.values() if isinstance(v, Instance) and field in v.fields]
+    if not held and field == "W":
+        raise ClaimError(f"'{obj.cls.name}' keeps no weights W (nor does a layer it holds)")
+    return held[0] if held else None
+
+
+def _class_layers(kind: str, stride: bool, pad: bool):
+    """The layers a class is checked at: stride 1 where it takes no stride, pad 0 where it takes no padding."""
+    layers = []
+    for sizes in CONV_LAYERS if kind == "conv" else POOL_LAYERS:
+        if kind == "conv":
+            sizes = (*sizes[:7], sizes[7] if stride else 1, sizes[8] if pad else 0)
+        else:
+            sizes = (*sizes[:5], sizes[5] if stride else 1)
+        if sizes not in layers:
+            layers.append(sizes)
+    return tuple(layers)
 
 
 def _first(result):

@@ -4,7 +4,8 @@ deeplearning.ai's per-example loops (course 4, week 1), and the index form writt
 It runs a subset of Python on NumPy arrays without ever executing the text as Python: the source is parsed
 (``ast``) and walked here, with a fixed set of names (``np.zeros``, ``np.pad``, ``np.sum``, ``range`` …), of
 array attributes (``.shape``, ``.T``, ``.reshape`` …) and statements (assignments, ``+=``, ``for`` over
-``range``, ``if``, function definitions and calls, ``return``).  Anything else is refused in one line naming
+``range``, ``if``, function definitions and calls, ``return``, plain classes with methods and ``self.field``,
+as 11-785's layers are written; ``np.random``'s initialisers seeded).  Anything else is refused in one line naming
 its place (``file:line:column``), and a run is stopped after ``MAX_STEPS`` statements or when an array
 would exceed ``MAX_ENTRIES`` entries, so a submission cannot hang or exhaust the machine.
 """
@@ -46,7 +47,39 @@ _COMPARE = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
 }
+
+
+class Instance:
+    """An object of a class the code defines (a layer: ``Conv2d_stride1(…)``), its fields set by its methods."""
+
+    def __init__(self, cls: ast.ClassDef):
+        self.cls = cls
+        self.fields: dict = {}
+
+
+class Random:
+    """``np.random``'s initialisers, seeded: a layer's __init__ may draw its weights (the check sets its own)."""
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return self.rng.normal(loc, scale, _checked_shape(size) if size is not None else None)
+
+    def randn(self, *shape):
+        return self.rng.standard_normal(_checked_shape(shape))
+
+    def rand(self, *shape):
+        return self.rng.random(_checked_shape(shape))
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return self.rng.uniform(low, high, _checked_shape(size) if size is not None else None)
+
+    def seed(self, _=None):
+        return None
 
 
 def _sized(maker):
@@ -110,6 +143,8 @@ NUMPY = {
     "ravel": np.ravel,
     "stack": np.stack,
     "concatenate": np.concatenate,
+    "broadcast_arrays": np.broadcast_arrays,
+    "tensordot": np.tensordot,
 }
 BUILTINS = {
     "range": range,
@@ -146,11 +181,14 @@ class Interpreter:
         except SyntaxError as exc:
             raise ClaimError(f"{where}:{exc.lineno}: cannot read the code ({exc.msg})") from None
         self.functions: dict[str, ast.FunctionDef] = {}
-        self.globals: dict = {}
+        self.classes: dict[str, ast.ClassDef] = {}  # 11-785's layer classes: Conv2d_stride1, MaxPool2d …
+        self.globals: dict = {"__random__": Random()}
         self.steps = 0
         for node in [] if statements else self.tree.body:
             if isinstance(node, ast.FunctionDef):
                 self.functions[node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                self._class(node)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._import(node)
             elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
@@ -158,7 +196,35 @@ class Interpreter:
             elif isinstance(node, ast.Assign):
                 self.run([node], self.globals)
             else:
-                self.fail(node, f"only functions, imports and constants at the top level, not {type(node).__name__}")
+                self.fail(
+                    node, f"only functions, classes, imports and constants at the top level, not {type(node).__name__}"
+                )
+
+    def _class(self, node: ast.ClassDef):
+        if node.bases or node.keywords or node.decorator_list:
+            self.fail(node, f"class '{node.name}': a plain class, with no base class or decorator")
+        for item in node.body:
+            docstring = isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant)
+            if not (docstring or isinstance(item, (ast.FunctionDef, ast.Pass))) or getattr(item, "decorator_list", []):
+                self.fail(item, f"class '{node.name}' holds its methods only")
+        self.classes[node.name] = node
+
+    def methods(self, cls: ast.ClassDef) -> dict[str, ast.FunctionDef]:
+        return {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+
+    def make(self, name: str, *args, **kwargs) -> Instance:
+        """A new object of the class ``name``, its ``__init__`` run with the arguments."""
+        obj = Instance(self.classes[name])
+        init = self.methods(obj.cls).get("__init__")
+        if init is not None:
+            self._call(init, (obj, *args), kwargs)
+        return obj
+
+    def method(self, obj: Instance, name: str, *args, **kwargs):
+        fn = self.methods(obj.cls).get(name)
+        if fn is None:
+            raise ClaimError(f"{self.where}: class '{obj.cls.name}' has no method '{name}'")
+        return self._call(fn, (obj, *args), kwargs)
 
     # ------------------------------------------------------------ errors
     def fail(self, node, problem: str):
@@ -262,6 +328,8 @@ class Interpreter:
                 container[key] = value
             except (IndexError, ValueError, TypeError) as exc:
                 self.fail(target, f"cannot assign: {exc}")
+        elif isinstance(target, ast.Attribute) and isinstance(obj := self.value(target.value, env), Instance):
+            obj.fields[target.attr] = value  # self.A = A
         else:
             self.fail(target, "cannot assign to this")
 
@@ -280,6 +348,14 @@ class Interpreter:
             except (IndexError, ValueError, TypeError) as exc:
                 self.fail(target, f"cannot update: {exc}")
             return
+        if isinstance(target, ast.Attribute) and isinstance(obj := self.value(target.value, env), Instance):
+            if target.attr not in obj.fields:
+                self.fail(target, f"'self.{target.attr}' is used before it is given a value")
+            current = obj.fields[target.attr]
+            obj.fields[target.attr] = (
+                _inplace(op, current, value) if isinstance(current, np.ndarray) else op(current, value)
+            )
+            return
         self.fail(target, "cannot update this")
 
     # ------------------------------------------------------------ expressions
@@ -294,6 +370,8 @@ class Interpreter:
             if node.id in self.functions:
                 fn = self.functions[node.id]
                 return lambda *a, **k: self._call(fn, a, k)
+            if node.id in self.classes:
+                return lambda *a, **k: self.make(node.id, *a, **k)
             self.fail(node, f"unknown name '{node.id}'")
         if isinstance(node, ast.BinOp):
             op = _BINARY.get(type(node.op))
@@ -369,10 +447,20 @@ class Interpreter:
 
     def attribute(self, node, env):
         if isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy") and node.value.id not in env:
+            if node.attr == "random":
+                return self.globals["__random__"]
             if node.attr not in NUMPY:
                 self.fail(node, f"np.{node.attr} is not supported")
             return NUMPY[node.attr]
         base = self.value(node.value, env)
+        if isinstance(base, Instance):
+            if node.attr in base.fields:
+                return base.fields[node.attr]
+            if node.attr in self.methods(base.cls):
+                return lambda *a, **k: self.method(base, node.attr, *a, **k)
+            self.fail(node, f"'{base.cls.name}' object has no attribute '{node.attr}' (yet)")
+        if isinstance(base, Random) and node.attr in ("normal", "randn", "rand", "uniform", "seed"):
+            return getattr(base, node.attr)
         if base is np.add and node.attr in ADD_METHODS:
             return np.add.at
         if isinstance(base, (np.ndarray, np.generic)) and (node.attr in ARRAY_ATTRIBUTES or node.attr in ARRAY_METHODS):
