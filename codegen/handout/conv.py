@@ -168,7 +168,9 @@ def _convolution(vn, vd, mp, convs) -> list:
             ]
         ),
         Text(
-            r"So the backward pass of a convolution is a convolution too (cs231n's notes), the \emph{transposed}"
+            r"So the backward pass of a convolution is a convolution too (cs231n's notes; CMU 11-785's HW2P1"
+            r" computes $\mathrm{d}L/\mathrm{d}A$ so in its stride-1 layer, and strides by downsampling), the"
+            r" \emph{transposed}"
             r" one: $\mathrm{dout}$, dilated by the stride ($s - 1$ zeros between its entries) and padded with"
             r" $HH - 1$ zeros, correlated with each filter rotated by $180^\circ$, $w[f,c,HH-1-k,WW-1-l]$, and summed"
             rf" over $f$; here $s = {s}$"
