@@ -163,7 +163,6 @@ def test_an_unreadable_claim_is_one_line(claim, message):
 @pytest.mark.parametrize(
     "source, message",
     [
-        ("import os\ndef conv_backward_naive(dout, cache):\n    return os.getcwd()\n", "only numpy may be imported"),
         ("def helper(x):\n    return x\n", "no function of the layer API"),
         ("def conv_backward_naive(dout, cache):\n    return (\n", "cannot read the code"),
     ],
@@ -172,6 +171,29 @@ def test_bad_code_is_refused_in_one_line(source, message):
     with pytest.raises(ClaimError) as err:
         verify_code(source, "layers.py")
     assert message in err.value.message and "\n" not in err.value.message
+
+
+def test_a_whole_layers_py_is_read_and_other_modules_are_never_loaded():
+    """cs231n's layers.py as a student hands it in: its imports bind nothing (from builtins import range is the
+    interpreter's own range), its other functions are not run, a __main__ block and top-level calls are skipped;
+    a checked function that uses an imported module fails there, in one line."""
+    layers_py = (
+        "from builtins import range\nimport pdb\nimport os\nfrom cs231n.fast_layers import *\nimport numpy as np\n\n"
+        "np.random.seed(0)\n\n\ndef affine_forward(x, w, b):\n    return x.reshape(x.shape[0], -1) @ w + b, (x, w, b)\n\n\n"
+        + NAIVE.split("import numpy as np", 1)[1]
+        + '\n\nif __name__ == "__main__":\n    print(os.getcwd())\n'
+    )
+    assert all(v.equal for v in verify_code(layers_py, "layers.py"))
+    spied = layers_py.replace(
+        "    x, w, b, conv_param = cache\n", "    x, w, b, conv_param = cache\n    pdb.set_trace()\n", 1
+    )
+    (dx, *_) = [v for v in verify_code(spied, "layers.py") if "backward" in v.wrt and "conv" in v.wrt]
+    assert not dx.equal and "'pdb' comes from pdb: only numpy may be imported" in dx.counterexample.note
+    starred = layers_py.replace(
+        "    x, w, b, conv_param = cache\n", "    x, w, b, conv_param = cache\n    im2col(x)\n", 1
+    )
+    (dx, *_) = [v for v in verify_code(starred, "layers.py") if "backward" in v.wrt and "conv" in v.wrt]
+    assert "unknown name 'im2col' (from cs231n.fast_layers import *?" in dx.counterexample.note
 
 
 def test_a_loop_that_never_ends_is_stopped():

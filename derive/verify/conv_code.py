@@ -148,6 +148,7 @@ NUMPY = {
 }
 BUILTINS = {
     "range": range,
+    "xrange": range,  # the Python 2 years of cs231n's layers.py
     "len": len,
     "int": int,
     "float": lambda v=0.0: float(np.asarray(v).reshape(-1)[0]) if np.size(v) == 1 else float(v),  # float(b), b 1×1×1
@@ -183,6 +184,8 @@ class Interpreter:
         self.functions: dict[str, ast.FunctionDef] = {}
         self.classes: dict[str, ast.ClassDef] = {}  # 11-785's layer classes: Conv2d_stride1, MaxPool2d …
         self.globals: dict = {"__random__": Random()}
+        self.unavailable: dict[str, str] = {}  # a name an import would bind: the module it comes from
+        self.star: list[str] = []  # modules imported with *
         self.steps = 0
         for node in [] if statements else self.tree.body:
             if isinstance(node, ast.FunctionDef):
@@ -191,8 +194,8 @@ class Interpreter:
                 self._class(node)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._import(node)
-            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-                continue  # a docstring
+            elif isinstance(node, ast.Expr) or _main_block(node):
+                continue  # a docstring, np.random.seed(0), if __name__ == "__main__": nothing a layer needs
             elif isinstance(node, ast.Assign):
                 self.run([node], self.globals)
             else:
@@ -231,9 +234,21 @@ class Interpreter:
         raise ClaimError(f"{self.where}:{getattr(node, 'lineno', '?')}:{getattr(node, 'col_offset', 0) + 1}: {problem}")
 
     def _import(self, node):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-        if any(n.split(".")[0] != "numpy" for n in names):
-            self.fail(node, f"only numpy may be imported, not {', '.join(names)}")
+        """numpy is the one module there is; any other import binds nothing (a layers.py begins with
+        ``from builtins import range`` and may ``import pdb``): a name it would bind fails where it is used."""
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] != "numpy":
+                    self.unavailable[alias.asname or alias.name.split(".")[0]] = alias.name
+            return
+        module = "." * node.level + (node.module or "")
+        if module.split(".")[0] in ("numpy", "builtins", "__future__"):
+            return  # range, print …: the interpreter's own
+        for alias in node.names:
+            if alias.name == "*":
+                self.star.append(module)
+            else:
+                self.unavailable[alias.asname or alias.name] = module
 
     # ------------------------------------------------------------ calls
     def call(self, name: str, *args, **kwargs):
@@ -372,7 +387,10 @@ class Interpreter:
                 return lambda *a, **k: self._call(fn, a, k)
             if node.id in self.classes:
                 return lambda *a, **k: self.make(node.id, *a, **k)
-            self.fail(node, f"unknown name '{node.id}'")
+            if node.id in self.unavailable:
+                self.fail(node, f"'{node.id}' comes from {self.unavailable[node.id]}: only numpy may be imported")
+            star = f" (from {', '.join(self.star)} import *? only numpy may be imported)" if self.star else ""
+            self.fail(node, f"unknown name '{node.id}'{star}")
         if isinstance(node, ast.BinOp):
             op = _BINARY.get(type(node.op))
             if op is None:
@@ -468,6 +486,18 @@ class Interpreter:
         if isinstance(base, dict) and node.attr in ("get", "keys", "values", "items"):
             return getattr(base, node.attr)
         self.fail(node, f"'.{node.attr}' is not supported here")
+
+
+def _main_block(node) -> bool:
+    """``if __name__ == "__main__": …`` at the top level."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def _inplace(op, current, value):
