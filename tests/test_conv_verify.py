@@ -180,10 +180,12 @@ def test_a_whole_layers_py_is_read_and_other_modules_are_never_loaded():
     layers_py = (
         "from builtins import range\nimport pdb\nimport os\nfrom cs231n.fast_layers import *\nimport numpy as np\n\n"
         "np.random.seed(0)\n\n\ndef affine_forward(x, w, b):\n    return x.reshape(x.shape[0], -1) @ w + b, (x, w, b)\n\n\n"
+        "def conv_relu_pool_forward(x, w, b, conv_param, pool_param):\n    return None, None\n\n\n"
         + NAIVE.split("import numpy as np", 1)[1]
         + '\n\nif __name__ == "__main__":\n    print(os.getcwd())\n'
     )
-    assert all(v.equal for v in verify_code(layers_py, "layers.py"))
+    verdicts = verify_code(layers_py, "layers.py")
+    assert all(v.equal for v in verdicts) and not [v for v in verdicts if "relu" in v.wrt]  # a sandwich: not checked
     spied = layers_py.replace(
         "    x, w, b, conv_param = cache\n", "    x, w, b, conv_param = cache\n    pdb.set_trace()\n", 1
     )
