@@ -38,8 +38,12 @@ from derive.ops import records
 jax.config.update("jax_enable_x64", True)
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = sorted(p.stem for p in (ROOT / "generated").glob("*.py") if not p.stem.startswith("test_"))
-EXAMPLES = sorted(p.stem for p in (ROOT / "docs" / "examples").glob("*.py"))
+# programs with convolutions: the JAX backend refuses them in one line (their NumPy helpers write in place)
+NO_JAX_YET = {"conv_net": "image data section", "conv_two_layers": "no form of im2col"}
+GOLDEN = sorted(
+    p.stem for p in (ROOT / "generated").glob("*.py") if not p.stem.startswith("test_") and p.stem not in NO_JAX_YET
+)
+EXAMPLES = sorted(p.stem for p in (ROOT / "docs" / "examples").glob("*.py") if p.stem not in NO_JAX_YET)
 # read now, before JAX starts its threads: a spec file runs in a forked process (derive.spec), and a fork after
 # JAX's threads have started may deadlock (JAX warns of it)
 DECLARATIONS = {name: load_spec(str(ROOT / "docs" / "examples" / f"{name}.py")) for name in EXAMPLES}
@@ -117,6 +121,15 @@ def test_every_ops_jax_helper_computes_its_numpy_helper(name):
 
 def test_the_jax_helpers_write_nothing_in_place():
     assert not [n for n, source in JAX_HELPERS.items() if ".at(" in source or "out=" in source or "[...] =" in source]
+
+
+@pytest.mark.parametrize("name", sorted(NO_JAX_YET))
+def test_a_program_the_jax_backend_cannot_write_is_refused_in_one_line(name, tmp_path, capsys):
+    spec = name if (ROOT / "generated" / f"{name}.py").exists() else str(ROOT / "docs" / "examples" / f"{name}.py")
+    assert main(["generate", spec, "--backend", "jax", "-o", str(tmp_path / "m.py")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and NO_JAX_YET[name] in err and "--backend numpy" in err, err
+    assert not list(tmp_path.iterdir())
 
 
 # ------------------------------------------------------------------ modules

@@ -10,9 +10,10 @@ import os
 import types
 from pathlib import Path
 
+from derive import ChainruleError
 from derive.unit.network import Network
 
-from . import nlp_module
+from . import image_module, nlp_module
 from .backends import NUMPY, Backend
 from .numpy_layers import layers_context
 from .numpy_module import module_text, scalar_context
@@ -20,12 +21,21 @@ from .numpy_module import module_text, scalar_context
 
 def context_for(declaration, source: str, backend: Backend = NUMPY) -> dict:
     """The template context of a declaration: a per-unit ``Network``, a layer ``VecNetwork``, or one with a text
-    task (``with_task``: the data section reads the shipped corpus) — by what it declares, never by its name;
-    for ``backend``'s module (NumPy's, or JAX's: ``codegen.emit.backends``)."""
+    task (``with_task``: the data section reads the shipped corpus) or an image task (``with_images``: the data
+    section draws its images) — by what it declares, never by its name; for ``backend``'s module (NumPy's, or
+    JAX's: ``codegen.emit.backends``)."""
     if isinstance(declaration, Network):
         return scalar_context(declaration, source, backend)
     if getattr(declaration, "text_task", None) is not None:
         return nlp_module.context_of(declaration, source, backend)
+    if getattr(declaration, "image_task", None) is not None:
+        if backend is not NUMPY:
+            raise ChainruleError(
+                f"the {backend.name} backend cannot write a module with an image data section yet (--backend numpy"
+                " can)",
+                f"network '{declaration.name}'",
+            )
+        return image_module.context_of(declaration, source)
     return layers_context(declaration, source, backend)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from derive import ChainruleError
 from derive.ops import OPS
 
 from .numpy_helpers import HELPERS as NUMPY_HELPERS
@@ -26,10 +27,28 @@ def to_jax(code: str) -> str:
     return _NUMPY.sub("jnp.", code)
 
 
-# NumPy's helpers read in jax.numpy, then the JAX forms of those that differ
+# NumPy's helpers read in jax.numpy, then the JAX forms of those that differ; a helper that writes in place
+# under NumPy and has no JAX form (the convolution's col2im, for one) is refused by name, never printed
+_IN_PLACE = re.compile(r"\]\s*[-+*/]?=(?!=)|np\.add\.at|\bout=")
 HELPERS: dict[str, str] = {name: to_jax(source) for name, source in NUMPY_HELPERS.items()}
 for _op in OPS.values():
     HELPERS.update(_op.jax_helpers)
+NO_JAX_FORM = sorted(name for name, source in HELPERS.items() if _IN_PLACE.search(source))
+for _name in NO_JAX_FORM:
+    del HELPERS[_name]
+_CALLS_NO_JAX_FORM = (
+    re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, NO_JAX_FORM)) + r")\(") if NO_JAX_FORM else None
+)
+
+
+def _refuse_in_place(code: str) -> str:
+    found = _CALLS_NO_JAX_FORM.search(code) if _CALLS_NO_JAX_FORM else None
+    if found:
+        raise ChainruleError(
+            f"the JAX backend has no form of {found.group(1)} yet (NumPy's writes in place); --backend numpy"
+            " writes this program"
+        )
+    return code
 
 
 class _JaxForms:
@@ -38,13 +57,13 @@ class _JaxForms:
     helper_table = HELPERS
 
     def code(self, expr) -> str:
-        return to_jax(super().code(expr))
+        return _refuse_in_place(to_jax(super().code(expr)))
 
     def doprint(self, expr, assign_to=None) -> str:
-        return to_jax(super().doprint(expr, assign_to))
+        return _refuse_in_place(to_jax(super().doprint(expr, assign_to)))
 
     def use(self, form: str) -> str:
-        return to_jax(super().use(form))
+        return _refuse_in_place(to_jax(super().use(form)))
 
     @property
     def imports(self) -> list[str]:

@@ -42,6 +42,7 @@ class Op:
     # the JAX source of the helpers its NumPy form calls, where NumPy's does not run under jax.numpy (an in-place
     # write, np.add.at); the others are NumPy's with np read as jnp (codegen.render.jax_matrix)
     jax_helpers: dict[str, str] = field(default_factory=dict)
+    kink: Callable | None = None  # (evaluator, expr) -> how far its values are from a kink (max pooling's tie)
 
 
 @dataclass
