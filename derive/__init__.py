@@ -7,6 +7,7 @@ from .ir.network import Equation, VecDerivation, VecNetwork
 from .ir.vocabulary import (
     causal_mask,
     concat,
+    dots,
     embed,
     frobenius_sq,
     hadamard,
@@ -43,6 +44,7 @@ __all__ = [  # noqa: PLE0604  (every activation by its record's name: a new acti
     "VecNetwork",
     "causal_mask",
     "concat",
+    "dots",
     "embed",
     "frobenius_sq",
     "hadamard",

@@ -36,6 +36,8 @@ NAMES = (
     "sentiment_features_2layer",
     "embedding_classifier",
     "ffnn_lm",
+    "word2vec_softmax",
+    "word2vec_negative",
     "one_hidden_layer",
     "residual_mlp",
     "l2_mlp",

@@ -4,7 +4,8 @@
 ``mean_columns(Q)``, ``sum_rows(Q)`` (1×k), ``mean_rows(Q)``, ``power(Q, p)``
 (entry by entry: ``power(V + eps, -1/2)`` is 1/√(V + ε)), ``frobenius_sq(W)``
 (Σ W², a scalar) and ``l1_norm(W)`` (Σ |W|, a scalar); for text, ``embed(E, W)`` (the word vectors of the
-indices W), ``pool_mean(Emb)``, ``pool_max(Emb)`` and ``concat(A, B, …)``.  They are SymPy functions over the declaration's quantities; the
+indices W), ``pool_mean(Emb)``, ``pool_max(Emb)``, ``concat(A, B, …)`` and ``dots(U_O, v_c)`` (word2vec's scores
+of looked-up vectors).  They are SymPy functions over the declaration's quantities; the
 declaration lowers them onto the matrix program (``derive.ir.lower``).
 """
 
@@ -77,6 +78,10 @@ class PoolMaxOf(MatrixFunction):
 
 class ConcatOf(MatrixFunction):
     pass
+
+
+class DotsOf(MatrixFunction):
+    nargs = 2
 
 
 class CausalMaskOf(MatrixFunction):
@@ -154,6 +159,13 @@ def concat(*parts):
     return ConcatOf(*parts)
 
 
+def dots(Q, v):
+    """``Qᵀ v`` column by column: for each column, the dot products of the n word vectors of ``Q = embed(U, O)``
+    (n indices per column) with the column of v (d×m), n×m.  word2vec's scores ``s = U_Oᵀ v_c`` of the outside
+    word and its K negative samples against the center word's vector (cs224n assignment 2)."""
+    return DotsOf(Q, v)
+
+
 def softmax_rows(S):
     """softmax along each row of S (T×T attention scores, rows are positions): P = softmax_rows(S)."""
     return SoftmaxRows(S)
@@ -209,6 +221,7 @@ VOCABULARY = {
     "pool_mean": pool_mean,
     "pool_max": pool_max,
     "concat": concat,
+    "dots": dots,
     "softmax_rows": softmax_rows,
     "causal_mask": causal_mask,
     "rowsum": rowsum,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..errors import ChainruleError
 from .features import BOS, DATA, EOS, PAD, UNK, build_vocab, tokenize
 
-TASKS = ("sentiment", "topic", "lm")
+TASKS = ("sentiment", "topic", "lm", "skipgram")
 CLASS_NAMES = {"topic": ("film", "food", "gadget"), "sentiment": ("negative", "positive")}
 
 
@@ -28,6 +28,7 @@ class TextTask:
     features: tuple[str, ...] = ()  # J&M's hand features x1..x6, for a features model
     sequence: bool = False  # an LM over one running text (W 1×T, one sequence per call), not N − 1 word windows
     characters: bool = False  # a sequence LM over the characters of the text (each sentence ends with a newline)
+    window: int = 0  # skip-gram: the outside words on each side of the center word
 
     def __post_init__(self):
         if self.task not in TASKS:
