@@ -31,6 +31,8 @@ MODULES = {
     "embedding_classifier_concat": ("embedding_classifier", {"pooling": "concat"}),
     "embedding_classifier_sentiment": ("embedding_classifier", {"task": "sentiment"}),
     "ffnn_lm": ("ffnn_lm", {}),
+    "word2vec_softmax": ("word2vec_softmax", {}),
+    "word2vec_negative": ("word2vec_negative", {}),
     "self_attention": ("self_attention", {}),
     "elman_rnn": ("elman_rnn", {}),
     "lstm_cell": ("lstm_cell", {}),

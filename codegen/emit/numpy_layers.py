@@ -590,6 +590,11 @@ def _layers_source(
             indices=indices,
             split=split,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
+            loss_needs_m=bool(masks)
+            or any(
+                re.search(r"\bm\b", code)
+                for code in [data_sum, *penalties, *(line.code for line in training_lines + prediction_lines)]
+            ),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )
     )

@@ -279,6 +279,7 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
         "available": True,
         **rows,
         "dims": ", ".join(f"{mp.name(k)} = {v}" for k, v in dims),
+        "summed": vd.example_scale == 1,  # J = Σ L (word2vec sums a window's pairs), not the mean
         "delta": options.delta == "delta",
         "check": [],
         "agree": True,
@@ -435,9 +436,15 @@ def _equation_row(eq, mp) -> dict:
         "number": eq.number,
         "lhs": lhs,
         "rhs": rhs,
-        "shape": rf"{mp.doprint(eq.shape[0])} \times {mp.doprint(eq.shape[1])}",
+        "shape": shape_latex(eq.shape, mp),
         "kind": _KIND_TEXT.get(eq.kind, eq.kind),
     }
+
+
+def shape_latex(shape, mp) -> str:
+    """``n_1 \\times m``; a sum of sizes in parentheses, ``(K + 1) \\times m``, ``d\\,(K + 1)``."""
+    rows, cols = (rf"\left({mp.doprint(x)}\right)" if isinstance(x, sp.Add) else mp.doprint(x) for x in shape)
+    return rf"{rows} \times {cols}"
 
 
 # ------------------------------------------------------------------ matrices written out

@@ -22,7 +22,7 @@ TRAINING = {"epochs": 12, "lr": 0.05, "batch": 16, "seed": 0, "optimizer": "sgd"
 def build() -> VecNetwork:
     net = VecNetwork(
         "word2vec_negative",
-        doc="word2vec skip-gram, negative sampling: J = −log σ(u_oᵀv_c) − Σ_k log σ(−u_kᵀv_c) (cs224n)",
+        doc="word2vec skip-gram with negative sampling (cs224n assignment 2)",
     )
     d, nV, K = net.dims(d=16, nV=len(vocabulary("lm")), K=10)
     V = net.param("V", (d, nV))  # center vectors v_w, one column per word

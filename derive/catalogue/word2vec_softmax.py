@@ -18,9 +18,7 @@ TRAINING = {"epochs": 12, "lr": 0.05, "batch": 16, "seed": 0, "optimizer": "sgd"
 
 
 def build() -> VecNetwork:
-    net = VecNetwork(
-        "word2vec_softmax", doc="word2vec skip-gram, naive softmax: ŷ = softmax(Uᵀ v_c), J = −log ŷ_o (cs224n)"
-    )
+    net = VecNetwork("word2vec_softmax", doc="word2vec skip-gram with the naive softmax (cs224n assignment 2)")
     d, nV = net.dims(d=16, nV=len(vocabulary("lm")))
     V = net.param("V", (d, nV))  # center vectors v_w, one column per word
     U = net.param("U", (d, nV))  # outside vectors u_w
