@@ -58,6 +58,9 @@ FUNCTIONS = {
     "sign": "sign",
     "sqrt": "sqrt",
     "sum_t": "sum_t",  # Σ_t over the steps of a recurrence (derive.verify.recurrent)
+    "sum_k": "sum_k",  # word2vec (derive.verify.pairs): Σ_k over the negative samples, Σ_w over the words,
+    "sum_w": "sum_w",  # Σ_{k: w_k = w_s} over the samples equal to w_s
+    "sum_z": "sum_z",
     "rowsum": "rowsum",  # the sum along each row (over the columns): derive prints rowsum(dP ⊙ P)
     "Σ_columns": "rowsum",
     "colsum": "colsum",  # the sum down each column (over the rows)
