@@ -88,7 +88,7 @@ HANDOUT_NOT_YET_READ = {
 # A recurrence's handout (time on every name: h_{t−1}, da_{t+1}, Σ_t, the boundary at t = T + 1) is read, but for
 # the word-vector lookup x_t = E_{:,w_t} and its scatter-add into dE, which the LaTeX reader does not parse (the
 # NLP handouts print them too); their gradients are checked against finite differences in tests/test_recurrence.py.
-RECURRENT = ("elman_rnn", "lstm_cell", "rnn_lm")
+RECURRENT = ("elman_rnn", "lstm_cell", "rnn_lm", "gru", "gru_d2l")
 
 
 def _read_by_verify(claim: str) -> bool:

@@ -8,7 +8,7 @@ The modules are the layer modules every ``VecNetwork`` gets, with a data
 section (``codegen.emit.nlp_module``); ``chainrule generate`` writes the
 catalogue's NLP models the same way, and the variants that are not catalogue
 names (``embedding_classifier_max``, ``_concat``, ``_sentiment``) are golden
-files written here.
+files written here, as are the GRUs over a review's words (the catalogue's ``gru`` and ``gru_d2l`` read numbers).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ VARIANTS = (
     "embedding_classifier_max",
     "embedding_classifier_concat",
     "embedding_classifier_sentiment",
+    "gru_sentiment",
+    "gru_d2l_sentiment",
 )  # catalogue names go through `generate`
 
 

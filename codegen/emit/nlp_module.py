@@ -36,6 +36,8 @@ MODULES = {
     "self_attention": ("self_attention", {}),
     "elman_rnn": ("elman_rnn", {}),
     "lstm_cell": ("lstm_cell", {}),
+    "gru_sentiment": ("gru", {"inputs": "words"}),
+    "gru_d2l_sentiment": ("gru_d2l", {"inputs": "words"}),
     "rnn_lm": ("rnn_lm", {}),
     "transformer_block": ("transformer_block", {}),
 }

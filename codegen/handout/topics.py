@@ -21,6 +21,7 @@ from derive.ir.rewrites import NamedRewrite, find_normalisations
 from derive.ops.nodes import FrobeniusSq, L1Norm
 
 from ..emit.load import load_module
+from .convention import convention_topic
 
 DEEP = 5  # hidden layers from which a chain gets the vanishing-gradients section
 
@@ -36,6 +37,7 @@ def topics(vn, vd, mp) -> dict:
         "depth": _depth(vn, mp) if deep else None,
         "smoothing": _smoothing(vn, vd, mp) if smoothed else None,
         "attention": _attention(vn, vd, mp),
+        "convention": convention_topic(vn, vd, mp),
     }
 
 

@@ -52,6 +52,8 @@ NAMES = (
     "self_attention",
     "elman_rnn",
     "lstm_cell",
+    "gru",
+    "gru_d2l",
     "rnn_lm",
     "transformer_block",
 )

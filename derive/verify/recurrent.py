@@ -339,7 +339,11 @@ def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool
     """Check a BPTT claim for ``wrt`` (``dW``, ``dh``, ``da`` …), text or LaTeX, numerically at one step t."""
     lhs, rhs, summed, boundary = _read(net, claim, latex, where)
     for n in sorted(names_in(rhs)):
-        resolve(net, n, where)
+        try:
+            resolve(net, n, where)
+        except ClaimError:
+            _named_in_other_convention(net, n, where)
+            raise
     if boundary is not None:
         return _verdict(net, boundary, claim, rhs, net.boundaries[boundary].text)
     name = target_name(net, wrt, lhs, where)
@@ -377,7 +381,12 @@ def _verdict(net: RecTarget, name: str, claim: str, tree, truth: str, at: str = 
     numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values{at}"
     hint = None
     if slip:
-        hint = _slip(net, name, tree) or _time_slip(net, name, tree) or vector_hint(net, name, tree, trials)
+        hint = (
+            _slip(net, name, tree)
+            or _time_slip(net, name, tree)
+            or _other_convention(net, name, tree)
+            or vector_hint(net, name, tree, trials)
+        )
         hint = hint and re.sub(r"(\w+)__next", r"\1_{t+1}", re.sub(r"(\w+)_prev\b", r"\1_{t−1}", hint))
     return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
 
@@ -407,6 +416,50 @@ def _time_slip(net: RecTarget, name: str, tree) -> str | None:
                 return f"{state}_t written for {state}_{{t−1}}: step t reads the previous state {state}_{{t−1}}"
             return f"{state}_{{t−1}} written for {state}_t"
     return None
+
+
+def _named_in_other_convention(net: RecTarget, name: str, where) -> None:
+    """A ClaimError for a name of the other convention this network does not have (PyTorch's b_hn in d2l's GRU)."""
+    from ..convention import convention_of
+
+    mine = convention_of(net.net)
+    if mine is None:
+        return
+    if getattr(net, "_other", None) is None:
+        net._other = RecTarget(mine.other())
+    theirs = convention_of(net._other.net)
+    if theirs is not None and net._other.knows(name):
+        raise ClaimError(
+            f"'{name}' is of {theirs.name} convention ({theirs.formula}); this network is in {mine.name}"
+            f" ({mine.formula}) and has no '{name}'",
+            where,
+        )
+
+
+def _other_convention(net: RecTarget, name: str, tree) -> str | None:
+    """A formula of the other convention the network is taught in (``derive.convention``: d2l's GRU against
+    PyTorch's), checked against this one: it holds there, at that network's own random values."""
+    from ..convention import convention_of
+
+    mine = convention_of(net.net)
+    if mine is None:
+        return None
+    if getattr(net, "_other", None) is None:
+        net._other = RecTarget(mine.other())
+    other = net._other
+    theirs = convention_of(other.net)
+    if name not in other.equations or theirs is None:
+        return None
+    try:
+        agrees = all(t.agrees for t in run_trials(other, name, tree, trials=3))
+    except ClaimError:
+        return None
+    if not agrees:
+        return None
+    return (
+        f"this is {name} in {theirs.name} convention ({theirs.formula}), where it is {other.truth_text(name)};"
+        f" this network is in {mine.name} ({mine.formula}): a different function, with a different {name}"
+    )
 
 
 def _resolves_to(net: RecTarget, name: str, target: str) -> bool:
