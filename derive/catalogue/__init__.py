@@ -64,12 +64,12 @@ def names() -> list[str]:
     return list(NAMES)
 
 
-def load(name: str) -> Network | VecNetwork:
-    """A catalogue network by name."""
+def load(name: str, **options) -> Network | VecNetwork:
+    """A catalogue network by name (``options``: its ``build``'s, e.g. the GRU's ``inputs="words"``)."""
     if name not in NAMES:
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
     module = importlib.import_module(f"{__name__}.{name}")
-    return module.build()
+    return module.build(**options)
 
 
 def describe(name: str) -> str:

@@ -55,9 +55,9 @@ def build(inputs: str = "numbers") -> VecNetwork:
 
 
 def _d2l(inputs: str) -> VecNetwork:
-    from derive.catalogue import gru_d2l
+    from derive.catalogue import load
 
-    return gru_d2l.build(inputs)
+    return load("gru_d2l", inputs=inputs)
 
 
 def model(inputs: str = "numbers") -> VecNetwork:

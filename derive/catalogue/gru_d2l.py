@@ -50,9 +50,9 @@ def build(inputs: str = "numbers") -> VecNetwork:
 
 
 def _pytorch(inputs: str) -> VecNetwork:
-    from derive.catalogue import gru
+    from derive.catalogue import load
 
-    return gru.build(inputs)
+    return load("gru", inputs=inputs)
 
 
 def model(inputs: str = "numbers") -> VecNetwork:
