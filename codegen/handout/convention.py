@@ -7,6 +7,7 @@ from __future__ import annotations
 from derive.convention import convention_of
 from derive.ir.recurrence import carried_values
 
+from .document import Display, Row, Section, Text
 from .recurrence import equation_row
 
 
@@ -56,3 +57,37 @@ def convention_topic(vn, vd, mp) -> dict | None:
 
 def _escape(text: str) -> str:
     return text.replace("_", r"\_").replace("&", r"\&")
+
+
+HERE, THERE = r"\text{here: }\ ", r"\text{there: }\ "  # the other convention's rows are marked: not this network's
+
+
+def convention_section(c: dict) -> Section:
+    """Section "Two conventions": the equations of both derivations that differ, one under the other."""
+
+    def rows(found, missing: str) -> list[Row]:
+        out = []
+        for r in found:
+            out.append(Row(HERE + r["lhs"], r["here"]))
+            out.append(Row(THERE + r["lhs"], r["there"] if r["there"] else rf"\text{{({missing})}}"))
+        return out
+
+    blocks = [
+        Text(
+            rf"This network is written in {c['mine']} convention. {c['theirs']} convention (\texttt{{chainrule handout"
+            rf" {c['other']}}}) is a different function of the same inputs, with different gradients: the same names"
+            r" give these equations there. Forward:"
+        ),
+        Display(rows(c["forward"], "no such quantity")),
+        Text("Backward, where the derivations part:"),
+        Display(rows(c["backward"], "no such parameter")),
+    ]
+    if c["only_there"]:
+        blocks += [Text("And there only:"), Display([Row(THERE + r["lhs"], r["rhs"]) for r in c["only_there"]])]
+    blocks.append(
+        Text(
+            r"Every other equation is the same in both. \texttt{chainrule verify} names a formula of the other"
+            r" convention checked against this one."
+        )
+    )
+    return Section("convention", "Two conventions", blocks, label="sec:convention")

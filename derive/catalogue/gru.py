@@ -25,28 +25,28 @@ def build(inputs: str = "numbers") -> VecNetwork:
         doc="a GRU in PyTorch's and 11-785's convention (the reset gate after the hidden product), a label from the"
         + (" last state of a review's words" if words else " last state"),
     )
-    d, n, k = net.dims(d=8 if words else 3, n=16 if words else 8, k=1)
+    d, nh, k = net.dims(d=8 if words else 3, nh=16 if words else 8, k=1)  # inputs, hidden units, outputs
     if words:
         nV = net.dims(nV=len(vocabulary("sentiment")))
         E = net.param("E", (d, nV))
-    W_r, U_r, b_r = net.param("W_r", (n, d)), net.param("U_r", (n, n)), net.param("b_r", (n, 1))
-    W_z, U_z, b_z = net.param("W_z", (n, d)), net.param("U_z", (n, n)), net.param("b_z", (n, 1))
+    W_r, U_r, b_r = net.param("W_r", (nh, d)), net.param("U_r", (nh, nh)), net.param("b_r", (nh, 1))
+    W_z, U_z, b_z = net.param("W_z", (nh, d)), net.param("U_z", (nh, nh)), net.param("b_z", (nh, 1))
     W_n, U_n, b_n, b_hn = (
-        net.param("W_n", (n, d)),
-        net.param("U_n", (n, n)),
-        net.param("b_n", (n, 1)),
-        net.param("b_hn", (n, 1)),
+        net.param("W_n", (nh, d)),
+        net.param("U_n", (nh, nh)),
+        net.param("b_n", (nh, 1)),
+        net.param("b_hn", (nh, 1)),
     )
     net.sequence("T", 24 if words else 6)
     with net.step():
         x = net.let("x", embed(E, net.indices("w", 1, nV))) if words else net.input("x", d)
-        h_prev = net.state("h", n)
+        h_prev = net.state("h", nh)
         r = net.let("r", sigmoid(W_r @ x + U_r @ h_prev + b_r))  # reset gate
         z = net.let("z", sigmoid(W_z @ x + U_z @ h_prev + b_z))  # update gate
         n_t = net.let("n", tanh(W_n @ x + b_n + hadamard(r, U_n @ h_prev + b_hn)))  # r after the product
         net.let("h", hadamard(1 - z, n_t) + hadamard(z, h_prev))
     Y = net.target("Y", k)
-    V, c = net.param("V", (k, n)), net.param("c", (k, 1))
+    V, c = net.param("V", (k, nh)), net.param("c", (k, 1))
     net.cost(binary_cross_entropy(sigmoid(V @ net.handles["h"] + c), Y))
     with_convention(net, *CONVENTION, other=lambda: _d2l(inputs))
     if words:

@@ -222,7 +222,7 @@ VOCABULARY = {
     "pool_max": pool_max,
     "concat": concat,
     "dots": dots,
-    "softmax_rows": softmax_rows,
+    SoftmaxRows.record.name: softmax_rows,
     "causal_mask": causal_mask,
     "rowsum": rowsum,
 }
