@@ -277,7 +277,6 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
         "available": True,
         **rows,
         "dims": ", ".join(f"{mp.name(k)} = {v}" for k, v in dims),
-        "summed": vd.example_scale == 1,  # J = Σ L (word2vec sums a window's pairs), not the mean
         "delta": options.delta == "delta",
         "check": [],
         "agree": True,
