@@ -104,6 +104,8 @@ HOLDS = [
     ("gru", "dr_t = dn_t * (1 - n_t**2) * (U_n h_{t-1} + b_hn)", False),  # 11-785's backward, through tanh'
     ("gru", "dU_n = (1/m) Σ_t (dZ_n_t * r_t) @ h_{t-1}.T", False),
     ("gru", "db_hn = (1/m) Σ_t np.sum(dZ_n_t * r_t, axis=1, keepdims=True)", False),
+    ("gru", "dh_{t-1} = U_r.T dZ_r_t + U_z.T dZ_z_t + U_n.T (dZ_n_t * r_t) + dh_t * z_t", False),  # .T (…): a product
+    ("gru", r"\mathrm{d}z_{t} = \mathrm{d}h_{t} \odot (h_{t-1} - n_{t})", True),
     ("gru_d2l", "n_t = tanh(W_n x_t + U_n (r_t * h_{t-1}) + b_n)", False),
     ("gru_d2l", "dr_t = (U_n.T @ dZ_n_t) * h_{t-1}", False),
     ("gru_d2l", "dU_n = (1/m) Σ_t dZ_n_t @ (r_t * h_{t-1}).T", False),
@@ -137,6 +139,33 @@ def test_a_formula_of_the_other_convention_is_named(targets, name, claim, theirs
     assert verdict.hint.startswith("this is d") and f"in {theirs} convention" in verdict.hint, verdict.report()
     mine = convention_of(targets[name].net).name
     assert f"this network is in {mine}" in verdict.hint
+
+
+SWAPPED = "z_t and 1 − z_t swapped: here h_t = (1 − z_t) ⊙ n_t + h_{t−1} ⊙ z_t (z_t is the share of h_{t−1} kept)"
+SLIPS = [  # (network, claim, the start of the slip's name)
+    # h_t = z_t ⊙ n_t + (1 − z_t) ⊙ h_{t−1} (Chung et al., Olah) read into a GRU whose z_t keeps h_{t−1}
+    ("gru", "dn_t = dh_t * z_t", SWAPPED + "; the claim is of h_t = z_t ⊙ n_t + h_{t−1} ⊙ (1 − z_t)"),
+    ("gru_d2l", "dn_t = dh_t * z_t", SWAPPED),
+    ("gru", "dz_t = dh_t * (n_t - h_{t-1})", SWAPPED),  # the swap flips dz's sign
+    ("gru", "dh_{t-1} = U_r.T dZ_r_t + U_z.T dZ_z_t + U_n.T (dZ_n_t * r_t) + dh_t * (1 - z_t)", SWAPPED),
+    # the direct path h_{t−1} → h_t left out of dh_{t−1}
+    (
+        "gru",
+        "dh_{t-1} = U_r.T dZ_r_t + U_z.T dZ_z_t + U_n.T (dZ_n_t * r_t)",
+        "h_{t−1}'s uses not all summed: h_{t−1} is used 4 times (by Z_r, Z_z, Z_n, h)",
+    ),
+    # σ′ written for the candidate's tanh′, and tanh′ with its parenthesis misplaced
+    ("gru", "dZ_n_t = dn_t * n_t * (1 - n_t)", "the derivative of the wrong activation: n*(1 - n) is sigmoid'"),
+    ("gru_d2l", "dZ_n_t = dn_t * (1 - n_t)**2", "a misplaced parenthesis: (1 - n)**2 written for 1 - n**2"),
+    ("gru", "dZ_z_t = dz_t", "σ′(Z_z) left out"),
+]
+
+
+@pytest.mark.parametrize("name, claim, slip", SLIPS)
+def test_the_classic_slips_are_named_with_a_counterexample(targets, name, claim, slip):
+    verdict = verify_spec(targets[name], None, claim)
+    assert not verdict.equal and verdict.counterexample is not None, verdict.report()
+    assert verdict.hint and verdict.hint.startswith(slip), verdict.report()
 
 
 def test_a_parameter_of_the_other_convention_is_named(targets):

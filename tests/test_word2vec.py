@@ -161,6 +161,30 @@ def test_the_classic_slips_are_named_with_a_counterexample(target, claim, latex,
         assert len(samples) != len(set(samples)), verdict.report()
 
 
+SOFTMAX_SLIPS = [  # naive softmax: (claim, the start of the slip's name)
+    # cs224n's code keeps the outside vectors as rows (|V| × d): its gradient is dUᵀ here
+    ("dU = (yhat - y) v_c.T", "dU transposed: the claim is dUᵀ, one row per word, as cs224n's code stores"),
+    ("dU = v_c yhat.T", "−y left out: the loss's gradient at the scores is yhat − y"),
+    ("du_w = yhat_w v_c", "−y left out"),
+    ("dv_c = Σ_w yhat_w u_w", "−y left out"),  # −u_o missing
+    ("dv_c = U.T (yhat - y)", "an extra transpose: U.T written for U"),
+    ("dv_c = U (y - yhat)", "a flipped sign"),
+]
+
+
+@pytest.mark.parametrize("claim, slip", SOFTMAX_SLIPS)
+def test_the_softmax_slips_are_named_with_a_counterexample(target, claim, slip):
+    verdict = verify_spec(target["word2vec_softmax"], None, claim)
+    assert not verdict.equal and verdict.hint and verdict.hint.startswith(slip), verdict.report()
+    assert verdict.counterexample is not None
+
+
+def test_a_shape_error_names_the_shape_the_derivation_has(target):
+    verdict = verify_spec(target["word2vec_softmax"], None, "dU = (yhat - y) v_c.T")
+    assert verdict.counterexample.true == "shape (4, 8)", verdict.report()  # d × |V|, not the trial's 1 × 1
+    assert "shape (8, 4), not (4, 8)" in str(verdict.counterexample.claimed)
+
+
 def test_a_per_pair_form_with_1_over_m_is_wrong_for_a_batch(target):
     verdict = verify_spec(target["word2vec_softmax"], None, "dU = (1/m) v_c (yhat - y).T")
     assert not verdict.equal and "J sums the pairs' losses, so no 1/m" in verdict.hint, verdict.report()

@@ -306,7 +306,8 @@ def _insert_juxtaposition(src: str, where, known=lambda name: False) -> str:
     out, last = [], 0
     prev = before = None
     for tok in tokens:
-        method = before is not None and before.string == "." and tok.string == "("  # x.astype(float)
+        # x.astype(float) is a method call; U.T (dZ * r) and U.T(dZ) are products (.T is no method)
+        method = before is not None and before.string == "." and tok.string == "(" and prev.string != "T"
         operands = prev is not None and _ends_operand(prev) and _starts_operand(tok)
         if operands and not method and not _is_call(prev, tok, known):
             col = tok.start[1]

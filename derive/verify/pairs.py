@@ -24,8 +24,9 @@ stacked lookup (``U_O = U[:, O]``) is the d×(K + 1) matrix [u_o u_{w_1} … u_{
 no stacked lookup must also hold for a batch of pairs (``derive.verify.vectorised``).
 
 The slips cs224n's graders see, each named with a counterexample: the sign of the negative
-samples' term, σ(x) written where σ(−x) belongs (and back), and a word drawn twice whose two terms
-are not summed.
+samples' term, σ(x) written where σ(−x) belongs (and back), a word drawn twice whose two terms
+are not summed; ∂J/∂U written with a row per word, as cs224n's code stores the outside vectors
+(|V| × d, the transpose of this d × |V| U's); ŷ written for ŷ − y; else one edit that makes it hold.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .claims import ClaimError, names_in, to_text
 from .slips import describe_constant
 from .vec_evaluate import ONE_BY_ONE_IS_A_NUMBER, ShapeError, evaluate
 from .vec_read import read, target_name
-from .vec_repairs import _replace, _walk
+from .vec_repairs import _replace, _walk, repairs
 from .vec_target import VecTarget
 from .vec_trials import TRIALS, Trial, run_trials
 from .verdict import Verdict
@@ -393,13 +394,13 @@ def trials_of(net: PairTarget, truth, free, tree, trials: int = TRIALS) -> list[
         claimed, true, problem = [], [], None
         for binding in bindings(net, free, base):
             env = dict(base)
+            expected = np.asarray(truth(env, binding), dtype=float)
             try:
                 with np.errstate(all="ignore"):
                     value = evaluate(net, net.expand(tree, env, binding), env)
             except ShapeError as exc:
                 problem = str(exc)
                 break
-            expected = np.asarray(truth(env, binding), dtype=float)
             value = np.asarray(value, dtype=float)
             if value.shape != expected.shape and value.size == expected.size == 1:
                 value = value.reshape(expected.shape)
@@ -410,8 +411,8 @@ def trials_of(net: PairTarget, truth, free, tree, trials: int = TRIALS) -> list[
             true.append(expected)
         if problem is None:
             out.append(Trial(shape, seed, np.hstack(claimed), np.hstack(true), None))
-        else:
-            out.append(Trial(shape, seed, None, np.zeros((1, 1)), problem))
+        else:  # the truth's shape is the one the claim missed
+            out.append(Trial(shape, seed, None, expected, problem))
     return out
 
 
@@ -448,7 +449,7 @@ def verify_pairs(net: PairTarget, wrt, claim: str, *, latex: bool = False, where
     if not bad:
         numeric = f"agrees at {len(trials)} random pairs and sizes"
         return Verdict(name, claim, True, NOT_SYMBOLIC, numeric, shown)
-    hint = pair_hint(net, truth, free, lhs, rhs, trials)
+    hint = pair_hint(net, truth, free, lhs, rhs, trials, name)
     numeric = f"differs at {len(bad)} of {len(trials)} random pairs and sizes"
     first = next((t for t in bad if t.problem is None and _repeats(t)), bad[0]) if hint and "twice" in hint else bad[0]
     return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, shown, first.counterexample(), hint)
@@ -463,9 +464,10 @@ def _repeats(t: Trial) -> bool:
 SAMPLE_VARIABLES = ("k", "wk", "s", "ws")
 
 
-def pair_hint(net: PairTarget, truth, free, lhs, rhs, trials) -> str | None:
+def pair_hint(net: PairTarget, truth, free, lhs, rhs, trials, name: str = "") -> str | None:
     """The slip of a wrong claim about a pair: the negative samples' sign, σ(x) for σ(−x), a word drawn twice not
-    summed; else a constant factor."""
+    summed; the word vectors' gradient as rows (cs224n's code); a constant factor; else one edit (a transpose,
+    the product's order, '*' for '@') that makes it hold."""
 
     def holds(candidate) -> bool:
         try:
@@ -502,6 +504,41 @@ def pair_hint(net: PairTarget, truth, free, lhs, rhs, trials) -> str | None:
                 "a word drawn twice among the negative samples has its terms summed: ∂J/∂u_{w_s} ="
                 " Σ_{k: w_k = w_s} (1 − σ(−u_{w_k}ᵀv_c)) v_c (the scatter-add into U); the claim keeps one term"
             )
+    if name[1:] in net.columns.values() and holds(("T", rhs)):
+        return (
+            f"{name} transposed: the claim is {name}ᵀ, one row per word, as cs224n's code stores the word vectors"
+            f" (|V| × d); here {name[1:]} holds one column per word (d × |V|), so {net.truth_text(name)}"
+        )
+    for label, candidate in _target_left_out(net, rhs):
+        if holds(candidate):
+            return label
+    ratio = _constant_ratio(trials)
+    if ratio is not None:
+        return describe_constant(Fraction(ratio).limit_denominator(1000))
+    return next((label for label, candidate in repairs(rhs) if holds(candidate)), None)
+
+
+def _target_left_out(net: PairTarget, rhs):
+    """(label, repair) for each prediction in the claim written without its target: ŷ for ŷ − y (ŷ_w for ŷ_w − y_w)."""
+    from .vec_target import resolve
+
+    pred, target = net.net.cost_operands[:2]
+    label = (
+        f"−{target} left out: the loss's gradient at the scores is {pred} − {target}, and {target} marks the outside"
+        f" word o, whose score u_oᵀv_c enters −log of its probability with a minus sign"
+    )
+    for path, node in _walk(rhs):
+        if node[0] != "name":
+            continue
+        found = net.word_name(node[1])
+        if found is not None and found[0] == pred:
+            yield label, _replace(rhs, path, ("sub", node, ("name", f"{target}_{found[1]}")))
+        elif found is None and net.knows(node[1]) and resolve(net, node[1]) == pred:
+            yield label, _replace(rhs, path, ("sub", node, ("name", target)))
+
+
+def _constant_ratio(trials) -> float | None:
+    """The one factor (not 1) by which the claim differs from the truth at every trial, or None."""
     ratios = []
     for t in trials:
         if t.problem is not None:
@@ -515,7 +552,7 @@ def pair_hint(net: PairTarget, truth, free, lhs, rhs, trials) -> str | None:
             return None
         ratios.append(float(r.flat[0]))
     if ratios and np.allclose(ratios, ratios[0], rtol=1e-8) and not np.isclose(ratios[0], 1.0):
-        return describe_constant(Fraction(ratios[0]).limit_denominator(1000))
+        return ratios[0]
     return None
 
 

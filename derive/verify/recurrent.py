@@ -390,6 +390,7 @@ def _verdict(net: RecTarget, name: str, claim: str, tree, truth: str, at: str = 
             _slip(net, name, tree)
             or _time_slip(net, name, tree)
             or _other_convention(net, name, tree)
+            or _gate_swap(net, name, tree)
             or vector_hint(net, name, tree, trials)
         )
         hint = hint and re.sub(r"(\w+)__next", r"\1_{t+1}", re.sub(r"(\w+)_prev\b", r"\1_{t−1}", hint))
@@ -465,6 +466,54 @@ def _other_convention(net: RecTarget, name: str, tree) -> str | None:
         f"this is {name} in {theirs.name} convention ({theirs.formula}), where it is {other.truth_text(name)};"
         f" this network is in {mine.name} ({mine.formula}): a different function, with a different {name}"
     )
+
+
+def _gate_swap(net: RecTarget, name: str, tree) -> str | None:
+    """A gate that mixes two states, written for its complement and back: ``z_t`` for ``1 − z_t``.  The GRU
+    is printed both ways: h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} (PyTorch, 11-785, d2l, Cho et al. 2014: z_t keeps
+    the old state) and h_t = z_t ⊙ n_t + (1 − z_t) ⊙ h_{t−1} (Chung et al. 2014, Olah's blog: 1 − z_t keeps it)."""
+    for state in net.rec.states:
+        eq = net.equations.get(state)
+        if eq is None:
+            continue
+        for gate in sorted(s.name for s in eq.expr.atoms(sp.MatrixSymbol)):
+            g = f"{gate}_t"
+            if f"(1 − {g})" not in eq.text:
+                continue
+            swapped = _swap_complement(net, tree, gate)
+            if swapped == tree and name == f"d{gate}":  # dz = dh ⊙ (n − h_{t−1}): the swap flips dz's sign
+                swapped = ("neg", tree)
+            if swapped == tree or not all(t.agrees for t in run_trials(net, name, swapped, trials=3)):
+                continue
+            other = eq.text.replace(f"(1 − {g})", "\0")
+            other = re.sub(rf"(?<![\w(]){re.escape(g)}(?![\w])", f"(1 − {g})", other).replace("\0", g)
+            old_state = f"{state}_{{t−1}}"
+            keeps = f"{old_state} ⊙ {g}" in eq.text or f"{g} ⊙ {old_state}" in eq.text
+            return (
+                f"{g} and 1 − {g} swapped: here {eq.text} ({g} is the share of {old_state} kept); the claim is of "
+                f"{other}, the form "
+                + (
+                    "Chung et al. (2014) and Olah's blog print"
+                    if keeps
+                    else "PyTorch, 11-785, d2l and Cho et al. print"
+                )
+            )
+    return None
+
+
+def _swap_complement(net: RecTarget, tree, gate: str):
+    """``tree`` with ``1 − gate`` written as ``gate`` and every other ``gate`` as ``1 − gate``."""
+    if not isinstance(tree, tuple):
+        return tree
+    if tree[0] == "sub" and tree[1] == ("num", 1) and tree[2][0] == "name" and _resolves_to(net, tree[2][1], gate):
+        return tree[2]
+    if tree[0] == "name":
+        return ("sub", ("num", 1), tree) if _resolves_to(net, tree[1], gate) else tree
+    if tree[0] in ("num", "partial"):
+        return tree
+    if tree[0] == "call":
+        return ("call", tree[1], tuple(_swap_complement(net, a, gate) for a in tree[2]))
+    return (tree[0], *(_swap_complement(net, x, gate) for x in tree[1:]))
 
 
 def _resolves_to(net: RecTarget, name: str, target: str) -> bool:
