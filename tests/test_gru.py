@@ -168,6 +168,55 @@ def test_the_classic_slips_are_named_with_a_counterexample(targets, name, claim,
     assert verdict.hint and verdict.hint.startswith(slip), verdict.report()
 
 
+COURSE_NAMES = [  # 11-785 HW3P1's GRUCell and PyTorch's nn.GRU spell gru's parameters their own way
+    ("dWnh = (1/m) Σ_t (dZ_n_t * r_t) @ h_{t-1}.T", False, "dU_n"),
+    ("dbnh = (1/m) Σ_t np.sum(dZ_n_t * r_t, axis=1, keepdims=True)", False, "db_hn"),
+    ("dbrx = (1/m) Σ_t np.sum(dZ_r_t, axis=1, keepdims=True)", False, "db_r"),
+    ("dWzx = (1/m) Σ_t dZ_z_t @ x_t.T", False, "dW_z"),
+    ("dr_t = dZ_n_t * (Wnh h_{t-1} + bnh)", False, "dr"),
+    ("dh_{t-1} = Wrh.T dZ_r_t + Wzh.T dZ_z_t + Wnh.T (dZ_n_t * r_t) + dh_t * z_t", False, "dh_prev"),
+    ("dh_{t-1} = W_hr.T dZ_r_t + W_hz.T dZ_z_t + W_hn.T (dZ_n_t * r_t) + dh_t * z_t", False, "dh_prev"),
+    (
+        r"\frac{\partial J}{\partial W_{nh}} = \frac{1}{m} \sum_{t=1}^{T} (\mathrm{d}Z_{n,t} \odot r_t) h_{t-1}^\top",
+        True,
+        "dU_n",
+    ),
+]
+
+
+@pytest.mark.parametrize("claim, latex, name", COURSE_NAMES)
+def test_the_courses_names_are_read(targets, claim, latex, name):
+    verdict = verify_spec(targets["gru"], None, claim, latex=latex)
+    assert verdict.equal and verdict.wrt == name, verdict.report()
+
+
+def test_a_course_name_given_as_wrt_is_read(targets):
+    verdict = verify_spec(targets["gru"], "dWnh", "(1/m) Σ_t (dZ_n_t * r_t) @ h_{t-1}.T")
+    assert verdict.equal and verdict.wrt == "dU_n", verdict.report()
+
+
+def test_a_gates_two_biases_in_one_claim_are_refused(targets):
+    with pytest.raises(ClaimError, match=r"'brh' and 'brx' are both b_r here: 11-785 HW3P1 has a bias on each side"):
+        verify_spec(targets["gru"], None, "Z_r_t = Wrx x_t + brx + Wrh h_{t-1} + brh")
+
+
+def test_a_course_name_of_the_other_convention_is_named(targets):
+    with pytest.raises(ClaimError, match="'Wnh' is 11-785 HW3P1's name for U_n in PyTorch's and 11-785's convention"):
+        verify_spec(targets["gru_d2l"], None, "dr_t = dZ_n_t * (Wnh h_{t-1} + bnh)")
+
+
+def test_a_course_name_must_stand_for_a_declared_parameter():
+    from derive import VecNetwork
+    from derive.convention import with_convention
+    from derive.errors import DeclarationError
+
+    net = VecNetwork("tiny")
+    n = net.dims(n=2)
+    net.param("W", (n, n))
+    with pytest.raises(DeclarationError, match="HW's name 'Wx' stands for 'U', which the network does not declare"):
+        with_convention(net, "mine", "f", other=lambda: net, names={"HW": {"Wx": "U"}})
+
+
 def test_a_parameter_of_the_other_convention_is_named(targets):
     with pytest.raises(ClaimError, match="'b_hn' is of PyTorch's and 11-785's convention .* has no 'b_hn'"):
         verify_spec(targets["gru_d2l"], None, "dr_t = dZ_n_t * (U_n h_{t-1} + b_hn)")
@@ -183,3 +232,10 @@ def test_the_handout_sets_the_equations_that_differ_side_by_side():
     there = [line for line in section.splitlines() if r"\text{there: }" in line]
     assert len(here) == 6 and len(there) == 6  # Z_n; dh_t, dU_n, db_hn, dr, dh_{t−1}: one row each side
     assert any(r"\mathrm{d}r_{t}" in line and r"b_{hn}" in line for line in here)
+    names = [line for line in section.splitlines() if line.startswith("In the names of")]
+    assert (
+        len(names) == 2
+        and r"$U_{n}$ is \texttt{Wnh}" in names[0]
+        and r"$b_{r}$ is \texttt{brx} + \texttt{brh}" in names[0]
+    )
+    assert r"$U_{n}$ is \texttt{W\_hn}" in names[1]

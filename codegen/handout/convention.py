@@ -52,7 +52,19 @@ def convention_topic(vn, vd, mp) -> dict | None:
         "forward": [r for r in differ if not r["backward"]],
         "backward": [r for r in differ if r["backward"]],
         "only_there": [{"lhs": r["lhs"], "rhs": r["rhs"]} for r in only_there],
+        "courses": [(_escape(course), _spellings(vn, spelled, mp)) for course, spelled in mine.names.items()],
     }
+
+
+def _spellings(vn, spelled: dict, mp) -> str:
+    """A course's names of the parameters, in the network's order: ``$U_{n}$ is \texttt{Wnh}``; two spellings of
+    one parameter are its two biases, summed."""
+    parts = []
+    for own in vn.names("param"):
+        names = [rf"\texttt{{{_escape(s)}}}" for s, o in spelled.items() if o == own and s != own]
+        if names:
+            parts.append(f"${mp.name(own)}$ is {' + '.join(names)}")
+    return ", ".join(parts)
 
 
 def _escape(text: str) -> str:
@@ -90,4 +102,7 @@ def convention_section(c: dict) -> Section:
             r" convention checked against this one."
         )
     )
+    for course, spellings in c["courses"]:
+        if spellings:
+            blocks.append(Text(rf"In the names of {course}, which \texttt{{chainrule verify}} reads too: {spellings}."))
     return Section("convention", "Two conventions", blocks, label="sec:convention")

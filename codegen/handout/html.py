@@ -139,7 +139,7 @@ def mixed(text: str) -> str:
         if i % 2:
             out.append(mathml(part))
             continue
-        codes = [c.replace("\\allowbreak ", "") for c in re.findall(r"\\texttt\{([^{}]*)\}", part)]  # as typed
+        codes = [_typed(c) for c in re.findall(r"\\texttt\{([^{}]*)\}", part)]  # as typed
         part = re.sub(r"\\texttt\{[^{}]*\}", "\x00", part)
         for tex, plain in _TEXT_MACROS:
             part = part.replace(tex, plain)
@@ -150,6 +150,12 @@ def mixed(text: str) -> str:
         part = re.sub(r"\\textbf\{([^{}]*)\}", r"<strong>\1</strong>", part)
         out.append(part)
     return "".join(out)
+
+
+def _typed(code: str) -> str:
+    """The text of a ``\\texttt{…}`` as it is typed: ``clip\\_norm`` is clip_norm."""
+    code = code.replace("\\allowbreak ", "")
+    return re.sub(r"\\([_&%#{}$])", r"\1", code)
 
 
 def rows(items, tags: bool = True) -> str:

@@ -15,6 +15,24 @@ from derive.convention import with_convention
 from derive.nlp.task import TextTask, vocabulary, with_task
 
 CONVENTION = "PyTorch's and 11-785's", "n_t = tanh(W_n x_t + b_n + r_t ⊙ (U_n h_{t−1} + b_hn)): r after the product"
+# the courses' spellings of the parameters: each has a bias on both sides of a gate where this declaration has one
+# (b_r = brx + brh), but b_hn inside r ⊙ (…) as here
+NAMES = {
+    "11-785 HW3P1": {
+        **{f"W{g}x": f"W_{g}" for g in "rzn"},
+        **{f"W{g}h": f"U_{g}" for g in "rzn"},
+        **{f"b{g}{side}": f"b_{g}" for g in "rz" for side in "xh"},
+        "bnx": "b_n",
+        "bnh": "b_hn",
+    },
+    "PyTorch's nn.GRU": {
+        **{f"W_i{g}": f"W_{g}" for g in "rzn"},
+        **{f"W_h{g}": f"U_{g}" for g in "rzn"},
+        **{f"b_{side}{g}": f"b_{g}" for g in "rz" for side in "ih"},
+        "b_in": "b_n",
+        "b_hn": "b_hn",
+    },
+}
 
 
 def build(inputs: str = "numbers") -> VecNetwork:
@@ -48,7 +66,7 @@ def build(inputs: str = "numbers") -> VecNetwork:
     Y = net.target("Y", k)
     V, c = net.param("V", (k, nh)), net.param("c", (k, 1))
     net.cost(binary_cross_entropy(sigmoid(V @ net.handles["h"] + c), Y))
-    with_convention(net, *CONVENTION, other=lambda: _d2l(inputs))
+    with_convention(net, *CONVENTION, other=lambda: _d2l(inputs), names=NAMES)
     if words:
         return with_task(net, TextTask("sentiment", {"epochs": 40, "lr": 0.5, "batch": 16, "seed": 0, "clip": 5.0}, 24))
     return with_training(net, epochs=300, lr=0.05)

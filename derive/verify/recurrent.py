@@ -303,19 +303,54 @@ def _stacked(net: RecTarget, name: str, part: str, where=None) -> str:
 def _read(net: RecTarget, claim: str, latex: bool, where):
     """(lhs, rhs, whether the claim sums over t, the boundary it claims or None) of a text or LaTeX claim."""
     if not latex:
-        lhs, rhs = read(net, untimed(as_loop(net, claim, where)), False, where)
+        lhs, rhs = _course_names(net, *read(net, untimed(as_loop(net, claim, where)), False, where), where)
         return lhs, rhs, _has_sum(rhs), None
     text, summed, at_end = untimed_latex(_NG_TIME.sub(_ng_time, claim))
     lhs, rhs = read(net, text, True, where)
     names = {n: _step_name(n) for n in names_in(rhs) | names_in(lhs)}
     rename = {n: m for n, m in names.items() if m != n and net.knows(m)}
-    lhs, rhs = _renamed(lhs, rename), _renamed(rhs, rename)
+    lhs, rhs = _course_names(net, _renamed(lhs, rename), _renamed(rhs, rename), where)
     if not at_end:
         return lhs, rhs, summed, None
     target = resolve(net, lhs[1], where) if lhs is not None and lhs[0] == "name" else None
     if target is None or target + AT_END not in net.boundaries:
         raise ClaimError(f"only a state's adjoint has a value at t = T + 1 ({_list(net.boundaries)})", where)
     return lhs, rhs, summed, target + AT_END
+
+
+def _course_names(net: RecTarget, lhs, rhs, where):
+    """The claim in the network's names where it spells a parameter as its course does (``derive.convention``:
+    11-785's ``Wnh`` or PyTorch's ``W_hn`` for ``U_n``, ``dWnh`` for ``dU_n``).  Two spellings of one parameter in a
+    claim are refused: 11-785 adds a bias on each side (brx + brh), this network has one (b_r)."""
+    from ..convention import convention_of, course_name
+
+    conv = convention_of(net.net)
+    if conv is None or not conv.names:
+        return lhs, rhs
+    rename, spelled = {}, {}
+    for n in names_in(rhs) | (names_in(lhs) if lhs is not None else set()) | _partials(lhs):
+        if net.knows(n):
+            continue
+        grad = n.startswith("d") and course_name(conv, n[1:]) is not None and course_name(conv, n) is None
+        found = course_name(conv, n[1:] if grad else n)
+        if found is None:
+            continue
+        rename[n] = ("d" if grad else "") + found[0]
+        spelled.setdefault(found, set()).add(n[1:] if grad else n)
+    for (own, course), names in spelled.items():
+        if len(names) > 1:
+            a, b = sorted(names)[:2]
+            raise ClaimError(
+                f"'{a}' and '{b}' are both {own} here: {course} has a bias on each side where this network has one,"
+                f" {own} = {a} + {b} (∂J/∂{a} = ∂J/∂{b} = d{own}); name one of them",
+                where,
+            )
+    return _renamed(lhs, rename), _renamed(rhs, rename)
+
+
+def _partials(tree) -> set[str]:
+    """The variables of ∂J/∂X on a left-hand side."""
+    return {tree[2]} if tree is not None and tree[0] == "partial" else set()
 
 
 def _list(boundaries) -> str:
@@ -336,6 +371,8 @@ def _renamed(tree, names: dict):
         return tree
     if tree[0] == "name" and tree[1] in names:
         return ("name", names[tree[1]])
+    if tree[0] == "partial" and tree[2] in names:  # ∂J/∂Wnh
+        return ("partial", tree[1], names[tree[2]], *tree[3:])
     return tuple(_renamed(part, names) for part in tree)
 
 
@@ -343,6 +380,8 @@ def _renamed(tree, names: dict):
 def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool = False, where=None) -> Verdict:
     """Check a BPTT claim for ``wrt`` (``dW``, ``dh``, ``da`` …), text or LaTeX, numerically at one step t."""
     lhs, rhs, summed, boundary = _read(net, claim, latex, where)
+    if wrt is not None and not net.knows(wrt):  # --wrt dWnh: the course's name
+        wrt = _course_names(net, None, ("name", wrt), where)[1][1]
     for n in sorted(names_in(rhs)):
         try:
             resolve(net, n, where)
@@ -425,8 +464,9 @@ def _time_slip(net: RecTarget, name: str, tree) -> str | None:
 
 
 def _named_in_other_convention(net: RecTarget, name: str, where) -> None:
-    """A ClaimError for a name of the other convention this network does not have (PyTorch's b_hn in d2l's GRU)."""
-    from ..convention import convention_of
+    """A ClaimError for a name of the other convention this network does not have (PyTorch's b_hn in d2l's GRU, or
+    11-785's Wnh)."""
+    from ..convention import convention_of, course_name
 
     mine = convention_of(net.net)
     if mine is None:
@@ -434,6 +474,14 @@ def _named_in_other_convention(net: RecTarget, name: str, where) -> None:
     if getattr(net, "_other", None) is None:
         net._other = RecTarget(mine.other())
     theirs = convention_of(net._other.net)
+    spelled = course_name(theirs, name)
+    if spelled is not None and course_name(mine, name) is None and not net._other.knows(name):
+        raise ClaimError(
+            f"'{name}' is {spelled[1]}'s name for {spelled[0]} in {theirs.name} convention ({theirs.formula});"
+            f" this network is in {mine.name}"
+            f" ({mine.formula}) and reads its own names ({', '.join(net.params)})",
+            where,
+        )
     if theirs is not None and net._other.knows(name):
         raise ClaimError(
             f"'{name}' is of {theirs.name} convention ({theirs.formula}); this network is in {mine.name}"
