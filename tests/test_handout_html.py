@@ -137,6 +137,11 @@ def test_code_in_a_sentence_reads_as_typed():
     assert "<code>clip_norm</code>" in html and "<code>chainrule handout gru_d2l</code>" in html and "\\_" not in html
 
 
+def test_a_section_is_cited_by_its_number():
+    page = (ROOT / GOLDEN_DIR / "html" / "batchnorm_mlp.html").read_text(encoding="utf-8")
+    assert "\\ref{" not in page and "The derivation in section\u00a03 goes through the statistics" in page
+
+
 # ------------------------------------------------------------------ in a browser
 @pytest.fixture(scope="module")
 def browser():
