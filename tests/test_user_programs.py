@@ -372,3 +372,34 @@ def test_attention_with_an_identity_read_out_generates_a_module_whose_tests_pass
     text = (tmp_path / "readout.py").read_text()
     assert "A = Z  # (9) A = identity(Z)" in text
     passes(tmp_path / "test_readout.py")
+
+
+# ---------------------------------------------------------------- an autoencoder: the input is its own target
+@pytest.fixture(scope="module")
+def tied_autoencoder():
+    from derive.catalogue import load_spec
+
+    net = load_spec(EXAMPLES / "tied_autoencoder.py")
+    return net, net.derive()
+
+
+def test_an_autoencoder_reads_its_input_as_its_target(tied_autoencoder):
+    """binary_cross_entropy(Xhat, X): the target Y is declared as the input itself, and a plain number prints as
+    typed (0.001, and 0.002 for its derivative), never 1/1000 or 0.00100000000000."""
+    net, d = tied_autoencoder
+    assert net.reconstructs == "X" and net.names("target") == ["Y"]
+    t = equation_texts(d)
+    assert t["dZ"] == "dZ = Xhat − Y"
+    assert t["dW"] == "dW = (1/m) dZ_code Xᵀ + (1/m) code dZᵀ + 0.002 W"  # the tied weight: both uses summed
+    assert t["J"].endswith("+ 0.001 ‖W‖²")
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_an_autoencoders_handout_and_module(tmp_path, capsys, tied_autoencoder):
+    path = str(EXAMPLES / "tied_autoencoder.py")
+    assert main(["handout", path, "-o", str(tmp_path / "ae.tex")]) == 0
+    tex = (tmp_path / "ae.tex").read_text()
+    assert "The target is the input itself, $Y = X$" in tex and "0.001\\," in tex and "1000" not in tex
+    assert main(["generate", path, "-o", str(tmp_path / "ae.py")]) == 0
+    assert "LAM" not in (text := (tmp_path / "ae.py").read_text()) and "0.001" in text
+    passes(tmp_path / "test_ae.py")

@@ -410,6 +410,7 @@ class VecNetwork:
         else:
             value = Lowering(self, "the cost", where)(self._user_names(self._parse(loss, "the cost", where), where))
             value = self._name_outputs(value, where)
+        value = self._input_as_target(value, where)
         if not (is_matrix(value) and value.shape == (1, 1)):
             shape = shape_text(value.shape) if is_matrix(value) else "scalar without a loss"
             raise DeclarationError(f"the cost must be a scalar (1×1) with a loss term, got {shape}", where)
@@ -436,6 +437,24 @@ class VecNetwork:
             name = self._fresh(self._output_name(Y))
             self._assign(name, self._name_parts(name, A, where), where)
             value = value.xreplace({term: LossSum(term.args[0], self.matrices[name], Y)})
+        return value
+
+    def _input_as_target(self, value, where):
+        """A loss whose target is an input (``binary_cross_entropy(Xhat, X)``, an autoencoder) reads a target Y
+        declared here, the input itself (Y = X), as the lecture's autoencoder declares it; its demo data
+        reconstructs X."""
+        from ..training import Training, training_of, with_training
+
+        for term in [t for t in sp.preorder_traversal(value) if isinstance(t, LossSum)]:
+            X = term.args[2]
+            if not (isinstance(X, sp.MatrixSymbol) and self.kinds.get(X.name) == "input") or self.names("target"):
+                continue
+            y = self._fresh("Y")
+            self._leaf(y, "target", X.shape, where)
+            value = value.xreplace({term: LossSum(term.args[0], term.args[1], self.matrices[y])})
+            self.reconstructs = X.name
+            if training_of(self) == Training():
+                with_training(self, reconstruct=True)
         return value
 
     def _output_name(self, Y) -> str:
