@@ -43,6 +43,7 @@ NAMES = (
     "deep_relu",
     "label_smoothing",
     "self_attention",
+    "conv_net",
     "elman_rnn",
     "lstm_cell",
     "gru",
