@@ -6,7 +6,7 @@
   gradients, cost and output agree with the NumPy module's to 1e-12 in float64 on the same parameters and
   data, and whose gradients agree with jax.grad of its own cost (an engine independent of chainrule's).
 * The generated tests of a module of each kind (dropout, batch statistics, a recurrence over word indices,
-  a batched sequence model) pass, and a sharded run on two host devices trains as one device does.
+  a batched sequence model, word-index inputs stacked as the rows of X with word2vec's data section) pass, and a sharded run on two host devices trains as one device does.
 
 JAX is installed by the test extras (scripts/setup.sh): imported here, never skipped.  Each network's checks
 are one jit-compiled function (one compilation per network).
@@ -103,6 +103,9 @@ OP_CASES = {
         "W": _words(rng, 3, 4),
     },
     "spread_mean": lambda rng: {"G": rng.standard_normal((2, 4)), "W": _words(rng, 3, 4)},
+    "dots": lambda rng: {"Q": rng.standard_normal((6, 4)), "v": rng.standard_normal((2, 4))},
+    "dots_mix": lambda rng: {"G": rng.standard_normal((3, 4)), "Q": rng.standard_normal((6, 4))},
+    "dots_outer": lambda rng: {"G": rng.standard_normal((3, 4)), "v": rng.standard_normal((2, 4))},
     "causal_mask": lambda rng: {"S": rng.standard_normal((2, 5, 5))},
     "softmax_rows": lambda rng: {"S": np.where(np.tri(5, dtype=bool), rng.standard_normal((2, 5, 5)), -np.inf)},
     "per_sequence": lambda rng: {"Q": rng.standard_normal((10, 3)), "T": 5},
@@ -204,7 +207,7 @@ def test_the_jax_module_agrees_with_the_numpy_module_and_with_jax_grad(name, jax
         assert _relative(derived[p], automatic[p]) <= 1e-10, f"{name}: ∂J/∂{p} differs from jax.grad"
 
 
-GENERATED_TESTS = ["dropout_mlp", "batchnorm_mlp", "rnn_lm", "transformer_block"]
+GENERATED_TESTS = ["dropout_mlp", "batchnorm_mlp", "rnn_lm", "transformer_block", "word2vec_negative"]
 
 
 @pytest.fixture(scope="module")

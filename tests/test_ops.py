@@ -14,6 +14,7 @@ from derive import (
     causal_mask,
     concat,
     conv2d,
+    dots,
     elu,
     embed,
     frobenius_sq,
@@ -226,8 +227,12 @@ TEXT_ROWS = {
         lambda net, Emb: net.let("X", concat(net.let("P", pool_mean(Emb)), Emb)),
         ("dP", "dP = dX[0:d]"),
     ),
+    # word2vec's scores: each column's n looked-up vectors dotted with a d-vector of the same column (here their
+    # mean, so both operands carry a gradient); a word repeated in a column adds its terms in dE
+    "dots": (lambda net, Emb: net.let("X", dots(Emb, net.let("P", pool_mean(Emb)))), ("dP", "dP = Emb dX")),
 }
 ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril: the causal mask's adjoint
+ADJOINTS |= {"DotsMix", "DotsOuter"}  # the dots row's equations: dP = Emb dX and dEmb = P dXᵀ + …
 
 
 def test_time_sum_row():
@@ -251,7 +256,7 @@ def test_every_op_of_the_table_has_a_row():
     covered = {"MatMul", "MatAdd", "Transpose", "HadamardProduct", "Apply", "FrobeniusSq", "LossSum", "HadamardPower"}
     covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
     covered |= {"TimeSum"}  # Σ_t of a recurrence: test_time_sum_row below, and BPTT in tests/test_recurrence.py
-    text = {"Embed", "PoolMean", "PoolMax", "Concat"}
+    text = {"Embed", "PoolMean", "PoolMax", "Concat", "Dots"}
     image = {"Im2col", "Mat", "Unmat", "MaxPool", "AvgPool"}
     by_name = {cls.__name__: op for cls, op in OPS.items()}
     assert {by_name[k].name for k in text} == set(TEXT_ROWS)

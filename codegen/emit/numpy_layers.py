@@ -106,15 +106,20 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
     where = f"network '{net.name}'"
     d = net.derive()
     inputs, targets = net.names("input"), net.names("target")
-    if len(inputs) != 1 or len(targets) != 1:
+    stacked = _stacked_indices(net, inputs)
+    if (len(inputs) != 1 and not stacked) or len(targets) != 1:
         raise ChainruleError(
-            "the templates cannot express a layer network with other than one input X and one target Y", where
+            "the templates cannot express a layer network with other than one input X (or word indices only,"
+            " stacked as the rows of X) and one target Y",
+            where,
         )
-    X, Y = inputs[0], targets[0]
+    X, Y = ("X" if stacked else inputs[0]), targets[0]
     if net.recurrence is not None:
         return _recurrent_context(net, d, source, X, Y, backend)
     shapes = d.shapes()
     rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m and not _sequence_square(r, net.m)}
+    if stacked:
+        rows[X] = sum(rows[n] for n in inputs)
     # a sequence model (a T×T quantity: attention's scores): the module takes m sequences of T positions
     sequence = any(_sequence_square(r, net.m) for r, _ in shapes.values())
     fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
@@ -137,7 +142,8 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
     constants = list(net.constant_values)
     reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L", "rng", "seed", "stats", "train"}
     reserved |= {"T"} if sequence else set()
-    for name in [e.target for e in d.equations] + [*params, X, Y, *constants]:
+    reserved |= {"X"} if stacked else set()
+    for name in [e.target for e in d.equations] + [*params, *inputs, Y, *constants]:
         if name in reserved or name.upper() in ("N_INPUTS", "N_TARGETS", "PARAMS", "OPTIMIZERS", "TASK"):
             raise ChainruleError(
                 f"the templates cannot express the name '{name}': it clashes with the generated code", where
@@ -247,10 +253,11 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         cost_text=loss_eq.text,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
-        indices=X in net.index_inputs,
+        indices=X in net.index_inputs or bool(stacked),
         sequence=sequence,
         grads=[(p, f"d{p}" if f"d{p}" in {e.target for e in d.backward} else None) for p in params],
         summed=summed,
+        split=stacked,
     )
     from .numpy_module import module_context
 
@@ -268,7 +275,7 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         masks=masks,
         modes=modes_differ(net),
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
-        n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
+        n_words=net.size(net.index_inputs[inputs[0]]) if inputs[0] in net.index_inputs else None,
         summed=summed,
         sequence=sequence,
         backend=backend,
@@ -277,6 +284,21 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         ),
         **(_sequence_texts(task, rows[Y]) if sequence else {}),
     )
+
+
+def _stacked_indices(net, inputs) -> str:
+    """For several word-index inputs of one vocabulary (word2vec's center word c and outside words O), the line
+    that reads them from the rows of the module's one X (``c, O = X[0:1], X[1:7]``); else ''."""
+    if len(inputs) < 2 or not all(n in net.index_inputs for n in inputs):
+        return ""
+    if len({net.index_inputs[n] for n in inputs}) != 1 or net.recurrence is not None:
+        return ""
+    parts, start = [], 0
+    for n in inputs:
+        rows = net.size(net.matrices[n].shape[0])
+        parts.append(f"X[{start}:{start + rows}]")
+        start += rows
+    return f"{', '.join(inputs)} = {', '.join(parts)}  # the word indices {', '.join(inputs)}: X's rows, in order"
 
 
 def _recurrent_context(net, d, source, X, Y, backend: Backend) -> dict:
@@ -625,6 +647,7 @@ def _layers_source(
     sequence,
     grads,
     summed,
+    split="",
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -658,6 +681,7 @@ def _layers_source(
             sequence=sequence,
             grads=grads,
             summed=summed,
+            split=split,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
             loss_needs_m=bool(masks)
             or _reads_m([*training_lines, *prediction_lines], [loss_code, data_sum, *penalties]),

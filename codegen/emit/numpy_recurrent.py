@@ -227,6 +227,8 @@ def recurrent_source(
         # per-step quantities of a loss at every step (named Q_t in loss_code)
         "body_reads": [n for n, _ in per_step if any(re.search(rf"\b{n}\b", x.code) for x in step_backward)],
         "body_states": [p for _, p, _ in rec_states if any(re.search(rf"\b{p}\b", x.code) for x in step_backward)],
+        # whether step t's backward reads the step's input (not when every term in it is summed after the loop)
+        "body_leaf": any(re.search(rf"\b{w}\b", x.code) for x in step_backward),
         "step_loss_args": sorted(set(re.findall(r"\b(\w+)_t\b", loss_code))),
     }
     source = environment.get_template(backend.recurrent_template).render(**context)
