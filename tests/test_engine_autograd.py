@@ -17,6 +17,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 import sympy as sp
+from autograd.misc import flatten
 
 from codegen.emit.load import load_file
 from codegen.emit.nlp_module import model as nlp_model
@@ -296,6 +297,25 @@ def check_layer_module(net, module, seed=2):
 @pytest.mark.parametrize("name", LAYER)
 def test_generated_layer_module_gradients_match_autograd(name):
     check_layer_module(load(name), _module(name))
+
+
+@pytest.mark.parametrize("name", [n for n in LAYER if hasattr(_module(n), "hvp")])
+def test_generated_hessian_vector_products_match_autograd(name):
+    """The module's hvp (the R-operator, forward over reverse) against autograd's reverse-over-reverse
+    Hessian-vector product of the declaration's training cost."""
+    net, module = load(name), _module(name)
+    params = _smooth(module.init_params(seed=2), seed=2)
+    X, Y = module.demo_data(seed=2)
+    X, Y = X[:, :9], Y[:, :9]
+    trained = {p: params[p] for p in module.PARAMS}
+    rng = np.random.default_rng(3)
+    V = {p: rng.standard_normal(np.shape(v)) for p, v in trained.items()}
+    flat, unflatten = flatten(trained)
+    product = autograd.hessian_vector_product(lambda f: layer_cost(net, {**params, **unflatten(f)}, X, Y, seed=2))
+    want = unflatten(product(flat, flatten(V)[0]))
+    ours = module.hvp(params, X, Y, V, seed=2)
+    for p in module.PARAMS:
+        _close(ours[p], want[p], f"{net.name}: (H V) for {p}")
 
 
 @pytest.mark.parametrize(

@@ -400,3 +400,58 @@ def test_activation_rule_is_written_in_the_output():
     from derive.printing.matrix import matrix_text
 
     assert matrix_text(contribution) == "G ⊙ A ⊙ (1 − A)"
+
+
+# ---- second order: each op's Jacobian-vector rule, through the R-operator (derive.ir.rop)
+NO_SECOND_DERIVATIVE = {"elu", "gelu", "silu"}  # g' a function of its own, g'' without a matrix form: named
+NO_JVP = {"Embed", "PoolMean", "PoolMax", "Concat", "ScatterAdd", "SpreadMean", "RouteMax", "RowBlock"}
+
+
+def test_every_op_but_the_text_ops_has_a_jacobian_vector_rule():
+    """The MLPs' ops (every row of ROWS) push a tangent forward; a text op without a rule is named."""
+    missing = {cls.__name__ for cls, op in OPS.items() if op.jvp is None}
+    assert missing == NO_JVP
+
+
+@pytest.mark.parametrize("op", sorted(ROWS))
+@settings(max_examples=8, deadline=None)
+@given(n0=st.integers(1, 4), n1=st.integers(1, 4), m=st.integers(2, 5), seed=st.integers(0, 10**6))
+def test_hessian_vector_products_match_differences_of_the_gradients(op, n0, n1, m, seed):
+    """R{dP} (the R-operator over the row's program) against five-point differences of the derived
+    gradients along a random direction V, float64."""
+    from derive import ChainruleError
+    from derive.gradcheck import check_hvp
+
+    assume(n0 >= 2 or op not in ("batchnorm", "layernorm"))
+    assume(m >= 3 or op != "batchnorm")
+    assume(n1 >= 3 or op != "layernorm")
+    body, extra, _ = ROWS[op]
+    if op in NO_SECOND_DERIVATIVE:
+        with pytest.raises(ChainruleError, match=f"needs {op}'' \\(the derivative of {op}'\\) on matrices"):
+            check_hvp(network(n0, n1, body, extra).derive(), m=m, seed=seed)
+        return
+    rows = check_hvp(network(n0, n1, body, extra).derive(), m=m, seed=seed)
+    errors = {r.name: scaled_error(r.analytic, r.numeric) for r in rows}
+    assert max(errors.values()) <= 1e-6, errors
+
+
+def test_the_r_operator_writes_the_product_rule():
+    """R{dW} of Q = W X through a σ output: both factors of dW = (1/m) dZ Aᵀ move."""
+    from derive.ir.rop import r_operator
+
+    d = network(3, 2, ROWS["sigmoid"][0]).derive()
+    rop = r_operator(d)
+    text = {e.target: e.text for e in rop.equations}
+    assert text["RP"] == "RP = VW X"
+    assert text["RQ"] == "RQ = RP ⊙ Q ⊙ (1 − Q)"
+    assert text["Rdw"] == "Rdw = (1/m) RdZ Qᵀ + (1/m) dZ RQᵀ"
+    assert rop.hvp == {"W": "RdW", "w": "Rdw", "c": "Rdc"}
+
+
+def test_a_missing_jacobian_vector_rule_names_the_op():
+    from derive import ChainruleError
+    from derive.ir.rop import r_operator
+
+    d = text_network(3, 2, 5, TEXT_ROWS["pool_mean"][0]).derive()
+    with pytest.raises(ChainruleError, match="no Jacobian-vector \\(R-operator\\) rule for the op 'embed'"):
+        r_operator(d)

@@ -203,6 +203,8 @@ def layers_context(net, source: str) -> dict:
                 first_backward = False
         grad_lines.append(Line("\n".join(code), comments))
 
+    hvp = hvp_lines(d, printer, adjoint_scale, training_lines)
+
     workspace = [(b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers]
     param_list = _param_list(net, d)
 
@@ -232,6 +234,7 @@ def layers_context(net, source: str) -> dict:
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
         indices=X in net.index_inputs,
+        hvp=hvp,
     )
     from .numpy_module import module_context
 
@@ -251,6 +254,7 @@ def layers_context(net, source: str) -> dict:
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
         summed=data_sum == "np.sum(L)",
+        hvp=hvp is not None,
         sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
     )
 
@@ -363,6 +367,41 @@ def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict) -
     if e.target.startswith("d") and e.target[1:] in params:
         return [f'{e.target} = grads["{e.target[1:]}"]', f"{e.target}[...] = {value}"]
     return [f"{e.target} = {value}"]
+
+
+def hvp_lines(d, printer: MatrixCodePrinter, adjoint_scale: dict, training_lines) -> dict | None:
+    """The body of ``hvp(params, X, Y, V)``: the forward and backward equations it needs, then the R-operator's
+    (``derive.ir.rop``), each printed from its expression; None where the R-operator does not apply (an op
+    without a Jacobian-vector rule).  A module's ``R{dQ}`` holds ``(1/m) R{dQ}`` wherever its ``dQ`` does."""
+    from derive.ir.rop import r_operator
+
+    from .numpy_module import Line, live_lines
+
+    try:
+        rop = r_operator(d)
+    except ChainruleError:
+        return None
+    scales = dict(adjoint_scale)
+    scales.update({f"R{k}": v for k, v in adjoint_scale.items()})
+
+    def line(e):
+        scale = scales.get(e.target, 1)
+        if scale != 1 and not any(scales.get(s.name, 1) != 1 for s in e.expr.atoms(sp.MatrixSymbol)):
+            code = f"{printer._wrap(e.expr, 1)} / m"  # the 1/m of J, applied here as gradients() applies it
+        else:
+            code = printer.code(code_of(e.expr, scale, scales))
+        return Line(f"{e.target} = {code}", [f"({e.number}) {e.text}"])
+
+    tangents = [line(e) for e in rop.equations]
+    returned = {p: name for p, name in rop.hvp.items()}
+    program = list(training_lines) + [line(e) for e in d.backward]
+    return {
+        "lines": live_lines(program + tangents, [name for name in returned.values() if name]),
+        "unpack": ", ".join(v.name for v in rop.directions.values())
+        + " = "
+        + ", ".join(f'V["{p}"]' for p in rop.directions),
+        "returned": returned,
+    }
 
 
 def _column_sum(expr) -> bool:
@@ -535,6 +574,7 @@ def _layers_source(
     constants,
     running,
     indices,
+    hvp,
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -565,6 +605,7 @@ def _layers_source(
             constants=constants,
             forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
             indices=indices,
+            hvp=hvp,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )

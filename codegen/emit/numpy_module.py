@@ -133,6 +133,7 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             sequence_targets=context.get("sequence_targets", False),
             steps=context.get("steps"),
             summed=context.get("summed", False),
+            hvp=context.get("hvp", False),
         )
     )
     return stamp(ruff_format(source, where))
