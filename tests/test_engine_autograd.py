@@ -318,6 +318,24 @@ def test_generated_hessian_vector_products_match_autograd(name):
         _close(ours[p], want[p], f"{net.name}: (H V) for {p}")
 
 
+@pytest.mark.parametrize("name", [n for n in LAYER if hasattr(_module(n), "hessian")])
+def test_generated_hessians_match_autograd(name):
+    """The module's Hessian (read off the R-operator, block by block) against autograd's hessian."""
+    net, module = load(name), _module(name)
+    params = _smooth(module.init_params(seed=2), seed=2)
+    X, Y = module.demo_data(seed=2)
+    X, Y = X[:, :9], Y[:, :9]
+    shapes = {p: np.shape(params[p]) for p in module.PARAMS}  # flattened in the order of PARAMS, as hessian is
+    ends = np.cumsum([int(np.prod(s)) for s in shapes.values()])
+
+    def unflatten(f):
+        return {p: anp.reshape(f[end - int(np.prod(s)) : end], s) for (p, s), end in zip(shapes.items(), ends)}
+
+    flat = np.concatenate([np.ravel(params[p]) for p in module.PARAMS])
+    want = autograd.hessian(lambda f: layer_cost(net, {**params, **unflatten(f)}, X, Y))(flat)
+    _close(module.hessian(params, X, Y), want, f"{net.name}: H")
+
+
 @pytest.mark.parametrize(
     "hidden, output, loss",
     [

@@ -31,6 +31,7 @@ from derive.ir.modes import modes_differ, prediction_program, reads_targets, run
 from derive.ops import record_of
 from derive.ops.text_nodes import Embed
 from derive.printing.matrix import matrix_text
+from derive.training import SECOND_ORDER, training_of
 
 from ..render.numpy_matrix import MatrixCodePrinter, code_of
 from ..render.numpy_printer import ModulePrinter
@@ -204,6 +205,13 @@ def layers_context(net, source: str) -> dict:
         grad_lines.append(Line("\n".join(code), comments))
 
     hvp = hvp_lines(d, printer, adjoint_scale, training_lines)
+    hessian = hessian_lines(d, printer, training_lines) if hvp is not None else None
+    if training_of(net).optimizer in SECOND_ORDER and hessian is None:
+        raise ChainruleError(
+            f"with_training(optimizer={training_of(net).optimizer!r}) needs the Hessian as a matrix: every"
+            " parameter a row or a number (1×k)",
+            where,
+        )
 
     workspace = [(b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers]
     param_list = _param_list(net, d)
@@ -235,6 +243,7 @@ def layers_context(net, source: str) -> dict:
         running=running,
         indices=X in net.index_inputs,
         hvp=hvp,
+        hessian=hessian,
     )
     from .numpy_module import module_context
 
@@ -255,6 +264,7 @@ def layers_context(net, source: str) -> dict:
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
         summed=data_sum == "np.sum(L)",
         hvp=hvp is not None,
+        hessian=hessian is not None,
         sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
     )
 
@@ -401,6 +411,33 @@ def hvp_lines(d, printer: MatrixCodePrinter, adjoint_scale: dict, training_lines
         + " = "
         + ", ".join(f'V["{p}"]' for p in rop.directions),
         "returned": returned,
+    }
+
+
+def hessian_lines(d, printer: MatrixCodePrinter, training_lines) -> dict | None:
+    """The body of ``hessian(params, X, Y)``: the forward lines it needs, then each block of H as the engine
+    reads it off the R-operator (``derive.ir.hessian``), ``Q diag(s)`` computed as ``Q * s``; None where a
+    parameter is not a row or a number."""
+    from derive.ir.hessian import hessian, without_diag
+
+    from .numpy_module import Line, live_lines
+
+    try:
+        h = hessian(d)
+    except ChainruleError:
+        return None
+    blocks = []
+    for b in h.blocks.values():
+        expr = without_diag(b.expr)
+        code = "np.zeros(({}, {}))".format(*(d.network.size(x) for x in b.expr.shape)) if expr.is_ZeroMatrix else None
+        blocks.append(Line(f"{b.name} = {code or printer.code(expr)}", [b.text]))
+    rows = [[h.blocks[(r, c)].name for c in h.params] for r in h.params]
+    size = sum(d.network.size(d.network.matrices[p].shape[1]) for p in h.params)
+    return {
+        "lines": live_lines(list(training_lines), [line.code.split(" = ", 1)[1] for line in blocks]) + blocks,
+        "block": "np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "])",
+        "size": size,
+        "texts": [b.text for b in h.blocks.values()],
     }
 
 
@@ -575,6 +612,7 @@ def _layers_source(
     running,
     indices,
     hvp,
+    hessian,
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -606,6 +644,7 @@ def _layers_source(
             forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
             indices=indices,
             hvp=hvp,
+            hessian=hessian,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )

@@ -27,6 +27,7 @@ NAMES = (
     "computation_graph",
     "single_unit",
     "logistic_regression",
+    "newton_logistic",
     "two_layer_sigmoid",
     "two_layer_relu",
     "xor",

@@ -11,7 +11,7 @@ stanzas that carry their forms (``install_printers``).  ``ACTIVATIONS``, ``LOSSE
 ``CANCELLATIONS``, ``HIDDEN`` and ``OUTPUTS`` are views of the records, by name.
 """
 
-from . import activations, apply, attention, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each file adds its record)  # noqa: F401  (each adds stanzas)
+from . import activations, apply, attention, diag, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each file adds its record or stanzas)
 from .activation import ActivationRecord
 from .apply import APPLY, Apply, adjoint, matrix_derivative
 from .base import OPS, Op, PullContext, op_of, pull_back, why
