@@ -110,3 +110,44 @@ def test_a_copy_under_another_name_gets_the_same_hessian():
     A = net.let("h", sigmoid(net.let("z", w * X + c)))
     net.cost(binary_cross_entropy(A, Y))
     assert hessian(net.derive()).blocks[("theta", "theta")].text == "H[theta, theta] = (1/m) X diag(h ⊙ (1 − h)) Xᵀ"
+
+
+# ---- verify: the Hessian as CS229 prints it, and its classic slips, each with a counterexample
+@pytest.fixture(scope="module")
+def target():
+    from derive.verify.vec_target import VecTarget
+
+    return VecTarget(NET)
+
+
+@pytest.mark.parametrize(
+    "claim, latex",
+    [
+        ("H = (1/m) X diag(A ⊙ (1 − A)) Xᵀ", False),
+        ("H = (X * (A * (1 - A))) @ X.T / m", False),
+        ("H_b_b = (1/m) Σ_columns(A ⊙ (1 − A))", False),
+        (r"H = \frac{1}{m} X \operatorname{diag}(\sigma(Z) \odot (1 - \sigma(Z))) X^\top", True),
+    ],
+)
+def test_verify_accepts_the_hessian_as_courses_print_it(target, claim, latex):
+    from derive.verify.vectorised import verify_vector
+
+    verdict = verify_vector(target, None, claim, latex=latex)
+    assert verdict, verdict
+
+
+@pytest.mark.parametrize(
+    "claim, slip",
+    [
+        ("H = X diag(A ⊙ (1 − A)) Xᵀ", "a missing factor 1/m"),
+        ("H = (1/m) Xᵀ diag(A ⊙ (1 − A)) X", "the inner and outer products swapped"),
+        ("H = (1/m) X Xᵀ", "σ(1 − σ) dropped"),
+    ],
+)
+def test_verify_names_each_classic_hessian_slip_with_a_counterexample(target, claim, slip):
+    from derive.verify.vectorised import verify_vector
+
+    verdict = verify_vector(target, None, claim)
+    assert not verdict
+    assert verdict.hint.startswith(slip), verdict.hint
+    assert verdict.counterexample

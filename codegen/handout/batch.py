@@ -488,7 +488,9 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
     ys = net.targets(" ".join(f"y{i}" for i in range(1, k + 1)) if k > 1 else "y", one_hot=vn.loss == "cross_entropy")
     ys = list(ys) if isinstance(ys, tuple) else [ys]
     for node in vn.assignments:
-        layer = "".join(ch for ch in node.name if ch.isdigit()) or "?"
+        layer = "".join(ch for ch in node.name if ch.isdigit()) or (
+            str(vn.layers[node.name] + 1) if node.name in vn.layers else "?"
+        )
         rows = _rows(vn, node.name)
         is_output = node.name == A_out
         if node.kind == "affine":

@@ -28,6 +28,7 @@ from ..render.graph_layout import Figure
 from ..render.latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
 from ..render.numbering import summary_label
 from . import batch as handout_batch
+from . import second_order
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -284,6 +285,7 @@ def gradient_rows(derivation, printer, name: str, lhs: str) -> tuple[list[tuple[
 def build_context(net, options: HandoutOptions) -> dict:
     """Everything the template needs, as strings and lists (see the module docstring)."""
     names: dict[str, str] = {}
+    declared = net  # the declaration itself (a VecNetwork is written out unit by unit below)
     declared_in_matrices = not hasattr(net, "nodes")
     if declared_in_matrices and (not net.chain or getattr(net, "text_task", None) is not None):
         return _batch_only(net, options)  # a matrix program (a skip, a tied weight, a penalty), or a text model
@@ -335,6 +337,7 @@ def build_context(net, options: HandoutOptions) -> dict:
     ctx["backward"] = _backward_section(net, derivation, evaluation, printer, graph, expand)
     ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
+    ctx["second"] = second_order.section(declared, net, printer, options)
     return ctx
 
 

@@ -57,6 +57,7 @@ FUNCTIONS = {
     "max": "max",
     "sign": "sign",
     "sqrt": "sqrt",
+    "diag": "diag",  # the square matrix with a row (or column) on its diagonal: a Hessian's X diag(s) Xᵀ
     "sum_t": "sum_t",  # Σ_t over the steps of a recurrence (derive.verify.recurrent)
     "rowsum": "rowsum",  # the sum along each row (over the columns): derive prints rowsum(dP ⊙ P)
     "Σ_columns": "rowsum",
