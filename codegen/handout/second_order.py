@@ -105,6 +105,6 @@ def _loss_record(net):
     if hasattr(net, "nodes"):  # per unit: the last node is the loss
         try:
             return record_of(type(net.nodes[-1].expr))
-        except (KeyError, TypeError, ValueError):
+        except (ChainruleError, KeyError, TypeError, ValueError):
             return None
     return record_of(net.loss) if net.loss else None
