@@ -1,6 +1,8 @@
 """Second order: the Hessian the engine reads off the R-operator (newton_logistic, CS229's H), Newton's
 method against gradient descent, and the refusals (a matrix parameter, newton where no Hessian is derived)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -151,3 +153,33 @@ def test_verify_names_each_classic_hessian_slip_with_a_counterexample(target, cl
     assert not verdict
     assert verdict.hint.startswith(slip), verdict.hint
     assert verdict.counterexample
+
+
+# ---- Adam, derived: the handout's form is the module's
+def test_the_adam_handout_derives_the_correction_and_names_the_modules_variant():
+    from codegen.handout.builder import HandoutOptions, render
+
+    tex = render(load("two_layer_sigmoid"), HandoutOptions(optimizer="adam"))
+    assert r"\sum_{i<t} \beta_1^i = \frac{1 - \beta_1^t}{1 - \beta_1}" in tex
+    assert r"\sqrt{\hat{v} + \epsilon}" in tex and r"\beta_2 = 0.99" in tex  # the variants, named
+    source = (Path(__file__).resolve().parent.parent / "generated" / "one_hidden_layer.py").read_text()
+    assert "Kingma and Ba's Algorithm 1" in source and "ε outside the square root" in source
+
+
+def test_the_modules_adam_is_the_handouts_form(module):
+    """θ ← θ − α m̂/(√v̂ + ε), m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ), t from 1, against the module's update."""
+    rng = np.random.default_rng(0)
+    params = {name: rng.standard_normal(shape) for name, (shape, _, _) in module.PARAMS.items()}
+    ours = {k: v.copy() for k, v in params.items()}
+    m = {k: np.zeros_like(v) for k, v in params.items()}
+    v = {k: np.zeros_like(p) for k, p in params.items()}
+    state = {}
+    for t in range(1, 6):
+        grads = {k: rng.standard_normal(p.shape) for k, p in params.items()}
+        module.update(ours, grads, state, "adam", 0.01, t, beta1=0.9, beta2=0.999, eps=1e-8)
+        for k, g in grads.items():
+            m[k] = 0.9 * m[k] + 0.1 * g
+            v[k] = 0.999 * v[k] + 0.001 * g**2
+            params[k] = params[k] - 0.01 * (m[k] / (1 - 0.9**t)) / (np.sqrt(v[k] / (1 - 0.999**t)) + 1e-8)
+    for k, want in params.items():
+        np.testing.assert_allclose(ours[k], want, rtol=1e-14)

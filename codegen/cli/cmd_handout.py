@@ -163,6 +163,7 @@ def run(args) -> int:
 
 HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
 HTML_EXERCISE = "two_layer_sigmoid"
+ADAM_GOLDEN = "two_layer_sigmoid"  # its handout with --optimizer adam: the bias correction derived, the variants
 SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid")
 NOTEBOOK_GOLDEN = ("two_layer_sigmoid", "one_hidden_layer")
 
@@ -180,6 +181,10 @@ def regenerate(root: Path) -> list[Path]:
     for name in HTML_GOLDEN:
         path = Path(root) / GOLDEN_DIR / "html" / f"{name}.html"
         write_atomic(str(path), handout_html.render(load(name)))
+        written.append(path)
+    for suffix, render_one in ((".tex", render), (".html", handout_html.render)):  # the optimisers section: Adam, derived
+        path = Path(root) / GOLDEN_DIR / ("html" if suffix == ".html" else "") / f"{ADAM_GOLDEN}_adam{suffix}"
+        write_atomic(str(path), render_one(load(ADAM_GOLDEN), HandoutOptions(optimizer="adam")))
         written.append(path)
     path = Path(root) / GOLDEN_DIR / "html" / f"{HTML_EXERCISE}_exercise.html"
     write_atomic(str(path), handout_html.render(load(HTML_EXERCISE), HandoutOptions(exercise=True)))
