@@ -24,5 +24,9 @@ def test_golden_handouts_are_up_to_date(tmp_path):
 def test_no_stale_handouts(tmp_path):
     checked_in = {p.stem for p in (ROOT / GOLDEN_DIR).glob("*.tex")}
     assert checked_in == set(names())
-    media = {p.relative_to(ROOT) for d in ("html", "slides", "notebooks") for p in (ROOT / GOLDEN_DIR / d).glob("*")}
+    media = {
+        p.relative_to(ROOT)
+        for d in ("html", "slides", "notebooks", "optimisers")
+        for p in (ROOT / GOLDEN_DIR / d).glob("*")
+    }
     assert media == {p.relative_to(tmp_path) for p in regenerate(tmp_path) if p.parent != tmp_path / GOLDEN_DIR}

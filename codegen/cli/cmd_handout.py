@@ -182,8 +182,11 @@ def regenerate(root: Path) -> list[Path]:
         path = Path(root) / GOLDEN_DIR / "html" / f"{name}.html"
         write_atomic(str(path), handout_html.render(load(name)))
         written.append(path)
-    for suffix, render_one in ((".tex", render), (".html", handout_html.render)):  # the optimisers section: Adam, derived
-        path = Path(root) / GOLDEN_DIR / ("html" if suffix == ".html" else "") / f"{ADAM_GOLDEN}_adam{suffix}"
+    for suffix, render_one in (
+        (".tex", render),
+        (".html", handout_html.render),
+    ):  # the optimisers section: Adam, derived
+        path = Path(root) / GOLDEN_DIR / ("html" if suffix == ".html" else "optimisers") / f"{ADAM_GOLDEN}_adam{suffix}"
         write_atomic(str(path), render_one(load(ADAM_GOLDEN), HandoutOptions(optimizer="adam")))
         written.append(path)
     path = Path(root) / GOLDEN_DIR / "html" / f"{HTML_EXERCISE}_exercise.html"
