@@ -19,6 +19,8 @@ Conventions, as the lectures state them:
 
 from __future__ import annotations
 
+import inspect
+
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -67,10 +69,14 @@ class _NumericPrinter(PythonCodePrinter):
         return f"{type(expr).__name__}({', '.join(self._print(a) for a in expr.args)})"
 
 
+# lambdify's docstring prints the whole expression; these functions are chainrule's own, read by no one
+_NO_DOCSTRING = {"docstring_limit": 0} if "docstring_limit" in inspect.signature(sp.lambdify).parameters else {}
+
+
 def numeric_function(args, expr):
     """``expr`` as a Python function of ``args`` over floats, with each record's ``numeric`` implementation."""
     printer = _NumericPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
-    return sp.lambdify(args, expr, modules=[NUMERIC, "math"], printer=printer)
+    return sp.lambdify(args, expr, modules=[NUMERIC, "math"], printer=printer, **_NO_DOCSTRING)
 
 
 # ---------------------------------------------------------- the public names

@@ -97,23 +97,15 @@ def five_point(f, h: float) -> float:
     return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
 
 
-def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4) -> float:
-    """∂L/∂name at ``point`` by central differences (``name`` a leaf, or a node: its value is shifted)."""
-    loss = derivation.loss
-
-    is_node = derivation.net.kinds.get(name) == "node"
-    if is_node:  # a node near a singularity of the loss (ŷ → 0 under log) needs a step relative to its value
-        value = abs(derivation.forward(point)[name])
+def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4, values=None) -> float:
+    """∂L/∂name at ``point`` by central differences (``name`` a leaf, or a node: its value is shifted).
+    ``values`` is ``derivation.forward(point)`` when the caller has it; only the nodes downstream of
+    ``name`` are computed again for each shifted value."""
+    values = derivation.forward(point) if values is None else values
+    if derivation.net.kinds.get(name) == "node":  # near a singularity of the loss (ŷ → 0 under log): a relative step
+        value = abs(values[name])
         h = min(h, 1e-3 * value) if value > 0 else h
-
-    def f(delta: float) -> float:
-        if is_node:
-            return derivation.forward(point, shift={name: delta})[loss]
-        shifted = dict(point)
-        shifted[name] = point[name] + delta
-        return derivation.forward(shifted)[loss]
-
-    return five_point(f, h)
+    return five_point(lambda delta: derivation.shifted_loss(values, name, delta), h)
 
 
 def _check_units(derivation, point: dict[str, float], names, h: float) -> list[GradCheck]:
@@ -122,7 +114,7 @@ def _check_units(derivation, point: dict[str, float], names, h: float) -> list[G
     result = derivation.evaluate(point)
     net = derivation.net
     names = names or (net.names("param") + net.names("input"))
-    return [GradCheck(n, result.gradients[n], numeric_gradient(derivation, point, n, h)) for n in names]
+    return [GradCheck(n, result.gradients[n], numeric_gradient(derivation, point, n, h, result.values)) for n in names]
 
 
 def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None) -> dict[str, float]:

@@ -5,14 +5,19 @@ it is the only test that sees the package without the repository around it.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import venv
 import zipfile
+from html import unescape
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
+
+from derive.catalogue import names as catalogue_names
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (
@@ -78,3 +83,9 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path):
     assert (out / "grade" / "report" / "grades.csv").read_bytes() == (ROOT / "docs/demo_class/grades.csv").read_bytes()
     assert (out / "generated" / "ffnn_lm.py").is_file()
     assert sorted(p.name for p in empty.iterdir()) == ["out"], "the demo writes only into its output folder"
+    # it ends by naming its index, which links every network's files, each of which exists
+    assert demo.stderr.rstrip().splitlines()[-1].endswith("out/index.html"), demo.stderr[-300:]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    links = {unquote(unescape(h)) for h in re.findall(r'href="([^"]+)"', page)}
+    assert all((out / link).is_file() for link in links)
+    assert {f"{name}/handout.pdf" for name in catalogue_names()} <= links and "two_layer_sigmoid/handout.html" in links

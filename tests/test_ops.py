@@ -229,6 +229,7 @@ ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril:
 
 def test_time_sum_row():
     # Σ_t Q_t is linear: G goes to every step's Q unchanged; it prints as the course writes it
+    from derive.ir.reasons import rule_text
     from derive.ops import pull_back
     from derive.ops.nodes import TimeSum
     from derive.printing.matrix import matrix_text
@@ -236,7 +237,9 @@ def test_time_sum_row():
     n, m = sp.symbols("n m", positive=True, integer=True)
     A, B, G = (sp.MatrixSymbol(x, n, m) for x in "ABG")
     assert pull_back(TimeSum(A), G) == [(A, G, "time_sum")]
-    assert pull_back(TimeSum(A + B), G) == [(A, G, "sum"), (B, G, "sum")]  # the inner sum's rule names the step
+    # the path of ops passed through, outermost first; the reason names the sum over t, not the inner sum
+    assert pull_back(TimeSum(A + B), G) == [(A, G, "time_sum>sum"), (B, G, "time_sum>sum")]
+    assert rule_text("time_sum>sum") == rule_text("time_sum")
     assert matrix_text(sp.MatMul(1 / m, TimeSum(A * B.T))) == "(1/m) Σ_t A Bᵀ"
     assert matrix_text(TimeSum(A + B)) == "Σ_t (A + B)"
 
@@ -455,3 +458,16 @@ def test_a_missing_jacobian_vector_rule_names_the_op():
     d = text_network(3, 2, 5, TEXT_ROWS["pool_mean"][0]).derive()
     with pytest.raises(ChainruleError, match="no Jacobian-vector \\(R-operator\\) rule for the op 'embed'"):
         r_operator(d)
+
+
+def test_every_reason_names_the_ops_it_explains():
+    # dγ of Z̃ = γ ⊙ Ẑ + β passes through ⊙ and γ's broadcast: the reason names both, not the bias alone;
+    # μ = (1/m) Σ_columns Z sums Z's columns: its reason is the column sum, not a broadcast
+    from derive.catalogue import load
+    from derive.ir.steps import VecChainRule
+
+    steps = {(s.target, s.via): s.rule for s in load("batchnorm_mlp").derive().steps if isinstance(s, VecChainRule)}
+    assert steps[("dgamma1", "Ztilde1")].startswith("A ⊙ B pulls G back to G ⊙ B for A; b 1ᵀ adds b to every column")
+    assert steps[("dbeta1", "Ztilde1")].startswith("b 1ᵀ adds b to every column")
+    assert steps[("dZ1", "mu1")].startswith("Σ_columns Q = Q 1, so G pulls back to G 1ᵀ")
+    assert "A^p (entry-wise)" in steps[("dvar1", "Zhat1")] and "A ⊙ B" in steps[("dvar1", "Zhat1")]

@@ -466,3 +466,12 @@ def test_verify_reads_bptt_in_the_handouts_latex():
     assert not v.equal and v.counterexample is not None
     v = _verdict("elman_rnn", r"W \leftarrow W + \alpha\, \mathrm{d}W", latex=True)
     assert not v.equal
+
+
+def test_nested_sums_over_time_in_a_claim_are_read(capsys):
+    """Σ_t Σ_t Σ_t was 'source code string cannot contain null bytes': each Σ_t's operand is read, its own too."""
+    from codegen.cli import main
+
+    assert main(["verify", "elman_rnn", "--wrt", "W", "--claim", "Σ_t Σ_t Σ_t da_t h_prev_t.T"]) == 1
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("dW: WRONG") and "Σ_t Σ_t Σ_t" in out

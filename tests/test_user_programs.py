@@ -201,7 +201,7 @@ def test_a_per_unit_penalty_is_named_and_generated(tmp_path, capsys):
     d = load_spec(path).derive()
     steps = [str(s) for s in d.steps("W11")]
     assert steps[0] == "chain rule: ∂L/∂W11 = ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂a1 · ∂a1/∂z1 · ∂z1/∂W11 + ∂L/∂R · ∂R/∂W11"
-    assert "factor: ∂R/∂W11 = W11·λ" in steps  # the constant keeps its name: λ, not 1/100
+    assert "factor: ∂R/∂W11 = λ·W11" in steps  # the constant keeps its name: λ, not 1/100
     assert all("1/100" not in s for s in steps)
     assert main(["generate", path, "-o", str(tmp_path / "l2.py")]) == 0
     assert "LAM = 0.01" in (tmp_path / "l2.py").read_text()

@@ -7,9 +7,12 @@ on stderr with exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
+import re
+import signal
 import sys
 import time
 import warnings
@@ -17,8 +20,10 @@ import warnings
 from chainrule import __version__
 from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck
 from derive.catalogue import describe, load_spec, names
+from derive.errors import Terminated, printable
+from derive.names import did_you_mean
 
-from ..emit.files import Terminated, make_folder, write_atomic
+from ..emit.files import make_folder, write_atomic
 from . import jsonout, report
 from .report import status
 
@@ -52,7 +57,9 @@ def cmd_derive(args) -> int:
     for name in wrt:
         if name not in net.kinds:
             raise ChainruleError(
-                f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt"
+                f"unknown name '{name}'{did_you_mean(name, net.kinds)} in network '{net.name}' "
+                f"(it has: {', '.join(net.kinds)})",
+                "--wrt",
             )
     point = gradcheck.smooth_point(derivation, seed=0)
     if args.json:
@@ -98,8 +105,24 @@ def cmd_demo(args) -> int:
     for module in command_modules():
         if hasattr(module, "demo"):
             ok = module.demo(out) and ok
-    status(f"demo: {'every part succeeded' if ok else 'some part FAILED'}; output in {out}/")
+    index = write_demo_index(out, summary)
+    status(f"demo: {'every part succeeded' if ok else 'some part FAILED'}; everything is linked from {index}")
     return 0 if ok else 1
+
+
+def write_demo_index(out: str, summary) -> str:
+    """``<out>/index.html`` for the demo's output; its path."""
+    from ..emit import nlp_module
+    from .cmd_verify import DEMO_SHEETS
+    from .demo_index import write_index
+
+    networks = [{"name": name, "params": params, "worst": worst} for name, params, worst in summary]
+    sheets = {
+        sheet: f"claims about {network}: "
+        + ("the lecture's formulas (each holds)" if all_hold else "typical mistakes (each caught, with the slip named)")
+        for sheet, (network, all_hold) in DEMO_SHEETS.items()
+    }
+    return write_index(out, networks, sheets, nlp_module.names())
 
 
 def command_modules():
@@ -110,10 +133,46 @@ def command_modules():
     return [importlib.import_module(f"codegen.cli.{name}") for name in found]
 
 
+class UsageError(Exception):
+    """A command line argparse refuses: the parser's usage line and the message (with a suggestion)."""
+
+    def __init__(self, usage: str, prog: str, message: str):
+        super().__init__(message)
+        self.usage, self.prog, self.message = usage, prog, message
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors name the close option or choice (``--jsno``: did you mean ``--json``?)
+    and are raised (``UsageError``) for ``main`` to print, as text or JSON."""
+
+    def error(self, message):
+        raise UsageError(self.format_usage(), self.prog, message + self._suggestion(message))
+
+    def _suggestion(self, message: str) -> str:
+        choice = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if choice:
+            return did_you_mean(choice.group(2), re.findall(r"'([^']*)'", choice.group(3)))
+        unknown = re.match(r"unrecognized arguments: (.*)$", message)
+        if unknown:
+            word = next((w for w in unknown.group(1).split() if w.startswith("-")), None)
+            if word is not None:
+                return did_you_mean(word.split("=")[0], self._options())
+        return ""
+
+    def _options(self) -> list[str]:
+        """The option strings of this parser and of the command on the command line."""
+        options = [o for action in self._actions for o in action.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for word in getattr(self, "argv", []):
+                    if word in action.choices:
+                        options += action.choices[word]._options()
+                        break
+        return options
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="chainrule", description="Derive, explain and generate neural-network training code."
-    )
+    parser = Parser(prog="chainrule", description="Derive, explain and generate neural-network training code.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -138,8 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv  # errors as JSON too (on stdout; the one line stays on stderr)
     try:
+        parser = build_parser()
+        parser.argv = argv
         args = parser.parse_args(argv)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnreachableParameterWarning)
@@ -149,18 +211,34 @@ def main(argv=None) -> int:
                 print(f"chainrule: warning: {w.message}", file=sys.stderr)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status_code
+    except UsageError as exc:
+        sys.stderr.write(exc.usage)
+        return _error(f"{exc.prog}: error: {printable(exc.message)}", printable(exc.message), None, as_json)
     except ChainruleError as exc:
-        print(f"chainrule: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except Terminated:
-        return 128 + 15
+        return _error(f"chainrule: error: {exc}", exc.message, exc.where, as_json)
     except BrokenPipeError:
         # the reader went away (`chainrule list | head -1`): stop quietly, as a shell tool does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except OSError as exc:  # a file that cannot be read or written: one line, the file named
         place = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        print(f"chainrule: error: {place}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        message = printable(exc.strerror or exc)
+        return _error(f"chainrule: error: {printable(place)}{message}", message, exc.filename, as_json)
     except KeyboardInterrupt:
+        print("chainrule: interrupted (Ctrl-C); no file was left half-written", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        number = exc.args[0] if exc.args else signal.SIGTERM
+        print(f"chainrule: stopped by {signal.Signals(number).name}; no file was left half-written", file=sys.stderr)
+        return 128 + number
+
+
+def _error(line: str, message: str, where, as_json: bool) -> int:
+    """Bad input: the one line on stderr and, with --json, the error as JSON on stdout; exit status 2."""
+    print(line, file=sys.stderr)
+    if as_json:
+        where = printable(where) if where is not None else None
+        with contextlib.suppress(OSError):
+            jsonout.dump({"error": {"message": message, "place": where, "status": EXIT_BAD_INPUT}})
+            sys.stdout.flush()
+    return EXIT_BAD_INPUT

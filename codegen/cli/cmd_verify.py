@@ -20,6 +20,7 @@ from importlib import resources
 
 from derive import ChainruleError
 from derive.catalogue import load_spec
+from derive.names import did_you_mean
 from derive.verify.scalar import verify_spec
 
 from . import jsonout
@@ -41,7 +42,10 @@ def register(sub) -> None:
     )
     group.add_argument("--latex", metavar="TEX", help=r"a formula in LaTeX, e.g. '(\hat{y}-y) w_1 a_1 (1-a_1) x_1'")
     group.add_argument(
-        "--claims", metavar="FILE", help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX)"
+        "--claims",
+        metavar="FILE",
+        help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX), or a sheet that ships with "
+        f"chainrule, by name: {', '.join(shipped_sheets())}",
     )
     p.add_argument("--json", action="store_true", help="as JSON (keys: see the README); the exit status is the same")
     group.add_argument(
@@ -133,13 +137,25 @@ class Unreadable:
         return f"{self.target}: unreadable\n  claim:    {self.claim}\n  reason:   {self.reason}"
 
 
+def shipped_sheets() -> list[str]:
+    """The example sheets that ship with chainrule, by name (``mistakes``, ``two_layer_sigmoid``, …)."""
+    return sorted(entry.name.removesuffix(".txt") for entry in SHEETS.iterdir() if entry.name.endswith(".txt"))
+
+
 def read_sheet(path: str, named: bool = True) -> list[tuple[int, str | None, str]]:
     """(line number, name or None, formula) for each claim line; '#' comments and blank lines skipped.
-    A line with a name and no formula has the formula ''."""
+    A line with a name and no formula has the formula ''.  ``path`` is a file, or the name of a sheet that
+    ships with chainrule (``mistakes``, ``mistakes.txt``) when no such file is here."""
     what = "claims file" if named else "steps file"
-    text, problem = read_text(path, MAX_SHEET_BYTES)
+    shipped = path.removesuffix(".txt")
+    if not os.path.exists(path) and shipped in shipped_sheets() and os.sep not in path and "/" not in path:
+        text, problem = (SHEETS / f"{shipped}.txt").read_text(encoding="utf-8"), None
+    else:
+        text, problem = read_text(path, MAX_SHEET_BYTES)
     if problem == "no such file":
-        raise ChainruleError(f"no such {what} '{path}'")
+        sheets = shipped_sheets()
+        hint = did_you_mean(shipped, sheets)
+        raise ChainruleError(f"no such {what} '{path}'{hint} (or a shipped sheet: {', '.join(sheets)})")
     if problem:
         raise ChainruleError(f"cannot read the {what}: {problem}", path)
     lines = text.splitlines()

@@ -1,4 +1,5 @@
-"""``--json`` output of ``list``, ``derive`` and ``verify``: plain data with stable keys, for scripts.
+"""``--json`` output of ``list``, ``derive``, ``verify``, ``handout`` and ``generate`` (and of any command's
+bad input): plain data with stable keys, for scripts.
 
 The keys are documented in the README ("Scripting"); adding a key is compatible, renaming one is not.
 """
@@ -19,8 +20,26 @@ FORMAT = 1  # bumped when a key changes meaning or goes away
 
 
 def dump(data) -> None:
-    """``data`` as JSON on stdout (UTF-8 as it is: ∂, σ, ŷ)."""
-    sys.stdout.write(json.dumps({"format": FORMAT, **data}, ensure_ascii=False, indent=2) + "\n")
+    """``data`` as JSON on stdout (UTF-8 as it is: ∂, σ, ŷ); a number that is not finite is null (JSON has
+    no NaN), and text that is not UTF-8 (a lone surrogate from an argument) is escaped."""
+    data = finite({"format": FORMAT, **data})
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=2, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def finite(value):
+    """``value`` with every float that is not finite replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
 
 
 def plain(value):
@@ -44,6 +63,11 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def written(network: str, paths: list[str]) -> dict:
+    """What ``handout`` or ``generate`` wrote."""
+    return {"network": network, "written": list(paths)}
+
+
 def catalogue(rows: list[tuple[str, str]]) -> dict:
     return {"networks": [{"name": name, "description": description} for name, description in rows]}
 
@@ -51,9 +75,10 @@ def catalogue(rows: list[tuple[str, str]]) -> dict:
 def units_derivation(derivation, names, point) -> dict:
     """A per-unit network's gradients: each with its steps and its check against central differences."""
     gradients = []
+    checked = {row.name: row for row in gradcheck.check(derivation, point, list(names))}
     for name in names:
         expr = derivation.gradient(name)
-        row = gradcheck.check(derivation, point, [name])[0]
+        row = checked[name]
         gradients.append(
             {
                 "wrt": name,

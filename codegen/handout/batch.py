@@ -249,32 +249,23 @@ def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=N
     return {**out, "links": links, "check": check, "agree": worst <= 1e-9, "example": example}
 
 
-def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
-    """The batch equations of ``vd`` for the template, and the printer for matrix names."""
+def matrix_printer(vn, printer: HandoutLatexPrinter, options) -> HandoutLatexPrinter:
+    """``printer`` for the matrix names of ``vn``: layer superscripts, its dimensions and constants."""
     dim_names = {s.name: rf"{s.name[0]}_{{{s.name[1:]}}}" if len(s.name) > 1 else s.name for s in vn.dim_sizes}
     constant_names = {n: GREEK_LATEX.get(n, n) for n in getattr(vn, "constant_values", {})}
-    mp = printer.with_settings(
+    return printer.with_settings(
         layers=True,
         names={**dim_names, **constant_names},
         delta=options.delta == "delta",
         quantities=frozenset(vn.kinds),
     )
+
+
+def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
+    """The batch equations of ``vd`` for the template, and the printer for matrix names."""
+    mp = matrix_printer(vn, printer, options)
     dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())
-    rec = getattr(vn, "recurrence", None)
-    if rec is not None:
-        from derive.ir.recurrence import carried_values
-
-        from .recurrence import equation_row
-
-        carried = carried_values(vd.backward, rec)
-        rows = {
-            k: [equation_row(e, rec, carried, mp) for e in eqs]
-            for k, eqs in (("forward", vd.forward), ("backward", vd.backward))
-        }
-    else:
-        rows = {
-            k: [_equation_row(e, mp) for e in eqs] for k, eqs in (("forward", vd.forward), ("backward", vd.backward))
-        }
+    rows = {k: [equation_row(e, mp) for e in eqs] for k, eqs in (("forward", vd.forward), ("backward", vd.backward))}
     return {
         "available": True,
         **rows,
@@ -286,34 +277,6 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     }, mp
 
 
-def batch_only_context(vn, options, base: dict) -> dict:
-    """Template data for ``handout_batch.tex.jinja``: a network in matrices only, either too large to write
-    out unit by unit or a matrix program that is not a chain of layers (``program``: its steps, use by use)."""
-    printer = HandoutLatexPrinter()
-    vd = vn.derive()
-    out, mp = _equations(vn, vd, printer, options)
-    update = [rf"{mp.name(p)} &\leftarrow {mp.name(p)} - \alpha\, {mp.name('d' + p)}" for p in vn.names("param")]
-    program = None if vn.chain else _program(vn, vd, mp)
-    from .topics import topics
-
-    found = topics(vn, vd, mp)
-    from .recurrence import recurrence_topic
-    from .text import text_topic
-
-    found["recurrence"] = recurrence_topic(vn, vd, mp)
-    found["text"] = text_topic(vn, vd, vn.name) if getattr(vn, "text_task", None) is not None else None
-    return {
-        **base,
-        "batch_only": True,
-        "vectorised": out,
-        "update": {"rows": update},
-        "loss": "L",
-        "program": program,
-        "topics": found,
-        "pgfplots": found["depth"] is not None,
-    }
-
-
 GREEK_LATEX = {
     "lam": r"\lambda",
     "lambd": r"\lambda",
@@ -321,88 +284,6 @@ GREEK_LATEX = {
     "epsilon": r"\varepsilon",
     "keep_prob": r"\mathit{keep\_prob}",
 }
-
-
-def _program(vn, vd, mp) -> dict:
-    """The steps of a matrix program's derivation, for the handout: each use's term, then each sum over uses."""
-    from derive.ir.recurrence import NEXT, carried_values, readable
-    from derive.ir.rewrites import NamedRewrite
-    from derive.ir.steps import Cancellation, SumOverTime, SumOverUses, VecChainRule
-
-    from .recurrence import next_step, rule_step, sum_step
-    from .topics import number_latex
-
-    numbers = {e.target: e.number for e in vd.equations}
-    steps = []
-    rec = vn.recurrence
-    carried = carried_values(vd.backward, rec) if rec is not None else {}
-    for s in vd.steps:
-        if isinstance(s, SumOverTime):
-            steps.append(
-                {
-                    "kind": "time",
-                    "lhs": mp.name(s.target),
-                    "name": mp.name(s.target[1:]),
-                    "rhs": mp.doprint(readable(vd.equation(s.target), rec, {}, latex=True)),
-                }
-            )
-        elif isinstance(s, VecChainRule) and rec is not None and s.via == NEXT:
-            steps.append(next_step(s, rec, carried, mp))
-        elif isinstance(s, VecChainRule):
-            target, via, show = rule_step(s, rec, vn.kinds) if rec is not None else (s.target, s.via, _same)
-            steps.append(
-                {
-                    "kind": "rule",
-                    "lhs": mp.name(target),
-                    "via": "J" if s.via == "J" else mp.name(via),
-                    "number": numbers.get(s.via, numbers.get("J")),
-                    "definition": mp.doprint(show(s.definition)),
-                    "rhs": mp.doprint(show(s.expr)),
-                    "why": s.latex,
-                }
-            )
-        elif isinstance(s, SumOverUses) and rec is not None:
-            steps.append(_sum_row(*sum_step(s, rec, vn.kinds, carried, mp)))
-        elif isinstance(s, SumOverUses):
-            terms = [("J" if via == "J" else mp.name(via), mp.doprint(expr)) for via, expr in s.terms]
-            steps.append(_sum_row(mp.name(s.target), mp.name(s.target[1:]), terms))
-        elif isinstance(s, NamedRewrite):
-            steps.append(
-                {
-                    "kind": "rewrite",
-                    "lhs": mp.name(s.target),
-                    "name": s.name,
-                    "staged": [(mp.name(t), mp.doprint(e)) for t, e in s.staged],
-                    "after": mp.doprint(s.after),
-                    "error": f"{s.error:.0e}".replace("e-", r"\times 10^{-") + "}" if s.error else "0",
-                }
-            )
-        elif isinstance(s, Cancellation):
-            steps.append(
-                {
-                    "kind": "cancel",
-                    "lhs": mp.name(s.target),
-                    "before": mp.doprint(s.before),
-                    "after": mp.doprint(s.after),
-                }
-            )
-    return {"steps": steps, "constants": [(mp.name(n), number_latex(v)) for n, v in vn.constant_values.items()]}
-
-
-def _same(expr):
-    return expr
-
-
-def _sum_row(lhs: str, name: str, terms: list[tuple[str, str]]) -> dict:
-    """A sum over uses for the template: each use's (label, term) in the order of the uses."""
-    return {
-        "kind": "sum",
-        "lhs": lhs,
-        "name": name,
-        "uses": ", ".join(f"${label}$" for label, _ in terms),
-        "count": len(terms),
-        "terms": [{"source": rf"\text{{from }} {label}", "rhs": rhs} for label, rhs in terms],
-    }
 
 
 def _entry(mp, matrix: str, rc) -> str:
@@ -426,7 +307,7 @@ def _check(p, batch_value, evaluation, printer, mp, matrix, rc) -> dict:
     }
 
 
-def _equation_row(eq, mp) -> dict:
+def equation_row(eq, mp) -> dict:
     lhs = mp.name(eq.target)
     rhs = mp.doprint(eq.expr)
     if eq.terms and eq.kind == "sum":  # each use's term, in the order of the uses
@@ -451,7 +332,8 @@ _SCALAR_LOSSES = {
 
 
 class TooLargeToWriteOut(ChainruleError):
-    """A network declared in matrices with too many entries to write out unit by unit."""
+    """A network declared in matrices with too many entries to write out unit by unit (``chainrule verify`` and
+    ``evaluate`` of a per-weight claim; the handouts stay in matrices)."""
 
 
 def scalar_parameter_count(vn) -> int:

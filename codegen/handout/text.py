@@ -99,3 +99,37 @@ def text_topic(net, d, name: str) -> dict:
         "example": name == "sentiment_features",
         "training": training,
     }
+
+
+def model_section(net, d):
+    """Section "The model" of a text model (``document.Section``): the model in words, J&M's features."""
+    from .document import Display, Row, Section, Table, Text
+
+    t = text_topic(net, d, net.name)
+    blocks = [Text(t["summary"])]
+    if t["features"]:
+        blocks.append(
+            Text(
+                r"The six features (J\&M, chapters 5 and 7), computed from the raw text with the lexicon"
+                r" \texttt{data/\allowbreak sentiment/\allowbreak lexicon.txt}:"
+            )
+        )
+        blocks.append(Table(["feature", "meaning"], [[f"${n}$", meaning] for n, meaning in t["features"]], "ll"))
+        if t["example"]:
+            blocks.append(Text(r"J\&M's example review gives $x$; with their weights $w$ and $b = 0.1$,"))
+            blocks.append(
+                Display(
+                    [
+                        Row("x", r"[3, 2, 1, 3, 0, \ln 66 = 4.19], \qquad w = [2.5, -5.0, -1.2, 0.5, 2.0, 0.7]"),
+                        Row("z", r"w \cdot x + b = 0.833, \qquad P(+) = \sigma(0.833) = 0.70"),
+                    ]
+                )
+            )
+    return Section("model", "The model", blocks, label="sec:model")
+
+
+def training_section(net, d):
+    """Section "Training" of a text model: how the generated module trains."""
+    from .document import Section, Text
+
+    return Section("training", "Training", [Text(text_topic(net, d, net.name)["training"])], label="sec:training")

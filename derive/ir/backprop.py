@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..ops import LossSum, PullContext, adjoint, pull_back, record_of, why
+from ..ops import PATH, LossSum, PullContext, adjoint, pull_back, record_of, why
 from ..printing.matrix import matrix_text, pull_scalars, sum_text
 from .equation import Equation, Term
 from .reasons import activation_why, rule_text
@@ -174,7 +174,8 @@ class Sweep:
         """Pull ``G`` (the adjoint of ``via = value``) back to every operand; write the parameters it completes."""
         ratio_of = self.scale(via)
         completed = []
-        for symbol, contribution, key in pull_back(value, G, self.ctx):
+        for symbol, contribution, path in pull_back(value, G, self.ctx):
+            key = path.rsplit(PATH, 1)[-1]  # the innermost op's rule: what the term is
             name = symbol.name
             if self.net.kinds[name] not in ("param", "node", "state"):
                 continue
@@ -184,7 +185,7 @@ class Sweep:
                 rule = f"{why(key)}; {record_of(self.net.loss).matrix_why}"
                 latex = why(key, "latex")
             else:
-                rule, latex = rule_text(key), rule_text(key, "latex")
+                rule, latex = rule_text(path), rule_text(path, "latex")
                 if ratio == 1 / self.m:
                     rule += "; (1/m) for J"
                     latex += r"; $\frac{1}{m}$ for $J$"

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from ..errors import ChainruleError, DeclarationError, caller_place, check_title
+from ..errors import ChainruleError, DeclarationError, caller_place, check_finite, check_title, shown
 from ..functions import PUBLIC
 from ..names import check_constant_names, check_name, pre_activation_name
 from ..ops import Apply, LossSum, record_of
@@ -93,10 +93,13 @@ class VecNetwork:
         where = caller_place()
         out = []
         for name, size in sizes.items():
-            if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
-                raise DeclarationError(f"size of '{name}' must be a positive integer, got {size!r}", where)
             if name == "m" or any(s.name == name for s in self.dim_sizes):
                 raise DeclarationError(f"dimension '{name}' is declared twice (or is the batch size m)", where)
+            if name in self.kinds:
+                raise DeclarationError(f"dimension '{name}' is defined twice (already a {self.kinds[name]})", where)
+            check_name(name, [s.name for s in self.dim_sizes] + list(self.kinds), where, reserved=("J",))
+            if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
+                raise DeclarationError(f"size of '{name}' must be a positive integer, got {size!r}", where)
             sym = sp.Symbol(name, positive=True, integer=True)
             self.dim_sizes[sym] = size
             out.append(sym)
@@ -231,11 +234,12 @@ class VecNetwork:
 
     def _check_new(self, name, where):
         if not (isinstance(name, str) and name.isidentifier()):
-            raise DeclarationError(f"'{name}' is not a valid name", where)
-        if name in self.kinds or name in ("m", "J"):
-            have = self.kinds.get(name, "reserved name")
+            raise DeclarationError(f"{shown(name)} is not a valid name", where)
+        dims = [s.name for s in self.dim_sizes]
+        if name in self.kinds or name in ("m", "J") or name in dims:
+            have = self.kinds.get(name, "dimension" if name in dims else "reserved name")
             raise DeclarationError(f"'{name}' is defined twice (already a {have})", where)
-        check_name(name, self.kinds, where, reserved=("m", "J"))
+        check_name(name, list(self.kinds) + dims, where, reserved=("m", "J"))
         if self.cost_expr is not None:
             raise DeclarationError(f"'{name}' is declared after the cost", where)
 
@@ -312,6 +316,14 @@ class VecNetwork:
     def _assign(self, name, value, where) -> sp.Symbol:
         check_step_reads(self, name, value, where)
         rec = self.recurrence
+        if rec is not None and rec.open and name in rec.states:
+            before = self.matrices[rec.states[name]].shape
+            if value.shape != before:
+                raise DeclarationError(
+                    f"the state '{name}' is {shape_text(before)} (net.state) but its update here is "
+                    f"{shape_text(value.shape)}: a state keeps its shape from step to step",
+                    where,
+                )
         if rec is not None and rec.open:
             rec.per_step.append(name)
         elif rec is not None and name in rec.states:
@@ -446,6 +458,7 @@ class VecNetwork:
             expr = expr[0]
         if not isinstance(expr, sp.Basic):
             raise DeclarationError(f"the value of '{name}' is not an expression ({type(expr).__name__})", where)
+        check_finite(expr, name, where)
         for sym in sorted(expr.free_symbols, key=lambda s: s.name):
             if sym.name == name:
                 raise DeclarationError(f"'{name}' is defined in terms of itself (a cycle)", where)

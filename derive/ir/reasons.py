@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..ops import APPLY, matrix_derivative, record_of, why
+from ..ops import APPLY, PATH, matrix_derivative, record_of, why
 from ..printing.latex import latex
 from ..printing.matrix import matrix_text
 
+PASS_THROUGH = ("sum", "scale")  # ops whose reason goes without saying inside another op's
+
 
 def rule_text(key: str, form: str = "text") -> str:
-    """The reason a step shows for rule ``key`` (``activation:g`` names the activation), as text or LaTeX."""
-    if not key:
-        return ""
+    """The reason a step shows for rule ``key`` (``activation:g`` names the activation), as text or LaTeX;
+    for a path of keys (``"sum>hadamard>broadcast"``), the reason of every op on it, outermost first, but
+    a sum's or a scalar multiple's beside another op's."""
+    keys = [k for k in dict.fromkeys(key.split(PATH)) if k]
+    shown = [k for k in keys if k not in PASS_THROUGH] or keys[-1:]
+    return "; ".join(_one_rule(k, form) for k in shown)
+
+
+def _one_rule(key: str, form: str) -> str:
     if key.startswith("activation:"):
         return activation_why(key.split(":", 1)[1], form)
     return why(key, form)

@@ -11,10 +11,10 @@ stanzas that carry their forms (``install_printers``).  ``ACTIVATIONS``, ``LOSSE
 ``CANCELLATIONS``, ``HIDDEN`` and ``OUTPUTS`` are views of the records, by name.
 """
 
-from . import activations, apply, attention, diag, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each file adds its record or stanzas)
+from . import activations, apply, attention, diag, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each adds its records or stanzas)
 from .activation import ActivationRecord
 from .apply import APPLY, Apply, adjoint, matrix_derivative
-from .base import OPS, Op, PullContext, op_of, pull_back, why
+from .base import OPS, PATH, Op, PullContext, op_of, pull_back, why
 from .loss import LossRecord
 from .loss_sum import LossSum
 from .record import RECORDS, FunctionRecord, NetFunctionBase, find, record_of, records
@@ -43,6 +43,7 @@ __all__ = [
     "LOSSES",
     "OPS",
     "OUTPUTS",
+    "PATH",
     "RECORDS",
     "ActivationRecord",
     "Apply",

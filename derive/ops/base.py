@@ -29,6 +29,7 @@ from sympy.matrices.expressions.special import OneMatrix
 from ..errors import ChainruleError
 
 Contribution = tuple[sp.Basic, sp.Basic, str]  # (operand, its adjoint contribution, rule key)
+PATH = ">"  # joins the rule keys of the ops a contribution passed through, outermost first
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ def total(terms):
 
 
 def pull_back(expr, G, ctx: PullContext | None = None) -> list[Contribution]:
-    """Every ``(symbol, contribution, rule)`` reached from ``expr`` with adjoint ``G``, in expression order."""
+    """Every ``(symbol, contribution, rules)`` reached from ``expr`` with adjoint ``G``, in expression order;
+    ``rules`` are the keys of the ops passed through, outermost first, joined by ``PATH``
+    (``"hadamard>broadcast"`` for γ in ``γ 1ᵀ ⊙ Ẑ``)."""
     ctx = ctx or PullContext()
     if isinstance(expr, sp.MatrixSymbol):
         return [(expr, G, "")]
@@ -120,5 +123,5 @@ def pull_back(expr, G, ctx: PullContext | None = None) -> list[Contribution]:
     out = []
     for operand, contribution, key in op_of(expr).vjp(expr, G, ctx):
         for symbol, value, inner in pull_back(operand, contribution, ctx):
-            out.append((symbol, value, inner or key))
+            out.append((symbol, value, f"{key}{PATH}{inner}" if inner else key))
     return out

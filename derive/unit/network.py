@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import Application
 
-from ..errors import DeclarationError, caller_place, check_title
+from ..errors import DeclarationError, caller_place, check_finite, check_title
 from ..functions import BUILTIN_ALLOWED, RULES, lecture_functions
 from ..names import check_constant_names, check_name, pre_activation_name
 
@@ -168,6 +168,7 @@ class Network:
                 "with VecNetwork)",
                 where,
             )
+        check_finite(expr, name, where)
         expr = exact_constants(expr)
         expr = lecture_functions(expr)
         if name in self.kinds:
@@ -208,8 +209,9 @@ class Network:
 
     def _name_parts(self, name: str, expr, where):
         """``expr`` with what a lecture names named first: an activation's argument that is not a name (its
-        pre-activation: a1 → z1, ŷ → z, else z_<name>), an activation inside a larger expression (its output,
-        a_<name>), and a loss's output (ŷ, or ŷ1 … ŷK)."""
+        pre-activation: a1 → z1, ŷ → z, else z_<name>; softmax's k-th logit zk), an activation inside a larger
+        expression (a hidden unit h, with z_h), and a loss's output (ŷ, or ŷ1 … ŷK).  One expression gets one
+        name, however often it occurs (a node that already computes it is read)."""
         from ..ops import find
 
         def fresh(base: str) -> str:
@@ -218,21 +220,31 @@ class Network:
                 out, k = f"{base}_{k}", k + 1
             return out
 
+        def named(base: str, e):
+            """``e`` as a node: the one that computes it already, else a new one called ``base``."""
+            if e.is_Symbol or e.is_number:
+                return e
+            found = next((n.symbol for n in self.nodes if n.expr == e), None)
+            return found if found is not None else self._let(fresh(base), e, where)
+
         def visit(e, top: bool, out_name: str):
             rec = find(type(e)) if isinstance(e, sp.Function) else None
             if rec is not None and rec.kind == "loss":
                 k = len(e.args) // 2 if rec.form == "pairs" else 1
                 outs = [
-                    a if a.is_Symbol else self._let(fresh("yhat" if k == 1 else f"yhat{i}"), a, where)
+                    named("yhat" if k == 1 else f"yhat{i}", visit(a, True, "yhat" if k == 1 else f"yhat{i}"))
                     for i, a in enumerate(e.args[:k], start=1)
                 ]
                 return e.func(*outs, *e.args[k:])
+            if rec is not None and rec.form == "component":  # softmax_k(z1, …, zK): its logits z1 … zK
+                index, *zs = e.args
+                return e.func(index, *(named(f"z{i}", visit(z, False, f"z{i}")) for i, z in enumerate(zs, 1)))
             if rec is not None and rec.kind == "activation" and len(e.args) == 1 and rec.partial_rule is None:
                 (arg,) = e.args
-                if not arg.is_Symbol and not arg.is_number:
-                    arg = self._let(fresh(pre_activation_name(out_name).lower()), visit(arg, False, out_name), where)
+                own = out_name if top else fresh("h")  # a hidden unit inside a larger expression: h, h_2 …
+                arg = named(pre_activation_name(own).lower(), visit(arg, False, own))
                 applied = e.func(arg)
-                return applied if top else self._let(fresh(f"a_{out_name}"), applied, where)
+                return applied if top else named(own, applied)
             if e.args and not e.is_Atom:
                 return e.func(*(visit(a, False, out_name) for a in e.args))
             return e

@@ -10,12 +10,12 @@ derivatives.
 
 from __future__ import annotations
 
-import difflib
 import re
 
 import sympy as sp
 
 from ..functions import RULES
+from ..names import did_you_mean
 from ..ops import find, records
 from ..printing.text import GREEK, text
 from . import claims as C
@@ -157,7 +157,11 @@ class ScalarScope:
             found = self.entry(*entry.groups())
             if found is not None:
                 return found
-            raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {', '.join(self.kinds)})", where)
+            raise ClaimError(
+                f"unknown name '{name}'{did_you_mean(name, self.kinds)} (network '{self.net.name}' has: "
+                f"{', '.join(self.kinds)})",
+                where,
+            )
         layer = LAYER_NAME.match(name)
         if layer:
             base, k = layer.groups()
@@ -182,9 +186,8 @@ class ScalarScope:
         if len(spelled) == 1:
             return spelled[0]
         shown = ", ".join(self.kinds)
-        raise ClaimError(
-            f"unknown name '{name}' (network '{self.net.name}' has: {shown}){did_you_mean(name, self.kinds)}", where
-        )
+        hint = did_you_mean(name, self.kinds)
+        raise ClaimError(f"unknown name '{name}'{hint} (network '{self.net.name}' has: {shown})", where)
 
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:
@@ -447,9 +450,3 @@ def substitute_index(tree, letter: str, value: int):
     if kind == "call":
         return ("call", tree[1], tuple(substitute_index(a, letter, value) for a in tree[2]))
     return (kind, *(substitute_index(x, letter, value) if isinstance(x, tuple) else x for x in tree[1:]))
-
-
-def did_you_mean(name: str, known) -> str:
-    """``"; did you mean 'W12'?"`` for the nearest known name, or nothing."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""

@@ -234,6 +234,9 @@ def parse_text(src: str, where: str | None = None, known=None) -> tuple:
         raise ClaimError("a claim is one expression on one line", where)
     if "%" in src:
         raise ClaimError("operator '%' is not allowed", where)
+    odd = next((c for c in src if not (c.isprintable() or c == "\t")), None)
+    if odd is not None:
+        raise ClaimError(f"the claim holds the character {odd!r}, which no formula has", where)
     if not src.strip():
         raise ClaimError("the claim is empty", where)
     problem = unbalanced(src)

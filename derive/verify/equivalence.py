@@ -40,26 +40,54 @@ SYMBOLIC_MAX_TERMS = 4000
 
 
 class TimedOut(BaseException):  # not an Exception: library code must not swallow it
-    """Raised by the alarm of ``time_limit``."""
+    """Raised by the alarm of ``time_limit``; ``limit`` is the limit that ran out."""
+
+    def __init__(self, limit=None):
+        super().__init__()
+        self.limit = limit
+
+
+_LIMITS: list[tuple[float, object]] = []  # (deadline, token) of each active time_limit, outermost first
+
+
+def _arm() -> None:
+    """The alarm for the nearest deadline of the active limits (at once, when one has passed)."""
+    if _LIMITS:
+        left = min(deadline for deadline, _ in _LIMITS) - time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6))
+    else:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise ``TimedOut`` after ``seconds`` (main thread only; elsewhere use ``bounded``)."""
+    """Raise ``TimedOut`` after ``seconds`` (main thread only; elsewhere use ``bounded``); yields the limit,
+    which the ``TimedOut`` it raises carries.
+
+    Limits nest: an inner limit never outlasts an outer one.  When the outer one runs out first, its
+    ``TimedOut`` (not the inner's) is raised, so code that catches only its own limit's lets it through."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
+        yield None
         return
+    token = object()
 
     def handler(signum, frame):
-        raise TimedOut()
+        now = time.monotonic()
+        expired = [t for deadline, t in _LIMITS if deadline <= now]
+        if expired:
+            raise TimedOut(expired[0])  # the outermost that ran out
+        _arm()
 
     old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _LIMITS.append((time.monotonic() + seconds, token))
     try:
-        yield
+        _arm()
+        yield token
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        _LIMITS.remove(next(entry for entry in _LIMITS if entry[1] is token))
         signal.signal(signal.SIGALRM, old)
+        _arm()
 
 
 class OutOfTime(BaseException):  # not an Exception, and not a TimedOut: ``bounded`` must not swallow it
@@ -101,16 +129,20 @@ def cpu_limit(seconds: float):
 def bounded(fn, seconds: float, default):
     """``fn()``, or ``default`` when it takes longer than ``seconds`` — in any thread.
 
-    On the main thread an alarm interrupts ``fn``; on any other thread ``fn``
+    On the main thread an alarm interrupts ``fn`` (an outer limit that runs out meanwhile is raised,
+    not turned into ``default``); on any other thread ``fn``
     runs in a forked child process that is killed at the deadline (its
     result, which must pickle, comes back through a pipe).  Where neither is
     available ``fn`` runs unbounded, and only the size bounds of the callers
     hold."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        limit = None
         try:
-            with time_limit(seconds):
+            with time_limit(seconds) as limit:
                 return fn()
-        except TimedOut:
+        except TimedOut as exc:
+            if exc.limit is not limit:
+                raise
             return default
     if not hasattr(os, "fork"):
         return fn()

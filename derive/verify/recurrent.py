@@ -163,6 +163,11 @@ def untimed(claim: str) -> str:
     s = re.sub(r"([^\W\d][\w]*)_\{t\s*-\s*1\}", r"\1_prev", s)
     s = re.sub(r"([^\W\d][\w]*)_\{t\s*\+\s*1\}", r"\1" + LATER, s)
     s = re.sub(r"([^\W\d][\w]*)_\{?[tT]\}?(?![\w{])", r"\1", s)
+    return _sums(s)
+
+
+def _sums(s: str) -> str:
+    """Each marked Σ_t as ``sum_t(operand)``, the operand's own Σ_t too (``Σ_t Σ_t X``)."""
     out, i = [], 0
     while True:
         m = _MARK.search(s, i)
@@ -174,7 +179,7 @@ def untimed(claim: str) -> str:
         while j < len(s) and s[j] == " ":
             j += 1
         end = _scope_end(s, j)
-        out.append(f"sum_t({s[j:end]})")
+        out.append(f"sum_t({_sums(s[j:end])})")
         i = end
     return "".join(out)
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..names import did_you_mean
 from ..printing.text import text
 from . import claims as C
 from .claim_scope import ScalarScope, free_names, index_letters, node_form, substitute_index
@@ -184,7 +185,8 @@ def verify_tree(scope: ScalarScope, wrt, lhs, rhs, claim, where=None) -> Verdict
             where,
         )
     if unknown:
-        raise ClaimError(f"unknown name '{unknown[0]}' in network '{scope.net.name}'", where)
+        hint = did_you_mean(unknown[0], scope.kinds)
+        raise ClaimError(f"unknown name '{unknown[0]}'{hint} in network '{scope.net.name}'", where)
     return compare(scope, target, expr, claim if isinstance(claim, str) else text(claim))
 
 

@@ -9,8 +9,8 @@ import re
 import numpy as np
 import sympy as sp
 
+from ..names import did_you_mean
 from ..printing.matrix import GREEK
-from .claim_scope import did_you_mean
 from .claims import RATES, ClaimError
 
 RATE = 0.125  # the learning rate of update claims, exact in binary
