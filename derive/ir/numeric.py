@@ -68,6 +68,9 @@ class NumPyEvaluator(Evaluator):
     def _ZeroMatrix(self, e):
         return np.zeros((self.size(e.shape[0]), self.size(e.shape[1])))
 
+    def _Identity(self, e):  # diag(s)'s adjoint keeps G's diagonal: G ⊙ I
+        return np.eye(self.size(e.shape[0]))
+
     def _HadamardProduct(self, e):
         out = self(e.args[0])
         for a in e.args[1:]:
@@ -108,6 +111,9 @@ class SymPyEvaluator(Evaluator):
 
     def _ZeroMatrix(self, e):
         return sp.zeros(self.size(e.shape[0]), self.size(e.shape[1]))
+
+    def _Identity(self, e):
+        return sp.eye(self.size(e.shape[0]))
 
     def _HadamardProduct(self, e):
         out = self(e.args[0])

@@ -109,12 +109,14 @@ def _apply_jvp(expr, d, ctx):
     if dZ is None:
         return None
     if record.helper:  # a derivative g' itself: it moves by g''
+        if record.prime is not None:  # g'' with a NumPy form of its own (GELU''): R{g'(Z)} = R{Z} ⊙ g''(Z)
+            return sp.HadamardProduct(dZ, Apply(record.prime, expr.arg))
         a, z = sp.Dummy("a"), sp.Dummy("z")
         if record.derivative is not None and sp.simplify(record.derivative(a, z)) == 0:
             return None  # piecewise constant (step, LeakyReLU'): 0 almost everywhere
         raise ChainruleError(
-            f"the R-operator needs {record.name}' (the derivative of {record.name}) on matrices, and the table"
-            " has no matrix form for it"
+            f"the R-operator needs {record.name}' (the derivative of {record.name}) on matrices, and the record"
+            f" of {record.name.rstrip(chr(39))} gives no NumPy form for it (second_numpy)"
         )
     return adjoint(record, dZ, ctx.name_of(expr), expr.arg)
 
