@@ -154,7 +154,8 @@ def _product(scalar, factors):
 
 
 def _tidy(expr):
-    """``1ᵀ diag(s)`` as ``s``, ``diag(s) 1`` as ``sᵀ`` (inside products), and products of identities dropped."""
+    """``1ᵀ diag(s)`` as ``s``, ``diag(s) 1`` as ``sᵀ``, ``1ᵀ 1`` as its length (inside products), and products of
+    identities dropped."""
     if not isinstance(expr, sp.MatrixExpr) or expr.is_Atom:
         return expr
     args = [_tidy(a) for a in expr.args]
@@ -170,6 +171,9 @@ def _tidy(expr):
             out[-1] = f.arg
         elif isinstance(f, OneMatrix) and f.shape[1] == 1 and out and isinstance(out[-1], Diag):
             out[-1] = sp.Transpose(out[-1].arg)
+        elif isinstance(f, OneMatrix) and out and isinstance(out[-1], OneMatrix):  # 1ᵀ 1 = m (least squares' H[b, b])
+            scalar *= f.shape[0]
+            out[-1] = OneMatrix(out[-1].shape[0], f.shape[1])
         else:
             out.append(f)
     product = out[0] if len(out) == 1 else sp.MatMul(*out)
