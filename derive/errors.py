@@ -94,6 +94,12 @@ _ENGINE_DIRS = {os.path.join(_PACKAGE_DIR, sub) for sub in ("ir", "ops", "unit",
 
 def caller_place() -> str | None:
     """``file:line`` of the nearest frame outside this package (the user's declaration)."""
+    frame = caller_frame()
+    return None if frame is None else f"{_short(os.path.abspath(frame.f_code.co_filename))}:{frame.f_lineno}"
+
+
+def caller_frame():
+    """The nearest frame outside this package: the user's declaration (None if there is none)."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
@@ -103,7 +109,7 @@ def caller_place() -> str | None:
             frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__"
         )  # a dataclass's generated __init__
         if not inside and not filename.startswith(_SYMPY_DIR) and filename != _CONTEXTLIB:
-            return f"{_short(filename)}:{frame.f_lineno}"
+            return frame
         frame = frame.f_back
     return None
 

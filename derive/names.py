@@ -108,9 +108,11 @@ def check_constant_names(name: str, constants, where: str | None) -> None:
 
 def pre_activation_name(name: str) -> str:
     """The lecture's name for the argument of ``name = g(…)`` a declaration left unnamed: A1 → Z1, a2 → z2,
-    Yhat → Z, yhat → z, h → Z_h."""
+    H2 → Z2 (a layer's number is kept), Yhat → Z, yhat → z, h → Z_h."""
     if len(name) > 1 and name[0] in "Aa" and (name[1:].isdigit() or name[1] == "_"):
         return ("Z" if name[0] == "A" else "z") + name[1:]
+    if len(name) > 1 and name[0].isalpha() and name[0] not in "Zz" and name[1:].isdigit():
+        return ("Z" if name[0].isupper() else "z") + name[1:]
     if name.endswith("hat") and len(name) == 4 and name[0].isalpha():
         return "Z" if name[0].isupper() else "z"
     return f"Z_{name}"

@@ -7,6 +7,9 @@ use, its initialisation and its prose.  Its NumPy forms are stable (finite at |z
 its in-place recipe computes what its plain form does, and its numerics agree with its SymPy definition.
 """
 
+import ast
+import pathlib
+
 import mpmath
 import numpy as np
 import pytest
@@ -139,3 +142,37 @@ def test_text_names_print_as_the_records_say():
     z = sp.Symbol("z")
     for record in ELEMENTWISE:
         assert text(record.cls(z)).startswith(record.text) or record.form == "indicator"
+
+
+# ------------------------------------------------------------------ nothing else branches on a function's name
+RECORD_HOMES = ("derive/ops/", "derive/catalogue/", "derive/functions.py", "derive/__init__.py")
+
+
+def _strings(node):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        for e in node.elts:
+            yield from _strings(e)
+
+
+def test_no_stage_keeps_a_table_of_function_names():
+    """Outside the records (and the catalogue, which declares networks by name), no comparison with a function's
+    name (``g == "sigmoid"``, ``loss in ("mse", …)``) and no dict keyed by one: every stage reads the record."""
+    names = {r.name for r in records()} | {a for r in records() for a in getattr(r, "aliases", ())}
+    root = pathlib.Path(__file__).resolve().parent.parent
+    found = []
+    for package in ("derive", "codegen"):
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            if rel.startswith(RECORD_HOMES):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Compare):
+                    parts = [node.left, *node.comparators]
+                elif isinstance(node, ast.Dict):
+                    parts = [k for k in node.keys if k is not None]
+                else:
+                    continue
+                found += [f"{rel}:{node.lineno}: {s!r}" for p in parts for s in _strings(p) if s in names]
+    assert not found, "function names used as keys outside the records:\n" + "\n".join(found)

@@ -24,10 +24,14 @@ from derive import (
     VecNetwork,
     binary_cross_entropy,
     cross_entropy,
+    gelu,
     gradcheck,
+    leaky_relu,
+    mse,
     relu,
     sigmoid,
     softmax,
+    tanh,
 )
 from derive.catalogue import load, names
 
@@ -149,6 +153,50 @@ def test_a_per_unit_loss_of_an_unnamed_output_reads_as_the_lecture():
     assert [n.name for n in net.nodes] == ["z", "yhat", "L"]
     assert str(d.steps("w1")[0]) == "chain rule: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂w1"
     assert str(d.steps("w1")[-1]) == "result: ∂L/∂w1 = (ŷ − y)·x1"
+
+
+def test_the_programs_own_variables_name_what_it_left_undeclared():
+    """H1 = gelu(…), H2 = H1 + leaky_relu(…) held in variables, never given to net.let: the equations use H1 and
+    H2, and a part used twice is computed once (its adjoint sums both uses)."""
+    from derive.catalogue import load_spec
+
+    d = load_spec(str(EXAMPLES / "residual_gelu.py")).derive()
+    t = equation_texts(d)
+    assert [e.target for e in d.forward] == ["Z1", "H1", "Z2", "H2", "Yhat", "J"]
+    assert (t["H2"], t["Yhat"]) == ("H2 = LeakyReLU(Z2) + H1", "Yhat = W3ᵀ H2")
+    assert t["dH1"] == "dH1 = W2ᵀ dZ2 + dH2" and t["dW3"] == "dW3 = (1/m) H2 dYhatᵀ + λ W3"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_an_activation_used_twice_and_never_named_is_named_once():
+    """The same GELU(W1 X + b1) twice inside the cost, no variables: one pre-activation, every parameter reaches
+    the cost (the naming once lost W2 here)."""
+    net = VecNetwork("shared")
+    n0, n1, n2 = net.dims(n0=3, n1=5, n2=2)
+    X, Y = net.input("X", n0), net.target("Y", n2)
+    W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
+    W2, b2, W3 = net.param("W2", (n1, n1)), net.param("b2", (n1, 1)), net.param("W3", (n1, n2))
+    net.cost(mse(W3.T @ (gelu(W1 @ X + b1) + leaky_relu(W2 @ gelu(W1 @ X + b1) + b2)), Y))
+    d = net.derive()
+    assert [a.name for a in net.assignments] == ["Z_1", "Z_2", "Yhat"]
+    assert equation_texts(d)["Z_2"] == "Z_2 = W2 GELU(Z_1) + b2"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_per_unit_parts_take_the_programs_variable_names():
+    net = Network("unit_vars")
+    x1, x2 = net.inputs("x1 x2")
+    y = net.targets("y")
+    w1, w2, w3, w4, b1, b2, v1, v2, c = net.params("w1 w2 w3 w4 b1 b2 v1 v2 c")
+    hid1 = tanh(w1 * x1 + w2 * x2 + b1)
+    hid2 = tanh(w3 * x1 + w4 * x2 + b2)
+    score = v1 * hid1 + v2 * hid2 + c
+    net.loss(binary_cross_entropy(sigmoid(score), y))
+    d = net.derive()
+    assert [n.name for n in net.nodes] == ["z_hid1", "hid1", "z_hid2", "hid2", "score", "yhat", "L"]
+    assert (
+        str(d.steps("w1")[0]) == "chain rule: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂score · ∂score/∂hid1 · ∂hid1/∂z_hid1 · ∂z_hid1/∂w1"
+    )
 
 
 def test_star_between_two_equal_shapes_hints_at_hadamard():
@@ -313,3 +361,45 @@ def test_no_catalogue_equation_repeats_a_sub_expression(name):
     d = load(name).derive()
     for e in d.backward:
         assert repeated_subexpression(e.expr) is None, e.text
+
+
+# ---------------------------------------------------------------- attention with a linear read-out
+def test_attention_with_an_identity_read_out_generates_a_module_whose_tests_pass(tmp_path, capsys):
+    """A = identity(Z) after a quantity the general printer computes (Z = Wo Oᵀ + bo) names the same array; the
+    demo's regression targets are of order one, so training has something to reduce."""
+    path = spec(tmp_path, "readout_spec", EXAMPLES / "attention_readout.py")
+    assert main(["generate", path, "-o", str(tmp_path / "readout.py")]) == 0
+    text = (tmp_path / "readout.py").read_text()
+    assert "A = Z  # (9) A = identity(Z)" in text
+    passes(tmp_path / "test_readout.py")
+
+
+# ---------------------------------------------------------------- an autoencoder: the input is its own target
+@pytest.fixture(scope="module")
+def tied_autoencoder():
+    from derive.catalogue import load_spec
+
+    net = load_spec(EXAMPLES / "tied_autoencoder.py")
+    return net, net.derive()
+
+
+def test_an_autoencoder_reads_its_input_as_its_target(tied_autoencoder):
+    """binary_cross_entropy(Xhat, X): the target Y is declared as the input itself, and a plain number prints as
+    typed (0.001, and 0.002 for its derivative), never 1/1000 or 0.00100000000000."""
+    net, d = tied_autoencoder
+    assert net.reconstructs == "X" and net.names("target") == ["Y"]
+    t = equation_texts(d)
+    assert t["dZ"] == "dZ = Xhat − Y"
+    assert t["dW"] == "dW = (1/m) dZ_code Xᵀ + (1/m) code dZᵀ + 0.002 W"  # the tied weight: both uses summed
+    assert t["J"].endswith("+ 0.001 ‖W‖²")
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_an_autoencoders_handout_and_module(tmp_path, capsys, tied_autoencoder):
+    path = str(EXAMPLES / "tied_autoencoder.py")
+    assert main(["handout", path, "-o", str(tmp_path / "ae.tex")]) == 0
+    tex = (tmp_path / "ae.tex").read_text()
+    assert "The target is the input itself, $Y = X$" in tex and "0.001\\," in tex and "1000" not in tex
+    assert main(["generate", path, "-o", str(tmp_path / "ae.py")]) == 0
+    assert "LAM" not in (text := (tmp_path / "ae.py").read_text()) and "0.001" in text
+    passes(tmp_path / "test_ae.py")

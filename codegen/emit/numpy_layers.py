@@ -91,6 +91,9 @@ class Allocator:
         return buf
 
     def alias(self, quantity: str, of: str) -> None:
+        """``quantity`` names the array ``of`` names; an array the general printer made holds no buffer."""
+        if of not in self.where:
+            return
         self.where[quantity] = self.where[of]
         self.where[of].holds.append(quantity)
 

@@ -26,11 +26,10 @@ from derive import ChainruleError
 from derive import functions as F
 from derive.ir.network import VecNetwork
 from derive.ir.numeric import run
+from derive.ops.record import find, record_of
 
 from ..render.latex_printer import HandoutLatexPrinter
 
-_ACTIVATIONS = {F.Sigmoid: "sigmoid", F.Tanh: "tanh", F.ReLU: "relu"}
-_LOSSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "cross_entropy", F.SquaredError: "mse"}
 _KIND_TEXT = {
     "affine": "affine map",
     "activation": "activation",
@@ -54,14 +53,14 @@ class Layer:
     inputs: list[str]  # the previous layer's values (or the inputs), in order
     weights: dict[str, tuple[int, int]]  # scalar parameter -> (row, col), 0-based
     biases: dict[str, int]  # scalar parameter -> row
-    activation: str  # sigmoid | tanh | relu | softmax | identity
+    activation: str  # the record name of the layer's activation (sigmoid, relu, softmax, identity …)
     outputs: list[str]  # activation node names, in unit order
 
 
 @dataclass
 class Layers:
     layers: list[Layer]
-    loss: str  # binary_cross_entropy | cross_entropy | mse
+    loss: str  # the record name of the loss
     targets: list[str]
 
     @staticmethod
@@ -85,8 +84,9 @@ def _need(condition: bool) -> None:
 def _read_layers(net) -> Layers:
     _need(hasattr(net, "nodes") and net.loss_name is not None)
     loss_expr = net.node(net.loss_name).expr
-    _need(type(loss_expr) in _LOSSES)
-    k = 1 if isinstance(loss_expr, F.BinaryCrossEntropy) else len(loss_expr.args) // 2
+    loss = find(type(loss_expr))
+    _need(loss is not None and loss.kind == "loss")
+    k = len(loss_expr.args) // 2 if loss.form == "pairs" else 1
     outputs = [a.name for a in loss_expr.args[:k] if a.is_Symbol]
     targets = [a.name for a in loss_expr.args[k:] if a.is_Symbol]
     _need(len(outputs) == k and len(targets) == k)
@@ -123,7 +123,7 @@ def _read_layers(net) -> Layers:
         used.update(o for o in outs if o not in units)
         layers.append(Layer(units, prev, weights, biases, activation, outs))
         prev = outs
-    return Layers(layers, _LOSSES[type(loss_expr)], targets)
+    return Layers(layers, loss.name, targets)
 
 
 def _weight_term(term, params) -> tuple[str, str]:
@@ -153,15 +153,15 @@ def _is_affine(expr, prev, params) -> bool:
 
 def _activation_of(units, nodes, users, outputs) -> tuple[str, list[str]]:
     if units == outputs:
-        return "identity", list(units)
+        return F.Identity.record.name, list(units)
     outs, kinds = [], set()
     for u in units:
         appliers = [nodes[c] for c in users.get(u, []) if c in nodes]
-        unary = [c for c in appliers if type(c.expr) in _ACTIVATIONS and getattr(c.expr.args[0], "name", None) == u]
+        unary = [c for c in appliers if _unary_activation(c.expr) and getattr(c.expr.args[0], "name", None) == u]
         if unary:
             _need(len(unary) == 1 and len(appliers) == 1)
             outs.append(unary[0].name)
-            kinds.add(_ACTIVATIONS[type(unary[0].expr)])
+            kinds.add(record_of(unary[0].expr).name)
     if len(outs) == len(units) and len(kinds) == 1:
         return kinds.pop(), outs
     softmax = [
@@ -169,7 +169,13 @@ def _activation_of(units, nodes, users, outputs) -> tuple[str, list[str]]:
     ]
     _need(len(softmax) == len(units))
     softmax.sort(key=lambda n: int(n.expr.args[0]))
-    return "softmax", [n.name for n in softmax]
+    return F.Softmax.record.name, [n.name for n in softmax]
+
+
+def _unary_activation(expr) -> bool:
+    """``expr`` is an element-wise activation applied to one quantity (σ(z1), GELU(z2)); not the identity."""
+    rec = find(type(expr))
+    return rec is not None and rec.kind == "activation" and rec.elementwise and not rec.is_identity
 
 
 # ------------------------------------------------------------------ batch network
@@ -323,12 +329,6 @@ def equation_row(eq, mp) -> dict:
 
 # ------------------------------------------------------------------ matrices written out
 MAX_SCALAR_PARAMS = 120
-_SCALAR_ACTIVATIONS = {"sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu}
-_SCALAR_LOSSES = {
-    "binary_cross_entropy": F.binary_cross_entropy,
-    "cross_entropy": F.cross_entropy,
-    "mse": F.squared_error,
-}
 
 
 class TooLargeToWriteOut(ChainruleError):
@@ -367,7 +367,9 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
     for i in range(1, n0 + 1):
         latex[f"x{i}"] = rf"x_{{{i}}}"
     k = _rows(vn, Y_name)
-    ys = net.targets(" ".join(f"y{i}" for i in range(1, k + 1)) if k > 1 else "y", one_hot=vn.loss == "cross_entropy")
+    ys = net.targets(
+        " ".join(f"y{i}" for i in range(1, k + 1)) if k > 1 else "y", one_hot=record_of(vn.loss).task == "multiclass"
+    )
     ys = list(ys) if isinstance(ys, tuple) else [ys]
     for node in vn.assignments:
         layer = "".join(ch for ch in node.name if ch.isdigit()) or (
@@ -399,7 +401,6 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
             syms = net.let(" ".join(names), exprs) if rows > 1 else (net.let(names[0], exprs[0]),)
             values[node.name] = list(syms)
         else:
-            g = node.function
             zs = values[node.operands[0]]
             if is_output:
                 names = ["yhat"] if rows == 1 else [f"yhat{j}" for j in range(1, rows + 1)]
@@ -407,23 +408,27 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
                 names = [f"{node.name}_{j}" for j in range(1, rows + 1)]
                 for nm, j in zip(names, range(1, rows + 1)):
                     latex[nm] = _entry_name(node.name.lower(), layer, str(j))
-            if g == "softmax":
-                exprs = list(F.softmax(zs))
-            elif g == "identity":
-                exprs = list(zs)
-            else:
-                exprs = [_SCALAR_ACTIVATIONS[g](z) for z in zs]
+            exprs = _apply_to_units(record_of(node.function), zs)
             syms = net.let(" ".join(names), exprs) if rows > 1 else (net.let(names[0], exprs[0]),)
             values[node.name] = list(syms)
     outs = values[A_out]
-    loss = _SCALAR_LOSSES[vn.loss]
-    if len(outs) == 1:
-        net.loss(loss(outs[0], ys[0]))
-    elif vn.loss == "binary_cross_entropy":  # one BCE per output row (the batch cost sums them)
-        net.loss(sp.Add(*(loss(o, y) for o, y in zip(outs, ys))))
-    else:
-        net.loss(loss(outs, ys))
+    loss = record_of(vn.loss)
+    if loss.form == "pairs":
+        net.loss(loss.cls(*outs, *ys))
+    else:  # one loss per output row (the batch cost sums them): BCE
+        net.loss(sp.Add(*(loss.cls(o, y) for o, y in zip(outs, ys))))
     return net, latex
+
+
+def _apply_to_units(rec, zs: list) -> list:
+    """The activation ``rec`` of one layer, unit by unit: g(z_j) each, or a function of the whole column."""
+    if rec.is_identity:
+        return list(zs)
+    if rec.elementwise:
+        return [rec.cls(z) for z in zs]
+    if rec.partial_rule is not None and len(zs) > 1:  # softmax_k(z1, …, zK)
+        return [rec.cls(sp.Integer(k), *zs) for k in range(1, len(zs) + 1)]
+    raise ChainruleError(f"the activation {rec.name} of a column cannot be written out unit by unit")
 
 
 def _rows(vn, name) -> int:

@@ -19,6 +19,7 @@ import sympy as sp
 from derive.ir.modes import prediction_program, running_name
 from derive.ir.rewrites import NamedRewrite, find_normalisations
 from derive.ops.nodes import FrobeniusSq, L1Norm
+from derive.ops.record import record_of
 
 from ..emit.load import load_module
 from . import document
@@ -29,7 +30,7 @@ DEEP = 5  # hidden layers from which a chain gets the vanishing-gradients sectio
 
 def topics(vn, vd, mp) -> dict:
     """Template data for each further topic the network contains (None or empty: no such section)."""
-    deep = vn.chain and len(vn.activations) - 1 >= DEEP and vn.hidden in ("sigmoid", "relu", "tanh")
+    deep = vn.chain and len(vn.activations) - 1 >= DEEP and bool(record_of(vn.hidden).depth_why)
     smoothed = vn.cost_operands and vn.kinds.get(vn.cost_operands[1]) == "node"
     return {
         "regularisation": _regularisation(vn, vd, mp),
@@ -132,12 +133,19 @@ def _normalisations(vn, vd, mp) -> list[dict]:
     return out
 
 
+def _contrast(rec):
+    """The hidden activation a deep chain is measured against: one whose g' does not shrink (ReLU), or σ for ReLU."""
+    from derive import functions as F
+
+    return F.Sigmoid.record if rec is F.ReLU.record else F.ReLU.record
+
+
 def _depth(vn, mp) -> dict:
     """‖dW_l‖ per layer at initialisation (seed 0, the module's demo data), measured by the generated module,
     for the network and for the same sizes with the other hidden activation (σ against ReLU)."""
     from derive import mlp
 
-    other = "relu" if vn.hidden != "relu" else "sigmoid"
+    other = _contrast(record_of(vn.hidden)).name
     twin = mlp(f"{vn.name}_{other}", vn.sizes, hidden=other, output=vn.output, loss=vn.loss)
     modules = [load_module(net) for net in (vn, twin)]  # measured with the code users run
     X, Y = modules[0].demo_data(0)  # both on the same data
@@ -193,8 +201,9 @@ def _smoothing(vn, vd, mp) -> dict:
 def _attention(vn, vd, mp) -> dict | None:
     """The row softmax P = softmax_rows(S) of a self-attention program: its layout, shapes and backward."""
     from derive.ops import Apply
+    from derive.ops.activations.softmax_rows import SoftmaxRows
 
-    a = next((a for a in vn.assignments if isinstance(a.value, Apply) and a.value.function == "softmax_rows"), None)
+    a = next((a for a in vn.assignments if isinstance(a.value, Apply) and a.value.record.cls is SoftmaxRows), None)
     if a is None:
         return None
     P, S = a.name, a.operands[0]
@@ -411,20 +420,7 @@ def _after_rows(equation: str) -> list[Row]:
 
 
 def _depth_section(d: dict) -> Section:
-    g = d["g"]
-    if g == "sigmoid":
-        activation = (
-            r"For the sigmoid, $\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \leq \frac{1}{4}$, reached only at $z = 0$:"
-            r" with weights of order one (Xavier), each layer divides the gradient by about four or more, and the"
-            r" first layers learn far more slowly than the last. That is the vanishing gradient."
-        )
-    elif g == "relu":
-        activation = (
-            r"For ReLU, $\operatorname{ReLU}'(z) = 1$ on every active unit, so the factors do not shrink the gradient;"
-            r" with He initialisation (variance $2/n_{l-1}$) the gradient keeps its size from layer to layer."
-        )
-    else:
-        activation = r"For tanh, $\tanh'(z) = 1 - \tanh^2 z \leq 1$, equal to one only at $z = 0$."
+    activation = record_of(d["g"]).depth_why
     plot = [
         r"\begin{tikzpicture}",
         r"\begin{axis}[width=0.7\textwidth, height=5cm, ymode=log, xlabel={layer $l$}, "

@@ -21,6 +21,7 @@ import sympy as sp
 
 from derive.ir.numeric import NumPyEvaluator, run
 from derive.ir.unroll import run_sequence
+from derive.ops.record import record_of
 
 SMALL = 2
 VOCABULARY = 4
@@ -80,10 +81,11 @@ def _draw(vn, name: str, kind: str, dims: dict, rng: random.Random) -> np.ndarra
     if kind == "mask":
         keep = float(sp.sympify(vn.masks[name]).subs(dims))
         return np.array([[float(rng.random() < keep) for _ in range(cols)] for _ in range(rows)])
-    if kind == "target" and vn.loss == "cross_entropy":
+    task = record_of(vn.loss).task if vn.loss else ""
+    if kind == "target" and task == "multiclass":
         hot = [rng.randrange(rows) for _ in range(cols)]
         return np.array([[1.0 if hot[j] == i else 0.0 for j in range(cols)] for i in range(rows)])
-    if kind == "target" and vn.loss == "binary_cross_entropy":
+    if kind == "target" and task == "binary":
         return np.array([[float(rng.random() < 0.5) for _ in range(cols)] for _ in range(rows)])
     return np.array([[_value(rng) for _ in range(cols)] for _ in range(rows)])
 

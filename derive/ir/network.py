@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from ..errors import ChainruleError, DeclarationError, caller_place, check_finite, check_title, shown
+from ..errors import ChainruleError, DeclarationError, caller_frame, caller_place, check_finite, check_title, shown
 from ..functions import PUBLIC
 from ..names import check_constant_names, check_name, pre_activation_name
 from ..ops import Apply, LossSum, record_of
@@ -248,7 +248,7 @@ class VecNetwork:
         """``name = expr``: any matrix expression over the op table, as an expression or a string."""
         where = caller_place()
         self._check_new(name, where)
-        value = Lowering(self, name, where)(self._parse(expr, name, where))
+        value = Lowering(self, name, where)(self._user_names(self._parse(expr, name, where), where))
         if not is_matrix(value):
             raise DeclarationError(f"the value of '{name}' is a scalar; only the cost may be a scalar", where)
         if value.shape == (1, 1) and any(isinstance(a, LossSum) for a in sp.preorder_traversal(value)):
@@ -256,31 +256,80 @@ class VecNetwork:
         return self._assign(name, self._name_parts(name, value, where), where)
 
     # ------------------------------------------------------ unnamed parts
+    def _user_names(self, expr, where):
+        """``expr`` with each part the user's program holds in a variable of its own declared under that name:
+        ``H1 = gelu(W1 @ X + b1)`` then ``net.cost(mse(W2 @ H1, Y))`` declares ``H1`` as if by ``net.let("H1", …)``
+        (inner parts first), so the equations read with the program's own names."""
+        frame = caller_frame()
+        if frame is None or not isinstance(expr, sp.Basic):
+            return expr
+        parts = {node for node in sp.preorder_traversal(expr) if not node.is_Atom and node != expr}
+        held = sorted(
+            (
+                (_size(value), name, value)
+                for name, value in frame.f_locals.items()
+                if isinstance(value, sp.Expr) and value in parts and not value.is_commutative
+            ),
+            key=lambda t: (t[0], t[1]),
+        )
+        done: list = []  # (the part as written, its name), inner first
+        for _, name, value in held:
+            for part, handle in done:
+                value = value.xreplace({part: handle})
+            if not self._free_name(name) or not expr.has(value):
+                continue
+            try:
+                lowered = Lowering(self, name, where)(value)
+            except DeclarationError:
+                continue  # the whole expression's own lowering says what is wrong
+            if not is_matrix(lowered) or any(isinstance(a, LossSum) for a in sp.preorder_traversal(lowered)):
+                continue  # a cost term, not a quantity
+            handle = self._assign(name, self._name_parts(name, lowered, where), where)
+            done.append((value, handle))
+            expr = expr.xreplace({value: handle})
+        return expr
+
+    def _free_name(self, name: str) -> bool:
+        """``name`` may be declared (a valid identifier, not taken, not reserved or a dimension's)."""
+        if not name.isidentifier() or name.startswith("_") or name in self.kinds or name in ("m", "J"):
+            return False
+        if name in {s.name for s in self.dim_sizes} or name in self.constants or self.cost_expr is not None:
+            return False
+        try:
+            check_name(name, list(self.kinds), None, reserved=("m", "J"))
+        except ChainruleError:
+            return False
+        return True
+
     def _name_parts(self, name: str, value, where):
         """``value`` with every activation's unnamed argument named: ``z = σ(Wz x + Uz h + bz)`` declares the
         pre-activation ``Z_z = Wz x + Uz h + bz`` first, so the derivation writes ``dZ_z = dz ⊙ z ⊙ (1 − z)`` as a
         lecturer does.  The argument of the activation that is ``value`` itself takes the lecture's name (A1 →
         Z1, ŷ → z, else Z_<name>); any other, inner first, that name with a number."""
-        unnamed = [
-            node
-            for node in sp.postorder_traversal(value)
-            if isinstance(node, Apply) and not isinstance(node.arg, sp.MatrixSymbol) and not node.record.helper
-        ]
-        if not unnamed:
+
+        def unnamed(expr) -> list:
+            """Each activation of ``expr`` whose argument is not a name, inner first, each once."""
+            found = []
+            for node in sp.postorder_traversal(expr):
+                named = not isinstance(node, Apply) or isinstance(node.arg, sp.MatrixSymbol) or node.record.helper
+                if not named and node not in found:
+                    found.append(node)
+            return found
+
+        first = unnamed(value)
+        if not first:
             return value
         principal = self._fresh(pre_activation_name(name))
-        done: dict = {}
         inner = 0
-        for node in unnamed:
-            node = node.xreplace(done)
-            if node == value or len(unnamed) == 1:
+        while todo := unnamed(value):
+            node = todo[0]  # inner first: its argument holds no unnamed activation any more
+            if node == value or len(first) == 1:
                 z = principal
             else:
                 inner += 1
                 z = self._fresh(f"{principal}_{inner}")
             self._assign(z, node.arg, where)
-            done[node] = Apply(node.args[0], self.matrices[z])
-            value = value.xreplace({node: done[node]})
+            value = value.xreplace({node: Apply(node.args[0], self.matrices[z])})  # every use of it
         return value
 
     def _fresh(self, name: str) -> str:
@@ -359,8 +408,9 @@ class VecNetwork:
             a, y = _name(A), _name(Y)
             value = self._lower_loss(lname, a, y, where)
         else:
-            value = Lowering(self, "the cost", where)(self._parse(loss, "the cost", where))
+            value = Lowering(self, "the cost", where)(self._user_names(self._parse(loss, "the cost", where), where))
             value = self._name_outputs(value, where)
+        value = self._input_as_target(value, where)
         if not (is_matrix(value) and value.shape == (1, 1)):
             shape = shape_text(value.shape) if is_matrix(value) else "scalar without a loss"
             raise DeclarationError(f"the cost must be a scalar (1×1) with a loss term, got {shape}", where)
@@ -387,6 +437,24 @@ class VecNetwork:
             name = self._fresh(self._output_name(Y))
             self._assign(name, self._name_parts(name, A, where), where)
             value = value.xreplace({term: LossSum(term.args[0], self.matrices[name], Y)})
+        return value
+
+    def _input_as_target(self, value, where):
+        """A loss whose target is an input (``binary_cross_entropy(Xhat, X)``, an autoencoder) reads a target Y
+        declared here, the input itself (Y = X), as the lecture's autoencoder declares it; its demo data
+        reconstructs X."""
+        from ..training import Training, training_of, with_training
+
+        for term in [t for t in sp.preorder_traversal(value) if isinstance(t, LossSum)]:
+            X = term.args[2]
+            if not (isinstance(X, sp.MatrixSymbol) and self.kinds.get(X.name) == "input") or self.names("target"):
+                continue
+            y = self._fresh("Y")
+            self._leaf(y, "target", X.shape, where)
+            value = value.xreplace({term: LossSum(term.args[0], term.args[1], self.matrices[y])})
+            self.reconstructs = X.name
+            if training_of(self) == Training():
+                with_training(self, reconstruct=True)
         return value
 
     def _output_name(self, Y) -> str:
@@ -598,6 +666,11 @@ def _classify(value, kinds) -> tuple[str, tuple[str, ...], str | None]:
             W, A = product.args[0].name, product.args[1].name
             return "affine", (W, A) + ((bias.args[0].name,) if bias is not None else ()), None
     return "let", names_in(value), None
+
+
+def _size(expr) -> int:
+    """The nodes of ``expr``'s tree: an inner part is smaller than what holds it."""
+    return sum(1 for _ in sp.preorder_traversal(expr))
 
 
 def _name(x) -> str:

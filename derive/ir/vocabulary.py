@@ -209,7 +209,7 @@ VOCABULARY = {
     "pool_mean": pool_mean,
     "pool_max": pool_max,
     "concat": concat,
-    "softmax_rows": softmax_rows,
+    SoftmaxRows.record.name: softmax_rows,
     "causal_mask": causal_mask,
     "rowsum": rowsum,
 }

@@ -54,6 +54,8 @@ class ActivationRecord(FunctionRecord):
     partial_rule: Callable[[sp.Expr, int], sp.Expr] | None = None  # several arguments (softmax)
     column_vjp: Callable | None = None  # not element-wise on matrices: (G, A, Z) -> the adjoint of Z
     min_rows: int = 1  # the rows a matrix it applies to needs (softmax over a column: 2)
+    # LaTeX: what g' does to a gradient through many hidden layers (a deep chain's handout section); "": no section
+    depth_why: str = ""
 
     @property
     def kind(self) -> str:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import Application
 
-from ..errors import DeclarationError, caller_place, check_finite, check_title
+from ..errors import DeclarationError, caller_frame, caller_place, check_finite, check_title
 from ..functions import BUILTIN_ALLOWED, RULES, lecture_functions
-from ..names import check_constant_names, check_name, pre_activation_name
+from ..names import check_constant_names, check_name, pre_activation_name, why_not
 
 LEAF_KINDS = ("input", "target", "param")
 
@@ -211,14 +211,22 @@ class Network:
         """``expr`` with what a lecture names named first: an activation's argument that is not a name (its
         pre-activation: a1 → z1, ŷ → z, else z_<name>; softmax's k-th logit zk), an activation inside a larger
         expression (a hidden unit h, with z_h), and a loss's output (ŷ, or ŷ1 … ŷK).  One expression gets one
-        name, however often it occurs (a node that already computes it is read)."""
+        name, however often it occurs (a node that already computes it is read).  A part the program holds in a
+        variable of its own (``h1 = tanh(w1*x1 + b1)``) takes that variable's name."""
         from ..ops import find
+
+        held = self._held(expr, name)
 
         def fresh(base: str) -> str:
             k, out = 2, base
             while out in self.kinds or out == name:
                 out, k = f"{base}_{k}", k + 1
             return out
+
+        def own_name(e, base: str) -> str:
+            """The program's name for ``e`` while it is free, else ``base``."""
+            user = held.get(e)
+            return user if user is not None and user not in self.kinds else base
 
         def named(base: str, e):
             """``e`` as a node: the one that computes it already, else a new one called ``base``."""
@@ -231,18 +239,17 @@ class Network:
             rec = find(type(e)) if isinstance(e, sp.Function) else None
             if rec is not None and rec.kind == "loss":
                 k = len(e.args) // 2 if rec.form == "pairs" else 1
-                outs = [
-                    named("yhat" if k == 1 else f"yhat{i}", visit(a, True, "yhat" if k == 1 else f"yhat{i}"))
-                    for i, a in enumerate(e.args[:k], start=1)
-                ]
+                bases = [own_name(a, "yhat" if k == 1 else f"yhat{i}") for i, a in enumerate(e.args[:k], start=1)]
+                outs = [named(b, visit(a, True, b)) for a, b in zip(e.args[:k], bases, strict=True)]
                 return e.func(*outs, *e.args[k:])
             if rec is not None and rec.form == "component":  # softmax_k(z1, …, zK): its logits z1 … zK
                 index, *zs = e.args
-                return e.func(index, *(named(f"z{i}", visit(z, False, f"z{i}")) for i, z in enumerate(zs, 1)))
+                logits = [own_name(z, f"z{i}") for i, z in enumerate(zs, 1)]
+                return e.func(index, *(named(b, visit(z, False, b)) for z, b in zip(zs, logits, strict=True)))
             if rec is not None and rec.kind == "activation" and len(e.args) == 1 and rec.partial_rule is None:
                 (arg,) = e.args
-                own = out_name if top else fresh("h")  # a hidden unit inside a larger expression: h, h_2 …
-                arg = named(pre_activation_name(own).lower(), visit(arg, False, own))
+                own = out_name if top else own_name(e, None) or fresh("h")  # a hidden unit inside: h, h_2 …
+                arg = named(own_name(arg, pre_activation_name(own).lower()), visit(arg, False, own))
                 applied = e.func(arg)
                 return applied if top else named(own, applied)
             if e.args and not e.is_Atom:
@@ -250,6 +257,23 @@ class Network:
             return e
 
         return visit(expr, True, name)
+
+    def _held(self, expr, name: str) -> dict:
+        """{part of ``expr``: the name of the program's variable that holds it} (variables whose name is free)."""
+        frame = caller_frame()
+        if frame is None:
+            return {}
+        parts = set(sp.preorder_traversal(expr))
+        out: dict = {}
+        for var, value in frame.f_locals.items():
+            if not isinstance(value, sp.Expr) or value.is_Atom or var == name or var.startswith("_"):
+                continue
+            if why_not(var) is not None or var in self.kinds:
+                continue
+            value = lecture_functions(exact_constants(value))
+            if value in parts:
+                out.setdefault(value, var)
+        return out
 
     def _check_new(self, name: str, where: str | None) -> None:
         if name in self.kinds:

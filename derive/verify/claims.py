@@ -36,7 +36,10 @@ from fractions import Fraction
 import sympy as sp
 
 from ..errors import ChainruleError
+from ..ops.activations.step import Step
 from ..ops.record import claim_words, records
+
+STEP = Step.record.name  # 1[z ≥ 0], as a claim writes a mask
 
 MAX_CLAIM_CHARS = 2000
 MAX_LATEX_CHARS = 10000  # LaTeX is verbose: a handout's sum over 9 paths of 5 partials is 8000 characters
@@ -446,13 +449,13 @@ class _Converter:
         u = left if right == num(0) else ("sub", left, right)
         op = type(node.ops[0])
         if op is ast.GtE:
-            return ("call", "step", (u,))
+            return ("call", STEP, (u,))
         if op is ast.Gt:
-            return ("sub", num(1), ("call", "step", (("neg", u),)))
+            return ("sub", num(1), ("call", STEP, (("neg", u),)))
         if op is ast.LtE:
-            return ("call", "step", (("neg", u),))
+            return ("call", STEP, (("neg", u),))
         if op is ast.Lt:
-            return ("sub", num(1), ("call", "step", (u,)))
+            return ("sub", num(1), ("call", STEP, (u,)))
         self.fail("'==' and '!=' are not allowed in a claim (write Z1 >= 0 for a mask)")
 
     def call(self, node: ast.Call, d: int) -> tuple:

@@ -33,7 +33,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from ..ops.record import claim_words, find, latex_commands
-from .claims import MAX_DEPTH, MAX_LATEX_CHARS, SUMS, ClaimError, unbalanced
+from .claims import MAX_DEPTH, MAX_LATEX_CHARS, STEP, SUMS, ClaimError, unbalanced
 
 GRAMMAR = r"""
 ?start: expr | equation | update
@@ -567,12 +567,12 @@ class _ToClaim(Transformer):
         left, op, right = self._value(items[1]), str(items[2]), self._value(items[3])
         u = left if right == ("num", 0) else ("sub", left, right)
         if op in (r"\geq", r"\ge", ">="):
-            return ("call", "step", (u,))
+            return ("call", STEP, (u,))
         if op == ">":
-            return ("sub", ("num", 1), ("call", "step", (("neg", u),)))
+            return ("sub", ("num", 1), ("call", STEP, (("neg", u),)))
         if op in (r"\leq", r"\le", "<="):
-            return ("call", "step", (("neg", u),))
-        return ("sub", ("num", 1), ("call", "step", (u,)))
+            return ("call", STEP, (("neg", u),))
+        return ("sub", ("num", 1), ("call", STEP, (u,)))
 
     def arglist(self, items):
         return _Args(tuple(self._value(x) for x in items))

@@ -26,6 +26,7 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
 from ..ops import find
+from ..ops.activations.step import Step
 from ..printing.matrix import GREEK
 from .vec_evaluate import ACTIVATION
 from .vec_read import _shown
@@ -38,6 +39,15 @@ def _function_text(g: str) -> str:
     """An activation's name as text prints it (σ, ReLU), from its record."""
     rec = find(g)
     return rec.text if rec is not None else g
+
+
+def _derivative_is_mask(g: str) -> bool:
+    """g' is the mask 1[z ≥ 0] (ReLU): leaving it out keeps the gradient where the unit is off."""
+    rec = find(g)
+    if rec is None or getattr(rec, "derivative", None) is None:
+        return False
+    z = sp.Symbol("z")
+    return isinstance(rec.derivative(sp.Symbol("a"), z), Step)
 
 
 def derivative_formula(net: VecTarget, Z: str) -> str:
@@ -227,7 +237,7 @@ def _edits(net: VecTarget, name: str, needs: set[str]):
         if not incoming:
             continue
         f = _function_text(e.function)
-        if DERIVATIVE_TEXT.get(e.function, "").startswith("step"):
+        if _derivative_is_mask(e.function):
             label = f"the {f} mask lost: {f}′({Z}) = 1[{Z} ≥ 0] zeroes the gradient where {Z} < 0, {e.text}"
         else:
             label = f"{f}′({Z}) left out: {e.text}"

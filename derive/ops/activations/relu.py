@@ -20,6 +20,10 @@ from .step import Step
         grad_clobber=("np.greater_equal({q}, 0, out={q})",),
         grad_scratch=("np.greater_equal({q}, 0, out={s})",),
     ),
+    depth_why=(
+        r"For ReLU, $\operatorname{ReLU}'(z) = 1$ on every active unit, so the factors do not shrink the gradient;"
+        r" with He initialisation (variance $2/n_{l-1}$) the gradient keeps its size from layer to layer."
+    ),
     prose="the rectified linear unit max(0, z); its derivative is 1 for z ≥ 0 (the lecture's convention at 0) and 0 below",
 )  # fmt: skip
 class ReLU(NetFunctionBase):

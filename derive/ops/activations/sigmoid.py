@@ -25,6 +25,11 @@ def sigmoid(z):
         grad_scratch=("np.subtract(1, {q}, out={s})", "{s} *= {q}"),
         clobber_writes_first=True,
     ),
+    depth_why=(
+        r"For the sigmoid, $\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \leq \frac{1}{4}$, reached only at $z = 0$:"
+        r" with weights of order one (Xavier), each layer divides the gradient by about four or more, and the"
+        r" first layers learn far more slowly than the last. That is the vanishing gradient."
+    ),
     prose="the logistic function σ(z) = 1/(1 + e^{−z}), which maps a score to a probability",
 )  # fmt: skip
 class Sigmoid(NetFunctionBase):

@@ -20,6 +20,7 @@ from ..activation import Inplace, NetFunctionBase, activation
         grad_clobber=("np.multiply({q}, {q}, out={q})", "np.subtract(1, {q}, out={q})"),
         grad_scratch=("np.multiply({q}, {q}, out={s})", "np.subtract(1, {s}, out={s})"),
     ),
+    depth_why=r"For tanh, $\tanh'(z) = 1 - \tanh^2 z \leq 1$, equal to one only at $z = 0$.",
     prose="the hyperbolic tangent, a σ rescaled to (−1, 1): tanh(z) = 2σ(2z) − 1",
 )  # fmt: skip
 class Tanh(NetFunctionBase):
