@@ -177,13 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the built-in lecture networks")
-    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md)")
     p.set_defaults(run=cmd_list)
 
     p = sub.add_parser("derive", help="print the chain-rule derivation of gradients, step by step")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument("--wrt", nargs="+", metavar="NAME", help="variables to differentiate for (default: every parameter)")
-    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md)")
     p.set_defaults(run=cmd_derive)
 
     p = sub.add_parser("demo", help="run the main job on the built-in lecture networks")
