@@ -278,7 +278,31 @@ def _value(e, env, sizes):
     if kind == "Embed":  # E[:, w] for one row of word indices, 0 at padding
         words = env[e.args[1].name][0]
         return env[e.args[0].name][:, words] * (words != 0)
+    if kind == "Im2col":  # the patches of the padded images, by slicing (C×H×W×m: one image per column)
+        X = _value(e.args[0], env, sizes)
+        C, H, W, HH, WW, s, p = _ints(e.args[1:], sizes)
+        x = anp.pad(anp.reshape(X, (C, H, W, X.shape[1])), ((0, 0), (p, p), (p, p), (0, 0)))
+        Ho, Wo = (H + 2 * p - HH) // s + 1, (W + 2 * p - WW) // s + 1
+        patches = [x[:, k : k + s * Ho : s, l : l + s * Wo : s] for k in range(HH) for l in range(WW)]
+        return anp.reshape(anp.stack(patches, axis=1), (-1, X.shape[1]))
+    if kind == "Mat":  # one row per channel
+        return anp.reshape(_value(e.args[0], env, sizes), (_ints(e.args[1:2], sizes)[0], -1))
+    if kind == "Unmat":  # one image per column
+        R, (H, W) = _value(e.args[0], env, sizes), _ints(e.args[1:], sizes)
+        return anp.reshape(R, (R.shape[0] * H * W, -1))
+    if kind in ("MaxPool", "AvgPool"):  # the windows stacked, then their max or mean
+        Q = _value(e.args[0], env, sizes)
+        C, H, W, size, s = _ints(e.args[1:], sizes)
+        x = anp.reshape(Q, (C, H, W, Q.shape[1]))
+        Ho, Wo = (H - size) // s + 1, (W - size) // s + 1
+        windows = anp.stack([x[:, k : k + s * Ho : s, l : l + s * Wo : s] for k in range(size) for l in range(size)])
+        pooled = anp.max(windows, axis=0) if kind == "MaxPool" else anp.mean(windows, axis=0)
+        return anp.reshape(pooled, (-1, Q.shape[1]))
     raise NotImplementedError(kind)
+
+
+def _ints(args, sizes):
+    return [int(sp.sympify(a).subs(sizes)) for a in args]
 
 
 def check_layer_module(net, module, seed=2):
@@ -477,3 +501,34 @@ def test_generated_nlp_module_gradients_match_autograd(name):
     ours = module.gradients(params, X, Y)
     for p in params:
         _close(ours[p], want[p], f"{name}: ∂J/∂{p}")
+
+
+# ------------------------------------------------------------------ a convolutional network, written directly
+def direct_conv_net_cost(params, x, labels):
+    """conv_net written again in cs231n's layout with autograd.numpy, not as the program's im2col form: x is
+    N×1×12×12, the convolution a sum over the 3×3 filter's offsets of shifted windows (pad 1), ReLU, 2×2 max
+    pooling by a reshape, the affine layer on the pooled images flattened channel by channel, mean CE."""
+    N_, F = x.shape[0], params["W1"].shape[0]
+    w = anp.reshape(params["W1"], (F, 1, 3, 3))
+    xp = anp.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = params["b1"].reshape(1, F, 1, 1)
+    for k in range(3):
+        for l in range(3):
+            out = out + anp.einsum("fc,ncij->nfij", w[:, :, k, l], xp[:, :, k : k + 12, l : l + 12])
+    a = anp.maximum(out, 0.0)
+    pooled = anp.max(anp.max(anp.reshape(a, (N_, F, 6, 2, 6, 2)), axis=5), axis=3)
+    features = anp.transpose(anp.reshape(pooled, (N_, -1)))  # row f·36 + i·6 + j: channel by channel
+    Z2 = anp.dot(params["W2"], features) + params["b2"]
+    return COST["cross_entropy"](_columns_softmax(Z2), np.eye(4)[:, labels]) / N_
+
+
+def test_conv_net_module_against_a_convolution_written_directly():
+    module = _module("conv_net")
+    X, labels = module.bars(9, seed=3)
+    params = _smooth(module.init_params(seed=3), seed=3)
+    x = module.as_images(X)
+    want = autograd.grad(lambda p: direct_conv_net_cost(p, x, labels))(params)
+    assert module.loss(params, X, labels) == pytest.approx(float(direct_conv_net_cost(params, x, labels)), rel=1e-12)
+    ours = module.gradients(params, X, labels)
+    for p in module.PARAMS:
+        _close(ours[p], want[p], f"conv_net: ∂J/∂{p}")

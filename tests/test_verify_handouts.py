@@ -84,6 +84,7 @@ HANDOUT_NOT_YET_READ = {
     "label_smoothing",
     "self_attention",
     "transformer_block",
+    "conv_net",  # im2col, mat, unpool_max and the index form: verify reads them in tests/test_conv_verify.py
 }
 # A recurrence's handout (time on every name: h_{t−1}, da_{t+1}, Σ_t, the boundary at t = T + 1) is read, but for
 # the word-vector lookup x_t = E_{:,w_t} and its scatter-add into dE, which the LaTeX reader does not parse (the

@@ -339,6 +339,13 @@ def _param_list(net, d) -> list:
         e = affine_of.get(name)
         if e is None:
             user = next(f for f in d.forward if name in f.operands)
+            if name in net.filter_banks:  # a conv layer's filters: as the activation reading its output wants
+                fed = act_of.get(user.target)
+                scheme, why = record_of(fed).initialisation if fed else ("small", "N(0, 0.01²)")
+                param_list.append(
+                    Param(name, f"({nr}, {nc})", f"{nr}×{nc}", scheme, nc, f"filters of {user.target}, {why}")
+                )
+                continue
             if any(isinstance(n, Embed) and n.args[0].name == name for n in sp.preorder_traversal(user.expr)):
                 why = f"word vectors of {user.target}: N(0, 0.1²)"
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))

@@ -362,6 +362,8 @@ def _block(b, refs: dict, attachments: dict, figures) -> str:
         return f"![{markdown_text(b.caption)}](attachment:{name})\n\n{_text(b.caption)}"
     if b.kind == "table":
         return _table(b)
+    if b.kind == "code":
+        return f"```{b.language}\n{b.text}\n```"
     if b.kind == "items":
         items = []
         for item in b.items:

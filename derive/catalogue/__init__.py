@@ -42,6 +42,7 @@ NAMES = (
     "deep_relu",
     "label_smoothing",
     "self_attention",
+    "conv_net",
     "elman_rnn",
     "lstm_cell",
     "rnn_lm",

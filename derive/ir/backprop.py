@@ -74,6 +74,7 @@ class Sweep:
         self.done: set[str] = set()
         self.ctx = PullContext({a.value: self.mat[a.name] for a in net.assignments if a.kind == "activation"})
         self.example_scale = example_scale(net.cost_expr, m)
+        self.trainable = trainable(net)
 
     # ------------------------------------------------------------ helpers
     def scale(self, name: str):
@@ -177,8 +178,8 @@ class Sweep:
         for symbol, contribution, path in pull_back(value, G, self.ctx):
             key = path.rsplit(PATH, 1)[-1]  # the innermost op's rule: what the term is
             name = symbol.name
-            if self.net.kinds[name] not in ("param", "node", "state"):
-                continue
+            if self.net.kinds[name] not in ("param", "node", "state") or name not in self.trainable:
+                continue  # an input, or a quantity of inputs alone (im2col(X)): no gradient to carry
             ratio = self.scale(name) / ratio_of
             expr = pull_scalars(contribution if ratio == 1 else _scaled(ratio, contribution))
             if key == "loss":
@@ -319,6 +320,15 @@ class Sweep:
         self.uses_left[Z] = 0
         self.terms[Z] = []
         return True
+
+
+def trainable(net) -> set[str]:
+    """The quantities a gradient must reach: parameters, states, and every quantity computed from one."""
+    out = {n for n, k in net.kinds.items() if k in ("param", "state")}
+    for a in net.assignments:
+        if any(n in out for n in names_in(a.value)):
+            out.add(a.name)
+    return out
 
 
 def example_scale(cost, m):

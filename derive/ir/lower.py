@@ -24,12 +24,15 @@ from ..ops.attention_nodes import Causal, RowSum
 from ..ops.nodes import FrobeniusSq, L1Norm
 from ..ops.text_nodes import Concat, Embed, PoolMax, PoolMean
 from .vocabulary import (
+    AvgPoolOf,
     CausalMaskOf,
     ConcatOf,
+    Conv2dOf,
     EmbedOf,
     FrobeniusSqOf,
     Hadamard,
     L1NormOf,
+    MaxPoolOf,
     MeanColumns,
     MeanRows,
     PoolMaxOf,
@@ -212,10 +215,15 @@ class Lowering:
             return RowSum(a)
         if func in (EmbedOf, PoolMeanOf, PoolMaxOf, ConcatOf):
             return self.text_op(func, args, e)
+        if func in (Conv2dOf, MaxPoolOf, AvgPoolOf):
+            from .images import lower_image_op
+
+            return lower_image_op(self, func, args, e)
         self.fail(
             f"unknown activation '{func.__name__}' in '{self.name}' (expected one of: {', '.join(ACTIVATIONS)};"
             " or an op of the table: + − * @ hadamard transpose sum_columns mean_columns sum_rows mean_rows power"
-            " frobenius_sq l1_norm embed pool_mean pool_max concat softmax_rows causal_mask rowsum and the losses)"
+            " frobenius_sq l1_norm embed pool_mean pool_max concat softmax_rows causal_mask rowsum conv2d max_pool"
+            " avg_pool and the losses)"
         )
 
     def _broadcast(self, a, b):

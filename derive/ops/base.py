@@ -46,6 +46,7 @@ class Op:
     numpy: Callable | None = None  # (printer, expr) -> str, installed on the generated-code printer
     evaluate: Callable | None = None  # (evaluator, expr) -> value, for the reference interpreter
     jvp: Callable | None = None  # (expr, d, ctx) -> R{expr} (None: 0), d(operand) the operand's tangent or None
+    kink: Callable | None = None  # (evaluator, expr) -> how far its values are from a kink (max pooling's tie)
 
 
 @dataclass

@@ -229,6 +229,9 @@ def _verify_spec(target, wrt, claim, latex: bool, where) -> Verdict:
     from .vec_target import VecTarget
     from .vectorised import verify_vector
 
+    own = getattr(target, "check_claim", None)  # a target that reads its own notation first (a conv layer's)
+    if own is not None:
+        return own(wrt, claim, latex=latex, where=where)
     if isinstance(target, SpecTarget):
         try:
             return _verify_spec(target.primary, wrt, claim, latex, where)
