@@ -14,6 +14,7 @@ from derive import (
     causal_mask,
     concat,
     conv2d,
+    dots,
     elu,
     embed,
     frobenius_sq,
@@ -226,8 +227,12 @@ TEXT_ROWS = {
         lambda net, Emb: net.let("X", concat(net.let("P", pool_mean(Emb)), Emb)),
         ("dP", "dP = dX[0:d]"),
     ),
+    # word2vec's scores: each column's n looked-up vectors dotted with a d-vector of the same column (here their
+    # mean, so both operands carry a gradient); a word repeated in a column adds its terms in dE
+    "dots": (lambda net, Emb: net.let("X", dots(Emb, net.let("P", pool_mean(Emb)))), ("dP", "dP = Emb dX")),
 }
 ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril: the causal mask's adjoint
+ADJOINTS |= {"DotsMix", "DotsOuter"}  # the dots row's equations: dP = Emb dX and dEmb = P dXᵀ + …
 
 
 def test_time_sum_row():
@@ -281,7 +286,7 @@ def test_every_op_of_the_table_has_a_row():
     covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
     covered |= {"TimeSum"}  # Σ_t of a recurrence: test_time_sum_row below, and BPTT in tests/test_recurrence.py
     covered |= {"Diag"}  # diag(s) of a Hessian's block: test_diag_row below, and tests/test_second_order.py
-    text = {"Embed", "PoolMean", "PoolMax", "Concat"}
+    text = {"Embed", "PoolMean", "PoolMax", "Concat", "Dots"}
     image = {"Im2col", "Mat", "Unmat", "MaxPool", "AvgPool"}
     by_name = {cls.__name__: op for cls, op in OPS.items()}
     assert {by_name[k].name for k in text} == set(TEXT_ROWS)
@@ -444,6 +449,7 @@ def test_activation_rule_is_written_in_the_output():
 NO_JVP = {"Embed", "PoolMean", "PoolMax", "Concat", "ScatterAdd", "SpreadMean", "RouteMax", "RowBlock"}
 # the image ops (conv_net) have no Jacobian-vector rule yet: the R-operator names them, conv_net's module has no hvp
 NO_JVP |= {"Im2col", "Col2im", "Mat", "Unmat", "MaxPool", "AvgPool", "UnpoolMax", "UnpoolAvg"}
+NO_JVP |= {"Dots", "DotsMix", "DotsOuter"}  # word2vec's dots: text ops too
 
 
 def test_every_op_but_the_text_ops_has_a_jacobian_vector_rule():

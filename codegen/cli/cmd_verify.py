@@ -135,6 +135,11 @@ def load_target(spec: str):
         from derive.verify.recurrent import RecTarget
 
         return RecTarget(net)
+    if hasattr(net, "assignments"):
+        from derive.verify.pairs import PairTarget, reads_pairs
+
+        if reads_pairs(net):  # word pairs (word2vec): claims about one pair in the course's notation
+            return PairTarget(net)
     if hasattr(net, "assignments"):  # a VecNetwork: vectorised claims, or per unit
         return SpecTarget(VecTarget(net), lambda: _derived(scalar_network(net)[0]))
     layers = Layers.of(net)

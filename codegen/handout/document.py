@@ -355,4 +355,7 @@ def _plain_number(cell: str) -> str:
 
 
 def shape_latex(shape, mp) -> str:
-    return rf"{mp.doprint(sp.sympify(shape[0]))} \times {mp.doprint(sp.sympify(shape[1]))}"
+    """``n_1 \\times m``; a sum of sizes in parentheses, ``(K + 1) \\times m``."""
+    rows, cols = (sp.sympify(x) for x in shape)
+    rows, cols = (rf"\left({mp.doprint(x)}\right)" if isinstance(x, sp.Add) else mp.doprint(x) for x in (rows, cols))
+    return rf"{rows} \times {cols}"

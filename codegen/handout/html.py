@@ -227,13 +227,21 @@ def render(net, options: HandoutOptions | None = None) -> str:
     ctx["figure"] = figure
     if ctx.get("matrix"):  # a matrix program: its sections, numbered as the PDF numbers them
         ctx["numbers"] = document_numbers(ctx["document"])
-        page = environment().get_template("handout_batch.html.jinja").render(**ctx)
+        refs = {s.label: n for s, n in zip(ctx["document"], ctx["numbers"], strict=True) if s.label}
+        env = environment()
+        env.filters["mixed"] = lambda text: mixed(cite(str(text), refs))  # section~\ref{sec:steps}: its number
+        page = env.get_template("handout_batch.html.jinja").render(**ctx)
         return re.sub(r"\n{3,}", "\n\n", page)
     ctx["numbers"] = SimpleNamespace(**section_numbers([s for s in SECTIONS if getattr(ctx["sections"], s)]))
     ctx["plain"] = {"title": net.name.replace("_", " "), "name": net.name, "doc": getattr(net, "doc", "")}
     ctx["stamp"] = UNSEALED
     page = environment().get_template("handout.html.jinja").render(**ctx)
     return seal(re.sub(r"\n{3,}", "\n\n", page))
+
+
+def cite(tex: str, refs: dict) -> str:
+    """``section~\\ref{sec:steps}`` with the section's number."""
+    return re.sub(r"\\ref\{([^{}]*)\}", lambda m: refs.get(m.group(1), "?"), tex)
 
 
 def document_numbers(sections) -> list[str]:

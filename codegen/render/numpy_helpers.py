@@ -29,6 +29,9 @@ for _function in (
     text_numpy.scatter_add,
     text_numpy.spread_mean,
     text_numpy.route_max,
+    text_numpy.dots,
+    text_numpy.dots_mix,
+    text_numpy.dots_outer,
 ):
     HELPERS[_function.__name__] = inspect.getsource(_function)
 for _function in (attention_numpy.causal_mask,):

@@ -30,6 +30,8 @@ NAMES = (
     "sentiment_features_2layer",
     "embedding_classifier",
     "ffnn_lm",
+    "word2vec_softmax",
+    "word2vec_negative",
     "one_hidden_layer",
     "residual_mlp",
     "l2_mlp",
@@ -45,6 +47,8 @@ NAMES = (
     "conv_net",
     "elman_rnn",
     "lstm_cell",
+    "gru",
+    "gru_d2l",
     "rnn_lm",
     "transformer_block",
 )
@@ -55,15 +59,15 @@ def names() -> list[str]:
     return list(NAMES)
 
 
-def load(name: str) -> Network | VecNetwork:
-    """A catalogue network by name."""
+def load(name: str, **options) -> Network | VecNetwork:
+    """A catalogue network by name (``options``: its ``build``'s, e.g. the GRU's ``inputs="words"``)."""
     if name not in NAMES:
         hint = did_you_mean(name, NAMES)
         if hint:
             raise ChainruleError(f"unknown network '{name}'{hint}; `chainrule list` shows the catalogue")
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
     module = importlib.import_module(f"{__name__}.{name}")
-    return module.build()
+    return module.build(**options)
 
 
 def describe(name: str) -> str:

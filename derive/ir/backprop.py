@@ -32,6 +32,8 @@ from .equation import Equation, Term
 from .reasons import activation_why, rule_text
 from .steps import Cancellation, Convention, FactorOut, SumOverUses, VecChainRule
 
+LOSS_KEYS = ("loss", "loss-summed")  # the loss stanza's rules: J = (1/m) Σ L, J = Σ L
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -182,7 +184,7 @@ class Sweep:
                 continue  # an input, or a quantity of inputs alone (im2col(X)): no gradient to carry
             ratio = self.scale(name) / ratio_of
             expr = pull_scalars(contribution if ratio == 1 else _scaled(ratio, contribution))
-            if key == "loss":
+            if key in LOSS_KEYS:
                 rule = f"{why(key)}; {record_of(self.net.loss).matrix_why}"
                 latex = why(key, "latex")
             else:
@@ -240,7 +242,7 @@ class Sweep:
     def term(self, name: str, via: str, expr, key: str) -> Term:
         """The kind of one use's term, as the emitters and handouts read it."""
         if via == "J":
-            if key == "loss":
+            if key in LOSS_KEYS:
                 return Term(via, "loss_grad", tuple(self.net.cost_operands), self.net.loss, expr)
             return Term(via, "adjoint", names_in(expr), None, expr)
         a = self.net.assignment(via)
@@ -261,7 +263,7 @@ class Sweep:
         """``dZ_L = A_L − Y`` where the table's cancellation applies; False to write dA_L as usual."""
         net = self.net
         terms = self.terms[a.name]
-        if not (net.cost_operands and a.name == net.cost_operands[0] and len(terms) == 1 and terms[0][2] == "loss"):
+        if not (net.cost_operands and a.name == net.cost_operands[0] and len(terms) == 1 and terms[0][2] in LOSS_KEYS):
             return False
         loss = record_of(net.loss)
         if a.kind != "activation" or a.function != loss.matched:

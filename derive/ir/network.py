@@ -783,8 +783,10 @@ class VecDerivation:
         if net.recurrence is not None:
             T = net.recurrence.T
             head = f"one step t of a recurrence over t = 1 … {T} ({T} = {net.dim_sizes[T]})"
-        else:
+        elif any(a.kind == "affine" for a in net.assignments):
             head = f"sizes {'-'.join(map(str, net.sizes))}"
+        else:  # no layers to count (word2vec, attention): the declared sizes
+            head = ", ".join(f"{s} = {v}" for s, v in net.dim_sizes.items())
         lines = [f"# {net.name}: {head}, {', '.join(net.activations)}, {net.loss}"]
         for title, eqs in (("forward", self.forward), ("backward", self.backward)):
             lines.append(f"{title}:")

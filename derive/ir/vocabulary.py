@@ -4,10 +4,11 @@
 ``mean_columns(Q)``, ``sum_rows(Q)`` (1×k), ``mean_rows(Q)``, ``power(Q, p)``
 (entry by entry: ``power(V + eps, -1/2)`` is 1/√(V + ε)), ``frobenius_sq(W)``
 (Σ W², a scalar) and ``l1_norm(W)`` (Σ |W|, a scalar); for text, ``embed(E, W)`` (the word vectors of the
-indices W), ``pool_mean(Emb)``, ``pool_max(Emb)`` and ``concat(A, B, …)``; for images (``net.image``,
-``net.filters``), ``conv2d(X, W, b, stride, pad)``, ``max_pool(Q, size, stride)`` and ``avg_pool(Q, size, stride)``.
-They are SymPy functions over the declaration's quantities; the declaration lowers them onto the matrix program
-(``derive.ir.lower``, ``derive.ir.images``).
+indices W), ``pool_mean(Emb)``, ``pool_max(Emb)``, ``concat(A, B, …)`` and ``dots(U_O, v_c)`` (word2vec's
+scores of looked-up vectors); for images (``net.image``, ``net.filters``), ``conv2d(X, W, b, stride, pad)``,
+``max_pool(Q, size, stride)`` and ``avg_pool(Q, size, stride)``.  They are SymPy functions over the
+declaration's quantities; the declaration lowers them onto the matrix program (``derive.ir.lower``,
+``derive.ir.images``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ class PoolMaxOf(MatrixFunction):
 
 class ConcatOf(MatrixFunction):
     pass
+
+
+class DotsOf(MatrixFunction):
+    nargs = 2
 
 
 class Conv2dOf(MatrixFunction):
@@ -177,6 +182,13 @@ def concat(*parts):
     return ConcatOf(*parts)
 
 
+def dots(Q, v):
+    """``Qᵀ v`` column by column: for each column, the dot products of the n word vectors of ``Q = embed(U, O)``
+    (n indices per column) with the column of v (d×m), n×m.  word2vec's scores ``s = U_Oᵀ v_c`` of the outside
+    word and its K negative samples against the center word's vector (cs224n assignment 2)."""
+    return DotsOf(Q, v)
+
+
 def conv2d(X, W, b=None, stride=1, pad=0):
     """cs231n's conv layer: the images X (``net.image``) correlated with the filter bank W (``net.filters``, F
     filters of C×HH×WW) at ``stride`` over X padded with ``pad`` zeros, plus the bias b (F×1, or None): one
@@ -250,6 +262,7 @@ VOCABULARY = {
     "pool_mean": pool_mean,
     "pool_max": pool_max,
     "concat": concat,
+    "dots": dots,
     SoftmaxRows.record.name: softmax_rows,
     "causal_mask": causal_mask,
     "rowsum": rowsum,

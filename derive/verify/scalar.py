@@ -225,6 +225,7 @@ def verify_spec(target, wrt, claim, *, latex: bool = False, where=None, seconds:
 
 
 def _verify_spec(target, wrt, claim, latex: bool, where) -> Verdict:
+    from .pairs import PairTarget, verify_pairs
     from .recurrent import RecTarget, verify_recurrent
     from .vec_target import VecTarget
     from .vectorised import verify_vector
@@ -248,6 +249,8 @@ def _verify_spec(target, wrt, claim, latex: bool, where) -> Verdict:
                 raise (first if shallow else second) from None
     if isinstance(target, RecTarget):
         return verify_recurrent(target, wrt, claim, latex=latex, where=where)
+    if isinstance(target, PairTarget):
+        return verify_pairs(target, wrt, claim, latex=latex, where=where)
     if isinstance(target, VecTarget):
         return verify_vector(target, wrt, claim, latex=latex, where=where)
     return verify_claim(target, wrt, claim, latex=latex, where=where)
