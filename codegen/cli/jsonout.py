@@ -1,6 +1,7 @@
 """``--json`` output of ``list``, ``derive`` and ``verify``: plain data with stable keys, for scripts.
 
 The keys are documented in the README ("Scripting"); adding a key is compatible, renaming one is not.
+SymPy and ``derive`` are imported where they are used: ``chainrule list --json`` loads neither.
 """
 
 from __future__ import annotations
@@ -9,11 +10,6 @@ import json
 import math
 import re
 import sys
-
-import sympy as sp
-
-from derive import gradcheck
-from derive.printing.text import text
 
 FORMAT = 1  # bumped when a key changes meaning or goes away
 
@@ -25,6 +21,8 @@ def dump(data) -> None:
 
 def plain(value):
     """Numbers as numbers, arrays as nested lists, SymPy as text."""
+    import sympy as sp
+
     if isinstance(value, float) and not math.isfinite(value):
         return None  # JSON has no NaN or infinity: undefined, or beyond the float range
     if isinstance(value, bool | int | float | str) or value is None:
@@ -50,6 +48,9 @@ def catalogue(rows: list[tuple[str, str]]) -> dict:
 
 def units_derivation(derivation, names, point) -> dict:
     """A per-unit network's gradients: each with its steps and its check against central differences."""
+    from derive import gradcheck
+    from derive.printing.text import text
+
     gradients = []
     for name in names:
         expr = derivation.gradient(name)
