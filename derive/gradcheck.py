@@ -169,9 +169,11 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
     """Random inputs, valid targets (0/1, or one-hot columns for softmax) and parameters,
     redrawn until every ReLU input is at least ``margin`` from its kink at 0."""
     rng = np.random.default_rng(seed)
+    shapes = d.concrete_shapes(m)
+    kinks = _Kinks(d, m)
     for _ in range(1000):
-        env = _draw(d, m, rng, scale)
-        if layer_kink_distance(d, env, m) >= margin:
+        env = _draw(d, shapes, rng, scale)
+        if kinks.distance(env) >= margin:
             return env
     return env
 
@@ -180,22 +182,33 @@ def layer_kink_distance(d: VecDerivation, env: dict, m: int) -> float:
     """How far the batch is from a kink: the smallest |Z| over every ReLU layer's input and every entry an L1
     penalty takes, and the smallest gap between the largest entry a max pooling takes and the best one of
     another word (inf without any of them)."""
-    from .ir.nodes import L1Norm
-    from .ir.numeric import NumPyEvaluator
-    from .ir.text_nodes import PoolMax
+    return _Kinks(d, m).distance(env)
 
-    relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and e.function == "relu"]
-    nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
-    pools = [p for p in nodes if isinstance(p, PoolMax)]
-    penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
-    if not relu_inputs and not pools and not penalised:
-        return float("inf")
-    dims = dims_of(d.network, m)
-    values = run(d.forward, env, dims)
-    gaps = [float(np.min(np.abs(values[z]))) for z in relu_inputs]
-    gaps += [float(np.min(np.abs(NumPyEvaluator(values, dims)(w)))) for w in penalised]
-    gaps += [_pool_gap(values[p.args[0].name], values[p.args[1].name]) for p in pools]
-    return min(gaps)
+
+class _Kinks:
+    """The kinks of a layer derivation's forward pass at batch size ``m``, found once for many batches."""
+
+    def __init__(self, d: VecDerivation, m: int):
+        from .ir.nodes import L1Norm
+        from .ir.text_nodes import PoolMax
+
+        self.d = d
+        self.relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and e.function == "relu"]
+        nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
+        self.pools = [p for p in nodes if isinstance(p, PoolMax)]
+        self.penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
+        self.dims = dims_of(d.network, m)
+
+    def distance(self, env: dict) -> float:
+        from .ir.numeric import NumPyEvaluator
+
+        if not self.relu_inputs and not self.pools and not self.penalised:
+            return float("inf")
+        values = run(self.d.forward, env, self.dims)
+        gaps = [float(np.min(np.abs(values[z]))) for z in self.relu_inputs]
+        gaps += [float(np.min(np.abs(NumPyEvaluator(values, self.dims)(w)))) for w in self.penalised]
+        gaps += [_pool_gap(values[p.args[0].name], values[p.args[1].name]) for p in self.pools]
+        return min(gaps)
 
 
 def _pool_gap(Q, W) -> float:
@@ -216,9 +229,8 @@ def _pool_gap(Q, W) -> float:
     return gap
 
 
-def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
+def _draw(d: VecDerivation, shapes: dict, rng, scale: float) -> dict:
     net = d.network
-    shapes = d.concrete_shapes(m)
     env = {}
     for name in net.names("param"):
         env[name] = rng.normal(0.0, scale, shapes[name])
