@@ -1,7 +1,8 @@
 """chainrule as a user installs it: a wheel, in a fresh virtual environment, run from an empty folder.
 
-Slow (it builds the wheel, installs it with its dependencies, and runs the whole demo), but CI runs it:
-it is the only test that sees the package without the repository around it.
+Slow (it builds the wheel and installs it with its dependencies), but CI runs it: it is the only test that
+sees the package without the repository around it.  The demo it runs is the quick one (every part, every
+kind of file, on a few networks, on two processes); tests/test_demo.py runs the whole demo from the repository.
 """
 
 import os
@@ -67,11 +68,13 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path):
     empty.mkdir()
     version = run([str(python), "-m", "chainrule", "--version"], cwd=empty).stdout
     assert version.startswith("chainrule ")
-    demo = run([str(env_dir / "bin" / "chainrule"), "demo", "-o", "out"], cwd=empty)
+    demo = run([str(env_dir / "bin" / "chainrule"), "demo", "--quick", "--jobs", "2", "-o", "out"], cwd=empty)
     assert "Traceback" not in demo.stdout + demo.stderr
     out = empty / "out"
     assert (out / "nlp" / "report.txt").is_file()
     assert (out / "data" / "lm" / "corpus.txt").read_bytes() == (ROOT / "derive/nlp/data/lm/corpus.txt").read_bytes()
     assert (out / "verify" / "sheets" / "mistakes.txt").is_file()
     assert (out / "generated" / "ffnn_lm.py").is_file()
+    assert (out / "two_layer_sigmoid" / "handout.pdf").is_file() and (out / "elman_rnn" / "derivation.txt").is_file()
+    assert "every part succeeded" in demo.stderr
     assert sorted(p.name for p in empty.iterdir()) == ["out"], "the demo writes only into its output folder"

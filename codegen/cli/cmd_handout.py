@@ -30,6 +30,7 @@ from ..handout import notebook as handout_notebook
 from ..handout import slides as handout_slides
 from ..handout.builder import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from ..render.latex_printer import DIGITS
+from . import demo_plan
 from .report import announce_size, status
 
 GOLDEN_DIR = Path("docs") / "handouts"
@@ -200,17 +201,26 @@ def demo(out_dir) -> bool:
     pdf = latex_build.available()
     ok = True
     count = 0
-    todo = names()
+    todo = demo_plan.networks()
     status(f"demo: writing {len(todo)} handouts{' and their PDFs' if pdf else ''}")
-    for number, name in enumerate(todo, 1):
-        path = os.path.join(out_dir, name, "handout.tex")
+    results = demo_plan.run_all(write_demo_handout, [(name, out_dir, pdf) for name in todo])
+    for number, (name, error) in enumerate(zip(todo, results), 1):
         status(f"demo: handout {name} ({number}/{len(todo)})")
-        try:
-            write_handout(path, render(load(name)), pdf=pdf, force=True)
+        if error is None:
             count += 1
-        except ChainruleError as exc:
-            print(f"chainrule: error: handout {name}: {exc}", file=sys.stderr)
+        else:
+            print(f"chainrule: error: handout {name}: {error}", file=sys.stderr)
             ok = False
     what = "handouts with PDFs" if pdf else "handouts (no pdflatex: .tex only)"
     status(f"wrote {count} {what} to {out_dir}/<network>/handout.tex; {'ok' if ok else 'FAILED'}")
     return ok
+
+
+def write_demo_handout(job: tuple[str, str, bool]) -> str | None:
+    """Write catalogue network NAME's handout into OUT/NAME/ (and its PDF): None, or what went wrong."""
+    name, out_dir, pdf = job
+    try:
+        write_handout(os.path.join(out_dir, name, "handout.tex"), render(load(name)), pdf=pdf, force=True)
+    except ChainruleError as exc:
+        return str(exc)
+    return None

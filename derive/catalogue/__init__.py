@@ -8,7 +8,9 @@ defines ``network``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import inspect
 import io
 import os
 import runpy
@@ -17,9 +19,11 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 
 from ..errors import ChainruleError
 from ..ir.network import VecNetwork
+from ..unit.chain import UnreachableParameterWarning
 from ..unit.network import Network
 from ..verify.equivalence import TimedOut, time_limit
 
@@ -61,11 +65,58 @@ def names() -> list[str]:
 
 
 def load(name: str) -> Network | VecNetwork:
-    """A catalogue network by name."""
+    """A catalogue network by name (inside ``shared()``, the one network every caller gets)."""
     if name not in NAMES:
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
-    module = importlib.import_module(f"{__name__}.{name}")
-    return module.build()
+    if _shared is not None:
+        if name not in _shared:
+            _shared[name] = _derived_once(_build(name))
+        return _shared[name]
+    return _build(name)
+
+
+def _build(name: str) -> Network | VecNetwork:
+    return importlib.import_module(f"{__name__}.{name}").build()
+
+
+_shared: dict[str, Network | VecNetwork] | None = None  # by name, inside ``shared()``
+
+
+@contextlib.contextmanager
+def shared():
+    """Inside this block ``load(name)`` gives every caller one network per name, and its ``derive()`` is worked
+    out once (for each argument) and handed to every caller: for a run that derives the catalogue in several
+    places (``chainrule demo``, a test session).  The networks and derivations are read-only then, as every
+    caller treats them.  Blocks nest: an inner one shares the outer one's networks."""
+    global _shared
+    outer = _shared
+    _shared = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _shared = outer
+
+
+def _derived_once(net: Network | VecNetwork) -> Network | VecNetwork:
+    """``net`` whose ``derive(...)`` keeps its derivation for each argument; a kept one warns again as it did."""
+    derive = net.derive
+    signature = inspect.signature(derive)
+    kept = {}
+
+    @functools.wraps(derive)
+    def derive_once(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = tuple(bound.arguments.items())
+        if key not in kept:
+            kept[key] = derive(*args, **kwargs)
+        else:
+            for message in getattr(kept[key], "warnings", ()):
+                warnings.warn(message, UnreachableParameterWarning, stacklevel=2)
+        return kept[key]
+
+    net.derive = derive_once
+    return net
 
 
 def describe(name: str) -> str:
