@@ -20,6 +20,7 @@ Conventions, as the lectures state them:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -251,9 +252,18 @@ class _NumericPrinter(PythonCodePrinter):
 
 
 def numeric_function(args, expr):
-    """``expr`` as a Python function of ``args`` over floats, with each rule's ``numeric`` implementation."""
+    """``expr`` as a Python function of ``args`` over floats, with each rule's ``numeric`` implementation.
+    Each is made once (verify asks for the same truth, claim after claim, and making one prints it)."""
+    return _numeric_function(tuple(args), expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _numeric_function(args: tuple, expr):
     printer = _NumericPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
     return sp.lambdify(args, expr, modules=[NUMERIC, "math"], printer=printer)
+
+
+numeric_function.cache_clear = _numeric_function.cache_clear  # forget every function made (the next is compiled)
 
 
 # ---------------------------------------------------------- the public names

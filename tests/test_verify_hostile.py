@@ -18,6 +18,7 @@ from typing import ClassVar
 import pytest
 
 from derive.catalogue import load
+from derive.functions import numeric_function
 from derive.verify.claims import ClaimError, parse_text
 from derive.verify.latex_reader import parse_latex
 from derive.verify.vectorised import VecTarget, verify_vector
@@ -235,6 +236,7 @@ def test_cli_rejects_hostile_claim_with_exit_2(claim, tmp_path):
 
 def test_the_audit_hook_would_see_code_running(derivation, tmp_path, monkeypatch):
     """The check above can fail: checking a valid claim compiles it with lambdify, and the hook sees that."""
+    numeric_function.cache_clear()  # a claim compiled before (by any test) is kept, not compiled again
     _no_side_effect(tmp_path, monkeypatch)
     _Audit.armed = True
     try:
