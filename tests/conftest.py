@@ -1,15 +1,106 @@
 import os
 import sys
+import types
 from pathlib import Path
 
+import numpy as np
+import pytest
+import sympy as sp
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from derive import catalogue  # after the repository is on the path
+
 # CI draws the same examples on every run (a failure there reproduces here with CI=true); a local run
 # explores new ones and keeps what failed in .hypothesis/
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# ------------------------------------------------------------- the whole suite on every core
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """``pytest`` without arguments (the README's and CI's command) runs on every core: pytest-xdist, one
+    worker process per core.  Named files or tests run in this process, unless ``-n`` says otherwise."""
+    if getattr(config.option, "numprocesses", 0) is not None:
+        return  # no pytest-xdist, or -n given
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.collectonly:
+        config.option.numprocesses = "auto"
+        config.option.dist = "loadgroup"
+
+
+def pytest_collection_modifyitems(config, items):
+    """On workers, the tests that use one of their module's own fixtures (``scope="module"``: the NLP models
+    trained, the README's commands run, a browser started) go to one worker, so that it is made once."""
+    for item in items:
+        info, module = getattr(item, "_fixtureinfo", None), item.getparent(pytest.Module)
+        if info is None or module is None or item.get_closest_marker("xdist_group"):
+            continue
+        if any(
+            d.scope == "module" and d.baseid == module.nodeid for defs in info.name2fixturedefs.values() for d in defs
+        ):
+            item.add_marker(pytest.mark.xdist_group(module.nodeid))
+
+
+# ------------------------------------------------- each catalogue network derived once per session
+@pytest.fixture(scope="session", autouse=True)
+def shared_catalogue():
+    """Each catalogue network is built and derived once per test session (once per worker): ``load(name)``
+    gives every test the same network and derivations (``derive.catalogue.shared``).  A test that changes
+    either is marked ``unshared`` (it gets its own); the session ends in an error naming a shared network
+    that a test changed, or one of its derivations, as the change would leak into the tests after it."""
+    with catalogue.shared() as networks:
+        yield networks
+    changed = sorted(name for name, net in networks.items() if _changed(name, net))
+    if changed:
+        pytest.fail(
+            f"a test changed the shared catalogue network or derivation of {', '.join(changed)}: mark it unshared"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _unshared(request):
+    if request.node.get_closest_marker("unshared") is None:
+        yield
+        return
+    with catalogue.shared(False):
+        yield
+
+
+def _changed(name: str, net) -> bool:
+    """Whether the shared ``net`` or one of its derivations differs from a network built and derived afresh."""
+    with catalogue.shared(False):
+        fresh = catalogue.load(name)
+    if fingerprint(net) != fingerprint(fresh):
+        return True
+    return any(fingerprint(d) != fingerprint(fresh.derive(**dict(key))) for key, d in net.derive.kept.items())
+
+
+def fingerprint(x, seen=None):
+    """The state of ``x`` as nested tuples of plain values and SymPy expressions, for ``==``: the public
+    attributes of objects (``_private`` ones are caches, such as a derivation's compiled functions)."""
+    seen = {} if seen is None else seen
+    if isinstance(x, (sp.Basic, str, bytes, int, float, complex, bool, type(None))):
+        return x
+    if isinstance(x, np.ndarray):
+        return ("array", x.shape, x.tobytes())
+    if isinstance(x, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)):
+        return ("callable", getattr(x, "__qualname__", repr(x)))
+    if id(x) in seen:  # shared or circular: where it was first seen
+        return ("again", seen[id(x)])
+    seen[id(x)] = len(seen)
+    if isinstance(x, dict):
+        return ("dict", *((fingerprint(k, seen), fingerprint(v, seen)) for k, v in x.items()))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, *(fingerprint(v, seen) for v in x))
+    if isinstance(x, (set, frozenset)):
+        return ("set", frozenset(fingerprint(v, seen) for v in x))
+    state = getattr(x, "__dict__", None)
+    if state is None:
+        return ("repr", repr(x))
+    # public attributes; derive: the shared network's own (derive.catalogue), not the class's
+    return (type(x).__name__, fingerprint({k: v for k, v in state.items() if k[0] != "_" and k != "derive"}, seen))

@@ -180,6 +180,7 @@ def test_gradient_expanded_has_only_leaves(derived):
     assert {s.name for s in g.free_symbols} <= set(d.net.leaves)
 
 
+@pytest.mark.unshared  # two derivations, each made afresh
 def test_derivation_is_deterministic():
     a = load("two_layer_softmax").derive()
     b = load("two_layer_softmax").derive()

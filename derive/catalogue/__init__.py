@@ -83,16 +83,17 @@ _shared: dict[str, Network | VecNetwork] | None = None  # by name, inside ``shar
 
 
 @contextlib.contextmanager
-def shared():
+def shared(on: bool = True):
     """Inside this block ``load(name)`` gives every caller one network per name, and its ``derive()`` is worked
     out once (for each argument) and handed to every caller: for a run that derives the catalogue in several
     places (``chainrule demo``, a test session).  The networks and derivations are read-only then, as every
-    caller treats them.  Blocks nest: an inner one shares the outer one's networks."""
+    caller treats them.  Blocks nest: an inner one shares the outer one's networks; ``shared(False)`` builds
+    afresh inside.  Yields the shared networks by name (None when off)."""
     global _shared
     outer = _shared
-    _shared = {} if outer is None else outer
+    _shared = ({} if outer is None else outer) if on else None
     try:
-        yield
+        yield _shared
     finally:
         _shared = outer
 
@@ -115,6 +116,7 @@ def _derived_once(net: Network | VecNetwork) -> Network | VecNetwork:
                 warnings.warn(message, UnreachableParameterWarning, stacklevel=2)
         return kept[key]
 
+    derive_once.kept = kept  # the derivations made, by argument
     net.derive = derive_once
     return net
 
