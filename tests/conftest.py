@@ -28,6 +28,8 @@ def pytest_cmdline_main(config):
     worker process per core.  Named files or tests run in this process, unless ``-n`` says otherwise."""
     if getattr(config.option, "numprocesses", 0) is not None:
         return  # no pytest-xdist, or -n given
+    if hasattr(config, "workerinput") or "PYTEST_XDIST_WORKER" in os.environ:
+        return  # a worker, or a pytest a worker started: never workers of workers
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.collectonly:
         config.option.numprocesses = "auto"
         config.option.dist = "loadgroup"
