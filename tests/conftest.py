@@ -1,3 +1,5 @@
+import ast
+import functools
 import os
 import sys
 import types
@@ -32,20 +34,44 @@ def pytest_cmdline_main(config):
         return  # a worker, or a pytest a worker started: never workers of workers
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.collectonly:
         config.option.numprocesses = "auto"
-        config.option.dist = "loadgroup"
+        config.option.dist = "loadscope"
+        config.stash[_SCHEDULE] = True
 
 
-def pytest_collection_modifyitems(config, items):
-    """On workers, the tests that use one of their module's own fixtures (``scope="module"``: the NLP models
-    trained, the README's commands run, a browser started) go to one worker, so that it is made once."""
-    for item in items:
-        info, module = getattr(item, "_fixtureinfo", None), item.getparent(pytest.Module)
-        if info is None or module is None or item.get_closest_marker("xdist_group"):
-            continue
-        if any(
-            d.scope == "module" and d.baseid == module.nodeid for defs in info.name2fixturedefs.values() for d in defs
-        ):
-            item.add_marker(pytest.mark.xdist_group(module.nodeid))
+_SCHEDULE = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """The tests of a module that makes a fixture once for all of them (``scope="module"``: the NLP models
+    trained, the README's commands run, a browser started) run on one worker, so that it is made once; every
+    other test goes to whichever worker is free."""
+    if not config.stash.get(_SCHEDULE, False):
+        return None  # -n given: pytest-xdist's own --dist
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByTestOrModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if _makes_module_fixture(config.rootpath / path) else nodeid
+
+    return ByTestOrModule(config, log)
+
+
+@functools.cache
+def _makes_module_fixture(path: Path) -> bool:
+    """Whether the test file defines a fixture of a wider scope than one test (``@pytest.fixture(scope=...)``)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return any(
+        isinstance(keyword.value, ast.Constant) and keyword.value.value in ("module", "package", "session")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ("pytest.fixture", "fixture")
+        for keyword in node.keywords
+        if keyword.arg == "scope"
+    )
 
 
 # ------------------------------------------------- each catalogue network derived once per session
@@ -93,16 +119,16 @@ def fingerprint(x, seen=None):
     if isinstance(x, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)):
         return ("callable", getattr(x, "__qualname__", repr(x)))
     if id(x) in seen:  # shared or circular: where it was first seen
-        return ("again", seen[id(x)])
-    seen[id(x)] = len(seen)
+        return ("again", seen[id(x)][0])
+    seen[id(x)] = (len(seen), x)  # x kept, so that its id is not another object's while this runs
     if isinstance(x, dict):
         return ("dict", *((fingerprint(k, seen), fingerprint(v, seen)) for k, v in x.items()))
     if isinstance(x, (list, tuple)):
         return (type(x).__name__, *(fingerprint(v, seen) for v in x))
     if isinstance(x, (set, frozenset)):
         return ("set", frozenset(fingerprint(v, seen) for v in x))
-    state = getattr(x, "__dict__", None)
-    if state is None:
-        return ("repr", repr(x))
+    slots = [getattr(c, "__slots__", ()) for c in type(x).__mro__]
+    names = list(getattr(x, "__dict__", ())) + [n for s in slots for n in ((s,) if isinstance(s, str) else s)]
     # public attributes; derive: the shared network's own (derive.catalogue), not the class's
-    return (type(x).__name__, fingerprint({k: v for k, v in state.items() if k[0] != "_" and k != "derive"}, seen))
+    public = [n for n in names if n[0] != "_" and n != "derive" and hasattr(x, n)]
+    return (type(x).__name__, *((n, fingerprint(getattr(x, n), seen)) for n in public))

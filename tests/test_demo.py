@@ -6,6 +6,7 @@ catalogue network, every generated module's own demo training (the module part),
 share: which networks, each derived once, the jobs on worker processes with the results in order.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from codegen.cli import cmd_derive, cmd_generate, demo_plan
-from derive import catalogue
+from derive import ChainruleError, catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = [name for name, reason in cmd_generate.golden_names() if reason is None]
@@ -39,6 +40,7 @@ def test_every_generated_module_trains_as_its_own_demo(name):
     assert run.stdout.strip().splitlines()[-1].startswith("final loss")
 
 
+@pytest.mark.unshared  # outside the plan, nothing is shared
 def test_the_plan_selects_shares_and_keeps_order():
     assert demo_plan.networks() == catalogue.names()  # outside a plan: everything, here, one by one
     assert list(demo_plan.run_all(abs, [-3, 2])) == [3, 2]
@@ -53,3 +55,8 @@ def test_the_plan_selects_shares_and_keeps_order():
 
 def _derived_in_a_worker(name):
     return len(catalogue.load(name).derive().net.names("param"))
+
+
+def test_a_worker_that_dies_is_one_line():
+    with demo_plan.plan(jobs=2), pytest.raises(ChainruleError, match="a worker process of the demo stopped"):
+        list(demo_plan.run_all(os._exit, [3, 3]))

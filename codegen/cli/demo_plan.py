@@ -17,8 +17,9 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
-from derive import catalogue
+from derive import ChainruleError, catalogue
 
 # --quick: the lecture's worked network, one of each further kind (layers, text, recurrence), and the NLP
 # models of both tasks: every part of the demo and every kind of file it writes, in seconds
@@ -64,7 +65,16 @@ def run_all(job: Callable, items: Iterable) -> Iterator:
     items = list(items)
     if _state["jobs"] < 2 or len(items) < 2:
         return (job(item) for item in items)
-    return _pool().map(job, items)
+    return _in_order(_pool().map(job, items))
+
+
+def _in_order(results: Iterator) -> Iterator:
+    try:
+        yield from results
+    except BrokenProcessPool:  # a worker killed (out of memory?): one line, not the pool's traceback
+        raise ChainruleError(
+            "a worker process of the demo stopped (killed, or out of memory?); try again with fewer --jobs", "demo"
+        ) from None
 
 
 def _pool() -> ProcessPoolExecutor:
