@@ -1,19 +1,8 @@
 """chainrule's symbolic model: declare a network, derive every gradient by the chain rule."""
 
 from .errors import ChainruleError, DeclarationError
-from .functions import (
-    RULES,
-    binary_cross_entropy,
-    cross_entropy,
-    mse,
-    relu,
-    sigmoid,
-    softmax,
-    squared_error,
-    step,
-    tanh,
-)
-from .ir.layers import identity, mlp
+from .functions import PUBLIC, RULES
+from .ir.layers import mlp
 from .ir.network import Equation, VecDerivation, VecNetwork
 from .ir.vocabulary import (
     causal_mask,
@@ -33,10 +22,15 @@ from .ir.vocabulary import (
     sum_rows,
     transpose,
 )
+from .training import with_training
 from .unit.chain import Derivation, Evaluation, UnreachableParameterWarning
 from .unit.network import Network
 
-__all__ = [
+# every activation (sigmoid, tanh, relu, softplus, gelu, …), softmax and the losses, by their records' names
+globals().update(PUBLIC)
+
+__all__ = [  # noqa: PLE0604  (every activation by its record's name: a new activation is one file)
+    *sorted(PUBLIC),
     "RULES",
     "ChainruleError",
     "DeclarationError",
@@ -47,31 +41,22 @@ __all__ = [
     "UnreachableParameterWarning",
     "VecDerivation",
     "VecNetwork",
-    "binary_cross_entropy",
     "causal_mask",
     "concat",
-    "cross_entropy",
     "embed",
     "frobenius_sq",
     "hadamard",
-    "identity",
     "l1_norm",
     "mean_columns",
     "mean_rows",
     "mlp",
-    "mse",
     "pool_max",
     "pool_mean",
     "power",
-    "relu",
     "rowsum",
-    "sigmoid",
-    "softmax",
     "softmax_rows",
-    "squared_error",
-    "step",
     "sum_columns",
     "sum_rows",
-    "tanh",
     "transpose",
+    "with_training",
 ]

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .functions import ReLU
 from .ir.network import M, VecDerivation
 from .ir.numeric import run
+from .ops import record_of, records
 
 TOLERANCE = 1e-6
 
@@ -97,23 +97,15 @@ def five_point(f, h: float) -> float:
     return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
 
 
-def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4) -> float:
-    """∂L/∂name at ``point`` by central differences (``name`` a leaf, or a node: its value is shifted)."""
-    loss = derivation.loss
-
-    is_node = derivation.net.kinds.get(name) == "node"
-    if is_node:  # a node near a singularity of the loss (ŷ → 0 under log) needs a step relative to its value
-        value = abs(derivation.forward(point)[name])
+def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4, values=None) -> float:
+    """∂L/∂name at ``point`` by central differences (``name`` a leaf, or a node: its value is shifted).
+    ``values`` is ``derivation.forward(point)`` when the caller has it; only the nodes downstream of
+    ``name`` are computed again for each shifted value."""
+    values = derivation.forward(point) if values is None else values
+    if derivation.net.kinds.get(name) == "node":  # near a singularity of the loss (ŷ → 0 under log): a relative step
+        value = abs(values[name])
         h = min(h, 1e-3 * value) if value > 0 else h
-
-    def f(delta: float) -> float:
-        if is_node:
-            return derivation.forward(point, shift={name: delta})[loss]
-        shifted = dict(point)
-        shifted[name] = point[name] + delta
-        return derivation.forward(shifted)[loss]
-
-    return five_point(f, h)
+    return five_point(lambda delta: derivation.shifted_loss(values, name, delta), h)
 
 
 def _check_units(derivation, point: dict[str, float], names, h: float) -> list[GradCheck]:
@@ -122,7 +114,7 @@ def _check_units(derivation, point: dict[str, float], names, h: float) -> list[G
     result = derivation.evaluate(point)
     net = derivation.net
     names = names or (net.names("param") + net.names("input"))
-    return [GradCheck(n, result.gradients[n], numeric_gradient(derivation, point, n, h)) for n in names]
+    return [GradCheck(n, result.gradients[n], numeric_gradient(derivation, point, n, h, result.values)) for n in names]
 
 
 def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None) -> dict[str, float]:
@@ -138,6 +130,7 @@ def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None)
         hot = rng.randrange(len(group))
         for i, sym in enumerate(group):
             point[sym.name] = 1.0 if i == hot else 0.0
+    point.update(getattr(net, "constant_values", {}))  # a constant is its declared value at every point
     return point
 
 
@@ -146,11 +139,14 @@ def kink_distance(derivation, point: dict[str, float]) -> float:
     values = derivation.forward(point)
     out = math.inf
     for node in derivation.net.nodes:
-        for sub in node.expr.atoms(ReLU):
+        for sub in node.expr.atoms(*_KINKED):
             arg = sub.args[0]
             if arg.is_Symbol:
                 out = min(out, abs(values[arg.name]))
     return out
+
+
+_KINKED = tuple(r.cls for r in records() if r.kinks)  # functions with a kink at 0 (ReLU, step)
 
 
 def smooth_point(derivation, seed: int = 0, margin: float = 1e-2) -> dict[str, float]:
@@ -189,11 +185,11 @@ class _Kinks:
     """The kinks of a layer derivation's forward pass at batch size ``m``, found once for many batches."""
 
     def __init__(self, d: VecDerivation, m: int):
-        from .ir.nodes import L1Norm
-        from .ir.text_nodes import PoolMax
+        from .ops.nodes import L1Norm
+        from .ops.text_nodes import PoolMax
 
         self.d = d
-        self.relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and e.function == "relu"]
+        self.relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and record_of(e.function).kinks]
         nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
         self.pools = [p for p in nodes if isinstance(p, PoolMax)]
         self.penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
@@ -244,9 +240,9 @@ def _draw(d: VecDerivation, shapes: dict, rng, scale: float) -> dict:
         keep = float(net.masks[mask].subs({net.constants[n]: v for n, v in net.constant_values.items()}))
         env[mask] = (rng.random(shapes[mask]) < keep).astype(float)
     rows, cols = shapes[y]
-    if net.output == "softmax" or (net.loss == "cross_entropy" and rows > 1):
+    if net.target_kind == "one-hot" or (record_of(net.loss).task == "multiclass" and rows > 1):
         env[y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
-    elif net.output == "identity":
+    elif net.target_kind == "real":
         env[y] = rng.normal(0.0, 1.0, (rows, cols))
     else:
         env[y] = rng.integers(0, 2, (rows, cols)).astype(float)
@@ -326,7 +322,7 @@ def random_sequence(d: VecDerivation, dims: dict, m: int, rng) -> tuple[dict, li
 
     def target(name):
         rows = shape(name)[0]
-        if net.output == "softmax" or name in rec.per_step:
+        if net.target_kind == "one-hot" or name in rec.per_step:
             return np.eye(rows)[:, rng.integers(0, rows, m)]
         return rng.integers(0, 2, shape(name)).astype(float)
 

@@ -70,6 +70,7 @@ CASES = [
         per_unit([2, 4, 4, 4, 4, 3], "sigmoid", "softmax", "cross_entropy"),
     ),
     ("per unit 8-8-8-8-1 tanh/sigmoid/BCE (225 parameters)", per_unit([8, 8, 8, 8, 1], "tanh", "sigmoid")),
+    ("per unit 60-60-1 sigmoid/sigmoid/BCE (3721 parameters)", per_unit([60, 60, 1], "sigmoid", "sigmoid")),
 ]
 
 

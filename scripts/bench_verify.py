@@ -18,7 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from derive.catalogue import load
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 
 CASES = [
     ("text, true", "two_layer_sigmoid", "W11", "(yhat - y)*w1*a1*(1 - a1)*x1", False),

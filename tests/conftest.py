@@ -1,6 +1,7 @@
 import ast
 import functools
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -108,10 +109,15 @@ def _changed(name: str, net) -> bool:
     return any(fingerprint(d) != fingerprint(fresh.derive(**dict(key))) for key, d in net.derive.kept.items())
 
 
+_PLACE = re.compile(r"(.+\.py):(\d+)")  # a declaration's place (derive.errors.caller_place)
+
+
 def fingerprint(x, seen=None):
     """The state of ``x`` as nested tuples of plain values and SymPy expressions, for ``==``: the public
     attributes of objects (``_private`` ones are caches, such as a derivation's compiled functions)."""
     seen = {} if seen is None else seen
+    if isinstance(x, str) and (place := _PLACE.fullmatch(x)):  # file:line, relative to the folder it was made in
+        return f"{os.path.abspath(place[1])}:{place[2]}"
     if isinstance(x, (sp.Basic, str, bytes, int, float, complex, bool, type(None))):
         return x
     if isinstance(x, np.ndarray):

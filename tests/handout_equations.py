@@ -6,7 +6,8 @@ Left out, each for a stated reason:
 
 * the table of local-derivative rules in section 1 (rows that start with ``&``: rules in a
   generic variable, not equations of the network);
-* sides of section 2 that are numbers at the example (worked values, printed to 2 digits);
+* sides of section 2 that are numbers at the example (worked values, printed to 2 digits), and a matrix
+  program's worked example (numbers and matrices of numbers, in any section);
 * tables (``tabular``) and the TikZ graphs (values, not equations);
 * the accumulation steps ``dZ \\mathrel{+}= …`` of a matrix program's step-by-step section (one
   contribution each, not an equality).
@@ -94,6 +95,7 @@ def rows(tex: str) -> list[tuple[int, str]]:
             continue  # the boxed aligned is found on its own
         body = _strip_command(body, r"\tag*", keep=False)
         body = _strip_command(body, r"\tag", keep=False)
+        body = body.replace(r"\notag", "")
         body = _strip_command(body, r"\textcolor", keep=True)
         body = _strip_command(body, r"\boxed", keep=True)
         body = re.sub(r"(\\underbrace\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})_\{\\text\{[^{}]*\}[^{}]*\}", r"\1", body)
@@ -103,13 +105,18 @@ def rows(tex: str) -> list[tuple[int, str]]:
         for row in _split_top(body, ("\\\\",)):
             if not row.strip():
                 continue
-            continued = re.match(r"\s*&\s*(=|\\quad\s*[+-]|[+-])", row)
-            if continued and lines:  # a continued row: "&= …", "&\quad + …"
-                lines[-1] += " " + row.replace("&", " ").replace("\\quad", " ")
+            continued = re.match(r"\s*&\s*(=|\\quad\s*(\\left\.\s*)?([+-]|\\odot)|[+-])", row)
+            if continued and lines:  # a continued row: "&= …", "&\quad + …", a long one broken in its parentheses
+                lines[-1] = (
+                    re.sub(r"\s*\\right\.\s*$", "", lines[-1]) + " " + row.replace("&", " ").replace("\\quad", " ")
+                )
+                lines[-1] = lines[-1].replace(r"\left. ", "")
                 continue
             if re.match(r"\s*&", row):  # a rule in a generic variable (section 1's list)
                 continue
             row = row.split("&&")[0]  # the shape column
+            if r"\begin{bmatrix}" in row:  # a worked value
+                continue
             if "\\mathrel{+}" in row:  # "dZ += …": one contribution accumulated, not an equality
                 continue
             row = re.sub(r"\\text\{in \}.*?\\text\{:\}", "", row)  # "in ∂L/∂z:", the simplification's place
@@ -122,6 +129,9 @@ def rows(tex: str) -> list[tuple[int, str]]:
 def claims(tex: str) -> list[str]:
     """``lhs = side`` for every formula side of every row (and ``p \\leftarrow …`` for updates)."""
     out: list[str] = []
+    body = tex.split(r"\begin{document}", 1)[-1]
+    worked = body.find(r"\section{A worked example}")
+    numbers = 1 + body.count("\\section{", 0, worked) if worked >= 0 else 2  # the section of worked values
     for section, row in rows(tex):
         if "\\leftarrow" in row:
             out.append(row)
@@ -131,7 +141,7 @@ def claims(tex: str) -> list[str]:
             continue
         lhs = sides[0].strip()
         for side in sides[1:]:
-            if side.strip() and not (section == 2 and _is_number_side(side)):
+            if side.strip() and not (section == numbers and _is_number_side(side)):
                 out.append(f"{lhs} = {side.strip()}")
     return out
 

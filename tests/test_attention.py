@@ -11,10 +11,9 @@ import sympy as sp
 
 from derive import DeclarationError, VecNetwork, causal_mask, softmax_rows, transpose
 from derive.catalogue import load
-from derive.ir.attention_nodes import Causal, Tril
-from derive.ir.nodes import Apply
 from derive.ir.numeric import run
-from derive.ops import PullContext, pull_back
+from derive.ops import Apply, PullContext, pull_back
+from derive.ops.attention_nodes import Causal, Tril
 from derive.ops.attention_numpy import causal_mask as np_causal_mask
 from derive.ops.attention_numpy import softmax_rows as np_softmax_rows
 

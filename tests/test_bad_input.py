@@ -8,6 +8,7 @@ on stdout; no file left behind; an answer within 5 s.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -45,6 +46,29 @@ A2 = net.let("A2", sigmoid(Z2))
 net.cost(binary_cross_entropy(A2, Y))
 network = net
 """
+
+
+RNN = """from derive import VecNetwork, binary_cross_entropy, sigmoid, tanh
+
+net = VecNetwork("rnn")
+d, n, k = net.dims(d=3, n=4, k=1)
+U, W, b = net.param("U", (n, d)), net.param("W", (n, n)), net.param("b", (n, 1))
+V, c = net.param("V", (k, n)), net.param("c", (k, 1))
+net.sequence("T", 5)
+with net.step():
+    x = net.input("x", d)
+    h_prev = net.state("h", n)
+    a = net.let("a", W * h_prev + U * x + b)
+    h = net.let("h", tanh(a))
+Y = net.target("Y", k)
+yhat = net.let("yhat", sigmoid(net.let("o", V * h + c)))
+net.cost(binary_cross_entropy(yhat, Y))
+network = net
+"""
+EXAMPLE_2 = (  # two examples (generate reads a network's examples as its demo data when there are two)
+    'net.examples["e"] = {"x1": 0.5, "x2": 1.0, "y": 1.0, "w1": 0.1, "w2": 0.2, "b": 0.0}\n'
+    'net.examples["f"] = {"x1": 1.5, "x2": 1.0, "y": 0.0, "w1": 0.1, "w2": 0.2, "b": 0.0}\nnetwork = net'
+)
 
 
 def unit(old: str, new: str) -> str:
@@ -100,6 +124,55 @@ SPECS = [
     ("name_newline", unit('Network("n")', 'Network("two\\nlines")'), "must be one line of printable text", "spec.py:4"),
     ("name_number", unit('Network("n")', "Network(3)"), "must be one line of printable text", "spec.py:4"),
     ("doc_number", unit('Network("n")', 'Network("n", doc=3)'), "the network's doc must be a string", "spec.py:4"),
+    # every kind of name refuses a newline, an ESC, a space or a lone surrogate, and shows it escaped (issue 24)
+    ("name_esc", unit('"w1 w2 b")', '"w1 w2 b\\x1b")'), r"'b\x1b' is not a valid name", "spec.py:7"),
+    ("name_surrogate", unit('"w1 w2 b")', '"w1 w2 b\\ud800")'), r"'b\ud800' is not a valid name", "spec.py:7"),
+    ("node_esc", unit('net.let("z"', 'net.let("z\\x1b"'), r"'z\x1b' is not a valid name", "spec.py:8"),
+    ("network_esc", unit('Network("n")', 'Network("n\\x1b")'), r"'n\x1b'", "spec.py:4"),
+    ("network_surrogate", unit('Network("n")', 'Network("n\\ud800")'), r"'n\ud800'", "spec.py:4"),
+    (
+        "doc_surrogate",
+        unit('Network("n")', 'Network("n", doc="a\\ud800")'),
+        r"holds '\ud800' at character 2",
+        "spec.py:4",
+    ),
+    ("doc_surrogate_html", unit('Network("n")', 'Network("n", doc="\\ud800")'), r"holds '\ud800'", "spec.py:4"),
+    ("doc_surrogate_ipynb", unit('Network("n")', 'Network("n", doc="\\ud800")'), r"holds '\ud800'", "spec.py:4"),
+    ("doc_surrogate_json", unit('Network("n")', 'Network("n", doc="\\ud800")'), r"holds '\ud800'", "spec.py:4"),
+    ("doc_esc", unit('Network("n")', 'Network("n", doc="\\x1b[31mred")'), r"holds '\x1b' at character 1", "spec.py:4"),
+    ("doc_set_after", unit("network = net", 'net.doc = "\\ud800"\nnetwork = net'), r"holds '\ud800'", "network 'n'"),
+    (
+        "kinds_set_after",
+        unit("network = net", 'net.kinds["q\\n"] = "param"\nnetwork = net'),
+        r"'q\n' is not",
+        "network",
+    ),
+    ("dims_latex", layers("n0=2,", '**{"n\\\\input{/etc/hostname}": 30}, n0=2,'), "is not a valid name", "spec.py:5"),
+    ("dims_space", layers("n0=2,", '**{"n 0": 2},'), "'n 0' is not a valid name", "spec.py:5"),
+    ("dims_newline", layers("n0=2,", '**{"n\\n0": 2},'), r"'n\n0' is not a valid name", "spec.py:5"),
+    ("dims_esc", layers("n0=2,", '**{"n\\x1b": 2},'), r"'n\x1b' is not a valid name", "spec.py:5"),
+    ("dims_surrogate", layers("n0=2,", '**{"n\\ud800": 2},'), r"'n\ud800' is not a valid name", "spec.py:5"),
+    ("dims_keyword", layers("n0=2,", "n0=2, **{'class': 2},"), "'class' is a Python keyword", "spec.py:5"),
+    ("dims_generated", layers("n0=2,", "np=2,"), "'np' is a name the generated module uses", "spec.py:5"),
+    ("dims_nfkc", layers("n2=1)", 'n2=1, **{"ｎ0": 4})'), "'ｎ0' is the same name as 'n0'", "spec.py:5"),
+    (
+        "dims_quantity",
+        layers('net.input("X", n0)', 'net.input("n1", n0)'),
+        "'n1' is defined twice (already a dim",
+        "spec.py:6",
+    ),
+    (
+        "dims_after",
+        layers("network = net", "net.dims(X=3)\nnetwork = net"),
+        "dimension 'X' is defined twice",
+        "spec.py:14",
+    ),
+    (
+        "constant_esc",
+        layers("net.cost(", 'net.constant("lam\\x1b", 0.1)\nnet.cost('),
+        r"'lam\x1b' is not a valid",
+        "spec.py:13",
+    ),
     # layer declarations
     ("dims_zero", layers("n0=2,", "n0=0,"), "size of 'n0' must be a positive integer", "spec.py:5"),
     ("dims_float", layers("n1=3,", "n1=2.5,"), "size of 'n1' must be a positive integer", "spec.py:5"),
@@ -153,8 +226,8 @@ SPECS = [
     ),
     (
         "cost_of_z",
-        layers("binary_cross_entropy(A2, Y)", "mse(Z2, Y)"),
-        "the cost must take an activation's output",
+        layers("binary_cross_entropy(A2, Y)", "mse(Y, Y)"),
+        "the cost must take a quantity the network computes, not the target 'Y'",
         "spec.py:13",
     ),
     (
@@ -207,6 +280,77 @@ SPECS = [
     ("no_network", "x = 1\n", "the spec defines no 'network'", "spec.py"),
     ("network_int", "network = 3\n", "the spec defines no 'network'", "spec.py"),
     ("import_error", "import no_such_module_xyz\n", "the spec raised ModuleNotFoundError", "spec.py:1"),
+    # a spec in its own process: what gets around the capture, exits or cannot be carried back (issue 24)
+    ("os_write", UNIT + "import os\nos.write(1, b'around')\n", "the spec printed 'around'", "spec.py"),
+    ("os_write_json", UNIT + "import os\nos.write(2, b'around')\n", "the spec printed 'around'", "spec.py"),
+    ("os_exit_0", UNIT + "import os\nos._exit(0)\n", "the spec's process ended with exit status 0", "spec.py"),
+    ("os_exit_0_generate", "import os\nos._exit(0)\n", "the spec's process ended with exit status 0", "spec.py"),
+    ("kills_itself", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "killed by SIGKILL", "spec.py"),
+    (
+        "timer_off",
+        "import signal, time\nsignal.setitimer(signal.ITIMER_REAL, 0)\ntime.sleep(9)\n",
+        "within 1 s",
+        "spec.py",
+    ),
+    (
+        "alarm_ignored",
+        "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(9)\n",
+        "within 1 s",
+        "spec",
+    ),
+    (
+        "foreign_object",
+        UNIT + "class Mine:\n    pass\nnet.extra = Mine()\n",
+        "holds an object of class Mine",
+        "spec.py",
+    ),
+    ("nul_byte", "x = 1\ny = 2\x00\n", "source code string cannot contain null bytes", "spec.py:2"),
+    # declarations that gave tracebacks or broken modules (issue 24)
+    (
+        "value_nan",
+        unit("+ b)", "+ b + float('nan'))"),
+        "the value of 'z' holds a number that is not finite",
+        "spec.py:8",
+    ),
+    ("value_nan_json", unit("+ b)", "+ b + float('nan'))"), "holds a number that is not finite", "spec.py:8"),
+    ("value_inf_layers", layers("W1 * X + b1)", "W1 * X + b1 + float('inf'))"), "not finite", "spec.py:9"),
+    (
+        "example_int_title",
+        unit("network = net", EXAMPLE_2.replace('["e"]', "[1]")),
+        "title must be one line",
+        "network 'n'",
+    ),
+    ("example_int_title_handout", unit("network = net", EXAMPLE_2.replace('["e"]', "[1]")), "got 1", "network 'n'"),
+    (
+        "example_nan_generate",
+        unit("network = net", EXAMPLE_2.replace("0.5", "float('nan')")),
+        "'x1' must be a finite",
+        "example 'e'",
+    ),
+    (
+        "example_inf_generate",
+        unit("network = net", EXAMPLE_2.replace("0.2", "1e999")),
+        "'w2' must be a finite",
+        "example 'e'",
+    ),
+    (
+        "example_name_int",
+        unit("network = net", EXAMPLE_2.replace('"x1"', "1")),
+        "an example's names are strings",
+        "example 'e'",
+    ),
+    (
+        "state_rows",
+        RNN.replace('net.let("h", tanh(a))', 'net.let("h", V * tanh(a))'),
+        "the state 'h' is n×m",
+        "spec.py:12",
+    ),
+    (
+        "state_never_updated",
+        RNN.replace('net.let("h", tanh(a))', 'net.let("g", tanh(a))'),
+        "never updated",
+        "spec.py:8",
+    ),
 ]
 
 SPEC_COMMANDS = {  # the command each spec case runs (derive by default)
@@ -219,6 +363,19 @@ SPEC_COMMANDS = {  # the command each spec case runs (derive by default)
     "nfkc": ["generate", "{spec}", "-o", "m.py"],
     "exit": ["verify", "{spec}", "--wrt", "w1", "--claim", "x1"],
     "prints": ["derive", "{spec}", "--json"],
+    "dims_latex": ["handout", "{spec}", "-o", "d.tex", "--pdf"],
+    "doc_surrogate_html": ["handout", "{spec}", "-o", "h.html"],
+    "doc_surrogate_ipynb": ["handout", "{spec}", "-o", "h.ipynb"],
+    "doc_surrogate_json": ["derive", "{spec}", "--json"],
+    "doc_set_after": ["handout", "{spec}", "-o", "h.html"],
+    "os_write_json": ["derive", "{spec}", "--json"],
+    "os_exit_0_generate": ["generate", "{spec}", "-o", "m.py"],
+    "value_nan": ["handout", "{spec}", "-o", "h.tex"],
+    "value_nan_json": ["derive", "{spec}", "--json"],
+    "example_int_title": ["generate", "{spec}", "-o", "m.py"],
+    "example_int_title_handout": ["handout", "{spec}", "-o", "h.tex"],
+    "example_nan_generate": ["generate", "{spec}", "-o", "m.py"],
+    "example_inf_generate": ["generate", "{spec}", "-o", "m.py"],
 }
 
 EXAMPLE = 'net.examples["e"] = {"x1": 0.5, "x2": 1.0, "y": 1.0, "w1": 0.1, "w2": 0.2, "b": 0.0}\nnetwork = net'
@@ -282,7 +439,7 @@ CLI = [
     ("evaluate_unknown", ["evaluate", "two_layer_sigmoid", "--at", "unknown_point.txt"], "q9", "unknown_point.txt"),
     ("nlp_unknown", ["nlp", "generate", "nosuch", "-o", "m.py"], "nosuch", ""),
     ("nlp_suffix", ["nlp", "generate", "sentiment_features", "-o", "m.txt"], "must be a .py file", "m.txt"),
-    ("verify_no_wrt", ["verify", "xor", "--claim", "w1"], "say which variable the claim is for", "--claim"),
+    ("verify_no_wrt", ["verify", "xor", "--claim", "w1"], "say which gradient the claim is for (--wrt W11", "--claim"),
     ("verify_wrt_unknown", ["verify", "xor", "--wrt", "nosuch", "--claim", "w1"], "nosuch", "--claim"),
     ("verify_sheet_missing", ["verify", "xor", "--claims", "nosheet.txt"], "nosheet.txt", "nosheet.txt"),
     ("verify_steps_missing", ["verify", "xor", "--steps", "nosteps.txt"], "nosteps.txt", "nosteps.txt"),
@@ -297,6 +454,20 @@ CLI = [
         "--latex",
     ),
     ("argparse_no_claim", ["verify", "xor", "--wrt", "w1"], "one of the arguments", "verify"),
+    # typos: did you mean (issue 24)
+    ("catalogue_typo", ["derive", "mpl"], "did you mean 'residual_mlp'", "unknown network 'mpl'"),
+    ("wrt_typo", ["derive", "two_layer_sigmoid", "--wrt", "w11"], "did you mean 'W11' or 'w1'?", "--wrt"),
+    ("option_typo", ["derive", "xor", "--jsno"], "did you mean '--json'?", "unrecognized arguments"),
+    ("command_typo", ["dervie", "xor"], "did you mean 'derive'?", "argument COMMAND"),
+    ("choice_typo", ["handout", "xor", "--optimizer", "adm"], "did you mean 'adam'?", "argument --optimizer"),
+    ("sheet_typo", ["verify", "xor", "--claims", "mistakse"], "did you mean 'mistakes'", "no such claims file"),
+    ("expand_typo", ["handout", "xor", "-o", "h.tex", "--expand", "w11"], "did you mean 'W11'", "--expand"),
+    # point files that gave tracebacks, or passed when they should not (issue 24)
+    ("evaluate_deep_json", ["evaluate", "xor", "--at", "deep.json"], "nested too deeply", "deep.json"),
+    ("evaluate_huge_int", ["evaluate", "xor", "--at", "huge.json"], "beyond the float range", "huge.json"),
+    ("evaluate_duplicate_json", ["evaluate", "xor", "--at", "twice.json"], "'x1' is given twice", "twice.json"),
+    ("evaluate_json_nan", ["evaluate", "xor", "--at", "nan.json"], "NaN is not a number JSON has", "nan.json"),
+    ("evaluate_json_object", ["evaluate", "xor", "--at", "nested.json"], "not a number but an object", "nested.json"),
 ]
 
 # ---------------------------------------------------------------- claims, as text and as LaTeX
@@ -317,8 +488,11 @@ CLAIMS = [
     ("long", "+".join(["x1"] * 30000)),
     ("semicolon", "x1; x2"),
     ("walrus", "(q := x1)"),
-    ("comparison", "x1 < x2"),
+    ("comparison", "x1 < x2 < a1"),  # one comparison is a 0/1 mask (Z1 > 0); a chain is refused
     ("keyword_arg", "sigmoid(z=x1)"),
+    ("nul", "x1\x00"),
+    ("control", "x1\x1b[2J"),
+    ("sum_t_thrice", "Σ_t Σ_t Σ_t x1"),
 ]
 LATEX_CLAIMS = [
     ("input", r"\input{/etc/passwd}"),
@@ -372,7 +546,9 @@ PATHS = [
     ("generate_test_folder", ["generate", "xor", "-o", "m2.py"], "is a folder, not a file", "test_m2.py"),
     ("generate_edited", ["generate", "xor", "-o", "edited.py"], "refusing to overwrite", "edited.py"),
     ("handout_edited", ["handout", "xor", "-o", "edited.tex"], "refusing to overwrite", "edited.tex"),
-    ("html_edited", ["handout", "xor", "-o", "edited.html"], "not written by chainrule", "edited.html"),
+    ("html_edited", ["handout", "xor", "-o", "edited.html"], "refusing to overwrite", "edited.html"),
+    ("notebook_edited", ["handout", "xor", "-o", "edited.ipynb"], "refusing to overwrite", "edited.ipynb"),
+    ("html_mine", ["handout", "xor", "-o", "mine.html"], "it was not generated by chainrule", "mine.html"),
 ]
 
 
@@ -382,8 +558,15 @@ def setup_folder(folder: Path) -> None:
     (folder / "afolder").mkdir()
     for name in ("afolder.py", "afolder.tex", "afolder.ipynb", "test_m2.py"):
         (folder / name).mkdir()
-    for name in ("edited.py", "test_edited.py", "edited.tex", "edited.html"):
+    for name in ("edited.py", "test_edited.py", "edited.tex", "edited.html", "mine.html"):
         (folder / name).write_text("written by hand\n", encoding="utf-8")
+    stamp = "chainrule: generated file, sha256 " + "1" * 64  # a stamp whose hash is not the file's: edited
+    (folder / "edited.ipynb").write_text('{"metadata": {"generator": "' + stamp + '"}}\n', encoding="utf-8")
+    (folder / "deep.json").write_text("[" * 100_000, encoding="utf-8")
+    (folder / "huge.json").write_text('{"x1": 1' + "0" * 400 + "}", encoding="utf-8")
+    (folder / "twice.json").write_text('{"x1": 1, "x1": 2}', encoding="utf-8")
+    (folder / "nan.json").write_text('{"x1": NaN}', encoding="utf-8")
+    (folder / "nested.json").write_text('{"x1": {"a": 1}}', encoding="utf-8")
     (folder / "point.txt").write_text("x1 = 1\n", encoding="utf-8")
     (folder / "nan_point.txt").write_text("x1 = nan\n", encoding="utf-8")
     (folder / "unknown_point.txt").write_text("q9 = 1\n", encoding="utf-8")
@@ -404,13 +587,17 @@ def run(argv, folder: Path, capsys) -> tuple[int, str, str, float]:
     return status, out, err, elapsed
 
 
-def check(status, out, err, elapsed, problem: str, place: str) -> None:
+def check(status, out, err, elapsed, problem: str, place: str, as_json: bool = False) -> None:
     assert "Traceback" not in err, err
     errors = [line for line in err.splitlines() if "error:" in line]
     assert len(errors) == 1, err
     line = errors[0]
     assert status == 2, (status, err)
-    assert out == "", out[:500]
+    if as_json:  # with --json the error is also a JSON object on stdout
+        error = json.loads(out)["error"]
+        assert error["status"] == 2 and error["message"] in line and (error["place"] or "") in line
+    else:
+        assert out == "", out[:500]
     assert problem in line, line
     assert place in line, line
     assert elapsed < SECONDS, f"{elapsed:.1f} s"
@@ -429,7 +616,7 @@ def folder(tmp_path, monkeypatch):
 def test_spec_file(folder, capsys, case, text, problem, place):
     (folder / "spec.py").write_text(text, encoding="utf-8")
     argv = [a.replace("{spec}", "spec.py") for a in SPEC_COMMANDS.get(case, ["derive", "{spec}"])]
-    check(*run(argv, folder, capsys), problem, place)
+    check(*run(argv, folder, capsys), problem, place, as_json="--json" in argv)
 
 
 @pytest.mark.parametrize(("case", "line", "problem", "place"), EXAMPLES, ids=[c[0] for c in EXAMPLES])
@@ -440,7 +627,7 @@ def test_worked_example(folder, capsys, case, line, problem, place):
 
 @pytest.mark.parametrize(("case", "argv", "problem", "place"), CLI, ids=[c[0] for c in CLI])
 def test_command_line(folder, capsys, case, argv, problem, place):
-    check(*run(argv, folder, capsys), problem, place)
+    check(*run(argv, folder, capsys), problem, place, as_json="--json" in argv)
 
 
 @pytest.mark.parametrize(("case", "claim"), CLAIMS, ids=[c[0] for c in CLAIMS])

@@ -106,9 +106,110 @@ def test_verify_json_claim_and_sheet(tmp_path):
     assert all(c["holds"] and isinstance(c["line"], int) for c in data["claims"])
 
 
-def test_bad_input_with_json_is_still_one_line(tmp_path):
-    done = chainrule_cli("derive", "no_such_net", "--json", cwd=tmp_path, capture_output=True)
-    assert done.returncode == 2 and done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+@pytest.mark.parametrize(
+    ("argv", "message", "place"),
+    [
+        (["derive", "no_such_net", "--json"], "unknown network 'no_such_net'", None),
+        (["derive", "xor", "--json", "--wrt", "w11"], "unknown name 'w11' (did you mean 'W11' or 'w1'?)", "--wrt"),
+        (["handout", "xor", "-o", "x.txt", "--json"], "the output name must end in .tex", "-o"),
+        (["generate", "xor", "-o", "m.txt", "--json"], "the output must be a .py file", "m.txt"),
+        (["verify", "xor", "--json", "--claims", "nosheet"], "no such claims file 'nosheet'", None),
+        (["derive", "--json"], "the following arguments are required: SPEC", None),
+        (["derive", "xor", "--json", "--jsno"], "unrecognized arguments: --jsno (did you mean '--json'?)", None),
+    ],
+)
+def test_with_json_errors_are_json_too(tmp_path, capsys, monkeypatch, argv, message, place):
+    """With --json, bad input is a JSON object on stdout (and the one line on stderr), exit status 2."""
+    from codegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    error = json.loads(out)["error"]
+    assert message in error["message"] and error["place"] == place and error["status"] == 2
+    assert len([line for line in err.splitlines() if "error:" in line]) == 1 and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_handout_and_generate_say_what_they_wrote_in_json(tmp_path, capsys, monkeypatch):
+    from codegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "xor", "-o", "x.py", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"format": 1, "network": "xor", "written": ["x.py", "test_x.py"]}
+    assert main(["handout", "xor", "-o", "x.html", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"format": 1, "network": "xor", "written": ["x.html"]}
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["derive", "mpl"], "did you mean 'residual_mlp', 'l2_mlp', 'l1_mlp' or 'dropout_mlp'?"),
+        (["derive", "two_layr_sigmoid"], "did you mean 'two_layer_sigmoid'"),
+        (["derive", "two_layer_sigmoid", "--wrt", "w11"], "did you mean 'W11' or 'w1'?"),
+        (["dervie", "xor"], "did you mean 'derive'?"),
+        (["derive", "xor", "--jsno"], "did you mean '--json'?"),
+        (["handout", "xor", "--engine", "pdflatx"], "did you mean 'pdflatex'?"),
+        (["handout", "xor", "--exampel", "a"], "did you mean '--example'?"),
+        (["verify", "two_layer_sigmoid", "--claims", "mistaks"], "did you mean 'mistakes'"),
+        (["nlp", "generate", "rnn_ln", "-o", "m.py"], "did you mean 'rnn_lm'"),
+    ],
+)
+def test_a_typo_gets_a_suggestion(tmp_path, capsys, monkeypatch, argv, suggestion):
+    from codegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert suggestion in err and len([line for line in err.splitlines() if "error:" in line]) == 1, err
+
+
+def test_handout_help_names_every_output():
+    done = chainrule_cli("handout", "--help", capture_output=True)
+    assert done.returncode == 0
+    for output in ("NAME.tex", "NAME.html", "NAME.ipynb", "--slides", "--pdf"):
+        assert output in done.stdout, output
+
+
+def test_the_shipped_claim_sheets_are_named_from_any_folder(tmp_path, capsys, monkeypatch):
+    from codegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "two_layer_sigmoid", "--claims", "mistakes"]) == 1  # every claim on it is wrong
+    assert "0 of 6 claims hold" in capsys.readouterr().out
+    assert main(["verify", "two_layer_sigmoid", "--claims", "two_layer_sigmoid.txt"]) == 0
+    assert main(["verify", "two_layer_sigmoid", "--steps", "steps_two_layer_sigmoid"]) == 0
+    (tmp_path / "mistakes").write_text("W11: x1\n", encoding="utf-8")  # a file here comes first
+    capsys.readouterr()
+    assert main(["verify", "two_layer_sigmoid", "--claims", "mistakes"]) == 1
+    assert "0 of 1 claims hold" in capsys.readouterr().out
+
+
+def test_ctrl_c_is_one_line(monkeypatch, capsys):
+    from codegen.cli import app, cmd_list
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cmd_list, "run", interrupted)
+    assert app.main(["list"]) == 130
+    out, err = capsys.readouterr()
+    assert out == "" and err == "chainrule: interrupted (Ctrl-C); no file was left half-written\n"
+
+
+def test_nlp_report_shows_progress_and_explains_its_options(tmp_path, capsys, monkeypatch):
+    from codegen.cli import cmd_nlp, main
+    from codegen.emit import nlp_module
+
+    monkeypatch.setattr(cmd_nlp, "train_and_measure", lambda name, folder, data=None: {"name": name, "ok": True})
+    monkeypatch.setattr(cmd_nlp, "report_text", lambda rows: "report\n")
+    assert main(["nlp", "report", "-o", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    todo = nlp_module.names()
+    assert err == [f"chainrule: nlp report: training NLP model {n} on the shipped data ({k}/{len(todo)})"
+                   for k, n in enumerate(todo, 1)]  # fmt: skip
+    done = chainrule_cli("nlp", "report", "--help", capture_output=True)
+    assert "report.txt" in done.stdout and "--data DIR" in done.stdout
 
 
 def test_demo_parts_report_progress_on_stderr(tmp_path, capsys):
@@ -169,3 +270,11 @@ def test_only_the_named_command_is_loaded():
     assert needed([]) == needed(["-h"]) == needed(["--help"]) == needed(["genrate"]) == needed(["--", "list"]) == every
     help_text = build_parser(["--help"]).format_help()
     assert all(name in help_text for name in every)
+
+
+def test_json_has_no_bare_nan(capsys):
+    """JSON has no NaN or infinity: a number that is not finite is null."""
+    from codegen.cli import jsonout
+
+    jsonout.dump({"values": [float("nan"), 1.5, {"inf": float("-inf")}]})
+    assert json.loads(capsys.readouterr().out) == {"format": 1, "values": [None, 1.5, {"inf": None}]}

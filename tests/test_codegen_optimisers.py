@@ -98,6 +98,8 @@ def test_unknown_optimizer_and_non_finite_loss(mod):
     with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
         mod.train(X, Y, epochs=1, lr=0.1, optimizer="lbfgs")
     with pytest.raises(FloatingPointError, match="loss became"):
+        mod.train(X * np.nan, Y, epochs=1, lr=0.1)
+    with pytest.raises(ValueError, match="Y must hold labels 0/1"):  # targets outside [0, 1] are refused at once
         mod.train(X, Y * np.nan, epochs=1, lr=0.1)
 
 

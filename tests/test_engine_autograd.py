@@ -24,6 +24,11 @@ from codegen.emit.nlp_module import names as nlp_names
 from derive import gradcheck
 from derive.catalogue import load, names
 from derive.functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
+from derive.ops.activations.elu import ELU
+from derive.ops.activations.gelu import GELU
+from derive.ops.activations.leaky_relu import LeakyReLU
+from derive.ops.activations.silu import SiLU
+from derive.ops.activations.softplus import Softplus
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALAR = [n for n in names() if hasattr(load(n), "nodes")]
@@ -54,7 +59,18 @@ AUTOGRAD = {
     BinaryCrossEntropy: lambda yhat, y: -(y * anp.log(yhat) + (1 - y) * anp.log(1 - yhat)),
     CrossEntropy: lambda *a: -sum(y * anp.log(p) for p, y in _pairs(a)),
     SquaredError: lambda *a: 0.5 * sum((p - y) ** 2 for p, y in _pairs(a)),
+    Softplus: lambda z: anp.log1p(anp.exp(z)),
+    GELU: lambda z: 0.5 * z * (1 + anp.tanh(anp.sqrt(2 / anp.pi) * (z + 0.044715 * z**3))),
+    LeakyReLU: lambda z: anp.where(z >= 0, z, 0.01 * z),
+    ELU: lambda z: anp.where(z >= 0, z, anp.exp(z) - 1),
+    SiLU: lambda z: z / (1 + anp.exp(-z)),
 }
+for _cls in (GELU, LeakyReLU, ELU, SiLU):  # a derivative that is a function of its own (GELU'): autograd's
+    AUTOGRAD[RULES[_cls].prime] = autograd.elementwise_grad(AUTOGRAD[_cls])
+# the functions of numbers (not the identity, which is its argument, nor softmax along the rows of a matrix)
+PER_UNIT = [
+    c for c, r in RULES.items() if r.kind == "loss" or not (r.is_identity or r.column_vjp and not r.partial_rule)
+]
 
 # Sample arguments for each rule: away from kinks, probabilities inside (0, 1).
 RULE_ARGS = {
@@ -66,14 +82,20 @@ RULE_ARGS = {
     BinaryCrossEntropy: [(0.3, 1.0), (0.8, 0.0), (0.55, 0.25)],
     CrossEntropy: [(0.2, 0.5, 0.3, 0.0, 1.0, 0.0), (0.6, 0.4, 1.0, 0.0)],
     SquaredError: [(0.2, 0.9), (0.3, -1.2, 0.5, 0.25)],
+    Softplus: [(-1.3,), (0.4,), (2.2,)],
+    GELU: [(-1.6,), (0.3,), (2.1,)],
+    LeakyReLU: [(-0.8,), (0.6,)],
+    ELU: [(-1.2,), (0.7,)],
+    SiLU: [(-2.5,), (0.4,), (1.7,)],
 }
+RULE_ARGS.update({RULES[c].prime: RULE_ARGS[c] for c in (GELU, LeakyReLU, ELU, SiLU)})
 
 
 def test_every_rule_has_an_autograd_implementation_and_samples():
-    assert set(AUTOGRAD) == set(RULES) == set(RULE_ARGS)
+    assert set(AUTOGRAD) == set(PER_UNIT) == set(RULE_ARGS)
 
 
-@pytest.mark.parametrize("cls", list(RULES), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", PER_UNIT, ids=lambda c: c.__name__)
 def test_every_rule_partial_matches_autograd(cls):
     for values in RULE_ARGS[cls]:
         first = 1 if cls is Softmax else 0  # softmax's first argument is the component index
@@ -173,6 +195,7 @@ def test_generated_per_unit_module_gradients_match_autograd(name):
 
 # ---------------------------------------------------------------- layer networks
 ACT = {"relu": lambda z: anp.maximum(z, 0.0), "sigmoid": AUTOGRAD[Sigmoid], "tanh": anp.tanh, "identity": lambda z: z}
+ACT.update({RULES[c].name: AUTOGRAD[c] for c in (Softplus, GELU, LeakyReLU, ELU, SiLU)})
 
 
 def _columns_softmax(z):
@@ -286,7 +309,9 @@ def test_generated_layer_module_gradients_match_autograd(name):
             ("identity", "mse"),
             ("sigmoid", "mse"),
         )
-    ],
+    ]
+    # every other activation, one record file each, in the hidden layers of one pair
+    + [(RULES[c].name, "softmax", "cross_entropy") for c in (Softplus, GELU, LeakyReLU, ELU, SiLU)],
 )
 def test_layer_templates_match_autograd_for_every_pair(tmp_path, hidden, output, loss):
     from codegen.cli.cmd_generate import generate

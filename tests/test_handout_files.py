@@ -1,6 +1,7 @@
 """`chainrule handout` never overwrites a .tex or .pdf it did not write, or one changed since (unless
 --force); PDFs are built by latexmk, else by as many engine runs as the references need; --engine."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -85,7 +86,7 @@ def test_without_latexmk_pdflatex_reruns_until_references_resolve(tmp_path, monk
     which = shutil.which
     monkeypatch.setattr(latex_build.shutil, "which", lambda tool: None if tool == "latexmk" else which(tool))
     tex = tmp_path / "h.tex"
-    shutil.copyfile(ROOT / "docs" / "handouts" / "one_hidden_layer.tex", tex)  # refers to its sections
+    shutil.copyfile(ROOT / "docs" / "handouts" / "batchnorm_mlp.tex", tex)  # refers to its sections
     assert "\\ref{" in tex.read_text()
     build = latex_build.compile_pdf(tex)
     assert 2 <= build.runs <= latex_build.MAX_RUNS
@@ -113,3 +114,118 @@ def test_missing_engine_is_one_line_and_writes_nothing(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "needs xelatex" in err[0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".html", ".ipynb"])
+def test_html_and_notebook_edited_by_hand_are_refused_unless_force(tmp_path, monkeypatch, capsys, suffix):
+    """An HTML page or notebook carries a sealed stamp, as a .tex does: its own is replaced, an edited one kept."""
+    from codegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    page = tmp_path / f"h{suffix}"
+    assert main(["handout", "single_unit", "-o", page.name]) == 0
+    first = page.read_text(encoding="utf-8")
+    assert "chainrule: generated file, sha256 " in first and "0" * 64 not in first
+    assert main(["handout", "single_unit", "-o", page.name]) == 0  # its own: fine
+    assert page.read_text(encoding="utf-8") == first
+    edited = first.replace("single", "my single", 1)
+    page.write_text(edited, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["handout", "single_unit", "-o", page.name]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"chainrule: error: {page.name}: refusing to overwrite: it was edited by hand since chainrule generated it; "
+        "use --force to replace it\n"
+    )
+    assert page.read_text(encoding="utf-8") == edited
+    assert (
+        main(["handout", "single_unit", "-o", page.name, "--force"]) == 0 and page.read_text(encoding="utf-8") == first
+    )
+
+
+def test_awkward_file_names_build_a_pdf(tmp_path):
+    """LaTeX never sees the output's name (it builds handout.tex in a temporary folder): %, ~, $ and a leading
+    dash (-shell-escape) are fine, and nothing but the .tex and the PDF is left."""
+    need("pdflatex")
+    done = chainrule("handout", "single_unit", "-o", "./-shell-escape%a~b$c.tex", "--pdf", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["-shell-escape%a~b$c.pdf", "-shell-escape%a~b$c.tex"]
+    assert (tmp_path / "-shell-escape%a~b$c.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_latex_sees_a_safe_name_whatever_the_output_is_called(monkeypatch):
+    seen = []
+
+    def fake_run(command, folder, where):
+        seen.append(command[-1])
+        (Path(folder) / "handout.pdf").write_bytes(b"%PDF-1.5\n")
+        return 0, ""
+
+    monkeypatch.setattr(latex_build, "_run", fake_run)
+    monkeypatch.setattr(latex_build, "available", lambda engine="pdflatex": True)
+    built = latex_build.compile_text("\\relax", "pdflatex", "./-shell-escape%~$.tex")
+    assert built.pdf == b"%PDF-1.5\n" and seen and all(name == "handout.tex" for name in seen)
+
+
+@pytest.mark.parametrize(("signal_name", "status"), [("SIGTERM", 143), ("SIGHUP", 129), ("SIGINT", 130)])
+def test_a_pdf_build_interrupted_leaves_nothing(tmp_path, signal_name, status):
+    """SIGTERM, SIGHUP or Ctrl-C while LaTeX runs: LaTeX is stopped, its temporary folder removed, neither the
+    .tex nor the PDF written, and one line says so."""
+    import signal
+    import time
+
+    need("pdflatex")
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    out.mkdir()
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chainrule", "handout", "two_layer_sigmoid", "-o", "h.tex", "--pdf"],
+        cwd=out,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith("chainrule-latex-") for p in tmp.iterdir()):  # LaTeX is running
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.send_signal(getattr(signal, signal_name))
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "no file was left half-written" in err, err
+    assert list(out.iterdir()) == [] and list(tmp.iterdir()) == []
+
+
+def test_concurrent_runs_into_one_folder_never_mix_their_files(tmp_path):
+    """Two networks written to one name at once, and a third beside them: each .tex records the PDF beside it
+    (the PDF is built from the text in memory, and both are written under a lock on the folder)."""
+    import re
+
+    need("pdflatex")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    runs = [("xor", "h.tex"), ("single_unit", "h.tex"), ("logistic_regression", "l.tex")]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "chainrule", "handout", name, "-o", out, "--pdf", "--force"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, out in runs
+    ]
+    for process in processes:
+        assert process.wait(timeout=600) == 0, process.stderr.read()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.pdf", "h.tex", "l.pdf", "l.tex"]
+    for stem in ("h", "l"):
+        tex = (tmp_path / f"{stem}.tex").read_text(encoding="utf-8")
+        recorded = re.match(r"% chainrule: generated file, sha256 [0-9a-f]{64}, pdf sha256 ([0-9a-f]{64})", tex)
+        assert recorded and recorded.group(1) == hashlib.sha256((tmp_path / f"{stem}.pdf").read_bytes()).hexdigest()

@@ -1,10 +1,12 @@
 """HTML handouts: the same equations as the PDF's, self-contained, and drawn by a real browser.
 
-Each catalogue network's HTML handout (the checked-in ones in docs/handouts/html/
-and the rest rendered here) is loaded by headless Chromium over the DevTools
-protocol: no console error, no uncaught exception, no request leaving the file,
-no MathML error node (``merror``), every formula laid out with a size, and a
-screenshot is taken.  Hovering a parameter lights its paths to the loss.
+Each catalogue network's HTML handout (per unit or a matrix program; the
+checked-in ones in docs/handouts/html/ and the rest rendered once per session,
+``handout_media``) is loaded by headless Chromium over the DevTools protocol: no
+console error, no uncaught exception, no request leaving the file, no MathML
+error node (``merror``), every formula laid out with a size, the sections the
+PDF has, and a screenshot is taken.  Hovering a parameter lights its paths to
+the loss.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from handout_media import html as html_of
+from handout_media import matrix
+from handout_media import tex as tex_of
 
 from codegen.cli import main
 from codegen.cli.cmd_handout import GOLDEN_DIR, HTML_EXERCISE, HTML_GOLDEN
 from codegen.handout import html as handout_html
-from codegen.handout.builder import HandoutOptions, build_context, render
-from derive import ChainruleError
+from codegen.handout.builder import HandoutOptions, render
 from derive.catalogue import load, names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +43,12 @@ PAGE_CHECK = """(() => {
     sections: [...document.querySelectorAll("h2")].map(h => h.textContent),
     results_hidden: [...document.querySelectorAll("table.result")].every(t => t.closest("details") !== null),
     details: document.querySelectorAll("details").length,
+    overlaps: [...document.querySelectorAll("svg.graph")].flatMap(svg => {
+      const boxes = [...svg.querySelectorAll("g.box rect")].map(r => r.getBoundingClientRect());
+      return boxes.flatMap((a, i) => boxes.slice(i + 1).filter(b =>
+        a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1));
+    }).length,
+    carries: document.querySelectorAll("svg.graph path.carry").length,
   };
 })()"""
 
@@ -67,16 +77,16 @@ def _norm(tex: str) -> str:
 
 @pytest.mark.parametrize("name", names())
 def test_html_and_latex_renderers_receive_the_same_numbered_equations(name):
-    net = load(name)
-    if build_context(net, HandoutOptions()).get("batch_only"):  # a handout in matrices only: no HTML form yet
-        with pytest.raises(ChainruleError, match="no HTML form yet"):
-            handout_html.render(net)
-        return
-    tex = tex_equations(render(net))
-    html = handout_html.equations(handout_html.render(net))
+    tex = tex_equations(tex_of(name))
+    html = handout_html.equations(html_of(name))
     assert tex, "the handout has numbered equations"
     assert [t for t, _ in html] == [t for t, _ in tex]
     assert [_norm(e) for _, e in html] == [_norm(e) for _, e in tex]
+    if matrix(name):  # and the same sections, numbered alike
+        sections = re.findall(r"\\section\{([^{}]*)\}", tex_of(name))
+        heads = re.findall(r"<h2>(\d+)&#x2003;([^<]*)</h2>", html_of(name))
+        assert [title for _, title in heads] == [t.replace("\\", "") for t in sections]
+        assert [number for number, _ in heads] == [str(k) for k in range(1, len(heads) + 1)]
 
 
 def test_section_numbers_match_the_pdf():
@@ -139,16 +149,16 @@ def _pages(tmp_path_factory) -> list[tuple[str, Path]]:
     pages = [(p.stem, p) for p in sorted((ROOT / GOLDEN_DIR / "html").glob("*.html"))]
     folder = tmp_path_factory.mktemp("html")
     for name in names():
-        if name not in HTML_GOLDEN and not build_context(load(name), HandoutOptions()).get("batch_only"):
+        if name not in HTML_GOLDEN:
             path = folder / f"{name}.html"
-            path.write_text(handout_html.render(load(name)))
+            path.write_text(html_of(name))
             pages.append((name, path))
     return pages
 
 
 def test_every_html_handout_loads_cleanly_in_chromium(browser, tmp_path_factory, tmp_path):
     pages = _pages(tmp_path_factory)
-    assert len(pages) >= 14  # every network with a per-unit handout, and the exercise sheet
+    assert len(pages) == len(names()) + 1  # every catalogue network, and the exercise sheet
     keep = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     keep.mkdir(parents=True, exist_ok=True)
     for name, path in pages:
@@ -158,7 +168,10 @@ def test_every_html_handout_loads_cleanly_in_chromium(browser, tmp_path_factory,
         assert page["merror"] == 0, name
         assert page["maths"] > 20 and page["empty"] == [], (name, page["empty"])
         assert page["svgs"] >= 1 and page["boxes"] >= 6, name
+        assert page["overlaps"] == 0, name  # no box (and its label) drawn over another
         assert page["sections"][0].startswith("1"), name
+        if name in names() and load(name).__dict__.get("recurrence") is not None:
+            assert page["carries"] == len(load(name).recurrence.states), name  # each state carried to step t+1
         if name.endswith("_exercise"):
             assert page["results_hidden"] and page["details"] > 5
         shot = keep / f"{name}.png"

@@ -41,7 +41,9 @@ KEY_RESULTS = {
     "two_layer_softmax": ["(ŷ1−y1)h1", "dZ[2]=A[2]−Y"],
     "sentiment_features": ["=ŷ−y"],
     "sentiment_features_2layer": ["=ŷ−y"],
-    "one_hidden_layer": ["dZ[2]=A[2]−Y", "dW[1]=", "=ŷ−y"],
+    "one_hidden_layer": ["dZ[2]=A[2]−Y", "dW[1]=", "Through(4)A[2]=σ(Z[2])"],
+    "batchnorm_mlp": ["Z[1]=W[1]X", "dZ[2]=A[2]−Y", "Through(6)", "Aworkedexample"],
+    "lstm_cell": ["ct=ct−1⊙Γf,t+c̃t⊙Γu,t", "tostept+1", "Aworkedexample"],
 }
 
 

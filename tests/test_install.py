@@ -6,14 +6,19 @@ kind of file, on a few networks, on two processes); tests/test_demo.py runs the 
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import venv
 import zipfile
+from html import unescape
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
+
+from derive.catalogue import names as catalogue_names
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (
@@ -22,6 +27,8 @@ SHIPPED = (
     "derive/nlp/data/lm/corpus.txt",
     "derive/nlp/data/lm/heldout.txt",
     "codegen/sheets/mistakes.txt",
+    "codegen/sheets/demo_class/questions.toml",
+    "codegen/sheets/demo_class/submissions/farid.txt",
     "codegen/templates/handout.tex.jinja",
     "codegen/templates/text_data.py.jinja",
     "chainrule/__main__.py",
@@ -74,7 +81,14 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path):
     assert (out / "nlp" / "report.txt").is_file()
     assert (out / "data" / "lm" / "corpus.txt").read_bytes() == (ROOT / "derive/nlp/data/lm/corpus.txt").read_bytes()
     assert (out / "verify" / "sheets" / "mistakes.txt").is_file()
+    assert (out / "grade" / "report" / "grades.csv").read_bytes() == (ROOT / "docs/demo_class/grades.csv").read_bytes()
     assert (out / "generated" / "ffnn_lm.py").is_file()
     assert (out / "two_layer_sigmoid" / "handout.pdf").is_file() and (out / "elman_rnn" / "derivation.txt").is_file()
     assert "every part succeeded" in demo.stderr
     assert sorted(p.name for p in empty.iterdir()) == ["out"], "the demo writes only into its output folder"
+    # it ends by naming its index, which links every network's files, each of which exists
+    assert demo.stderr.rstrip().splitlines()[-1].endswith("out/index.html"), demo.stderr[-300:]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    links = {unquote(unescape(h)) for h in re.findall(r'href="([^"]+)"', page)}
+    assert all((out / link).is_file() for link in links)
+    assert {f"{name}/handout.pdf" for name in catalogue_names()} <= links and "two_layer_sigmoid/handout.html" in links

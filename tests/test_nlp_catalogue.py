@@ -42,3 +42,20 @@ def test_gradients_match_finite_differences(name):
     for seed in range(3):
         checks = gradcheck.check(d, gradcheck.smooth_point(d, seed=seed))
         assert max(c.rel_error for c in checks) <= 1e-6
+
+
+def test_demo_data_says_what_its_y_is():
+    """A module's demo_data names Y as it returns it: a row of labels, one-hot columns, or the next word at
+    every step (it said 'one-hot columns' everywhere)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "generated"
+    said = {}
+    for name in ("sentiment_features", "elman_rnn", "embedding_classifier", "rnn_lm"):
+        tree = ast.parse((root / f"{name}.py").read_text(encoding="utf-8"))
+        demo = next(f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "demo_data")
+        said[name] = ast.get_docstring(demo)
+    assert "Y the labels 0/1 as one row (1×m)" in said["sentiment_features"] and "one-hot" not in said["elman_rnn"]
+    assert "Y one-hot columns (3×m)" in said["embedding_classifier"]
+    assert "Y the next word at every step" in said["rnn_lm"]

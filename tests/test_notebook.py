@@ -5,6 +5,7 @@ output's MIME types are checked; the tutorial in docs/ runs without an error.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETUP = """
 from derive import mlp
 from derive.catalogue import load
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 net = load("two_layer_sigmoid")
 d = net.derive()
 vd = mlp("n", sizes=[2, 4, 1], hidden="tanh", output="sigmoid", loss="binary_cross_entropy").derive()
@@ -92,3 +94,12 @@ def test_the_tutorial_runs_and_is_stored_without_outputs():
     results = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "execute_result"]
     assert sum("text/latex" in o.data for o in results) >= 5
     assert any("text/markdown" in o.data for o in results)
+
+
+def test_the_tutorial_says_how_to_run_it_with_what_is_installed():
+    """Its first cell names `jupyter execute` (nbclient's command, in the test extras) and not nbconvert,
+    which is not installed; the command is there beside this Python."""
+    first = "".join(nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4).cells[0].source)
+    assert "jupyter execute docs/tutorial.ipynb" in first and "jupyter lab" in first
+    assert "nbconvert` is not installed" in first
+    assert (Path(sys.executable).parent / "jupyter-execute").exists()

@@ -12,10 +12,13 @@ from derive import (
     binary_cross_entropy,
     causal_mask,
     concat,
+    elu,
     embed,
     frobenius_sq,
+    gelu,
     hadamard,
     l1_norm,
+    leaky_relu,
     mean_columns,
     mean_rows,
     pool_max,
@@ -24,16 +27,18 @@ from derive import (
     relu,
     rowsum,
     sigmoid,
+    silu,
+    softmax,
     softmax_rows,
+    softplus,
     sum_columns,
     sum_rows,
     tanh,
     transpose,
 )
 from derive.gradcheck import check, rel_errors, worst
-from derive.ir.nodes import Apply
 from derive.ir.numeric import NumPyEvaluator
-from derive.ops import OPS, PullContext, pull_back
+from derive.ops import OPS, Apply, PullContext, pull_back, records
 
 
 def network(n0: int, n1: int, body, cost_extra=None):
@@ -79,6 +84,21 @@ ROWS = {
     "tanh": (lambda net, X, W, V: net.let("Q", tanh(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ (1 − Q²)")),
     "relu": (lambda net, X, W, V: net.let("Q", relu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ 1[P ≥ 0]")),
     "identity": (lambda net, X, W, V: net.let("Q", net.let("P", W * X)), None, ("dP", "dP = dQ")),
+    # the activations with a record of their own file beyond the lecture's three
+    "softplus": (lambda net, X, W, V: net.let("Q", softplus(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ σ(P)")),
+    "gelu": (lambda net, X, W, V: net.let("Q", gelu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ GELU'(P)")),
+    "leaky_relu": (
+        lambda net, X, W, V: net.let("Q", leaky_relu(net.let("P", W * X))),
+        None,
+        ("dP", "dP = dQ ⊙ LeakyReLU'(P)"),
+    ),
+    "elu": (lambda net, X, W, V: net.let("Q", elu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ ELU'(P)")),
+    "silu": (lambda net, X, W, V: net.let("Q", silu(net.let("P", W * X))), None, ("dP", "dP = dQ ⊙ SiLU'(P)")),
+    "softmax": (
+        lambda net, X, W, V: net.let("Q", softmax(net.let("P", W * X))),
+        None,
+        ("dP", "dP = Q ⊙ (dQ − Σ_rows(dQ ⊙ Q))"),
+    ),
     "sum_columns": (
         lambda net, X, W, V: net.let("Q", net.let("P", W * X) + net.let("s", sum_columns(net.let("R", V() * X)))),
         None,
@@ -209,14 +229,17 @@ ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril:
 
 def test_time_sum_row():
     # Σ_t Q_t is linear: G goes to every step's Q unchanged; it prints as the course writes it
-    from derive.ir.nodes import TimeSum
+    from derive.ir.reasons import rule_text
     from derive.ops import pull_back
+    from derive.ops.nodes import TimeSum
     from derive.printing.matrix import matrix_text
 
     n, m = sp.symbols("n m", positive=True, integer=True)
     A, B, G = (sp.MatrixSymbol(x, n, m) for x in "ABG")
     assert pull_back(TimeSum(A), G) == [(A, G, "time_sum")]
-    assert pull_back(TimeSum(A + B), G) == [(A, G, "sum"), (B, G, "sum")]  # the inner sum's rule names the step
+    # the path of ops passed through, outermost first; the reason names the sum over t, not the inner sum
+    assert pull_back(TimeSum(A + B), G) == [(A, G, "time_sum>sum"), (B, G, "time_sum>sum")]
+    assert rule_text("time_sum>sum") == rule_text("time_sum")
     assert matrix_text(sp.MatMul(1 / m, TimeSum(A * B.T))) == "(1/m) Σ_t A Bᵀ"
     assert matrix_text(TimeSum(A + B)) == "Σ_t (A + B)"
 
@@ -226,8 +249,10 @@ def test_every_op_of_the_table_has_a_row():
     covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
     covered |= {"TimeSum"}  # Σ_t of a recurrence: test_time_sum_row below, and BPTT in tests/test_recurrence.py
     text = {"Embed", "PoolMean", "PoolMax", "Concat"}
-    assert {OPS[k].name for k in text} == set(TEXT_ROWS)
-    assert set(OPS) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
+    by_name = {cls.__name__: op for cls, op in OPS.items()}
+    assert {by_name[k].name for k in text} == set(TEXT_ROWS)
+    assert set(by_name) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
+    assert {r.name for r in records("activation")} <= set(ROWS)  # every activation's record, its own row
 
 
 @pytest.mark.parametrize("op", sorted(TEXT_ROWS))
@@ -378,3 +403,16 @@ def test_activation_rule_is_written_in_the_output():
     from derive.printing.matrix import matrix_text
 
     assert matrix_text(contribution) == "G ⊙ A ⊙ (1 − A)"
+
+
+def test_every_reason_names_the_ops_it_explains():
+    # dγ of Z̃ = γ ⊙ Ẑ + β passes through ⊙ and γ's broadcast: the reason names both, not the bias alone;
+    # μ = (1/m) Σ_columns Z sums Z's columns: its reason is the column sum, not a broadcast
+    from derive.catalogue import load
+    from derive.ir.steps import VecChainRule
+
+    steps = {(s.target, s.via): s.rule for s in load("batchnorm_mlp").derive().steps if isinstance(s, VecChainRule)}
+    assert steps[("dgamma1", "Ztilde1")].startswith("A ⊙ B pulls G back to G ⊙ B for A; b 1ᵀ adds b to every column")
+    assert steps[("dbeta1", "Ztilde1")].startswith("b 1ᵀ adds b to every column")
+    assert steps[("dZ1", "mu1")].startswith("Σ_columns Q = Q 1, so G pulls back to G 1ᵀ")
+    assert "A^p (entry-wise)" in steps[("dvar1", "Zhat1")] and "A ⊙ B" in steps[("dvar1", "Zhat1")]

@@ -78,7 +78,7 @@ def test_many_to_one_reads_as_the_course_writes_it():
     assert t["a"] == "a_t = U x_t + W h_{t−1} + b"
     assert t["o"] == "o = V h_T + c"
     assert t["do"] == "do = yhat − Y"
-    assert t["boundary"].startswith("at t = T: Wᵀ da_{T+1} is replaced by Vᵀ do")
+    assert t["boundary"] == "at t = T, step t+1's term in dh_t is Vᵀ do (h_T is read after the last step)"
     assert t["dh_prev"] == "dh_{t−1} = Wᵀ da_t"
     assert t["dh"] == "dh_t = Wᵀ da_{t+1}"
     assert t["da"] == "da_t = dh_t ⊙ (1 − h_t²)"
@@ -97,7 +97,7 @@ def test_many_to_many_collects_the_output_and_the_next_step():
     assert t["dh"] == "dh_t = Vᵀ do_t + Wᵀ da_{t+1}"
     assert t["da"] == "da_t = dh_t ⊙ (1 − h_t²)"
     assert t["dV"] == "dV = (1/m) Σ_t do_t h_tᵀ"
-    assert t["boundary"] == "at t = T: Wᵀ da_{T+1} = 0 (there is no step T+1)"
+    assert t["boundary"] == "at t = T, step t+1's term in dh_t is 0 (there is no step T+1)"
 
 
 def test_the_catalogue_language_model_has_goodfellows_delta_recursion():
@@ -466,3 +466,12 @@ def test_verify_reads_bptt_in_the_handouts_latex():
     assert not v.equal and v.counterexample is not None
     v = _verdict("elman_rnn", r"W \leftarrow W + \alpha\, \mathrm{d}W", latex=True)
     assert not v.equal
+
+
+def test_nested_sums_over_time_in_a_claim_are_read(capsys):
+    """Σ_t Σ_t Σ_t was 'source code string cannot contain null bytes': each Σ_t's operand is read, its own too."""
+    from codegen.cli import main
+
+    assert main(["verify", "elman_rnn", "--wrt", "W", "--claim", "Σ_t Σ_t Σ_t da_t h_prev_t.T"]) == 1
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("dW: WRONG") and "Σ_t Σ_t Σ_t" in out

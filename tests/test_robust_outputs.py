@@ -5,6 +5,7 @@ probability the loss reads that is not its matched activation's (no NaN at satur
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -121,3 +122,37 @@ for scale in (1.0, 40.0, 1000.0):
     assert tests.returncode == 0, tests.stdout[-2000:]
     warnings.simplefilter("default")
     assert np.isfinite(1.0)
+
+
+def test_files_get_the_umask_permissions_and_keep_their_own_mode(tmp_path):
+    """A new file gets what the umask leaves of 0o666 (as any tool's); a replaced file keeps its mode
+    (a 0755 module stays executable), never 0600."""
+    old = os.umask(0o022)
+    try:
+        module, tests = tmp_path / "x.py", tmp_path / "test_x.py"
+        assert main(["generate", "xor", "-o", str(module)]) == 0
+        assert oct(module.stat().st_mode & 0o777) == oct(0o644) and oct(tests.stat().st_mode & 0o777) == oct(0o644)
+        module.chmod(0o755)
+        assert main(["generate", "xor", "-o", str(module)]) == 0
+        assert oct(module.stat().st_mode & 0o777) == oct(0o755)
+        os.umask(0o027)
+        files.write_atomic(str(tmp_path / "h.html"), "<p>x</p>\n")
+        assert oct((tmp_path / "h.html").stat().st_mode & 0o777) == oct(0o640)
+    finally:
+        os.umask(old)
+
+
+def test_angle_brackets_bars_and_quotes_in_a_title_print_as_themselves(tmp_path):
+    """The default font encoding (OT1) sets < > | " as ¡ ¿ — ”: a title and doc escape them."""
+    if shutil.which("pdflatex") is None or shutil.which("pdftotext") is None:
+        pytest.skip("pdflatex and pdftotext are installed by scripts/setup.sh")
+    spec = tmp_path / "spec.py"
+    spec.write_text(
+        UNICODE_SPEC.replace('Network("unicode names")', 'Network(\'a<b> "c"\', doc="x | y > 0")'), encoding="utf-8"
+    )
+    assert main(["handout", str(spec), "-o", str(tmp_path / "q.tex"), "--pdf"]) == 0
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "q.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert 'a<b> "c"' in text and "x|y>0" in text.replace(" ", "")  # pdftotext drops the spaces around | and >
+    assert not any(c in text for c in "¡¿”")

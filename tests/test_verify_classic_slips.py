@@ -34,7 +34,7 @@ def test_output_derivative_left_out_under_a_quadratic_cost(mse_net):
     single = load_target("single_unit")  # per unit: σ output, squared error
     assert hint(single, "w1", "(yhat - y)*x1") == (
         "a missing factor ŷ·(1 − ŷ) — σ'(z^L) left out: under a quadratic cost the output error is "
-        "(ŷ − y)·σ'(z); ŷ − y alone holds for σ with cross-entropy"
+        "(ŷ − y)·σ'(z); ŷ − y alone holds for σ with binary cross-entropy"
     )
 
 
@@ -85,3 +85,180 @@ def test_each_classic_hint_is_a_repair_that_holds():
         "dZ1 = W2.T @ dZ2 * (1 - A1**2)",
     ):
         assert verify_spec(t, None, repaired).equal, repaired
+
+
+# ---------------------------------------------------------------- every classic slip of the courses, named
+_TARGETS: dict = {}
+
+
+def target_of(network: str):
+    if network not in _TARGETS:
+        _TARGETS[network] = load_target(network)
+    return _TARGETS[network]
+
+
+COURSE_SLIPS = [
+    # general
+    ("transpose dropped", "one_hidden_layer", None, "dW1 = (1/m) dZ1 @ X", "a missing transpose: X written for X.T"),
+    (
+        "product order reversed",
+        "one_hidden_layer",
+        None,
+        "dW2 = (1/m) A1.T @ dZ2",
+        "the product order reversed: (1/m) A1.T @ dZ2 written for dZ2 @ ((1/m) A1.T)",
+    ),
+    ("1/m dropped", "one_hidden_layer", None, "dW1 = dZ1 @ X.T", "a missing factor 1/m"),
+    ("1/m doubled", "one_hidden_layer", None, "dW1 = (1/m) (1/m) dZ1 @ X.T", "an extra factor 1/m"),
+    (
+        "σ for σ′ (vectorised)",
+        "one_hidden_layer",
+        None,
+        "dZ1 = W2.T @ dZ2 * tanh(Z1)",
+        (
+            "tanh written where tanh′ belongs: tanh(Z1) is the activation itself; the chain rule needs its derivative "
+            "tanh′(Z1) = 1 − A1²"
+        ),
+    ),
+    (
+        "σ for σ′ (the activation's name)",
+        "one_hidden_layer",
+        None,
+        "dZ1 = W2.T @ dZ2 * A1",
+        "tanh written where tanh′ belongs: A1 is the activation tanh(Z1)",
+    ),
+    (
+        "σ for σ′ (per unit)",
+        "two_layer_sigmoid",
+        "W11",
+        "(yhat - y)*w1*sigmoid(z1)*x1",
+        (
+            "σ written where σ′ belongs: σ(z1) is the activation itself; the chain rule needs its derivative "
+            "σ′(z1) = a1·(1 − a1)"
+        ),
+    ),
+    ("db not summed", "one_hidden_layer", None, "db1 = (1/m) dZ1", "db1 not summed over the batch: b1 is added"),
+    (
+        "a reused quantity's gradients not summed (residual)",
+        "residual_mlp",
+        None,
+        "dA1 = W2.T @ dZ2",
+        (
+            "A1's uses not all summed: A1 is used 2 times (by Z2, H), and dA1 = W2ᵀ dZ2 + dH; the claim leaves out the "
+            "term from H"
+        ),
+    ),
+    (
+        "a reused quantity's gradients not summed (tied weights)",
+        "tied_autoencoder",
+        None,
+        "dW = (1/m) dZ1 @ X.T",
+        "W's uses not all summed: W is used 2 times (by Z1, Z2)",
+    ),
+    ("ReLU mask lost", "dropout_mlp", None, "dZ1 = dA1", "the ReLU mask lost: ReLU′(Z1) = 1[Z1 ≥ 0]"),
+    (
+        "ReLU mask lost (per unit)",
+        "two_layer_relu",
+        "W11",
+        "(yhat - y)*w1*x1",
+        "the ReLU mask lost: a missing factor step(z1)",
+    ),
+    # normalisation and dropout
+    (
+        "batch norm's statistics as constants",
+        "batchnorm_mlp",
+        None,
+        "dZ1 = dZtilde1 * gamma1 / np.sqrt(var1 + eps)",
+        "the statistics treated as constants: the batch's μ and σ² depend on Z1 too",
+    ),
+    (
+        "layer norm's statistics as constants",
+        "layernorm_mlp",
+        None,
+        "dZ1 = dZhat1 / np.sqrt(var1 + eps)",
+        "the statistics treated as constants: the example's μ and σ² depend on Z1 too",
+    ),
+    (
+        "layer norm summed over the batch axis",
+        "layernorm_mlp",
+        None,
+        (
+            "dZ1 = (1/m) * (m*dZhat1 - np.sum(dZhat1*Zhat1, axis=1, keepdims=True)*Zhat1"
+            " - np.sum(dZhat1, axis=1, keepdims=True)) / np.sqrt(var1 + eps)"
+        ),
+        "layer norm's statistics summed over the batch: layer norm normalises each example over its units",
+    ),
+    (
+        "a dropout mask dropped",
+        "dropout_mlp",
+        None,
+        "dA2 = dAtilde2 / keep_prob",
+        "the dropout mask D2 is dropped: the backward pass multiplies by D2 as the forward pass did",
+    ),
+    (
+        "the dropout step skipped",
+        "dropout_mlp",
+        None,
+        "dZ1 = dAtilde1 * (Z1 >= 0)",
+        "the dropout step skipped in the backward pass: dA1 = (1/keep_prob) dAtilde1 ⊙ D1",
+    ),
+    # regularisation and label smoothing
+    (
+        "L2 written into an L1 gradient",
+        "l1_mlp",
+        None,
+        "dW1 = (1/m) dZ1 @ X.T + (lam/m) * W1",
+        "the L2 penalty's gradient (λ/m) W1 written for (λ/m) sign(W1): the derivative of |w| is sign(w), not w",
+    ),
+    (
+        "label smoothing left out",
+        "label_smoothing",
+        None,
+        "dZ2 = A2 - Y",
+        "label smoothing left out: the loss compares with the smoothed target Q = (1 − ε) Y + ε/n2",
+    ),
+    ("ε written for ε/K", "label_smoothing", None, "dZ2 = A2 - ((1 - eps) * Y + eps)", "ε written for ε/n2"),
+    # recurrences
+    (
+        "tanh′ taken at h_{t−1}",
+        "elman_rnn",
+        None,
+        "da_t = dh_t * (1 - h_{t-1}**2)",
+        "tanh′ taken at h_{t−1}: h_t = tanh(a_t)",
+    ),
+    (
+        "the LSTM's misplaced parenthesis",
+        "lstm_cell",
+        None,
+        "dc_t = (1 - tanh(c_t))**2 * da_t * Γo_t + dc_{t+1} * Γf_{t+1}",
+        "a misplaced parenthesis: (1 - tanh(c))**2 written for 1 - tanh(c)**2",
+    ),
+    (
+        "dc_t without its da term",
+        "lstm_cell",
+        None,
+        "dc_t = dc_{t+1} * Γf_{t+1}",
+        "c's uses not all summed: c is used 2 times (by a, step t+1)",
+    ),
+    (
+        "dc_prev without its da term",
+        "lstm_cell",
+        None,
+        "dc_{t-1} = dc_{t+1} * Γf_{t+1} * Γf_t",
+        (
+            "c's uses not all summed: c is used 2 times (by a, step t+1), and dc_t = (1 − tanh(c_t)²) ⊙ da_t ⊙ Γo_t + "
+            "dc_{t+1} ⊙ Γf_{t+1}; the claim leaves out the term from a (in dc, which dc_{t−1} is computed from)"
+        ),
+    ),
+    ("a recurrent gradient without 1/m", "elman_rnn", None, "dW = Σ_t da_t @ h_{t-1}.T", "a missing factor 1/m"),
+]
+
+
+@pytest.mark.parametrize(
+    ("network", "wrt", "claim", "expected"), [c[1:] for c in COURSE_SLIPS], ids=[c[0] for c in COURSE_SLIPS]
+)
+def test_every_classic_slip_is_named_with_a_counterexample(network, wrt, claim, expected):
+    v = verify_spec(target_of(network), wrt, claim)
+    assert not v.equal, v.report()
+    assert (v.hint or "").startswith(expected), v.report()
+    assert v.counterexample is not None and v.counterexample.point, v.report()
+    assert "counterexample: at " in v.report() and "likely slip: " in v.report()

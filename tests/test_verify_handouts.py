@@ -144,9 +144,12 @@ def test_the_extraction_finds_what_a_handout_prints():
     tex = (GOLDEN / "one_hidden_layer.tex").read_text(encoding="utf-8")
     equations = claims(tex)
     assert r"\mathrm{d}Z^{[1]} = \mathrm{d}A^{[1]} \odot \left(1 - {A^{[1]}}^{\odot 2}\right)" in equations
-    assert any(c.startswith(r"W^{[1]}_{11} \leftarrow") for c in equations)  # section 5
-    assert any(c.startswith(r"z^{[1]}_{1} = W^{[1]}_{11} x_{1}") for c in equations)  # section 1
-    assert not any("0.7" in c for c in equations)  # section 2's numbers are left out
+    assert any(c.startswith(r"W^{[1]} \leftarrow") for c in equations)  # the update rule
+    assert not any("bmatrix" in c or "0.7" in c for c in equations)  # the worked example's values are left out
+    assert not any(r"\mathrel{+}=" in c for c in equations)  # and the steps' accumulations
+    per_unit = claims((GOLDEN / "two_layer_sigmoid.tex").read_text(encoding="utf-8"))
+    assert any(c.startswith(r"z_1 = W_{11} x_1") for c in per_unit)  # section 1
+    assert not any("0.7" in c for c in per_unit)  # section 2's numbers are left out
     # and a wrong copy of one is caught
     wrong = r"\mathrm{d}Z^{[1]} = \mathrm{d}A^{[1]} \odot \left(1 - A^{[1]}\right)"
     assert not verify_spec(load_target("one_hidden_layer"), None, wrong, latex=True).equal

@@ -18,10 +18,10 @@ from typing import ClassVar
 import pytest
 
 from derive.catalogue import load
-from derive.functions import numeric_function
 from derive.verify.claims import ClaimError, parse_text
 from derive.verify.latex_reader import parse_latex
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 
 SENTINEL = "chainrule_pwned_sentinel"
 
@@ -67,7 +67,7 @@ HOSTILE_TEXT = [
     "x1\nimport os",
     "import os",
     "x1 and a1",
-    "x1 < a1",
+    "x1 < a1 < x2",  # a chained comparison (one comparison is a 0/1 mask: Z1 > 0)
     "x1 == a1",
     "~x1",
     "x1 // 2",
@@ -235,9 +235,12 @@ def test_cli_rejects_hostile_claim_with_exit_2(claim, tmp_path):
 
 
 def test_the_audit_hook_would_see_code_running(derivation, tmp_path, monkeypatch):
-    """The check above can fail: checking a valid claim compiles it with lambdify, and the hook sees that."""
-    numeric_function.cache_clear()  # a claim compiled before (by any test) is kept, not compiled again
+    """The check above can fail: checking a valid claim compiles it with lambdify, and the hook sees that
+    (compiled functions are kept per expression, so the cache is emptied first)."""
+    from derive.verify.equivalence import numeric_function
+
     _no_side_effect(tmp_path, monkeypatch)
+    numeric_function.cache_clear()
     _Audit.armed = True
     try:
         assert derivation.verify("W21", "(yhat - y)*w1*a1*(1 - a1)*x2").equal

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from derive.catalogue import load
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 
 _DERIVED = {}
 

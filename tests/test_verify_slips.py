@@ -7,7 +7,8 @@ import math
 import pytest
 
 from derive.catalogue import load
-from derive.verify.vectorised import VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vectorised import verify_vector
 
 _CACHE = {}
 
@@ -65,8 +66,6 @@ VECTOR_SLIPS = [
     ("dW1 = (1/m) dZ1 X", ["missing transpose", "X.T"]),
     (r"dW^{[2]} = \frac{1}{m} dZ^{[2]} A^{[1]}", ["missing transpose", "A1.T"]),
     ("dZ1 = W2 @ dZ2 * (1 - A1**2)", ["missing transpose", "W2.T"]),
-    ("db1 = (1/m) np.sum(dZ1, axis=1)", ["keepdims"]),
-    ("db2 = (1/m) np.sum(dZ2, axis=1)", ["keepdims"]),
     # the rank-1 (n1,) array broadcasts against the (n1, 1) column to (n1, n1)
     ("db1 = (1/m) np.sum(dZ1, axis=1) + 0*b1", ["keepdims", "broadcast"]),
     ("dZ2 = Y - A2", ["flipped sign"]),
@@ -119,10 +118,20 @@ def test_wrong_vectorised_claim_is_rejected_with_hint(claim, words):
 
 
 def test_keepdims_shape_error_is_reported_as_a_shape():
-    verdict = verify_vector(target("one_hidden_layer"), "db1", "(1/m) np.sum(dZ1, axis=1)")
+    verdict = verify_vector(target("one_hidden_layer"), "db1", "(1/m) np.sum(dZ1, axis=1) + 0*b1")
     ce = verdict.counterexample
     n1 = ce.point["n1"]
-    assert ce.claimed == f"shape ({n1},)" and ce.true == f"shape ({n1}, 1)"
+    assert ce.claimed == f"shape ({n1}, {n1})" and ce.true == f"shape ({n1}, 1)"
+
+
+@pytest.mark.parametrize("claim", ["db1 = (1/m) np.sum(dZ1, axis=1)", "db2 = (1/m) np.sum(dZ2, axis=1)"])
+def test_a_rank_one_gradient_of_a_column_parameter_holds_with_a_note(claim):
+    """cs231n's biases, γ and β have shape (D,): accepted, with a note on the shape, not refused."""
+    verdict = verify_vector(target("one_hidden_layer"), None, claim)
+    assert verdict.equal, verdict.report()
+    name = claim.split()[0]
+    assert verdict.details["note"].startswith(f"{name} is a rank-1 array of shape (n")
+    assert "  note:     " in verdict.report()
 
 
 def test_correct_claims_in_other_forms_hold():

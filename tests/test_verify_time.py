@@ -49,3 +49,21 @@ def test_every_claim_answers_within_5_s_in_any_thread(target, claim, latex):
     worker.start()
     worker.join(30)
     assert not worker.is_alive() and took[0] < SECONDS
+
+
+def test_time_limits_nest():
+    """An inner limit never disarms an outer one: the outer still strikes after the inner ends, and when the
+    outer runs out first its TimedOut goes past code that catches only the inner's (bounded's default)."""
+    from derive.verify.equivalence import TimedOut, bounded, time_limit
+
+    start = time.monotonic()
+    with pytest.raises(TimedOut), time_limit(0.3):
+        with time_limit(5):
+            pass
+        time.sleep(3)
+    assert time.monotonic() - start < 1.5
+    start = time.monotonic()
+    with pytest.raises(TimedOut) as caught, time_limit(0.3) as outer:
+        bounded(lambda: time.sleep(3), 5.0, "the inner's default")
+    assert caught.value.limit is outer and time.monotonic() - start < 1.5
+    assert bounded(lambda: time.sleep(3), 0.2, "default") == "default"  # its own limit: the default

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from derive.catalogue import load
-from derive.verify.vectorised import TRIALS, VecTarget, verify_vector
+from derive.verify.vec_target import VecTarget
+from derive.verify.vec_trials import TRIALS
+from derive.verify.vectorised import verify_vector
 
 
 @pytest.fixture(scope="module")

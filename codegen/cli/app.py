@@ -13,13 +13,18 @@ what a derivation needs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
+import re
+import signal
 import sys
 import warnings
 
 from chainrule import __version__
+
+from . import jsonout
 
 EXIT_BAD_INPUT = 2
 EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
@@ -51,11 +56,48 @@ def needed(argv: list[str]) -> list[str]:
     return known
 
 
+class UsageError(Exception):
+    """A command line argparse refuses: the parser's usage line and the message (with a suggestion)."""
+
+    def __init__(self, usage: str, prog: str, message: str):
+        super().__init__(message)
+        self.usage, self.prog, self.message = usage, prog, message
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors name the close option or choice (``--jsno``: did you mean ``--json``?)
+    and are raised (``UsageError``) for ``main`` to print, as text or JSON."""
+
+    def error(self, message):
+        raise UsageError(self.format_usage(), self.prog, message + self._suggestion(message))
+
+    def _suggestion(self, message: str) -> str:
+        choice = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if choice:
+            return did_you_mean(choice.group(2), re.findall(r"'([^']*)'", choice.group(3)))
+        unknown = re.match(r"unrecognized arguments: (.*)$", message)
+        if unknown:
+            word = next((w for w in unknown.group(1).split() if w.startswith("-")), None)
+            if word is not None:
+                return did_you_mean(word.split("=")[0], self._options())
+        return ""
+
+    def _options(self) -> list[str]:
+        """The option strings of this parser and of the command on the command line."""
+        options = [o for action in self._actions for o in action.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for word in getattr(self, "argv", []):
+                    if word in action.choices:
+                        options += action.choices[word]._options()
+                        break
+        return options
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for ``argv``, with only the commands it needs (``needed``); every command without ``argv``."""
-    parser = argparse.ArgumentParser(
-        prog="chainrule", description="Derive, explain and generate neural-network training code."
-    )
+    parser = Parser(prog="chainrule", description="Derive, explain and generate neural-network training code.")
+    parser.argv = argv or []
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in command_modules(None if argv is None else needed(argv)):
@@ -87,24 +129,56 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(argv)
+    as_json = "--json" in argv  # errors as JSON too (on stdout; the one line stays on stderr)
     try:
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
         status_code = run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status_code
+    except UsageError as exc:
+        sys.stderr.write(exc.usage)
+        message = printable(exc.message)
+        return _error(f"{exc.prog}: error: {message}", message, None, as_json)
     except loaded("derive.errors", "ChainruleError") as exc:
-        print(f"chainrule: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except loaded("codegen.emit.files", "Terminated"):
-        return 128 + 15
+        return _error(f"chainrule: error: {exc}", exc.message, exc.where, as_json)
     except BrokenPipeError:
         # the reader went away (`chainrule list | head -1`): stop quietly, as a shell tool does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except OSError as exc:  # a file that cannot be read or written: one line, the file named
         place = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        print(f"chainrule: error: {place}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        message = printable(exc.strerror or exc)
+        return _error(f"chainrule: error: {printable(place)}{message}", message, exc.filename, as_json)
     except KeyboardInterrupt:
+        print("chainrule: interrupted (Ctrl-C); no file was left half-written", file=sys.stderr)
         return 130
+    except loaded("derive.errors", "Terminated") as exc:
+        number = exc.args[0] if exc.args else signal.SIGTERM
+        print(f"chainrule: stopped by {signal.Signals(number).name}; no file was left half-written", file=sys.stderr)
+        return 128 + number
+
+
+def printable(text) -> str:
+    """``derive.errors.printable`` (imported on an error's path only: it loads SymPy)."""
+    from derive.errors import printable
+
+    return printable(text)
+
+
+def did_you_mean(word: str, known) -> str:
+    """``derive.names.did_you_mean`` (imported on an error's path only: it loads SymPy)."""
+    from derive.names import did_you_mean
+
+    return did_you_mean(word, known)
+
+
+def _error(line: str, message: str, where, as_json: bool) -> int:
+    """Bad input: the one line on stderr and, with --json, the error as JSON on stdout; exit status 2."""
+    print(line, file=sys.stderr)
+    if as_json:
+        where = printable(where) if where is not None else None
+        with contextlib.suppress(OSError):
+            jsonout.dump({"error": {"message": message, "place": where, "status": EXIT_BAD_INPUT}})
+            sys.stdout.flush()
+    return EXIT_BAD_INPUT

@@ -43,5 +43,23 @@ def run(args) -> int:
         for module in command_modules():
             if hasattr(module, "demo"):
                 ok = module.demo(out) and ok
-    status(f"demo: {'every part succeeded' if ok else 'some part FAILED'}; output in {out}/")
+        index = write_demo_index(out, demo_plan.recorded("networks", []))
+    status(f"demo: {'every part succeeded' if ok else 'some part FAILED'}; everything is linked from {index}")
     return 0 if ok else 1
+
+
+def write_demo_index(out: str, summary) -> str:
+    """``<out>/index.html`` for the demo's output; its path.  ``summary``: (name, parameters, worst error) of
+    each network the derivation part checked."""
+    from ..emit import nlp_module
+    from .cmd_verify import DEMO_SHEETS
+    from .demo_index import write_index
+
+    networks = [{"name": name, "params": params, "worst": worst} for name, params, worst in summary]
+    sheets = {
+        sheet: f"claims about {network}: "
+        + ("the lecture's formulas (each holds)" if all_hold else "typical mistakes (each caught, with the slip named)")
+        for sheet, (network, all_hold) in DEMO_SHEETS.items()
+    }
+    models = [name for name in nlp_module.names() if name in demo_plan.nlp_models()]
+    return write_index(out, networks, sheets, models)

@@ -9,6 +9,7 @@ import time
 
 from derive import ChainruleError, VecNetwork, gradcheck
 from derive.catalogue import load_spec
+from derive.names import did_you_mean
 
 from ..emit.files import write_atomic
 from . import demo_plan, jsonout, report
@@ -38,7 +39,9 @@ def run(args) -> int:
     for name in wrt:
         if name not in net.kinds:
             raise ChainruleError(
-                f"unknown name '{name}' in network '{net.name}' (it has: {', '.join(net.kinds)})", "--wrt"
+                f"unknown name '{name}'{did_you_mean(name, net.kinds)} in network '{net.name}' "
+                f"(it has: {', '.join(net.kinds)})",
+                "--wrt",
             )
     point = gradcheck.smooth_point(derivation, seed=0)
     if args.json:
@@ -52,8 +55,8 @@ DEMO_CHECK_ENTRIES = 48  # entries of each parameter the demo checks by finite d
 
 
 def demo(out: str) -> bool:
-    """Derive every catalogue network and check its gradients by finite differences: OUT/NAME/derivation.txt
-    and a table on stdout.  The first part: it derives, here, what the others reuse (``demo_plan``)."""
+    """Derive every catalogue network and check its gradients by finite differences: OUT/NAME/derivation.txt,
+    a table on stdout, and (name, parameters, worst error) of each for the demo's index (``demo_plan.record``).  The first part: it derives, here, what the others reuse (``demo_plan``)."""
     todo = demo_plan.networks()
     status(f"demo: deriving and checking {len(todo)} catalogue networks")
     print(f"{'network':<20} {'params':>6} {'derive ms':>10} {'max rel err':>12}")
@@ -80,6 +83,7 @@ def demo(out: str) -> bool:
         write_atomic(os.path.join(out, name, "derivation.txt"), "\n".join(parts))
         print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
         summary.append((name, len(params), worst))
+    demo_plan.record("networks", summary)
     ok = all(w <= 1e-6 for _, _, w in summary)
     status(f"wrote {len(summary)} derivations to {out}/; gradient checks {'pass' if ok else 'FAIL'}")
     return ok

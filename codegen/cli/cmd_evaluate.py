@@ -24,6 +24,8 @@ import re
 
 from derive import ChainruleError, VecNetwork
 from derive.catalogue import load_spec
+from derive.errors import shown
+from derive.names import did_you_mean
 from derive.printing.text import partial_text, text
 
 from ..render.latex_printer import DIGITS
@@ -78,16 +80,16 @@ def read_point(path: str, net) -> dict[str, float]:
     point: dict[str, float] = {}
     where: dict[str, str] = {}
     if content.lstrip().startswith(("{", "[")):
-        try:
-            data = json.loads(content)
-        except json.JSONDecodeError as exc:
-            raise ChainruleError(f"not valid JSON: {exc.msg}", f"{path}:{exc.lineno}") from None
-        if not isinstance(data, dict):
-            raise ChainruleError("the JSON must be one object {name: value}", path)
-        for name, value in data.items():
+        for name, value in _json_pairs(content, path):
+            if name in point:
+                raise ChainruleError(f"'{name}' is given twice", path)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ChainruleError(f"the value of '{name}' is not a number: {json.dumps(value)}", path)
-            point[name] = _number(repr(float(value)), path)
+                raise ChainruleError(f"the value of {shown(name)} is not a number but {_json_kind(value)}", path)
+            try:
+                number = float(value)
+            except OverflowError:
+                raise ChainruleError(f"the value of {shown(name)} is beyond the float range", path) from None
+            point[name] = _number(repr(number), path)
             where[name] = path
     else:
         for lineno, line in enumerate(content.splitlines(), start=1):
@@ -106,12 +108,41 @@ def read_point(path: str, net) -> dict[str, float]:
     for name in point:
         if name not in leaves:
             kind = net.kinds.get(name)
-            problem = f"'{name}' is computed by the network, not given" if kind == "node" else f"unknown name '{name}'"
+            problem = (
+                f"'{name}' is computed by the network, not given"
+                if kind == "node"
+                else f"unknown name '{name}'{did_you_mean(name, leaves)}"
+            )
             raise ChainruleError(f"{problem} (network '{net.name}' takes: {', '.join(leaves)})", where[name])
     missing = [n for n in leaves if n not in point]
     if missing:
         raise ChainruleError(f"no value for {', '.join(missing)} (every input, target and parameter needs one)", path)
     return point
+
+
+def _json_pairs(content: str, path: str) -> list[tuple[str, object]]:
+    """The (name, value) pairs of a JSON point file, in order, duplicates kept (the caller refuses them)."""
+    try:
+        data = json.loads(content, object_pairs_hook=lambda pairs: pairs, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ChainruleError(f"not valid JSON: {exc.msg}", f"{path}:{exc.lineno}") from None
+    except RecursionError:
+        raise ChainruleError("not a point: the JSON is nested too deeply", path) from None
+    except ValueError as exc:  # a constant JSON does not have (NaN, Infinity), or an integer of > 4300 digits
+        raise ChainruleError(f"not valid JSON: {exc}", path) from None
+    if not isinstance(data, list) or not all(isinstance(p, tuple) for p in data):
+        raise ChainruleError("the JSON must be one object {name: value}", path)
+    return data
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, list):
+        return "an object" if value and all(isinstance(v, tuple) for v in value) or value == [] else "a list"
+    return {str: "a string", bool: "true or false", type(None): "null"}.get(type(value), "not a number")
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON has")
 
 
 def report(net, point: dict[str, float], digits: int = DIGITS) -> str:

@@ -24,10 +24,11 @@ from derive.catalogue import load_spec, names
 from ..emit.files import copy_resources, write_all_atomic, write_atomic
 from ..emit.load import context_for
 from ..emit.numpy_module import check_overwrite, module_text, test_text
-from . import demo_plan
+from . import demo_plan, jsonout
 from .report import announce_size, status
 
 GENERATED = "generated"
+SHADOWED = ("numpy", "np", "pytest", "jax", "scipy", "sympy")  # what a module's own imports would find instead
 CHECK_M = 8  # examples used by the generated finite-difference test
 
 
@@ -58,18 +59,28 @@ def generate(spec: str, output: str, *, force: bool = False, tests: bool = True)
     stem = os.path.splitext(os.path.basename(output))[0]
     if not stem.isidentifier():
         raise ChainruleError(f"'{stem}' is not a valid module name", output)
+    if stem in SHADOWED or stem in sys.stdlib_module_names:
+        raise ChainruleError(
+            f"a module named '{stem}' would shadow the module {stem} that Python imports (the generated code and its"
+            " tests import numpy, pytest and the standard library); choose another name",
+            output,
+        )
     test_path = os.path.join(os.path.dirname(output), f"test_{stem}.py")
     targets = [output] + ([test_path] if tests else [])
     for path in targets:
         check_overwrite(path, force)
     module, test = render(spec, stem)
-    write_all_atomic(([(test_path, test)] if tests else []) + [(output, module)])  # the module never without its tests
+    files = ([(test_path, test)] if tests else []) + [(output, module)]  # the module never without its tests
+    write_all_atomic(files, check=lambda: [check_overwrite(path, force) for path in targets])
     return targets
 
 
 def cmd_generate(args) -> int:
-    for path in generate(args.spec, args.output, force=args.force, tests=not args.no_tests):
+    written = generate(args.spec, args.output, force=args.force, tests=not args.no_tests)
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        jsonout.dump(jsonout.written(args.spec, written))
     return 0
 
 
@@ -85,6 +96,7 @@ def register(sub) -> None:
     )
     p.add_argument("--force", action="store_true", help="overwrite files edited by hand")
     p.add_argument("--no-tests", action="store_true", help="do not write the test file")
+    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see the README)")
     p.set_defaults(run=cmd_generate)
 
 
@@ -92,14 +104,16 @@ def register(sub) -> None:
 def golden_names(selection: list[str] | None = None) -> list[tuple[str, str | None]]:
     """(catalogue name, None) for each network (of ``selection``, default all) that generates, (name, reason)
     for each that cannot."""
-    out = []
-    for name in names() if selection is None else selection:
-        try:
-            context_for(load_any(name), name)
-            out.append((name, None))
-        except ChainruleError as exc:
-            out.append((name, exc.message))
-    return out
+    return [(name, why_no_module(name)) for name in (names() if selection is None else selection)]
+
+
+def why_no_module(name: str) -> str | None:
+    """Why catalogue network ``name`` has no training module (None when it has one)."""
+    try:
+        context_for(load_any(name), name)
+    except ChainruleError as exc:
+        return exc.message
+    return None
 
 
 def regenerate(root: Path) -> list[Path]:

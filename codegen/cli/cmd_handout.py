@@ -6,6 +6,7 @@ files in ``docs/handouts/`` (``regenerate``).
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
@@ -22,6 +23,7 @@ from ..emit.files import (
     sha256,
     stamp,
     stamped_pdf,
+    write_all_atomic,
     write_atomic,
 )
 from ..handout import html as handout_html
@@ -30,26 +32,49 @@ from ..handout import notebook as handout_notebook
 from ..handout import slides as handout_slides
 from ..handout.builder import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from ..render.latex_printer import DIGITS
-from . import demo_plan
+from . import demo_plan, jsonout
 from .report import announce_size, status
 
 GOLDEN_DIR = Path("docs") / "handouts"
 FORMATS = (".tex", ".html", ".ipynb")
 
 
+OUTPUTS = """outputs, chosen by the name given with -o:
+  NAME.tex            the LaTeX handout (add --pdf for NAME.pdf beside it)
+  NAME.tex --slides   Beamer slides, the backward pass one chain-rule step per overlay (--pdf too)
+  NAME.html           one web page: the same handout, maths as MathML, figures as SVG
+  NAME.ipynb          a Jupyter notebook: the handout with the network's module and a gradient check
+a file there that chainrule did not write, or one edited since, is kept unless --force is given"""
+
+
 def register(sub) -> None:
-    p = sub.add_parser("handout", help="write a LaTeX derivation handout (and its PDF with --pdf)")
+    p = sub.add_parser(
+        "handout",
+        help="write a derivation handout: LaTeX (and its PDF), slides, an HTML page or a notebook",
+        description="Write the derivation handout of a network: every gradient by the chain rule, worked at an "
+        "example, as LaTeX (--pdf: and its PDF), Beamer slides, an HTML page or a Jupyter notebook.",
+        epilog=OUTPUTS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument(
-        "-o", "--output", metavar="NAME.tex", help="output file: NAME.tex (LaTeX) or NAME.html (default: <network>.tex)"
+        "-o",
+        "--output",
+        metavar="NAME.tex|NAME.html|NAME.ipynb",
+        help="the file to write; its suffix chooses the output (default: <network>.tex)",
     )
-    p.add_argument("--pdf", action="store_true", help="also compile NAME.pdf next to it (latexmk, else the engine)")
+    p.add_argument(
+        "--pdf", action="store_true", help="also compile NAME.pdf next to NAME.tex (latexmk, else the engine)"
+    )
     p.add_argument(
         "--engine", choices=latex_build.ENGINES, default="pdflatex", help="LaTeX engine for --pdf (default: pdflatex)"
     )
-    p.add_argument("--force", action="store_true", help="overwrite a .tex or .pdf that chainrule did not write")
+    p.add_argument("--force", action="store_true", help="overwrite a file that chainrule did not write, or one edited")
+    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see the README)")
     p.add_argument(
-        "--slides", action="store_true", help="Beamer slides: the backward pass one chain-rule step per overlay"
+        "--slides",
+        action="store_true",
+        help="Beamer slides (NAME.tex): the backward pass one chain-rule step per overlay",
     )
     p.add_argument(
         "--omit", nargs="+", default=[], metavar="SECTION", help=f"sections to leave out: {', '.join(SECTIONS)}"
@@ -108,32 +133,44 @@ TEX_NOTE = "do not edit; regenerate with chainrule handout"
 
 def write_handout(out: str, tex: str, *, pdf: bool, engine: str = "pdflatex", force: bool = False) -> list[str]:
     """Write ``out`` (stamped) and, with ``pdf``, the PDF beside it; the paths written.  A .tex or .pdf
-    that chainrule did not write, or that was changed since, is refused unless ``force``."""
+    that chainrule did not write, or that was changed since, is refused unless ``force``.  The PDF is built
+    from the text first; then both files are written as one step, so an error, Ctrl-C or SIGTERM leaves
+    neither (and the .tex always records the PDF built from it).  When LaTeX fails, the .tex alone is
+    written: the error names its line."""
     pdf_path = os.path.splitext(out)[0] + ".pdf"
-    check_overwrite(out, force)
-    old = read_text(out)
+
+    def check() -> str | None:
+        """The .tex there now (None: none), once the overwrite rules allow writing."""
+        check_overwrite(out, force)
+        old = read_text(out)
+        if pdf:
+            check_pdf_overwrite(pdf_path, old, force)
+        return old
+
+    old = check()
+    if pdf and not latex_build.available(engine):  # fail before anything is built
+        raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", out)
     if pdf:
-        check_pdf_overwrite(pdf_path, old, force)
-        if not latex_build.available(engine):  # fail before anything is written
-            raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", out)
+        try:
+            built = latex_build.compile_text(tex, engine, out).pdf
+        except latex_build.LatexFailed:  # the .tex is written, to read the line the error names
+            write_all_atomic([(out, stamp(tex, "%", TEX_NOTE))], check=check)
+            raise
+        write_all_atomic([(out, stamp(tex, "%", TEX_NOTE, pdf=sha256(built))), (pdf_path, built)], check=check)
+        return [out, pdf_path]
     # the PDF beside an untouched .tex stays recorded in its stamp, so a later --pdf may replace it
     kept = stamped_pdf(old) if old is not None and os.path.exists(pdf_path) else None
     if kept is not None and sha256(Path(pdf_path).read_bytes()) != kept:
         kept = None
-    write_atomic(out, stamp(tex, "%", TEX_NOTE, pdf=kept))
-    if not pdf:
-        return [out]
-    build = latex_build.compile_pdf(out, engine)
-    write_atomic(out, stamp(tex, "%", TEX_NOTE, pdf=sha256(build.pdf.read_bytes())))
-    return [out, str(build.pdf)]
+    write_all_atomic([(out, stamp(tex, "%", TEX_NOTE, pdf=kept))], check=check)
+    return [out]
 
 
-def write_html(out: str, page: str, *, force: bool = False) -> None:
-    """Write an HTML (or notebook) handout; a file there that chainrule did not write is refused unless ``force``."""
-    old = read_text(out)
-    if old is not None and not force and handout_html.GENERATOR not in old and handout_notebook.GENERATOR not in old:
-        raise ChainruleError("this file was not written by chainrule; use --force to overwrite it", out)
-    write_atomic(out, page)
+def write_page(out: str, page: str, *, force: bool = False) -> None:
+    """Write an HTML (or notebook) handout, its stamp sealed inside; a file there that chainrule did not
+    write, or one edited since, is refused unless ``force``."""
+    check_overwrite(out, force)
+    write_all_atomic([(out, page)], check=lambda: check_overwrite(out, force))
 
 
 def run(args) -> int:
@@ -149,30 +186,40 @@ def run(args) -> int:
         raise ChainruleError(f"--slides writes Beamer LaTeX: the output name must end in .tex: '{out}'", "-o")
     check_writable(out)  # before the (long) rendering
     if out.endswith(".html"):
-        write_html(out, handout_html.render(net, options), force=args.force)
-        print(f"wrote {out}", file=sys.stderr)
-        return 0
-    if out.endswith(".ipynb"):
-        write_html(out, handout_notebook.render(net, options, args.spec), force=args.force)
-        print(f"wrote {out}", file=sys.stderr)
-        return 0
-    tex = handout_slides.render(net, options) if args.slides else render(net, options)
-    for path in write_handout(out, tex, pdf=args.pdf, engine=args.engine, force=args.force):
+        write_page(out, handout_html.render(net, options), force=args.force)
+        written = [out]
+    elif out.endswith(".ipynb"):
+        write_page(out, handout_notebook.render(net, options, args.spec), force=args.force)
+        written = [out]
+    else:
+        tex = handout_slides.render(net, options) if args.slides else render(net, options)
+        written = write_handout(out, tex, pdf=args.pdf, engine=args.engine, force=args.force)
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        jsonout.dump(jsonout.written(net.name, written))
     return 0
 
 
-HTML_GOLDEN = ("computation_graph", "logistic_regression", "two_layer_sigmoid", "two_layer_softmax", "one_hidden_layer")
+HTML_GOLDEN = (
+    "computation_graph",
+    "logistic_regression",
+    "two_layer_sigmoid",
+    "two_layer_softmax",
+    "one_hidden_layer",
+    "batchnorm_mlp",
+    "lstm_cell",
+)
 HTML_EXERCISE = "two_layer_sigmoid"
-SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid")
+SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid", "batchnorm_mlp", "lstm_cell")
 NOTEBOOK_GOLDEN = ("two_layer_sigmoid", "one_hidden_layer")
 
 
 def regenerate(root: Path) -> list[Path]:
     """The checked-in handouts: ``docs/handouts/<name>.tex`` for every catalogue network, and
     ``docs/handouts/html/<name>.html`` for a few (and one exercise sheet, ``<name>_exercise.html``),
-    the Beamer slides ``docs/handouts/slides/<name>.tex`` of two and the notebooks
-    ``docs/handouts/notebooks/<name>.ipynb`` of two."""
+    the Beamer slides ``docs/handouts/slides/<name>.tex`` of four and the notebooks
+    ``docs/handouts/notebooks/<name>.ipynb`` of two (per unit and a matrix program each)."""
     written = []
     for name in names():
         path = Path(root) / GOLDEN_DIR / f"{name}.tex"
@@ -196,31 +243,55 @@ def regenerate(root: Path) -> list[Path]:
     return written
 
 
+DEMO_MEDIA = (  # beside handout.tex: (file, its text from the network and its catalogue name)
+    ("handout.html", lambda net, name: handout_html.render(net)),
+    ("handout.ipynb", lambda net, name: handout_notebook.render(net, spec=name)),
+    ("slides.tex", lambda net, name: handout_slides.render(net)),
+)
+
+
 def demo(out_dir) -> bool:
-    """The handouts of the main job: ``<out>/<name>/handout.tex``, and the PDFs when pdflatex is present."""
+    """The handouts of the main job: ``<out>/<name>/handout.tex`` (and its PDF when pdflatex is present),
+    ``handout.html``, ``handout.ipynb`` and ``slides.tex`` (and its PDF) of every catalogue network."""
     pdf = latex_build.available()
     ok = True
     count = 0
     todo = demo_plan.networks()
-    status(f"demo: writing {len(todo)} handouts{' and their PDFs' if pdf else ''}")
-    results = demo_plan.run_all(write_demo_handout, [(name, out_dir, pdf) for name in todo])
-    for number, (name, error) in enumerate(zip(todo, results), 1):
-        status(f"demo: handout {name} ({number}/{len(todo)})")
-        if error is None:
-            count += 1
-        else:
-            print(f"chainrule: error: handout {name}: {error}", file=sys.stderr)
+    status(f"demo: writing {len(todo)} handouts, HTML pages, notebooks and slides{' with PDFs' if pdf else ''}")
+    results = demo_plan.run_all(write_demo_media, [(name, out_dir, pdf) for name in todo])
+    for number, (name, errors) in enumerate(zip(todo, results), 1):
+        status(f"demo: handouts of {name} ({number}/{len(todo)})")
+        count += not errors or not errors[0].startswith("handout ")
+        for error in errors:
+            print(f"chainrule: error: {error}", file=sys.stderr)
             ok = False
     what = "handouts with PDFs" if pdf else "handouts (no pdflatex: .tex only)"
-    status(f"wrote {count} {what} to {out_dir}/<network>/handout.tex; {'ok' if ok else 'FAILED'}")
+    status(
+        f"wrote {count} {what}, their HTML pages, notebooks and slides to {out_dir}/<network>/; "
+        f"{'ok' if ok else 'FAILED'}"
+    )
     return ok
 
 
-def write_demo_handout(job: tuple[str, str, bool]) -> str | None:
-    """Write catalogue network NAME's handout into OUT/NAME/ (and its PDF): None, or what went wrong."""
+def write_demo_media(job: tuple[str, str, bool]) -> list[str]:
+    """Write catalogue network NAME's handout into OUT/NAME/ (and its PDF), then its other media
+    (``DEMO_MEDIA``): what went wrong, one line each (none when all was written)."""
     name, out_dir, pdf = job
+    folder = os.path.join(out_dir, name)
+    net = load(name)
     try:
-        write_handout(os.path.join(out_dir, name, "handout.tex"), render(load(name)), pdf=pdf, force=True)
+        write_handout(os.path.join(folder, "handout.tex"), render(net), pdf=pdf, force=True)
     except ChainruleError as exc:
-        return str(exc)
-    return None
+        return [f"handout {name}: {exc}"]
+    errors = []
+    for filename, make in DEMO_MEDIA:
+        path = os.path.join(folder, filename)
+        try:
+            text = make(net, name)
+            if filename == "slides.tex":
+                write_handout(path, text, pdf=pdf, force=True)
+            else:
+                write_page(path, text, force=True)
+        except ChainruleError as exc:
+            errors.append(f"{filename} of {name}: {exc}")
+    return errors

@@ -3,7 +3,7 @@
 The names and descriptions are read from the source of ``derive/catalogue`` (its ``NAMES`` and the
 first line of each network's docstring), not imported: importing ``derive`` loads SymPy, most of the
 command's time, and a listing needs none of it.  They are what ``derive.catalogue.names()`` and
-``describe()`` give (tests/test_cli_speed.py); a source that cannot be read that way is imported.
+``describe()`` give (tests/test_cli_conventions.py); a source that cannot be read that way is imported.
 """
 
 from __future__ import annotations

@@ -189,11 +189,22 @@ def report_text(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def train_all(folder: Path, data: Path | None, stage: str) -> list[dict]:
+    """Train and measure every NLP model, with a progress line (on stderr) before each."""
+    todo = nlp_module.names()
+    rows = []
+    for number, name in enumerate(todo, 1):
+        where = "the shipped data" if data is None else str(data)
+        status(f"{stage}: training NLP model {name} on {where} ({number}/{len(todo)})")
+        rows.append(train_and_measure(name, folder, data))
+    return rows
+
+
 def cmd_nlp_report(args) -> int:
     folder = Path(args.output)
     if args.data is not None and not all((args.data / part).is_dir() for part in ("sentiment", "lm")):
         raise ChainruleError("no sentiment/ and lm/ data in this folder", str(args.data))
-    rows = [train_and_measure(name, folder, args.data) for name in nlp_module.names()]
+    rows = train_all(folder, args.data, "nlp report")
     text = report_text(rows)
     write_atomic(str(folder / "report.txt"), text)
     sys.stdout.write(text)
@@ -214,7 +225,13 @@ def register(sub) -> None:
     e.add_argument("name", metavar="NAME", help=", ".join(nlp_module.names()))
     e.set_defaults(run=cmd_nlp_explain)
     r = nlp.add_parser("report", help="train every NLP model on the shipped data and report accuracy / perplexity")
-    r.add_argument("-o", "--output", default=os.path.join("chainrule-demo", "nlp"), metavar="DIR")
+    r.add_argument(
+        "-o",
+        "--output",
+        default=os.path.join("chainrule-demo", "nlp"),
+        metavar="DIR",
+        help="folder for the trained models' modules and report.txt (default: chainrule-demo/nlp)",
+    )
     r.add_argument(
         "--data", type=Path, metavar="DIR", help="the data folder (default: the data shipped with chainrule)"
     )

@@ -15,16 +15,21 @@ import copy
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from importlib import resources
 
 from derive import ChainruleError
 from derive.catalogue import load_spec
+from derive.names import did_you_mean
 from derive.verify.scalar import verify_spec
 
 from . import jsonout
 from .report import status
+from .textfiles import read_text
 
+MAX_SHEET_BYTES = 10_000_000
+SHEET_SECONDS = 600.0  # a whole sheet (--claims, --steps), wall clock; each claim also has its own CPU limit
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!=)\s*(.*)$")
 
 
@@ -38,7 +43,10 @@ def register(sub) -> None:
     )
     group.add_argument("--latex", metavar="TEX", help=r"a formula in LaTeX, e.g. '(\hat{y}-y) w_1 a_1 (1-a_1) x_1'")
     group.add_argument(
-        "--claims", metavar="FILE", help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX)"
+        "--claims",
+        metavar="FILE",
+        help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX), or a sheet that ships with "
+        f"chainrule, by name: {', '.join(shipped_sheets())}",
     )
     p.add_argument("--json", action="store_true", help="as JSON (keys: see the README); the exit status is the same")
     group.add_argument(
@@ -47,15 +55,24 @@ def register(sub) -> None:
         help="a derivation, one equality per line (text or $…$ LaTeX; '= …' continues the line before): "
         "the first step that does not follow is reported",
     )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=SHEET_SECONDS,
+        metavar="SECONDS",
+        help=f"for a whole sheet (--claims, --steps; default {SHEET_SECONDS:g}); each claim has 5 s of its own",
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if not args.time_limit > 0:
+        raise ChainruleError("--time-limit must be a positive number of seconds")
     target = load_target(args.spec)
     if args.claims:
-        return run_sheet(target, args.claims, as_json=args.json)
+        return run_sheet(target, args.claims, as_json=args.json, seconds=args.time_limit)
     if args.steps:
-        return run_steps(target, args.steps, args.wrt)
+        return run_steps(target, args.steps, args.wrt, as_json=args.json, seconds=args.time_limit)
     if args.claim is not None:
         claim, latex = args.claim, False
     else:
@@ -74,7 +91,7 @@ def load_target(spec: str):
     section 4 writes it), a network declared in matrices also written out unit by unit (as the
     handout's sections 1-3 and 5 write it)."""
     from derive.verify.scalar import SpecTarget
-    from derive.verify.vectorised import VecTarget
+    from derive.verify.vec_target import VecTarget
 
     from ..handout.batch import Layers, scalar_network, vec_network
 
@@ -122,16 +139,28 @@ class Unreadable:
         return f"{self.target}: unreadable\n  claim:    {self.claim}\n  reason:   {self.reason}"
 
 
+def shipped_sheets() -> list[str]:
+    """The example sheets that ship with chainrule, by name (``mistakes``, ``two_layer_sigmoid``, …)."""
+    return sorted(entry.name.removesuffix(".txt") for entry in SHEETS.iterdir() if entry.name.endswith(".txt"))
+
+
 def read_sheet(path: str, named: bool = True) -> list[tuple[int, str | None, str]]:
     """(line number, name or None, formula) for each claim line; '#' comments and blank lines skipped.
-    A line with a name and no formula has the formula ''."""
-    if not os.path.isfile(path):
-        raise ChainruleError(f"no such claims file '{path}'")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChainruleError(f"cannot read the claims file ({exc})", path) from None
+    A line with a name and no formula has the formula ''.  ``path`` is a file, or the name of a sheet that
+    ships with chainrule (``mistakes``, ``mistakes.txt``) when no such file is here."""
+    what = "claims file" if named else "steps file"
+    shipped = path.removesuffix(".txt")
+    if not os.path.exists(path) and shipped in shipped_sheets() and os.sep not in path and "/" not in path:
+        text, problem = (SHEETS / f"{shipped}.txt").read_text(encoding="utf-8"), None
+    else:
+        text, problem = read_text(path, MAX_SHEET_BYTES)
+    if problem == "no such file":
+        sheets = shipped_sheets()
+        hint = did_you_mean(shipped, sheets)
+        raise ChainruleError(f"no such {what} '{path}'{hint} (or a shipped sheet: {', '.join(sheets)})")
+    if problem:
+        raise ChainruleError(f"cannot read the {what}: {problem}", path)
+    lines = text.splitlines()
     out = []
     for number, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -156,10 +185,20 @@ def check_line(target, path: str, number: int, name: str | None, formula: str):
         return Unreadable(name or "?", formula, exc.message)
 
 
-def check_sheet(target, path: str):
-    """[(line, Verdict or Unreadable)] for every claim of a sheet.  When no line at all can be
-    read, the first line's problem is raised (bad input, exit status 2)."""
-    rows = [(number, check_line(target, path, number, name, formula)) for number, name, formula in read_sheet(path)]
+def check_sheet(target, path: str, seconds: float = SHEET_SECONDS):
+    """[(line, Verdict or Unreadable)] for every claim of a sheet, within ``seconds`` (what is left then is
+    "unreadable": not checked); a claim repeated on several lines is checked once.  When no line at all
+    can be read, the first line's problem is raised (bad input, exit status 2)."""
+    rows, seen = [], {}
+    end = time.monotonic() + seconds
+    for number, name, formula in read_sheet(path):
+        if (name, formula) not in seen:
+            if seen and time.monotonic() > end:  # the first line is always checked
+                late = f"not checked: the sheet's time limit ({seconds:g} s) was reached"
+                rows.append((number, Unreadable(name or "?", formula, late)))
+                continue
+            seen[name, formula] = check_line(target, path, number, name, formula)
+        rows.append((number, seen[name, formula]))
     if all(isinstance(v, Unreadable) for _, v in rows):
         number, first = rows[0]
         raise ChainruleError(first.reason, f"{path}:{number}")
@@ -197,8 +236,8 @@ def sheet_text(rows, path: str, what: str = "claims") -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_sheet(target, path: str, as_json: bool = False) -> int:
-    rows = check_sheet(target, path)
+def run_sheet(target, path: str, as_json: bool = False, seconds: float = SHEET_SECONDS) -> int:
+    rows = check_sheet(target, path, seconds)
     if as_json:
         jsonout.dump(jsonout.sheet(path, rows))
     else:
@@ -207,15 +246,31 @@ def run_sheet(target, path: str, as_json: bool = False) -> int:
 
 
 # ------------------------------------------------------------------ steps
-def check_steps(target, path: str, wrt: str | None = None):
+def check_steps(target, path: str, wrt: str | None = None, seconds: float = SHEET_SECONDS):
     """[(line, Verdict or Unreadable, follows)] for a chain of equalities.
 
     Each line is an equality (``dz/da1 = w1``, ``$\\frac{\\partial L}{\\partial W_{11}} = …$``), an
     expression for ``--wrt``, or ``= …``, which continues the last left-hand side.  Every line is
     checked against the network; a continued line also against the line before it (``follows``:
     True, False, or None when that cannot be said)."""
+    lines = [(number, formula) for number, _, formula in read_sheet(path, named=False)]
+    rows = chain_rows(target, lines, path, wrt, seconds)
+    if all(isinstance(v, Unreadable) for _, v, _ in rows):
+        number, first, _ = rows[0]
+        raise ChainruleError(first.reason, f"{path}:{number}")
+    return rows
+
+
+def chain_rows(target, lines, path: str | None = None, wrt: str | None = None, seconds: float = SHEET_SECONDS):
+    """``check_steps`` for lines already read: [(line number, formula)] → [(line, Verdict or Unreadable,
+    follows)]; a line that cannot be read is a row, never an error; after ``seconds``, no line is checked."""
     rows, lhs, previous = [], None, None
-    for number, _, formula in read_sheet(path, named=False):
+    end = time.monotonic() + seconds
+    for number, formula in lines:
+        if rows and time.monotonic() > end:  # the first line is always checked
+            late = f"not checked: the time limit ({seconds:g} s) was reached"
+            rows.append((number, Unreadable(wrt or "?", formula, late), None))
+            continue
         latex = formula.startswith("$")
         text = formula.strip("$").strip() if latex else formula
         latex = latex or "\\" in text
@@ -234,7 +289,7 @@ def check_steps(target, path: str, wrt: str | None = None):
             parts = _split_equality(text)
             lhs, rhs = parts if parts else (None, text)
         follows = None
-        where = f"{path}:{number}"
+        where = f"{path}:{number}" if path else None
         try:
             verdict = verify_spec(target, wrt if lhs is None else None, text, latex=latex, where=where)
         except ChainruleError as exc:
@@ -245,9 +300,6 @@ def check_steps(target, path: str, wrt: str | None = None):
             follows = _follows(target, previous, rhs, latex, where)
         rows.append((number, verdict, follows))
         previous = (rhs, latex)
-    if all(isinstance(v, Unreadable) for _, v, _ in rows):
-        number, first, _ = rows[0]
-        raise ChainruleError(first.reason, f"{path}:{number}")
     return rows
 
 
@@ -307,9 +359,12 @@ def steps_text(rows, path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_steps(target, path: str, wrt: str | None = None) -> int:
-    rows = check_steps(target, path, wrt)
-    sys.stdout.write(steps_text(rows, path))
+def run_steps(target, path: str, wrt: str | None = None, as_json: bool = False, seconds: float = SHEET_SECONDS) -> int:
+    rows = check_steps(target, path, wrt, seconds)
+    if as_json:
+        jsonout.dump(jsonout.steps(path, rows))
+    else:
+        sys.stdout.write(steps_text(rows, path))
     return 1 if any(not v.equal for _, v, _ in rows) else 0
 
 

@@ -26,14 +26,14 @@ from derive import ChainruleError, catalogue
 QUICK = ("two_layer_sigmoid", "one_hidden_layer", "ffnn_lm", "elman_rnn")
 QUICK_NLP = ("sentiment_features", "ffnn_lm")
 
-_state = {"quick": False, "jobs": 1, "pool": None}
+_state = {"quick": False, "jobs": 1, "pool": None, "records": {}}
 
 
 @contextlib.contextmanager
 def plan(jobs: int | None = None, quick: bool = False):
     """The demo's settings while it runs: ``jobs`` worker processes (default: one per core), ``quick``."""
     saved = dict(_state)
-    _state.update(quick=quick, jobs=max(1, jobs or os.cpu_count() or 1), pool=None)
+    _state.update(quick=quick, jobs=max(1, jobs or os.cpu_count() or 1), pool=None, records={})
     try:
         with catalogue.shared():
             yield
@@ -56,6 +56,16 @@ def nlp_models() -> list[str]:
 
     every = nlp_module.names()
     return [n for n in every if n in QUICK_NLP] if _state["quick"] else every
+
+
+def record(key: str, value) -> None:
+    """Keep what a part found for a later one (the derivation part's table for the demo's index)."""
+    _state["records"][key] = value
+
+
+def recorded(key: str, default=None):
+    """What a part kept under ``key`` (``record``) in this run of the demo, else ``default``."""
+    return _state["records"].get(key, default)
 
 
 def run_all(job: Callable, items: Iterable) -> Iterator:

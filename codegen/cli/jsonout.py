@@ -1,4 +1,5 @@
-"""``--json`` output of ``list``, ``derive`` and ``verify``: plain data with stable keys, for scripts.
+"""``--json`` output of ``list``, ``derive``, ``verify``, ``handout`` and ``generate`` (and of any command's
+bad input): plain data with stable keys, for scripts.
 
 The keys are documented in the README ("Scripting"); adding a key is compatible, renaming one is not.
 SymPy and ``derive`` are imported where they are used: ``chainrule list --json`` loads neither.
@@ -15,8 +16,26 @@ FORMAT = 1  # bumped when a key changes meaning or goes away
 
 
 def dump(data) -> None:
-    """``data`` as JSON on stdout (UTF-8 as it is: ∂, σ, ŷ)."""
-    sys.stdout.write(json.dumps({"format": FORMAT, **data}, ensure_ascii=False, indent=2) + "\n")
+    """``data`` as JSON on stdout (UTF-8 as it is: ∂, σ, ŷ); a number that is not finite is null (JSON has
+    no NaN), and text that is not UTF-8 (a lone surrogate from an argument) is escaped."""
+    data = finite({"format": FORMAT, **data})
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=2, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def finite(value):
+    """``value`` with every float that is not finite replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
 
 
 def plain(value):
@@ -42,6 +61,11 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def written(network: str, paths: list[str]) -> dict:
+    """What ``handout`` or ``generate`` wrote."""
+    return {"network": network, "written": list(paths)}
+
+
 def catalogue(rows: list[tuple[str, str]]) -> dict:
     return {"networks": [{"name": name, "description": description} for name, description in rows]}
 
@@ -52,9 +76,10 @@ def units_derivation(derivation, names, point) -> dict:
     from derive.printing.text import text
 
     gradients = []
+    checked = {row.name: row for row in gradcheck.check(derivation, point, list(names))}
     for name in names:
         expr = derivation.gradient(name)
-        row = gradcheck.check(derivation, point, [name])[0]
+        row = checked[name]
         gradients.append(
             {
                 "wrt": name,
@@ -109,6 +134,7 @@ def verdict(v, line: int | None = None) -> dict:
             if ce is None
             else {"point": plain(ce.point), "claimed": plain(ce.claimed), "true": plain(ce.true), "note": ce.note},
             "hint": v.hint,
+            "note": (v.details or {}).get("note"),
         }
     )
     return out
@@ -117,3 +143,17 @@ def verdict(v, line: int | None = None) -> dict:
 def sheet(path: str, rows) -> dict:
     claims = [verdict(v, n) for n, v in rows]
     return {"sheet": path, "claims": claims, "hold": sum(c["holds"] for c in claims), "total": len(claims)}
+
+
+def steps(path: str, rows) -> dict:
+    """A derivation checked step by step: each line's verdict, whether it follows from the line before,
+    and the first line that is not right (None when every one holds)."""
+    lines = [{**verdict(v, n), "follows": follows} for n, v, follows in rows]
+    first = next((line["line"] for line in lines if not line["holds"]), None)
+    return {
+        "steps": path,
+        "lines": lines,
+        "hold": sum(line["holds"] for line in lines),
+        "total": len(lines),
+        "first_wrong": first,
+    }

@@ -14,11 +14,12 @@ def derivation_text(derivation, names, point=None) -> str:
     With ``point``, each derivation ends with its numeric proof: the derived
     value against central differences there."""
     blocks = []
+    checked = {row.name: row for row in gradcheck.check(derivation, point, list(names))} if point is not None else {}
     for name in names:
         lines = [f"## {partial_text(derivation.loss, name)}"]
         lines.extend(str(step) for step in derivation.steps(name))
         if point is not None:
-            row = gradcheck.check(derivation, point, [name])[0]
+            row = checked[name]
             verdict = "ok" if row.ok else "MISMATCH"
             lines.append(
                 f"check: derived {row.analytic + 0.0:.10g}, central differences {row.numeric + 0.0:.10g}, "

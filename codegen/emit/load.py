@@ -18,9 +18,12 @@ from .numpy_module import module_text, scalar_context
 
 
 def context_for(declaration, source: str) -> dict:
-    """The template context of a declaration: a per-unit ``Network`` or a layer ``VecNetwork``."""
+    """The template context of a declaration: a per-unit ``Network``, a layer ``VecNetwork``, or one with a text
+    task (``with_task``: the data section reads the shipped corpus) — by what it declares, never by its name."""
     if isinstance(declaration, Network):
         return scalar_context(declaration, source)
+    if getattr(declaration, "text_task", None) is not None:
+        return nlp_module.context_of(declaration, source)
     return layers_context(declaration, source)
 
 

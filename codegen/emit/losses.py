@@ -1,18 +1,11 @@
-"""How a generated module computes each loss: from the logits where the output and the loss match (stable),
-else from the output; and the loss's kind, which decides the task (binary, multiclass, regression)."""
-
-LOGIT_LOSS = {
-    ("sigmoid", "binary_cross_entropy"): "binary_cross_entropy_logits",
-    ("softmax", "cross_entropy"): "cross_entropy_logits",
-}
-PLAIN_LOSS = {"binary_cross_entropy": "binary_cross_entropy", "cross_entropy": "cross_entropy", "mse": "squared_error"}
-LOSS_KIND = {"binary_cross_entropy": "bce", "cross_entropy": "ce", "mse": "se"}
+"""How a generated module computes its loss: from the logits where the output activation is the loss's matched
+one and the loss record has a stable form from them (log-sum-exp), else from the output."""
 
 
-def loss_code(printer, function: str, loss: str, Z: str, A: str, Y: str) -> tuple[str, bool]:
-    """(code, from the logits?) of the per-example loss of output ``A = function(Z)`` against ``Y``: from the
-    logits Z where the pair has a stable form (log-sum-exp), else from A."""
-    helper = LOGIT_LOSS.get((function, loss))
-    if helper:
-        return printer.use(f"{helper}({Z}, {Y})"), True
-    return printer.use(f"{PLAIN_LOSS[loss]}({A}, {Y})"), False
+def loss_code(printer, activation, loss, Z: str, A: str, Y: str) -> tuple[str, bool]:
+    """(code, from the logits?) of the per-example loss record ``loss`` of output ``A = activation(Z)`` (a record,
+    or None for no activation) against ``Y``."""
+    if loss.numpy_logits and activation is not None and activation.name == loss.matched:
+        form = loss.numpy_logits.format(Z, Y, z=Z, zs=Z, ys=Y)
+        return printer.use(form), True
+    return printer.use(loss.numpy_matrix.format(A, Y, yhats=A, ys=Y)), False

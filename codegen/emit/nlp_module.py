@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 
 from derive import ChainruleError
+from derive.names import did_you_mean
 from derive.nlp.task import CLASS_NAMES
 
 from .numpy_layers import layers_context
@@ -59,28 +60,48 @@ def handout_names() -> list[str]:
 def model(name: str):
     """The layer-level declaration (a ``VecNetwork`` with its ``text_task``) behind generated module ``name``."""
     if name not in MODULES:
-        raise ChainruleError(f"unknown NLP model '{name}' (known: {', '.join(names())})")
+        raise ChainruleError(f"unknown NLP model '{name}'{did_you_mean(name, names())} (known: {', '.join(names())})")
     source, kwargs = MODULES[name]
     return importlib.import_module(f"derive.catalogue.{source}").model(**kwargs)
 
 
+def _demo_y(ctx: dict, sequence_targets: bool, unit: str) -> str:
+    """What ``demo_data`` returns as Y, as the module's docstring says it."""
+    if sequence_targets:
+        return f"Y the next {unit} at every step (T×m {unit} indices, like X)"
+    if ctx["task"] == "multiclass":
+        return f"Y one-hot columns ({ctx['n_targets']}×m)"
+    if ctx["task"] == "binary" and ctx["n_targets"] == 1:
+        return "Y the labels 0/1 as one row (1×m)"
+    return f"Y {ctx['n_targets']}×m"
+
+
 def context(name: str) -> dict:
-    net = model(name)
+    """The module context of generated NLP module ``name`` (a catalogue model or one of its variants)."""
+    return context_of(model(name), name)
+
+
+def context_of(net, source: str) -> dict:
+    """The module context of a declaration with a text task (``with_task``): the layer module with the task's
+    data section; ``source`` names it as ``chainrule generate`` was told."""
+    name = net.name if source.endswith(".py") else source  # a spec file's network, or the catalogue's module name
     task = net.text_task
-    ctx = layers_context(net, name)
+    ctx = layers_context(net, source)
     for param in ctx["params"]:
         if param.init == "small":  # every weight matrix Xavier, the output's too (as these models always were)
             param.init, param.why = "xavier", param.why.replace("N(0, 0.01²)", "Xavier: N(0, 1/fan-in)")
+    sequence_targets = net.recurrence is not None and net.recurrence.is_step(net.cost_operands[0])
     text = (
         _environment()
         .get_template("text_data.py.jinja")
         .render(
             name=name,
+            demo_y=_demo_y(ctx, sequence_targets, "character" if task.characters else "word"),
             task=task.task,
             embedded=task.embedded,
             length=task.length,
             sequence=task.sequence,
-            sequence_targets=net.recurrence is not None and net.recurrence.is_step(net.cost_operands[0]),
+            sequence_targets=sequence_targets,
             lm_output=net.cost_operands[0],
             characters=task.characters,
             hyper=repr(dict(sorted(task.training.items()))),

@@ -27,31 +27,15 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
 from derive import ChainruleError
-from derive.functions import RULES, ReLU, Sigmoid, Tanh
 from derive.ir.modes import modes_differ, prediction_program, reads_targets, running_name
-from derive.ir.text_nodes import Embed
+from derive.ops import record_of
+from derive.ops.text_nodes import Embed
 from derive.printing.matrix import matrix_text
 
 from ..render.numpy_matrix import MatrixCodePrinter, code_of
 from ..render.numpy_printer import ModulePrinter
 from . import losses
-from .losses import LOSS_KIND
 
-# The NumPy form of each activation on a whole matrix: the RULES record's where it applies.
-ACTIVATION = {
-    "relu": RULES[ReLU].numpy,
-    "sigmoid": RULES[Sigmoid].numpy,
-    "tanh": RULES[Tanh].numpy,
-    "softmax": "softmax({0})",
-    "softmax_rows": "softmax_rows({0})",
-    "identity": "{0}",
-}
-INIT = {
-    "relu": ("he", "He: it feeds ReLU"),
-    "sigmoid": ("xavier", "Xavier: it feeds σ"),
-    "tanh": ("xavier", "Xavier: it feeds tanh"),
-}
-MATCHED = {("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"), ("identity", "mse")}
 ELEMENTWISE = {"activation", "output_delta", "loss_grad", "activation_grad"}
 GENERAL_KINDS = {"let", "adjoint", "sum"}  # printed from their expressions (codegen.render.numpy_matrix), not in place
 BACKWARD_KINDS = {
@@ -106,6 +90,9 @@ class Allocator:
         return buf
 
     def alias(self, quantity: str, of: str) -> None:
+        """``quantity`` names the array ``of`` names; an array the general printer made holds no buffer."""
+        if of not in self.where:
+            return
         self.where[quantity] = self.where[of]
         self.where[of].holds.append(quantity)
 
@@ -132,23 +119,14 @@ def layers_context(net, source: str) -> dict:
         raise ChainruleError("the templates cannot express a cost with other than one loss term", where)
     A_L, _ = net.cost_operands
     by_target = {e.target: e for e in d.forward}
-    act_L = by_target[A_L].function if by_target[A_L].kind == "activation" else "identity"
+    act_L = record_of(by_target[A_L].function) if by_target[A_L].kind == "activation" else None
     Z_L = by_target[A_L].operands[0] if by_target[A_L].kind == "activation" else A_L
     lname = loss_eq.function
     for e in d.backward:
-        if e.kind == "loss_grad" and lname != "mse":
-            raise ChainruleError(
-                f"the templates cannot express {lname} on a {act_L} output (use the matched output: σ for BCE, softmax for CE)",
-                where,
-            )
-        if e.kind == "activation_grad" and e.function not in ("relu", "sigmoid", "tanh", "identity", "softmax_rows"):
-            raise ChainruleError(
-                f"the templates cannot express the derivative of {e.function} outside a matched loss", where
-            )
         if e.kind not in BACKWARD_KINDS:
             raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}' ({e.text})", where)
 
-    printer = MatrixCodePrinter(ACTIVATION, sizes=net.dim_sizes)
+    printer = MatrixCodePrinter(sizes=net.dim_sizes)
     params = [n for n, _ in net.params()]
     constants = list(net.constant_values)
     reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L", "rng", "seed", "stats", "train"}
@@ -158,7 +136,7 @@ def layers_context(net, source: str) -> dict:
                 f"the templates cannot express the name '{name}': it clashes with the generated code", where
             )
     adjoint_scale = {
-        f"d{k}": (net.m if v.shape[1] == net.m and not _sequence_square(v.shape[0], net.m) else 1)
+        f"d{k}": (d.example_scale if v.shape[1] == net.m and not _sequence_square(v.shape[0], net.m) else 1)
         for k, v in net.matrices.items()
     }
 
@@ -186,11 +164,15 @@ def layers_context(net, source: str) -> dict:
     masks = [
         (D, net.size(net.matrices[D].shape[0]), printer.code(keep)) for D, keep in net.masks.items()
     ]  # drawn in declaration order, the same in loss(train=True) and gradients()
-    loss_code, logits = losses.loss_code(printer, act_L, lname, Z_L, A_L, net.cost_operands[1])
+    loss_code, logits = losses.loss_code(printer, act_L, record_of(lname), Z_L, A_L, net.cost_operands[1])
     loss_comment = f"({loss_eq.number}) {loss_eq.text}" + (
         f", computed from the logits {Z_L} (log-sum-exp: stable)" if logits else ""
     )
     penalties = [printer.code(t.expr) for t in loss_eq.terms if t.kind == "penalty"]
+    data = next((t.expr for t in loss_eq.terms if t.kind == "loss"), loss_eq.expr)
+    coefficient = data.as_coeff_matrices()[0] if isinstance(data, sp.MatMul) else sp.S.One
+    data_sum = "np.sum(L) / m" if coefficient == 1 / net.m else f"{printer.code(coefficient)} * np.sum(L)"
+    data_sum = "np.sum(L)" if coefficient == 1 else data_sum
 
     # ---- gradients(): in place, on workspace buffers
     program = fwd + list(d.backward)
@@ -206,7 +188,7 @@ def layers_context(net, source: str) -> dict:
     for i, e in enumerate(program):
         if (
             e.kind in GENERAL_KINDS
-            or e.function == "softmax_rows"
+            or not _has_recipe(e)
             or (e.kind in ("activation", "activation_grad") and e.target not in rows)  # rows are positions (T×n)
         ):
             code = _general(e, printer, adjoint_scale, params, sums)
@@ -217,7 +199,7 @@ def layers_context(net, source: str) -> dict:
             sources = [forward_of.get(t.via, loss_eq) for t in e.terms] or [_reversed_forward(e, forward_of, loss_eq)]
             for source_eq in reversed([s for s in sources if s is not None]):
                 comments.insert(0, f"forward: ({source_eq.number}) {source_eq.text}")
-            if first_backward:
+            if first_backward and d.example_scale != 1:
                 comments.insert(
                     0, "backward: 1/m is applied once, here; every dZ, dA buffer below holds (1/m)·dZ, (1/m)·dA"
                 )
@@ -227,8 +209,7 @@ def layers_context(net, source: str) -> dict:
     workspace = [(b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers]
     param_list = _param_list(net, d)
 
-    loss_kind = LOSS_KIND[lname]
-    task, task_why = task_of(loss_kind, act_L)
+    task, task_why = task_of(record_of(lname), act_L)
     running = [
         (running_name(q), f"({net.size(net.matrices[q].shape[0])}, 1)", _running_start(net, q)) for q in statistics
     ]
@@ -249,6 +230,8 @@ def layers_context(net, source: str) -> dict:
         grad_lines=grad_lines,
         workspace=workspace,
         penalties=penalties,
+        data_sum=data_sum,
+        cost_text=loss_eq.text,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
         indices=X in net.index_inputs,
@@ -270,6 +253,7 @@ def layers_context(net, source: str) -> dict:
         modes=modes_differ(net),
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
+        summed=data_sum == "np.sum(L)",
         sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
     )
 
@@ -279,12 +263,13 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
     from .numpy_module import _environment, module_context, task_of
     from .numpy_recurrent import recurrent_source
 
-    printer = MatrixCodePrinter(ACTIVATION, sizes=net.dim_sizes)
+    printer = MatrixCodePrinter(sizes=net.dim_sizes)
     code, ctx = recurrent_source(net, d, printer, "X", Y, _environment())
     act = next(e for e in d.forward if e.target == net.cost_operands[0])
-    task, task_why = task_of(LOSS_KIND[net.loss], act.function)
+    task, task_why = task_of(record_of(net.loss), record_of(act.function) if act.kind == "activation" else None)
     every_step = ctx["every_step"]  # a loss at every step: Y is T×m next-word indices, like X
     n_out = ctx["T"] if every_step else net.size(net.matrices[Y].shape[0])
+    n_in = ctx["T"] if ctx["indices"] else ctx["input_rows"]  # word indices: T×m; numbers: T×d×m
     return module_context(
         net,
         source,
@@ -293,11 +278,12 @@ def _recurrent_context(net, d, source, X, Y) -> dict:
         task,
         task_why,
         layers=code,
-        **_rows(net, "X", Y, ctx["T"], n_out),
+        **_rows(net, "X", Y, n_in, n_out),
         recurrent=True,
         sequence_targets=every_step,
         **({"labels": None, "predict_shape": "the next word after each word, T×m"} if every_step else {}),
-        n_words=net.size(net.index_inputs[X]),
+        n_words=net.size(net.index_inputs[X]) if ctx["indices"] else None,
+        steps=None if ctx["indices"] else ctx["T"],
     )
 
 
@@ -305,7 +291,7 @@ def _rows(net, X: str, Y: str, n_in: int, n_out: int) -> dict:
     """The module's X and Y rows as its docstring and tuples name them, and the demo's settings."""
     from .numpy_module import demo_settings
 
-    settings = demo_settings(net.name)
+    settings = demo_settings(net)
     return {
         "inputs": [f"{X}[{i}]" for i in range(n_in)] if n_in <= 8 else [f"{X}[0]", "…", f"{X}[{n_in - 1}]"],
         "targets": [f"{Y}[{i}]" for i in range(n_out)] if n_out <= 8 else [f"{Y}[0]", "…", f"{Y}[{n_out - 1}]"],
@@ -353,9 +339,8 @@ def _param_list(net, d) -> list:
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "small", nc, why))
             continue
         if e.operands[0] == name:
-            scheme, why = INIT.get(
-                act_of.get(e.target, "identity"), ("small", f"{act_of.get(e.target, 'identity')} output: N(0, 0.01²)")
-            )
+            fed = act_of.get(e.target)
+            scheme, why = record_of(fed).initialisation if fed else ("small", "identity output: N(0, 0.01²)")
             param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", scheme, nc, f"weight of {e.target}, {why}"))
         else:
             param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias of {e.target}"))
@@ -413,12 +398,25 @@ def _sequence_square(rows, m) -> bool:
 
 
 def _plain(e, printer: ModulePrinter) -> str:
-    if e.kind == "activation" and e.function == "softmax_rows":
-        return printer.code(e.expr)
     if e.kind == "affine":
         W, A = e.operands[:2]
         return f"{W} @ {A}" + (f" + {e.operands[2]}" if len(e.operands) > 2 else "")
-    return printer.use(ACTIVATION[e.function].format(e.operands[0]))
+    return printer.code(e.expr)
+
+
+def _has_recipe(e) -> bool:
+    """Whether equation ``e`` has an in-place form: the MLP's kinds, an activation (or its derivative) whose
+    record has a recipe or is the identity; the loss's own gradient where it is A − Y."""
+    if e.kind in ("activation", "activation_grad"):
+        rec = record_of(e.function)
+        if rec.is_identity:
+            return True
+        recipe = rec.inplace
+        return recipe is not None and bool(recipe.forward if e.kind == "activation" else recipe.grad_scratch)
+    if e.kind == "loss_grad":
+        A, Y = (sp.MatrixSymbol(n, *e.shape) for n in e.operands)
+        return e.expr == A - Y
+    return True
 
 
 def _reversed_forward(e, forward_of, loss_eq):
@@ -443,31 +441,18 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
             lines.append(f"{t} += {ops[2]}")
         return lines
     if e.kind == "activation":
-        Z = ops[0]
-        g = e.function
-        if g == "identity":
+        (Z,) = ops
+        rec = record_of(e.function)
+        if rec.is_identity:
             alloc.alias(t, Z)
             return [f"{t} = {Z}"]
         out = buf(True, prefer=(Z,))
-        if g == "relu":
-            return [f"{t} = np.maximum({Z}, 0, out={out})"]
-        if g == "tanh":
-            return [f"{t} = np.tanh({Z}, out={out})"]
-        if g == "sigmoid":
-            # σ(z) = ½(1 + tanh(z/2)): in place, and no overflow at any z
-            return [f"{t} = np.multiply({Z}, 0.5, out={out})", f"np.tanh({t}, out={t})", f"{t} *= 0.5", f"{t} += 0.5"]
-        if g == "softmax":
-            # shifted by the column maximum: no overflow
-            return [
-                f"{t} = np.subtract({Z}, {Z}.max(axis=0), out={out})",
-                f"np.exp({t}, out={t})",
-                f"{t} /= {t}.sum(axis=0)",
-            ]
-        raise ChainruleError(f"the templates cannot express the activation '{g}'")
+        return [line.format(a=t, z=Z, out=out) for line in rec.inplace.forward]
     if e.kind in ("output_delta", "loss_grad"):
         A, Yn = ops
         out = buf(True, prefer=(A,))
-        return [f"{t} = np.subtract({A}, {Yn}, out={out})", f"{t} *= 1 / m"]
+        mean = d.example_scale != 1  # J = (1/m) Σ L: the module's dZ holds (1/m)·dZ from here on
+        return [f"{t} = np.subtract({A}, {Yn}, out={out})"] + ([f"{t} *= 1 / m"] if mean else [])
     if e.kind == "weight_grad":
         dZ, A = ops
         W = by_target[dZ[1:]].operands[0]
@@ -480,41 +465,26 @@ def _inplace(e, i, alloc: Allocator, rows, printer, d, by_target, X, Y) -> list[
     if e.kind == "backprop":
         W, dZ = ops
         return [f"{t} = np.matmul({W}.T, {dZ}, out={buf(False)})"]
-    if e.kind == "activation_grad" and e.function == "identity":
-        alloc.alias(t, ops[0])
-        return [f"{t} = {ops[0]}"]
     if e.kind == "activation_grad":
+        rec = record_of(e.function)
+        if rec.is_identity:
+            alloc.alias(t, ops[0])
+            return [f"{t} = {ops[0]}"]
         dA, Q = ops  # Q is A (σ, tanh: g' from the output) or Z (ReLU: 1[Z ≥ 0])
-        g = e.function
-        if g == "identity":
-            alloc.alias(t, dA)
-            return [f"{t} = {dA}"]
-        if alloc.last_use.get(Q, -1) <= i:
+        recipe = rec.inplace
+        if alloc.last_use.get(Q, -1) <= i and recipe.grad_clobber:
             # Q is read last here: g'(Q) overwrites Q's buffer, then dZ = dA ⊙ g'(Q) takes dA's
-            if g == "relu":
-                pre = [f"np.greater_equal({Q}, 0, out={Q})"]
-            elif g == "sigmoid":
-                pre = [f"np.subtract(1, {Q}, out={Q})"]  # 1 − A; the factor A is applied to dA first
-                # dZ must not take A's buffer: A is read again after dZ = dA ⊙ A is written (when dA's own
+            if recipe.clobber_writes_first:
+                # dZ must not take Q's buffer: Q is read again after dZ is first written (when dA's own
                 # buffer is still needed, e.g. dA = dH of a residual sum H = A + A_prev)
                 out = f"ws.{alloc.place(t, rows[t], i, inplace=True, prefer=(dA,), avoid=(alloc.where.get(Q),)).name}"
-                return [f"{t} = np.multiply({dA}, {Q}, out={out})", *pre, f"{t} *= {Q}"]
-            elif g == "tanh":
-                pre = [f"np.multiply({Q}, {Q}, out={Q})", f"np.subtract(1, {Q}, out={Q})"]
-            else:
-                raise ChainruleError(f"the templates cannot express the derivative of '{g}'")
+                return [line.format(dz=t, da=dA, q=Q, out=out) for line in recipe.grad_clobber]
+            pre = [line.format(q=Q) for line in recipe.grad_clobber]
             return [*pre, f"{t} = np.multiply({dA}, {Q}, out={_place_dA(alloc, t, dA, i, rows)})"]
         # Q is still needed: g'(Q) goes to a scratch buffer
         scratch = f"g_{Q}"
         pre = [f"{scratch} = ws.{alloc.place(scratch, rows[Q], i, inplace=False).name}"]
-        if g == "relu":
-            pre.append(f"np.greater_equal({Q}, 0, out={scratch})")
-        elif g == "sigmoid":
-            pre += [f"np.subtract(1, {Q}, out={scratch})", f"{scratch} *= {Q}"]
-        elif g == "tanh":
-            pre += [f"np.multiply({Q}, {Q}, out={scratch})", f"np.subtract(1, {scratch}, out={scratch})"]
-        else:
-            raise ChainruleError(f"the templates cannot express the derivative of '{g}'")
+        pre += [line.format(q=Q, s=scratch) for line in recipe.grad_scratch]
         return [*pre, f"{t} = np.multiply({dA}, {scratch}, out={_place_dA(alloc, t, dA, i, rows)})"]
     raise ChainruleError(f"the templates cannot express an equation of kind '{e.kind}'")
 
@@ -563,6 +533,8 @@ def _layers_source(
     grad_lines,
     workspace,
     penalties,
+    data_sum,
+    cost_text,
     constants,
     running,
     indices,
@@ -591,6 +563,8 @@ def _layers_source(
             workspace=workspace,
             params=params,
             penalties=penalties,
+            data_sum=data_sum,
+            cost_text=cost_text,
             constants=constants,
             forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
             indices=indices,

@@ -27,8 +27,9 @@ import jinja2
 import sympy as sp
 
 from derive import ChainruleError
-from derive.functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Tanh
+from derive.ops import find, record_of
 from derive.printing.text import display_name, text
+from derive.training import training_of
 from derive.unit.network import Network
 
 from ..render.numbering import summary_label
@@ -39,20 +40,6 @@ from .files import check_overwrite, edited_by_hand, stamp  # noqa: F401 (the sta
 LINE_LENGTH = 120
 # names the generated code itself uses: a declaration may not reuse them
 RESERVED = {"np", "X", "Y", "L", "m", "params", "grads", "out", "ws", "name", "p", "g"}
-LOSS_KIND = {BinaryCrossEntropy: "bce", CrossEntropy: "ce", SquaredError: "se"}
-INIT_FOR = {
-    ReLU: ("he", "He: it feeds ReLU"),
-    Sigmoid: ("xavier", "Xavier: it feeds σ"),
-    Tanh: ("xavier", "Xavier: it feeds tanh"),
-}
-
-# Demo training run of each catalogue network (default for any other).
-DEMO_DEFAULT = {"epochs": 300, "lr": 0.05, "optimizer": "adam", "batch_size": None, "seed": 0, "m": 128}
-DEMO_SETTINGS = {
-    "xor": {"epochs": 1000, "lr": 0.1, "optimizer": "sgd", "seed": 1},  # seed 1: both ReLU units find a side
-    # the 4-2-4 encoder problem (Rumelhart, Hinton and Williams, 1986): one-hot inputs through two units
-    "tied_autoencoder": {"reconstruct": True, "epochs": 2000, "lr": 0.05},
-}
 
 
 @dataclass
@@ -144,6 +131,8 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             indices=context.get("n_words") is not None,
             recurrent=context.get("recurrent", False),
             sequence_targets=context.get("sequence_targets", False),
+            steps=context.get("steps"),
+            summed=context.get("summed", False),
         )
     )
     return stamp(ruff_format(source, where))
@@ -164,15 +153,21 @@ def unpack_params(names) -> str:
     return f"{', '.join(names)} = {', '.join(f'params[{n!r}]' for n in names)}".replace("'", '"')
 
 
-def demo_settings(name: str) -> dict:
-    return {**DEMO_DEFAULT, **DEMO_SETTINGS.get(name, {})}
+def demo_settings(net) -> dict:
+    """How the module's demo trains: the declaration's ``with_training`` settings (or the defaults)."""
+    settings = training_of(net).settings()
+    if not settings["reconstruct"]:
+        del settings["reconstruct"]
+    return settings
 
 
-def task_of(loss_kind: str, output: str) -> tuple[str, str]:
-    """(binary | multiclass | regression, why) from the loss and the output function."""
-    if loss_kind == "bce" or (loss_kind == "se" and output == "sigmoid"):
-        return "binary", f"{loss_kind.upper()} on a {output} output: labels 0/1, predicted by ŷ ≥ 0.5"
-    if loss_kind == "ce" or output == "softmax":
+def task_of(loss, output) -> tuple[str, str]:
+    """(binary | multiclass | regression, why) from the loss's record and the output activation's (or None)."""
+    probability = output.probability if output is not None else ""
+    if loss.task == "binary" or (loss.task == "regression" and probability == "binary"):
+        name = f"a {output.name}" if output is not None else "a linear"
+        return "binary", f"{loss.text} on {name} output: labels 0/1, predicted by ŷ ≥ 0.5"
+    if loss.task == "multiclass" or probability == "distribution":
         return "multiclass", "one-hot targets: the class is the largest ŷ"
     return "regression", "squared error on a linear output: predict returns ŷ"
 
@@ -195,13 +190,17 @@ def scalar_context(net: Network, source: str) -> dict:
                 f"the templates cannot express the name '{name}': it clashes with the generated code", where
             )
     loss_node = net.nodes[-1]
-    loss_expr = loss_node.expr
-    if type(loss_expr) not in LOSS_KIND:
+    whole = loss_node.expr  # the data term, plus any other term (a penalty R, named by the declaration)
+    data_terms = [t for t in sp.Add.make_args(whole) if getattr(find(type(t)), "kind", None) == "loss"]
+    if len(data_terms) != 1:
         raise ChainruleError(
-            f"the templates cannot express the loss '{text(loss_expr)}': it must be binary_cross_entropy, cross_entropy or squared_error of outputs and targets",
+            f"the templates cannot express the loss '{text(whole)}': it must have one loss term"
+            " (binary_cross_entropy, cross_entropy or squared_error of outputs and targets)",
             loss_node.where or where,
         )
-    k = len(loss_expr.args) // 2 if type(loss_expr) is not BinaryCrossEntropy else 1
+    (loss_expr,) = data_terms
+    loss = find(type(loss_expr))
+    k = len(loss_expr.args) // 2 if loss.form == "pairs" else 1
     yhats, ys = loss_expr.args[:k], loss_expr.args[k:]
     node_names = {n.name for n in net.nodes}
     if not all(isinstance(a, sp.Symbol) and a.name in node_names for a in yhats) or not all(
@@ -215,26 +214,23 @@ def scalar_context(net: Network, source: str) -> dict:
         raise ChainruleError("the templates cannot express targets the loss does not use", loss_node.where or where)
 
     definitions = {n.symbol: n.expr for n in net.nodes}
-    printer = ModulePrinter(definitions)
+    constants = [(n, n.upper(), repr(v)) for n, v in net.constant_values.items()]
+    printer = ModulePrinter(definitions, names={net.symbols[n]: N for n, N, _ in constants})
     derivation = net.derive()
 
     forward = _forward_lines(net, printer)
     outputs = [a.name for a in yhats]
     output_funcs = {type(definitions[a]) for a in yhats}
-    output = (
-        {Sigmoid: "sigmoid", Softmax: "softmax", Tanh: "tanh", ReLU: "relu"}.get(next(iter(output_funcs)), "identity")
-        if len(output_funcs) == 1
-        else "identity"
-    )
-    loss_kind = LOSS_KIND[type(loss_expr)]
-    task, task_why = task_of(loss_kind, output)
-    loss_code = printer.doprint(loss_expr)
+    output = find(next(iter(output_funcs))) if len(output_funcs) == 1 else None
+    output = output if output is not None and output.kind == "activation" else None
+    task, task_why = task_of(loss, output)
+    loss_code = printer.doprint(whole)
     stable = "binary_cross_entropy_logits" in loss_code or "cross_entropy_logits" in loss_code
-    loss_comment = f"L = {text(loss_expr)}" + (", computed from the logits (log-sum-exp: stable)" if stable else "")
+    loss_comment = f"L = {text(whole)}" + (", computed from the logits (log-sum-exp: stable)" if stable else "")
 
     # a probability the loss takes that is not its matched activation's (BCE of q = a1·a2): its gradient
     # divides by q(1 − q), so the gradients read it kept inside [eps, 1 − eps], as the loss does
-    matched = Sigmoid if loss_kind == "bce" else Softmax if loss_kind == "ce" else None
+    matched = record_of(loss.matched).cls if loss.probabilities else None
     unmatched = [a for a in outputs if matched is not None and type(definitions[net.symbols[a]]) is not matched]
     taken = set(net.kinds)
     backward, param_list = [], []
@@ -276,7 +272,8 @@ def scalar_context(net: Network, source: str) -> dict:
         params_unpack=_unpack(params, "(params[name] for name in PARAMS)"),
         inputs_unpack=_unpack(inputs, "X"),
         targets_unpack=_unpack(targets, "Y"),
-        loss_text=text(loss_expr),
+        loss_text=text(whole),
+        constants=constants,
         loss_comment=loss_comment,
         loss_code=loss_code,
         backward=backward,
@@ -352,6 +349,7 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "sequence_targets": False,
         "text": "",
         "text_doc": "",
+        "steps": None,  # a recurrence over numeric inputs: T (X is T×d×m)
         **own,
     }
 
@@ -363,19 +361,21 @@ def _forward_lines(net: Network, printer: ModulePrinter) -> list[Line]:
     i = 0
     while i < len(nodes):
         node = nodes[i]
-        if isinstance(node.expr, Softmax):
+        component = getattr(node.expr, "record", None)
+        if component is not None and component.form == "component":
             zs = node.expr.args[1:]
             group = [node]
             while (
                 i + len(group) < len(nodes)
-                and isinstance(nodes[i + len(group)].expr, Softmax)
+                and type(nodes[i + len(group)].expr) is component.cls
                 and nodes[i + len(group)].expr.args[1:] == zs
             ):
                 group.append(nodes[i + len(group)])
             if [int(n.expr.args[0]) for n in group] == list(range(1, len(zs) + 1)):
                 lhs = ", ".join(n.name for n in group)
-                rhs = printer.use(f"softmax(np.stack([{', '.join(printer.doprint(z) for z in zs)}]))")
-                lines.append(Line(f"{lhs} = {rhs}", [f"{lhs} = softmax({', '.join(text(z) for z in zs)})"]))
+                stacked = f"np.stack([{', '.join(printer.doprint(z) for z in zs)}])"
+                rhs = printer.use(component.numpy_matrix.format(stacked))
+                lines.append(Line(f"{lhs} = {rhs}", [f"{lhs} = {component.text}({', '.join(text(z) for z in zs)})"]))
                 i += len(group)
                 continue
         lines.append(Line(f"{node.name} = {printer.doprint(node.expr)}", [f"{node.name} = {text(node.expr)}"]))
@@ -395,14 +395,15 @@ def _scalar_init(net: Network, name: str, uses) -> tuple[str, int, str]:
     fan_in = sum(1 for t in terms if not (t.is_Symbol and net.kinds.get(t.name) == "param"))
     consumers = [n for n in net.nodes if node.symbol in n.expr.free_symbols]
     funcs = {type(n.expr) for n in consumers}
-    for func, (scheme, why) in INIT_FOR.items():
-        if funcs == {func}:
-            return scheme, fan_in, f"weight into {node.name}, {why}"
+    fed = find(next(iter(funcs))) if len(funcs) == 1 else None
+    if fed is not None and fed.kind == "activation" and fed.init is not None:
+        scheme, why = fed.init
+        return scheme, fan_in, f"weight into {node.name}, {why}"
     return "small", fan_in, f"weight into {node.name}: N(0, 0.01²)"
 
 
 def _scalar_demo(net: Network, inputs, targets) -> dict:
-    settings = demo_settings(net.name)
+    settings = demo_settings(net)
     leaves = set(inputs) | set(targets)
     examples = [v for _, v in sorted(net.examples.items()) if leaves <= set(v)]
     demo = {**settings, "log_every": max(settings["epochs"] // 10, 1), "teacher_scale": 2, "examples": False, "why": ""}

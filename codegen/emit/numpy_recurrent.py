@@ -19,8 +19,9 @@ import re
 import sympy as sp
 
 from derive import ChainruleError
-from derive.ir.nodes import TimeSum
 from derive.ir.recurrence import time_of
+from derive.ops import record_of
+from derive.ops.nodes import TimeSum
 
 from ..render.numpy_matrix import MatrixCodePrinter
 from . import losses
@@ -34,14 +35,20 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     where = f"network '{net.name}'"
     A_L, Y_L = net.cost_operands
     every_step = rec.is_step(A_L)  # a loss at every step: Y holds each step's target word, T×m
-    if every_step and not (net.loss == "cross_entropy" and Y_L in net.names("target")):
+    if every_step and not (record_of(net.loss).task == "multiclass" and Y_L in net.names("target")):
         raise ChainruleError(
             "the module templates express a loss at every step as a cross-entropy on the next word", where
         )
     leaves = [n for n in rec.per_step if net.kinds[n] == "input"]
-    if leaves != [n for n in net.names("input")] or len(leaves) != 1 or leaves[0] not in net.index_inputs:
-        raise ChainruleError("the module templates express one per-step input of word indices", where)
+    if leaves != [n for n in net.names("input")] or len(leaves) != 1:
+        raise ChainruleError(
+            "the module templates express one input, read at every step (word indices, or numbers X[t]);"
+            f" this network has {', '.join(net.names('input')) or 'none'}",
+            where,
+        )
     w = leaves[0]
+    indices = w in net.index_inputs
+    rows = net.size(net.matrices[w].shape[0])
     step_nodes = [n for n in rec.per_step if net.kinds[n] == "node"]
     per_step = [(n, net.size(net.matrices[n].shape[0])) for n in step_nodes]
 
@@ -77,7 +84,7 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
     Z_L = act.operands[0]
     at = "[t]" if every_step else ""  # a loss at every step: step t's logits and target word
     loss_code, logits = losses.loss_code(
-        printer, act.function, net.loss, f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
+        printer, record_of(act.function), record_of(net.loss), f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
     )
     where_from = f"each step's from its logits {Z_L}_t" if every_step else f"computed from the logits {Z_L}"
     loss_comment = f"({cost.number}) {cost.text}" + (f", {where_from} (log-sum-exp: stable)" if logits else "")
@@ -138,7 +145,16 @@ def recurrent_source(net, d, printer: MatrixCodePrinter, X: str, Y: str, environ
         "loss_reads": loss_reads,
         "backward_reads": backward_reads,
         "states": [(h, p, net.size(net.matrices[p].shape[0])) for h, p in rec.states.items()],
-        "step_leaves": [f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"],
+        "step_leaves": [
+            f"{w} = {X}[t : t + 1]  # {w}_t: word t of every sequence, 1×m"
+            if indices
+            else f"{w} = {X}[t]  # {w}_t: the inputs at step t, {rows}×m"
+        ],
+        "x_layout": f"X is {net.size(rec.T)}×m: row t holds word t of every sequence (one column per sequence)."
+        if indices
+        else f"X is T×{rows}×m, time first: X[t] holds step t's inputs (one column per sequence).",
+        "indices": indices,
+        "input_rows": rows,
         "step_targets": [f"{Y_L}_t = eye[:, {Y}[t]]  # {Y_L}_t: the next word at step t, one-hot"]
         if every_step
         else [],

@@ -26,11 +26,10 @@ from derive import ChainruleError
 from derive import functions as F
 from derive.ir.network import VecNetwork
 from derive.ir.numeric import run
+from derive.ops.record import find, record_of
 
 from ..render.latex_printer import HandoutLatexPrinter
 
-_ACTIVATIONS = {F.Sigmoid: "sigmoid", F.Tanh: "tanh", F.ReLU: "relu"}
-_LOSSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "cross_entropy", F.SquaredError: "mse"}
 _KIND_TEXT = {
     "affine": "affine map",
     "activation": "activation",
@@ -54,14 +53,14 @@ class Layer:
     inputs: list[str]  # the previous layer's values (or the inputs), in order
     weights: dict[str, tuple[int, int]]  # scalar parameter -> (row, col), 0-based
     biases: dict[str, int]  # scalar parameter -> row
-    activation: str  # sigmoid | tanh | relu | softmax | identity
+    activation: str  # the record name of the layer's activation (sigmoid, relu, softmax, identity …)
     outputs: list[str]  # activation node names, in unit order
 
 
 @dataclass
 class Layers:
     layers: list[Layer]
-    loss: str  # binary_cross_entropy | cross_entropy | mse
+    loss: str  # the record name of the loss
     targets: list[str]
 
     @staticmethod
@@ -85,8 +84,9 @@ def _need(condition: bool) -> None:
 def _read_layers(net) -> Layers:
     _need(hasattr(net, "nodes") and net.loss_name is not None)
     loss_expr = net.node(net.loss_name).expr
-    _need(type(loss_expr) in _LOSSES)
-    k = 1 if isinstance(loss_expr, F.BinaryCrossEntropy) else len(loss_expr.args) // 2
+    loss = find(type(loss_expr))
+    _need(loss is not None and loss.kind == "loss")
+    k = len(loss_expr.args) // 2 if loss.form == "pairs" else 1
     outputs = [a.name for a in loss_expr.args[:k] if a.is_Symbol]
     targets = [a.name for a in loss_expr.args[k:] if a.is_Symbol]
     _need(len(outputs) == k and len(targets) == k)
@@ -123,7 +123,7 @@ def _read_layers(net) -> Layers:
         used.update(o for o in outs if o not in units)
         layers.append(Layer(units, prev, weights, biases, activation, outs))
         prev = outs
-    return Layers(layers, _LOSSES[type(loss_expr)], targets)
+    return Layers(layers, loss.name, targets)
 
 
 def _weight_term(term, params) -> tuple[str, str]:
@@ -153,15 +153,15 @@ def _is_affine(expr, prev, params) -> bool:
 
 def _activation_of(units, nodes, users, outputs) -> tuple[str, list[str]]:
     if units == outputs:
-        return "identity", list(units)
+        return F.Identity.record.name, list(units)
     outs, kinds = [], set()
     for u in units:
         appliers = [nodes[c] for c in users.get(u, []) if c in nodes]
-        unary = [c for c in appliers if type(c.expr) in _ACTIVATIONS and getattr(c.expr.args[0], "name", None) == u]
+        unary = [c for c in appliers if _unary_activation(c.expr) and getattr(c.expr.args[0], "name", None) == u]
         if unary:
             _need(len(unary) == 1 and len(appliers) == 1)
             outs.append(unary[0].name)
-            kinds.add(_ACTIVATIONS[type(unary[0].expr)])
+            kinds.add(record_of(unary[0].expr).name)
     if len(outs) == len(units) and len(kinds) == 1:
         return kinds.pop(), outs
     softmax = [
@@ -169,7 +169,13 @@ def _activation_of(units, nodes, users, outputs) -> tuple[str, list[str]]:
     ]
     _need(len(softmax) == len(units))
     softmax.sort(key=lambda n: int(n.expr.args[0]))
-    return "softmax", [n.name for n in softmax]
+    return F.Softmax.record.name, [n.name for n in softmax]
+
+
+def _unary_activation(expr) -> bool:
+    """``expr`` is an element-wise activation applied to one quantity (σ(z1), GELU(z2)); not the identity."""
+    rec = find(type(expr))
+    return rec is not None and rec.kind == "activation" and rec.elementwise and not rec.is_identity
 
 
 # ------------------------------------------------------------------ batch network
@@ -249,32 +255,23 @@ def section(net, derivation, printer: HandoutLatexPrinter, options, evaluation=N
     return {**out, "links": links, "check": check, "agree": worst <= 1e-9, "example": example}
 
 
-def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
-    """The batch equations of ``vd`` for the template, and the printer for matrix names."""
+def matrix_printer(vn, printer: HandoutLatexPrinter, options) -> HandoutLatexPrinter:
+    """``printer`` for the matrix names of ``vn``: layer superscripts, its dimensions and constants."""
     dim_names = {s.name: rf"{s.name[0]}_{{{s.name[1:]}}}" if len(s.name) > 1 else s.name for s in vn.dim_sizes}
     constant_names = {n: GREEK_LATEX.get(n, n) for n in getattr(vn, "constant_values", {})}
-    mp = printer.with_settings(
+    return printer.with_settings(
         layers=True,
         names={**dim_names, **constant_names},
         delta=options.delta == "delta",
         quantities=frozenset(vn.kinds),
     )
+
+
+def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
+    """The batch equations of ``vd`` for the template, and the printer for matrix names."""
+    mp = matrix_printer(vn, printer, options)
     dims = sorted((s.name, n) for s, n in vn.dim_sizes.items())
-    rec = getattr(vn, "recurrence", None)
-    if rec is not None:
-        from derive.ir.recurrence import carried_values
-
-        from .recurrence import equation_row
-
-        carried = carried_values(vd.backward, rec)
-        rows = {
-            k: [equation_row(e, rec, carried, mp) for e in eqs]
-            for k, eqs in (("forward", vd.forward), ("backward", vd.backward))
-        }
-    else:
-        rows = {
-            k: [_equation_row(e, mp) for e in eqs] for k, eqs in (("forward", vd.forward), ("backward", vd.backward))
-        }
+    rows = {k: [equation_row(e, mp) for e in eqs] for k, eqs in (("forward", vd.forward), ("backward", vd.backward))}
     return {
         "available": True,
         **rows,
@@ -286,34 +283,6 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     }, mp
 
 
-def batch_only_context(vn, options, base: dict) -> dict:
-    """Template data for ``handout_batch.tex.jinja``: a network in matrices only, either too large to write
-    out unit by unit or a matrix program that is not a chain of layers (``program``: its steps, use by use)."""
-    printer = HandoutLatexPrinter()
-    vd = vn.derive()
-    out, mp = _equations(vn, vd, printer, options)
-    update = [rf"{mp.name(p)} &\leftarrow {mp.name(p)} - \alpha\, {mp.name('d' + p)}" for p in vn.names("param")]
-    program = None if vn.chain else _program(vn, vd, mp)
-    from .topics import topics
-
-    found = topics(vn, vd, mp)
-    from .recurrence import recurrence_topic
-    from .text import text_topic
-
-    found["recurrence"] = recurrence_topic(vn, vd, mp)
-    found["text"] = text_topic(vn, vd, vn.name) if getattr(vn, "text_task", None) is not None else None
-    return {
-        **base,
-        "batch_only": True,
-        "vectorised": out,
-        "update": {"rows": update},
-        "loss": "L",
-        "program": program,
-        "topics": found,
-        "pgfplots": found["depth"] is not None,
-    }
-
-
 GREEK_LATEX = {
     "lam": r"\lambda",
     "lambd": r"\lambda",
@@ -321,88 +290,6 @@ GREEK_LATEX = {
     "epsilon": r"\varepsilon",
     "keep_prob": r"\mathit{keep\_prob}",
 }
-
-
-def _program(vn, vd, mp) -> dict:
-    """The steps of a matrix program's derivation, for the handout: each use's term, then each sum over uses."""
-    from derive.ir.recurrence import NEXT, carried_values, readable
-    from derive.ir.rewrites import NamedRewrite
-    from derive.ir.steps import Cancellation, SumOverTime, SumOverUses, VecChainRule
-
-    from .recurrence import next_step, rule_step, sum_step
-    from .topics import number_latex
-
-    numbers = {e.target: e.number for e in vd.equations}
-    steps = []
-    rec = vn.recurrence
-    carried = carried_values(vd.backward, rec) if rec is not None else {}
-    for s in vd.steps:
-        if isinstance(s, SumOverTime):
-            steps.append(
-                {
-                    "kind": "time",
-                    "lhs": mp.name(s.target),
-                    "name": mp.name(s.target[1:]),
-                    "rhs": mp.doprint(readable(vd.equation(s.target), rec, {}, latex=True)),
-                }
-            )
-        elif isinstance(s, VecChainRule) and rec is not None and s.via == NEXT:
-            steps.append(next_step(s, rec, carried, mp))
-        elif isinstance(s, VecChainRule):
-            target, via, show = rule_step(s, rec, vn.kinds) if rec is not None else (s.target, s.via, _same)
-            steps.append(
-                {
-                    "kind": "rule",
-                    "lhs": mp.name(target),
-                    "via": "J" if s.via == "J" else mp.name(via),
-                    "number": numbers.get(s.via, numbers.get("J")),
-                    "definition": mp.doprint(show(s.definition)),
-                    "rhs": mp.doprint(show(s.expr)),
-                    "why": s.latex,
-                }
-            )
-        elif isinstance(s, SumOverUses) and rec is not None:
-            steps.append(_sum_row(*sum_step(s, rec, vn.kinds, carried, mp)))
-        elif isinstance(s, SumOverUses):
-            terms = [("J" if via == "J" else mp.name(via), mp.doprint(expr)) for via, expr in s.terms]
-            steps.append(_sum_row(mp.name(s.target), mp.name(s.target[1:]), terms))
-        elif isinstance(s, NamedRewrite):
-            steps.append(
-                {
-                    "kind": "rewrite",
-                    "lhs": mp.name(s.target),
-                    "name": s.name,
-                    "staged": [(mp.name(t), mp.doprint(e)) for t, e in s.staged],
-                    "after": mp.doprint(s.after),
-                    "error": f"{s.error:.0e}".replace("e-", r"\times 10^{-") + "}" if s.error else "0",
-                }
-            )
-        elif isinstance(s, Cancellation):
-            steps.append(
-                {
-                    "kind": "cancel",
-                    "lhs": mp.name(s.target),
-                    "before": mp.doprint(s.before),
-                    "after": mp.doprint(s.after),
-                }
-            )
-    return {"steps": steps, "constants": [(mp.name(n), number_latex(v)) for n, v in vn.constant_values.items()]}
-
-
-def _same(expr):
-    return expr
-
-
-def _sum_row(lhs: str, name: str, terms: list[tuple[str, str]]) -> dict:
-    """A sum over uses for the template: each use's (label, term) in the order of the uses."""
-    return {
-        "kind": "sum",
-        "lhs": lhs,
-        "name": name,
-        "uses": ", ".join(f"${label}$" for label, _ in terms),
-        "count": len(terms),
-        "terms": [{"source": rf"\text{{from }} {label}", "rhs": rhs} for label, rhs in terms],
-    }
 
 
 def _entry(mp, matrix: str, rc) -> str:
@@ -426,7 +313,7 @@ def _check(p, batch_value, evaluation, printer, mp, matrix, rc) -> dict:
     }
 
 
-def _equation_row(eq, mp) -> dict:
+def equation_row(eq, mp) -> dict:
     lhs = mp.name(eq.target)
     rhs = mp.doprint(eq.expr)
     if eq.terms and eq.kind == "sum":  # each use's term, in the order of the uses
@@ -442,16 +329,11 @@ def _equation_row(eq, mp) -> dict:
 
 # ------------------------------------------------------------------ matrices written out
 MAX_SCALAR_PARAMS = 120
-_SCALAR_ACTIVATIONS = {"sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu}
-_SCALAR_LOSSES = {
-    "binary_cross_entropy": F.binary_cross_entropy,
-    "cross_entropy": F.cross_entropy,
-    "mse": F.squared_error,
-}
 
 
 class TooLargeToWriteOut(ChainruleError):
-    """A network declared in matrices with too many entries to write out unit by unit."""
+    """A network declared in matrices with too many entries to write out unit by unit (``chainrule verify`` and
+    ``evaluate`` of a per-weight claim; the handouts stay in matrices)."""
 
 
 def scalar_parameter_count(vn) -> int:
@@ -485,7 +367,9 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
     for i in range(1, n0 + 1):
         latex[f"x{i}"] = rf"x_{{{i}}}"
     k = _rows(vn, Y_name)
-    ys = net.targets(" ".join(f"y{i}" for i in range(1, k + 1)) if k > 1 else "y", one_hot=vn.loss == "cross_entropy")
+    ys = net.targets(
+        " ".join(f"y{i}" for i in range(1, k + 1)) if k > 1 else "y", one_hot=record_of(vn.loss).task == "multiclass"
+    )
     ys = list(ys) if isinstance(ys, tuple) else [ys]
     for node in vn.assignments:
         layer = "".join(ch for ch in node.name if ch.isdigit()) or "?"
@@ -515,7 +399,6 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
             syms = net.let(" ".join(names), exprs) if rows > 1 else (net.let(names[0], exprs[0]),)
             values[node.name] = list(syms)
         else:
-            g = node.function
             zs = values[node.operands[0]]
             if is_output:
                 names = ["yhat"] if rows == 1 else [f"yhat{j}" for j in range(1, rows + 1)]
@@ -523,23 +406,27 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
                 names = [f"{node.name}_{j}" for j in range(1, rows + 1)]
                 for nm, j in zip(names, range(1, rows + 1)):
                     latex[nm] = _entry_name(node.name.lower(), layer, str(j))
-            if g == "softmax":
-                exprs = list(F.softmax(zs))
-            elif g == "identity":
-                exprs = list(zs)
-            else:
-                exprs = [_SCALAR_ACTIVATIONS[g](z) for z in zs]
+            exprs = _apply_to_units(record_of(node.function), zs)
             syms = net.let(" ".join(names), exprs) if rows > 1 else (net.let(names[0], exprs[0]),)
             values[node.name] = list(syms)
     outs = values[A_out]
-    loss = _SCALAR_LOSSES[vn.loss]
-    if len(outs) == 1:
-        net.loss(loss(outs[0], ys[0]))
-    elif vn.loss == "binary_cross_entropy":  # one BCE per output row (the batch cost sums them)
-        net.loss(sp.Add(*(loss(o, y) for o, y in zip(outs, ys))))
-    else:
-        net.loss(loss(outs, ys))
+    loss = record_of(vn.loss)
+    if loss.form == "pairs":
+        net.loss(loss.cls(*outs, *ys))
+    else:  # one loss per output row (the batch cost sums them): BCE
+        net.loss(sp.Add(*(loss.cls(o, y) for o, y in zip(outs, ys))))
     return net, latex
+
+
+def _apply_to_units(rec, zs: list) -> list:
+    """The activation ``rec`` of one layer, unit by unit: g(z_j) each, or a function of the whole column."""
+    if rec.is_identity:
+        return list(zs)
+    if rec.elementwise:
+        return [rec.cls(z) for z in zs]
+    if rec.partial_rule is not None and len(zs) > 1:  # softmax_k(z1, …, zK)
+        return [rec.cls(sp.Integer(k), *zs) for k in range(1, len(zs) + 1)]
+    raise ChainruleError(f"the activation {rec.name} of a column cannot be written out unit by unit")
 
 
 def _rows(vn, name) -> int:

@@ -8,7 +8,6 @@ template.  Nothing here writes files; ``cmd_handout`` does.
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import sympy as sp
 
 from derive import ChainruleError
 from derive.functions import RULES, numeric_function
+from derive.names import check_example_values, did_you_mean
 from derive.printing.latex import derivative_latex, why_latex
 from derive.steps import ChainRule, Factor, Product, Result, Rewrite
 from derive.unit.simplify import ordered_mul
@@ -28,6 +28,8 @@ from ..render.graph_layout import Figure
 from ..render.latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
 from ..render.numbering import summary_label
 from . import batch as handout_batch
+from . import matrix
+from .document import visible_width
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -72,12 +74,16 @@ class HandoutOptions:
         for name in self.expand:
             if name != "all" and name not in params:
                 raise ChainruleError(
-                    f"'{name}' is not a parameter of '{net.name}' (it has: {', '.join(params)})", "--expand"
+                    f"'{name}' is not a parameter of '{net.name}'{did_you_mean(name, params)} "
+                    f"(it has: {', '.join(params)})",
+                    "--expand",
                 )
         if self.example is not None and self.example not in net.examples:
             known = ", ".join(sorted(net.examples)) or "none"
             raise ChainruleError(
-                f"network '{net.name}' has no example '{self.example}' (examples: {known})", "--example"
+                f"network '{net.name}' has no example '{self.example}'{did_you_mean(self.example, net.examples)} "
+                f"(examples: {known})",
+                "--example",
             )
 
 
@@ -148,73 +154,6 @@ def seeded_point(net, seed: int) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ layout
-_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
-_ZERO_WIDTH = {
-    "left",
-    "right",
-    "hat",
-    "operatorname",
-    "mathrm",
-    "text",
-    "textcolor",
-    "mathbb",
-    "mathbf",
-    "frac",
-    "tfrac",
-    "dfrac",
-    "boxed",
-}
-
-
-def visible_width(tex: str) -> float:
-    """A rough width of LaTeX math in characters, to decide where to break lines."""
-    tex = re.sub(r"\\textcolor\{[^}]*\}", "", tex)
-    total = 0.0
-    i = 0
-    while i < len(tex):
-        if tex.startswith(r"\frac", i) or tex.startswith(r"\tfrac", i):
-            i = tex.index("{", i)
-            num, i = _group(tex, i)
-            den, i = _group(tex, i)
-            total += max(visible_width(num), visible_width(den)) + 1.2
-            continue
-        m = _COMMAND.match(tex, i)
-        if m:
-            name = m.group(1)
-            total += 0 if name in _ZERO_WIDTH else (2 if name in ("quad", "dots", "cdot") else 1)
-            i = m.end()
-            continue
-        ch = tex[i]
-        if ch in "_^":
-            i += 1
-            if i < len(tex) and tex[i] == "{":
-                sub, i = _group(tex, i)
-                total += 0.6 * visible_width(sub)
-            else:
-                total += 0.6
-                i += 1
-            continue
-        if ch in "{} ":
-            i += 1
-            continue
-        total += 2 if ch in "=+-<>" else 1
-        i += 1
-    return total
-
-
-def _group(tex: str, i: int) -> tuple[str, int]:
-    """The brace group starting at ``tex[i] == '{'``: (contents, index after it)."""
-    depth = 0
-    for j in range(i, len(tex)):
-        if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
-            depth += 1
-        elif tex[j] == "}" and tex[j - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return tex[i + 1 : j], j + 1
-    return tex[i + 1 :], len(tex)
-
-
 def wrap_terms(terms: list[str], width: float = LINE_WIDTH) -> list[str]:
     """Join signed terms with ``+``/``-`` into lines no wider than ``width`` (a term is never split)."""
     lines: list[str] = []
@@ -281,23 +220,28 @@ def gradient_rows(derivation, printer, name: str, lhs: str) -> tuple[list[tuple[
 
 
 # ------------------------------------------------------------------ sections
-def build_context(net, options: HandoutOptions) -> dict:
-    """Everything the template needs, as strings and lists (see the module docstring)."""
-    names: dict[str, str] = {}
-    declared_in_matrices = not hasattr(net, "nodes")
-    if declared_in_matrices and (not net.chain or getattr(net, "text_task", None) is not None):
-        return _batch_only(net, options)  # a matrix program (a skip, a tied weight, a penalty), or a text model
-    if declared_in_matrices:  # a VecNetwork: written out unit by unit, as the lecture does by hand
-        try:
-            net, names = handout_batch.scalar_network(net)
-        except handout_batch.TooLargeToWriteOut:
-            return _batch_only(net, options)
+def build_context(net, options: HandoutOptions, derivation=None) -> dict:
+    """Everything the template needs, as strings and lists (see the module docstring); ``derivation``: the
+    network's, when the caller has it.  A network declared in matrices (``VecNetwork``) gets the handout of its
+    matrix program (``matrix.context``: ``matrix`` is True)."""
+    if not hasattr(net, "nodes"):
+        for s in options.sections:
+            if s not in SECTIONS:
+                raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
+        return {
+            **matrix.context(net, options),
+            "matrix": True,
+            "title": _escape(net.name.replace("_", " ")),
+            "name": _escape(net.name),
+            "doc": _escape(net.doc),
+            "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
+        }
     options.check(net)
-    derivation = net.derive()
+    derivation = derivation or net.derive()
     outputs = _outputs(net)
     printer = HandoutLatexPrinter(
         {
-            "names": names,
+            "names": {},
             "output": options.output,
             "layer_count": layer_count(net),
             "outputs": tuple(outputs),
@@ -321,7 +265,6 @@ def build_context(net, options: HandoutOptions) -> dict:
         "name": _escape(net.name),
         "doc": _escape(net.doc),
         "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
-        "matrices": declared_in_matrices,
         "exercise": options.exercise,
         "solutions": options.exercise and options.solutions == "appendix",
         "loss": printer.name(net.loss_name),
@@ -336,31 +279,6 @@ def build_context(net, options: HandoutOptions) -> dict:
     ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
     return ctx
-
-
-def matrices_only_reason(ctx) -> str:
-    """Why a handout context is in matrices only, for the media that have no such form yet."""
-    if ctx.get("program"):
-        return "is a matrix program, not a chain of layers written unit by unit"
-    return f"has {ctx['scalar_params']} scalar parameters"
-
-
-def _batch_only(vn, options) -> dict:
-    """The context of a handout in matrices only (``handout_batch.tex.jinja``)."""
-    options = HandoutOptions(**{**options.__dict__, "expand": ()})
-    for s in options.sections:
-        if s not in SECTIONS:
-            raise ChainruleError(f"unknown section '{s}' (sections: {', '.join(SECTIONS)})", "--sections")
-    base = {
-        "title": _escape(vn.name.replace("_", " ")),
-        "name": _escape(vn.name),
-        "doc": _escape(vn.doc),
-        "sections": SimpleNamespace(**{s: s in options.sections for s in SECTIONS}),
-        "exercise": options.exercise,
-        "solutions": options.exercise and options.solutions == "appendix",
-        "scalar_params": handout_batch.scalar_parameter_count(vn),
-    }
-    return handout_batch.batch_only_context(vn, options, base)
 
 
 def example_title(net, printer, point, example_name, seed: int, note: str = "") -> str:
@@ -404,22 +322,14 @@ def _choose_example(net, derivation, options) -> tuple[str | None, dict, str]:
 
 def check_example(net, name, point) -> None:
     """An example is a finite number for every input, target and parameter, and nothing else."""
+    check_example_values(net, name, point)
     place = f"network '{net.name}', example '{name}'"
-    if not isinstance(point, dict):
-        raise ChainruleError(f"an example is a dict of values, not {type(point).__name__}", place)
     for key in point:
-        if str(key) not in net.leaves:
+        if key not in net.leaves:
             raise ChainruleError(f"'{key}' is not an input, target or parameter of the network", place)
     for leaf in net.leaves:
         if leaf not in point:
             raise ChainruleError(f"no value for '{leaf}'", place)
-        value = point[leaf]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if isinstance(value, bool) or not math.isfinite(number):
-            raise ChainruleError(f"the value of '{leaf}' must be a finite number, got {value!r}", place)
 
 
 def lecture_form(expr: sp.Expr, kinds: dict[str, str]) -> sp.Expr:
@@ -456,6 +366,10 @@ def _escape(text: str) -> str:
         "}": r"\}",
         "~": r"\~{}",
         "^": r"\^{}",
+        "<": r"\textless{}",  # the default font encoding (OT1) sets < > | " as ¡ ¿ — ”
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
+        '"': r"{\ttfamily\char34}",
     }
     out = "".join(repl.get(ch, " " if ch.isspace() or not ch.isprintable() else ch) for ch in text)
     for u, t in (
@@ -810,7 +724,7 @@ def render(net, options: HandoutOptions | None = None) -> str:
     """The handout for ``net`` as LaTeX source."""
     options = options or HandoutOptions()
     ctx = build_context(net, options)
-    template = "handout_batch.tex.jinja" if ctx.get("batch_only") else "handout.tex.jinja"
+    template = "handout_batch.tex.jinja" if ctx.get("matrix") else "handout.tex.jinja"
     return tidy(environment().get_template(template).render(**ctx))
 
 

@@ -24,14 +24,14 @@ from latex2mathml.converter import convert
 
 from derive import ChainruleError
 
+from ..emit.files import UNSEALED, seal
 from ..render import graph_svg
-from .builder import SECTIONS, HandoutOptions, build_context, matrices_only_reason, visible_width
-
-GENERATOR = '<meta name="generator" content="chainrule'  # how a page chainrule wrote is recognised
+from .builder import SECTIONS, HandoutOptions, build_context, visible_width
 
 _TAG = re.compile(r"\s*\\tag\*?\{([^{}]*)\}\s*$")
 _BLANK = re.compile(r"\\blank(\[[^\]]*\])?|\\answerbox(\[[^\]]*\])?")
 _TEXT_WITH_MATH = re.compile(r"\\text\{([^{}]*\$[^{}]*)\}")
+_MATRIX = re.compile(r"\\begin\{([bp]?matrix)\}.*?\\end\{\1\}", re.DOTALL)
 
 
 def _text_with_math(m: re.Match) -> str:
@@ -42,7 +42,8 @@ def _text_with_math(m: re.Match) -> str:
 
 def prepare(tex: str) -> str:
     """LaTeX of the handout as the MathML converter reads it."""
-    tex = tex.replace("&", " ")
+    tex = _MATRIX.sub(lambda m: m.group(0).replace("&", "\x00"), tex)  # a matrix keeps its columns
+    tex = tex.replace("&", " ").replace("\x00", "&").replace(r"\mathrel{+}=", "+=")
     tex = _TEXT_WITH_MATH.sub(_text_with_math, tex)
     tex = _BLANK.sub(r"\\square", tex)
     tex = _plain_fences(tex)
@@ -94,7 +95,7 @@ def mathml(tex: str, display: bool = False) -> str:
 
 _FENCE = re.compile(r'<mo stretchy="true" fence="true" form="(prefix|postfix)"')
 _MINUS = "<mo>−</mo>"
-_OPENS = ("<mo>=</mo>", '<mo stretchy="false">(</mo>', "<mo>,</mo>", "<mrow>")
+_OPENS = ("<mo>=</mo>", '<mo stretchy="false">(</mo>', "<mo>,</mo>", "<mrow>", "<mtd>")
 
 
 def _char(m: re.Match) -> str:
@@ -111,6 +112,7 @@ def _tidy(body: str) -> str:
     ``\\left( … \\right)``; a minus that begins a number after ``=``, ``(`` or ``,`` written as the
     number's sign (−0.15), not as a binary minus."""
     body = re.sub(r"&#x([0-9A-Fa-f]+);", _char, body)
+    body = body.replace("<mo>+</mo><mo>=</mo>", "<mo>+=</mo>")  # \mathrel{+}=: one operator
     body = _FENCE.sub(r'<mo stretchy="true" fence="true" form="\1" lspace="0" rspace="0"', body)
     for before in _OPENS:
         body = re.sub(re.escape(before + _MINUS) + r"<mn>([^<]*)</mn>", rf"{_group_safe(before)}<mn>−\1</mn>", body)
@@ -137,7 +139,7 @@ def mixed(text: str) -> str:
         if i % 2:
             out.append(mathml(part))
             continue
-        codes = re.findall(r"\\texttt\{([^{}]*)\}", part)  # command-line text, kept as typed (--seed)
+        codes = [c.replace("\\allowbreak ", "") for c in re.findall(r"\\texttt\{([^{}]*)\}", part)]  # as typed
         part = re.sub(r"\\texttt\{[^{}]*\}", "\x00", part)
         for tex, plain in _TEXT_MACROS:
             part = part.replace(tex, plain)
@@ -209,19 +211,31 @@ def render(net, options: HandoutOptions | None = None) -> str:
     """The HTML handout of ``net``."""
     options = options or HandoutOptions()
     ctx = build_context(net, options)
-    if ctx.get("batch_only"):
-        raise ChainruleError(
-            f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, "
-            "which has no HTML form yet (write NAME.tex)",
-            "-o",
-        )
     counter = iter(range(1, 1000))
 
     def figure(fig) -> str:
         return graph_svg.svg(fig, mathml, visible_width, f"f{next(counter)}")
 
-    ctx["numbers"] = SimpleNamespace(**section_numbers([s for s in SECTIONS if getattr(ctx["sections"], s)]))
     ctx["figure"] = figure
+    if ctx.get("matrix"):  # a matrix program: its sections, numbered as the PDF numbers them
+        ctx["numbers"] = document_numbers(ctx["document"])
+        page = environment().get_template("handout_batch.html.jinja").render(**ctx)
+        return re.sub(r"\n{3,}", "\n\n", page)
+    ctx["numbers"] = SimpleNamespace(**section_numbers([s for s in SECTIONS if getattr(ctx["sections"], s)]))
     ctx["plain"] = {"title": net.name.replace("_", " "), "name": net.name, "doc": getattr(net, "doc", "")}
+    ctx["stamp"] = UNSEALED
     page = environment().get_template("handout.html.jinja").render(**ctx)
-    return re.sub(r"\n{3,}", "\n\n", page)
+    return seal(re.sub(r"\n{3,}", "\n\n", page))
+
+
+def document_numbers(sections) -> list[str]:
+    """A matrix handout's section numbers as LaTeX prints them: 1, 2, … and, in the appendix, A, B, …"""
+    out, n, letter = [], 0, 0
+    for s in sections:
+        if s.appendix:
+            out.append(chr(ord("A") + letter))
+            letter += 1
+        else:
+            n += 1
+            out.append(str(n))
+    return out

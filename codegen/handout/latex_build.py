@@ -1,16 +1,19 @@
 """Compiling a handout with the real toolchain from TeX Live: latexmk when present, else the engine
 (pdflatex, lualatex or xelatex) run as many times as the cross-references need.
 
-The build runs in a temporary folder; only the PDF is moved next to the
-``.tex`` (atomically).  A failure raises ``ChainruleError`` with the first
-error of the log and its line in the ``.tex``.
+The build runs in a temporary folder, from the LaTeX text under a safe name (``handout.tex``: a file
+name with ``%``, ``~``, ``$`` or a leading ``-`` never reaches LaTeX); only the PDF comes out.  A
+failure raises ``LatexFailed`` with the first error of the log and its line in the ``.tex``.  Ctrl-C,
+SIGTERM or SIGHUP during a build stops LaTeX (its whole process group) and removes the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ from pathlib import Path
 
 from derive import ChainruleError
 
-from ..emit.files import write_atomic
+from ..emit.files import signals_raise, write_atomic
 
 TIMEOUT_S = 300
 ENGINES = ("pdflatex", "lualatex", "xelatex")
@@ -59,17 +62,39 @@ def first_error(log: str) -> tuple[str, int | None]:
     return "LaTeX stopped without an error message (see its log)", None
 
 
+class LatexFailed(ChainruleError):
+    """LaTeX stopped with an error (its first error, at the line of the .tex)."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """A PDF built from LaTeX text: its bytes, the log, the LaTeX runs."""
+
+    pdf: bytes
+    log: str
+    runs: int = 1
+
+
 def compile_pdf(tex_path: str | os.PathLike, engine: str = "pdflatex") -> Build:
     """Compile ``tex_path`` to a PDF beside it; ChainruleError naming the first LaTeX error on failure."""
     tex_path = Path(tex_path)
+    built = compile_text(tex_path.read_text(encoding="utf-8"), engine, str(tex_path))
+    target = tex_path.with_suffix(".pdf")
+    write_atomic(str(target), built.pdf)
+    return Build(target, built.log, built.runs)
+
+
+def compile_text(tex: str, engine: str = "pdflatex", where: str = "handout.tex") -> Built:
+    """The PDF of the LaTeX text ``tex``, built in a temporary folder; errors are reported at ``where``
+    (the .tex the text is for) and the line."""
     if engine not in ENGINES:
         raise ChainruleError(f"unknown LaTeX engine '{engine}' (engines: {', '.join(ENGINES)})", "--engine")
     if not available(engine):
-        raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", str(tex_path))
+        raise ChainruleError(f"--pdf needs {engine} (TeX Live); install it with: bash scripts/setup.sh", where)
     flags = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
-    with tempfile.TemporaryDirectory(prefix="chainrule-latex-") as tmp:
-        work = Path(tmp) / tex_path.name
-        shutil.copyfile(tex_path, work)
+    with signals_raise(), tempfile.TemporaryDirectory(prefix="chainrule-latex-") as tmp:
+        work = Path(tmp) / SAFE_NAME
+        work.write_text(tex, encoding="utf-8")
         log_path = work.with_suffix(".log")
         if shutil.which("latexmk"):
             commands = [["latexmk", LATEXMK_FLAG[engine], *flags, work.name]]
@@ -77,19 +102,45 @@ def compile_pdf(tex_path: str | os.PathLike, engine: str = "pdflatex") -> Build:
             commands = [[engine, *flags, work.name]] * MAX_RUNS
         runs = 0
         for command in commands:
-            try:
-                done = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-            except subprocess.TimeoutExpired:
-                raise ChainruleError(f"LaTeX did not finish within {TIMEOUT_S} s", str(tex_path)) from None
+            returncode, output = _run(command, tmp, where)
             runs += 1
-            log = log_path.read_text(encoding="latin-1") if log_path.exists() else done.stdout
-            if done.returncode != 0 or not _RERUN.search(log):
+            log = log_path.read_text(encoding="latin-1") if log_path.exists() else output
+            if returncode != 0 or not _RERUN.search(log):
                 break
         pdf = work.with_suffix(".pdf")
-        if done.returncode != 0 or not pdf.exists():
+        if returncode != 0 or not pdf.exists():
             message, line = first_error(log)
-            where = f"{tex_path}:{line}" if line else str(tex_path)
-            raise ChainruleError(f"LaTeX failed: {message}", where)
-        target = tex_path.with_suffix(".pdf")
-        write_atomic(str(target), pdf.read_bytes())
-    return Build(target, log, runs)
+            raise LatexFailed(f"LaTeX failed: {message}", f"{where}:{line}" if line else where)
+        return Built(pdf.read_bytes(), log, runs)
+
+
+SAFE_NAME = "handout.tex"  # the name LaTeX sees, whatever the output is called
+
+
+def _run(command: list[str], folder: str, where: str) -> tuple[int, str]:
+    """Run a LaTeX tool in a session of its own; on a timeout, Ctrl-C or SIGTERM its whole group is killed."""
+    process = subprocess.Popen(
+        command,
+        cwd=folder,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        raise ChainruleError(f"LaTeX did not finish within {TIMEOUT_S} s", where) from None
+    except BaseException:
+        _kill(process)
+        raise
+    return process.returncode, output
+
+
+def _kill(process: subprocess.Popen) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

@@ -1,11 +1,11 @@
 """The handout's pages for a recurrence: the unrolled graph, one step's equations, and BPTT.
 
 For a network declared with one time step (``derive.ir.recurrence``): the
-computation graph unrolled for T = 3 in TikZ (as J&M ch. 8 and Goodfellow
-§10.1 draw it: the inputs below, the state carried left to right, the
-outputs above), the step's equations with time on every name, the δ
-recursion written out (Goodfellow §10.2.2; Ng, course 5, ``rnn_backward``),
-and the parameters' sums over t.
+computation graph unrolled for T = 3 (``render.program_graph.unrolled``, as
+J&M ch. 8 and Goodfellow §10.1 draw it: the inputs below, every state carried
+left to right, the outputs above), the step's equations with time on every
+name, the δ recursion written out (Goodfellow §10.2.2; Ng, course 5,
+``rnn_backward``), and the parameters' sums over t.
 """
 
 from __future__ import annotations
@@ -98,6 +98,55 @@ def _loss_in_step(rec, step) -> bool:
     return any(s.name in rec.per_step for s in step.definition.atoms(sp.MatrixSymbol))
 
 
+def bptt_section(vn, vd, mp, label):
+    """The section on backpropagation through time (``document.Section``); ``label(name, when)`` names a
+    quantity at a time, as the computation graphs do."""
+    from ..render.graph_layout import Figure
+    from ..render.graph_tikz import tikz
+    from ..render.program_graph import unrolled
+    from .document import Display, Picture, Row, Section, Text, visible_width
+
+    r = recurrence_topic(vn, vd, mp)
+    graph = unrolled(vn, label, visible_width, UNROLL)
+    caption = (
+        rf"The network unrolled for $T = {UNROLL}$ steps: every arrow into a step's state passes through the step's"
+        rf" equations, with the same parameters {r['params']} at every step."
+    )
+    if r["many_to_one"]:
+        outputs = rf"Only the last state feeds the output ${r['output']}$ (many-to-one)."
+    else:
+        outputs = rf"Every step has its output ${r['output']}_t$ and its loss; $J$ sums them over $t$."
+    blocks = [
+        Text(
+            rf"Unrolled for $T = {UNROLL}$ steps, the network is an ordinary computation graph in which every step uses"
+            r" the same parameters:"
+        ),
+        Picture(caption, figure=Figure(graph), tikz=tikz(graph)),
+        Text(
+            rf"{outputs} The state ${r['state']}$ is used twice: by its own step, and by step $t+1$, which reads it as"
+            rf" its ${r['previous']}$. So its gradient is the sum of both uses' terms,"
+        ),
+        Display([Row(r["dh_lhs"], r["dh"])]),
+        Text(
+            r"where the last term is what step $t+1$ sends back; at $t = T$ there is no step $T+1$"
+            + (", and the output's term takes its place" if r["many_to_one"] else "")
+            + r". Written into the step's activation, this is the $\delta$ recursion, run backwards from $t = T$ to $1$:"
+        ),
+        Display([Row(r["delta_lhs"], r["delta"])]),
+        Text(
+            r"Each parameter of the step is used at every $t$, so its gradient is the sum over $t$ of the step's term:"
+        ),
+        Display([Row(s["lhs"], s["rhs"]) for s in r["sums"]]),
+        Text(
+            rf"Along the way back, step $t$'s gradient is multiplied once by {r['weights']} (transposed) and by the"
+            r" activation's derivative for every step it travels, so over many steps it can shrink towards 0 or grow"
+            r" without bound (vanishing and exploding gradients). The generated module's \texttt{train} can clip the"
+            r" gradients' norm (\texttt{clip\_norm}), as courses teach for RNNs."
+        ),
+    ]
+    return Section("bptt", "Backpropagation through time", blocks, label="sec:bptt")
+
+
 def recurrence_topic(vn, vd, mp) -> dict | None:
     """Template data of the section on backpropagation through time (None without a recurrence)."""
     rec = vn.recurrence
@@ -121,8 +170,8 @@ def recurrence_topic(vn, vd, mp) -> dict | None:
     eq_delta = dataclasses.replace(dZ, expr=delta)
     delta_tex = mp.doprint(readable(eq_delta, rec, carried, latex=True))
     sums = [e for e in vd.backward if e.kind == "time_sum"]
+    inside = [a for a in vn.assignments if rec.is_step(a.name)]
     weights = [p for p in vn.names("param") if _multiplies(vn, p, prev)]
-    leaves = [n for n in rec.per_step if vn.kinds[n] == "input"]
     outputs = [n for n in rec.per_step if n == (vn.cost_operands or ("",))[0]]
     after = vn.cost_operands[0] if not outputs else None
     return {
@@ -130,13 +179,13 @@ def recurrence_topic(vn, vd, mp) -> dict | None:
         "state_name": h,
         "previous": mp.name(f"{h}_t-1"),
         "T": vn.dim_sizes[rec.T],
-        "graph": _graph(vn, rec, mp, h, leaves, outputs, after, weights),
         "delta_lhs": mp.name(f"d{Z}_t"),
         "delta": delta_tex,
         "dh_lhs": mp.name(f"d{h}_t"),
         "dh": mp.doprint(readable(dh, rec, carried, latex=True)),
         "sums": [{"lhs": mp.name(e.target), "rhs": mp.doprint(readable(e, rec, carried, latex=True))} for e in sums],
         "weights": ", ".join(f"${mp.name(w)}$" for w in weights),
+        "params": ", ".join(f"${mp.name(p)}$" for p in vn.names("param") if any(p in _reads(a) for a in inside)),
         "many_to_one": after is not None,
         "output": mp.name(after or outputs[0]) if (after or outputs) else "",
     }
@@ -152,32 +201,5 @@ def _multiplies(vn, p, prev) -> bool:
     return False
 
 
-def _graph(vn, rec, mp, h, leaves, outputs, after, weights) -> str:
-    """TikZ of the network unrolled for UNROLL steps."""
-    w_label = ", ".join(mp.name(w) for w in weights)
-    style = (
-        r"\begin{tikzpicture}[x=2.6cm, y=1.5cm, q/.style={draw, circle, minimum size=1.05cm, inner sep=1pt},"
-        r" leaf/.style={draw, rectangle, minimum size=0.8cm}, >=stealth]"
-    )
-    lines = [style]
-    lines.append(rf"\node[leaf] (h0) at (0, 1) {{${mp.name(h + '_0')}$}};")
-    for t in range(1, UNROLL + 1):
-        for leaf in leaves:
-            lines.append(rf"\node[leaf] (x{t}) at ({t}, 0) {{${mp.name(f'{leaf}_{t}')}$}};")
-        lines.append(rf"\node[q] (h{t}) at ({t}, 1) {{${mp.name(f'{h}_{t}')}$}};")
-        lines.append(rf"\draw[->] (x{t}) -- (h{t});")
-        lines.append(rf"\draw[->] (h{t - 1}) -- node[above] {{\small ${w_label}$}} (h{t});")
-        for out in outputs:
-            lines.append(rf"\node[q] (y{t}) at ({t}, 2) {{${mp.name(f'{out}_{t}')}$}};")
-            lines.append(rf"\draw[->] (h{t}) -- (y{t});")
-    if after is not None:
-        lines.append(rf"\node[q] (y) at ({UNROLL + 1}, 1) {{${mp.name(after)}$}};")
-        lines.append(rf"\draw[->] (h{UNROLL}) -- (y);")
-        lines.append(rf"\node[leaf] (J) at ({UNROLL + 1}, 2) {{$J$}};")
-        lines.append(r"\draw[->] (y) -- (J);")
-    else:
-        lines.append(rf"\node[leaf] (J) at ({UNROLL + 1}, 2) {{$J = \sum_t L_t$}};")
-        for t in range(1, UNROLL + 1):
-            lines.append(rf"\draw[->, gray] (y{t}) to[bend left=12] (J);")
-    lines.append(r"\end{tikzpicture}")
-    return "\n".join(lines)
+def _reads(assignment) -> set[str]:
+    return {m.name for m in assignment.value.atoms(sp.MatrixSymbol)}

@@ -7,13 +7,87 @@ parameter one frame whose overlays walk the chain rule — the chain stated
 with the factor being derived in red, that factor's derivation, the product,
 each cancellation, the boxed result — and the backward graph, all the
 gradients, the batch equations and the update.
+
+A matrix program's slides (``templates/slides_batch.tex.jinja``) show the
+sections of its handout (``matrix.context``), cut into frames by ``frames``:
+a display of more than ``FRAME_LINES`` lines over several frames, the
+paragraphs before it on its first, each step of the derivation a frame.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 
-from .builder import HandoutOptions, build_context, environment, matrices_only_reason, tidy
+from .builder import HandoutOptions, build_context, environment, tidy
+from .document import Display, Section, Text
+
+FRAME_LINES = 8  # display lines on one frame, at most
+FRAME_CHARS = 700  # characters of text on one frame
+LINE_CHARS = 95  # characters of a line of text on a frame (\\small)
+LINE_HEIGHT = 0.055  # a line of text, as a fraction of the frame's height
+
+
+@dataclass
+class Frame:
+    title: str
+    blocks: list = field(default_factory=list)
+    height: float = 0.6  # the most of the frame's height one display or figure takes (``room``)
+
+    def chars(self) -> int:
+        return sum(len(b.tex) for b in self.blocks if isinstance(b, Text))
+
+    def room(self) -> float:
+        """The height (a fraction of the frame's) each display or figure may take: what the text leaves, shared."""
+        texts = [b.tex for b in self.blocks if isinstance(b, Text)] + [
+            b.caption for b in self.blocks if b.kind == "picture"
+        ]
+        lines = sum(len(t) / LINE_CHARS + 0.6 for t in texts)
+        shown = sum(1 for b in self.blocks if not isinstance(b, Text)) or 1
+        return round(max(0.12, (0.78 - LINE_HEIGHT * lines) / shown - 0.03), 2)
+
+
+def frames(sections: list[Section]) -> list[Frame]:
+    """The frames of a matrix handout's slides, section by section (see the module docstring)."""
+    out: list[Frame] = []
+    for section in sections:
+        if not section.slides:
+            continue
+        first = len(out)
+        pending = Frame(section.title)
+        for b in section.blocks:
+            if isinstance(b, Text):
+                if pending.chars() + len(b.tex) > FRAME_CHARS and pending.blocks:
+                    out.append(pending)
+                    pending = Frame(section.title)
+                pending.blocks.append(b)
+            elif b.kind == "items":
+                if pending.blocks:
+                    out.append(pending)
+                    pending = Frame(section.title)
+                for item in b.items:
+                    out.append(Frame(section.title, [Text(item.lead), *item.blocks]))
+            elif isinstance(b, Display):
+                lines = b.lines()
+                size = -(-len(lines) // -(-len(lines) // FRAME_LINES))  # frames as even as can be
+                for start in range(0, len(lines), size):
+                    chunk = [r for line in lines[start : start + size] for r in line]
+                    pending.blocks.append(replace(b, rows=chunk))
+                    out.append(pending)
+                    pending = Frame(section.title)
+            else:
+                pending.blocks.append(b)
+                out.append(pending)
+                pending = Frame(section.title)
+        if pending.blocks:
+            out.append(pending)
+        for k, frame in enumerate(out[first:]):
+            if k:
+                frame.title = f"{section.title} (continued)"
+    for frame in out:
+        frame.height = frame.room()
+    return out
+
 
 MARK = r"\textcolor{red}"
 
@@ -47,14 +121,9 @@ def render(net, options: HandoutOptions | None = None) -> str:
     options = options or HandoutOptions()
     options = HandoutOptions(**{**options.__dict__, "exercise": False})
     ctx = build_context(net, options)
-    if ctx.get("batch_only"):
-        from derive import ChainruleError
-
-        raise ChainruleError(
-            f"'{net.name}' {matrices_only_reason(ctx)}: its handout is in matrices only, "
-            "which has no slides yet (write NAME.tex without --slides)",
-            "--slides",
-        )
+    if ctx.get("matrix"):
+        ctx["frames"] = frames(ctx["document"])
+        return tidy(environment().get_template("slides_batch.tex.jinja").render(**ctx))
     for block in ctx["backward"]["blocks"]:
         block["walk"] = walk(block)
     ctx["summary"] = [

@@ -7,7 +7,12 @@ its "The model" and "Training" sections (``text_topic``).
 
 from __future__ import annotations
 
+import math
+
+import sympy as sp
+
 from derive.nlp.features import FEATURE_TEXT
+from derive.ops.record import record_of
 
 POOLED = {
     "PoolMean": r"averaged (mean pooling over the words present)",
@@ -67,7 +72,7 @@ def _summary(net, d) -> str:
         "topic": r" Output: a softmax over $3$ topics, cross-entropy.",
         "lm": r" Output: a softmax over the vocabulary, cross-entropy (the next word).",
     }[task.task]
-    if net.output == "sigmoid":
+    if record_of(net.output).probability == "binary":
         out = r" Output: $\hat y = \sigma(z)$, binary cross-entropy."
     return head + layers + out
 
@@ -96,6 +101,58 @@ def text_topic(net, d, name: str) -> dict:
         "features": [
             (n.replace("x", "x_"), FEATURE_TEXT[n].replace('"', "``", 1).replace('"', "''", 1)) for n in task.features
         ],
-        "example": name == "sentiment_features",
+        "example": task.example,
         "training": training,
     }
+
+
+def _worked_example(ex) -> list:
+    """A features model's example, worked through: x, w, z = w·x + b and P(+) = σ(z), computed here."""
+    from .document import Display, Row, Text
+
+    def value(v) -> str:
+        v = sp.sympify(v)
+        if v.is_Integer:
+            return sp.latex(v)
+        shown = rf"\ln {v.args[0]}" if isinstance(v, sp.log) and v.args[0].is_Integer else sp.latex(v, ln_notation=True)
+        return rf"{shown} = {float(v):.2f}"
+
+    z = sum(float(w) * float(x) for w, x in zip(ex.weights, ex.features, strict=True)) + float(ex.bias)
+    p = 1.0 / (1.0 + math.exp(-z))
+    xs = ", ".join(value(x) for x in ex.features)
+    ws = ", ".join(f"{float(w):.1f}" for w in ex.weights)
+    return [
+        Text(rf"{ex.source} gives $x$; with their weights $w$ and $b = {float(ex.bias):g}$,"),
+        Display(
+            [
+                Row("x", rf"[{xs}], \qquad w = [{ws}]"),
+                Row("z", rf"w \cdot x + b = {z:.3f}, \qquad P(+) = \sigma({z:.3f}) = {p:.2f}"),
+            ]
+        ),
+    ]
+
+
+def model_section(net, d):
+    """Section "The model" of a text model (``document.Section``): the model in words, J&M's features."""
+    from .document import Section, Table, Text
+
+    t = text_topic(net, d, net.name)
+    blocks = [Text(t["summary"])]
+    if t["features"]:
+        blocks.append(
+            Text(
+                r"The six features (J\&M, chapters 5 and 7), computed from the raw text with the lexicon"
+                r" \texttt{data/\allowbreak sentiment/\allowbreak lexicon.txt}:"
+            )
+        )
+        blocks.append(Table(["feature", "meaning"], [[f"${n}$", meaning] for n, meaning in t["features"]], "ll"))
+        if t["example"] is not None:
+            blocks += _worked_example(t["example"])
+    return Section("model", "The model", blocks, label="sec:model")
+
+
+def training_section(net, d):
+    """Section "Training" of a text model: how the generated module trains."""
+    from .document import Section, Text
+
+    return Section("training", "Training", [Text(text_topic(net, d, net.name)["training"])], label="sec:training")

@@ -29,6 +29,7 @@ from derive.printing.matrix import (
     pull_scalars,
     split_scalar,
     unbroadcast,
+    untransposed,
 )
 
 from .numpy_printer import ModulePrinter
@@ -37,11 +38,10 @@ _ADD, _MUL, _POW, _ATOM = 1, 2, 3, 4
 
 
 class MatrixCodePrinter(SumDepth, ModulePrinter):
-    """Matrix expressions as NumPy; ``activations`` maps an activation name to its form (``sigmoid({0})``)."""
+    """Matrix expressions as NumPy; an activation prints by its record's form (the ``Apply`` stanza's)."""
 
-    def __init__(self, activations: dict[str, str], sizes: dict | None = None, settings=None):
+    def __init__(self, sizes: dict | None = None, settings=None):
         super().__init__(settings=settings)
-        self.activations = activations
         self.sizes = sizes or {}  # size symbol -> int (m stays the variable m)
 
     def code(self, expr) -> str:
@@ -150,6 +150,8 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         return f"({top} / {bottom if den.is_Atom else '(' + bottom + ')'})"
 
     def _print_HadamardProduct(self, expr):
+        if untransposed(expr) is not None:
+            return self._print(sp.Transpose(untransposed(expr)))  # (h_prev * r).T
         if all(is_broadcast(f) or is_row_broadcast(f) for f in expr.args):
             return " * ".join(self._wrap(f, _MUL) for f in expr.args)
         self._in_sum += 1  # a full-shape factor is there: NumPy broadcasts a column or a row against it
@@ -180,12 +182,6 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
             return f"{self._wrap(expr.base, _POW)}**({float(expr.exp)!r})"
         return f"{self._wrap(expr.base, _POW)}**{expr.exp}"
 
-    def _print_Apply(self, expr):
-        if expr.function == "step":
-            return f"({self._print(expr.arg)} >= 0)"
-        form = self.activations[expr.function]
-        return self.use(form.format(self._print(expr.arg)))
-
 
 install_printers(MatrixCodePrinter, "numpy")
 
@@ -204,6 +200,8 @@ def _scaled_broadcast(scalar, term):
 def _level(expr) -> int:
     if isinstance(expr, sp.MatAdd):
         return _ADD
+    if isinstance(expr, sp.HadamardProduct) and untransposed(expr) is not None:
+        return _ATOM  # (a * b).T
     if isinstance(expr, (sp.HadamardProduct, sp.MatMul)):
         scalar, factors = expr.as_coeff_matrices() if isinstance(expr, sp.MatMul) else (1, expr.args)
         if isinstance(expr, sp.MatMul) and len(factors) == 1 and scalar == 1:

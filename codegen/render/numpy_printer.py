@@ -1,8 +1,9 @@
 """Print SymPy expressions of a network as NumPy code for a training module.
 
 ``ModulePrinter`` subclasses SymPy's ``NumPyPrinter`` and dispatches on the
-class name (``_print_Sigmoid`` …).  Every activation's and loss's NumPy form is
-its ``numpy`` (or ``numpy_logits``) field in ``derive.functions.RULES``; the
+class name (``_print_NetFunctionBase`` for every activation and loss).  Every
+activation's and loss's NumPy form is its record's ``numpy`` (or
+``numpy_logits``) field (``derive.ops``); the
 printer fills in the printed arguments and records what it used: the modules
 (``imports``, as ``import`` lines) and the helper functions (``helpers``), so
 the header of a generated module is derived from what was printed.
@@ -22,17 +23,7 @@ from sympy.core.function import _coeff_isneg
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from derive.functions import (
-    RULES,
-    BinaryCrossEntropy,
-    CrossEntropy,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    SquaredError,
-    Step,
-    Tanh,
-)
+from derive.ops import record_of
 
 from .numpy_helpers import HELPERS
 
@@ -46,9 +37,10 @@ class ModulePrinter(NumPyPrinter):
     over ``ŷ = σ(z)`` can be printed from the logit ``z``.
     """
 
-    def __init__(self, definitions: dict[sp.Symbol, sp.Expr] | None = None, settings=None):
+    def __init__(self, definitions: dict[sp.Symbol, sp.Expr] | None = None, settings=None, names=None):
         super().__init__(dict({"fully_qualified_modules": True}, **(settings or {})))
         self.definitions = dict(definitions or {})
+        self.names = dict(names or {})  # a symbol printed by another name (a constant λ as LAM)
         self.helpers: set[str] = set()
         self.used_modules: set[str] = set()
 
@@ -81,12 +73,15 @@ class ModulePrinter(NumPyPrinter):
         return form
 
     def _form(self, expr, field: str = "numpy", **fields) -> str:
-        form = getattr(RULES[type(expr)], field)
+        form = getattr(expr.record, field)
         if not form:
             raise ValueError(f"no NumPy form for {type(expr).__name__}")
         self._record(form)
         args = [self._print(a) for a in expr.args]
         return form.format(*args, rest=", ".join(args[1:]), k0=_k0(expr), **fields)
+
+    def _print_Symbol(self, expr):
+        return self.names.get(expr, None) or super()._print_Symbol(expr)
 
     # ------------------------------------------------------------ arithmetic
     def _print_Add(self, expr, order=None):
@@ -102,40 +97,24 @@ class ModulePrinter(NumPyPrinter):
             out.append(f" {sign} {printed}" if out else (f"-{printed}" if sign == "-" else printed))
         return "".join(out)
 
-    # ----------------------------------------------------------- activations
-    def _print_Sigmoid(self, expr: Sigmoid) -> str:
-        return self._form(expr)
-
-    def _print_Tanh(self, expr: Tanh) -> str:
-        return self._form(expr)
-
-    def _print_ReLU(self, expr: ReLU) -> str:
-        return self._form(expr)
-
-    def _print_Step(self, expr: Step) -> str:
-        return self._form(expr)
-
-    def _print_Softmax(self, expr: Softmax) -> str:
-        return self._form(expr)
-
-    # ---------------------------------------------------------------- losses
-    def _print_BinaryCrossEntropy(self, expr: BinaryCrossEntropy) -> str:
-        logit = self.definitions.get(expr.args[0])
-        if isinstance(logit, Sigmoid):
-            return self._form(expr, "numpy_logits", z=self._print(logit.args[0]))
-        return self._form(expr)
-
-    def _print_CrossEntropy(self, expr: CrossEntropy) -> str:
+    # ------------------------------------------------ activations and losses
+    def _print_NetFunctionBase(self, expr) -> str:
+        """An activation or a loss by its record's NumPy form; a loss from the logits where its matched
+        activation's input is at hand (``BCE(ŷ, y)`` with ``ŷ = σ(z)``: stable at |z| = 1000)."""
+        rec = expr.record
+        if rec.kind != "loss":
+            return self._form(expr)
+        if rec.form != "pairs":
+            logit = self.definitions.get(expr.args[0])
+            if rec.numpy_logits and getattr(getattr(logit, "record", None), "name", None) == rec.matched:
+                return self._form(expr, "numpy_logits", z=self._print(logit.args[0]))
+            return self._form(expr)
         yhats, ys = _halves(expr)
-        zs = _softmax_logits(yhats, self.definitions)
         fields = {"ys": self._tuple(ys)}
+        zs = _component_logits(yhats, self.definitions, rec.matched) if rec.numpy_logits else None
         if zs is not None:
             return self._form(expr, "numpy_logits", zs=self._tuple(zs), **fields)
         return self._form(expr, yhats=self._tuple(yhats), **fields)
-
-    def _print_SquaredError(self, expr: SquaredError) -> str:
-        yhats, ys = _halves(expr)
-        return self._form(expr, yhats=self._tuple(yhats), ys=self._tuple(ys))
 
     def _tuple(self, items) -> str:
         printed = [self._print(i) for i in items]
@@ -143,7 +122,7 @@ class ModulePrinter(NumPyPrinter):
 
 
 def _k0(expr) -> int:
-    return int(expr.args[0]) - 1 if isinstance(expr, Softmax) else 0
+    return int(expr.args[0]) - 1 if expr.record.form == "component" else 0
 
 
 def _halves(expr):
@@ -151,12 +130,15 @@ def _halves(expr):
     return expr.args[:k], expr.args[k:]
 
 
-def _softmax_logits(yhats, definitions):
-    """``(z1, …, zK)`` when ``ŷk = softmax_k(z1…zK)`` for k = 1…K, in order; else None."""
+def _component_logits(yhats, definitions, matched: str):
+    """``(z1, …, zK)`` when ``ŷk = softmax_k(z1…zK)`` (the loss's matched activation) for k = 1…K, in order;
+    else None."""
     zs = None
     for k, yhat in enumerate(yhats, start=1):
         d = definitions.get(yhat)
-        if not (isinstance(d, Softmax) and int(d.args[0]) == k and len(d.args) - 1 == len(yhats)):
+        if not (
+            getattr(d, "record", None) is record_of(matched) and int(d.args[0]) == k and len(d.args) - 1 == len(yhats)
+        ):
             return None
         if zs is None:
             zs = d.args[1:]

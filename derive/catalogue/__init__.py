@@ -11,21 +11,15 @@ import contextlib
 import functools
 import importlib
 import inspect
-import io
 import os
-import runpy
-import signal
-import sys
-import threading
-import time
-import traceback
 import warnings
 
 from ..errors import ChainruleError
 from ..ir.network import VecNetwork
+from ..names import did_you_mean
+from ..spec import load_file
 from ..unit.chain import UnreachableParameterWarning
 from ..unit.network import Network
-from ..verify.equivalence import TimedOut, time_limit
 
 NAMES = (
     "computation_graph",
@@ -67,6 +61,9 @@ def names() -> list[str]:
 def load(name: str) -> Network | VecNetwork:
     """A catalogue network by name (inside ``shared()``, the one network every caller gets)."""
     if name not in NAMES:
+        hint = did_you_mean(name, NAMES)
+        if hint:
+            raise ChainruleError(f"unknown network '{name}'{hint}; `chainrule list` shows the catalogue")
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
     if _shared is not None:
         if name not in _shared:
@@ -127,104 +124,16 @@ def describe(name: str) -> str:
     return (module.__doc__ or "").strip().splitlines()[0]
 
 
-SPEC_SECONDS = 30.0  # the time a spec file may take to declare its network
-SPEC_SECONDS_VARIABLE = "CHAINRULE_SPEC_SECONDS"  # overrides it (the tests use a short limit)
-
-
-def spec_seconds() -> float:
-    try:
-        return float(os.environ.get(SPEC_SECONDS_VARIABLE, SPEC_SECONDS))
-    except ValueError:
-        return SPEC_SECONDS
-
-
 def load_spec(spec: str) -> Network | VecNetwork:
     """A catalogue name, or a path to a Python file that defines ``network`` (or ``build()``).
 
-    The file runs with a time limit (``spec_seconds``), no standard input, and its standard output
-    and error captured: a spec that raises, calls ``sys.exit``, prints, reads input or never ends is
-    bad input, reported in one line with the place."""
+    A catalogue network is built here; a spec file runs in a process of its own, with a time limit,
+    no standard input and its output captured (``derive.spec``): a spec that raises, exits, prints,
+    reads input or never ends is bad input, reported in one line with the place."""
     if spec in NAMES:
         return load(spec)
     if not (spec.endswith(".py") or os.sep in spec or "/" in spec):
         return load(spec)
     if not os.path.isfile(spec):
         raise ChainruleError(f"no such spec file '{spec}'")
-    seconds = spec_seconds()
-    printed = io.StringIO()
-    old_stdin = sys.stdin
-    try:
-        sys.stdin = io.StringIO("")
-        with _deadline(seconds, spec), contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            namespace = runpy.run_path(spec, run_name="__chainrule_spec__")
-            network = namespace.get("network")
-            if network is None and callable(namespace.get("build")):
-                network = namespace["build"]()
-    except ChainruleError:
-        raise
-    except TimedOut as exc:
-        line = _spec_line(exc, spec)
-        raise ChainruleError(
-            f"the spec did not finish within {seconds:g} s (a loop that never ends?)",
-            f"{spec}:{line}" if line else spec,
-        ) from None
-    except SyntaxError as exc:
-        raise ChainruleError(f"syntax error in the spec: {exc.msg}", f"{spec}:{exc.lineno}") from None
-    except KeyboardInterrupt:
-        raise
-    except SystemExit as exc:
-        line = _spec_line(exc, spec)
-        raise ChainruleError(
-            f"the spec called sys.exit({exc.code!r}); a spec declares a network and returns",
-            f"{spec}:{line}" if line else spec,
-        ) from None
-    except BaseException as exc:  # noqa: BLE001 (the spec is user code: report where it failed, in one line)
-        line = _spec_line(exc, spec)
-        message = " ".join(str(exc).split())
-        raise ChainruleError(
-            f"the spec raised {type(exc).__name__}: {message:.300}", f"{spec}:{line}" if line else spec
-        ) from None
-    finally:
-        sys.stdin = old_stdin
-    if printed.getvalue().strip():
-        first = printed.getvalue().strip().splitlines()[0]
-        raise ChainruleError(f"the spec printed {first[:60]!r}; a spec declares a network and prints nothing", spec)
-    if not isinstance(network, (Network, VecNetwork)):
-        raise ChainruleError("the spec defines no 'network' (a derive.Network or derive.VecNetwork)", spec)
-    return network
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float, spec: str):
-    """Raise ``TimedOut`` in the spec's own code after ``seconds``: an alarm on the main thread, elsewhere
-    a trace function on the spec file's frames (it stops a Python loop in any thread)."""
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        with time_limit(seconds):
-            yield
-        return
-    end = time.monotonic() + seconds
-    files = {spec, os.path.abspath(spec)}
-
-    def local(frame, event, arg):
-        if time.monotonic() > end:
-            raise TimedOut()
-        return local
-
-    def calls(frame, event, arg):
-        return local if frame.f_code.co_filename in files else None
-
-    old = sys.gettrace()
-    sys.settrace(calls)
-    try:
-        yield
-    finally:
-        sys.settrace(old)
-
-
-def _spec_line(exc: BaseException, spec: str) -> int | None:
-    target = os.path.abspath(spec)
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if os.path.abspath(frame.filename) == target:
-            line = frame.lineno
-    return line
+    return load_file(spec)

@@ -10,12 +10,20 @@ x = [3, 2, 1, 3, 0, ln 66] give z = 0.833 and P(+) = σ(0.833) = 0.70.
 
 import math
 
+import sympy as sp
+
 from derive import Network, VecNetwork, binary_cross_entropy, sigmoid
 from derive.nlp.features import FEATURES
-from derive.nlp.task import TextTask, with_task
+from derive.nlp.task import TextExample, TextTask, with_task
 
 JM_WEIGHTS = {"w1": 2.5, "w2": -5.0, "w3": -1.2, "w4": 0.5, "w5": 2.0, "w6": 0.7, "b": 0.1}
 JM_REVIEW = {"x1": 3.0, "x2": 2.0, "x3": 1.0, "x4": 3.0, "x5": 0.0, "x6": math.log(66)}
+JM_EXAMPLE = TextExample(
+    weights=tuple(JM_WEIGHTS[f"w{i}"] for i in range(1, 7)),
+    bias=JM_WEIGHTS["b"],
+    features=(3, 2, 1, 3, 0, sp.log(66)),
+    source=r"J\&M's example review",
+)
 
 
 def build() -> Network:
@@ -41,4 +49,5 @@ def model() -> VecNetwork:
     W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
     A1 = net.let("A1", sigmoid(net.let("Z1", W1 * X + b1)))
     net.cost(binary_cross_entropy(A1, Y))
-    return with_task(net, TextTask("sentiment", {"epochs": 200, "lr": 0.1, "batch": 16, "seed": 0}, features=FEATURES))
+    training = {"epochs": 200, "lr": 0.1, "batch": 16, "seed": 0}
+    return with_task(net, TextTask("sentiment", training, features=FEATURES, example=JM_EXAMPLE))

@@ -6,7 +6,7 @@ used twice — as the encoder and, transposed, as the decoder — so dW is the
 sum of both uses: dW = (1/m) dZ1 Xᵀ + (1/m) (dZ2 A1ᵀ)ᵀ = (1/m) (dZ1 Xᵀ + A1 dZ2ᵀ).
 """
 
-from derive import VecNetwork, binary_cross_entropy, sigmoid, transpose
+from derive import VecNetwork, binary_cross_entropy, sigmoid, transpose, with_training
 
 
 def build() -> VecNetwork:
@@ -20,4 +20,5 @@ def build() -> VecNetwork:
     A1 = net.let("A1", sigmoid(net.let("Z1", W * X + b1)))
     Xhat = net.let("Xhat", sigmoid(net.let("Z2", transpose(W) * A1 + b2)))
     net.cost(binary_cross_entropy(Xhat, Y))
-    return net
+    # the 4-2-4 encoder problem (Rumelhart, Hinton and Williams, 1986): one-hot inputs through two units
+    return with_training(net, reconstruct=True, epochs=2000, lr=0.05)

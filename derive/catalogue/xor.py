@@ -6,7 +6,7 @@ The same network is trainable: with squared error ½(ŷ − y)² from a random
 start, gradient descent finds a solution (see generated/xor.py).
 """
 
-from derive import Network, relu, squared_error
+from derive import Network, relu, squared_error, with_training
 
 HAND_SET = {"W11": 1.0, "W21": 1.0, "b1": 0.0, "W12": 1.0, "W22": 1.0, "b2": -1.0, "w1": 1.0, "w2": -2.0, "b": 0.0}
 TRUTH_TABLE = [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)]
@@ -25,4 +25,4 @@ def build() -> Network:
     net.loss(squared_error(yhat, y))
     for a, c, target in TRUTH_TABLE:
         net.examples[f"hand_set_{a}{c}"] = {**HAND_SET, "x1": float(a), "x2": float(c), "y": float(target)}
-    return net
+    return with_training(net, epochs=1000, lr=0.1, optimizer="sgd", seed=1)  # seed 1: both ReLU units find a side

@@ -9,7 +9,7 @@ table (``derive.ops.pull_back``), one ``VecChainRule`` step per operand.
 A parameter's adjoint is written as soon as its last use has been pulled
 back.  Nothing is special-cased but the lecture's cancellation, a rewrite
 rule of the table: where the output activation and the loss match
-(``CANCELLATIONS``), ``dZ_L`` is checked entry by entry to equal
+(the loss record's ``matched``), ``dZ_L`` is checked entry by entry to equal
 ``A_L − Y`` and written so.
 
 Scale convention (Ng's): ``dQ`` is ``m ∂J/∂Q`` for a quantity with one
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..ops import ACTIVATIONS, CANCELLATIONS, LOSSES, PullContext, activation_why, pull_back, rule_text, why
+from ..ops import PATH, LossSum, PullContext, adjoint, pull_back, record_of, why
 from ..printing.matrix import matrix_text, pull_scalars, sum_text
 from .equation import Equation, Term
-from .nodes import LossSum
-from .steps import Cancellation, Convention, SumOverUses, VecChainRule
+from .reasons import activation_why, rule_text
+from .steps import Cancellation, Convention, FactorOut, SumOverUses, VecChainRule
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,14 @@ class Sweep:
         self.uses_left: dict[str, int] = {}
         self.done: set[str] = set()
         self.ctx = PullContext({a.value: self.mat[a.name] for a in net.assignments if a.kind == "activation"})
+        self.example_scale = example_scale(net.cost_expr, m)
 
     # ------------------------------------------------------------ helpers
     def scale(self, name: str):
         if name == "J":
             return sp.S.One
+        if self.example_scale == 1:
+            return sp.S.One  # J = Σ L, a sum over the examples: every dQ is ∂J/∂Q itself
         rows, cols = self.mat[name].shape
         # one column per example; a T×T attention matrix (T = m positions of one sequence) is not
         return self.m if cols == self.m and self.m not in sp.sympify(rows).free_symbols else sp.S.One
@@ -118,6 +121,8 @@ class Sweep:
             Convention(
                 "dQ is ∂L/∂Q per example, stacked in columns, so ∂J/∂Q = (1/m) dQ for J = (1/m) Σ L;"
                 " a parameter's dW is ∂J/∂W itself"
+                if self.example_scale != 1
+                else "J sums the examples' losses (no 1/m), so every dQ is ∂J/∂Q itself"
             )
         )
         for a in net.assignments:
@@ -146,16 +151,19 @@ class Sweep:
         net = self.net
         if net.classic_cost:
             A, Y = net.cost_operands
-            text = LOSSES[net.loss].cost.format(A=A, Y=Y)
+            text = record_of(net.loss).cost.format(A=A, Y=Y)
             self.emit(self.forward, "J", "loss", (A, Y), net.loss, net.cost_expr, text=text)
             return
         parts = sp.Add.make_args(net.cost_expr) if isinstance(net.cost_expr, sp.MatAdd) else (net.cost_expr,)
         terms, texts = [], []
         for t in sorted(parts, key=lambda t: not _is_data_term(t)):  # the loss first, then the penalties
             if _is_data_term(t):
-                loss = next(f for f in t.args if isinstance(f, LossSum))
+                loss = t if isinstance(t, LossSum) else next(f for f in t.args if isinstance(f, LossSum))
                 terms.append(Term("J", "loss", (loss.args[1].name, loss.args[2].name), loss.loss, t))
-                texts.append(LOSSES[loss.loss].cost.format(A=loss.args[1].name, Y=loss.args[2].name)[len("J = ") :])
+                mean = isinstance(t, sp.MatMul) and t.as_coeff_matrices()[0] == 1 / self.m
+                texts.append(  # the mean as the lecture writes it; any other scale as declared
+                    loss.record.cost.format(A=loss.args[1].name, Y=loss.args[2].name)[len("J = ") :] if mean else None
+                )
             else:
                 terms.append(Term("J", "penalty", names_in(t), None, t))
                 texts.append(None)
@@ -166,17 +174,18 @@ class Sweep:
         """Pull ``G`` (the adjoint of ``via = value``) back to every operand; write the parameters it completes."""
         ratio_of = self.scale(via)
         completed = []
-        for symbol, contribution, key in pull_back(value, G, self.ctx):
+        for symbol, contribution, path in pull_back(value, G, self.ctx):
+            key = path.rsplit(PATH, 1)[-1]  # the innermost op's rule: what the term is
             name = symbol.name
             if self.net.kinds[name] not in ("param", "node", "state"):
                 continue
             ratio = self.scale(name) / ratio_of
             expr = pull_scalars(contribution if ratio == 1 else _scaled(ratio, contribution))
             if key == "loss":
-                rule = f"{why(key)}; {LOSSES[self.net.loss].why}"
+                rule = f"{why(key)}; {record_of(self.net.loss).matrix_why}"
                 latex = why(key, "latex")
             else:
-                rule, latex = rule_text(key), rule_text(key, "latex")
+                rule, latex = rule_text(path), rule_text(path, "latex")
                 if ratio == 1 / self.m:
                     rule += "; (1/m) for J"
                     latex += r"; $\frac{1}{m}$ for $J$"
@@ -221,6 +230,10 @@ class Sweep:
             total = total + t.expr
         self.steps.append(SumOverUses(target, tuple((t.via, t.expr) for t in out), total))
         text = f"{target} = {sum_text([t.expr for t in out])}"
+        common, factored = factor_out(total)
+        if common:
+            self.steps.append(FactorOut(target, total, factored, common))
+            total, text = factored, f"{target} = {matrix_text(factored)}"
         self.emit(self.backward, target, "sum", names_in(total), None, total, text=text, terms=out)
 
     def term(self, name: str, via: str, expr, key: str) -> Term:
@@ -249,15 +262,25 @@ class Sweep:
         terms = self.terms[a.name]
         if not (net.cost_operands and a.name == net.cost_operands[0] and len(terms) == 1 and terms[0][2] == "loss"):
             return False
-        if a.kind != "activation" or (a.function, net.loss) not in CANCELLATIONS:
+        loss = record_of(net.loss)
+        if a.kind != "activation" or a.function != loss.matched:
             return False
         Z = a.operands[0]
         if self.uses_left.get(Z, 0) != 1 or net.kinds[Z] != "node":
             return False
         A, Y = self.mat[a.name], self.mat[net.cost_operands[1]]
         dA_value = terms[0][1]
-        raw = ACTIVATIONS[a.function].vjp(self.adjoint(a.name), A, self.mat[Z])
-        checked = cancellation(raw.xreplace({self.adjoint(a.name): dA_value}), A, Y, self.m)
+        # a cost other than the mean, J = c Σ L (a sum: c = 1), scales the per-example delta by c m
+        scale, unit = sp.S.One, dA_value
+        per_example = pull_scalars(loss.grad(A, Y))  # ∂ℓ/∂A as the record writes it
+        if dA_value != per_example and isinstance(dA_value, sp.MatMul):
+            ours, theirs = (
+                dA_value.as_coeff_matrices()[0],
+                per_example.as_coeff_matrices()[0] if isinstance(per_example, sp.MatMul) else sp.S.One,
+            )
+            scale, unit = ours / theirs, per_example
+        raw = adjoint(record_of(a.function), self.adjoint(a.name), A, self.mat[Z])
+        checked = cancellation(raw.xreplace({self.adjoint(a.name): unit}), A, Y, self.m)
         if checked is None:
             return False
         self.steps.append(
@@ -269,7 +292,7 @@ class Sweep:
             )
         )
         kind, entry = checked
-        reason = CANCELLATIONS[(a.function, net.loss)]
+        reason = loss.cancel_why
         if kind == "one-hot" and net.kinds[Y.name] != "target":
             total = column_sum(net, Y.name, self.m)
             if total != 1:
@@ -278,26 +301,67 @@ class Sweep:
                 f"A ⊙ (−{Y.name}/A) = −{Y.name}, and Σ_rows {Y.name} = 1: {Y.name} = {matrix_text(net.assignment(Y.name).value)}"
                 " and each column of the one-hot target sums to 1"
             )
+        delta = A - Y if scale == 1 else sp.MatMul(scale, A - Y)
         self.steps.append(
             Cancellation(
                 f"d{Z}",
                 raw.xreplace({self.adjoint(a.name): dA_value}),
-                A - Y,
+                delta,
                 reason,
                 kind,
                 entry,
             )
         )
         self.adjoint(Z)
-        self.emit(self.backward, f"d{Z}", "output_delta", (a.name, net.cost_operands[1]), a.function, A - Y)
+        operands = (a.name, net.cost_operands[1])
+        self.emit(self.backward, f"d{Z}", "output_delta" if scale == 1 else "adjoint", operands, a.function, delta)
         self.done.update({a.name, Z})
         self.uses_left[Z] = 0
         self.terms[Z] = []
         return True
 
 
+def example_scale(cost, m):
+    """m when the cost's loss is a mean over the examples (J = (1/m) Σ L, or any coefficient with m in it):
+    each dQ of a quantity with one column per example is then m ∂J/∂Q, the per-example gradient (Ng's
+    convention); 1 when it is a plain sum (J = Σ L, or c Σ L with c free of m): dQ is ∂J/∂Q."""
+    for t in sp.preorder_traversal(cost):
+        if isinstance(t, sp.MatMul) and any(isinstance(f, LossSum) for f in t.args):
+            return m if m in sp.sympify(t.as_coeff_matrices()[0]).free_symbols else sp.S.One
+        if isinstance(t, LossSum):
+            return sp.S.One
+    return m
+
+
+def factor_out(total) -> tuple[tuple, sp.Basic]:
+    """``(common, F ⊙ (B − C))`` for a sum whose terms are all ⊙-products sharing the factors ``common``
+    (``F ⊙ B − F ⊙ C``); ``((), total)`` when they share none."""
+    terms = list(sp.MatAdd.make_args(total)) if isinstance(total, sp.MatAdd) else [total]
+    if len(terms) < 2:
+        return (), total
+    split = []
+    for t in terms:
+        scalar, body = t.as_coeff_matrices() if isinstance(t, sp.MatMul) else (sp.S.One, [t])
+        if len(body) != 1 or not isinstance(body[0], sp.HadamardProduct):
+            return (), total
+        split.append((scalar, list(body[0].args)))
+    common = [f for f in split[0][1] if all(f in factors for _, factors in split[1:])]
+    if not common:
+        return (), total
+    rests = []
+    for scalar, factors in split:
+        rest = [f for f in factors if f not in common]
+        body = rest[0] if len(rest) == 1 else sp.HadamardProduct(*rest) if rest else sp.OneMatrix(*total.shape)
+        rests.append(body if scalar == 1 else scalar * body)
+    inner = rests[0]
+    for r in rests[1:]:
+        inner = inner + r
+    return tuple(common), sp.HadamardProduct(*common, inner)
+
+
 def _is_data_term(term) -> bool:
-    return isinstance(term, sp.MatMul) and any(isinstance(f, LossSum) for f in term.args)
+    """A loss summed over the examples, with any coefficient: (1/m) Σ L (the mean), Σ L (the sum) …"""
+    return isinstance(term, LossSum) or (isinstance(term, sp.MatMul) and any(isinstance(f, LossSum) for f in term.args))
 
 
 def _scaled(ratio, expr):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from ..errors import ChainruleError, caller_place
 from ..ops import HIDDEN, OUTPUTS
-from ..ops.names import activation_name, identity, loss_name
+from ..ops.names import activation_name, loss_name
 from .network import VecNetwork
 
-__all__ = ["identity", "mlp"]
+__all__ = ["mlp"]
 
 
 def mlp(name: str, sizes, hidden="relu", output="sigmoid", loss="binary_cross_entropy", doc: str = "") -> VecNetwork:

@@ -18,12 +18,11 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.special import OneMatrix
 
-from .. import functions as F
 from ..errors import DeclarationError
-from ..ops import ACTIVATIONS
-from .attention_nodes import Causal, RowSum
-from .nodes import Apply, FrobeniusSq, L1Norm, LossSum
-from .text_nodes import Concat, Embed, PoolMax, PoolMean
+from ..ops import ACTIVATIONS, Apply, LossSum, find
+from ..ops.attention_nodes import Causal, RowSum
+from ..ops.nodes import FrobeniusSq, L1Norm
+from ..ops.text_nodes import Concat, Embed, PoolMax, PoolMean
 from .vocabulary import (
     CausalMaskOf,
     ConcatOf,
@@ -37,14 +36,10 @@ from .vocabulary import (
     PoolMeanOf,
     PowerOf,
     RowSumOf,
-    SoftmaxRowsOf,
     SumColumns,
     SumRows,
     TransposeOf,
 )
-
-_ACTIVATION_CLASSES = {F.Sigmoid: "sigmoid", F.Tanh: "tanh", F.ReLU: "relu"}
-_LOSS_CLASSES = {F.BinaryCrossEntropy: "binary_cross_entropy", F.CrossEntropy: "cross_entropy", F.SquaredError: "mse"}
 
 
 def shape_text(shape) -> str:
@@ -148,9 +143,14 @@ class Lowering:
             return scalar
         for a, b in itertools.pairwise(mats):
             if a.shape[1] != b.shape[0]:
+                hint = (
+                    f"; for the entry-by-entry product write hadamard({_label(a)}, {_label(b)})"
+                    if a.shape == b.shape
+                    else ""
+                )
                 self.mismatch(
                     f"{_label(a)} is {shape_text(a.shape)} but {_label(b)} is {shape_text(b.shape)}"
-                    f" ({_label(a)} needs {b.shape[0]} columns)"
+                    f" ({_label(a)} needs {b.shape[0]} columns{hint})"
                 )
         out = mats[0]
         for f in mats[1:]:
@@ -160,17 +160,17 @@ class Lowering:
     def function(self, e):
         args = [self(a) for a in e.args]
         func = type(e)
-        if func in _ACTIVATION_CLASSES or (isinstance(e, AppliedUndef) and func.__name__ in ACTIVATIONS):
-            g = _ACTIVATION_CLASSES.get(func) or func.__name__
+        rec = find(func) if not isinstance(e, AppliedUndef) else find(func.__name__)
+        if rec is not None and rec.kind == "activation":
             (z,) = self._matrices(args, e, 1)
-            if g == "softmax" and z.shape[0] == 1:
-                self.fail(f"softmax in '{self.name}' needs at least 2 rows ({_label(z)} has 1)")
-            return z if g == "identity" else Apply(g, z)
-        if func in _LOSS_CLASSES:
+            if z.shape[0] == 1 and rec.min_rows > 1:
+                self.fail(f"{rec.name} in '{self.name}' needs at least {rec.min_rows} rows ({_label(z)} has 1)")
+            return z if rec.is_identity else Apply(rec, z)
+        if rec is not None and rec.kind == "loss":
             a, y = self._matrices(args, e, 2)
             if a.shape != y.shape:
                 self.mismatch(f"{_label(a)} is {shape_text(a.shape)} but {_label(y)} is {shape_text(y.shape)}")
-            return sp.MatMul(1 / self.net.m, LossSum(_LOSS_CLASSES[func], a, y))
+            return sp.MatMul(1 / self.net.m, LossSum(rec, a, y))
         if func is Hadamard:
             a, b = self._matrices(args, e, 2)
             return sp.HadamardProduct(*self._broadcast(a, b))
@@ -200,13 +200,13 @@ class Lowering:
         if func is FrobeniusSqOf:
             (a,) = self._matrices(args, e, 1)
             return FrobeniusSq(a)
-        if func in (SoftmaxRowsOf, CausalMaskOf):
+        if func is CausalMaskOf:
             (a,) = self._matrices(args, e, 1)
             if a.shape[0] != a.shape[1]:
                 self.fail(
                     f"'{_source(e)}' in '{self.name}' takes square attention scores (T×T), got {shape_text(a.shape)}"
                 )
-            return Apply("softmax_rows", a) if func is SoftmaxRowsOf else Causal(a)
+            return Causal(a)
         if func is RowSumOf:
             (a,) = self._matrices(args, e, 1)
             return RowSum(a)

@@ -42,16 +42,17 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from ..errors import ChainruleError, DeclarationError, caller_place, check_title
-from ..names import check_name
-from ..ops import ACTIVATIONS, LOSSES
+from ..errors import ChainruleError, DeclarationError, caller_frame, caller_place, check_finite, check_title, shown
+from ..functions import PUBLIC
+from ..names import check_constant_names, check_name, pre_activation_name
+from ..ops import Apply, LossSum, record_of
+from ..ops.activations.identity import Identity
 from ..ops.names import activation_name, loss_name
 from ..printing.matrix import matrix_text
 from ..steps import Steps
 from .backprop import Assignment, Sweep, cancellation, names_in
 from .equation import Equation, Term
 from .lower import Lowering, is_matrix, shape_text
-from .nodes import Apply, LossSum
 from .recurrence import BPTT, Recurrence, carried_values, check_step_reads, order, readable_text
 from .rewrites import rewrite_normalisations
 from .vocabulary import VOCABULARY
@@ -92,10 +93,13 @@ class VecNetwork:
         where = caller_place()
         out = []
         for name, size in sizes.items():
-            if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
-                raise DeclarationError(f"size of '{name}' must be a positive integer, got {size!r}", where)
             if name == "m" or any(s.name == name for s in self.dim_sizes):
                 raise DeclarationError(f"dimension '{name}' is declared twice (or is the batch size m)", where)
+            if name in self.kinds:
+                raise DeclarationError(f"dimension '{name}' is defined twice (already a {self.kinds[name]})", where)
+            check_name(name, [s.name for s in self.dim_sizes] + list(self.kinds), where, reserved=("J",))
+            if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
+                raise DeclarationError(f"size of '{name}' must be a positive integer, got {size!r}", where)
             sym = sp.Symbol(name, positive=True, integer=True)
             self.dim_sizes[sym] = size
             out.append(sym)
@@ -202,6 +206,7 @@ class VecNetwork:
             raise DeclarationError(f"the value of constant '{name}' must be a number, got {value!r}", where) from None
         if not math.isfinite(number):
             raise DeclarationError(f"the value of constant '{name}' must be finite, got {value!r}", where)
+        check_constant_names(name, self.constant_values, where)
         self.kinds[name] = "constant"
         self.constants[name] = sp.Symbol(name, real=True)
         self.constant_values[name] = number
@@ -229,11 +234,12 @@ class VecNetwork:
 
     def _check_new(self, name, where):
         if not (isinstance(name, str) and name.isidentifier()):
-            raise DeclarationError(f"'{name}' is not a valid name", where)
-        if name in self.kinds or name in ("m", "J"):
-            have = self.kinds.get(name, "reserved name")
+            raise DeclarationError(f"{shown(name)} is not a valid name", where)
+        dims = [s.name for s in self.dim_sizes]
+        if name in self.kinds or name in ("m", "J") or name in dims:
+            have = self.kinds.get(name, "dimension" if name in dims else "reserved name")
             raise DeclarationError(f"'{name}' is defined twice (already a {have})", where)
-        check_name(name, self.kinds, where, reserved=("m", "J"))
+        check_name(name, list(self.kinds) + dims, where, reserved=("m", "J"))
         if self.cost_expr is not None:
             raise DeclarationError(f"'{name}' is declared after the cost", where)
 
@@ -242,12 +248,98 @@ class VecNetwork:
         """``name = expr``: any matrix expression over the op table, as an expression or a string."""
         where = caller_place()
         self._check_new(name, where)
-        value = Lowering(self, name, where)(self._parse(expr, name, where))
+        value = Lowering(self, name, where)(self._user_names(self._parse(expr, name, where), where))
         if not is_matrix(value):
             raise DeclarationError(f"the value of '{name}' is a scalar; only the cost may be a scalar", where)
         if value.shape == (1, 1) and any(isinstance(a, LossSum) for a in sp.preorder_traversal(value)):
             raise DeclarationError(f"'{name}' is a cost term; give it to net.cost(...)", where)
-        return self._assign(name, value, where)
+        return self._assign(name, self._name_parts(name, value, where), where)
+
+    # ------------------------------------------------------ unnamed parts
+    def _user_names(self, expr, where):
+        """``expr`` with each part the user's program holds in a variable of its own declared under that name:
+        ``H1 = gelu(W1 @ X + b1)`` then ``net.cost(mse(W2 @ H1, Y))`` declares ``H1`` as if by ``net.let("H1", …)``
+        (inner parts first), so the equations read with the program's own names."""
+        frame = caller_frame()
+        if frame is None or not isinstance(expr, sp.Basic):
+            return expr
+        parts = {node for node in sp.preorder_traversal(expr) if not node.is_Atom and node != expr}
+        held = sorted(
+            (
+                (_size(value), name, value)
+                for name, value in frame.f_locals.items()
+                if isinstance(value, sp.Expr) and value in parts and not value.is_commutative
+            ),
+            key=lambda t: (t[0], t[1]),
+        )
+        done: list = []  # (the part as written, its name), inner first
+        for _, name, value in held:
+            for part, handle in done:
+                value = value.xreplace({part: handle})
+            if not self._free_name(name) or not expr.has(value):
+                continue
+            try:
+                lowered = Lowering(self, name, where)(value)
+            except DeclarationError:
+                continue  # the whole expression's own lowering says what is wrong
+            if not is_matrix(lowered) or any(isinstance(a, LossSum) for a in sp.preorder_traversal(lowered)):
+                continue  # a cost term, not a quantity
+            handle = self._assign(name, self._name_parts(name, lowered, where), where)
+            done.append((value, handle))
+            expr = expr.xreplace({value: handle})
+        return expr
+
+    def _free_name(self, name: str) -> bool:
+        """``name`` may be declared (a valid identifier, not taken, not reserved or a dimension's)."""
+        if not name.isidentifier() or name.startswith("_") or name in self.kinds or name in ("m", "J"):
+            return False
+        if name in {s.name for s in self.dim_sizes} or name in self.constants or self.cost_expr is not None:
+            return False
+        try:
+            check_name(name, list(self.kinds), None, reserved=("m", "J"))
+        except ChainruleError:
+            return False
+        return True
+
+    def _name_parts(self, name: str, value, where):
+        """``value`` with every activation's unnamed argument named: ``z = σ(Wz x + Uz h + bz)`` declares the
+        pre-activation ``Z_z = Wz x + Uz h + bz`` first, so the derivation writes ``dZ_z = dz ⊙ z ⊙ (1 − z)`` as a
+        lecturer does.  The argument of the activation that is ``value`` itself takes the lecture's name (A1 →
+        Z1, ŷ → z, else Z_<name>); any other, inner first, that name with a number."""
+
+        def unnamed(expr) -> list:
+            """Each activation of ``expr`` whose argument is not a name, inner first, each once."""
+            found = []
+            for node in sp.postorder_traversal(expr):
+                named = not isinstance(node, Apply) or isinstance(node.arg, sp.MatrixSymbol) or node.record.helper
+                if not named and node not in found:
+                    found.append(node)
+            return found
+
+        first = unnamed(value)
+        if not first:
+            return value
+        principal = self._fresh(pre_activation_name(name))
+        inner = 0
+        while todo := unnamed(value):
+            node = todo[0]  # inner first: its argument holds no unnamed activation any more
+            if node == value or len(first) == 1:
+                z = principal
+            else:
+                inner += 1
+                z = self._fresh(f"{principal}_{inner}")
+            self._assign(z, node.arg, where)
+            value = value.xreplace({node: Apply(node.args[0], self.matrices[z])})  # every use of it
+        return value
+
+    def _fresh(self, name: str) -> str:
+        """``name``, or ``name_2``, ``name_3`` … whichever is not declared yet."""
+        if name not in self.kinds and name not in ("m", "J"):
+            return name
+        k = 2
+        while f"{name}_{k}" in self.kinds:
+            k += 1
+        return f"{name}_{k}"
 
     def affine(self, name: str, W, A, b=None) -> sp.Symbol:
         """``name = W A + b`` (b broadcast over the m columns; omit it for no bias)."""
@@ -265,19 +357,28 @@ class VecNetwork:
         z = _name(Z)
         if self.kinds.get(z) not in ("input", "node", "param"):
             raise DeclarationError(f"undeclared symbol '{z}' in '{name}'", where)
-        if g == "softmax" and self.size(self.matrices[z].shape[0]) == 1:
-            raise DeclarationError(f"softmax in '{name}' needs at least 2 rows ({z} has 1)", where)
+        need = record_of(g).min_rows
+        if self.size(self.matrices[z].shape[0]) < need:
+            raise DeclarationError(f"{g} in '{name}' needs at least {need} rows ({z} has 1)", where)
         return self._assign(name, Apply(g, self.matrices[z]), where)
 
     def _assign(self, name, value, where) -> sp.Symbol:
         check_step_reads(self, name, value, where)
         rec = self.recurrence
+        if rec is not None and rec.open and name in rec.states:
+            before = self.matrices[rec.states[name]].shape
+            if value.shape != before:
+                raise DeclarationError(
+                    f"the state '{name}' is {shape_text(before)} (net.state) but its update here is "
+                    f"{shape_text(value.shape)}: a state keeps its shape from step to step",
+                    where,
+                )
         if rec is not None and rec.open:
             rec.per_step.append(name)
         elif rec is not None and name in rec.states:
             raise DeclarationError(f"the state '{name}' must be updated inside the step", where)
         if isinstance(value, sp.MatrixSymbol):
-            value = Apply("identity", value)  # a linear layer: the identity activation
+            value = Apply(Identity, value)  # a linear layer: the identity activation
         kind, operands, function = _classify(value, self.kinds)
         if kind == "affine":
             layer = self.layers.get(operands[1], -1) + 1
@@ -307,7 +408,8 @@ class VecNetwork:
             a, y = _name(A), _name(Y)
             value = self._lower_loss(lname, a, y, where)
         else:
-            value = Lowering(self, "the cost", where)(self._parse(loss, "the cost", where))
+            value = Lowering(self, "the cost", where)(self._user_names(self._parse(loss, "the cost", where), where))
+            value = self._name_outputs(value, where)
         if not (is_matrix(value) and value.shape == (1, 1)):
             shape = shape_text(value.shape) if is_matrix(value) else "scalar without a loss"
             raise DeclarationError(f"the cost must be a scalar (1×1) with a loss term, got {shape}", where)
@@ -322,6 +424,27 @@ class VecNetwork:
         if self.recurrence is not None:
             self._check_time_cost(value, where)
         self.cost_expr = value
+
+    def _name_outputs(self, value, where):
+        """The cost with the output of each loss named where the declaration left it unnamed
+        (``cross_entropy(softmax(W3 @ A2 + b3), Y)``): A3 after A1, A2, else ŷ (``Yhat``), with its
+        pre-activation (Z3, Z) named as ``let`` names it."""
+        for term in [t for t in sp.preorder_traversal(value) if isinstance(t, LossSum)]:
+            A, Y = term.args[1], term.args[2]
+            if isinstance(A, sp.MatrixSymbol):
+                continue
+            name = self._fresh(self._output_name(Y))
+            self._assign(name, self._name_parts(name, A, where), where)
+            value = value.xreplace({term: LossSum(term.args[0], self.matrices[name], Y)})
+        return value
+
+    def _output_name(self, Y) -> str:
+        """A3 when the network's layers are A1, A2; else the target's name with a hat (Yhat, yhat)."""
+        layers = sorted(int(n[1:]) for n in self.kinds if n[:1] == "A" and n[1:].isdigit())
+        if layers:
+            return f"A{layers[-1] + 1}"
+        y = getattr(Y, "name", "Y")
+        return f"{y}hat" if len(y) == 1 and y.isalpha() else "Yhat"
 
     def _check_time_cost(self, value, where) -> None:
         """A loss of per-step quantities is summed over t; nothing else in the cost may read a step."""
@@ -356,20 +479,24 @@ class VecNetwork:
         if not self.target_only(y):
             raise DeclarationError(f"'{y}' in the cost is not a declared target (or a quantity of targets only)", where)
         node = self.assignment(a) if self.kinds.get(a) == "node" else None
-        if node is None or node.kind != "activation":
+        if node is None:
             raise DeclarationError(
-                f"the cost must take an activation's output (use identity for a linear one), not '{a}'", where
+                f"the cost must take a quantity the network computes, not the {self.kinds.get(a, 'name')} '{a}'",
+                where,
             )
-        if LOSSES[term.loss].probabilities and node.function == "identity":
+        output = record_of(node.function) if node.kind == "activation" else None
+        if term.record.probabilities and not (output and output.probability):
             raise DeclarationError(
-                f"loss {term.loss} needs probabilities: output sigmoid or softmax, not identity", where
+                f"loss {term.loss} needs probabilities: output sigmoid or softmax, not"
+                f" {output.name if output else 'the linear ' + a}",
+                where,
             )
 
     def _parse(self, expr, name, where):
         if isinstance(expr, str):
             local = dict(self.handles)
             local.update(self.constants)
-            local.update({f: sp.Function(f) for f in ACTIVATIONS})
+            local.update(PUBLIC)
             local.update(VOCABULARY)
             local["m"] = M
             try:
@@ -380,6 +507,7 @@ class VecNetwork:
             expr = expr[0]
         if not isinstance(expr, sp.Basic):
             raise DeclarationError(f"the value of '{name}' is not an expression ({type(expr).__name__})", where)
+        check_finite(expr, name, where)
         for sym in sorted(expr.free_symbols, key=lambda s: s.name):
             if sym.name == name:
                 raise DeclarationError(f"'{name}' is defined in terms of itself (a cycle)", where)
@@ -456,6 +584,17 @@ class VecNetwork:
         return hidden[0] if len(set(hidden)) == 1 else tuple(hidden)
 
     @property
+    def target_kind(self) -> str:
+        """What the target holds, by the output's and the loss's records: "one-hot" columns (a distribution over
+        classes: softmax), "real" values (a linear output), else "labels" 0/1."""
+        output = record_of(self.output) if self.output else None
+        if output is not None and output.probability == "distribution":
+            return "one-hot"
+        if output is None or output.is_identity:
+            return "real"
+        return "labels"
+
+    @property
     def output(self) -> str | None:
         return self.activations[-1] if self.activations else None
 
@@ -510,6 +649,11 @@ def _classify(value, kinds) -> tuple[str, tuple[str, ...], str | None]:
     return "let", names_in(value), None
 
 
+def _size(expr) -> int:
+    """The nodes of ``expr``'s tree: an inner part is smaller than what holds it."""
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
 def _name(x) -> str:
     if isinstance(x, str):
         return x
@@ -530,8 +674,12 @@ class VecDerivation:
     backward: list[Equation] = field(default_factory=list)
     steps: list = field(default_factory=list)
 
+    example_scale: sp.Expr = M  # m: dQ is the per-example m ∂J/∂Q (J a mean); 1: dQ is ∂J/∂Q (J a sum)
+
     def __post_init__(self):
-        (_BPTTDeriver if self.network.recurrence is not None else _Deriver)(self).run()
+        deriver = (_BPTTDeriver if self.network.recurrence is not None else _Deriver)(self)
+        deriver.run()
+        self.example_scale = deriver.example_scale
         self.steps = Steps(self.steps)
 
     def __repr__(self) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from ..ops import OPS
-from ..ops.attention_numpy import softmax_rows
 
 
 class Evaluator:
@@ -87,12 +85,11 @@ class NumPyEvaluator(Evaluator):
         return self(e.base) ** float(e.exp)
 
     def _Apply(self, e):
-        z = self(e.arg)
-        return NUMPY_ACTIVATIONS[e.function](z)
+        return e.record.array(self(e.arg))
 
     def _LossSum(self, e):
         a, y = self(e.args[1]), self(e.args[2])
-        return np.array([[NUMPY_LOSSES[e.loss](a, y)]])
+        return np.array([[e.record.array(a, y)]])
 
     def frobenius_sq(self, a):
         return np.array([[float(np.sum(a * a))]])
@@ -102,31 +99,6 @@ class NumPyEvaluator(Evaluator):
 
     def sign(self, a):
         return np.sign(a)
-
-
-def _np_sigmoid(z):
-    return np.exp(-np.logaddexp(0.0, -z))
-
-
-def _np_softmax(z):
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-NUMPY_ACTIVATIONS = {
-    "sigmoid": _np_sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "step": lambda z: (z >= 0).astype(z.dtype),
-    "identity": lambda z: z,
-    "softmax": _np_softmax,
-    "softmax_rows": softmax_rows,
-}
-NUMPY_LOSSES = {
-    "binary_cross_entropy": lambda a, y: -float(np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))),
-    "cross_entropy": lambda a, y: -float(np.sum(y * np.log(a))),
-    "mse": lambda a, y: 0.5 * float(np.sum((a - y) ** 2)),
-}
 
 
 class SymPyEvaluator(Evaluator):
@@ -154,27 +126,27 @@ class SymPyEvaluator(Evaluator):
         return self(e.base).applyfunc(lambda x: x**e.exp)
 
     def _Apply(self, e):
-        z = self(e.arg)
-        if e.function == "softmax":
+        z, rec = self(e.arg), e.record
+        if rec.form == "component":  # each column's softmax, component by component
             out = sp.zeros(*z.shape)
             for j in range(z.shape[1]):
                 col = list(z[:, j])
                 for k in range(z.shape[0]):
-                    out[k, j] = Softmax(sp.Integer(k + 1), *col)
+                    out[k, j] = rec.cls(sp.Integer(k + 1), *col)
             return out
-        return z.applyfunc(SYMPY_ACTIVATIONS[e.function])
+        if not rec.elementwise:
+            raise NotImplementedError(f"cannot evaluate {rec.name} entry by entry")
+        return z.applyfunc(rec.cls)
 
     def _LossSum(self, e):
-        a, y = self(e.args[1]), self(e.args[2])
+        a, y, rec = self(e.args[1]), self(e.args[2]), e.record
         total = sp.S.Zero
         for j in range(a.shape[1]):
             cols = list(a[:, j]), list(y[:, j])
-            if e.loss == "binary_cross_entropy":
-                total += sum(BinaryCrossEntropy(p, t) for p, t in zip(*cols))
-            elif e.loss == "cross_entropy":
-                total += CrossEntropy(*cols[0], *cols[1])
-            else:
-                total += SquaredError(*cols[0], *cols[1])
+            if rec.form == "pairs":  # one loss of the whole column
+                total += rec.cls(*cols[0], *cols[1])
+            else:  # one loss per entry
+                total += sum(rec.cls(p, t) for p, t in zip(*cols))
         return sp.Matrix([[total]])
 
     def frobenius_sq(self, a):
@@ -187,14 +159,11 @@ class SymPyEvaluator(Evaluator):
         return a.applyfunc(sp.sign)
 
 
-SYMPY_ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step, "identity": lambda z: z}
-
-
 def _install_table() -> None:
     """``_<Op>`` for each op of the table that evaluates itself (its stanza's ``evaluate``)."""
     for op in OPS.values():
         if op.evaluate is not None:
-            setattr(Evaluator, f"_{op.ir}", lambda self, e, _evaluate=op.evaluate: _evaluate(self, e))
+            setattr(Evaluator, f"_{op.ir.__name__}", lambda self, e, _evaluate=op.evaluate: _evaluate(self, e))
 
 
 _install_table()

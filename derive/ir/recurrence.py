@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import ChainruleError
+from ..ops.nodes import TimeSum
 from ..printing.matrix import matrix_text, sum_text
 from .backprop import Sweep, names_in
 from .equation import Equation, Term
-from .nodes import TimeSum
 from .steps import SumOverTime, VecChainRule
 
 NEXT = "step t+1"  # the 'use' of h_t by the next step, as a via
@@ -257,12 +257,11 @@ def readable_text(eq: Equation, rec: Recurrence, carried: dict) -> str:
         A, Y = eq.operands[:2]
         return eq.text.replace(A, f"{A}_t").replace(Y, f"{Y}_t").replace("(1/m) Σ", "(1/m) Σ_t Σ", 1)
     if when == "boundary":
-        prev = eq.target[1:]
-        step = carried.get(eq.target)
-        late = matrix_text(shifted(step, rec)).replace("{t+1}", "{T+1}") if step is not None else f"d{prev}"
+        h = rec.previous[eq.target[1:]]
         if isinstance(eq.expr, sp.ZeroMatrix):
-            return f"at t = T: {late} = 0 (there is no step T+1)"
-        return f"at t = T: {late} is replaced by {matrix_text(readable(eq, rec, {}))} ({rec.previous[prev]}_T is read after the last step)"
+            return f"at t = T, step t+1's term in d{h}_t is 0 (there is no step T+1)"
+        value = matrix_text(readable(eq, rec, {}))
+        return f"at t = T, step t+1's term in d{h}_t is {value} ({h}_T is read after the last step)"
     expr = readable(eq, rec, carried)
     if when == "sum" or eq.kind == "sum":
         parts = list(expr.args) if isinstance(expr, sp.MatAdd) else [expr]

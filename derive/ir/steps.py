@@ -74,6 +74,20 @@ class SumOverUses:
 
 
 @dataclass(frozen=True)
+class FactorOut:
+    """The terms of a sum share a factor of ⊙: it is written once (``dh ⊙ (h_prev − n)``, not ``dh ⊙ h_prev − dh ⊙ n``)."""
+
+    target: str
+    before: sp.Basic
+    after: sp.Basic
+    common: tuple[sp.Basic, ...]
+
+    def __str__(self) -> str:
+        shared = ", ".join(matrix_text(c) for c in self.common)
+        return f"factor: {self.target} = {matrix_text(self.before)} = {matrix_text(self.after)}    [{shared} in every term]"
+
+
+@dataclass(frozen=True)
 class SumOverTime:
     """A parameter used at every step t: its gradient is the sum over t of the step's term (BPTT)."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .nodes import TimeSum
+from ..ops.nodes import TimeSum
 from .recurrence import time_of
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..ops.activations.softmax_rows import SoftmaxRows
+
 
 class MatrixFunction(sp.Function):
     """A function of matrices in a layer declaration (kept in order: not commutative)."""
@@ -75,10 +77,6 @@ class PoolMaxOf(MatrixFunction):
 
 class ConcatOf(MatrixFunction):
     pass
-
-
-class SoftmaxRowsOf(MatrixFunction):
-    nargs = 1
 
 
 class CausalMaskOf(MatrixFunction):
@@ -158,7 +156,7 @@ def concat(*parts):
 
 def softmax_rows(S):
     """softmax along each row of S (T×T attention scores, rows are positions): P = softmax_rows(S)."""
-    return SoftmaxRowsOf(S)
+    return SoftmaxRows(S)
 
 
 def causal_mask(S):
@@ -170,6 +168,32 @@ def rowsum(Q):
     """Each row's sum of Q, a column (n×1); the same as ``sum_columns(Q)``, written as attention's backward writes it."""
     return RowSumOf(Q)
 
+
+# ---------------------------------------------------------------- NumPy's spelling
+def _matmul(left, right):
+    """``A @ B``: the matrix product of two quantities of a layer declaration (non-commutative symbols); for
+    anything else, what Python does without it."""
+    try:
+        left, right = sp.sympify(left), sp.sympify(right)
+    except (sp.SympifyError, TypeError):
+        return NotImplemented
+    if left.is_commutative and right.is_commutative:
+        return NotImplemented  # numbers and per-unit symbols keep refusing @
+    return left * right
+
+
+def _transposed(expr):
+    """``A.T``: the transpose of a quantity of a layer declaration (``transpose(A)``)."""
+    if expr.is_commutative:
+        raise AttributeError(f"'{type(expr).__name__}' object has no attribute 'T'")
+    return TransposeOf(expr)
+
+
+# A layer declaration's quantities are SymPy's non-commutative symbols; these give them NumPy's @ and .T (SymPy's
+# own expressions have neither, so a commutative expression still refuses them exactly as before).
+sp.Expr.__matmul__ = lambda self, other: _matmul(self, other)
+sp.Expr.__rmatmul__ = lambda self, other: _matmul(other, self)
+sp.Expr.T = property(_transposed)
 
 VOCABULARY = {
     "hadamard": hadamard,
@@ -185,7 +209,7 @@ VOCABULARY = {
     "pool_mean": pool_mean,
     "pool_max": pool_max,
     "concat": concat,
-    "softmax_rows": softmax_rows,
+    SoftmaxRows.record.name: softmax_rows,
     "causal_mask": causal_mask,
     "rowsum": rowsum,
 }

@@ -21,6 +21,14 @@ CLASS_NAMES = {"topic": ("film", "food", "gadget"), "sentiment": ("negative", "p
 
 
 @dataclass(frozen=True)
+class TextExample:
+    weights: tuple
+    bias: float
+    features: tuple
+    source: str = ""  # where the numbers come from, for the handout: "J\\&M's example review"
+
+
+@dataclass(frozen=True)
 class TextTask:
     task: str
     training: dict = field(default_factory=dict)  # epochs, lr, batch, seed: the generated module's defaults
@@ -28,6 +36,9 @@ class TextTask:
     features: tuple[str, ...] = ()  # J&M's hand features x1..x6, for a features model
     sequence: bool = False  # an LM over one running text (W 1×T, one sequence per call), not N − 1 word windows
     characters: bool = False  # a sequence LM over the characters of the text (each sentence ends with a newline)
+    # a features model's worked example (J&M fig. 5.2): weights, bias and one text's feature values (SymPy numbers,
+    # so ln 66 stays ln 66), worked through in the handout; None: none
+    example: TextExample | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:

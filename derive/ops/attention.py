@@ -3,7 +3,7 @@ softmax, the causal mask and the row sum.  Rows are positions, as the course wri
 
     S = causal_mask(Q Kᵀ/√d),   P = softmax_rows(S),   O = P V.
 
-* ``softmax_rows`` is an activation (``Apply("softmax_rows", S)``): each row p of P is the softmax
+* ``softmax_rows`` is an activation (``derive.ops.activations.softmax_rows``): each row p of P is the softmax
   of a row s of S, with Jacobian ∂p/∂s = diag(p) − p pᵀ.  A row g of G pulls back to
   (diag(p) − p pᵀ) g = p ⊙ g − p (pᵀ g) = p ⊙ (g − Σ_j g_j p_j), i.e. for the whole matrix
   ``dS = P ⊙ (dP − rowsum(dP ⊙ P))``;
@@ -18,34 +18,10 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from ..ir.attention_nodes import RowSum, Tril
-from ..ir.nodes import Apply
 from . import attention_numpy as N
-from .activations import ACTIVATIONS, Activation
+from .apply import Apply
+from .attention_nodes import Causal, RowSum, Tril
 from .base import Op, stanza
-
-
-class RowSoftmax(Activation):
-    """softmax along each row; its backward is the row Jacobian diag(p) − p pᵀ applied to each row of G."""
-
-    def vjp(self, G, A, Z):
-        return sp.HadamardProduct(A, G - RowSum(sp.HadamardProduct(G, A)) * OneMatrix(1, A.shape[1]))
-
-
-ROW_SOFTMAX_WHY = (
-    "softmax of each row: a row p of P = softmax(s) has Jacobian ∂p/∂s = diag(p) − p pᵀ, so a row g of G"
-    " pulls back to (diag(p) − p pᵀ) g = p ⊙ g − p (pᵀ g) = p ⊙ (g − Σ_j g_j p_j): for all rows,"
-    " P ⊙ (G − rowsum(G ⊙ P)); where P = 0 (the masked entries) this is 0"
-)
-ROW_SOFTMAX_WHY_LATEX = (
-    r"softmax of each row: a row $p$ of $P$ has Jacobian $\partial p/\partial s = \operatorname{diag}(p) - p\,p^{\top}$,"
-    r" so a row $g$ of $G$ pulls back to $(\operatorname{diag}(p) - p\,p^{\top})\,g = p \odot g - p\,(p^{\top} g)"
-    r" = p \odot (g - \textstyle\sum_j g_j p_j)$: $P \odot (G - \operatorname{rowsum}(G \odot P))$,"
-    r" $0$ where $P = 0$ (the masked entries)"
-)
-ACTIVATIONS["softmax_rows"] = RowSoftmax(
-    "softmax_rows", lambda A, Z: None, ROW_SOFTMAX_WHY, "A", ROW_SOFTMAX_WHY_LATEX, elementwise=False
-)
 
 
 def _masked_by_softmax(expr, G, ctx) -> bool:
@@ -82,7 +58,7 @@ def _evaluate_of(function):
 CAUSAL = stanza(
     Op(
         "causal_mask",
-        "Causal",
+        Causal,
         _causal_vjp,
         {
             "causal": "the mask keeps S_ij for j ≤ i and sets the rest to −∞ (a constant): G pulls back to tril(G),"
@@ -106,7 +82,7 @@ CAUSAL = stanza(
 TRIL = stanza(
     Op(
         "tril",
-        "Tril",
+        Tril,
         _tril_vjp,
         {"tril": "tril(G) keeps the entries on and below the diagonal: G pulls back to tril(G)"},
         {"tril": r"$\operatorname{tril}(G)$ keeps the entries on and below the diagonal"},
@@ -119,7 +95,7 @@ TRIL = stanza(
 ROWSUM = stanza(
     Op(
         "rowsum",
-        "RowSum",
+        RowSum,
         _rowsum_vjp,
         {"rowsum": "rowsum(Q) = Q 1 pulls G back to G 1ᵀ: each row's G repeated along the row"},
         {"rowsum": r"$\operatorname{rowsum}(Q) = Q\mathbf{1}$ pulls $G$ back to $G\,\mathbf{1}^{\top}$"},

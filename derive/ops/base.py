@@ -23,14 +23,15 @@ from sympy.matrices.expressions.special import OneMatrix
 from ..errors import ChainruleError
 
 Contribution = tuple[sp.Basic, sp.Basic, str]  # (operand, its adjoint contribution, rule key)
+PATH = ">"  # joins the rule keys of the ops a contribution passed through, outermost first
 
 
 @dataclass(frozen=True)
 class Op:
-    """One primitive: ``ir`` is the name of the SymPy class that represents it in the program."""
+    """One primitive: ``ir`` is the SymPy class that represents it in the program (the table's key)."""
 
     name: str
-    ir: str
+    ir: type
     vjp: Callable[[sp.Basic, sp.Basic, PullContext], list[Contribution]]
     why: dict[str, str]  # rule key -> the reason a step shows
     why_latex: dict[str, str] = field(default_factory=dict)  # rule key -> the same reason in LaTeX, for handouts
@@ -50,13 +51,13 @@ class PullContext:
         return self.named.get(expr, expr)
 
 
-OPS: dict[str, Op] = {}
+OPS: dict[type, Op] = {}
 
 
 def stanza(op: Op) -> Op:
     """Add ``op`` to the table (one per IR class)."""
     if op.ir in OPS:
-        raise ValueError(f"op for {op.ir} is defined twice")
+        raise ValueError(f"op for {op.ir.__name__} is defined twice")
     OPS[op.ir] = op
     return op
 
@@ -71,14 +72,16 @@ def why(key: str, form: str = "text") -> str:
 
 def op_of(expr) -> Op:
     """The stanza of ``expr``'s operation; ChainruleError naming the op if there is none."""
-    op = OPS.get(type(expr).__name__)
+    op = next((OPS[c] for c in type(expr).__mro__ if c in OPS), None)
     if op is None:
         raise ChainruleError(f"no vector-Jacobian rule for the op '{type(expr).__name__}' in {expr}")
     return op
 
 
 def pull_back(expr, G, ctx: PullContext | None = None) -> list[Contribution]:
-    """Every ``(symbol, contribution, rule)`` reached from ``expr`` with adjoint ``G``, in expression order."""
+    """Every ``(symbol, contribution, rules)`` reached from ``expr`` with adjoint ``G``, in expression order;
+    ``rules`` are the keys of the ops passed through, outermost first, joined by ``PATH``
+    (``"hadamard>broadcast"`` for γ in ``γ 1ᵀ ⊙ Ẑ``)."""
     ctx = ctx or PullContext()
     if isinstance(expr, sp.MatrixSymbol):
         return [(expr, G, "")]
@@ -87,5 +90,5 @@ def pull_back(expr, G, ctx: PullContext | None = None) -> list[Contribution]:
     out = []
     for operand, contribution, key in op_of(expr).vjp(expr, G, ctx):
         for symbol, value, inner in pull_back(operand, contribution, ctx):
-            out.append((symbol, value, inner or key))
+            out.append((symbol, value, f"{key}{PATH}{inner}" if inner else key))
     return out

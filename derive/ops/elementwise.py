@@ -26,7 +26,7 @@ def _power_vjp(expr, G, ctx):
 HADAMARD = stanza(
     Op(
         "hadamard",
-        "HadamardProduct",
+        sp.HadamardProduct,
         _hadamard_vjp,
         {"hadamard": "A ⊙ B pulls G back to G ⊙ B for A"},
         {"hadamard": r"$A \odot B$ pulls $G$ back to $G \odot B$ for $A$"},
@@ -35,7 +35,7 @@ HADAMARD = stanza(
 POWER = stanza(
     Op(
         "power",
-        "HadamardPower",
+        sp.HadamardPower,
         _power_vjp,
         {"power": "A^p (entry-wise) pulls G back to p G ⊙ A^(p−1)"},
         {"power": r"$A^{\odot p}$ pulls $G$ back to $p\, G \odot A^{\odot (p-1)}$"},

@@ -39,7 +39,7 @@ def _matmul_vjp(expr, G, ctx):
         for part in parts[1:]:
             value = value * part  # SymPy's own product: flattened as the operators do
         if others and all(isinstance(o, OneMatrix) for o in others):
-            key = "broadcast" if right else "reduce"
+            key = _ones_rule(left, right)
         elif not others:
             key = "scale"
         else:
@@ -48,23 +48,36 @@ def _matmul_vjp(expr, G, ctx):
     return out
 
 
+def _ones_rule(left, right) -> str:
+    """What a product with matrices of ones does to its one other factor Q: ``Q 1ᵀ`` repeats a column in every
+    column (broadcast), ``Q 1`` sums the columns (reduce); ``1 Q`` and ``1ᵀ Q`` do the same to rows."""
+    if left and right:
+        return "broadcast-entries"
+    if right:
+        return "broadcast" if right[0].shape[0] == 1 else "reduce"
+    return "broadcast-rows" if left[-1].shape[1] == 1 else "reduce-rows"
+
+
 def _transpose_vjp(expr, G, ctx):
     return [(expr.arg, G.T, "transpose")]
 
 
 SUM = stanza(
-    Op("add", "MatAdd", _sum_vjp, {"sum": "a sum passes G to each term"}, {"sum": r"a sum passes $G$ to each term"})
+    Op("add", sp.MatAdd, _sum_vjp, {"sum": "a sum passes G to each term"}, {"sum": r"a sum passes $G$ to each term"})
 )
 MATMUL = stanza(
     Op(
         "matmul",
-        "MatMul",
+        sp.MatMul,
         _matmul_vjp,
         {
             "matmul-left": "P = A B pulls G back to G Bᵀ for A",
             "matmul-right": "P = A B pulls G back to Aᵀ G for B",
             "broadcast": "b 1ᵀ adds b to every column, so G pulls back to G 1 = Σ_columns G",
             "reduce": "Σ_columns Q = Q 1, so G pulls back to G 1ᵀ: G repeated in every column",
+            "broadcast-rows": "1 r adds the row r to every row, so G pulls back to 1ᵀ G = Σ_rows G",
+            "reduce-rows": "Σ_rows Q = 1ᵀ Q, so G pulls back to 1 G: G repeated in every row",
+            "broadcast-entries": "1 s 1ᵀ adds s to every entry, so G pulls back to the sum of all its entries",
             "scale": "c Q pulls G back to c G",
         },
         {
@@ -73,6 +86,11 @@ MATMUL = stanza(
             "broadcast": r"$b\,\mathbf{1}^{\top}$ adds $b$ to every column, so $G$ pulls back to"
             r" $\sum_{\text{columns}} G$",
             "reduce": r"$\sum_{\text{columns}} Q = Q\mathbf{1}$ pulls $G$ back to $G$ in every column",
+            "broadcast-rows": r"$\mathbf{1}\,r$ adds the row $r$ to every row, so $G$ pulls back to"
+            r" $\sum_{\text{rows}} G$",
+            "reduce-rows": r"$\sum_{\text{rows}} Q = \mathbf{1}^{\top} Q$ pulls $G$ back to $G$ in every row",
+            "broadcast-entries": r"$\mathbf{1}\, s\, \mathbf{1}^{\top}$ adds $s$ to every entry, so $G$ pulls back"
+            r" to the sum of its entries",
             "scale": r"$cQ$ pulls $G$ back to $cG$",
         },
     )
@@ -80,7 +98,7 @@ MATMUL = stanza(
 TRANSPOSE = stanza(
     Op(
         "transpose",
-        "Transpose",
+        sp.Transpose,
         _transpose_vjp,
         {"transpose": "Qᵀ pulls G back to Gᵀ"},
         {"transpose": r"$Q^{\top}$ pulls $G$ back to $G^{\top}$"},

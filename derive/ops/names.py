@@ -1,40 +1,32 @@
-"""Activation and loss names for layer declarations: ``relu`` (the function) or ``"relu"`` (its name)."""
+"""An activation or a loss named by a declaration: the function (``relu``), its class, or a string (``"relu"``)."""
 
 from __future__ import annotations
 
-from .. import functions as F
 from ..errors import ChainruleError
 from . import ACTIVATIONS, LOSSES
-
-
-def identity(z):
-    """The identity activation, ``g(z) = z`` (a linear output layer)."""
-    return z
-
-
-# public function objects and classes -> canonical names
-_ACTIVATION_NAMES = {
-    F.sigmoid: "sigmoid", F.Sigmoid: "sigmoid",
-    F.tanh: "tanh", F.Tanh: "tanh",
-    F.relu: "relu", F.ReLU: "relu",
-    F.softmax: "softmax", F.Softmax: "softmax",
-    identity: "identity",
-}  # fmt: skip
-_LOSS_NAMES = {
-    F.binary_cross_entropy: "binary_cross_entropy", F.BinaryCrossEntropy: "binary_cross_entropy",
-    F.cross_entropy: "cross_entropy", F.CrossEntropy: "cross_entropy",
-    F.mse: "mse", F.squared_error: "mse", F.SquaredError: "mse",
-}  # fmt: skip
-_LOSS_ALIASES = {"bce": "binary_cross_entropy", "ce": "cross_entropy", "squared_error": "mse"}
+from .record import find
 
 
 def _label(value) -> str:
     return value if isinstance(value, str) else getattr(value, "__name__", repr(value))
 
 
-def activation_name(value, allowed=tuple(ACTIVATIONS), role: str = "activation", where: str | None = None) -> str:
-    """The canonical name of an activation given as a function or a string; else ChainruleError."""
-    name = value.lower() if isinstance(value, str) else _ACTIVATION_NAMES.get(value)
+def _by_word(value: str, table: dict) -> str | None:
+    word = value.lower()
+    for name, rec in table.items():
+        if word == name or word in (w.lower() for w in rec.words) or word in getattr(rec, "aliases", ()):
+            return name
+    return None
+
+
+def activation_name(value, allowed=None, role: str = "activation", where: str | None = None) -> str:
+    """The name of an activation given as a function, a class or a string; else ChainruleError."""
+    allowed = tuple(ACTIVATIONS) if allowed is None else tuple(allowed)
+    if isinstance(value, str):
+        name = _by_word(value, ACTIVATIONS)
+    else:
+        rec = find(value)
+        name = rec.name if rec is not None and rec.name in ACTIVATIONS else None
     if name in ACTIVATIONS and name not in allowed:
         raise ChainruleError(f"{name} cannot be the {role} (expected one of: {', '.join(allowed)})", where)
     if name not in allowed:
@@ -43,11 +35,12 @@ def activation_name(value, allowed=tuple(ACTIVATIONS), role: str = "activation",
 
 
 def loss_name(value, where: str | None = None) -> str:
-    """The canonical name of a loss given as a function or a string; else ChainruleError."""
+    """The name of a loss given as a function, a class or a string; else ChainruleError."""
     if isinstance(value, str):
-        name = _LOSS_ALIASES.get(value.lower(), value.lower())
+        name = _by_word(value, LOSSES)
     else:
-        name = _LOSS_NAMES.get(value)
+        rec = find(value)
+        name = rec.name if rec is not None and rec.name in LOSSES else None
     if name not in LOSSES:
         raise ChainruleError(f"unknown loss '{_label(value)}' (expected one of: {', '.join(LOSSES)})", where)
     return name

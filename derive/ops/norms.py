@@ -7,8 +7,8 @@ with sign(0) = 0, as NumPy's ``np.sign`` and PyTorch's autograd do.
 
 from __future__ import annotations
 
-from ..ir.nodes import Sign
 from .base import Op, stanza
+from .nodes import FrobeniusSq, L1Norm, Sign
 
 
 def _frobenius_vjp(expr, G, ctx):
@@ -35,7 +35,7 @@ def _evaluate(evaluator, expr):
 FROBENIUS = stanza(
     Op(
         "frobenius_sq",
-        "FrobeniusSq",
+        FrobeniusSq,
         _frobenius_vjp,
         {"frobenius": "‖W‖²_F = Σ W² pulls G back to 2 G W"},
         {"frobenius": r"$\lVert W \rVert_F^2 = \sum W^2$ pulls $G$ back to $2 G W$"},
@@ -70,7 +70,7 @@ def _l1_evaluate(evaluator, expr):
 L1 = stanza(
     Op(
         "l1_norm",
-        "L1Norm",
+        L1Norm,
         _l1_vjp,
         {"l1": "‖W‖₁ = Σ |W| pulls G back to G sign(W) (the subgradient, sign(0) = 0)"},
         {
@@ -107,7 +107,7 @@ def _sign_evaluate(evaluator, expr):
 SIGN = stanza(
     Op(
         "sign",
-        "Sign",
+        Sign,
         _sign_vjp,
         {"sign": "sign(W) is constant between its jumps: nothing flows back"},
         {"sign": r"$\operatorname{sign}(W)$ is constant between its jumps: nothing flows back"},

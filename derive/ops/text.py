@@ -13,9 +13,9 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..ir.text_nodes import RouteMax, RowBlock, ScatterAdd, SpreadMean
 from . import text_numpy as T
 from .base import Op, stanza
+from .text_nodes import Concat, Embed, PoolMax, PoolMean, RouteMax, RowBlock, ScatterAdd, SpreadMean
 
 
 # ------------------------------------------------------------------ rules
@@ -94,7 +94,7 @@ def _block_numpy(printer, expr):
 EMBED = stanza(
     Op(
         "embed",
-        "Embed",
+        Embed,
         _embed_vjp,
         {
             "embed": "Emb = E[:, W] copies column W_t of E into block t (0 at padding), so G pulls back to a"
@@ -113,7 +113,7 @@ EMBED = stanza(
 POOL_MEAN = stanza(
     Op(
         "pool_mean",
-        "PoolMean",
+        PoolMean,
         _pool_mean_vjp,
         {
             "pool_mean": "X = (1/n) Σ_t Emb_t over the n words present, so G pulls back to G/n in the block of"
@@ -132,7 +132,7 @@ POOL_MEAN = stanza(
 POOL_MAX = stanza(
     Op(
         "pool_max",
-        "PoolMax",
+        PoolMax,
         _pool_max_vjp,
         {
             "pool_max": "X_i = max_t Emb_{t,i} over the words present, so ∂X_i/∂Emb_{t,i} is 1 at the arg-max t and"
@@ -151,7 +151,7 @@ POOL_MAX = stanza(
 CONCAT = stanza(
     Op(
         "concat",
-        "Concat",
+        Concat,
         _concat_vjp,
         {"concat": "[A; B] stacks the rows, so G splits: each part gets its own rows of G"},
         {"concat": r"$[A; B]$ stacks the rows, so $G$ splits: each part gets its own rows of $G$"},
@@ -165,7 +165,7 @@ CONCAT = stanza(
 SCATTER_ADD = stanza(
     Op(
         "scatter_add",
-        "ScatterAdd",
+        ScatterAdd,
         _adjoint_only,
         {},
         text=lambda p, e: f"scatter_add({p._print(e.args[0])}, {p._print(e.args[1])})",
@@ -177,7 +177,7 @@ SCATTER_ADD = stanza(
 SPREAD_MEAN = stanza(
     Op(
         "spread_mean",
-        "SpreadMean",
+        SpreadMean,
         _adjoint_only,
         {},
         text=lambda p, e: f"spread_mean({p._print(e.args[0])}, {p._print(e.args[1])})",
@@ -189,7 +189,7 @@ SPREAD_MEAN = stanza(
 ROUTE_MAX = stanza(
     Op(
         "route_max",
-        "RouteMax",
+        RouteMax,
         _adjoint_only,
         {},
         text=lambda p, e: f"route_max({p._print(e.args[0])}, {p._print(e.args[1])})",
@@ -203,7 +203,7 @@ ROUTE_MAX = stanza(
 ROW_BLOCK = stanza(
     Op(
         "row_block",
-        "RowBlock",
+        RowBlock,
         _adjoint_only,
         {},
         text=_block_text,

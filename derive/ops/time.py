@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..ir.nodes import TimeSum  # noqa: F401  (the class this stanza is for)
 from .base import Op, stanza
+from .nodes import TimeSum
 
 
 def _vjp(expr, G, ctx):
@@ -29,7 +29,7 @@ def _latex(printer, expr):
 TIME_SUM = stanza(
     Op(
         "time_sum",
-        "TimeSum",
+        TimeSum,
         _vjp,
         {"time_sum": "Σ_t Q_t passes G to each step's Q_t"},
         {"time_sum": r"$\sum_t Q_t$ passes $G$ to each step's $Q_t$"},

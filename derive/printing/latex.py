@@ -1,8 +1,8 @@
 """LaTeX for derivation expressions and steps, as a lecturer writes them.
 
 ``StepLatexPrinter`` subclasses SymPy's ``LatexPrinter`` and dispatches on
-class names (``_print_Sigmoid``); function names come from the ``latex``
-field of ``derive.functions.RULES``, the one table.  Like the text printer it
+class names (``_print_NetFunctionBase`` for every activation and loss); function
+names come from the ``latex`` field of each function's record (``derive.ops``).  Like the text printer it
 keeps products in chain order and puts positive terms first.  Names are
 written as lecturers write them: ``yhat`` → ``\\hat{y}``, ``W11`` → ``W_{11}``,
 ``x1`` → ``x_1``; with ``layers=True``, ``A1`` → ``A^{[1]}`` and
@@ -24,8 +24,8 @@ from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.latex import translate as _translate
 
-from ..functions import RULES, BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
-from .matrix import SumDepth, adjoint_first, is_broadcast, is_constant, is_row_broadcast, unbroadcast
+from ..ops import find, records
+from .matrix import SumDepth, adjoint_first, is_broadcast, is_constant, is_row_broadcast, unbroadcast, untransposed
 from .text import join_sum
 
 _HAT = re.compile(r"^([A-Za-z]+?)hat(\d*)$")
@@ -144,29 +144,34 @@ _WHY = [
     ("σ", r"\sigma"),
     ("δ", r"\delta"),
     ("²", "^2"),
+    ("³", "^3"),
+    ("π", r"\pi "),
     ("ᵢ", "_i"),
     ("ⱼ", "_j"),
     ("ₖ", "_k"),
     ("ₖⱼ", "_{kj}"),
 ]
-_WORDS = re.compile(r"(?<![\\A-Za-z])(tanh|softmax|ReLU|step)(?![A-Za-z])")
+# the functions' names in a rule's text (tanh, ReLU, softplus …) as their records write them in LaTeX
+_WORD_LATEX = {
+    r.text: r.latex if r.latex in (rf"\{r.text}", rf"\operatorname{{{r.text}}}") else rf"\operatorname{{{r.text}}}"
+    for r in records()
+    if r.text.isalpha() and r.text.isascii()
+}
+_WORDS = re.compile(r"(?<![\\A-Za-z])(" + "|".join(sorted(_WORD_LATEX, key=len, reverse=True)) + r")(?![A-Za-z])")
 _PHRASE = re.compile(r"(\s?)\b(for|almost everywhere|and|if|otherwise)\b(\s?)")
 
 
 def why_latex(why: str) -> str:
     """A rule's reason (``σ'(z) = σ(z)(1 − σ(z))``) as LaTeX math."""
     out = re.sub(r"([A-Za-z])" + _COMBINING_HAT, r"\\hat{\1}", why)
+    out = re.sub(r"√\(([^()]*)\)", r"\\sqrt{\1}", out)  # √(2/π): a root of what the parentheses hold
     out = out.replace("ₖⱼ", "_{kj}")
     for old, new in _WHY:
         out = out.replace(old, new)
     out = _PHRASE.sub(lambda m: rf"\text{{{m.group(1)}{m.group(2)}{m.group(3)}}}", out)
-    out = _WORDS.sub(lambda m: r"\tanh" if m.group(1) == "tanh" else rf"\operatorname{{{m.group(1)}}}", out)
+    out = _WORDS.sub(lambda m: _WORD_LATEX[m.group(1)], out)
     out = out.replace(", ", r",\ ")
     return out
-
-
-def _fname(cls) -> str:
-    return RULES[cls].latex
 
 
 class StepLatexPrinter(SumDepth, LatexPrinter):
@@ -310,33 +315,20 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
             return rf"{name}\left({inner}\right)"
         return f"{name}({inner})"
 
-    def _print_Sigmoid(self, expr):
-        return self._call(_fname(Sigmoid), expr.args)
-
-    def _print_Tanh(self, expr):
-        return self._call(_fname(Tanh), expr.args)
-
-    def _print_ReLU(self, expr):
-        return self._call(_fname(ReLU), expr.args)
-
-    def _print_Step(self, expr):
-        return rf"{_fname(Step)}[{self._print(expr.args[0])} \geq 0]"
-
-    def _print_Softmax(self, expr):
-        k, zs = expr.args[0], expr.args[1:]
-        name = rf"{_fname(Softmax)}_{{{self._print(k)}}}"
-        if len(zs) > 3 and all(z.is_Symbol for z in zs) and not self._settings["values"]:
-            return rf"{name}({self._print(zs[0])}, \dots, {self._print(zs[-1])})"
-        return self._call(name, zs)
-
-    def _print_BinaryCrossEntropy(self, expr):
-        return self._call(_fname(BinaryCrossEntropy), expr.args)
-
-    def _print_CrossEntropy(self, expr):
-        return self._loss(_fname(CrossEntropy), expr)
-
-    def _print_SquaredError(self, expr):
-        return self._loss(_fname(SquaredError), expr)
+    def _print_NetFunctionBase(self, expr):
+        """Every activation and loss, by its record's ``form``: \\sigma(z_1), \\mathbf{1}[z_1 \\geq 0], …"""
+        rec = expr.record
+        if rec.form == "indicator":
+            return rf"{rec.latex}[{self._print(expr.args[0])} \geq 0]"
+        if rec.form == "component":
+            k, zs = expr.args[0], expr.args[1:]
+            name = rf"{rec.latex}_{{{self._print(k)}}}"
+            if len(zs) > 3 and all(z.is_Symbol for z in zs) and not self._settings["values"]:
+                return rf"{name}({self._print(zs[0])}, \dots, {self._print(zs[-1])})"
+            return self._call(name, zs)
+        if rec.form == "pairs":
+            return self._loss(rec.latex, expr)
+        return self._call(rec.latex, expr.args)
 
     def _loss(self, name, expr):
         k = len(expr.args) // 2
@@ -361,6 +353,8 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         return "1"
 
     def _print_HadamardProduct(self, expr):
+        if untransposed(expr) is not None:
+            return self._print(sp.Transpose(untransposed(expr)))  # (h \odot r)^T, not h^T \odot r^T
         if all(is_broadcast(f) or is_row_broadcast(f) for f in expr.args):
             return r" \odot ".join(self._matrix_factor(a, HADAMARD) for a in expr.args)
         self._in_sum += 1  # a full-shape factor: a column or row is repeated against it, as NumPy broadcasts
@@ -460,33 +454,16 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
             base = f"{{{base}}}"
         return rf"{base}^{{\top}}"
 
-    def _print_Apply(self, expr):
-        g, arg = expr.function, self._print(expr.arg)
-        if g == "identity":
-            return arg
-        if g == "step":
-            return rf"{RULES[Step].latex}[{arg} \geq 0]"
-        if g == "softmax_rows":
-            return rf"\operatorname{{softmax}}_{{\text{{rows}}}}({arg})"
-        return rf"{RULES[_APPLY[g]].latex}({arg})"
-
-    def _print_LossSum(self, expr):
-        name = RULES[_LOSS[expr.loss]].latex
-        return rf"\sum_{{\text{{columns}}}} {name}({self._print(expr.args[1])}, {self._print(expr.args[2])})"
-
     def _matrix_factor(self, expr, level: int) -> str:
         text = self._print(expr)
-        own = ADD if isinstance(expr, sp.MatAdd) else HADAMARD if isinstance(expr, sp.HadamardProduct) else ATOM
+        hadamard = isinstance(expr, sp.HadamardProduct) and untransposed(expr) is None
+        own = ADD if isinstance(expr, sp.MatAdd) else HADAMARD if hadamard else ATOM
         if own < level:
             return rf"\left({text}\right)"
         return text
 
 
 ADD, HADAMARD, MATMUL, ATOM = 1, 2, 3, 4
-
-
-_APPLY = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
-_LOSS = {"binary_cross_entropy": BinaryCrossEntropy, "cross_entropy": CrossEntropy, "mse": SquaredError}
 
 
 def ordered_rest(number, rest) -> sp.Expr:
@@ -498,8 +475,9 @@ def ordered_rest(number, rest) -> sp.Expr:
 
 def derivative_latex(definition: sp.Expr, printer: StepLatexPrinter) -> str | None:
     """``\\sigma'(z_1)`` for a one-argument rule function, else None."""
-    if isinstance(definition, sp.Function) and type(definition) in RULES and len(definition.args) == 1:
-        return f"{RULES[type(definition)].latex}'({printer.doprint(definition.args[0])})"
+    rec = find(type(definition)) if isinstance(definition, sp.Function) else None
+    if rec is not None and len(definition.args) == 1:
+        return f"{rec.latex}'({printer.doprint(definition.args[0])})"
     return None
 
 

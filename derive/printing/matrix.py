@@ -24,9 +24,13 @@ import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 from sympy.printing.str import StrPrinter
 
-from ..ir.nodes import Apply, FrobeniusSq, LossSum
+from ..ops.apply import Apply
+from ..ops.loss_sum import LossSum
+from ..ops.nodes import FrobeniusSq
+from .text import GREEK
 
 __all__ = [
+    "GREEK",
     "Apply",
     "FrobeniusSq",
     "LossSum",
@@ -46,14 +50,13 @@ def ones(rows, cols) -> OneMatrix:
 # ------------------------------------------------------------------ text
 _ADD, _HADAMARD, _MATMUL, _ATOM = 1, 2, 3, 4
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_FUNCTION_TEXT = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "identity": "identity"}
 
 
 def level(expr) -> int:
     if isinstance(expr, sp.MatAdd):
         return _ADD
     if isinstance(expr, sp.HadamardProduct):
-        return _HADAMARD
+        return _ATOM if untransposed(expr) is not None else _HADAMARD
     if isinstance(expr, sp.MatMul):
         scalar, factors = expr.as_coeff_matrices()
         if scalar == -1 or (len(factors) == 1 and scalar == 1):
@@ -154,6 +157,8 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
         return prefix + " ".join(self._paren(f, _HADAMARD) for f in factors)
 
     def _print_HadamardProduct(self, expr):
+        if untransposed(expr) is not None:
+            return self._print(sp.Transpose(untransposed(expr)))  # (h ⊙ r)ᵀ, not hᵀ ⊙ rᵀ
         num, den = [], []
         for f in adjoint_first(map(unbroadcast, expr.args)):  # ⊙ broadcasts a column or a row, as NumPy does
             if isinstance(f, sp.HadamardPower) and f.exp == -1:
@@ -188,13 +193,12 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
             return f"{self._paren(base, _MATMUL)}^({str(expr.exp).replace('-', '−')})"
         return f"{self._paren(expr.base, _MATMUL)}{str(expr.exp).translate(_SUPERSCRIPT)}"
 
-    def _print_Apply(self, expr):
-        if expr.function == "step":
-            return f"1[{self._print(expr.arg)} ≥ 0]"
-        return f"{_FUNCTION_TEXT.get(expr.function, expr.function)}({self._print(expr.arg)})"
 
-    def _print_LossSum(self, expr):
-        return f"Σ_columns {expr.loss}({self._print(expr.args[1])}, {self._print(expr.args[2])})"
+def untransposed(expr):
+    """``A ⊙ B`` for ``Aᵀ ⊙ Bᵀ`` (a product SymPy transposed factor by factor, printed ``(A ⊙ B)ᵀ``), else None."""
+    if len(expr.args) > 1 and all(isinstance(f, sp.Transpose) for f in expr.args):
+        return sp.HadamardProduct(*(f.arg for f in expr.args))
+    return None
 
 
 def is_negative(term) -> bool:
@@ -280,9 +284,6 @@ def split_scalar(term):
 def is_broadcast(term) -> bool:
     """``b 1ᵀ``: a column added to every column."""
     return isinstance(term, sp.MatMul) and isinstance(term.args[-1], OneMatrix) and term.args[-1].shape[0] == 1
-
-
-GREEK = {"lam": "λ", "lambd": "λ", "eps": "ε", "epsilon": "ε", "alpha": "α", "eta": "η", "gamma": "γ", "beta": "β"}
 
 
 def _scalar_text(scalar) -> str:

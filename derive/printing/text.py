@@ -1,7 +1,7 @@
 """Plain-text printing of derivation expressions, as a lecturer writes them.
 
 A subclass of SymPy's ``StrPrinter`` that dispatches on class names
-(``_print_Sigmoid``), keeps the order in which chainrule built a product
+(``_print_NetFunctionBase`` reads each function's record), keeps the order in which chainrule built a product
 (chain order, loss end first), writes hats (``yhat`` → ``ŷ``), and puts
 positive terms first (``ŷ − y``, not ``−y + ŷ``).
 """
@@ -19,10 +19,16 @@ from sympy.printing.str import StrPrinter
 _HAT = re.compile(r"^([A-Za-z])hat(\d*)$")
 
 
+# the lectures' Greek hyperparameters, by the names a declaration gives them
+GREEK = {"lam": "λ", "lambd": "λ", "eps": "ε", "epsilon": "ε", "alpha": "α", "eta": "η", "gamma": "γ", "beta": "β"}
+
+
 def display_name(name: str) -> str:
-    """``yhat`` → ``ŷ``, ``yhat2`` → ``ŷ2``; other names unchanged."""
+    """``yhat`` → ``ŷ``, ``yhat2`` → ``ŷ2``, ``lam`` → ``λ``; other names unchanged."""
     m = _HAT.match(name)
-    return unicodedata.normalize("NFC", f"{m.group(1)}\u0302") + m.group(2) if m else name
+    if m:
+        return unicodedata.normalize("NFC", f"{m.group(1)}\u0302") + m.group(2)
+    return GREEK.get(name, name)
 
 
 def positive_first(terms):
@@ -107,34 +113,19 @@ class TextPrinter(StrPrinter):
             return b + e.translate(sup)
         return f"{b}^({e})" if not exp.is_Atom else f"{b}^{e}"
 
-    def _print_Sigmoid(self, expr):
-        return f"σ({self._print(expr.args[0])})"
-
-    def _print_Tanh(self, expr):
-        return f"tanh({self._print(expr.args[0])})"
-
-    def _print_ReLU(self, expr):
-        return f"ReLU({self._print(expr.args[0])})"
-
-    def _print_Step(self, expr):
-        return f"step({self._print(expr.args[0])})"
-
-    def _print_Softmax(self, expr):
-        k, zs = expr.args[0], expr.args[1:]
-        if len(zs) > 3 and all(z.is_Symbol for z in zs):
-            inner = f"{self._print(zs[0])}…{self._print(zs[-1])}"
-        else:
-            inner = ", ".join(self._print(z) for z in zs)
-        return f"softmax_{k}({inner})"
-
-    def _print_BinaryCrossEntropy(self, expr):
-        return f"BCE({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_CrossEntropy(self, expr):
-        return self._print_loss("CE", expr)
-
-    def _print_SquaredError(self, expr):
-        return self._print_loss("SE", expr)
+    def _print_NetFunctionBase(self, expr):
+        """Every activation and loss, by its record's ``form``: σ(z1), softmax_1(z1, z2), CE(ŷ1, ŷ2; y1, y2)."""
+        rec = expr.record
+        if rec.form == "component":
+            k, zs = expr.args[0], expr.args[1:]
+            if len(zs) > 3 and all(z.is_Symbol for z in zs):
+                inner = f"{self._print(zs[0])}…{self._print(zs[-1])}"
+            else:
+                inner = ", ".join(self._print(z) for z in zs)
+            return f"{rec.text}_{k}({inner})"
+        if rec.form == "pairs":
+            return self._print_loss(rec.text, expr)
+        return f"{rec.text}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_loss(self, name, expr):
         k = len(expr.args) // 2

@@ -59,9 +59,10 @@ class Derivation:
         self.children: dict[str, list[str]] = {name: [] for name in net.kinds}
         self.factors: dict[tuple[str, str], Factor] = {}
         for node in net.nodes:
+            raw = partials(node.expr, node.deps)
             for dep in node.deps:
                 self.children[dep.name].append(node.name)
-                self.factors[(node.name, dep.name)] = self._factor(node, dep)
+                self.factors[(node.name, dep.name)] = self._factor(node, dep, raw[dep])
         self.reaches = self._reaching()
         self.delta: dict[str, sp.Expr] = {self.loss: sp.S.One}
         self.shown: dict[str, sp.Expr] = {self.loss: sp.S.One}
@@ -80,8 +81,8 @@ class Derivation:
             warnings.warn(message, UnreachableParameterWarning, stacklevel=3)
 
     # ------------------------------------------------------------ building
-    def _factor(self, node, dep) -> Factor:
-        raw = lecture_order(sp.diff(node.expr, dep))
+    def _factor(self, node, dep, derivative: sp.Expr) -> Factor:
+        raw = lecture_order(derivative)
         value = lecture_order(raw.xreplace(self._node_form))
         rule = None
         if isinstance(node.expr, sp.Function) and type(node.expr) in RULES:
@@ -286,12 +287,38 @@ class Derivation:
             if leaf not in given:
                 raise ChainruleError(f"no value given for {self.net.kinds[leaf]} '{leaf}'")
             values[leaf] = given[leaf]
+        for name, value in self.net.constant_values.items():  # λ as declared, unless given
+            values[name] = given.get(name, value)
         for name, args, fn in self._forward_fns:
             try:
                 values[name] = float(fn(*(values[a] for a in args))) + (shift or {}).get(name, 0.0)
             except (ValueError, ZeroDivisionError, OverflowError) as exc:
                 raise ChainruleError(f"node '{name}' cannot be evaluated at the given values ({exc})") from None
         return values
+
+    def shifted_loss(self, values: dict[str, float], name: str, delta: float) -> float:
+        """The loss when ``name`` (a leaf, or a node) is ``delta`` more than in ``values`` (a ``forward``):
+        only the nodes downstream of ``name`` are computed again, with the same functions, so the result is
+        ``forward``'s with that leaf moved (or that node shifted)."""
+        moved = {name: values[name] + delta}
+        for node, args, fn in self._downstream(name):
+            try:
+                moved[node] = float(fn(*(moved[a] if a in moved else values[a] for a in args)))
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:
+                raise ChainruleError(f"node '{node}' cannot be evaluated at the given values ({exc})") from None
+        return moved.get(self.loss, values[self.loss])
+
+    def _downstream(self, name: str) -> list:
+        """The forward functions of the nodes that depend on ``name``, in order."""
+        cache = self.__dict__.setdefault("_downstream_fns", {})
+        if name not in cache:
+            reached, fns = {name}, []
+            for node, args, fn in self._forward_fns:
+                if any(a in reached for a in args):
+                    reached.add(node)
+                    fns.append((node, args, fn))
+            cache[name] = fns
+        return cache[name]
 
     def evaluate(self, point) -> Evaluation:
         """Forward values and every gradient at ``point``, as floats."""
@@ -307,9 +334,33 @@ class Derivation:
         return Evaluation(values, grads)
 
 
+def partials(expr: sp.Expr, symbols) -> dict[sp.Symbol, sp.Expr]:
+    """``{s: sp.diff(expr, s)}``, the same expressions, faster for a unit's z = Σᵢ wᵢxᵢ + b (one term per
+    edge): a sum differentiates only the terms that hold ``s``, and a product in which ``s`` is one factor
+    (``wᵢxᵢ``) is the product of the others."""
+    if not expr.is_Add:
+        return {s: sp.diff(expr, s) for s in symbols}
+    holding: dict[sp.Symbol, list[sp.Expr]] = {s: [] for s in symbols}
+    for term in expr.args:
+        for s in term.free_symbols:
+            if s in holding:
+                holding[s].append(term)
+    return {s: sp.Add(*[_term_partial(term, s) for term in terms]) for s, terms in holding.items()}
+
+
+def _term_partial(term: sp.Expr, s: sp.Symbol) -> sp.Expr:
+    if term == s:
+        return sp.S.One
+    if term.is_Mul and term.args.count(s) == 1:
+        others = [a for a in term.args if a != s]
+        if not any(s in a.free_symbols for a in others):
+            return sp.Mul(*others)
+    return sp.diff(term, s)
+
+
 def derivative_text(f: Factor) -> str:
     """How a factor's derivative is named: ``σ'(z)`` for a rule function of one argument."""
     expr = f.definition
     if isinstance(expr, sp.Function) and type(expr) in RULES and len(expr.args) == 1:
-        return f"{RULES[type(expr)].name}'({text(expr.args[0])})"
+        return f"{RULES[type(expr)].text}'({text(expr.args[0])})"
     return text(f.raw)

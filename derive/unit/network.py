@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import Application
 
-from ..errors import DeclarationError, caller_place, check_title
-from ..functions import BUILTIN_ALLOWED, RULES, CrossEntropy, lecture_functions
-from ..names import check_name
+from ..errors import DeclarationError, caller_frame, caller_place, check_finite, check_title
+from ..functions import BUILTIN_ALLOWED, RULES, lecture_functions
+from ..names import check_constant_names, check_name, pre_activation_name, why_not
 
 LEAF_KINDS = ("input", "target", "param")
 
@@ -54,6 +54,7 @@ class Network:
     one_hot: list[tuple[sp.Symbol, ...]] = field(default_factory=list)
     examples: dict[str, dict[str, float]] = field(default_factory=dict)
     loss_name: str | None = None
+    constant_values: dict[str, float] = field(default_factory=dict)  # λ, ε …: fixed numbers, printed by name
 
     def __post_init__(self):
         check_title(self.name, self.doc, caller_place())
@@ -90,6 +91,26 @@ class Network:
             syms.append(sym)
         return syms[0] if len(syms) == 1 else tuple(syms)
 
+    def constant(self, name: str, value):
+        """A hyperparameter (λ, ε): printed as its symbol, ``value`` wherever a number is needed."""
+        import math
+
+        where = caller_place()
+        self._check_new(name, where)
+        check_name(name, self.kinds, where)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise DeclarationError(f"the value of constant '{name}' must be a number, got {value!r}", where) from None
+        if not math.isfinite(number):
+            raise DeclarationError(f"the value of constant '{name}' must be finite, got {value!r}", where)
+        check_constant_names(name, self.constant_values, where)
+        sym = sp.Symbol(name)
+        self.kinds[name] = "constant"
+        self.symbols[name] = sym
+        self.constant_values[name] = number
+        return sym
+
     # ------------------------------------------------------------- nodes
     def let(self, name: str, expr):
         """Assign ``name = expr``; returns the node's Symbol (or a tuple for several names)."""
@@ -104,13 +125,34 @@ class Network:
         return self._let(names[0], expr, where)
 
     def loss(self, expr, name: str = "L"):
-        """Declare the loss node (the last assignment)."""
+        """Declare the loss node (the last assignment).  Terms of the parameters alone (a penalty,
+        ``lam/2*(W11**2 + …)``) are named ``R`` first, so the chain rule reads ∂L/∂R · ∂R/∂W11."""
         where = caller_place()
         if self.loss_name is not None:
             raise DeclarationError(f"the loss is already declared as '{self.loss_name}'", where)
+        expr = self._named_penalty(expr, name, where)
         sym = self._let(name, expr, where)
         self.loss_name = name
         return sym
+
+    def _named_penalty(self, expr, name: str, where):
+        """``expr`` with its terms of parameters and constants alone (a penalty) as a node R, when it has
+        both those and terms of the network's nodes."""
+        try:
+            expr = sp.sympify(expr, strict=True)
+        except (sp.SympifyError, TypeError):
+            return expr  # _let reports it
+        if not isinstance(expr, sp.Add):
+            return expr
+        fixed = {"param", "constant"}
+        penalty = [
+            t for t in expr.args if t.free_symbols and all(self.kinds.get(s.name) in fixed for s in t.free_symbols)
+        ]
+        rest = [t for t in expr.args if t not in penalty]
+        if not penalty or not any(self.kinds.get(s.name) == "node" for t in rest for s in t.free_symbols):
+            return expr
+        r = next(n for n in ("R", "R_penalty", f"R_{name}") if n not in self.kinds and n != name)
+        return sp.Add(*rest) + self._let(r, sp.Add(*penalty), where)
 
     def _let(self, name: str, expr, where: str | None) -> sp.Symbol:
         if self.loss_name is not None:
@@ -126,8 +168,12 @@ class Network:
                 "with VecNetwork)",
                 where,
             )
+        check_finite(expr, name, where)
         expr = exact_constants(expr)
         expr = lecture_functions(expr)
+        if name in self.kinds:
+            raise DeclarationError(f"'{name}' is defined twice (already a {self.kinds[name]})", where)
+        expr = self._name_parts(name, expr, where)
         if name in self.kinds:
             raise DeclarationError(f"'{name}' is defined twice (already a {self.kinds[name]})", where)
         for sym in sorted(expr.free_symbols, key=lambda s: s.name):
@@ -146,7 +192,8 @@ class Network:
                 raise DeclarationError(f"unsupported function '{fname}' in '{name}'{hint}", where)
             if isinstance(sub, (sp.Derivative, sp.Integral, sp.Piecewise, sp.Sum)) or sub.is_Relational:
                 raise DeclarationError(f"unsupported construct '{type(sub).__name__}' in '{name}'", where)
-            if isinstance(sub, CrossEntropy):
+            rec = RULES.get(type(sub))
+            if rec is not None and rec.kind == "loss" and rec.task == "multiclass" and rec.form == "pairs":
                 k = len(sub.args) // 2
                 targets = tuple(sub.args[k:])
                 all_targets = all(
@@ -160,6 +207,74 @@ class Network:
         self.nodes.append(Node(name, sym, expr, where))
         return sym
 
+    def _name_parts(self, name: str, expr, where):
+        """``expr`` with what a lecture names named first: an activation's argument that is not a name (its
+        pre-activation: a1 → z1, ŷ → z, else z_<name>; softmax's k-th logit zk), an activation inside a larger
+        expression (a hidden unit h, with z_h), and a loss's output (ŷ, or ŷ1 … ŷK).  One expression gets one
+        name, however often it occurs (a node that already computes it is read).  A part the program holds in a
+        variable of its own (``h1 = tanh(w1*x1 + b1)``) takes that variable's name."""
+        from ..ops import find
+
+        held = self._held(expr, name)
+
+        def fresh(base: str) -> str:
+            k, out = 2, base
+            while out in self.kinds or out == name:
+                out, k = f"{base}_{k}", k + 1
+            return out
+
+        def own_name(e, base: str) -> str:
+            """The program's name for ``e`` while it is free, else ``base``."""
+            user = held.get(e)
+            return user if user is not None and user not in self.kinds else base
+
+        def named(base: str, e):
+            """``e`` as a node: the one that computes it already, else a new one called ``base``."""
+            if e.is_Symbol or e.is_number:
+                return e
+            found = next((n.symbol for n in self.nodes if n.expr == e), None)
+            return found if found is not None else self._let(fresh(base), e, where)
+
+        def visit(e, top: bool, out_name: str):
+            rec = find(type(e)) if isinstance(e, sp.Function) else None
+            if rec is not None and rec.kind == "loss":
+                k = len(e.args) // 2 if rec.form == "pairs" else 1
+                bases = [own_name(a, "yhat" if k == 1 else f"yhat{i}") for i, a in enumerate(e.args[:k], start=1)]
+                outs = [named(b, visit(a, True, b)) for a, b in zip(e.args[:k], bases, strict=True)]
+                return e.func(*outs, *e.args[k:])
+            if rec is not None and rec.form == "component":  # softmax_k(z1, …, zK): its logits z1 … zK
+                index, *zs = e.args
+                logits = [own_name(z, f"z{i}") for i, z in enumerate(zs, 1)]
+                return e.func(index, *(named(b, visit(z, False, b)) for z, b in zip(zs, logits, strict=True)))
+            if rec is not None and rec.kind == "activation" and len(e.args) == 1 and rec.partial_rule is None:
+                (arg,) = e.args
+                own = out_name if top else own_name(e, None) or fresh("h")  # a hidden unit inside: h, h_2 …
+                arg = named(own_name(arg, pre_activation_name(own).lower()), visit(arg, False, own))
+                applied = e.func(arg)
+                return applied if top else named(own, applied)
+            if e.args and not e.is_Atom:
+                return e.func(*(visit(a, False, out_name) for a in e.args))
+            return e
+
+        return visit(expr, True, name)
+
+    def _held(self, expr, name: str) -> dict:
+        """{part of ``expr``: the name of the program's variable that holds it} (variables whose name is free)."""
+        frame = caller_frame()
+        if frame is None:
+            return {}
+        parts = set(sp.preorder_traversal(expr))
+        out: dict = {}
+        for var, value in frame.f_locals.items():
+            if not isinstance(value, sp.Expr) or value.is_Atom or var == name or var.startswith("_"):
+                continue
+            if why_not(var) is not None or var in self.kinds:
+                continue
+            value = lecture_functions(exact_constants(value))
+            if value in parts:
+                out.setdefault(value, var)
+        return out
+
     def _check_new(self, name: str, where: str | None) -> None:
         if name in self.kinds:
             raise DeclarationError(f"'{name}' is defined twice (already a {self.kinds[name]})", where)
@@ -171,6 +286,11 @@ class Network:
     @property
     def leaves(self) -> list[str]:
         return [n for n, k in self.kinds.items() if k in LEAF_KINDS]
+
+    @property
+    def constant_symbols(self) -> dict[sp.Symbol, float]:
+        """Each constant's symbol and its value (what a number stands in for it)."""
+        return {self.symbols[n]: v for n, v in self.constant_values.items()}
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

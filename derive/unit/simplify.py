@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..printing.text import text
+from ..printing.text import GREEK, text
 from ..steps import Rewrite
 
 
@@ -63,11 +63,17 @@ def _is_unit(f: sp.Expr) -> bool:
 
 
 def lecture_order(expr: sp.Expr) -> sp.Expr:
-    """A product with its sums last, as lectures write ``a(1 − a)``; other expressions unchanged."""
+    """A product with a hyperparameter first and its sums last, as lectures write ``λ·W11`` and ``a(1 − a)``; other
+    expressions unchanged."""
     if not expr.is_Mul:
         return expr
-    args = sorted(expr.args, key=lambda f: (f.is_Add, f.is_Pow and f.exp.is_negative))
+    args = sorted(expr.args, key=lambda f: (not _hyperparameter(f), f.is_Add, f.is_Pow and f.exp.is_negative))
     return ordered_mul(*args)
+
+
+def _hyperparameter(f) -> bool:
+    """λ, η, ε …: a constant a lecture writes in Greek (and first in a product)."""
+    return f.is_Symbol and f.name in GREEK
 
 
 def _size(expr) -> int:

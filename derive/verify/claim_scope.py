@@ -14,8 +14,10 @@ import re
 
 import sympy as sp
 
-from ..functions import RULES, ReLU, Sigmoid, Step, Tanh
-from ..printing.text import text
+from ..functions import RULES
+from ..names import did_you_mean
+from ..ops import find, records
+from ..printing.text import GREEK, text
 from . import claims as C
 from .claims import ClaimError
 
@@ -23,8 +25,15 @@ LAYER_NAME = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]$")
 LAYER_ENTRY = re.compile(r"^([A-Za-z]+)\[(\d+|L)\]_([0-9,]+)$")
 INDEXED = re.compile(r"^([A-Za-z]+(?:\[(?:\d+|L)\])?)_([ijk0-9,]*[ijk][ijk0-9,]*)$")
 LOSS_NAMES = ("C", "J", "L", "E")
+EXAMPLES = sp.Symbol("m", positive=True)  # the batch size m: a per-unit network sees one example
+MAX_INDEX_TERMS = 1000  # Σ_{i=1}^{N} over a per-unit network: it has far fewer units than this
 
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "step": Step}
+# name -> class of every function a claim may apply to one argument (sigmoid, tanh, relu, step, softplus …)
+ACTIVATIONS = {
+    r.name: r.cls
+    for r in records()
+    if r.kind != "loss" and r.elementwise and r.partial_rule is None and "'" not in r.name
+}
 
 
 class ScalarScope:
@@ -148,7 +157,11 @@ class ScalarScope:
             found = self.entry(*entry.groups())
             if found is not None:
                 return found
-            raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {', '.join(self.kinds)})", where)
+            raise ClaimError(
+                f"unknown name '{name}'{did_you_mean(name, self.kinds)} (network '{self.net.name}' has: "
+                f"{', '.join(self.kinds)})",
+                where,
+            )
         layer = LAYER_NAME.match(name)
         if layer:
             base, k = layer.groups()
@@ -169,14 +182,18 @@ class ScalarScope:
         same = self.lower.get(name.lower(), [])
         if len(same) == 1:
             return same[0]
+        spelled = [k for k in self.kinds if GREEK.get(k) and GREEK.get(k) == GREEK.get(name, name)]  # λ, lambd, lam
+        if len(spelled) == 1:
+            return spelled[0]
         shown = ", ".join(self.kinds)
-        raise ClaimError(f"unknown name '{name}' (network '{self.net.name}' has: {shown})", where)
+        hint = did_you_mean(name, self.kinds)
+        raise ClaimError(f"unknown name '{name}'{hint} (network '{self.net.name}' has: {shown})", where)
 
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:
             return sp.E
-        if name == "m" and "m" not in self.kinds:
-            return sp.S.One
+        if name == "m" and "m" not in self.kinds:  # only (1/m) Σ_examples, the mean over a batch, cancels it
+            return EXAMPLES
         if name in C.RATES and name not in self.kinds:
             return sp.Symbol(C.RATES[name])
         return self.sym[self.resolve(name, where)]
@@ -192,8 +209,6 @@ class ScalarScope:
                 wrt = self.gradient_name(name)
                 if wrt is not None:  # dW11, δ^{[2]}: ∂L/∂W11, ∂L/∂z^{[2]}, as the lectures write them
                     return self.d.gradient(wrt)
-                if name == "m":  # a per-unit network sees one example
-                    return sp.S.One
             return self.symbol(name, where)
         if kind == "kron":
             if not (tree[1].isdigit() and tree[2].isdigit()):
@@ -209,8 +224,8 @@ class ScalarScope:
         if kind == "T":
             return self.to_sympy(tree[1], where)  # a scalar is its own transpose
         if kind == "sum":
-            if tree[2] == 1:  # Σ over the columns (examples): a per-unit network sees one example
-                return self.to_sympy(tree[1], where)
+            if tree[2] == 1:  # Σ over the m examples of a network that sees one: m times its value
+                return EXAMPLES * self.to_sympy(tree[1], where)
             raise ClaimError("np.sum(…) needs a vectorised network", where)
         if kind == "partial":
             return self.partial(tree[1], tree[2], where)
@@ -221,6 +236,9 @@ class ScalarScope:
             dot = self.dot(tree[1][1], tree[2][1])
             if dot is not None:
                 return dot
+        leibniz = self.leibniz(tree) if kind == "div" else None
+        if leibniz is not None:  # dL/dyhat written in text: the derivative, as in a chain of steps
+            return self.partial(*leibniz, where)
         a, b = self.to_sympy(tree[1], where), self.to_sympy(tree[2], where)
         if kind == "add":
             return a + b
@@ -235,6 +253,16 @@ class ScalarScope:
         if kind == "pow":
             return a**b
         raise ClaimError(f"cannot use '{kind}' in a claim", where)  # pragma: no cover
+
+    def leibniz(self, tree) -> tuple[str, str] | None:
+        """(of, wrt) when ``tree`` is ``dX/dY`` for two network names X and Y (neither dX nor dY a name itself)."""
+        top, bottom = tree[1], tree[2]
+        if top[0] != "name" or bottom[0] != "name":
+            return None
+        a, b = top[1], bottom[1]
+        if not (a.startswith("d") and b.startswith("d")) or self.knows(a) or self.knows(b):
+            return None
+        return (a[1:], b[1:]) if self.knows(a[1:]) and self.knows(b[1:]) else None
 
     def family(self, stem: str) -> list[str]:
         """``w`` → ``[w1, w2, w3]`` when the network declares them (and not ``w`` itself)."""
@@ -255,6 +283,9 @@ class ScalarScope:
     def index_sum(self, tree, where=None) -> sp.Expr:
         """``Σ_k y_k log ŷ_k``: the body for every value of k whose names the network has (or k = lo..hi)."""
         _, letter, low, high, body = tree
+        if high is not None and high - (low or 1) + 1 > MAX_INDEX_TERMS:
+            count = high - (low or 1) + 1
+            raise ClaimError(f"the sum over {letter} has {count} terms (at most {MAX_INDEX_TERMS})", where)
         terms = []
         for value in range(low or 1, (high or 99) + 1):
             term = substitute_index(body, letter, value)
@@ -271,12 +302,11 @@ class ScalarScope:
             if len(args) != 2:
                 raise ClaimError("max(…) takes two arguments", where)
             return sp.Max(*args)
-        if fname == "softmax" and len(args) > 1 and args[0].is_Integer:
-            from ..functions import Softmax
-
+        component = next((r for r in records() if r.form == "component" and r.name == fname), None)
+        if component is not None and len(args) > 1 and args[0].is_Integer:
             if not 1 <= int(args[0]) <= len(args) - 1:
-                raise ClaimError(f"softmax component {args[0]} of {len(args) - 1}", where)
-            return Softmax(*args)
+                raise ClaimError(f"{fname} component {args[0]} of {len(args) - 1}", where)
+            return component.cls(*args)
         if fname == "loss":
             loss = self.net.node(self.net.loss_name).expr
             try:
@@ -296,9 +326,9 @@ class ScalarScope:
             return sp.sign(u) if not derivative else sp.S.Zero
         if base == "log":
             return sp.log(u) if not derivative else 1 / u
-        if base == "softmax":
+        if getattr(find(base), "form", None) == "component":
             raise ClaimError(
-                "softmax(…) is vector-valued: in a per-unit network write its outputs (yhat1, yhat2 …)", where
+                f"{base}(…) is vector-valued: in a per-unit network write its outputs (yhat1, yhat2 …)", where
             )
         if base == "g":
             cls = self.activation_of(u, where)

@@ -36,6 +36,10 @@ from fractions import Fraction
 import sympy as sp
 
 from ..errors import ChainruleError
+from ..ops.activations.step import Step
+from ..ops.record import claim_words, records
+
+STEP = Step.record.name  # 1[z ≥ 0], as a claim writes a mask
 
 MAX_CLAIM_CHARS = 2000
 MAX_LATEX_CHARS = 10000  # LaTeX is verbose: a handout's sum over 9 paths of 5 partials is 8000 characters
@@ -44,20 +48,9 @@ MAX_LITERAL_DIGITS = 12
 MAX_EXPONENT = 16
 MAX_CONST_LOG10 = 60
 
-# text name -> canonical function name
+# text name -> canonical function name: every activation's words (its record's), then the rest
 FUNCTIONS = {
-    "sigmoid": "sigmoid",
-    "Sigmoid": "sigmoid",
-    "Tanh": "tanh",
-    "Step": "step",
-    "σ": "sigmoid",
-    "sigma": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "ReLU": "relu",
-    "step": "step",
-    "heaviside": "step",
-    "softmax": "softmax",
+    **claim_words(),
     "exp": "exp",
     "log": "log",
     "ln": "log",
@@ -68,14 +61,19 @@ FUNCTIONS = {
     "sign": "sign",
     "sqrt": "sqrt",
     "sum_t": "sum_t",  # Σ_t over the steps of a recurrence (derive.verify.recurrent)
+    "rowsum": "rowsum",  # the sum along each row (over the columns): derive prints rowsum(dP ⊙ P)
+    "Σ_columns": "rowsum",
+    "colsum": "colsum",  # the sum down each column (over the rows)
+    "Σ_rows": "colsum",
 }
+SUMS = {"rowsum": 1, "colsum": 0}  # the np.sum axis of each, kept as a column or a row
 TWO_ARGUMENTS = ("max",)
 _PRIME = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(FUNCTIONS, key=len, reverse=True)) + r")'\s*\(")
-# np.<name> -> canonical
+# np.<name> -> canonical: an activation whose NumPy form is np.<name>(z) (np.tanh), then NumPy's own
 NP_FUNCTIONS = {
+    **{m.group(1): r.name for r in records() if (m := re.fullmatch(r"np\.(\w+)\(\{0\}\)", r.numpy))},
     "exp": "exp",
     "log": "log",
-    "tanh": "tanh",
     "sum": "sum",
     "sign": "sign",
     "sqrt": "sqrt",
@@ -85,6 +83,11 @@ NP_FUNCTIONS = {
     "power": "power",
     "square": "square",
     "maximum": "max",
+    "int64": "cast",  # np.int64(Z1 > 0): the 0/1 mask as numbers
+    "int32": "cast",
+    "float64": "cast",
+    "float32": "cast",
+    "asarray": "cast",
 }
 NP_MODULES = ("np", "numpy")
 ALIASES = {"ŷ": "yhat", "α": "alpha", "η": "eta"}
@@ -162,12 +165,28 @@ def to_text(tree) -> str:
     if kind == "dop":
         return f"∂/∂{tree[1]} {_wrap(tree[2])}"
     ops = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "matmul": " @ ", "jux": " ", "pow": "**"}
-    return f"{_wrap(tree[1])}{ops[kind]}{_wrap(tree[2])}"
+    return f"{_wrap(tree[1], kind)}{ops[kind]}{_wrap(tree[2], kind, right=True)}"
 
 
-def _wrap(tree) -> str:
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "jux": 2, "matmul": 2, "neg": 3, "pow": 4}
+_ASSOCIATIVE = ("add", "mul", "jux", "matmul")
+
+
+def _wrap(tree, parent: str = "neg", right: bool = False) -> str:
+    """A subtree as text, in parentheses only where Python's precedence needs them."""
     s = to_text(tree)
-    return s if tree[0] in ("num", "name", "call", "T", "sum", "partial", "kron") else f"({s})"
+    if tree[0] == "num" and tree[1] < 0:
+        return f"({s})"
+    mine, theirs = _PRECEDENCE.get(tree[0], 5), _PRECEDENCE[parent]
+    if parent == "jux" and tree[0] in ("div", "mul", "matmul"):  # (1/m) dZ1 X.T, not 1/m dZ1 X.T
+        return f"({s})"
+    if tree[0] == "div" and parent in ("mul", "matmul") and not right:  # (1/m)*dZ1, not 1/m*dZ1
+        return f"({s})"
+    if mine < theirs or (mine == theirs == 4 and not right):
+        return f"({s})"
+    if mine == theirs and right and not (tree[0] == parent and parent in _ASSOCIATIVE):
+        return f"({s})"
+    return s
 
 
 # ------------------------------------------------------------- text claims
@@ -195,8 +214,14 @@ def split_equation(src: str) -> tuple[str | None, str]:
         elif ch == "=" and depth == 0:
             before = src[i - 1] if i else ""
             after = src[i + 1] if i + 1 < len(src) else ""
-            if before in "=<>!" or after == "=":
-                raise ClaimError("comparisons are not allowed in a claim")
+            if before in "<>" and after != "=":  # Z1 >= 0: a comparison, read as a 0/1 mask
+                continue
+            if before in "=!" or after == "=":
+                raise ClaimError("'==' and '!=' are not allowed in a claim (write Z1 >= 0 for a mask)")
+            if before in "+-*/":
+                raise ClaimError(
+                    f"'{before}=' adds up over the steps of a loop: it is read only for a recurrence (dW += …, for t …)"
+                )
             return src[:i].strip(), src[i + 1 :].strip()
     return None, src
 
@@ -211,10 +236,18 @@ def parse_text(src: str, where: str | None = None, known=None) -> tuple:
         raise ClaimError("a claim is one expression on one line", where)
     if "%" in src:
         raise ClaimError("operator '%' is not allowed", where)
+    odd = next((c for c in src if not (c.isprintable() or c == "\t")), None)
+    if odd is not None:
+        raise ClaimError(f"the claim holds the character {odd!r}, which no formula has", where)
     if not src.strip():
         raise ClaimError("the claim is empty", where)
+    problem = unbalanced(src)
+    if problem:
+        raise ClaimError(problem, where)
     for old, new in UNICODE_OPERATORS.items():
         src = src.replace(old, new)
+    src = _ROOT.sub(lambda m: f"sqrt({m.group(1)})" if m.group(1) else "sqrt(", src)  # √(var + ε), √d
+    src = _PREFIX_SUM.sub(r"\1(\2)", src)  # Σ_columns dZ1, as derive prints it
     src = _PRIME.sub(lambda m: f"{m.group(1)}_prime(", src)  # g'(Z1): the derivative of g
     known = known or (lambda name: False)
     src = _insert_juxtaposition(src.strip(), where, known)
@@ -227,6 +260,37 @@ def parse_text(src: str, where: str | None = None, known=None) -> tuple:
     return _Converter(where, known).convert(body, 0)
 
 
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+
+
+def unbalanced(src: str, latex: bool = False) -> str | None:
+    r"""Where the brackets of ``src`` do not pair up, as a message about the user's own text
+    (columns from 1), or None.  In LaTeX ``\{`` and ``\}`` are characters, not braces."""
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < len(src):
+        ch = src[i]
+        if latex and ch == "\\" and i + 1 < len(src):
+            i += 2  # \{, \}, \\: escaped
+            continue
+        if ch in _OPEN:
+            stack.append((ch, i))
+        elif ch in _CLOSE:
+            if not stack or stack[-1][0] != _CLOSE[ch]:
+                return f"unbalanced parenthesis at column {i + 1}: '{ch}' closes nothing"
+            stack.pop()
+        i += 1
+    if stack:
+        ch, i = stack[-1]
+        return f"unbalanced parenthesis at column {i + 1}: '{ch}' is never closed"
+    return None
+
+
+_ROOT = re.compile(r"√\s*(?:\(|([A-Za-z_][A-Za-z0-9_]*|\d+))")
+_PREFIX_SUM = re.compile(r"(Σ_columns|Σ_rows)\s+([A-Za-z_][A-Za-z0-9_]*(?:\.T)?)")
+
+
 def _insert_juxtaposition(src: str, where, known=lambda name: False) -> str:
     """Write implicit products explicitly: ``(1/m) dZ1 X.T`` → ``(1/m) % dZ1 % X.T``.
 
@@ -237,14 +301,16 @@ def _insert_juxtaposition(src: str, where, known=lambda name: False) -> str:
     except (tokenize.TokenError, SyntaxError, IndentationError) as exc:
         raise ClaimError(f"cannot read the claim: {exc.args[0] if exc.args else exc}", where) from None
     out, last = [], 0
-    prev = None
+    prev = before = None
     for tok in tokens:
-        if prev is not None and _ends_operand(prev) and _starts_operand(tok) and not _is_call(prev, tok, known):
+        method = before is not None and before.string == "." and tok.string == "("  # x.astype(float)
+        operands = prev is not None and _ends_operand(prev) and _starts_operand(tok)
+        if operands and not method and not _is_call(prev, tok, known):
             col = tok.start[1]
             out.append(src[last:col])
             out.append(" % ")
             last = col
-        prev = tok
+        prev, before = tok, prev
     out.append(src[last:])
     return "".join(out)
 
@@ -287,7 +353,6 @@ _BINOPS = {
 _REFUSED = {
     ast.Lambda: "a lambda",
     ast.IfExp: "a conditional expression",
-    ast.Compare: "a comparison",
     ast.BoolOp: "'and'/'or'",
     ast.Subscript: "subscripting",
     ast.ListComp: "a comprehension",
@@ -347,6 +412,8 @@ class _Converter:
             self.fail(f"attribute access '.{node.attr}' is not allowed (only '.T' and np.sum)")
         if isinstance(node, ast.Call):
             return self.call(node, d)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, d)
         what = _REFUSED.get(type(node), f"'{type(node).__name__}'")
         self.fail(f"{what} is not allowed in a claim")
 
@@ -373,8 +440,27 @@ class _Converter:
             )
         return ("name", ALIASES.get(ident, ident))
 
+    def compare(self, node: ast.Compare, d: int) -> tuple:
+        """``Z1 >= 0`` as the lectures' mask step(Z1) (1 at the kink, as ReLU'(0) = 1); ``Z1 > 0``: 0 there."""
+        if len(node.ops) != 1:
+            self.fail("a chained comparison is not allowed")
+        left, right = self.convert(node.left, d), self.convert(node.comparators[0], d)
+        u = left if right == num(0) else ("sub", left, right)
+        op = type(node.ops[0])
+        if op is ast.GtE:
+            return ("call", STEP, (u,))
+        if op is ast.Gt:
+            return ("sub", num(1), ("call", STEP, (("neg", u),)))
+        if op is ast.LtE:
+            return ("call", STEP, (("neg", u),))
+        if op is ast.Lt:
+            return ("sub", num(1), ("call", STEP, (u,)))
+        self.fail("'==' and '!=' are not allowed in a claim (write Z1 >= 0 for a mask)")
+
     def call(self, node: ast.Call, d: int) -> tuple:
         func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "astype" and len(node.args) == 1 and not node.keywords:
+            return self.convert(func.value, d)  # (Z1 > 0).astype(float): the mask as numbers
         if isinstance(func, ast.Name) and func.id in FUNCTIONS:
             fname = FUNCTIONS[func.id]
         elif isinstance(func, ast.Name) and func.id.endswith("_prime") and func.id.removesuffix("_prime") in FUNCTIONS:
@@ -393,11 +479,11 @@ class _Converter:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 self.fail("'*' unpacking is not allowed in a claim")
+        if fname == "sum":
+            return self.np_sum([self.convert(node.args[0], d)] if node.args else [], node.args[1:], node.keywords)
         args = tuple(self.convert(a, d) for a in node.args)
         if fname.endswith("'") and fname.rstrip("'") in ("exp", "log"):
             self.fail(f"write the derivative of {fname.rstrip(chr(39))} out, not {fname}(…)")
-        if fname == "sum":
-            return self.np_sum(args, node.keywords)
         if node.keywords:
             self.fail(f"{fname}(…) takes no keyword arguments")
         want = 2 if fname in ("dot", "multiply", "power", *TWO_ARGUMENTS) else 1
@@ -414,25 +500,26 @@ class _Converter:
             return ("mul", args[0], args[1])
         if fname == "transpose":
             return ("T", args[0])
+        if fname == "cast":
+            return args[0]
+        if fname in SUMS:
+            return ("sum", args[0], SUMS[fname], True)
         return ("call", fname, args)
 
-    def np_sum(self, args, keywords) -> tuple:
-        if len(args) != 1:
-            self.fail(f"np.sum(…) takes one array, {len(args)} given")
+    def np_sum(self, args, positional, keywords) -> tuple:
+        """``np.sum(x, axis=1, keepdims=True)``, also as ``np.sum(x, 1, keepdims=1)``."""
+        if len(args) != 1 or len(positional) > 1:
+            self.fail(f"np.sum(…) takes one array, {len(args) + len(positional)} given")
         axis, keepdims = None, False
-        for kw in keywords:
-            value = kw.value
-            if (
-                kw.arg == "axis"
-                and isinstance(value, ast.Constant)
-                and type(value.value) is int
-                and value.value in (0, 1, -1)
-            ):
-                axis = value.value
-            elif kw.arg == "keepdims" and isinstance(value, ast.Constant) and type(value.value) is bool:
-                keepdims = value.value
+        given = [("axis", positional[0])] if positional else []
+        for key, value in given + [(kw.arg, kw.value) for kw in keywords]:
+            constant = value.value if isinstance(value, ast.Constant) else None
+            if key == "axis" and type(constant) is int and constant in (0, 1, -1):
+                axis = 1 if constant == -1 else constant  # a 2-D array's last axis is its columns' index
+            elif key == "keepdims" and (type(constant) is bool or (type(constant) is int and constant in (0, 1))):
+                keepdims = bool(constant)
             else:
-                self.fail(f"np.sum(…) allows only axis=0|1 and keepdims=True|False (got '{kw.arg}')")
+                self.fail(f"np.sum(…) allows only axis=0|1 and keepdims=True|False (got '{key}')")
         return ("sum", args[0], axis, keepdims)
 
     def check_power(self, base, exponent) -> None:

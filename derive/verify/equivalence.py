@@ -21,14 +21,15 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import mpmath
 import sympy as sp
 
 from ..errors import ChainruleError
-from ..functions import BinaryCrossEntropy, CrossEntropy, ReLU, Sigmoid, Softmax, SquaredError, Step, Tanh
 from ..functions import numeric_function as float_function
 from ..gradcheck import random_point
+from ..ops import NetFunctionBase, records
 
 RANDOM_POINTS = 24
 KINK_OFFSET = 1e-3
@@ -39,41 +40,109 @@ SYMBOLIC_MAX_TERMS = 4000
 
 
 class TimedOut(BaseException):  # not an Exception: library code must not swallow it
-    """Raised by the alarm of ``time_limit``."""
+    """Raised by the alarm of ``time_limit``; ``limit`` is the limit that ran out."""
+
+    def __init__(self, limit=None):
+        super().__init__()
+        self.limit = limit
+
+
+_LIMITS: list[tuple[float, object]] = []  # (deadline, token) of each active time_limit, outermost first
+
+
+def _arm() -> None:
+    """The alarm for the nearest deadline of the active limits (at once, when one has passed)."""
+    if _LIMITS:
+        left = min(deadline for deadline, _ in _LIMITS) - time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6))
+    else:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise ``TimedOut`` after ``seconds`` (main thread only; elsewhere use ``bounded``)."""
+    """Raise ``TimedOut`` after ``seconds`` (main thread only; elsewhere use ``bounded``); yields the limit,
+    which the ``TimedOut`` it raises carries.
+
+    Limits nest: an inner limit never outlasts an outer one.  When the outer one runs out first, its
+    ``TimedOut`` (not the inner's) is raised, so code that catches only its own limit's lets it through."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield None
+        return
+    token = object()
+
+    def handler(signum, frame):
+        now = time.monotonic()
+        expired = [t for deadline, t in _LIMITS if deadline <= now]
+        if expired:
+            raise TimedOut(expired[0])  # the outermost that ran out
+        _arm()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    _LIMITS.append((time.monotonic() + seconds, token))
+    try:
+        _arm()
+        yield token
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _LIMITS.remove(next(entry for entry in _LIMITS if entry[1] is token))
+        signal.signal(signal.SIGALRM, old)
+        _arm()
+
+
+class OutOfTime(BaseException):  # not an Exception, and not a TimedOut: ``bounded`` must not swallow it
+    """Raised by ``cpu_limit``: a whole claim's allowance of CPU time is spent."""
+
+
+_CPU_DEADLINE: list[float] = []  # the process CPU time (time.process_time) at which each open cpu_limit ends
+
+
+@contextmanager
+def cpu_limit(seconds: float):
+    """Raise ``OutOfTime`` once this process has spent ``seconds`` more of CPU time (SIGPROF, main thread
+    only; elsewhere nothing).  CPU time, not wall time, so that a check's outcome does not depend on how
+    busy the machine is.  Nested limits keep the earliest end.  After the first signal it repeats every
+    0.25 s of CPU time, so a library that swallows one cannot run on unbounded."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
 
     def handler(signum, frame):
-        raise TimedOut()
+        raise OutOfTime()
 
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    end = time.process_time() + seconds
+    if _CPU_DEADLINE:
+        end = min(end, _CPU_DEADLINE[-1])
+    _CPU_DEADLINE.append(end)
+    old = signal.signal(signal.SIGPROF, handler)
+    signal.setitimer(signal.ITIMER_PROF, max(end - time.process_time(), 1e-3), 0.25)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        _CPU_DEADLINE.pop()
+        signal.signal(signal.SIGPROF, old)
+        if _CPU_DEADLINE:  # an outer limit goes on
+            signal.setitimer(signal.ITIMER_PROF, max(_CPU_DEADLINE[-1] - time.process_time(), 1e-3), 0.25)
 
 
 def bounded(fn, seconds: float, default):
     """``fn()``, or ``default`` when it takes longer than ``seconds`` — in any thread.
 
-    On the main thread an alarm interrupts ``fn``; on any other thread ``fn``
+    On the main thread an alarm interrupts ``fn`` (an outer limit that runs out meanwhile is raised,
+    not turned into ``default``); on any other thread ``fn``
     runs in a forked child process that is killed at the deadline (its
     result, which must pickle, comes back through a pipe).  Where neither is
     available ``fn`` runs unbounded, and only the size bounds of the callers
     hold."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        limit = None
         try:
-            with time_limit(seconds):
+            with time_limit(seconds) as limit:
                 return fn()
-        except TimedOut:
+        except TimedOut as exc:
+            if exc.limit is not limit:
+                raise
             return default
     if not hasattr(os, "fork"):
         return fn()
@@ -171,7 +240,7 @@ def exp_written_size(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
             out = 1
         else:
             inner = sum(size(a) for a in e.args)
-            out = 1 + (4 * inner if isinstance(e, (Tanh, sp.tanh)) else inner)
+            out = 1 + (4 * inner if _is_tanh(e) else inner)
         out = min(out, limit + 1)
         memo[e] = out
         return out
@@ -179,26 +248,21 @@ def exp_written_size(expr: sp.Expr, limit: int = SYMBOLIC_MAX_TERMS) -> int:
     return size(expr)
 
 
+def _is_tanh(e) -> bool:
+    """tanh, SymPy's or the activation's (defined as SymPy's)."""
+    return isinstance(e, sp.tanh) or getattr(getattr(e, "record", None), "definition", None) is sp.tanh
+
+
+def _written(e) -> bool:
+    """A function the symbolic steps write out by its record's definition: smooth, one value (not a kink, not
+    one component of softmax)."""
+    return isinstance(e, NetFunctionBase) and not e.record.kinks and e.record.form != "component"
+
+
 def _to_exp(expr: sp.Expr) -> sp.Expr:
-    """Sigmoid and tanh written with exp, the losses written out (bounded: one pass each)."""
-    return (
-        expr.replace(lambda e: isinstance(e, Sigmoid), lambda e: 1 / (1 + sp.exp(-e.args[0])))
-        .replace(lambda e: isinstance(e, Tanh), lambda e: sp.tanh(e.args[0]))
-        .replace(lambda e: isinstance(e, BinaryCrossEntropy), lambda e: _bce(*e.args))
-        .replace(lambda e: isinstance(e, (CrossEntropy, SquaredError)), _written_out)
-    )
-
-
-def _bce(p, y):
-    return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
-
-
-def _written_out(e):
-    k = len(e.args) // 2
-    pairs = list(zip(e.args[:k], e.args[k:]))
-    if isinstance(e, CrossEntropy):
-        return -sp.Add(*(y * sp.log(p) for p, y in pairs))
-    return sp.Rational(1, 2) * sp.Add(*((p - y) ** 2 for p, y in pairs))
+    """σ, tanh and the other smooth activations written by their definitions (with exp, SymPy's tanh …), the
+    losses written out (bounded: one pass)."""
+    return expr.replace(_written, lambda e: e.record.definition(*e.args))
 
 
 def symbolic_verdict(d, claim: sp.Expr, truth: sp.Expr) -> str:
@@ -267,7 +331,10 @@ def agree(a: float, b: float, tol: float = TOLERANCE) -> bool:
     return scale < 1e-12 or abs(a - b) <= tol * max(scale, 1e-6)
 
 
+@lru_cache(maxsize=1024)
 def numeric_function(expr: sp.Expr):
+    """``expr`` as a function of a dict of values (lambdified once per expression: the truth of a gradient
+    is the same for every claim about it)."""
     args = sorted(expr.free_symbols, key=lambda s: s.name)
     fn = float_function(args, expr)
     names = [a.name for a in args]
@@ -339,19 +406,12 @@ def _mp_value(expr: sp.Expr, values: dict):
     return memo[expr]
 
 
-def _mp_sigmoid(z):
-    return 1 / (1 + mpmath.exp(-z))
-
-
 _MP_FUNCTIONS = {
     sp.exp: mpmath.exp,
     sp.log: mpmath.log,
     sp.tanh: mpmath.tanh,
-    Sigmoid: _mp_sigmoid,
-    Tanh: mpmath.tanh,
-    ReLU: lambda z: z if z > 0 else mpmath.mpf(0),
-    Step: lambda z: mpmath.mpf(1) if z >= 0 else mpmath.mpf(0),
     sp.Abs: abs,
+    **{r.cls: r.mpmath for r in records()},  # every activation and loss, by its record
 }
 
 
@@ -379,19 +439,6 @@ def _mp_node(e, args, values):
         return max(args)
     if isinstance(e, sp.Min):
         return min(args)
-    k = len(args) // 2
-    if isinstance(e, BinaryCrossEntropy):
-        p, y = args
-        return -(y * mpmath.log(p) + (1 - y) * mpmath.log(1 - p))
-    if isinstance(e, CrossEntropy):
-        return -mpmath.fsum(y * mpmath.log(p) for p, y in zip(args[:k], args[k:]) if y != 0)
-    if isinstance(e, SquaredError):
-        return mpmath.fsum((p - y) ** 2 for p, y in zip(args[:k], args[k:])) / 2
-    if isinstance(e, Softmax):
-        index, zs = int(args[0]), args[1:]
-        top = max(zs)
-        exps = [mpmath.exp(z - top) for z in zs]
-        return exps[index - 1] / mpmath.fsum(exps)
     raise TypeError(f"no precise form for {type(e).__name__}")
 
 
@@ -423,10 +470,13 @@ def test_points(d, n: int = RANDOM_POINTS, seed: int = 0):
                 yield shifted, "beside a kink"
 
 
+_KINKED = tuple(r.cls for r in records() if r.kinks)  # ReLU, step: not differentiable at 0
+
+
 def kink_arguments(net) -> list[sp.Expr]:
     out = []
     for node in net.nodes:
-        for f in node.expr.atoms(ReLU, Step):
+        for f in node.expr.atoms(*_KINKED):
             if f.args[0] not in out:
                 out.append(f.args[0])
     return out

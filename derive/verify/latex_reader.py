@@ -32,7 +32,8 @@ import sympy as sp
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from .claims import MAX_DEPTH, MAX_LATEX_CHARS, ClaimError
+from ..ops.record import claim_words, find, latex_commands
+from .claims import MAX_DEPTH, MAX_LATEX_CHARS, STEP, SUMS, ClaimError, unbalanced
 
 GRAMMAR = r"""
 ?start: expr | equation | update
@@ -65,6 +66,7 @@ jux: postfix+
         | "[" expr "]"
         | "{" expr "}"
         | "\\frac" "{" expr "}" "{" expr "}"   -> frac
+        | "\\sqrt" "{" expr "}"                -> sqrt
         | "\\partial" postfix                  -> dmark
         | "\\hat" "{" WORD "}" decor*          -> hat
         | "\\hat" WORD decor*                  -> hat
@@ -109,21 +111,17 @@ WORD: /[A-Za-z]+/
 %ignore /\\[,;:!]|\\qquad|\\quad|\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\[bB]igg?(?![A-Za-z])|\\displaystyle|~/
 """
 
-FUNCTION_WORDS = {
-    "softmax": "softmax",
-    "sigmoid": "sigmoid",
-    "sigma": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "ReLU": "relu",
-    "step": "step",
+FUNCTION_WORDS = {  # every activation's words that LaTeX can write (\operatorname{ReLU}), then the rest
+    **{word: name for word, name in claim_words().items() if word.isascii()},
     "log": "log",
     "ln": "log",
     "exp": "exp",
     "g": "g",
+    "rowsum": "rowsum",
+    "colsum": "colsum",
 }
 LOSS_SUBSCRIPTS = {"CE": "loss", "SE": "loss", "BCE": "loss", "MSE": "loss"}  # L_{\mathrm{CE}}(ŷ, y)
-FUNC_COMMANDS = {r"\sigma": "sigmoid", r"\tanh": "tanh", r"\log": "log", r"\ln": "log", r"\exp": "exp"}
+FUNC_COMMANDS = {**latex_commands(), r"\log": "log", r"\ln": "log", r"\exp": "exp"}
 INDEX_LETTERS = "ijk"
 UNICODE = {
     "−": "-",
@@ -167,6 +165,10 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     text = src.strip().strip("$").strip()
     if not text:
         raise ClaimError("the claim is empty", where)
+    problem = unbalanced(text, latex=True)
+    if problem:
+        raise ClaimError(problem, where)
+    original = text
     for old, new in UNICODE.items():
         text = text.replace(old, new)
     text = _preprocess(text)
@@ -176,17 +178,16 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as exc:
-        raise ClaimError(
-            f"cannot read the LaTeX at column {exc.column}: {_around(text, exc.pos_in_stream)}", where
-        ) from None
+        raise ClaimError(_unreadable_at(original, text, exc.pos_in_stream), where) from None
     except UnexpectedEOF:
         raise ClaimError("the LaTeX ends too early", where) from None
     except UnexpectedInput as exc:
         tok = getattr(exc, "token", None)
-        shown = f"'{tok}'" if tok is not None and str(tok) else "the end"
-        raise ClaimError(
-            f"cannot read the LaTeX: unexpected {shown} at column {getattr(exc, 'column', '?')}", where
-        ) from None
+        if tok is not None and str(tok) and getattr(tok, "start_pos", None) is not None:
+            raise ClaimError(
+                _unreadable_at(original, text, tok.start_pos, f"'{tok}' is not expected here"), where
+            ) from None
+        raise ClaimError("the LaTeX ends too early", where) from None
     except (LarkError, RecursionError) as exc:
         raise ClaimError(f"cannot read the LaTeX ({type(exc).__name__})", where) from None
     if _tree_depth(tree) > 2 * MAX_DEPTH:
@@ -227,6 +228,12 @@ def _expand_dots(text: str) -> str:
 def _preprocess(text: str) -> str:
     """Notation read before parsing: ``\\mathrm{d}Z`` → ``dZ``; Nielsen's ``\\delta^2``, ``\\delta^L``
     → ``delta^{[2]}``; any other ``\\delta`` (not the Kronecker ``\\delta_{ij}``) → the name ``delta``."""
+    text = re.sub(r"\\[dt]frac(?![A-Za-z])", r"\\frac", text)  # \dfrac, \tfrac
+    text = re.sub(r"\\mathcal\s*\{\s*([A-Za-z])\s*\}", r"\1", text)  # \mathcal{L}: the loss L
+    text = re.sub(r"\\(?:var)?epsilon(?![A-Za-z])", "eps ", text)  # ε, as networks name it
+    text = re.sub(r"\^\s*\{\s*\[\s*(\d+|L)\s*\]\s*\\prime\s*\}", r"^{[\1]}'", text)  # g^{[1]\prime}
+    text = re.sub(r"\^\s*\{?\s*\\prime\s*\}?", "'", text)  # \sigma^{\prime}(z)
+    text = re.sub(r"\\sqrt\s+([A-Za-z0-9])", r"\\sqrt{\1}", text)  # \sqrt d
     text = re.sub(r"\\gamma(?![A-Za-z])", "gamma", text)
     text = re.sub(r"\\beta(?![A-Za-z])", "beta", text)
     text = re.sub(r"\\Gamma(?![A-Za-z])", "Gamma", text)  # the LSTM's gates Γ_f, Γ_u, Γ_o
@@ -267,8 +274,21 @@ def _depths(text: str):
         yield depth
 
 
-def _around(text: str, pos: int) -> str:
-    return repr(text[max(0, pos - 10) : pos + 10])
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def _unreadable_at(original: str, text: str, pos: int, what: str | None = None) -> str:
+    """Where the reader stopped, in the user's own text (single backslashes, columns of what they wrote):
+    the command it does not know (``\\mathscr``), else the text around that place."""
+    command = next((m.group() for m in _COMMAND.finditer(text) if m.start() <= pos < max(m.end(), m.start() + 1)), None)
+    if command is None and text[pos : pos + 1] == "{":  # \foo{…}: the command before the brace
+        before = [m for m in _COMMAND.finditer(text) if m.end() == pos]
+        command = before[0].group() if before else None
+    if command is not None and command in original:
+        return f"cannot read the LaTeX at column {original.index(command) + 1}: {command} is not supported"
+    near = text[max(0, pos - 10) : pos + 10]
+    column = original.find(near) + 1 + min(pos, 10) if near in original else pos + 1
+    return f"cannot read the LaTeX at column {column}: {what or 'not understood'}, near '{near}'"
 
 
 def _finish(node, where, lhs: bool = False):
@@ -408,7 +428,9 @@ class _ToClaim(Transformer):
         if word in FUNCTION_WORDS or word.lower() in FUNCTION_WORDS:
             f = _Func(FUNCTION_WORDS.get(word, FUNCTION_WORDS.get(word.lower())))
             sub, _, _ = decorations(items[2:])
-            if f.name == "softmax" and sub.isdigit():  # \operatorname{softmax}_{k}(z_1, …, z_K): component k
+            if (
+                getattr(find(f.name), "form", None) == "component" and sub.isdigit()
+            ):  # \operatorname{softmax}_{k}(z_1, …, z_K): component k
                 f.index = int(sub)
             return f
         sub, layer, transposed = decorations(items[2:])
@@ -514,9 +536,14 @@ class _ToClaim(Transformer):
             out = value if out is None else ("jux", self._value(out), self._value(value))
         return out
 
+    def sqrt(self, items):
+        return ("call", "sqrt", (self._value(items[0]),))
+
     def _apply(self, f: _Func, args: tuple):
         if f.primes > 1:
             raise ClaimError(f"only first derivatives are allowed ({f.name}{'′' * f.primes})")
+        if f.name in SUMS and not f.primes and len(args) == 1:  # \operatorname{rowsum}(dP ⊙ P)
+            return ("sum", args[0], SUMS[f.name], True)
         if f.index is not None:
             args = (("num", sp.Integer(f.index)), *args)
         node = ("call", f.name + "'" * f.primes, args)
@@ -539,12 +566,12 @@ class _ToClaim(Transformer):
         left, op, right = self._value(items[1]), str(items[2]), self._value(items[3])
         u = left if right == ("num", 0) else ("sub", left, right)
         if op in (r"\geq", r"\ge", ">="):
-            return ("call", "step", (u,))
+            return ("call", STEP, (u,))
         if op == ">":
-            return ("sub", ("num", 1), ("call", "step", (("neg", u),)))
+            return ("sub", ("num", 1), ("call", STEP, (("neg", u),)))
         if op in (r"\leq", r"\le", "<="):
-            return ("call", "step", (("neg", u),))
-        return ("sub", ("num", 1), ("call", "step", (u,)))
+            return ("call", STEP, (("neg", u),))
+        return ("sub", ("num", 1), ("call", STEP, (u,)))
 
     def arglist(self, items):
         return _Args(tuple(self._value(x) for x in items))
@@ -579,7 +606,7 @@ class _ToClaim(Transformer):
         m = re.fullmatch(r"\\sum(?:_(\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z]))?(?:\^(\{[^{}]*\}|[A-Za-z0-9]))?", token)
         sub = _TEXT_IN_SUB.sub(r"\1", _strip_braces(m.group(1) or "")).replace(" ", "")
         sup = _strip_braces(m.group(2) or "").replace(" ", "")
-        if "column" in sub or "example" in sub or sup == "m":
+        if "column" in sub or "example" in sub or "batch" in sub or sup == "m":
             return ("sum", body, 1, True)
         if "row" in sub:  # Σ_rows: down each column (a 1×m row)
             return ("sum", body, 0, True)

@@ -35,10 +35,13 @@ import re
 import numpy as np
 import sympy as sp
 
-from ..ir.nodes import TimeSum
 from ..ir.recurrence import carried_values
+from ..ops.nodes import TimeSum
 from .claims import ClaimError, names_in
-from .vectorised import VecTarget, read, resolve, run_trials, target_name
+from .vec_hints import vector_hint
+from .vec_read import read, resolve, target_name
+from .vec_target import VecTarget
+from .vec_trials import run_trials
 from .verdict import Verdict
 
 NOT_SYMBOLIC = "not attempted (claims about a recurrence are checked numerically, at one step t)"
@@ -65,6 +68,7 @@ class RecTarget(VecTarget):
         self.scalars = {"J"}
         self.data = (*net.names("input"), self.y, "m")
         self.staged = []
+        self._at = {}
         self.carried = carried_values(self.d.backward, self.rec)
         self.later = sorted(
             {
@@ -86,7 +90,7 @@ class RecTarget(VecTarget):
     def names(self) -> tuple[str, ...]:
         return (*super().names(), *self.later, *self.boundaries)
 
-    def values(self, rng: np.random.Generator) -> tuple[dict, dict]:
+    def values(self, rng: np.random.Generator, equations=None) -> tuple[dict, dict]:
         from ..ir.network import M
         from ..ir.numeric import run
 
@@ -103,7 +107,7 @@ class RecTarget(VecTarget):
             else:
                 env[name] = rng.normal(0.0, 1.0, shape(name))
         rows, cols = shape(self.y)
-        if net.output == "softmax":
+        if net.target_kind == "one-hot":
             env[self.y] = np.eye(rows)[:, rng.integers(0, rows, cols)]
         else:
             env[self.y] = rng.integers(0, 2, (rows, cols)).astype(float)
@@ -121,7 +125,7 @@ class RecTarget(VecTarget):
                 }
             )
             env[target] = run([_eq(target, ahead)], env, dims)[target]
-        equations = [e for e in self.d.equations if e.kind != "boundary"]
+        equations = [e for e in (self.d.equations if equations is None else equations) if e.kind != "boundary"]
         one_step = [_eq(e.target, e.expr.xreplace({ts: ts.arg for ts in e.expr.atoms(TimeSum)})) for e in equations]
         with np.errstate(all="ignore"):
             values = run(one_step, env, dims)
@@ -159,6 +163,11 @@ def untimed(claim: str) -> str:
     s = re.sub(r"([^\W\d][\w]*)_\{t\s*-\s*1\}", r"\1_prev", s)
     s = re.sub(r"([^\W\d][\w]*)_\{t\s*\+\s*1\}", r"\1" + LATER, s)
     s = re.sub(r"([^\W\d][\w]*)_\{?[tT]\}?(?![\w{])", r"\1", s)
+    return _sums(s)
+
+
+def _sums(s: str) -> str:
+    """Each marked Σ_t as ``sum_t(operand)``, the operand's own Σ_t too (``Σ_t Σ_t X``)."""
     out, i = [], 0
     while True:
         m = _MARK.search(s, i)
@@ -170,7 +179,7 @@ def untimed(claim: str) -> str:
         while j < len(s) and s[j] == " ":
             j += 1
         end = _scope_end(s, j)
-        out.append(f"sum_t({s[j:end]})")
+        out.append(f"sum_t({_sums(s[j:end])})")
         i = end
     return "".join(out)
 
@@ -237,12 +246,66 @@ def _subscript(sub: str) -> str:
     return "_{" + sub.rstrip(",") + "}" if sub.rstrip(",") else ""
 
 
+_INDEX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[\s*t\s*(?:([+-])\s*1\s*)?\]")
+_SLICE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[\s*:\s*,\s*(?::\s*(\w+)|(\w+)\s*:)\s*\]")
+_NG_TIME = re.compile(
+    r"(_\{([^{}]*)\}|_([A-Za-z0-9]))?\s*\^\s*\{\s*(?:\\langle|<)\s*(t\s*(?:[+-]\s*1)?)\s*(?:\\rangle|>)\s*\}"
+)
+
+
+def _ng_time(m) -> str:
+    """Ng's time superscript ``a^{\\langle t \rangle}`` as a time subscript (``a_{t}``; ``W_{f}^{⟨t⟩}`` → ``W_{f,t}``)."""
+    sub = m.group(2) or m.group(3)
+    return f"_{{{sub},{m.group(4)}}}" if sub else f"_{{{m.group(4)}}}"
+
+
+def as_loop(net: RecTarget, claim: str, where=None) -> str:
+    """A line of a BPTT loop as the claim it makes: ``dW += np.dot(da, hs[t-1].T)`` (min-char-rnn, inside
+    ``for t in reversed(range(T))``) is ``dW = Σ_t da_t h_{t−1}ᵀ``; ``hs[t]`` is ``h_t`` (a list of the
+    states); Ng's stacked ``Wf[:, :n]`` (the columns that multiply a_{t−1}) is ``Wf``, ``Wf[:, n:]`` ``Uf``."""
+
+    def index(m) -> str:
+        base = m.group(1)
+        if not net.knows(base) and base.endswith("s") and net.knows(base[:-1]):
+            base = base[:-1]  # hs[t]: the list of h
+        return f"{base}_{{t{m.group(2)}1}}" if m.group(2) else f"{base}_t"
+
+    text = _INDEX.sub(index, claim)
+    text = _SLICE.sub(lambda m: _stacked(net, m.group(1), "state" if m.group(2) else "input", where), text)
+    loop = re.match(r"^\s*([^=]+?)\s*\+=\s*(.+)$", text)
+    if loop:
+        text = f"{loop.group(1)} = Σ_t ({loop.group(2)})"
+    return text
+
+
+def _stacked(net: RecTarget, name: str, part: str, where=None) -> str:
+    """The parameter that block of a stacked weight is here: ``Wf[:, :n]`` multiplies the previous state
+    (``Wf a_{t−1}``), ``Wf[:, n:]`` the step's input (``Uf x_t``), in the same pre-activation."""
+    states = set(net.rec.states.values())
+    for eq in net.d.forward:
+        products = [a for a in eq.expr.args if isinstance(a, sp.MatMul) and len(a.args) == 2]
+        on_state = [a for a in products if getattr(a.args[1], "name", None) in states]
+        if not any(getattr(a.args[0], "name", None) == name for a in on_state):
+            continue
+        if part == "state":
+            return name
+        inputs = [a for a in products if a not in on_state and isinstance(a.args[1], sp.MatrixSymbol)]
+        other = [a.args[0].name for a in inputs if getattr(a.args[0], "name", None) in net.params]
+        if len(other) == 1:
+            return other[0]
+    raise ClaimError(
+        f"cannot read {name}[:, …]: {name} is not a weight that multiplies the previous state "
+        "(a stacked weight's columns are read as the weights of the state and of the input)",
+        where,
+    )
+
+
 def _read(net: RecTarget, claim: str, latex: bool, where):
     """(lhs, rhs, whether the claim sums over t, the boundary it claims or None) of a text or LaTeX claim."""
     if not latex:
-        lhs, rhs = read(net, untimed(claim), False, where)
+        lhs, rhs = read(net, untimed(as_loop(net, claim, where)), False, where)
         return lhs, rhs, _has_sum(rhs), None
-    text, summed, at_end = untimed_latex(claim)
+    text, summed, at_end = untimed_latex(_NG_TIME.sub(_ng_time, claim))
     lhs, rhs = read(net, text, True, where)
     names = {n: _step_name(n) for n in names_in(rhs) | names_in(lhs)}
     rename = {n: m for n, m in names.items() if m != n and net.knows(m)}
@@ -317,13 +380,50 @@ def _verdict(net: RecTarget, name: str, claim: str, tree, truth: str, at: str = 
     if not bad:
         return Verdict(name, claim, True, NOT_SYMBOLIC, f"agrees at {len(trials)} random shapes and values{at}", truth)
     numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values{at}"
-    hint = _slip(net, name, tree) if slip else None
+    hint = None
+    if slip:
+        hint = _slip(net, name, tree) or _time_slip(net, name, tree) or vector_hint(net, name, tree, trials)
+        hint = hint and re.sub(r"(\w+)__next", r"\1_{t+1}", re.sub(r"(\w+)_prev\b", r"\1_{t−1}", hint))
     return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
+
+
+def _time_slip(net: RecTarget, name: str, tree) -> str | None:
+    """A derivative taken at the previous step's state: ``1 − h_{t−1}²`` where ``h_t = tanh(a_t)`` needs
+    ``1 − h_t²``."""
+    from .vec_repairs import _replace, _walk
+    from .vec_slips import _function_text
+
+    for state, prev in net.rec.states.items():
+        eq = net.equations.get(state)
+        for old, new in ((prev, state), (state, prev)):
+            paths = [path for path, node in _walk(tree) if node[0] == "name" and _resolves_to(net, node[1], old)]
+            repaired = tree
+            for path in paths:
+                repaired = _replace(repaired, path, ("name", new))
+            if not paths or not all(t.agrees for t in run_trials(net, name, repaired, trials=3)):
+                continue
+            if old == prev and eq is not None and eq.kind == "activation":
+                f, Z = _function_text(eq.function), eq.operands[0]
+                return (
+                    f"{f}′ taken at {state}_{{t−1}}: {state}_t = {f}({Z}_t), so its derivative is taken at step t's "
+                    f"own state, {state}_t (not the state it was computed from)"
+                )
+            if old == state:
+                return f"{state}_t written for {state}_{{t−1}}: step t reads the previous state {state}_{{t−1}}"
+            return f"{state}_{{t−1}} written for {state}_t"
+    return None
+
+
+def _resolves_to(net: RecTarget, name: str, target: str) -> bool:
+    try:
+        return resolve(net, name) == target
+    except ClaimError:
+        return False
 
 
 def _slip(net: RecTarget, name: str, tree) -> str | None:
     """The usual BPTT slip: a state's adjoint without the term step t+1 sends back (Wᵀ δ_{t+1})."""
-    from .vectorised import evaluate
+    from .vec_evaluate import evaluate
 
     base = name[1:]
     if base not in net.rec.states:

@@ -36,15 +36,17 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..names import did_you_mean
 from ..printing.text import text
 from . import claims as C
 from .claim_scope import ScalarScope, free_names, index_letters, node_form, substitute_index
 from .claims import ClaimError
-from .equivalence import RATE_VALUES, Row, bounded, numeric_rows, symbolic_verdict
+from .equivalence import RATE_VALUES, OutOfTime, Row, bounded, cpu_limit, numeric_rows, symbolic_verdict
 from .slips import scalar_hint
 from .verdict import Counterexample, Verdict
 
 HINT_SECONDS = 3.0
+CLAIM_SECONDS = 5.0  # CPU time for one claim, hint included: longer is bad input
 
 
 # ---------------------------------------------------------- the checking
@@ -94,7 +96,11 @@ def target_for(scope: ScalarScope, wrt: str | None, lhs, where=None, rhs=None) -
         return Target(param, None, scope.sym[param] - step * scope.d.gradient(param), step)
     if lhs is None:
         if wrt is None:
-            raise ClaimError("say which gradient the claim is for (--wrt NAME, or a left-hand side)", where)
+            params = scope.net.names("param")
+            example = params[0] if params else next(iter(scope.kinds))
+            raise ClaimError(
+                f"say which gradient the claim is for (--wrt {example}, or a left-hand side: d{example} = …)", where
+            )
         wrt = scope.resolve(wrt, where)
         return Target(wrt, loss, scope.d.gradient(wrt))
     named = lhs_names(scope, lhs, where)
@@ -172,8 +178,15 @@ def verify_tree(scope: ScalarScope, wrt, lhs, rhs, claim, where=None) -> Verdict
     target = target_for(scope, wrt, lhs, where, rhs=rhs)
     expr = rhs if isinstance(rhs, sp.Basic) else scope.to_sympy(rhs, where)
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in scope.kinds and s.name not in RATE_VALUES)
+    if unknown == ["m"]:
+        raise ClaimError(
+            f"unknown name 'm' (network '{scope.net.name}' has: {', '.join(scope.kinds)}): it is written unit by "
+            "unit and sees one example, so m appears only as the mean over a batch, (1/m) Σ_examples",
+            where,
+        )
     if unknown:
-        raise ClaimError(f"unknown name '{unknown[0]}' in network '{scope.net.name}'", where)
+        hint = did_you_mean(unknown[0], scope.kinds)
+        raise ClaimError(f"unknown name '{unknown[0]}'{hint} in network '{scope.net.name}'", where)
     return compare(scope, target, expr, claim if isinstance(claim, str) else text(claim))
 
 
@@ -198,23 +211,37 @@ class SpecTarget:
         return self._made or None
 
 
-def verify_spec(target, wrt, claim, *, latex: bool = False, where=None) -> Verdict:
-    """``verify_claim`` for a derivation, or ``vecverify.verify_vector`` for a vectorised network;
-    for a ``SpecTarget``, the other view when the first cannot read the claim."""
+def verify_spec(target, wrt, claim, *, latex: bool = False, where=None, seconds: float | None = None) -> Verdict:
+    """``verify_claim`` for a derivation, or ``verify_vector`` for a vectorised network; for a
+    ``SpecTarget``, the other view when the first cannot read the claim.  Within ``seconds`` of CPU time
+    (on the main thread; the symbolic steps are bounded in any thread): a claim that would take longer
+    is a ``ClaimError``.  ``seconds`` defaults to ``CLAIM_SECONDS``."""
+    seconds = CLAIM_SECONDS if seconds is None else seconds
+    try:
+        with cpu_limit(seconds):
+            return _verify_spec(target, wrt, claim, latex, where)
+    except OutOfTime:
+        raise ClaimError(f"checking the claim took longer than {seconds:g} s", where) from None
+
+
+def _verify_spec(target, wrt, claim, latex: bool, where) -> Verdict:
     from .recurrent import RecTarget, verify_recurrent
-    from .vectorised import VecTarget, verify_vector
+    from .vec_target import VecTarget
+    from .vectorised import verify_vector
 
     if isinstance(target, SpecTarget):
         try:
-            return verify_spec(target.primary, wrt, claim, latex=latex, where=where)
+            return _verify_spec(target.primary, wrt, claim, latex, where)
         except ClaimError as first:
             other = target.other()
             if other is None:
                 raise
             try:
-                return verify_spec(other, wrt, claim, latex=latex, where=where)
+                return _verify_spec(other, wrt, claim, latex, where)
             except ClaimError as second:  # the other view's problem when it read further than a name
-                shallow = second.message.startswith(("unknown name", "cannot read", "the LaTeX ends"))
+                shallow = second.message.startswith(
+                    ("unknown name", "cannot read", "the LaTeX ends", "unbalanced", "say which")
+                )
                 raise (first if shallow else second) from None
     if isinstance(target, RecTarget):
         return verify_recurrent(target, wrt, claim, latex=latex, where=where)

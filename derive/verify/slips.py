@@ -22,6 +22,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..ops import records
 from ..printing.text import text
 from .claim_scope import node_form
 from .equivalence import SYMBOLIC_MAX_TERMS, agree, expanded_terms, numeric_function, values_at
@@ -60,15 +61,46 @@ def scalar_hint(scope, target, claim: sp.Expr, rows) -> str | None:
     left_out = path_left_out(scope, target, lambda e: _agrees_with(e, claim, values))
     if left_out:
         return left_out
+    written = activation_for_derivative(scope, claim, matches)
+    if written:
+        return written
     claim_n = node_form(d, claim)
     truth_n = node_form(d, target.truth)
-    found = factor_difference(claim_n, truth_n, matches, claim, target.truth)
+    found = None
+    if truth_n.is_Add and sp.count_ops(truth_n) <= 40:  # (1 − y)/(1 − ŷ) − y/ŷ as one product: (ŷ − y)/(ŷ(1 − ŷ))
+        product = sp.factor(sp.together(truth_n))
+        found = factor_difference(claim_n, product, matches, claim, target.truth) if not product.is_Add else None
+    found = found or factor_difference(claim_n, truth_n, matches, claim, target.truth)
+    mask = re.fullmatch(r"a missing factor step\((\w+)\)", found or "")
+    if mask:
+        z = mask.group(1)
+        applied = [n.expr for n in scope.net.nodes if n.expr.args == (scope.sym.get(z),) and n.expr.is_Function]
+        f = text(applied[0]).split("(")[0] if applied else "g"
+        return f"the {f} mask lost: a missing factor step({z}) ({f}′({z}) = 1 where {z} ≥ 0, else 0)"
     if found:
         return found + quadratic_cost_note(scope, found)
     other = other_gradient(scope, target, claim, matches_other=lambda e: _agrees_with(e, claim, values))
     if other:
         return other
     return term_difference(claim_n, truth_n)
+
+
+def activation_for_derivative(scope, claim: sp.Expr, matches) -> str | None:
+    """σ written where σ′ belongs: the claim applies an activation, ``σ(z1)``, where the chain rule needs its
+    derivative ``σ′(z1) = a1·(1 − a1)``."""
+    from ..functions import RULES
+    from .claim_scope import ACTIVATIONS
+
+    for f in sorted(claim.atoms(*ACTIVATIONS.values()), key=str):
+        derivative = RULES[type(f)].partial(f, 0)
+        if matches(claim.xreplace({f: derivative})):
+            name = text(f).split("(")[0]
+            arg = text(f.args[0])
+            return (
+                f"{name} written where {name}′ belongs: {text(f)} is the activation itself; the chain rule needs its "
+                f"derivative {name}′({arg}) = {text(node_form(scope.d, derivative))}"
+            )
+    return None
 
 
 def path_left_out(scope, target, claim_is) -> str | None:
@@ -92,19 +124,27 @@ def path_left_out(scope, target, claim_is) -> str | None:
 
 
 def quadratic_cost_note(scope, hint: str) -> str:
-    """``a missing factor ŷ·(1 − ŷ)`` under a quadratic cost with a σ output: σ'(z^L) was left out."""
-    from ..functions import Sigmoid, SquaredError
+    """``a missing factor ŷ·(1 − ŷ)`` under a quadratic cost with a σ output: σ'(z^L) was left out (any output
+    activation other than the loss's matched one, its derivative written as the record writes it)."""
+    from ..ops import find, record_of
 
-    loss = scope.net.node(scope.net.loss_name).expr
+    loss = find(type(scope.net.node(scope.net.loss_name).expr))
     out = scope.output
-    if not (isinstance(loss, SquaredError) and out and "missing factor" in hint):
+    if not (
+        loss is not None and loss.matched and record_of(loss.matched).is_identity and out and "missing factor" in hint
+    ):
         return ""
     expr = scope.net.node(out).expr if scope.kinds.get(out) == "node" else None
-    if not isinstance(expr, Sigmoid) or f"{text(scope.sym[out])}·(1 − {text(scope.sym[out])})" not in hint:
+    g = find(type(expr)) if expr is not None else None
+    if g is None or g.kind != "activation" or g.derivative is None or g.is_identity:
         return ""
-    return (
-        f" — σ'(z^L) left out: under a quadratic cost the output error is ({text(scope.sym[out])} − y)·σ'(z); "
-        "ŷ − y alone holds for σ with cross-entropy"
+    a = scope.sym[out]
+    if text(g.derivative(a, expr.args[0])) not in hint:
+        return ""
+    matched = next((r for r in records("loss") if r.matched == g.name), None)
+    holds = f"ŷ − y alone holds for {g.text} with {matched.title}" if matched else ""
+    return f" — {g.text}'(z^L) left out: under a quadratic cost the output error is ({text(a)} − y)·{g.text}'(z)" + (
+        f"; {holds}" if holds else ""
     )
 
 
@@ -161,6 +201,8 @@ def describe_constant(c: Fraction) -> str:
         return "a flipped sign: the claim is −1 × the derivation"
     sign = " and a flipped sign" if c < 0 else ""
     c = abs(c)
+    if not 1e-6 <= c <= 1e6:  # e^700 written in: say how big, not its 300 digits
+        return f"a wrong constant factor{sign} (the claim is {float(c):.3g} × the derivation)"
     if c.denominator == 1:
         return f"an extra factor {c.numerator}{sign} (the claim is {c.numerator} × the derivation)"
     if c.numerator == 1:

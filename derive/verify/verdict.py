@@ -62,6 +62,8 @@ class Verdict:
             lines.append(f"  counterexample: {self.counterexample}")
         if self.hint:
             lines.append(f"  likely slip: {self.hint}")
+        if self.details.get("note"):
+            lines.append(f"  note:     {self.details['note']}")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:

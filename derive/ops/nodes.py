@@ -1,10 +1,9 @@
-"""Matrix-program node classes SymPy has none for.
+"""Matrix-program node classes SymPy has none for (besides ``Apply``, ``derive.ops.apply``, and
+``LossSum``, ``derive.ops.loss_sum``, which read the function records).
 
-* ``Apply(g, Z)``: an activation applied entry by entry (softmax: column by
-  column); ``Apply("step", Z)`` is the ReLU derivative ``1[Z ≥ 0]``;
-* ``LossSum(ℓ, A, Y)``: the per-example loss summed over the m columns
-  (a 1×1 quantity; a batch cost is ``J = (1/m) LossSum``);
-* ``FrobeniusSq(W)``: ``‖W‖²_F = Σ W²`` (1×1), the L2 penalty's building block.
+* ``FrobeniusSq(W)``: ``‖W‖²_F = Σ W²`` (1×1), the L2 penalty's building block;
+* ``L1Norm(W)``: ``‖W‖₁ = Σ |W|`` (1×1); ``Sign(W)`` its subgradient;
+* ``TimeSum(Q)``: a per-step quantity summed over the T steps of a recurrence.
 
 Everything else is SymPy's own: ``MatAdd``, ``MatMul`` (with scalar
 coefficients), ``HadamardProduct``, ``HadamardPower``, ``Transpose`` and
@@ -14,42 +13,7 @@ coefficients), ``HadamardProduct``, ``HadamardPower``, ``Transpose`` and
 from __future__ import annotations
 
 import sympy as sp
-from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
-
-
-class Apply(MatrixExpr):
-    """``g(Z)``: activation ``g`` (by name) applied to ``Z``; same shape as ``Z``."""
-
-    def __new__(cls, function, arg):
-        return super().__new__(cls, _str(function), arg)
-
-    @property
-    def function(self) -> str:
-        return self.args[0].name
-
-    @property
-    def arg(self):
-        return self.args[1]
-
-    @property
-    def shape(self):
-        return self.args[1].shape
-
-
-class LossSum(MatrixExpr):
-    """``Σ over examples of ℓ(A[:, i], Y[:, i])``: a 1×1 quantity."""
-
-    def __new__(cls, loss, output, target):
-        return super().__new__(cls, _str(loss), output, target)
-
-    @property
-    def loss(self) -> str:
-        return self.args[0].name
-
-    @property
-    def shape(self):
-        return (sp.S.One, sp.S.One)
 
 
 class FrobeniusSq(MatrixExpr):
@@ -65,11 +29,6 @@ class FrobeniusSq(MatrixExpr):
     @property
     def shape(self):
         return (sp.S.One, sp.S.One)
-
-
-def _str(name) -> Str:
-    """A name as SymPy's ``Str`` (``doit`` rebuilds a node from its args, which are Str already)."""
-    return name if isinstance(name, Str) else Str(name)
 
 
 class L1Norm(MatrixExpr):

@@ -1,0 +1,374 @@
+"""Programs declared as a user writes them, not the catalogue's: NumPy's spelling, unnamed sub-expressions, a GRU
+over numeric inputs, penalties unit by unit, a cost summed over the examples, and the names that would collide.
+
+Each derives readably (the lecture's names for what the user left unnamed, no sub-expression twice in one
+equation, equations of a recurrence's size within 160 characters), its gradients agree with central differences,
+and it generates a module whose own generated tests pass.
+"""
+
+import importlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from codegen.cli.app import main
+from codegen.cli.cmd_generate import render
+from derive import (
+    ChainruleError,
+    DeclarationError,
+    Network,
+    VecNetwork,
+    binary_cross_entropy,
+    cross_entropy,
+    gelu,
+    gradcheck,
+    leaky_relu,
+    mse,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from derive.catalogue import load, names
+
+REL = 1e-6
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs" / "examples"  # the programs of this file, as a user reads them
+GRU, UNIT_L2, SUM_COST = (EXAMPLES / f"{n}.py" for n in ("gru", "unit_l2", "sum_cost"))
+
+
+def mlp_numpy_style():
+    net = VecNetwork("mlp_np")
+    n0, n1, n2, n3 = net.dims(n0=4, n1=8, n2=8, n3=3)
+    X, Y = net.input("X", n0), net.target("Y", n3)
+    W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
+    W2, b2 = net.param("W2", (n2, n1)), net.param("b2", (n2, 1))
+    W3, b3 = net.param("W3", (n3, n2)), net.param("b3", (n3, 1))
+    A1 = net.let("A1", relu(W1 @ X + b1))
+    A2 = net.let("A2", relu(W2 @ A1 + b2))
+    net.cost(cross_entropy(softmax(W3 @ A2 + b3), Y))
+    return net
+
+
+def passes(test_file, *flags) -> None:
+    """The generated test file runs green in a fresh interpreter (as a user runs it)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *flags, str(test_file)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=Path(test_file).parent,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
+def spec(tmp_path, name, body):
+    """``body`` (a program's text, or the path of an example) as the spec file ``name``.py in ``tmp_path``."""
+    text = body.read_text(encoding="utf-8") if isinstance(body, Path) else textwrap.dedent(body)
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    return str(path)
+
+
+def equation_texts(d):
+    return {e.target: e.text for e in d.equations}
+
+
+def longest_backward(d) -> int:
+    return max(len(e.text) for e in d.backward)
+
+
+def repeated_subexpression(expr):
+    """A compound sub-expression (not a name, a transpose of one, or a broadcast ones matrix) that occurs twice in
+    ``expr``, else None."""
+    seen = set()
+    for node in sp.preorder_traversal(expr):
+        if node.is_Atom or isinstance(node, (sp.MatrixSymbol, sp.OneMatrix)) or not isinstance(node, sp.MatrixExpr):
+            continue
+        if isinstance(node, sp.Transpose) and isinstance(node.arg, sp.MatrixSymbol):
+            continue
+        if isinstance(node, sp.MatMul) and any(isinstance(f, sp.OneMatrix) for f in node.args) and len(node.args) == 2:
+            continue
+        if node in seen:
+            return node
+        seen.add(node)
+    return None
+
+
+# ------------------------------------------------------------------ declarations
+def test_matmul_transpose_softmax_and_an_unnamed_output_read_like_numpy():
+    d = mlp_numpy_style().derive()
+    t = equation_texts(d)
+    assert t["Z1"] == "Z1 = W1 X + b1"
+    assert t["A3"] == "A3 = softmax(Z3)"  # the cost's unnamed output: A3 after A1, A2, and its pre-activation Z3
+    assert t["dZ3"] == "dZ3 = A3 − Y"
+    assert t["dZ1"] == "dZ1 = dA1 ⊙ 1[Z1 ≥ 0]"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_transpose_as_an_attribute():
+    net = VecNetwork("tied")
+    n0, n1 = net.dims(n0=4, n1=2)
+    X, Y = net.input("X", n0), net.target("Y", n0)
+    W, b1, b2 = net.param("W", (n1, n0)), net.param("b1", (n1, 1)), net.param("b2", (n0, 1))
+    A1 = net.let("A1", sigmoid(W @ X + b1))
+    net.cost(binary_cross_entropy(sigmoid(W.T @ A1 + b2), Y))
+    d = net.derive()
+    t = equation_texts(d)
+    assert (t["Z2"], t["A2"]) == ("Z2 = Wᵀ A1 + b2", "A2 = σ(Z2)")  # the output after A1: A2, and Z2
+    assert t["dW"] == "dW = (1/m) dZ1 Xᵀ + (1/m) A1 dZ2ᵀ"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_at_on_numbers_and_t_on_scalars_are_still_refused():
+    x, y = sp.symbols("x y")
+    with pytest.raises(TypeError):
+        x @ y
+    assert not hasattr(x, "T")
+
+
+def test_an_unnamed_pre_activation_is_named_as_a_lecturer_names_it():
+    net = VecNetwork("rnn_out")
+    n, k = net.dims(n=4, k=1)
+    h, Y = net.input("h", n), net.target("Y", k)
+    V, bv = net.param("V", (k, n)), net.param("bv", (k, 1))
+    net.let("yhat", sigmoid(V @ h + bv))
+    net.cost(binary_cross_entropy(net.handles["yhat"], Y))
+    t = equation_texts(net.derive())
+    assert t["z"] == "z = V h + bv" and t["yhat"] == "yhat = σ(z)" and t["dz"] == "dz = yhat − Y"
+
+
+def test_a_per_unit_loss_of_an_unnamed_output_reads_as_the_lecture():
+    net = Network("unit_unnamed")
+    x1, x2 = net.inputs("x1 x2")
+    y = net.targets("y")
+    w1, w2, b = net.params("w1 w2 b")
+    net.loss(binary_cross_entropy(sigmoid(w1 * x1 + w2 * x2 + b), y))
+    d = net.derive()
+    assert [n.name for n in net.nodes] == ["z", "yhat", "L"]
+    assert str(d.steps("w1")[0]) == "chain rule: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂w1"
+    assert str(d.steps("w1")[-1]) == "result: ∂L/∂w1 = (ŷ − y)·x1"
+
+
+def test_the_programs_own_variables_name_what_it_left_undeclared():
+    """H1 = gelu(…), H2 = H1 + leaky_relu(…) held in variables, never given to net.let: the equations use H1 and
+    H2, and a part used twice is computed once (its adjoint sums both uses)."""
+    from derive.catalogue import load_spec
+
+    d = load_spec(str(EXAMPLES / "residual_gelu.py")).derive()
+    t = equation_texts(d)
+    assert [e.target for e in d.forward] == ["Z1", "H1", "Z2", "H2", "Yhat", "J"]
+    assert (t["H2"], t["Yhat"]) == ("H2 = LeakyReLU(Z2) + H1", "Yhat = W3ᵀ H2")
+    assert t["dH1"] == "dH1 = W2ᵀ dZ2 + dH2" and t["dW3"] == "dW3 = (1/m) H2 dYhatᵀ + λ W3"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_an_activation_used_twice_and_never_named_is_named_once():
+    """The same GELU(W1 X + b1) twice inside the cost, no variables: one pre-activation, every parameter reaches
+    the cost (the naming once lost W2 here)."""
+    net = VecNetwork("shared")
+    n0, n1, n2 = net.dims(n0=3, n1=5, n2=2)
+    X, Y = net.input("X", n0), net.target("Y", n2)
+    W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
+    W2, b2, W3 = net.param("W2", (n1, n1)), net.param("b2", (n1, 1)), net.param("W3", (n1, n2))
+    net.cost(mse(W3.T @ (gelu(W1 @ X + b1) + leaky_relu(W2 @ gelu(W1 @ X + b1) + b2)), Y))
+    d = net.derive()
+    assert [a.name for a in net.assignments] == ["Z_1", "Z_2", "Yhat"]
+    assert equation_texts(d)["Z_2"] == "Z_2 = W2 GELU(Z_1) + b2"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_per_unit_parts_take_the_programs_variable_names():
+    net = Network("unit_vars")
+    x1, x2 = net.inputs("x1 x2")
+    y = net.targets("y")
+    w1, w2, w3, w4, b1, b2, v1, v2, c = net.params("w1 w2 w3 w4 b1 b2 v1 v2 c")
+    hid1 = tanh(w1 * x1 + w2 * x2 + b1)
+    hid2 = tanh(w3 * x1 + w4 * x2 + b2)
+    score = v1 * hid1 + v2 * hid2 + c
+    net.loss(binary_cross_entropy(sigmoid(score), y))
+    d = net.derive()
+    assert [n.name for n in net.nodes] == ["z_hid1", "hid1", "z_hid2", "hid2", "score", "yhat", "L"]
+    assert (
+        str(d.steps("w1")[0]) == "chain rule: ∂L/∂w1 = ∂L/∂ŷ · ∂ŷ/∂score · ∂score/∂hid1 · ∂hid1/∂z_hid1 · ∂z_hid1/∂w1"
+    )
+
+
+def test_star_between_two_equal_shapes_hints_at_hadamard():
+    net = VecNetwork("star")
+    n = net.dims(n=3)
+    A, B = net.input("A", n), net.input("B", n)
+    with pytest.raises(DeclarationError, match="for the entry-by-entry product write hadamard"):
+        net.let("C", A * B)
+
+
+# ------------------------------------------------------------------------- a GRU
+@pytest.fixture(scope="module")
+def gru(tmp_path_factory):
+    from derive.catalogue import load_spec
+
+    return load_spec(spec(tmp_path_factory.mktemp("gru"), "gru_user", GRU))
+
+
+def test_the_gru_derives_readably(gru):
+    d = gru.derive()
+    t = equation_texts(d)
+    assert t["dZ_z"] == "dZ_z_t = dz_t ⊙ z_t ⊙ (1 − z_t)"  # the gate's pre-activation, named by the engine
+    assert t["dz"] == "dz_t = dh_t ⊙ (h_{t−1} − hc_t)"  # the common factor written once
+    assert t["dUh"] == "dUh = (1/m) Σ_t dZ_hc_t (h_{t−1} ⊙ r_t)ᵀ"
+    boundary = next(e.text for e in d.backward if e.kind == "boundary")
+    assert boundary == "at t = T, step t+1's term in dh_t is Vᵀ dZ (h_T is read after the last step)"
+    assert "T+1}" not in " ".join(e.text for e in d.backward)
+    assert longest_backward(d) <= 160
+    for e in d.backward:
+        assert repeated_subexpression(e.expr) is None, e.text
+
+
+def test_the_gru_gradients_match_central_differences(gru):
+    assert gradcheck.worst(gradcheck.check(gru.derive(), max_entries=6)) <= REL
+
+
+def test_the_gru_generates_a_module_whose_tests_pass(tmp_path, capsys):
+    path = spec(tmp_path, "gru_spec", GRU)
+    assert main(["generate", path, "-o", str(tmp_path / "gru.py")]) == 0
+    text = (tmp_path / "gru.py").read_text()
+    assert "X is T×3×m, time first" in text and "x = X[t]" in text
+    passes(tmp_path / "test_gru.py")
+
+
+# ---------------------------------------------------------------- losses, scaled
+def test_a_per_unit_penalty_is_named_and_generated(tmp_path, capsys):
+    from derive.catalogue import load_spec
+
+    path = spec(tmp_path, "unit_l2", UNIT_L2)
+    d = load_spec(path).derive()
+    steps = [str(s) for s in d.steps("W11")]
+    assert steps[0] == "chain rule: ∂L/∂W11 = ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂a1 · ∂a1/∂z1 · ∂z1/∂W11 + ∂L/∂R · ∂R/∂W11"
+    assert "factor: ∂R/∂W11 = λ·W11" in steps  # the constant keeps its name: λ, not 1/100
+    assert all("1/100" not in s for s in steps)
+    assert main(["generate", path, "-o", str(tmp_path / "l2.py")]) == 0
+    assert "LAM = 0.01" in (tmp_path / "l2.py").read_text()
+    passes(tmp_path / "test_l2.py")
+
+
+def test_a_cost_summed_over_the_examples(tmp_path, capsys):
+    from derive.catalogue import load_spec
+
+    path = spec(tmp_path, "sum_cost", SUM_COST)
+    d = load_spec(path).derive()
+    t = equation_texts(d)
+    assert t["J"] == "J = Σ_columns binary_cross_entropy(A2, Y)"  # printed as it is
+    assert t["dZ2"] == "dZ2 = A2 − Y" and t["dW2"] == "dW2 = dZ2 A1ᵀ"  # no 1/m: J is a sum
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+    assert main(["generate", path, "-o", str(tmp_path / "summed.py")]) == 0
+    passes(tmp_path / "test_summed.py")
+
+
+# -------------------------------------------------------------- names that collide
+@pytest.mark.parametrize(
+    "declare, message",
+    [
+        (
+            lambda net: (net.constant("lam", 0.1), net.constant("Lam", 0.2)),
+            "constants 'lam' and 'Lam' are both LAM in the generated module",
+        ),
+        (
+            lambda net: net.constant("lr", 0.1),
+            "constant 'lr' would clash with train()'s argument 'lr' in the generated module",
+        ),
+        (
+            lambda net: net.constant("epochs", 3),
+            "constant 'epochs' would clash with train()'s argument 'epochs' in the generated module",
+        ),
+        (
+            lambda net: net.constant("optimizer", 1),
+            "constant 'optimizer' would clash with train()'s argument 'optimizer' in the generated module",
+        ),
+        (
+            lambda net: net.constant("batch_size", 8),
+            "constant 'batch_size' would clash with train()'s argument 'batch_size' in the generated module",
+        ),
+    ],
+)
+@pytest.mark.parametrize("kind", [VecNetwork, Network])
+def test_names_that_would_collide_in_the_module_are_refused(kind, declare, message):
+    net = kind("collide")
+    with pytest.raises(DeclarationError) as err:
+        declare(net)
+    assert str(err.value).endswith(message) and "\n" not in str(err.value)
+
+
+def test_a_module_named_after_numpy_is_refused(tmp_path, capsys):
+    assert main(["generate", "xor", "-o", str(tmp_path / "numpy.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "would shadow the module numpy" in err
+    assert not (tmp_path / "numpy.py").exists()
+
+
+# ------------------------------------------------- catalogue copies, under other names
+def _copy_spec(tmp_path, name):
+    """The catalogue's own declaration of ``name`` in a spec file, the network renamed copy_of_<name>: ``model()``
+    where the catalogue trains one (an NLP model), else ``build()``."""
+    module = importlib.import_module(f"derive.catalogue.{name}")
+    text = Path(module.__file__).read_text(encoding="utf-8")
+    copy = f"copy_of_{name}"
+    assert text.count(f'"{name}"') >= 1, name
+    made = "model" if hasattr(module, "model") else "build"
+    text = text.replace(f'"{name}"', f'"{copy}"', 1) + f"\n\nnetwork = {made}()\n"
+    return spec(tmp_path, copy, text), copy
+
+
+def _as_catalogue(module: str, name: str, copy: str) -> str:
+    """A copy's module text with its names written as the catalogue's (the stamp line, which holds the hash, out)."""
+    body = module.split("\n", 1)[1]
+    body = body.replace(f"`{copy}.py`", f"`{name}`").replace(f"{copy}.py -o", f"{name} -o")
+    body = body.replace(f"chainrule handout {copy}.py", f"chainrule handout {name}")
+    return body.replace(copy, name)
+
+
+@pytest.mark.parametrize("name", names())
+def test_a_copy_under_another_name_generates_the_same_module(tmp_path, name):
+    """The copy's module is the catalogue's golden module in generated/ (itself byte-compared with a fresh
+    render by tests/test_codegen_golden.py), but for the names."""
+    path, copy = _copy_spec(tmp_path, name)
+    golden = ROOT / "generated" / f"{name}.py"
+    if not golden.exists():  # nothing to train (the computation graph): the copy is refused alike
+        with pytest.raises(ChainruleError) as refused:
+            render(name, name)
+        with pytest.raises(ChainruleError) as err:
+            render(path, name)
+        assert str(err.value).replace(copy, name) == str(refused.value)
+        return
+    mine, _ = render(path, name)
+    assert _as_catalogue(mine, name, copy) == golden.read_text(encoding="utf-8").split("\n", 1)[1]
+
+
+@pytest.mark.parametrize("name", ["elman_rnn", "xor"])
+def test_a_copys_own_tests_pass(tmp_path, name):
+    path, _ = _copy_spec(tmp_path, name)
+    assert main(["generate", path, "-o", str(tmp_path / "module.py")]) == 0
+    passes(tmp_path / "test_module.py")
+
+
+# ---------------------------------------------------------- readable derivations
+@pytest.mark.parametrize("name", [n for n in names() if isinstance(load(n), VecNetwork)])
+def test_no_catalogue_equation_repeats_a_sub_expression(name):
+    d = load(name).derive()
+    for e in d.backward:
+        assert repeated_subexpression(e.expr) is None, e.text
+
+
+# ---------------------------------------------------------------- attention with a linear read-out
+def test_attention_with_an_identity_read_out_generates_a_module_whose_tests_pass(tmp_path, capsys):
+    """A = identity(Z) after a quantity the general printer computes (Z = Wo Oᵀ + bo) names the same array; the
+    demo's regression targets are of order one, so training has something to reduce."""
+    path = spec(tmp_path, "readout_spec", EXAMPLES / "attention_readout.py")
+    assert main(["generate", path, "-o", str(tmp_path / "readout.py")]) == 0
+    text = (tmp_path / "readout.py").read_text()
+    assert "A = Z  # (9) A = identity(Z)" in text
+    passes(tmp_path / "test_readout.py")
