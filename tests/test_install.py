@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from derive.catalogue import names as catalogue_names
+from codegen.cli.demo_plan import QUICK
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (
@@ -91,4 +91,5 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path):
     page = (out / "index.html").read_text(encoding="utf-8")
     links = {unquote(unescape(h)) for h in re.findall(r'href="([^"]+)"', page)}
     assert all((out / link).is_file() for link in links)
-    assert {f"{name}/handout.pdf" for name in catalogue_names()} <= links and "two_layer_sigmoid/handout.html" in links
+    media = ("handout.pdf", "handout.html", "handout.ipynb", "slides.pdf", "derivation.txt")
+    assert {f"{name}/{file}" for name in QUICK for file in media} <= links

@@ -115,23 +115,29 @@ def activation(**fields):
 
 
 def _prime_class(cls, rec: ActivationRecord) -> type:
-    """``<Name>Prime``: g' as a function of its own, with a helper record made from ``rec``."""
+    """``<Name>Prime``: g' as a function of its own, with a helper record made from ``rec``.  g' is worked
+    out (and compiled) when first used: SymPy's diff and lambdify would be most of ``import derive``."""
     z = sp.Dummy("z")
-    d = sp.diff(rec.definition(z), z)
+
+    @functools.cache
+    def d() -> sp.Expr:
+        return sp.diff(rec.definition(z), z)
+
+    @functools.cache
+    def compiled(module: str):
+        return sp.lambdify(z, d(), module)
+
     prime = type(f"{cls.__name__}Prime", (NetFunctionBase,), {"nargs": 1, "__module__": cls.__module__})
-    diff_float = sp.lambdify(z, d, "math")
-    diff_mp = sp.lambdify(z, d, "mpmath")
-    diff_array = sp.lambdify(z, d, "numpy")
     helper = ActivationRecord(
         name=f"{rec.name}'",
         text=f"{rec.text}'",
         latex=f"{rec.latex}'",
         why=rec.why,
-        definition=sp.Lambda(z, d),
-        derivative=lambda a, u: sp.diff(d, z).subs(z, u),
-        numeric=lambda u: float(diff_float(u)),
-        mpmath=diff_mp,
-        array=diff_array,
+        definition=lambda u: sp.Lambda(z, d())(u),
+        derivative=lambda a, u: sp.diff(d(), z).subs(z, u),
+        numeric=lambda u: float(compiled("math")(u)),
+        mpmath=lambda u: compiled("mpmath")(u),
+        array=lambda u: compiled("numpy")(u),
         numpy=rec.prime_numpy,
         helpers=rec.prime_helpers or {},
         helper=True,
