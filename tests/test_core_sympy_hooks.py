@@ -131,7 +131,9 @@ def test_sympy_spellings_are_the_lecture_functions():
     net.loss(binary_cross_entropy(a, t))
     assert isinstance(net.node("h").expr, Tanh)
     assert isinstance(net.node("r").expr, ReLU)
-    assert net.node("a").expr == Sigmoid(w * r + b)
+    # the unnamed argument of an activation is named for the chain rule (z_a), as the lectures write it
+    assert net.node("a").expr == Sigmoid(net.node("z_a").symbol)
+    assert net.node("z_a").expr == w * r + b
     d = net.derive()
     assert d.gradient("h") == w * (a - t) * step(h)
 
@@ -145,7 +147,9 @@ def test_the_exp_forms_of_sigmoid_declare_as_sigmoid():
         ("r", sp.exp(u) / (sp.exp(u) + 1)),
     ):
         net.let(name, form)
-        assert net.node(name).expr == Sigmoid(u), (name, net.node(name).expr)
+        # u is held in the program's variable, so it is declared under that name, once
+        assert net.node(name).expr == Sigmoid(net.node("u").symbol), (name, net.node(name).expr)
+    assert net.node("u").expr == u
 
 
 @pytest.mark.parametrize(

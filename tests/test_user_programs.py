@@ -178,8 +178,8 @@ def test_an_activation_used_twice_and_never_named_is_named_once():
     W2, b2, W3 = net.param("W2", (n1, n1)), net.param("b2", (n1, 1)), net.param("W3", (n1, n2))
     net.cost(mse(W3.T @ (gelu(W1 @ X + b1) + leaky_relu(W2 @ gelu(W1 @ X + b1) + b2)), Y))
     d = net.derive()
-    assert [a.name for a in net.assignments] == ["Z_1", "Z_2", "Yhat"]
-    assert equation_texts(d)["Z_2"] == "Z_2 = W2 GELU(Z_1) + b2"
+    assert [a.name for a in net.assignments] == ["Z1", "A1", "Z2", "Yhat"]
+    assert equation_texts(d)["Z2"] == "Z2 = W2 A1 + b2"  # the hidden layers named as a lecturer numbers them
     assert gradcheck.worst(gradcheck.check(d)) <= REL
 
 
@@ -372,3 +372,111 @@ def test_attention_with_an_identity_read_out_generates_a_module_whose_tests_pass
     text = (tmp_path / "readout.py").read_text()
     assert "A = Z  # (9) A = identity(Z)" in text
     passes(tmp_path / "test_readout.py")
+
+
+# ---------------------------------------------------------------- an autoencoder: the input is its own target
+@pytest.fixture(scope="module")
+def tied_autoencoder():
+    from derive.catalogue import load_spec
+
+    net = load_spec(EXAMPLES / "tied_autoencoder.py")
+    return net, net.derive()
+
+
+def test_an_autoencoder_reads_its_input_as_its_target(tied_autoencoder):
+    """binary_cross_entropy(Xhat, X): the target Y is declared as the input itself, and a plain number prints as
+    typed (0.001, and 0.002 for its derivative), never 1/1000 or 0.00100000000000."""
+    net, d = tied_autoencoder
+    assert net.reconstructs == "X" and net.names("target") == ["Y"]
+    t = equation_texts(d)
+    assert t["dZ"] == "dZ = Xhat − Y"
+    assert t["dW"] == "dW = (1/m) dZ_code Xᵀ + (1/m) code dZᵀ + 0.002 W"  # the tied weight: both uses summed
+    assert t["J"].endswith("+ 0.001 ‖W‖²")
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_an_autoencoders_handout_and_module(tmp_path, capsys, tied_autoencoder):
+    path = str(EXAMPLES / "tied_autoencoder.py")
+    assert main(["handout", path, "-o", str(tmp_path / "ae.tex")]) == 0
+    tex = (tmp_path / "ae.tex").read_text()
+    assert "The target is the input itself, $Y = X$" in tex and "0.001\\," in tex and "1000" not in tex
+    assert main(["generate", path, "-o", str(tmp_path / "ae.py")]) == 0
+    assert "LAM" not in (text := (tmp_path / "ae.py").read_text()) and "0.001" in text
+    passes(tmp_path / "test_ae.py")
+
+
+# ---------------------------------------------------------------- layers written inside one expression
+def test_a_layer_inside_an_expression_is_named_and_its_row_weight_is_a_weight(tmp_path, capsys):
+    """v @ silu(W @ X + b) + c: the hidden layer is Z1, A1 (as a lecturer numbers it), ŷ = v A1 + c is affine, and
+    the 1×h row v starts as a weight (random), not a bias (zeros: the demo once had nothing to learn)."""
+    from derive.catalogue import load_spec
+
+    path = EXAMPLES / "silu_regression.py"
+    d = load_spec(path).derive()
+    t = equation_texts(d)
+    assert (t["Z1"], t["A1"], t["yhat"]) == ("Z1 = W X + b", "A1 = SiLU(Z1)", "yhat = v A1 + c")
+    assert t["dv"] == "dv = (1/m) dyhat A1ᵀ" and t["dZ1"] == "dZ1 = dA1 ⊙ SiLU'(Z1)"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+    assert main(["generate", str(path), "-o", str(tmp_path / "silu.py")]) == 0
+    text = (tmp_path / "silu.py").read_text()
+    assert '"v": ((1, 8), "small", 8),  # weight of yhat' in text and '"c": ((1, 1), "zeros", 1)' in text
+    passes(tmp_path / "test_silu.py")
+
+
+def test_two_hidden_layers_inside_one_expression():
+    net = VecNetwork("nested")
+    n, h, k = net.dims(n=4, h=5, k=3)
+    X, Y = net.input("X", n), net.target("Y", k)
+    W1, b1, W2, b2 = net.param("W1", (h, n)), net.param("b1", (h, 1)), net.param("W2", (h, h)), net.param("b2", (h, 1))
+    W3, b3 = net.param("W3", (k, h)), net.param("b3", (k, 1))
+    net.cost(cross_entropy(softmax(W3 @ tanh(W2 @ leaky_relu(W1 @ X + b1) + b2) + b3), Y))
+    d = net.derive()
+    assert [a.name for a in net.assignments] == ["Z1", "A1", "Z2", "A2", "Z", "Yhat"]
+    t = equation_texts(d)
+    assert t["dZ"] == "dZ = Yhat − Y" and t["dW2"] == "dW2 = (1/m) dZ2 A1ᵀ" and t["Z"] == "Z = W3 A2 + b3"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+# ---------------------------------------------------------------- a per-unit squared error written out
+def test_a_squared_error_written_out_is_the_lectures_loss(tmp_path, capsys):
+    """(out - y)**2/2 unit by unit is SE(ŷ, y): the chain rule reads ∂L/∂ŷ = ŷ − y and the module generates."""
+    body = textwrap.dedent(
+        """
+        from derive import Network, softplus, tanh
+        network = Network("unit_se")
+        x1, x2 = network.inputs("x1 x2")
+        y = network.targets("y")
+        w11, w12, w21, w22, v1, v2, b1, b2, c = network.params("w11 w12 w21 w22 v1 v2 b1 b2 c")
+        h1 = softplus(w11 * x1 + w21 * x2 + b1)
+        h2 = softplus(w12 * x1 + w22 * x2 + b2)
+        out = tanh(v1 * h1 + v2 * h2 + c)
+        network.loss((y - out) ** 2 / 2)
+        """
+    )
+    from derive.catalogue import load_spec
+
+    path = spec(tmp_path, "unit_se", body)
+    d = load_spec(path).derive()
+    steps = [str(s) for s in d.steps("w11")]
+    assert steps[1] == "factor: ∂L/∂ŷ = ŷ − y    [∂L/∂ŷᵢ = ŷᵢ − yᵢ  (L = ½ Σ (ŷᵢ − yᵢ)²)]"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+    assert main(["generate", path, "-o", str(tmp_path / "se.py")]) == 0
+    passes(tmp_path / "test_se.py")
+
+
+def test_a_squared_error_beside_a_penalty_and_a_square_that_is_not_one():
+    from derive.ops.losses.squared_error import SquaredError
+
+    net = Network("se_penalty")
+    x = net.inputs("x")
+    y = net.targets("y")
+    a, b = net.params("a b")
+    net.loss(((y - a * x) ** 2 + b**2) / 2)  # ½ b² is a penalty on b, beside SE(a x, y)
+    assert net.node("yhat").expr == a * x
+    assert net.nodes[-1].expr == SquaredError(net.node("yhat").symbol, y) + b**2 / 2
+    net = Network("not_se")
+    x = net.inputs("x")
+    y = net.targets("y")
+    a = net.params("a")
+    net.loss((y - a * x) ** 2 / 3)  # not ½: stays as typed
+    assert net.nodes[-1].expr == (y - a * x) ** 2 / 3

@@ -20,7 +20,7 @@ def register(sub) -> None:
     p = sub.add_parser("derive", help="print the chain-rule derivation of gradients, step by step")
     p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
     p.add_argument("--wrt", nargs="+", metavar="NAME", help="variables to differentiate for (default: every parameter)")
-    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md)")
     p.set_defaults(run=run)
 
 

@@ -96,7 +96,7 @@ def register(sub) -> None:
     )
     p.add_argument("--force", action="store_true", help="overwrite files edited by hand")
     p.add_argument("--no-tests", action="store_true", help="do not write the test file")
-    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see the README)")
+    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see docs/cli.md)")
     p.set_defaults(run=cmd_generate)
 
 

@@ -70,7 +70,7 @@ def register(sub) -> None:
         "--engine", choices=latex_build.ENGINES, default="pdflatex", help="LaTeX engine for --pdf (default: pdflatex)"
     )
     p.add_argument("--force", action="store_true", help="overwrite a file that chainrule did not write, or one edited")
-    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see the README)")
+    p.add_argument("--json", action="store_true", help="say what was written as JSON on stdout (keys: see docs/cli.md)")
     p.add_argument(
         "--slides",
         action="store_true",

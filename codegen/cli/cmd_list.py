@@ -17,7 +17,7 @@ from . import jsonout
 
 def register(sub) -> None:
     p = sub.add_parser("list", help="list the built-in lecture networks")
-    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README)")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md)")
     p.set_defaults(run=run)
 
 

@@ -48,7 +48,7 @@ def register(sub) -> None:
         help="a file of claims, one 'NAME: formula' per line (text, or $…$ LaTeX), or a sheet that ships with "
         f"chainrule, by name: {', '.join(shipped_sheets())}",
     )
-    p.add_argument("--json", action="store_true", help="as JSON (keys: see the README); the exit status is the same")
+    p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md); the exit status is the same")
     group.add_argument(
         "--steps",
         metavar="FILE",

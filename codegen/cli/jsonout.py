@@ -1,7 +1,7 @@
 """``--json`` output of ``list``, ``derive``, ``verify``, ``handout`` and ``generate`` (and of any command's
 bad input): plain data with stable keys, for scripts.
 
-The keys are documented in the README ("Scripting"); adding a key is compatible, renaming one is not.
+The keys are documented in docs/cli.md ("Scripting"); adding a key is compatible, renaming one is not.
 SymPy and ``derive`` are imported where they are used: ``chainrule list --json`` loads neither.
 """
 

@@ -332,7 +332,7 @@ def _param_list(net, d) -> list:
             if 1 in (nr, nc) and _scales(net, name):  # a column, or a row when rows are positions
                 why = f"scale in {user.target}: starts at 1 (batch/layer norm's γ)"
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "ones", nc, why))
-            elif 1 in (nr, nc):
+            elif 1 in (nr, nc) and not _multiplies(user.expr, name):  # a bias; a row v in v A + c is a weight
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias in {user.target}"))
             else:
                 why = f"weight in {user.target}: N(0, 0.01²)"
@@ -345,6 +345,17 @@ def _param_list(net, d) -> list:
         else:
             param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "zeros", nc, f"bias of {e.target}"))
     return param_list
+
+
+def _multiplies(expr, name: str) -> bool:
+    """``name`` multiplies another quantity in ``expr`` (a weight, whatever its shape), not only a row of ones
+    (a bias broadcast over the columns)."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.MatMul) and any(getattr(f, "name", None) == name for f in node.args):
+            others = [f for f in node.args if f.is_Matrix and getattr(f, "name", None) != name]
+            if any(f.atoms(sp.MatrixSymbol) for f in others):
+                return True
+    return False
 
 
 def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict) -> list[str]:

@@ -158,11 +158,18 @@ class Program:
     def equations_section(self, answers: bool = False) -> Section:
         vn, mp = self.vn, self.mp
         dims = ", ".join(f"{mp.name(s.name)} = {n}" for s, n in sorted(vn.dim_sizes.items(), key=lambda t: t[0].name))
+        cost = (
+            r"The cost is the loss summed over the examples, $J = \sum_{\text{examples}} L$."
+            if self.vd.example_scale == 1
+            else r"The cost is the mean loss, $J = \frac{1}{m} \sum_{\text{examples}} L$."
+        )
+        reconstructs = getattr(vn, "reconstructs", None)
+        if reconstructs:
+            cost += rf" The target is the input itself, $Y = {mp.name(reconstructs)}$: the network reconstructs it."
         blocks = [
             Text(
                 r"For a batch of $m$ examples, stacked as the columns of the inputs and targets, the network is a few"
-                rf" matrix equations (here ${dims}$). The cost is the mean loss, $J = \frac{{1}}{{m}}"
-                r" \sum_{\text{examples}} L$."
+                rf" matrix equations (here ${dims}$). {cost}"
             ),
             Display(self.rows(self.vd.forward, False)),
             self.graph_picture(),

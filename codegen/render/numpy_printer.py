@@ -83,6 +83,9 @@ class ModulePrinter(NumPyPrinter):
     def _print_Symbol(self, expr):
         return self.names.get(expr, None) or super()._print_Symbol(expr)
 
+    def _print_Float(self, expr):
+        return repr(float(expr))  # as the declaration gave it: 0.001, not 0.00100000000000000
+
     # ------------------------------------------------------------ arithmetic
     def _print_Add(self, expr, order=None):
         """Positive terms first, as a lecture writes ``yhat - y`` rather than ``-y + yhat``."""

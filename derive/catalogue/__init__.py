@@ -124,12 +124,13 @@ def describe(name: str) -> str:
     return (module.__doc__ or "").strip().splitlines()[0]
 
 
-def load_spec(spec: str) -> Network | VecNetwork:
+def load_spec(spec: str | os.PathLike) -> Network | VecNetwork:
     """A catalogue name, or a path to a Python file that defines ``network`` (or ``build()``).
 
     A catalogue network is built here; a spec file runs in a process of its own, with a time limit,
     no standard input and its output captured (``derive.spec``): a spec that raises, exits, prints,
     reads input or never ends is bad input, reported in one line with the place."""
+    spec = os.fspath(spec)
     if spec in NAMES:
         return load(spec)
     if not (spec.endswith(".py") or os.sep in spec or "/" in spec):

@@ -305,31 +305,41 @@ class VecNetwork:
         """``value`` with every activation's unnamed argument named: ``z = σ(Wz x + Uz h + bz)`` declares the
         pre-activation ``Z_z = Wz x + Uz h + bz`` first, so the derivation writes ``dZ_z = dz ⊙ z ⊙ (1 − z)`` as a
         lecturer does.  The argument of the activation that is ``value`` itself takes the lecture's name (A1 →
-        Z1, ŷ → z, else Z_<name>); any other, inner first, that name with a number."""
+        Z1, ŷ → z, else Z_<name>).  An activation inside ``value`` (``v @ silu(W @ X + b) + c``) is a layer of its
+        own, inner first: ``Z1 = W X + b``, ``A1 = SiLU(Z1)`` (the first number whose Z and A are free), and
+        ``value`` reads ``v A1 + c``."""
 
-        def unnamed(expr) -> list:
-            """Each activation of ``expr`` whose argument is not a name, inner first, each once."""
+        def todo(expr) -> list:
+            """Each activation of ``expr`` still to name, inner first, each once: an inner one, and ``expr`` itself
+            when its argument is not a name."""
             found = []
             for node in sp.postorder_traversal(expr):
-                named = not isinstance(node, Apply) or isinstance(node.arg, sp.MatrixSymbol) or node.record.helper
-                if not named and node not in found:
+                if not isinstance(node, Apply) or node.record.helper or node in found:
+                    continue
+                if not isinstance(node.arg, sp.MatrixSymbol):  # tanh(c) inside Γo ⊙ tanh(c) reads as it is
                     found.append(node)
             return found
 
-        first = unnamed(value)
-        if not first:
-            return value
-        principal = self._fresh(pre_activation_name(name))
-        inner = 0
-        while todo := unnamed(value):
-            node = todo[0]  # inner first: its argument holds no unnamed activation any more
-            if node == value or len(first) == 1:
-                z = principal
-            else:
-                inner += 1
-                z = self._fresh(f"{principal}_{inner}")
-            self._assign(z, node.arg, where)
-            value = value.xreplace({node: Apply(node.args[0], self.matrices[z])})  # every use of it
+        def multiplied(expr, node) -> bool:
+            """``node`` is a factor of a matrix product in ``expr``: a layer feeding a linear map."""
+            return any(isinstance(p, sp.MatMul) and node in p.args for p in sp.preorder_traversal(expr))
+
+        single = len(todo(value)) == 1
+        layer = 0
+        while parts := todo(value):
+            node = parts[0]  # inner first: its argument holds no activation to name any more
+            if node != value or not single:
+                layer += 1
+                while not (self._free_name(f"Z{layer}") and self._free_name(f"A{layer}")):
+                    layer += 1
+            if node == value or not multiplied(value, node):  # H2 = LeakyReLU(Z2) + H1 reads as it is
+                z = self._fresh(pre_activation_name(name) if node == value or single else f"Z{layer}")
+                self._assign(z, node.arg, where)
+                value = value.xreplace({node: Apply(node.args[0], self.matrices[z])})  # every use of it
+                continue
+            z = self._assign(f"Z{layer}", node.arg, where)
+            a = self._assign(f"A{layer}", Apply(node.args[0], self.matrices[_name(z)]), where)
+            value = value.xreplace({node: self.matrices[_name(a)]})  # every use of it
         return value
 
     def _fresh(self, name: str) -> str:
@@ -410,6 +420,7 @@ class VecNetwork:
         else:
             value = Lowering(self, "the cost", where)(self._user_names(self._parse(loss, "the cost", where), where))
             value = self._name_outputs(value, where)
+        value = self._input_as_target(value, where)
         if not (is_matrix(value) and value.shape == (1, 1)):
             shape = shape_text(value.shape) if is_matrix(value) else "scalar without a loss"
             raise DeclarationError(f"the cost must be a scalar (1×1) with a loss term, got {shape}", where)
@@ -436,6 +447,24 @@ class VecNetwork:
             name = self._fresh(self._output_name(Y))
             self._assign(name, self._name_parts(name, A, where), where)
             value = value.xreplace({term: LossSum(term.args[0], self.matrices[name], Y)})
+        return value
+
+    def _input_as_target(self, value, where):
+        """A loss whose target is an input (``binary_cross_entropy(Xhat, X)``, an autoencoder) reads a target Y
+        declared here, the input itself (Y = X), as the lecture's autoencoder declares it; its demo data
+        reconstructs X."""
+        from ..training import Training, training_of, with_training
+
+        for term in [t for t in sp.preorder_traversal(value) if isinstance(t, LossSum)]:
+            X = term.args[2]
+            if not (isinstance(X, sp.MatrixSymbol) and self.kinds.get(X.name) == "input") or self.names("target"):
+                continue
+            y = self._fresh("Y")
+            self._leaf(y, "target", X.shape, where)
+            value = value.xreplace({term: LossSum(term.args[0], term.args[1], self.matrices[y])})
+            self.reconstructs = X.name
+            if training_of(self) == Training():
+                with_training(self, reconstruct=True)
         return value
 
     def _output_name(self, Y) -> str:

@@ -304,6 +304,9 @@ class StepLatexPrinter(SumDepth, LatexPrinter):
         return f"{b}^{{{self._print(exp)}}}"
 
     def _print_Float(self, expr):
+        short = f"{float(expr):.4g}"
+        if float(short) == float(expr) and "e" not in short:  # a declared coefficient (0.001): as given
+            return short
         if self._settings["number"]:
             return self._settings["number"](float(expr))
         return super()._print_Float(expr)

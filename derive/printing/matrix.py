@@ -27,7 +27,7 @@ from sympy.printing.str import StrPrinter
 from ..ops.apply import Apply
 from ..ops.loss_sum import LossSum
 from ..ops.nodes import FrobeniusSq
-from .text import GREEK
+from .text import GREEK, short_float
 
 __all__ = [
     "GREEK",
@@ -94,6 +94,9 @@ class MatrixTextPrinter(SumDepth, StrPrinter):
 
     def _print_MatrixSymbol(self, expr):
         return expr.name
+
+    def _print_Float(self, expr):
+        return short_float(expr)
 
     def _print_Symbol(self, expr):
         return expr.name
@@ -295,9 +298,17 @@ def _scalar_text(scalar) -> str:
     return f"({num_text}/{den_text if den.is_Atom or root else '(' + den_text + ')'})"
 
 
+class _ScalarPrinter(StrPrinter):
+    def _print_Float(self, expr):
+        return short_float(expr)
+
+
 def _product_text(x) -> str:
     """``2m``, ``λ``: a scalar coefficient with constants in their lecture letters."""
-    text = str(x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK})).replace("*", "")
+    text = _ScalarPrinter().doprint(
+        x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK})
+    )
+    text = text.replace("*", "")
     return re.sub(r"sqrt\((\w+)\)", r"√\1", text)
 
 

@@ -23,6 +23,11 @@ _HAT = re.compile(r"^([A-Za-z])hat(\d*)$")
 GREEK = {"lam": "λ", "lambd": "λ", "eps": "ε", "epsilon": "ε", "alpha": "α", "eta": "η", "gamma": "γ", "beta": "β"}
 
 
+def short_float(x) -> str:
+    """A float as a declaration gives it (0.001, 2.5e-05): the shortest form that reads back as the same float."""
+    return repr(float(x))
+
+
 def display_name(name: str) -> str:
     """``yhat`` → ``ŷ``, ``yhat2`` → ``ŷ2``, ``lam`` → ``λ``; other names unchanged."""
     m = _HAT.match(name)
@@ -61,6 +66,9 @@ class TextPrinter(StrPrinter):
 
     def _print_Symbol(self, expr):
         return display_name(expr.name)
+
+    def _print_Float(self, expr):
+        return short_float(expr)
 
     def _print_Add(self, expr, order=None):
         return join_sum(expr, self._print_add_term, "−")

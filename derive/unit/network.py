@@ -130,10 +130,52 @@ class Network:
         where = caller_place()
         if self.loss_name is not None:
             raise DeclarationError(f"the loss is already declared as '{self.loss_name}'", where)
+        expr = self._squared_error_written_out(expr)
         expr = self._named_penalty(expr, name, where)
         sym = self._let(name, expr, where)
         self.loss_name = name
         return sym
+
+    def _squared_error_written_out(self, expr):
+        """``(yhat - y)**2/2`` (and ``½((ŷ1 − y1)² + (ŷ2 − y2)²)``, ``(y − ŷ)²/2``) as the squared-error loss it
+        spells out, so the derivation and the module read it as the lecture's SE(ŷ, y); other terms (a penalty)
+        stay as they are."""
+        from ..functions import squared_error
+
+        try:
+            expr = sp.sympify(expr, strict=True)
+        except (sp.SympifyError, TypeError):
+            return expr  # _let reports it
+        targets = {s for s in expr.free_symbols if self.kinds.get(s.name) == "target"}
+        pairs, rest = {}, []
+
+        def square(term) -> bool:
+            """``term`` is (ŷ − t)² or (t − ŷ)² for a target t not seen yet: ŷ recorded."""
+            if not (isinstance(term, sp.Pow) and term.exp == 2):
+                return False
+            hit = [t for t in targets if term.base.has(t)]
+            if len(hit) != 1 or hit[0] in pairs:
+                return False
+            t = hit[0]
+            slope = sp.diff(term.base, t)
+            yhat = term.base + t if slope == -1 else t - term.base
+            if slope not in (1, -1) or yhat.has(t):
+                return False
+            pairs[t] = yhat
+            return True
+
+        for term in sp.Add.make_args(expr):
+            coeff, factors = term.as_coeff_mul()
+            inner = sp.Add.make_args(factors[0]) if coeff == sp.Rational(1, 2) and len(factors) == 1 else ()
+            before = dict(pairs)
+            if not (inner and all(square(s) for s in inner)):
+                pairs.clear()
+                pairs.update(before)  # a term that is not all squares of outputs against targets stays as written
+                rest.append(term)
+        if not pairs or len(pairs) != len(targets):
+            return expr
+        ts = sorted(pairs, key=lambda s: s.name)
+        return squared_error([pairs[t] for t in ts], ts) + sp.Add(*rest)
 
     def _named_penalty(self, expr, name: str, where):
         """``expr`` with its terms of parameters and constants alone (a penalty) as a node R, when it has
