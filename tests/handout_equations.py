@@ -119,6 +119,9 @@ def rows(tex: str) -> list[tuple[int, str]]:
                 continue
             if "\\mathrel{+}" in row:  # "dZ += …": one contribution accumulated, not an equality
                 continue
+            if "\\text{there: }" in row:  # the other convention's equation (the GRU's two), not this network's
+                continue
+            row = row.replace("\\text{here: }\\ ", "")
             row = re.sub(r"\\text\{in \}.*?\\text\{:\}", "", row)  # "in ∂L/∂z:", the simplification's place
             lines.append(row.replace("&", " "))
         section = tex.count("\\section{", 0, m.start())

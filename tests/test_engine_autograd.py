@@ -222,7 +222,11 @@ def layer_cost(net, params, X, Y, seed=None):
     with each dropout mask drawn as the generated modules document it (declaration order, from seed)."""
     sizes = {**net.dim_sizes, net.m: X.shape[1]}
     sizes.update({net.constants[n]: v for n, v in net.constant_values.items()})
-    env = {net.names("input")[0]: X, net.names("target")[0]: Y, **params}
+    env = {net.names("target")[0]: Y, **params}
+    start = 0
+    for name in net.names("input"):  # one input, or word indices stacked as the rows of X (word2vec's c and O)
+        rows = X.shape[0] if len(net.names("input")) == 1 else int(sp.sympify(net.matrices[name].shape[0]).subs(sizes))
+        env[name], start = X[start : start + rows], start + rows
     rng = np.random.default_rng(seed)
     for mask, keep in net.masks.items():
         rows = int(sp.sympify(net.matrices[mask].shape[0]).subs(sizes))
@@ -268,6 +272,9 @@ def _value(e, env, sizes):
         E, W = _value(e.args[0], env, sizes), np.asarray(env[e.args[1].name])
         blocks = [E[:, W[t]] * (W[t] != 0) for t in range(W.shape[0])]
         return anp.concatenate(blocks, axis=0)
+    if kind == "Dots":  # word2vec's scores: each column's n stacked vectors dotted with the column of v
+        Q, v = _value(e.args[0], env, sizes), _value(e.args[1], env, sizes)
+        return anp.sum(anp.reshape(Q, (-1, v.shape[0], v.shape[1])) * v, axis=1)
     if kind == "L1Norm":
         return anp.reshape(anp.sum(anp.abs(_value(e.arg, env, sizes))), (1, 1))
     if kind == "FrobeniusSq":
@@ -277,7 +284,31 @@ def _value(e, env, sizes):
     if kind == "Embed":  # E[:, w] for one row of word indices, 0 at padding
         words = env[e.args[1].name][0]
         return env[e.args[0].name][:, words] * (words != 0)
+    if kind == "Im2col":  # the patches of the padded images, by slicing (C×H×W×m: one image per column)
+        X = _value(e.args[0], env, sizes)
+        C, H, W, HH, WW, s, p = _ints(e.args[1:], sizes)
+        x = anp.pad(anp.reshape(X, (C, H, W, X.shape[1])), ((0, 0), (p, p), (p, p), (0, 0)))
+        Ho, Wo = (H + 2 * p - HH) // s + 1, (W + 2 * p - WW) // s + 1
+        patches = [x[:, k : k + s * Ho : s, l : l + s * Wo : s] for k in range(HH) for l in range(WW)]
+        return anp.reshape(anp.stack(patches, axis=1), (-1, X.shape[1]))
+    if kind == "Mat":  # one row per channel
+        return anp.reshape(_value(e.args[0], env, sizes), (_ints(e.args[1:2], sizes)[0], -1))
+    if kind == "Unmat":  # one image per column
+        R, (H, W) = _value(e.args[0], env, sizes), _ints(e.args[1:], sizes)
+        return anp.reshape(R, (R.shape[0] * H * W, -1))
+    if kind in ("MaxPool", "AvgPool"):  # the windows stacked, then their max or mean
+        Q = _value(e.args[0], env, sizes)
+        C, H, W, size, s = _ints(e.args[1:], sizes)
+        x = anp.reshape(Q, (C, H, W, Q.shape[1]))
+        Ho, Wo = (H - size) // s + 1, (W - size) // s + 1
+        windows = anp.stack([x[:, k : k + s * Ho : s, l : l + s * Wo : s] for k in range(size) for l in range(size)])
+        pooled = anp.max(windows, axis=0) if kind == "MaxPool" else anp.mean(windows, axis=0)
+        return anp.reshape(pooled, (-1, Q.shape[1]))
     raise NotImplementedError(kind)
+
+
+def _ints(args, sizes):
+    return [int(sp.sympify(a).subs(sizes)) for a in args]
 
 
 def check_layer_module(net, module, seed=2):
@@ -362,16 +393,16 @@ def recurrent_cost(net, params, X, Y):
     """J of a recurrence, unrolled by hand over the T rows of X with autograd's NumPy: each step's assignments
     with the states carried (zero at the start), then those after the last step, then the cost."""
     rec = net.recurrence
-    sizes = {**net.dim_sizes, net.m: X.shape[1]}
+    sizes = {**net.dim_sizes, net.m: X.shape[-1]}
     (w,) = [n for n in rec.per_step if net.kinds[n] == "input"]
-    state = {prev: anp.zeros((net.size(net.matrices[prev].shape[0]), X.shape[1])) for prev in rec.states.values()}
+    state = {prev: anp.zeros((net.size(net.matrices[prev].shape[0]), X.shape[-1])) for prev in rec.states.values()}
     (y,) = net.names("target")
     every_step = y in rec.per_step  # Y: each step's next word, T×m indices
     vocab = net.size(net.matrices[y].shape[0])
     env, total = {}, 0.0
     for t in range(X.shape[0]):
         targets = {y: np.eye(vocab)[:, Y[t]] if every_step else Y}
-        env = {**params, **targets, w: X[t : t + 1], **state}
+        env = {**params, **targets, w: X[t : t + 1] if w in net.index_inputs else X[t], **state}
         for node in net.assignments:
             if node.name in rec.per_step:
                 env[node.name] = _value(node.value, env, sizes)
@@ -386,12 +417,18 @@ def recurrent_cost(net, params, X, Y):
     return _value(net.cost_expr, env, sizes)[0, 0]
 
 
-@pytest.mark.parametrize("name", RECURRENT)
+RECURRENT_NLP = [n for n in nlp_names() if n not in RECURRENT and nlp_model(n).recurrence is not None]
+
+
+@pytest.mark.parametrize("name", RECURRENT + RECURRENT_NLP)
 def test_generated_recurrent_module_gradients_match_autograd(name):
     # backpropagation through time by the generated module, against autograd on the unrolled program
-    net, module = load(name), _module(name)
-    (X, Y), _, _ = module.load_data()
-    X, Y = module.check_data(X[:, :6], Y[:, :6] if Y.ndim == 2 else Y[:6])
+    net, module = (nlp_model(name) if name in RECURRENT_NLP else load(name)), _module(name)
+    if hasattr(module, "load_data"):  # words of the shipped corpus
+        (X, Y), _, _ = module.load_data()
+    else:  # numbers at each step (X is T×d×m), labelled by the module's teacher
+        X, Y = module.demo_data(seed=0)
+    X, Y = module.check_data(X[..., :6], Y[:, :6] if Y.ndim == 2 else Y[:6])
     params = _smooth(module.init_params(seed=0), seed=0)
     want = autograd.grad(lambda p: recurrent_cost(net, p, X, Y))(params)
     assert module.loss(params, X, Y) == pytest.approx(float(recurrent_cost(net, params, X, Y)), rel=1e-12)
@@ -419,7 +456,7 @@ def transformer_cost(params, W, Y, eps=1e-5):
 SEQUENCE_COSTS = {"self_attention": lambda p, W, Y: attention_cost(p, W, Y), "transformer_block": transformer_cost}
 
 
-@pytest.mark.parametrize("name", [n for n in nlp_names() if n not in RECURRENT])
+@pytest.mark.parametrize("name", [n for n in nlp_names() if n not in RECURRENT + RECURRENT_NLP and n not in LAYER])
 def test_generated_nlp_module_gradients_match_autograd(name):
     net, module = nlp_model(name), _module(name)
     (X, Y), _, _ = module.load_data()
@@ -439,3 +476,34 @@ def test_generated_nlp_module_gradients_match_autograd(name):
     ours = module.gradients(params, X, Y)
     for p in params:
         _close(ours[p], want[p], f"{name}: ∂J/∂{p}")
+
+
+# ------------------------------------------------------------------ a convolutional network, written directly
+def direct_conv_net_cost(params, x, labels):
+    """conv_net written again in cs231n's layout with autograd.numpy, not as the program's im2col form: x is
+    N×1×12×12, the convolution a sum over the 3×3 filter's offsets of shifted windows (pad 1), ReLU, 2×2 max
+    pooling by a reshape, the affine layer on the pooled images flattened channel by channel, mean CE."""
+    N_, F = x.shape[0], params["W1"].shape[0]
+    w = anp.reshape(params["W1"], (F, 1, 3, 3))
+    xp = anp.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = params["b1"].reshape(1, F, 1, 1)
+    for k in range(3):
+        for l in range(3):
+            out = out + anp.einsum("fc,ncij->nfij", w[:, :, k, l], xp[:, :, k : k + 12, l : l + 12])
+    a = anp.maximum(out, 0.0)
+    pooled = anp.max(anp.max(anp.reshape(a, (N_, F, 6, 2, 6, 2)), axis=5), axis=3)
+    features = anp.transpose(anp.reshape(pooled, (N_, -1)))  # row f·36 + i·6 + j: channel by channel
+    Z2 = anp.dot(params["W2"], features) + params["b2"]
+    return COST["cross_entropy"](_columns_softmax(Z2), np.eye(4)[:, labels]) / N_
+
+
+def test_conv_net_module_against_a_convolution_written_directly():
+    module = _module("conv_net")
+    X, labels = module.bars(9, seed=3)
+    params = _smooth(module.init_params(seed=3), seed=3)
+    x = module.as_images(X)
+    want = autograd.grad(lambda p: direct_conv_net_cost(p, x, labels))(params)
+    assert module.loss(params, X, labels) == pytest.approx(float(direct_conv_net_cost(params, x, labels)), rel=1e-12)
+    ours = module.gradients(params, X, labels)
+    for p in module.PARAMS:
+        _close(ours[p], want[p], f"conv_net: ∂J/∂{p}")

@@ -131,6 +131,17 @@ def test_mathml_of_handout_latex():
     assert "<mtext>(</mtext><mi>y</mi><mtext>&#x000A0;one-hot)</mtext>" in handout_html.mathml(r"\text{($y$ one-hot)}")
 
 
+def test_code_in_a_sentence_reads_as_typed():
+    """\\texttt{clip\\_norm} is the name clip_norm in HTML (the PDF's escape is not shown)."""
+    html = handout_html.mixed(r"clip with \texttt{clip\_norm}; \texttt{chainrule handout gru\_d2l}")
+    assert "<code>clip_norm</code>" in html and "<code>chainrule handout gru_d2l</code>" in html and "\\_" not in html
+
+
+def test_a_section_is_cited_by_its_number():
+    page = (ROOT / GOLDEN_DIR / "html" / "batchnorm_mlp.html").read_text(encoding="utf-8")
+    assert "\\ref{" not in page and "The derivation in section\u00a03 goes through the statistics" in page
+
+
 # ------------------------------------------------------------------ in a browser
 @pytest.fixture(scope="module")
 def browser():

@@ -79,7 +79,9 @@ def test_generated_code_never_builds_a_dense_vocabulary_wide_gradient():
             # by scatter-adds; nothing else builds a dense vocabulary-wide gradient
             recurrent = "def run_steps" in text
             assert recurrent or "np.zeros_like(E)" not in text
-            assert "E.T @" not in text and "onehot" not in text.replace("E·onehot", "")
+            # the targets' one-hot columns (N_TARGETS × m) are built by indexing; no one-hot meets a matrix product
+            assert "E.T @" not in text and "@ onehot" not in text and "onehot @" not in text
+            assert "np.eye(N_TARGETS" not in text.replace("not np.eye(N_TARGETS)", "")  # |V|² entries
 
 
 def test_golden_modules_and_handouts_are_up_to_date(tmp_path):

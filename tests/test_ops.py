@@ -9,9 +9,12 @@ from hypothesis import strategies as st
 
 from derive import (
     VecNetwork,
+    avg_pool,
     binary_cross_entropy,
     causal_mask,
     concat,
+    conv2d,
+    dots,
     elu,
     embed,
     frobenius_sq,
@@ -19,6 +22,7 @@ from derive import (
     hadamard,
     l1_norm,
     leaky_relu,
+    max_pool,
     mean_columns,
     mean_rows,
     pool_max,
@@ -36,7 +40,7 @@ from derive import (
     tanh,
     transpose,
 )
-from derive.gradcheck import check, rel_errors, worst
+from derive.gradcheck import check, random_instance, rel_errors, worst
 from derive.ir.numeric import NumPyEvaluator
 from derive.ops import OPS, Apply, PullContext, pull_back, records
 
@@ -223,8 +227,12 @@ TEXT_ROWS = {
         lambda net, Emb: net.let("X", concat(net.let("P", pool_mean(Emb)), Emb)),
         ("dP", "dP = dX[0:d]"),
     ),
+    # word2vec's scores: each column's n looked-up vectors dotted with a d-vector of the same column (here their
+    # mean, so both operands carry a gradient); a word repeated in a column adds its terms in dE
+    "dots": (lambda net, Emb: net.let("X", dots(Emb, net.let("P", pool_mean(Emb)))), ("dP", "dP = Emb dX")),
 }
 ADJOINTS = {"ScatterAdd", "SpreadMean", "RouteMax", "RowBlock", "Tril"}  # Tril: the causal mask's adjoint
+ADJOINTS |= {"DotsMix", "DotsOuter"}  # the dots row's equations: dP = Emb dX and dEmb = P dXᵀ + …
 
 
 def test_time_sum_row():
@@ -248,10 +256,12 @@ def test_every_op_of_the_table_has_a_row():
     covered = {"MatMul", "MatAdd", "Transpose", "HadamardProduct", "Apply", "FrobeniusSq", "LossSum", "HadamardPower"}
     covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
     covered |= {"TimeSum"}  # Σ_t of a recurrence: test_time_sum_row below, and BPTT in tests/test_recurrence.py
-    text = {"Embed", "PoolMean", "PoolMax", "Concat"}
+    text = {"Embed", "PoolMean", "PoolMax", "Concat", "Dots"}
+    image = {"Im2col", "Mat", "Unmat", "MaxPool", "AvgPool"}
     by_name = {cls.__name__: op for cls, op in OPS.items()}
     assert {by_name[k].name for k in text} == set(TEXT_ROWS)
-    assert set(by_name) == covered | text | ADJOINTS | {"L1Norm", "Sign"}
+    assert {by_name[k].name for k in image} == set(IMAGE_ROWS)
+    assert set(by_name) == covered | text | image | ADJOINTS | IMAGE_ADJOINTS | {"L1Norm", "Sign"}
     assert {r.name for r in records("activation")} <= set(ROWS)  # every activation's record, its own row
 
 
@@ -416,3 +426,96 @@ def test_every_reason_names_the_ops_it_explains():
     assert steps[("dbeta1", "Ztilde1")].startswith("b 1ᵀ adds b to every column")
     assert steps[("dZ1", "mu1")].startswith("Σ_columns Q = Q 1, so G pulls back to G 1ᵀ")
     assert "A^p (entry-wise)" in steps[("dvar1", "Zhat1")] and "A ⊙ B" in steps[("dvar1", "Zhat1")]
+
+
+# ------------------------------------------------------------------ images
+def image_network(c: int, h: int, w: int, body):
+    """Images X (c×h×w per column) → ``body(net, X)`` declares Q → A = σ(v Q + c0) → BCE."""
+    net = VecNetwork("image_op")
+    dc, dh, dw, _, d2 = net.dims(c=c, h=h, w=w, f=2, n2=1)
+    X, Y = net.image("X", dc, dh, dw), net.target("Y", d2)
+    Q = body(net, X)
+    v, c0 = net.param("v", (d2, net.shape_of(Q.name)[0])), net.param("c0", (d2, 1))
+    A = net.let("A", sigmoid(net.let("Z", v @ Q + c0)))
+    net.cost(binary_cross_entropy(A, Y))
+    return net
+
+
+def _conv(net, X, geometry, name="Q"):
+    """``name = conv2d(X, K, b)`` with f = 2 filters of k×k at stride s with pad p, ``geometry = (k, s, p)``."""
+    k, s, p = geometry
+    f = next(d for d in net.dim_sizes if d.name == "f")
+    K = net.filters(f"K{name}", f, net.images[X.name][0], k, k)
+    b = net.param(f"b{name}", (f, 1))
+    return net.let(name, conv2d(X, K, b, stride=s, pad=p))
+
+
+IMAGE_ROWS = {
+    # op: (body(net, X, geometry, pool), (target, the equation it derives)); geometry (k, s, p) of the
+    # convolution, pool (size, stride); the adjoints Col2im, UnpoolMax, UnpoolAvg are the rules' output
+    "mat": (lambda net, X, g, pool: _conv(net, X, g), ("dKQ", "dKQ = (1/m) mat(dQ) mat(X_col)ᵀ")),
+    "unmat": (lambda net, X, g, pool: _conv(net, X, g), ("dbQ", "dbQ = (1/m) Σ_columns mat(dQ)")),
+    "im2col": (
+        lambda net, X, g, pool: _conv(net, net.let("H", relu(_conv(net, X, (1, 1, 0), "P"))), g),
+        ("dH", "dH = col2im(dH_col)"),
+    ),
+    "max_pool": (
+        lambda net, X, g, pool: net.let("Q", max_pool(_conv(net, X, g, "P"), *pool)),
+        ("dP", "dP = unpool_max(dQ, P)"),
+    ),
+    "avg_pool": (
+        lambda net, X, g, pool: net.let("Q", avg_pool(_conv(net, X, g, "P"), *pool)),
+        ("dP", "dP = unpool_avg(dQ)"),
+    ),
+}
+IMAGE_ADJOINTS = {"Col2im", "UnpoolMax", "UnpoolAvg"}
+
+
+@pytest.mark.parametrize("op", sorted(IMAGE_ROWS))
+def test_printed_image_equation(op):
+    body, (target, text) = IMAGE_ROWS[op]
+    d = image_network(2, 4, 4, lambda net, X: body(net, X, (3, 1, 1), (2, 2))).derive()
+    assert d.equation(target).text == text
+
+
+def test_the_convolution_is_derived_in_its_im2col_form():
+    d = image_network(2, 4, 4, lambda net, X: _conv(net, X, (3, 1, 1))).derive()
+    assert [e.text for e in d.equations if e.target in ("X_col", "Q")] == [
+        "X_col = im2col(X, 3×3, s=1, p=1)",
+        "Q = unmat(KQ mat(X_col) + bQ)",
+    ]
+    # the patches of the input images carry no gradient: no dX_col is derived
+    assert "dX_col" not in [e.target for e in d.backward]
+    # a convolution of a computed image: dX_col = W_rowᵀ dout, then col2im
+    body = IMAGE_ROWS["im2col"][0]
+    d = image_network(2, 5, 5, lambda net, X: body(net, X, (3, 2, 1), (2, 2))).derive()
+    assert d.equation("dH_col").text == "dH_col = unmat(KQᵀ mat(dQ))"
+    assert d.equation("dH").text == "dH = col2im(dH_col)"
+
+
+@st.composite
+def _image_case(draw):
+    """A convolution (k, s, p) and a pooling (size, stride) that tile images of h×w, c channels."""
+    k, s, p = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    size = draw(st.integers(1, 2))
+    pool_stride = draw(st.integers(1, size))
+    # output positions first, then the image size they come from: every window fits exactly
+    ho, wo = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ho, wo = (ho - 1) * pool_stride + size, (wo - 1) * pool_stride + size  # the convolution's output
+    h, w = (ho - 1) * s + k - 2 * p, (wo - 1) * s + k - 2 * p
+    assume(h >= 1 and w >= 1 and k <= h + 2 * p and k <= w + 2 * p)
+    return draw(st.integers(1, 2)), h, w, (k, s, p), (size, pool_stride)
+
+
+@pytest.mark.parametrize("op", sorted(set(IMAGE_ROWS) - {"unmat"}))  # unmat's program is mat's: one conv layer
+@settings(max_examples=6, deadline=None)
+@given(case=_image_case(), m=st.integers(1, 3), seed=st.integers(0, 10**6))
+def test_image_gradients_match_finite_differences(op, case, m, seed):
+    c, h, w, geometry, pool = case
+    body, _ = IMAGE_ROWS[op]
+    d = image_network(c, h, w, lambda net, X: body(net, X, geometry, pool)).derive()
+    # ReLU and max pooling have kinks (Z = 0, two entries of a window tied): a draw 0.01 from every one, and
+    # the step shrinks below the nearest (check)
+    point = random_instance(d, m, seed, margin=1e-2)
+    errors = rel_errors(check(d, point, m=m, seed=seed))
+    assert max(errors.values()) <= 1e-6, errors

@@ -224,7 +224,9 @@ def test_every_catalogue_network_copied_into_a_spec_file_is_the_same(tmp_path, m
         assert transport.dumps(load_spec(spec)) == here, name
 
 
-@pytest.mark.parametrize("name", ["two_layer_sigmoid", "one_hidden_layer", "lstm_cell", "embedding_classifier"])
+@pytest.mark.parametrize(
+    "name", ["two_layer_sigmoid", "one_hidden_layer", "lstm_cell", "embedding_classifier", "conv_net"]
+)
 def test_a_catalogue_network_copied_into_a_spec_file_generates_the_same_module(tmp_path, monkeypatch, name):
     """... and generates the module and tests the catalogue network built here does, byte for byte."""
     from codegen.emit.load import context_for
@@ -238,3 +240,29 @@ def test_a_catalogue_network_copied_into_a_spec_file_generates_the_same_module(t
         return module_text(context, name), test_text(name, 8, 0, name, context)
 
     assert texts(load_spec(copy_into_spec(name, tmp_path))) == texts(load(name))
+
+
+def test_a_users_conv_program_in_a_spec_file_derives_generates_hands_out_and_verifies(tmp_path, monkeypatch, capsys):
+    """docs/examples/conv_two_layers.py, declared in the spec's own process: its images, filter banks and image
+    nodes (im2col, mat, unmat, pooling) come back as the file declares them, and every command runs on it."""
+    import runpy
+
+    monkeypatch.setenv("CHAINRULE_SPEC_SECONDS", "30")
+    spec = str(Path(__file__).resolve().parent.parent / "docs" / "examples" / "conv_two_layers.py")
+    here = runpy.run_path(spec)["network"]
+    back = load_spec(spec)
+    assert transport.dumps(back) == transport.dumps(here)
+    assert back.images["P1"] == here.images["P1"] and back.filter_banks == here.filter_banks
+    assert back.derive().equation("dP1").text == "dP1 = col2im(dP1_col)"
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", spec, "-o", "two.py"]) == 0
+    assert "def col2im(" in Path("two.py").read_text()
+    for out in ("two.tex", "two.html", "two.ipynb"):
+        assert main(["handout", spec, "-o", out]) == 0
+        assert "Convolution and pooling" in Path(out).read_text(), out
+    sheet = Path(__file__).resolve().parent.parent / "codegen" / "sheets" / "conv" / "cs231n_naive.py"
+    assert main(["verify", spec, "--code", str(sheet)]) == 0
+    assert main(["verify", spec, "--wrt", "dw", "--claim", "(dout_row @ x_cols.T).reshape(w.shape)"]) == 0
+    capsys.readouterr()
+    assert main(["verify", spec, "--wrt", "W2", "--claim", "W2 - 1"]) == 1  # the program's own names: its matrices
+    assert "counterexample" in capsys.readouterr().out

@@ -480,3 +480,23 @@ def test_a_squared_error_beside_a_penalty_and_a_square_that_is_not_one():
     a = net.params("a")
     net.loss((y - a * x) ** 2 / 3)  # not ½: stays as typed
     assert net.nodes[-1].expr == (y - a * x) ** 2 / 3
+
+
+# ---------------------------------------------------------------- word indices as the input
+def test_a_program_over_word_indices_makes_demo_texts_of_indices(tmp_path, capsys):
+    """A user's classifier over three words' vectors: its demo data are word indices (the module refuses floats for X),
+    so its generated gradient checks and training tests run (they once failed on X = N(0, 1))."""
+    body = textwrap.dedent(
+        """
+        from derive import VecNetwork, cross_entropy, embed, softmax, tanh
+        network = VecNetwork("bag")
+        n, d, nv, k = network.dims(n=3, d=4, nv=12, k=3)
+        W, Y = network.indices("W", n, nv), network.target("Y", k)
+        E, V, c = network.param("E", (d, nv)), network.param("V", (k, n * d)), network.param("c", (k, 1))
+        network.cost(cross_entropy(softmax(V @ tanh(embed(E, W)) + c), Y))
+        """
+    )
+    path = spec(tmp_path, "bag", body)
+    assert main(["generate", path, "-o", str(tmp_path / "bag_mod.py")]) == 0
+    assert "X = rng.integers(1, N_WORDS, (N_INPUTS, 128))" in (tmp_path / "bag_mod.py").read_text()
+    passes(tmp_path / "test_bag_mod.py")

@@ -166,3 +166,18 @@ def test_symbolic_check_has_teeth():
     sca = scalar_network([2, 2, 1], "sigmoid", "sigmoid", "binary_cross_entropy").derive()
     values = explicit_values(vec, [2, 2, 1])
     assert sp.expand(values["dW1"][0, 1] - sca.gradient("W1_1_1", expanded=True)) != 0
+
+
+def test_a_random_instance_is_the_first_draw_clear_of_the_kinks_else_the_farthest():
+    """Redrawn until every kink is ``margin`` away; a program where no draw gets there (conv_net's thousands of
+    ReLU inputs) gets the farthest of ``DRAWS`` draws, not the last, so the check's step shrinks the least."""
+    from derive.gradcheck import DRAWS, _draw, layer_kink_distance
+
+    d = mlp("kinks", [3, 6, 1], hidden="relu", output="sigmoid", loss="binary_cross_entropy").derive()
+    rng = np.random.default_rng(7)
+    distances = [layer_kink_distance(d, _draw(d, 4, rng, 0.5), 4) for _ in range(DRAWS)]
+    farthest = random_instance(d, m=4, seed=7, margin=np.inf)
+    assert layer_kink_distance(d, farthest, 4) == max(distances)
+    margin = sorted(distances)[-3]  # met by three draws: the first of them is taken
+    first = random_instance(d, m=4, seed=7, margin=margin)
+    assert layer_kink_distance(d, first, 4) == next(x for x in distances if x >= margin)

@@ -8,7 +8,7 @@ The modules are the layer modules every ``VecNetwork`` gets, with a data
 section (``codegen.emit.nlp_module``); ``chainrule generate`` writes the
 catalogue's NLP models the same way, and the variants that are not catalogue
 names (``embedding_classifier_max``, ``_concat``, ``_sentiment``) are golden
-files written here.
+files written here, as are the GRUs over a review's words (the catalogue's ``gru`` and ``gru_d2l`` read numbers).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ VARIANTS = (
     "embedding_classifier_max",
     "embedding_classifier_concat",
     "embedding_classifier_sentiment",
+    "gru_sentiment",
+    "gru_d2l_sentiment",
 )  # catalogue names go through `generate`
 
 
@@ -73,18 +75,25 @@ def worked_example(name: str, data: Path | None = None) -> list[str]:
     distinct = [k for k in range(X.shape[1]) if len(set(X[:, k].tolist()) - {0, 2}) >= 3]
     first = distinct[0] if distinct else 0  # the first text (window) with three different words
     W = X[:, [first]]
-    target = Y[:, [first]] if Y.shape == X.shape else Y[[first]]  # a next word per step (rnn_lm), or a label
-    dE = module.gradients(params, W, target)["E"]
+    target = Y[:, [first]] if Y.ndim == 2 else Y[[first]]  # next words or labels per column, or a label per text
+    grads = module.gradients(params, W, target)
     words = [vocab[i] for i in W[:, 0] if i != 0]
-    seen = sorted(set(np.flatnonzero(np.any(dE != 0, axis=0)).tolist()))
     lines = [
         "worked example: the first training text with three different words, parameters from init_params(seed=0)",
         f"  words: {' '.join(words)}",
-        (
-            f"  dE is non-zero in {len(seen)} of {dE.shape[1]} columns: {', '.join(vocab[i] for i in seen)};"
-            " every other column is exactly 0"
-        ),
     ]
+    if hasattr(module, "WINDOW"):  # word2vec: one (center, outside) pair and its negative samples
+        lines = [
+            "worked example: the first training pair, parameters from init_params(seed=0)",
+            f"  center {words[0]}, outside {words[1] if len(words) > 1 else vocab[int(np.ravel(target)[0])]}"
+            + (f", negative samples {' '.join(words[2:])}" if len(words) > 2 else ""),
+        ]
+    for param in (n for n, (_, scheme, _) in module.PARAMS.items() if scheme == "embedding"):  # E; word2vec's V, U
+        seen = sorted(set(np.flatnonzero(np.any(grads[param] != 0, axis=0)).tolist()))
+        lines.append(
+            f"  d{param} is non-zero in {len(seen)} of {grads[param].shape[1]} columns:"
+            f" {', '.join(vocab[i] for i in seen)}; every other column is exactly 0"
+        )
     if hasattr(module, "max_position"):
         Emb = module.embed(params["E"], W)
         arg = module.max_position(Emb, W)[:, 0]
@@ -110,6 +119,8 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
     hyper = mod.HYPER
     params = mod.init_params(seed=hyper["seed"])
     row = {"name": name}
+    if hasattr(mod, "neighbours"):  # word vectors (word2vec): the held-out loss and the nearest neighbours
+        return _word_vectors(mod, row, params, (X, Y), (X_test, Y_test), extra, data)
     lm = hasattr(mod, "perplexity")
     if lm:
         row["uniform"] = float(mod.N_WORDS - 1 if hasattr(mod, "next_char") else mod.N_WORDS)  # <pad> is never next
@@ -153,11 +164,56 @@ def train_and_measure(name: str, folder: Path, data: Path | None = None) -> dict
     return row
 
 
+def _word_vectors(mod, row: dict, params, train, heldout, vocab, data) -> dict:
+    """Train a word2vec module with its defaults (fresh negative samples every epoch); the held-out loss per pair,
+    the agreement of the nearest neighbours with the corpus's word groups, and the probes' neighbours, before
+    and after."""
+    hyper = mod.HYPER
+    row["before"] = mod.heldout_loss(params, *heldout)
+    row["agreement"] = [mod.neighbour_agreement(params, vocab)]
+    row["neighbours"] = {w: [mod.neighbours(params, vocab, w)] for w in mod.PROBES}
+    start = time.perf_counter()
+    with data_folder(data) as data_dir:
+        params, _ = mod.train_word_vectors(
+            *train,
+            epochs=hyper["epochs"],
+            lr=hyper["lr"],
+            batch_size=hyper["batch"],
+            seed=hyper["seed"],
+            params=params,
+            optimizer=hyper["optimizer"],
+            data_dir=data_dir,
+        )
+    row["seconds"] = time.perf_counter() - start
+    row["after"] = mod.heldout_loss(params, *heldout)
+    row["agreement"].append(mod.neighbour_agreement(params, vocab))
+    for word, found in row["neighbours"].items():
+        found.append(mod.neighbours(params, vocab, word))
+    row["ok"] = row["after"] < row["before"] and row["agreement"][1] > 0.5
+    return row
+
+
+def _word_vector_lines(row: dict) -> list[str]:
+    before, after = row["agreement"]
+    lines = [
+        "",
+        (
+            f"{row['name']}: held-out loss per pair before training {row['before']:.3f}, after {row['after']:.3f};"
+            f" neighbours in their word's group {before:.2f} -> {after:.2f} ({row['seconds']:.2f} s training)"
+        ),
+    ]
+    for word, (was, now) in row["neighbours"].items():
+        lines.append(
+            f"  nearest to {word}: before {', '.join(w for w, _ in was)}; after {', '.join(w for w, _ in now)}"
+        )
+    return lines
+
+
 def report_text(rows: list[dict]) -> str:
     lines = ["NLP models trained on the shipped data (defaults of each generated module, random seed = 0)", ""]
     lines.append(f"{'model':<30} {'held-out before':>16} {'after':>8} {'train':>8} {'seconds':>8}")
     for row in rows:
-        if "unigram" in row:
+        if "unigram" in row or "neighbours" in row:
             continue
         lines.append(
             f"{row['name']:<30} {'acc ' + format(row['before'], '.3f'):>16} {row['after']:>8.3f} "
@@ -186,6 +242,9 @@ def report_text(rows: list[dict]) -> str:
             ),
         ]
         lines += [f"  sample: {s}" for s in row["samples"]]
+    for row in rows:
+        if "neighbours" in row:
+            lines += _word_vector_lines(row)
     return "\n".join(lines) + "\n"
 
 

@@ -50,6 +50,12 @@ def register(sub) -> None:
     )
     p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md); the exit status is the same")
     group.add_argument(
+        "--code",
+        metavar="FILE.py",
+        help="a conv or pooling layer as the courses write it (cs231n's conv_backward_naive, max_pool_backward_naive …):"
+        " each function is run at small layers and checked, the classic slips named",
+    )
+    group.add_argument(
         "--steps",
         metavar="FILE",
         help="a derivation, one equality per line (text or $…$ LaTeX; '= …' continues the line before): "
@@ -69,6 +75,8 @@ def run(args) -> int:
     if not args.time_limit > 0:
         raise ChainruleError("--time-limit must be a positive number of seconds")
     target = load_target(args.spec)
+    if args.code:
+        return run_code(target, args.code, as_json=args.json, spec=args.spec)
     if args.claims:
         return run_sheet(target, args.claims, as_json=args.json, seconds=args.time_limit)
     if args.steps:
@@ -85,6 +93,30 @@ def run(args) -> int:
     return 0 if verdict.equal else 1
 
 
+def run_code(target, path: str, as_json: bool = False, spec: str = "the network") -> int:
+    """The functions of a conv or pooling layer in FILE.py, each quantity they return checked (``derive.verify.conv``)."""
+    from derive.verify.conv import verify_code
+
+    if not hasattr(target, "pooling"):
+        raise ChainruleError(f"'{spec}' has no convolution: --code checks conv and pooling layers", path)
+    if not os.path.isfile(path):
+        raise ChainruleError(f"no such file '{path}'")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            source = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChainruleError(f"cannot read the code ({exc})", path) from None
+    verdicts = verify_code(source, path)
+    if as_json:
+        jsonout.dump({"file": path, "verdicts": [jsonout.verdict(v) for v in verdicts]})
+    else:
+        for v in verdicts:
+            print(v.report())
+        held = sum(v.equal for v in verdicts)
+        print(f"\n{held} of {len(verdicts)} results hold")
+    return 0 if all(v.equal for v in verdicts) else 1
+
+
 def load_target(spec: str):
     """The network of SPEC, derived, with its other view (``derive.verify.scalar.SpecTarget``): a per-unit
     network also as its batch equations (when it is a stack of dense layers, as the handout's
@@ -96,10 +128,19 @@ def load_target(spec: str):
     from ..handout.batch import Layers, scalar_network, vec_network
 
     net = load_spec(spec)
+    if getattr(net, "filter_banks", None):  # convolutions: the courses' conv notation, else the matrix view
+        from derive.verify.conv import ConvTarget
+
+        return ConvTarget(net)
     if getattr(net, "recurrence", None) is not None:  # one step, backpropagated through time: claims at a step t
         from derive.verify.recurrent import RecTarget
 
         return RecTarget(net)
+    if hasattr(net, "assignments"):
+        from derive.verify.pairs import PairTarget, reads_pairs
+
+        if reads_pairs(net):  # word pairs (word2vec): claims about one pair in the course's notation
+            return PairTarget(net)
     if hasattr(net, "assignments"):  # a VecNetwork: vectorised claims, or per unit
         return SpecTarget(VecTarget(net), lambda: _derived(scalar_network(net)[0]))
     layers = Layers.of(net)

@@ -12,18 +12,21 @@ from pathlib import Path
 
 from derive.unit.network import Network
 
-from . import nlp_module
+from . import image_module, nlp_module
 from .numpy_layers import layers_context
 from .numpy_module import module_text, scalar_context
 
 
 def context_for(declaration, source: str) -> dict:
     """The template context of a declaration: a per-unit ``Network``, a layer ``VecNetwork``, or one with a text
-    task (``with_task``: the data section reads the shipped corpus) — by what it declares, never by its name."""
+    task (``with_task``: the data section reads the shipped corpus) or an image task (``with_images``: the data
+    section draws its images) — by what it declares, never by its name."""
     if isinstance(declaration, Network):
         return scalar_context(declaration, source)
     if getattr(declaration, "text_task", None) is not None:
         return nlp_module.context_of(declaration, source)
+    if getattr(declaration, "image_task", None) is not None:
+        return image_module.context_of(declaration, source)
     return layers_context(declaration, source)
 
 

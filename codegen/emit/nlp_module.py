@@ -32,9 +32,13 @@ MODULES = {
     "embedding_classifier_concat": ("embedding_classifier", {"pooling": "concat"}),
     "embedding_classifier_sentiment": ("embedding_classifier", {"task": "sentiment"}),
     "ffnn_lm": ("ffnn_lm", {}),
+    "word2vec_softmax": ("word2vec_softmax", {}),
+    "word2vec_negative": ("word2vec_negative", {}),
     "self_attention": ("self_attention", {}),
     "elman_rnn": ("elman_rnn", {}),
     "lstm_cell": ("lstm_cell", {}),
+    "gru_sentiment": ("gru", {"inputs": "words"}),
+    "gru_d2l_sentiment": ("gru_d2l", {"inputs": "words"}),
     "rnn_lm": ("rnn_lm", {}),
     "transformer_block": ("transformer_block", {}),
 }
@@ -44,6 +48,7 @@ REPORT = {
     "sentiment": "the held-out accuracy of the sentiment (negative, positive)",
     "topic": "the held-out accuracy of the topic (film, food, gadget)",
     "lm": "held-out perplexity before and after training, against the uniform and unigram models, and samples",
+    "skipgram": "the held-out loss per pair and the words' nearest neighbours, before and after training",
 }
 
 
@@ -87,6 +92,8 @@ def context_of(net, source: str) -> dict:
     name = net.name if source.endswith(".py") else source  # a spec file's network, or the catalogue's module name
     task = net.text_task
     ctx = layers_context(net, source)
+    if task.task == "skipgram":
+        return _skipgram_context(net, name, task, ctx)
     for param in ctx["params"]:
         if param.init == "small":  # every weight matrix Xavier, the output's too (as these models always were)
             param.init, param.why = "xavier", param.why.replace("N(0, 0.01²)", "Xavier: N(0, 1/fan-in)")
@@ -146,6 +153,49 @@ def context_of(net, source: str) -> dict:
                 if task.sequence
                 else f"; `demo_data(seed)` {DEMO_M} training examples drawn at random."
             )
+        ),
+    )
+    return ctx
+
+
+def _skipgram_context(net, name: str, task, ctx: dict) -> dict:
+    """word2vec's data section (``templates/word2vec_data.py.jinja``): the (center, outside) pairs of the LM corpus,
+    negative samples when the declaration reads them (a second word-index input: the outside word, then K samples)."""
+    inputs = net.names("input")
+    negatives = net.size(net.matrices[inputs[1]].shape[0]) - 1 if len(inputs) > 1 else 0
+    for param in ctx["params"]:
+        if param.init == "small":  # cs224n starts the outside vectors at 0; a small draw breaks the tie as well
+            param.why = param.why.replace("weight in", "word vectors of")
+    text = (
+        _environment()
+        .get_template("word2vec_data.py.jinja")
+        .render(
+            name=name,
+            hyper=repr(dict(sorted(task.training.items()))),
+            window=task.window,
+            negatives=negatives,
+            report_what=REPORT[task.task],
+            demo_m=DEMO_M,
+        )
+    )
+    layout = (
+        f"X holds the word indices [c; o; w_1; …; w_{negatives}] of each pair, one pair per column: the center word,"
+        f"\nthe outside word and its {negatives} negative samples; Y its labels [1; 0; …; 0]"
+        if negatives
+        else "X holds the center word of each (center, outside) pair, one pair per column (1×m); Y the outside word"
+    )
+    stdlib = ["import argparse", "from collections import Counter", "from pathlib import Path"]
+    ctx.update(
+        text=text.strip(),
+        imports=[*stdlib, "", *[i for i in ctx["imports"] if i not in stdlib]],
+        text_doc=(
+            f"{layout}.\nJ sums the pairs' losses: skip-gram sums over the outside words of a center's window"
+            f" (WINDOW = {task.window}).\n\n    python3 {name}.py [--data DIR] [--epochs N] [--lr LR] [--seed S]\n\n"
+            "trains on the data shipped with chainrule (lm/corpus.txt, held out lm/heldout.txt; see `data_folder`)\n"
+            f"with the defaults HYPER and reports {REPORT[task.task]}.\n"
+            "`load_data()` gives ((X, Y) training, (X, Y) held out, the vocabulary); `train_word_vectors` trains"
+            + (" with fresh\nnegative samples every epoch" if negatives else "")
+            + f"; `neighbours(params, vocab, word)`; `demo_data(seed)` {DEMO_M} training pairs drawn at random."
         ),
     )
     return ctx

@@ -104,15 +104,20 @@ def layers_context(net, source: str) -> dict:
     where = f"network '{net.name}'"
     d = net.derive()
     inputs, targets = net.names("input"), net.names("target")
-    if len(inputs) != 1 or len(targets) != 1:
+    stacked = _stacked_indices(net, inputs)
+    if (len(inputs) != 1 and not stacked) or len(targets) != 1:
         raise ChainruleError(
-            "the templates cannot express a layer network with other than one input X and one target Y", where
+            "the templates cannot express a layer network with other than one input X (or word indices only,"
+            " stacked as the rows of X) and one target Y",
+            where,
         )
-    X, Y = inputs[0], targets[0]
+    X, Y = ("X" if stacked else inputs[0]), targets[0]
     if net.recurrence is not None:
         return _recurrent_context(net, d, source, X, Y)
     shapes = d.shapes()
     rows = {k: net.size(r) for k, (r, c) in shapes.items() if c == net.m and not _sequence_square(r, net.m)}
+    if stacked:
+        rows[X] = sum(rows[n] for n in inputs)
     fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
     loss_eq = next(e for e in d.forward if e.kind in ("loss", "cost"))
     if net.cost_operands is None:
@@ -130,7 +135,8 @@ def layers_context(net, source: str) -> dict:
     params = [n for n, _ in net.params()]
     constants = list(net.constant_values)
     reserved = {"np", "m", "ws", "grads", "out", "params", "dtype", "name", "p", "L", "rng", "seed", "stats", "train"}
-    for name in [e.target for e in d.equations] + [*params, X, Y, *constants]:
+    reserved |= {"X"} if stacked else set()
+    for name in [e.target for e in d.equations] + [*params, *inputs, Y, *constants]:
         if name in reserved or name.upper() in ("N_INPUTS", "N_TARGETS", "PARAMS", "OPTIMIZERS", "TASK"):
             raise ChainruleError(
                 f"the templates cannot express the name '{name}': it clashes with the generated code", where
@@ -234,7 +240,8 @@ def layers_context(net, source: str) -> dict:
         cost_text=loss_eq.text,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
-        indices=X in net.index_inputs,
+        indices=X in net.index_inputs or bool(stacked),
+        split=stacked,
     )
     from .numpy_module import module_context
 
@@ -252,10 +259,25 @@ def layers_context(net, source: str) -> dict:
         masks=masks,
         modes=modes_differ(net),
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
-        n_words=net.size(net.index_inputs[X]) if X in net.index_inputs else None,
+        n_words=net.size(net.index_inputs[inputs[0]]) if inputs[0] in net.index_inputs else None,
         summed=data_sum == "np.sum(L)",
         sequence=any(_sequence_square(r, net.m) for r, _ in shapes.values()),
     )
+
+
+def _stacked_indices(net, inputs) -> str:
+    """For several word-index inputs of one vocabulary (word2vec's center word c and outside words O), the line
+    that reads them from the rows of the module's one X (``c, O = X[0:1], X[1:7]``); else ''."""
+    if len(inputs) < 2 or not all(n in net.index_inputs for n in inputs):
+        return ""
+    if len({net.index_inputs[n] for n in inputs}) != 1 or net.recurrence is not None:
+        return ""
+    parts, start = [], 0
+    for n in inputs:
+        rows = net.size(net.matrices[n].shape[0])
+        parts.append(f"X[{start}:{start + rows}]")
+        start += rows
+    return f"{', '.join(inputs)} = {', '.join(parts)}  # the word indices {', '.join(inputs)}: X's rows, in order"
 
 
 def _recurrent_context(net, d, source, X, Y) -> dict:
@@ -325,6 +347,13 @@ def _param_list(net, d) -> list:
         e = affine_of.get(name)
         if e is None:
             user = next(f for f in d.forward if name in f.operands)
+            if name in net.filter_banks:  # a conv layer's filters: as the activation reading its output wants
+                fed = act_of.get(user.target)
+                scheme, why = record_of(fed).initialisation if fed else ("small", "N(0, 0.01²)")
+                param_list.append(
+                    Param(name, f"({nr}, {nc})", f"{nr}×{nc}", scheme, nc, f"filters of {user.target}, {why}")
+                )
+                continue
             if any(isinstance(n, Embed) and n.args[0].name == name for n in sp.preorder_traversal(user.expr)):
                 why = f"word vectors of {user.target}: N(0, 0.1²)"
                 param_list.append(Param(name, f"({nr}, {nc})", f"{nr}×{nc}", "embedding", nc, why))
@@ -549,6 +578,7 @@ def _layers_source(
     constants,
     running,
     indices,
+    split="",
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
     from .numpy_module import _environment, live_lines, unpack_params
@@ -579,7 +609,13 @@ def _layers_source(
             constants=constants,
             forward_constants=[c for c in constants if any(re.search(rf"\b{c[0]}\b", x.code) for x in forward_lines)],
             indices=indices,
+            split=split,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
+            loss_needs_m=bool(masks)
+            or any(
+                re.search(r"\bm\b", code)
+                for code in [data_sum, *penalties, *(line.code for line in training_lines + prediction_lines)]
+            ),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )
     )

@@ -29,6 +29,7 @@ from derive.ir.numeric import run
 from derive.ops.record import find, record_of
 
 from ..render.latex_printer import HandoutLatexPrinter
+from .document import shape_latex
 
 _KIND_TEXT = {
     "affine": "affine map",
@@ -322,7 +323,7 @@ def equation_row(eq, mp) -> dict:
         "number": eq.number,
         "lhs": lhs,
         "rhs": rhs,
-        "shape": rf"{mp.doprint(eq.shape[0])} \times {mp.doprint(eq.shape[1])}",
+        "shape": shape_latex(eq.shape, mp),
         "kind": _KIND_TEXT.get(eq.kind, eq.kind),
     }
 

@@ -5,7 +5,7 @@
 ``notebook.py`` (Markdown) render the same blocks, so every medium has the same
 sections, equations and equation numbers.  All text is LaTeX: a ``Text`` is a
 sentence with ``$…$`` math (``html.mixed`` and ``notebook.markdown`` read it),
-a ``Row`` holds display math.
+a ``Row`` holds display math; a ``Code`` is the one exception, code as printed.
 
 A display row wider than the page is broken at its terms (``rows``): its
 number stays on its first line, the rest follow as continuation rows.
@@ -109,6 +109,30 @@ class Table:
     rows: list[list[str]]
     align: str
     kind: str = "table"
+
+
+@dataclass
+class Code:
+    """Code as a course prints it, shown verbatim in a fixed-width font (plain ASCII text, not LaTeX);
+    ``language`` names it for the notebook's syntax colouring."""
+
+    text: str
+    language: str = "python"
+    kind: str = "code"
+
+    def __post_init__(self):
+        if not self.text.isascii() or "\t" in self.text:
+            raise ValueError("a code block is plain ASCII without tabs (LaTeX's verbatim prints nothing else)")
+
+    def tex_lines(self) -> list[str]:
+        """Each line for ``\\ttfamily`` inside a macro argument, where ``verbatim`` cannot go (a slide's ``\\fit``):
+        the special characters as the font's own glyphs (``\\char95`` for ``_``), every space kept."""
+        return [_TT.sub(lambda m: _TT_ESCAPES[m.group(0)], line) or r"\strut" for line in self.text.splitlines()]
+
+
+_TT_ESCAPES = {c: rf"\char{ord(c)}{{}}" for c in "\\{}$&#%_^~"}  # the typewriter font's own glyphs
+_TT_ESCAPES[" "] = r"\ "
+_TT = re.compile("|".join(re.escape(c) for c in _TT_ESCAPES))
 
 
 @dataclass
@@ -291,6 +315,18 @@ def _outer_group(tex: str) -> tuple[int, int] | None:
 
 
 # ------------------------------------------------------------------ numbers
+MATRIX_ROWS = 40  # the most rows of a worked matrix a page shows
+MATRIX_COLUMNS = 10  # … and columns (LaTeX's bmatrix has at most 10)
+
+
+def too_large(value) -> tuple[int, int]:
+    """(rows, columns) of a worked value too large to print (``MATRIX_ROWS``, ``MATRIX_COLUMNS``), else (0, 0)."""
+    import numpy as np
+
+    rows, cols = np.atleast_2d(np.asarray(value)).shape
+    return (rows, cols) if rows > MATRIX_ROWS or cols > MATRIX_COLUMNS else (0, 0)
+
+
 def matrix_latex(value, num) -> str:
     """A worked value as LaTeX: a number, or a ``bmatrix`` of numbers (``num`` writes one)."""
     import numpy as np
@@ -319,4 +355,7 @@ def _plain_number(cell: str) -> str:
 
 
 def shape_latex(shape, mp) -> str:
-    return rf"{mp.doprint(sp.sympify(shape[0]))} \times {mp.doprint(sp.sympify(shape[1]))}"
+    """``n_1 \\times m``; a sum of sizes in parentheses, ``(K + 1) \\times m``."""
+    rows, cols = (sp.sympify(x) for x in shape)
+    rows, cols = (rf"\left({mp.doprint(x)}\right)" if isinstance(x, sp.Add) else mp.doprint(x) for x in (rows, cols))
+    return rf"{rows} \times {cols}"

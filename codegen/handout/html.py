@@ -31,6 +31,7 @@ from .builder import SECTIONS, HandoutOptions, build_context, visible_width
 _TAG = re.compile(r"\s*\\tag\*?\{([^{}]*)\}\s*$")
 _BLANK = re.compile(r"\\blank(\[[^\]]*\])?|\\answerbox(\[[^\]]*\])?")
 _TEXT_WITH_MATH = re.compile(r"\\text\{([^{}]*\$[^{}]*)\}")
+_DIGIT_OPERATOR = re.compile(r"\\operatorname\{([A-Za-z]*[0-9][A-Za-z0-9]*)\}")
 _MATRIX = re.compile(r"\\begin\{([bp]?matrix)\}.*?\\end\{\1\}", re.DOTALL)
 
 
@@ -48,6 +49,7 @@ def prepare(tex: str) -> str:
     tex = _BLANK.sub(r"\\square", tex)
     tex = _plain_fences(tex)
     tex = tex.replace(r"\mathrm{d}", r"\text{d}")  # the converter writes \mathrm{d} as an italic d
+    tex = _DIGIT_OPERATOR.sub(r"\\mathrm{\1}", tex)  # … and \operatorname{im2col} in italics, split at the 2
     return tex.strip()
 
 
@@ -139,7 +141,7 @@ def mixed(text: str) -> str:
         if i % 2:
             out.append(mathml(part))
             continue
-        codes = [c.replace("\\allowbreak ", "") for c in re.findall(r"\\texttt\{([^{}]*)\}", part)]  # as typed
+        codes = [_typed(c) for c in re.findall(r"\\texttt\{([^{}]*)\}", part)]
         part = re.sub(r"\\texttt\{[^{}]*\}", "\x00", part)
         for tex, plain in _TEXT_MACROS:
             part = part.replace(tex, plain)
@@ -150,6 +152,12 @@ def mixed(text: str) -> str:
         part = re.sub(r"\\textbf\{([^{}]*)\}", r"<strong>\1</strong>", part)
         out.append(part)
     return "".join(out)
+
+
+def _typed(code: str) -> str:
+    """The text of ``\\texttt{…}`` as typed: its escapes (``\\_``) and break points undone."""
+    code = code.replace("\\allowbreak ", "")
+    return re.sub(r"\\([_#&%$])", r"\1", code)
 
 
 def rows(items, tags: bool = True) -> str:
@@ -219,13 +227,21 @@ def render(net, options: HandoutOptions | None = None) -> str:
     ctx["figure"] = figure
     if ctx.get("matrix"):  # a matrix program: its sections, numbered as the PDF numbers them
         ctx["numbers"] = document_numbers(ctx["document"])
-        page = environment().get_template("handout_batch.html.jinja").render(**ctx)
+        refs = {s.label: n for s, n in zip(ctx["document"], ctx["numbers"], strict=True) if s.label}
+        env = environment()
+        env.filters["mixed"] = lambda text: mixed(cite(str(text), refs))  # section~\ref{sec:steps}: its number
+        page = env.get_template("handout_batch.html.jinja").render(**ctx)
         return re.sub(r"\n{3,}", "\n\n", page)
     ctx["numbers"] = SimpleNamespace(**section_numbers([s for s in SECTIONS if getattr(ctx["sections"], s)]))
     ctx["plain"] = {"title": net.name.replace("_", " "), "name": net.name, "doc": getattr(net, "doc", "")}
     ctx["stamp"] = UNSEALED
     page = environment().get_template("handout.html.jinja").render(**ctx)
     return seal(re.sub(r"\n{3,}", "\n\n", page))
+
+
+def cite(tex: str, refs: dict) -> str:
+    """``section~\\ref{sec:steps}`` with the section's number."""
+    return re.sub(r"\\ref\{([^{}]*)\}", lambda m: refs.get(m.group(1), "?"), tex)
 
 
 def document_numbers(sections) -> list[str]:

@@ -13,7 +13,8 @@ unit:
   back through, every operand's term with the reason the op gives, then each
   sum over uses, the output layer's cancellation and any collapsed rewrite;
 * the sections of the further topics the program contains (``topics``), a
-  text model's own (``text``), and the update rule.
+  convolution's and a pooling's (``conv``), a text model's own (``text``),
+  and the update rule.
 
 ``context(vn, options)`` returns what the media render: ``document`` (the
 sections), the title and the opening paragraph.
@@ -29,7 +30,7 @@ from derive.ir.steps import Cancellation, SumOverTime, SumOverUses, VecChainRule
 from ..render import graph_tikz, program_graph
 from ..render.graph_layout import Figure
 from ..render.latex_printer import HandoutLatexPrinter
-from . import batch, document, topics, worked
+from . import batch, conv, document, topics, worked
 from .document import Display, Item, Items, Picture, Row, Section, Text
 
 STEP_OP = r"\mathrel{+}="
@@ -73,6 +74,9 @@ def context(vn, options) -> dict:
     if "backward" in shown and not options.exercise:
         sections.append(program.steps_section())
     sections.extend(topics.sections(found, vn))
+    image = conv.section(vn, vd, mp)  # a program with a convolution or a pooling: the courses' forms
+    if image is not None:
+        sections.append(image)
     if getattr(vn, "text_task", None) is not None:
         from .text import training_section
 
@@ -103,6 +107,9 @@ def intro(vn, mp) -> str:
             r" adds (Goodfellow et al., \emph{Deep Learning} \S10.2.2; deeplearning.ai, \emph{Sequence Models},"
             r" week~1)."
         )
+    image = conv.intro(vn)
+    if image is not None:
+        return image
     if getattr(vn, "text_task", None) is not None and vn.chain:
         return (
             r"A text model (J\&M, ch.~7), derived in matrices: one column per text, its equations and their"
@@ -215,6 +222,12 @@ class Program:
                 rf"The equations hold at any size; here they are worked at a small example: ${sized}$, $m = {ex.dims[vn.m]}$"
                 r" examples, with values drawn from a seed (\texttt{--seed} "
                 rf"{self.options.seed}) with one decimal, and {self.options.digits} significant digits."
+                + (
+                    rf" A matrix of more than {document.MATRIX_ROWS} rows or {document.MATRIX_COLUMNS} columns is too"
+                    r" large for a page: it is given by its shape, $\in \mathbb{R}^{\text{rows} \times \text{columns}}$."
+                    if any(document.too_large(v)[0] for v in ex.every_value())
+                    else ""
+                )
             )
         ]
         given = [self._value_row(self.label(n, ""), v) for n, v in ex.leaves.items()]
@@ -234,6 +247,9 @@ class Program:
         return [self._value_row(self._lhs(e, when), values[e.target]) for e in equations if e.target in values]
 
     def _value_row(self, lhs: str, value) -> Row:
+        rows, cols = document.too_large(value)
+        if rows:  # a page cannot show it: its shape alone
+            return Row(lhs, rf"\mathbb{{R}}^{{{rows} \times {cols}}}", op=r"\in")
         tex = document.matrix_latex(value, self.mp.num)
         return Row(lhs, tex, width=document.matrix_width(tex))
 

@@ -38,7 +38,7 @@ from ..render.numpy_helpers import helper_source
 from ..render.numpy_printer import ModulePrinter
 from .builder import HandoutOptions, _choose_example, build_context
 from .document import visible_width
-from .html import document_numbers
+from .html import cite, document_numbers
 
 STEP = 1e-6  # central-difference step of the gradient check
 CHECKED = 4  # entries of each parameter's gradient a matrix program's notebook checks
@@ -336,7 +336,7 @@ def matrix_cells(ctx: dict) -> list[tuple]:
 
 def _block(b, refs: dict, attachments: dict, figures) -> str:
     if b.kind == "text":
-        text = _text(_cite(b.tex, refs))
+        text = _text(cite(b.tex, refs))
         if b.lead:
             text = f"**{_text(b.lead)}** {text}"
         return f"<small>{text}</small>" if b.small else text
@@ -362,6 +362,8 @@ def _block(b, refs: dict, attachments: dict, figures) -> str:
         return f"![{markdown_text(b.caption)}](attachment:{name})\n\n{_text(b.caption)}"
     if b.kind == "table":
         return _table(b)
+    if b.kind == "code":
+        return f"```{b.language}\n{b.text}\n```"
     if b.kind == "items":
         items = []
         for item in b.items:
@@ -375,11 +377,6 @@ def _table(t) -> str:
     lines = ["| " + " | ".join(_text(h) for h in t.head) + " |", "|" + "---|" * len(t.head)]
     lines += ["| " + " | ".join(_text(c) for c in row) + " |" for row in t.rows]
     return "\n".join(lines)
-
-
-def _cite(tex: str, refs: dict) -> str:
-    """``section~\\ref{sec:steps}`` with the section's number."""
-    return re.sub(r"\\ref\{([^{}]*)\}", lambda m: refs.get(m.group(1), "?"), tex)
 
 
 def module_check_cells() -> list[tuple]:

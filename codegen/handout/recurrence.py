@@ -16,6 +16,8 @@ import sympy as sp
 
 from derive.ir.recurrence import NEXT, carried_values, display, readable, readable_target, shifted, time_of
 
+from .document import shape_latex
+
 UNROLL = 3  # steps drawn in the unrolled graph
 
 
@@ -41,7 +43,7 @@ def equation_row(eq, rec, carried, mp) -> dict:
 
 
 def _shape(eq, mp) -> str:
-    return rf"{mp.doprint(eq.shape[0])} \times {mp.doprint(eq.shape[1])}"
+    return shape_latex(eq.shape, mp)
 
 
 def rule_step(step, rec, kinds):

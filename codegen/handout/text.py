@@ -50,6 +50,8 @@ def _summary(net, d) -> str:
             rf" vocabulary ($|V| = {net.size(net.matrices['E'].shape[1])}$) at every position, cross-entropy (the next"
             rf" {unit}).{block}"
         )
+    if task.task == "skipgram":
+        return _skipgram_summary(net, task)
     if task.embedded:
         size = net.size(net.matrices["E"].shape[0])
         pooling = next((type(e.expr).__name__ for e in d.forward if type(e.expr).__name__ in POOLED), None)
@@ -77,10 +79,61 @@ def _summary(net, d) -> str:
     return head + layers + out
 
 
+def _skipgram_summary(net, task) -> str:
+    """word2vec (cs224n assignment 2): the pairs, the two matrices of vectors, the loss, and cs224n's answers."""
+    inputs = net.names("input")
+    center = net.matrices[inputs[0]]
+    vectors = next(e.args[0] for e in _embeds(net) if e.args[1] == center)
+    d, V = (net.size(x) for x in vectors.shape)
+    head = (
+        rf"Each column is one (center, outside) pair of the LM corpus: the outside word is within ${task.window}$ words"
+        r" of the center word $c$. The center vectors $v_w$ are the columns of $V$, the outside vectors $u_w$ those"
+        rf" of $U$ (both $d \times |V|$, $d = {d}$, $|V| = {V}$), and $v_c = V_{{:,c}}$ looks up the center word"
+        r" (cs224n, assignment~2; Mikolov et al., 2013; J\&M, ch.~6)."
+    )
+    if len(inputs) == 1:
+        body = (
+            r" The scores $z = U^{\top} v_c$ of every word give $\hat y = \operatorname{softmax}(z) = P(O = \cdot \mid"
+            r" C = c)$, and the loss is $J = -\log \hat y_o$, the cross-entropy against the one-hot outside word $y$."
+            r" The derivation below is cs224n's: $\mathrm{d}z = \hat y - y$, so"
+            r" $\partial J/\partial v_c = U(\hat y - y)$ and $\partial J/\partial U = v_c (\hat y - y)^{\top}$."
+        )
+    else:
+        K = net.size(net.matrices[inputs[1]].shape[0]) - 1
+        body = (
+            rf" $O = [o; w_1; \dots; w_K]$ holds the outside word and $K = {K}$ negative samples drawn from"
+            r" $P_n(w) \propto \mathrm{count}(w)^{3/4}$. One column of $U_O = U_{:,O}$ is the $d \times (K + 1)$ matrix"
+            r" $[u_o\ u_{w_1} \dots u_{w_K}]$, so $s = U_O^{\top} v_c$ holds $u_o^{\top} v_c$ and every"
+            r" $u_{w_k}^{\top} v_c$, $\hat y = \sigma(s)$, and the binary cross-entropy against $y = [1; 0; \dots; 0]$"
+            r" is the negative-sampling loss $J = -\log \sigma(u_o^{\top} v_c) - \sum_{k=1}^{K} \log \sigma(-u_{w_k}^{\top}"
+            r" v_c)$, since $1 - \sigma(x) = \sigma(-x)$. The derivation gives $\mathrm{d}s = \hat y - y$, that is"
+            r" $\sigma(u_o^{\top} v_c) - 1 = -(1 - \sigma(u_o^{\top} v_c))$ for the outside word and"
+            r" $\sigma(u_{w_k}^{\top} v_c) = 1 - \sigma(-u_{w_k}^{\top} v_c)$ for a sample; so cs224n's three answers are"
+            r" $\partial J/\partial v_c = -(1 - \sigma(u_o^{\top} v_c))\, u_o + \sum_{k=1}^{K} (1 - \sigma(-u_{w_k}^{\top}"
+            r" v_c))\, u_{w_k}$ (the equation for $\mathrm{d}v_c$), and $\partial J/\partial u_o = -(1 -"
+            r" \sigma(u_o^{\top} v_c))\, v_c$ and $\partial J/\partial u_{w_k} = (1 - \sigma(-u_{w_k}^{\top} v_c))\, v_c$,"
+            r" the columns of $\mathrm{d}U_O = v_c\, \mathrm{d}s^{\top}$. The scatter-add into $U$ adds the columns of a"
+            r" word drawn twice: $\partial J/\partial u_{w} = \sum_{k:\, w_k = w} (1 - \sigma(-u_{w_k}^{\top} v_c))\, v_c$."
+        )
+    tail = (
+        r" Skip-gram sums $J$ over the outside words of a center's window, so the cost sums the columns (no $1/m$),"
+        r" and $\mathrm{d}V$ adds each pair's $\mathrm{d}v_c$ into the column of its center word: a center word"
+        r" collects the terms of its whole window, every other column is $0$."
+    )
+    return head + body + tail
+
+
+def _embeds(net):
+    from derive.ops.text_nodes import Embed
+
+    return [e for a in net.assignments for e in [a.value] if isinstance(e, Embed)]
+
+
 DATA = {
     "sentiment": "data/sentiment/corpus.tsv (label)",
     "topic": "data/sentiment/corpus.tsv (topic)",
     "lm": "data/lm/corpus.txt",
+    "skipgram": "data/lm/corpus.txt",
 }
 
 
@@ -94,7 +147,15 @@ def text_topic(net, d, name: str) -> dict:
         rf"\texttt{{{DATA[task.task]}}}: {hyper['epochs']} epochs, batches of {hyper['batch']}, learning rate {hyper['lr']}"
         + (rf", gradients clipped to norm {hyper['clip']}" if "clip" in hyper else "")
         + r"; $\theta \leftarrow \theta - \alpha\, \mathrm{d}\theta$ for every parameter"
-        + (r"; $\mathrm{d}E$ is non-zero only in the columns of the batch's words." if task.embedded else ".")
+        + (r"; $\mathrm{d}E$ is non-zero only in the columns of the batch's words." if "E" in net.matrices else ".")
+        + (
+            r" Every pair is seen once per epoch"
+            + ("; its negative samples are drawn afresh each epoch." if len(net.names("input")) > 1 else ".")
+            + r" The module prints the nearest neighbours of a few words (the cosine similarity of the columns of $V$)"
+            r" before and after training."
+            if task.task == "skipgram"
+            else ""
+        )
     )
     return {
         "summary": _summary(net, d),

@@ -23,6 +23,7 @@ from derive.ops.record import record_of
 
 from ..emit.load import load_module
 from . import document
+from .convention import convention_section, convention_topic
 from .document import Display, Picture, Row, Section, Table, Text
 
 DEEP = 5  # hidden layers from which a chain gets the vanishing-gradients section
@@ -39,6 +40,7 @@ def topics(vn, vd, mp) -> dict:
         "depth": _depth(vn, mp) if deep else None,
         "smoothing": _smoothing(vn, vd, mp) if smoothed else None,
         "attention": _attention(vn, vd, mp),
+        "convention": convention_topic(vn, vd, mp),
     }
 
 
@@ -248,6 +250,8 @@ def sections(found: dict, vn) -> list:
         out.append(_smoothing_section(found["smoothing"]))
     if found["attention"]:
         out.append(_attention_section(found["attention"]))
+    if found["convention"]:
+        out.append(convention_section(found["convention"]))
     return out
 
 

@@ -19,9 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from derive.ir.images import tiles
 from derive.ir.numeric import NumPyEvaluator, run
 from derive.ir.unroll import run_sequence
+from derive.ops.conv_nodes import AvgPool, Im2col, MaxPool
 from derive.ops.record import record_of
+
+Pool = (MaxPool, AvgPool)
 
 SMALL = 2
 VOCABULARY = 4
@@ -41,16 +45,38 @@ class Example:
     per_step: list[dict[str, np.ndarray]] = field(default_factory=list)
     after: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def every_value(self):
+        """Every value the example shows: the leaves', each step's and every equation's."""
+        for env in (self.leaves, *self.steps, self.values, *self.per_step, self.after):
+            yield from env.values()
+
 
 def sizes(vn) -> dict:
-    """The example's sizes: each dimension (and m) as small as ``SMALL`` (``VOCABULARY``), the constants' values."""
+    """The example's sizes: each dimension (and m) as small as ``SMALL`` (``VOCABULARY``), the constants' values;
+    the sides of images as small as lets every window tile them (``tiling``)."""
     vocabularies = set(vn.index_inputs.values())
-    dims = {d: min(n, VOCABULARY if d in vocabularies else SMALL) for d, n in vn.dim_sizes.items()}
+    dims = tiling(vn, {d: min(n, VOCABULARY if d in vocabularies else SMALL) for d, n in vn.dim_sizes.items()})
     if vn.recurrence is not None:
         dims[vn.recurrence.T] = STEPS
     dims[vn.m] = M
     dims.update({vn.constants[c]: v for c, v in vn.constant_values.items()})
     return dims
+
+
+def tiling(vn, small: dict) -> dict:
+    """``small``, or, where a convolution's or a pooling's windows do not tile its images at those sizes
+    (``derive.ir.images.tiles``: a 3×3 window at stride 2 with pad 1 needs an odd side), the same with the
+    dimensions the images' sides are made of grown together, one at a time, up to their declared sizes (which
+    tile): the smallest such example."""
+    if tiles(vn, small):
+        return small
+    nodes = [n for a in vn.assignments for n in sp.preorder_traversal(a.value) if isinstance(n, (Im2col, Pool))]
+    sides = {d for n in nodes for side in n.geometry[1:3] for d in sp.sympify(side).free_symbols} & set(vn.dim_sizes)
+    for size in range(SMALL + 1, max(vn.dim_sizes[d] for d in sides) + 1):
+        trial = {**small, **{d: min(size, vn.dim_sizes[d]) for d in sides}}
+        if tiles(vn, trial):
+            return trial
+    return {**small, **{d: vn.dim_sizes[d] for d in sides}}
 
 
 def example(vn, vd, seed: int = 0) -> Example:

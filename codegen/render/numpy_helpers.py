@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from derive.ops import attention_numpy, records, text_numpy
+from derive.ops import attention_numpy, conv_numpy, records, text_numpy
 
 # every function record's helpers (sigmoid, softmax, the losses and their stable forms from the logits)
 HELPERS: dict[str, str] = {}
@@ -29,9 +29,24 @@ for _function in (
     text_numpy.scatter_add,
     text_numpy.spread_mean,
     text_numpy.route_max,
+    text_numpy.dots,
+    text_numpy.dots_mix,
+    text_numpy.dots_outer,
 ):
     HELPERS[_function.__name__] = inspect.getsource(_function)
 for _function in (attention_numpy.causal_mask,):
+    HELPERS[_function.__name__] = inspect.getsource(_function)
+# The image ops' NumPy forms (derive.ops.conv_numpy), likewise: the same code checks the derivation and trains.
+for _function in (
+    conv_numpy.window_span,
+    conv_numpy.im2col,
+    conv_numpy.col2im,
+    conv_numpy.max_pool,
+    conv_numpy.window_argmax,
+    conv_numpy.unpool_max,
+    conv_numpy.avg_pool,
+    conv_numpy.unpool_avg,
+):
     HELPERS[_function.__name__] = inspect.getsource(_function)
 
 

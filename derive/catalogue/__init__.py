@@ -34,6 +34,8 @@ NAMES = (
     "sentiment_features_2layer",
     "embedding_classifier",
     "ffnn_lm",
+    "word2vec_softmax",
+    "word2vec_negative",
     "one_hidden_layer",
     "residual_mlp",
     "l2_mlp",
@@ -46,8 +48,11 @@ NAMES = (
     "deep_relu",
     "label_smoothing",
     "self_attention",
+    "conv_net",
     "elman_rnn",
     "lstm_cell",
+    "gru",
+    "gru_d2l",
     "rnn_lm",
     "transformer_block",
 )
@@ -58,22 +63,23 @@ def names() -> list[str]:
     return list(NAMES)
 
 
-def load(name: str) -> Network | VecNetwork:
-    """A catalogue network by name (inside ``shared()``, the one network every caller gets)."""
+def load(name: str, **options) -> Network | VecNetwork:
+    """A catalogue network by name (``options``: its ``build``'s, e.g. the GRU's ``inputs="words"``); inside
+    ``shared()``, the one network every caller gets (of those built without options)."""
     if name not in NAMES:
         hint = did_you_mean(name, NAMES)
         if hint:
             raise ChainruleError(f"unknown network '{name}'{hint}; `chainrule list` shows the catalogue")
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
-    if _shared is not None:
+    if _shared is not None and not options:
         if name not in _shared:
             _shared[name] = _derived_once(_build(name))
         return _shared[name]
-    return _build(name)
+    return _build(name, **options)
 
 
-def _build(name: str) -> Network | VecNetwork:
-    return importlib.import_module(f"{__name__}.{name}").build()
+def _build(name: str, **options) -> Network | VecNetwork:
+    return importlib.import_module(f"{__name__}.{name}").build(**options)
 
 
 _shared: dict[str, Network | VecNetwork] | None = None  # by name, inside ``shared()``

@@ -32,6 +32,8 @@ from .equation import Equation, Term
 from .reasons import activation_why, rule_text
 from .steps import Cancellation, Convention, FactorOut, SumOverUses, VecChainRule
 
+LOSS_KEYS = ("loss", "loss-summed")  # the loss stanza's rules: J = (1/m) Σ L, J = Σ L
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -74,6 +76,7 @@ class Sweep:
         self.done: set[str] = set()
         self.ctx = PullContext({a.value: self.mat[a.name] for a in net.assignments if a.kind == "activation"})
         self.example_scale = example_scale(net.cost_expr, m)
+        self.trainable = trainable(net)
 
     # ------------------------------------------------------------ helpers
     def scale(self, name: str):
@@ -177,11 +180,11 @@ class Sweep:
         for symbol, contribution, path in pull_back(value, G, self.ctx):
             key = path.rsplit(PATH, 1)[-1]  # the innermost op's rule: what the term is
             name = symbol.name
-            if self.net.kinds[name] not in ("param", "node", "state"):
-                continue
+            if self.net.kinds[name] not in ("param", "node", "state") or name not in self.trainable:
+                continue  # an input, or a quantity of inputs alone (im2col(X)): no gradient to carry
             ratio = self.scale(name) / ratio_of
             expr = pull_scalars(contribution if ratio == 1 else _scaled(ratio, contribution))
-            if key == "loss":
+            if key in LOSS_KEYS:
                 rule = f"{why(key)}; {record_of(self.net.loss).matrix_why}"
                 latex = why(key, "latex")
             else:
@@ -239,7 +242,7 @@ class Sweep:
     def term(self, name: str, via: str, expr, key: str) -> Term:
         """The kind of one use's term, as the emitters and handouts read it."""
         if via == "J":
-            if key == "loss":
+            if key in LOSS_KEYS:
                 return Term(via, "loss_grad", tuple(self.net.cost_operands), self.net.loss, expr)
             return Term(via, "adjoint", names_in(expr), None, expr)
         a = self.net.assignment(via)
@@ -260,7 +263,7 @@ class Sweep:
         """``dZ_L = A_L − Y`` where the table's cancellation applies; False to write dA_L as usual."""
         net = self.net
         terms = self.terms[a.name]
-        if not (net.cost_operands and a.name == net.cost_operands[0] and len(terms) == 1 and terms[0][2] == "loss"):
+        if not (net.cost_operands and a.name == net.cost_operands[0] and len(terms) == 1 and terms[0][2] in LOSS_KEYS):
             return False
         loss = record_of(net.loss)
         if a.kind != "activation" or a.function != loss.matched:
@@ -319,6 +322,15 @@ class Sweep:
         self.uses_left[Z] = 0
         self.terms[Z] = []
         return True
+
+
+def trainable(net) -> set[str]:
+    """The quantities a gradient must reach: parameters, states, and every quantity computed from one."""
+    out = {n for n, k in net.kinds.items() if k in ("param", "state")}
+    for a in net.assignments:
+        if any(n in out for n in names_in(a.value)):
+            out.add(a.name)
+    return out
 
 
 def example_scale(cost, m):

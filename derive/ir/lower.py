@@ -22,14 +22,18 @@ from ..errors import DeclarationError
 from ..ops import ACTIVATIONS, Apply, LossSum, find
 from ..ops.attention_nodes import Causal, RowSum
 from ..ops.nodes import FrobeniusSq, L1Norm
-from ..ops.text_nodes import Concat, Embed, PoolMax, PoolMean
+from ..ops.text_nodes import Concat, Dots, Embed, PoolMax, PoolMean
 from .vocabulary import (
+    AvgPoolOf,
     CausalMaskOf,
     ConcatOf,
+    Conv2dOf,
+    DotsOf,
     EmbedOf,
     FrobeniusSqOf,
     Hadamard,
     L1NormOf,
+    MaxPoolOf,
     MeanColumns,
     MeanRows,
     PoolMaxOf,
@@ -43,7 +47,8 @@ from .vocabulary import (
 
 
 def shape_text(shape) -> str:
-    return f"{shape[0]}×{shape[1]}".replace("*", "·")
+    rows, cols = (f"({d})" if isinstance(d, sp.Add) else str(d) for d in shape)  # (K + 1)×m
+    return f"{rows}×{cols}".replace("*", "·")
 
 
 def is_matrix(x) -> bool:
@@ -210,12 +215,17 @@ class Lowering:
         if func is RowSumOf:
             (a,) = self._matrices(args, e, 1)
             return RowSum(a)
-        if func in (EmbedOf, PoolMeanOf, PoolMaxOf, ConcatOf):
+        if func in (EmbedOf, PoolMeanOf, PoolMaxOf, ConcatOf, DotsOf):
             return self.text_op(func, args, e)
+        if func in (Conv2dOf, MaxPoolOf, AvgPoolOf):
+            from .images import lower_image_op
+
+            return lower_image_op(self, func, args, e)
         self.fail(
             f"unknown activation '{func.__name__}' in '{self.name}' (expected one of: {', '.join(ACTIVATIONS)};"
             " or an op of the table: + − * @ hadamard transpose sum_columns mean_columns sum_rows mean_rows power"
-            " frobenius_sq l1_norm embed pool_mean pool_max concat softmax_rows causal_mask rowsum and the losses)"
+            " frobenius_sq l1_norm embed pool_mean pool_max concat dots softmax_rows causal_mask rowsum conv2d"
+            " max_pool avg_pool and the losses)"
         )
 
     def _broadcast(self, a, b):
@@ -235,8 +245,22 @@ class Lowering:
         )
 
     def text_op(self, func, args, e):
-        """``embed(E, W)``, ``pool_mean(Emb)``, ``pool_max(Emb)``, ``concat(A, B, …)``."""
+        """``embed(E, W)``, ``pool_mean(Emb)``, ``pool_max(Emb)``, ``concat(A, B, …)``, ``dots(U_O, v_c)``."""
         net = self.net
+        if func is DotsOf:
+            Q, v = self._matrices(args, e, 2)
+            rows = sp.simplify(Q.shape[0] / v.shape[0])
+            if Q.shape[1] != v.shape[1] or not (rows.is_integer or rows.free_symbols):
+                self.mismatch(
+                    f"{_label(Q)} is {shape_text(Q.shape)} but {_label(v)} is {shape_text(v.shape)}"
+                    f" (dots takes n stacked vectors of {_label(v)}'s {v.shape[0]} rows in each column)"
+                )
+            if rows.free_symbols and sp.fraction(sp.factor(rows))[1] != 1:
+                self.mismatch(
+                    f"{_label(Q)} is {shape_text(Q.shape)}: its rows are not a whole number of {_label(v)}'s"
+                    f" {v.shape[0]} (dots takes n stacked vectors in each column)"
+                )
+            return Dots(Q, v)
         if func is EmbedOf:
             E, W = self._matrices(args, e, 2)
             vocab = net.index_inputs.get(W.name) if isinstance(W, sp.MatrixSymbol) else None

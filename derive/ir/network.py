@@ -52,6 +52,7 @@ from ..printing.matrix import matrix_text
 from ..steps import Steps
 from .backprop import Assignment, Sweep, cancellation, names_in
 from .equation import Equation, Term
+from .images import image_of
 from .lower import Lowering, is_matrix, shape_text
 from .recurrence import BPTT, Recurrence, carried_values, check_step_reads, order, readable_text
 from .rewrites import rewrite_normalisations
@@ -85,6 +86,8 @@ class VecNetwork:
         self.layers: dict[str, int] = {}  # quantity -> layer number
         self.masks: dict[str, sp.Basic] = {}  # dropout mask -> its keep probability (a constant's symbol)
         self.index_inputs: dict[str, sp.Symbol] = {}  # word-index input -> its vocabulary size
+        self.images: dict[str, tuple] = {}  # quantity with one image per column -> (C, H, W) (derive.ir.images)
+        self.filter_banks: dict[str, tuple] = {}  # filter-bank parameter -> (F, C, HH, WW)
         self.recurrence: Recurrence | None = None  # a sequence's one declared step (derive.ir.recurrence)
 
     # --------------------------------------------------------- dimensions
@@ -184,6 +187,34 @@ class VecNetwork:
         shape = (self._dim(rows, name), M)
         self.index_inputs[name] = self._dim(vocab, name)
         return self._leaf(name, "input", shape, where)
+
+    def image(self, name: str, channels, height, width) -> sp.Symbol:
+        """An input of images, (C·H·W)×m: one C×H×W image per column, entry c·H·W + h·W + w of column n its
+        pixel (h, w) of channel c (cs231n's x[n, c, h, w]; ``derive.ir.images``)."""
+        where = caller_place()
+        C, H, W = (self._dim(d, name) for d in (channels, height, width))
+        handle = self._leaf(name, "input", (C * H * W, M), where)
+        self.images[name] = (C, H, W)
+        return handle
+
+    def filters(self, name: str, count, channels, height, width) -> sp.Symbol:
+        """A bank of F filters of C×HH×WW for ``conv2d``: the F×(C·HH·WW) parameter whose row f is filter f
+        flattened in (c, k, l) order (cs231n's ``w.reshape(F, -1)``); HH and WW are dimensions or numbers."""
+        where = caller_place()
+        F, C = self._dim(count, name), self._dim(channels, name)
+        HH, WW = (self._window(k, name, where) for k in (height, width))
+        handle = self._leaf(name, "param", (F, C * HH * WW), where)
+        self.filter_banks[name] = (F, C, HH, WW)
+        return handle
+
+    def _window(self, k, name, where):
+        if isinstance(k, int) and not isinstance(k, bool) and k >= 1:
+            return sp.Integer(k)
+        if isinstance(k, sp.Symbol) and k in self.dim_sizes:
+            return k
+        raise DeclarationError(
+            f"the filter size of '{name}' must be a whole number ≥ 1 or a dimension, got {k!r}", where
+        )
 
     def target(self, name: str, rows) -> sp.Symbol:
         """The target matrix (rows × m)."""
@@ -404,6 +435,9 @@ class VecNetwork:
         self.matrices[name] = sp.MatrixSymbol(name, *value.shape)
         self.handles[name] = sp.Symbol(name, commutative=False)
         self.assignments.append(Assignment(name, kind, operands, function, value, where))
+        image = image_of(self, value)
+        if image is not None:
+            self.images[name] = image
         return self.handles[name]
 
     def cost(self, loss, A=None, Y=None) -> None:
@@ -749,8 +783,10 @@ class VecDerivation:
         if net.recurrence is not None:
             T = net.recurrence.T
             head = f"one step t of a recurrence over t = 1 … {T} ({T} = {net.dim_sizes[T]})"
-        else:
+        elif any(a.kind == "affine" for a in net.assignments):
             head = f"sizes {'-'.join(map(str, net.sizes))}"
+        else:  # no layers to count (word2vec, attention): the declared sizes
+            head = ", ".join(f"{s} = {v}" for s, v in net.dim_sizes.items())
         lines = [f"# {net.name}: {head}, {', '.join(net.activations)}, {net.loss}"]
         for title, eqs in (("forward", self.forward), ("backward", self.backward)):
             lines.append(f"{title}:")

@@ -4,8 +4,11 @@
 ``mean_columns(Q)``, ``sum_rows(Q)`` (1×k), ``mean_rows(Q)``, ``power(Q, p)``
 (entry by entry: ``power(V + eps, -1/2)`` is 1/√(V + ε)), ``frobenius_sq(W)``
 (Σ W², a scalar) and ``l1_norm(W)`` (Σ |W|, a scalar); for text, ``embed(E, W)`` (the word vectors of the
-indices W), ``pool_mean(Emb)``, ``pool_max(Emb)`` and ``concat(A, B, …)``.  They are SymPy functions over the declaration's quantities; the
-declaration lowers them onto the matrix program (``derive.ir.lower``).
+indices W), ``pool_mean(Emb)``, ``pool_max(Emb)``, ``concat(A, B, …)`` and ``dots(U_O, v_c)`` (word2vec's
+scores of looked-up vectors); for images (``net.image``, ``net.filters``), ``conv2d(X, W, b, stride, pad)``,
+``max_pool(Q, size, stride)`` and ``avg_pool(Q, size, stride)``.  They are SymPy functions over the
+declaration's quantities; the declaration lowers them onto the matrix program (``derive.ir.lower``,
+``derive.ir.images``).
 """
 
 from __future__ import annotations
@@ -77,6 +80,31 @@ class PoolMaxOf(MatrixFunction):
 
 class ConcatOf(MatrixFunction):
     pass
+
+
+class DotsOf(MatrixFunction):
+    nargs = 2
+
+
+class Conv2dOf(MatrixFunction):
+    nargs = 5
+
+    def _sympystr(self, printer):  # as the declaration writes it, in messages
+        X, W, b, stride, pad = (printer._print(a) for a in self.args)
+        return f"conv2d({X}, {W}, {'None' if self.args[2] == 0 else b}, stride={stride}, pad={pad})"
+
+
+class MaxPoolOf(MatrixFunction):
+    nargs = 3
+    word = "max_pool"
+
+    def _sympystr(self, printer):
+        Q, size, stride = (printer._print(a) for a in self.args)
+        return f"{self.word}({Q}, {size}, stride={stride})"
+
+
+class AvgPoolOf(MaxPoolOf):
+    word = "avg_pool"
 
 
 class CausalMaskOf(MatrixFunction):
@@ -154,6 +182,31 @@ def concat(*parts):
     return ConcatOf(*parts)
 
 
+def dots(Q, v):
+    """``Qᵀ v`` column by column: for each column, the dot products of the n word vectors of ``Q = embed(U, O)``
+    (n indices per column) with the column of v (d×m), n×m.  word2vec's scores ``s = U_Oᵀ v_c`` of the outside
+    word and its K negative samples against the center word's vector (cs224n assignment 2)."""
+    return DotsOf(Q, v)
+
+
+def conv2d(X, W, b=None, stride=1, pad=0):
+    """cs231n's conv layer: the images X (``net.image``) correlated with the filter bank W (``net.filters``, F
+    filters of C×HH×WW) at ``stride`` over X padded with ``pad`` zeros, plus the bias b (F×1, or None): one
+    image of F channels per column, (F·H'·W')×m with H' = (H + 2·pad − HH)/stride + 1.  It is written in the
+    im2col form: ``X_col = im2col(X)`` (a quantity of its own) and ``unmat(W mat(X_col) + b 1ᵀ)``."""
+    return Conv2dOf(X, W, sp.S.Zero if b is None else b, stride, pad)
+
+
+def max_pool(Q, size=2, stride=None):
+    """The largest entry of each size×size window of the images Q, windows ``stride`` apart (default: size)."""
+    return MaxPoolOf(Q, size, size if stride is None else stride)
+
+
+def avg_pool(Q, size=2, stride=None):
+    """The mean of each size×size window of the images Q, windows ``stride`` apart (default: size)."""
+    return AvgPoolOf(Q, size, size if stride is None else stride)
+
+
 def softmax_rows(S):
     """softmax along each row of S (T×T attention scores, rows are positions): P = softmax_rows(S)."""
     return SoftmaxRows(S)
@@ -209,7 +262,11 @@ VOCABULARY = {
     "pool_mean": pool_mean,
     "pool_max": pool_max,
     "concat": concat,
+    "dots": dots,
     SoftmaxRows.record.name: softmax_rows,
     "causal_mask": causal_mask,
     "rowsum": rowsum,
+    "conv2d": conv2d,
+    "max_pool": max_pool,
+    "avg_pool": avg_pool,
 }

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..errors import ChainruleError
 from .features import BOS, DATA, EOS, PAD, UNK, build_vocab, tokenize
 
-TASKS = ("sentiment", "topic", "lm")
+TASKS = ("sentiment", "topic", "lm", "skipgram")
 CLASS_NAMES = {"topic": ("film", "food", "gadget"), "sentiment": ("negative", "positive")}
 
 
@@ -39,6 +39,7 @@ class TextTask:
     # a features model's worked example (J&M fig. 5.2): weights, bias and one text's feature values (SymPy numbers,
     # so ln 66 stays ln 66), worked through in the handout; None: none
     example: TextExample | None = None
+    window: int = 0  # skip-gram: the outside words on each side of the center word
 
     def __post_init__(self):
         if self.task not in TASKS:

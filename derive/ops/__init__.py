@@ -4,14 +4,15 @@
   one file each under ``activations/`` and ``losses/``;
 * ``OPS``: every primitive of the layer-level matrix program, keyed by its class: linear
   (sum, product, transpose), element-wise (⊙, powers), ``Apply`` (an activation on a
-  matrix), ``LossSum``, norms, text (embedding lookup, pooling, concatenation), attention, time.
+  matrix), ``LossSum``, norms, text (embedding lookup, pooling, concatenation), attention, time, images
+  (im2col and its reshapes, max and average pooling).
 
 ``pull_back`` walks an expression with the table; printers install ``_print_<Op>`` from the
 stanzas that carry their forms (``install_printers``).  ``ACTIVATIONS``, ``LOSSES``,
 ``CANCELLATIONS``, ``HIDDEN`` and ``OUTPUTS`` are views of the records, by name.
 """
 
-from . import activations, apply, attention, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each adds its records or stanzas)
+from . import activations, apply, attention, conv, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each adds its records or stanzas)
 from .activation import ActivationRecord
 from .apply import APPLY, Apply, adjoint, matrix_derivative
 from .base import OPS, PATH, Op, PullContext, op_of, pull_back, why

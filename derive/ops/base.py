@@ -39,6 +39,7 @@ class Op:
     latex: Callable | None = None  # (printer, expr) -> str, installed on the LaTeX printer
     numpy: Callable | None = None  # (printer, expr) -> str, installed on the generated-code printer
     evaluate: Callable | None = None  # (evaluator, expr) -> value, for the reference interpreter
+    kink: Callable | None = None  # (evaluator, expr) -> how far its values are from a kink (max pooling's tie)
 
 
 @dataclass

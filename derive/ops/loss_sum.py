@@ -41,7 +41,7 @@ class LossSum(MatrixExpr):
 def _loss_vjp(expr, G, ctx):
     A, Y = expr.args[1], expr.args[2]
     grad = expr.record.grad(A, Y)
-    return [(A, grad if G == 1 else G * grad, "loss")]
+    return [(A, grad, "loss-summed") if G == 1 else (A, G * grad, "loss")]  # G = 1: J sums L (no 1/m)
 
 
 def _text(printer, expr):
@@ -58,9 +58,10 @@ LOSS = stanza(
         "loss",
         LossSum,
         _loss_vjp,
-        {"loss": "J = (1/m) Σ_columns L, so ∂J/∂A = (1/m) ∂L/∂A"},
+        {"loss": "J = (1/m) Σ_columns L, so ∂J/∂A = (1/m) ∂L/∂A", "loss-summed": "J = Σ_columns L, so ∂J/∂A = ∂L/∂A"},
         {
-            "loss": r"$J = \frac{1}{m}\sum_{\text{columns}} L$, so $\partial J/\partial A = \frac{1}{m}\,\partial L/\partial A$"
+            "loss": r"$J = \frac{1}{m}\sum_{\text{columns}} L$, so $\partial J/\partial A = \frac{1}{m}\,\partial L/\partial A$",
+            "loss-summed": r"$J = \sum_{\text{columns}} L$, so $\partial J/\partial A = \partial L/\partial A$",
         },
         text=_text,
         latex=_latex,

@@ -1,10 +1,12 @@
 """Text ops (J&M ch. 7, embeddings as input; Stanford CS124): embedding lookup, mean and max pooling,
-concatenation, and the adjoints their rules write.
+concatenation, word2vec's dot products of looked-up vectors (cs224n assignment 2), and the adjoints their rules
+write.
 
 ``Emb = E[:, W]`` gathers word vectors, so its rule is the scatter-add into the
 columns of E of the words present (never a d×|V| product); ``pool_mean``
 spreads G evenly over the words, ``pool_max`` routes each entry of G to its
-arg-max word, and ``[A; B]`` splits G into each part's rows.  The adjoint
+arg-max word, ``[A; B]`` splits G into each part's rows, and ``Qᵀ v`` (``dots``: per column, the n looked-up
+vectors of Q against v) pulls G back to ``Q G`` for v and ``v Gᵀ`` for Q, column by column.  The adjoint
 nodes print and evaluate but are not differentiated again: their rule says so.
 """
 
@@ -15,7 +17,19 @@ import sympy as sp
 from ..errors import ChainruleError
 from . import text_numpy as T
 from .base import Op, stanza
-from .text_nodes import Concat, Embed, PoolMax, PoolMean, RouteMax, RowBlock, ScatterAdd, SpreadMean
+from .text_nodes import (
+    Concat,
+    Dots,
+    DotsMix,
+    DotsOuter,
+    Embed,
+    PoolMax,
+    PoolMean,
+    RouteMax,
+    RowBlock,
+    ScatterAdd,
+    SpreadMean,
+)
 
 
 # ------------------------------------------------------------------ rules
@@ -41,6 +55,11 @@ def _concat_vjp(expr, G, ctx):
         out.append((part, RowBlock(G, start, stop), "concat"))
         start = stop
     return out
+
+
+def _dots_vjp(expr, G, ctx):
+    Q, v = expr.args
+    return [(Q, DotsOuter(G, v), "dots-vectors"), (v, DotsMix(G, Q), "dots-vector")]
 
 
 def _adjoint_only(expr, G, ctx):
@@ -72,6 +91,28 @@ def _numpy_with(name):
         return printer.use(f"{name}({', '.join(args)})")
 
     return numpy
+
+
+def _product(printer, *parts) -> str:
+    """Juxtaposed factors, each in parentheses unless it is one name (``U_O ds``, ``(A + B) G``)."""
+    out = []
+    for part, suffix in parts:
+        text = printer._print(part)
+        out.append((text if isinstance(part, sp.MatrixSymbol) else f"({text})") + suffix)
+    return " ".join(out)
+
+
+def _product_latex(printer, *parts) -> str:
+    r"""The same in LaTeX: ``U_{O}^{\top} v_{c}``, ``\left(A + B\right) G``."""
+    out = []
+    for part, transposed in parts:
+        text = printer._print(part)
+        if not isinstance(part, sp.MatrixSymbol):
+            text = rf"\left({text}\right)"
+        elif transposed and "^" in text:
+            text = f"{{{text}}}"
+        out.append(text + (r"^{\top}" if transposed else ""))
+    return " ".join(out)
 
 
 def _block_text(printer, expr):
@@ -159,6 +200,55 @@ CONCAT = stanza(
         latex=lambda p, e: r"\begin{bmatrix}" + r" \\ ".join(p._print(a) for a in e.args) + r"\end{bmatrix}",
         numpy=lambda p, e: p.use("np.concatenate([" + ", ".join(p._print(a) for a in e.args) + "])"),
         evaluate=_evaluate_with(T.concat),
+    )
+)
+
+DOTS = stanza(
+    Op(
+        "dots",
+        Dots,
+        _dots_vjp,
+        {
+            "dots-vector": "s = Qᵀ v column by column (one column is one pair: Q's column is the d×n matrix of its n"
+            " looked-up word vectors), so G pulls back to Q G for v: Σ_j G_j q_j, each vector weighted by its score's"
+            " gradient",
+            "dots-vectors": "s = Qᵀ v column by column, so G pulls back to v Gᵀ for Q: the vector of word j gets G_j v",
+        },
+        {
+            "dots-vector": r"$s = Q^{\top} v$ column by column (one column is one pair: $Q$'s column is the"
+            r" $d \times n$ matrix of its $n$ looked-up word vectors), so $G$ pulls back to $Q G = \sum_j G_j q_j$"
+            r" for $v$",
+            "dots-vectors": r"$s = Q^{\top} v$ column by column, so $G$ pulls back to $v G^{\top}$ for $Q$: the vector"
+            r" of word $j$ gets $G_j v$",
+        },
+        text=lambda p, e: _product(p, (e.args[0], "ᵀ"), (e.args[1], "")),
+        latex=lambda p, e: _product_latex(p, (e.args[0], True), (e.args[1], False)),
+        numpy=_numpy_with("dots"),
+        evaluate=_evaluate_with(T.dots),
+    )
+)
+DOTS_MIX = stanza(
+    Op(
+        "dots_mix",
+        DotsMix,
+        _adjoint_only,
+        {},
+        text=lambda p, e: _product(p, (e.args[1], ""), (e.args[0], "")),
+        latex=lambda p, e: _product_latex(p, (e.args[1], False), (e.args[0], False)),
+        numpy=_numpy_with("dots_mix"),
+        evaluate=_evaluate_with(T.dots_mix),
+    )
+)
+DOTS_OUTER = stanza(
+    Op(
+        "dots_outer",
+        DotsOuter,
+        _adjoint_only,
+        {},
+        text=lambda p, e: _product(p, (e.args[1], ""), (e.args[0], "ᵀ")),
+        latex=lambda p, e: _product_latex(p, (e.args[1], False), (e.args[0], True)),
+        numpy=_numpy_with("dots_outer"),
+        evaluate=_evaluate_with(T.dots_outer),
     )
 )
 

@@ -8,7 +8,11 @@ text; id 0 is padding).  The forward ops:
 * ``PoolMean(Q, W)``, ``PoolMax(Q, W)``: the mean / element-wise maximum of
   the n blocks of d rows of Q over the positions holding a word (d×m; a text
   with no word gives 0);
-* ``Concat(A, B, …)``: the rows stacked.
+* ``Concat(A, B, …)``: the rows stacked;
+* ``Dots(Q, v)``: for each column, the dot products of Q's n stacked d-vectors with v's column (n×m): word2vec's
+  scores ``s = U_Oᵀ v_c``, column by column, of the outside word and its K negative samples (cs224n assignment 2;
+  J&M ch. 6, skip-gram with negative sampling).  Column i of Q is read as the d×n matrix of its blocks, so one
+  column is one pair and ``Qᵀ v`` is the plain product there.
 
 Their adjoints are nodes too, written by the op table's rules
 (``derive.ops.text``), each linear in its first argument (a scalar
@@ -18,7 +22,10 @@ coefficient moves out, so ``(1/m)`` stays the product's):
   positions holding word v (the transpose of the gather; padding adds nothing);
 * ``SpreadMean(G, W)``: G/count in every block holding a word, else 0;
 * ``RouteMax(G, Q, W)``: G in the block of each row's arg-max, else 0;
-* ``RowBlock(G, start, stop)``: rows start..stop−1 of G.
+* ``RowBlock(G, start, stop)``: rows start..stop−1 of G;
+* ``DotsMix(G, Q)``: d×m, column i the blocks of Q's column i weighted by G's column: ``Q G`` per column
+  (Σ_j G_j q_j), the adjoint of v in ``Qᵀ v``;
+* ``DotsOuter(G, v)``: Q's shape, block j of column i ``G[j, i] v[:, i]``: ``v Gᵀ`` per column, the adjoint of Q.
 """
 
 from __future__ import annotations
@@ -123,3 +130,39 @@ class RowBlock(MatrixExpr):
     def shape(self):
         G, start, stop = self.args
         return (stop - start, G.shape[1])
+
+
+class Dots(MatrixExpr):
+    """n×m: entry (j, i) is block j of Q's column i (d rows) dotted with v's column i; Q (n·d)×m, v d×m."""
+
+    def __new__(cls, Q, v):
+        return super().__new__(cls, Q, v)
+
+    @property
+    def shape(self):
+        Q, v = self.args
+        return (sp.simplify(Q.shape[0] / v.shape[0]), Q.shape[1])
+
+
+class DotsMix(MatrixExpr):
+    """d×m: column i is Σ_j G[j, i] · (block j of Q's column i): ``Q G`` column by column."""
+
+    def __new__(cls, G, Q):
+        return _linear(cls, G, Q)
+
+    @property
+    def shape(self):
+        G, Q = self.args
+        return (sp.simplify(Q.shape[0] / G.shape[0]), G.shape[1])
+
+
+class DotsOuter(MatrixExpr):
+    """(n·d)×m: block j of column i is G[j, i] · v[:, i]: ``v Gᵀ`` column by column."""
+
+    def __new__(cls, G, v):
+        return _linear(cls, G, v)
+
+    @property
+    def shape(self):
+        G, v = self.args
+        return (G.shape[0] * v.shape[0], G.shape[1])

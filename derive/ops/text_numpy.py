@@ -76,3 +76,20 @@ def route_max(G, Q, W):
 def row_block(G, start, stop):
     """Rows start … stop − 1 of G."""
     return G[start:stop]
+
+
+def dots(Q, v):
+    """n×m: row j holds, for every column, block j of Q (a d-vector) dotted with v's column: Qᵀ v column by column."""
+    d, m = v.shape
+    return np.einsum("jdm,dm->jm", Q.reshape(-1, d, m), v)
+
+
+def dots_mix(G, Q):
+    """d×m: column i is Σ_j G[j, i] times block j of Q's column i: Q G column by column (the adjoint of v in Qᵀ v)."""
+    n, m = G.shape
+    return np.einsum("jm,jdm->dm", G, Q.reshape(n, -1, m))
+
+
+def dots_outer(G, v):
+    """(n·d)×m: block j of column i is G[j, i] v[:, i]: v Gᵀ column by column (the adjoint of Q in Qᵀ v)."""
+    return (G[:, None, :] * v[None]).reshape(-1, v.shape[1])

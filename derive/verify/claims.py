@@ -61,6 +61,9 @@ FUNCTIONS = {
     "sign": "sign",
     "sqrt": "sqrt",
     "sum_t": "sum_t",  # Σ_t over the steps of a recurrence (derive.verify.recurrent)
+    "sum_k": "sum_k",  # word2vec (derive.verify.pairs): Σ_k over the negative samples, Σ_w over the words,
+    "sum_w": "sum_w",  # Σ_{k: w_k = w_s} over the samples equal to w_s
+    "sum_z": "sum_z",
     "rowsum": "rowsum",  # the sum along each row (over the columns): derive prints rowsum(dP ⊙ P)
     "Σ_columns": "rowsum",
     "colsum": "colsum",  # the sum down each column (over the rows)
@@ -303,7 +306,8 @@ def _insert_juxtaposition(src: str, where, known=lambda name: False) -> str:
     out, last = [], 0
     prev = before = None
     for tok in tokens:
-        method = before is not None and before.string == "." and tok.string == "("  # x.astype(float)
+        # x.astype(float) is a method call; U.T (dZ * r) and U.T(dZ) are products (.T is no method)
+        method = before is not None and before.string == "." and tok.string == "(" and prev.string != "T"
         operands = prev is not None and _ends_operand(prev) and _starts_operand(tok)
         if operands and not method and not _is_call(prev, tok, known):
             col = tok.start[1]

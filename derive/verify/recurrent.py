@@ -303,19 +303,54 @@ def _stacked(net: RecTarget, name: str, part: str, where=None) -> str:
 def _read(net: RecTarget, claim: str, latex: bool, where):
     """(lhs, rhs, whether the claim sums over t, the boundary it claims or None) of a text or LaTeX claim."""
     if not latex:
-        lhs, rhs = read(net, untimed(as_loop(net, claim, where)), False, where)
+        lhs, rhs = _course_names(net, *read(net, untimed(as_loop(net, claim, where)), False, where), where)
         return lhs, rhs, _has_sum(rhs), None
     text, summed, at_end = untimed_latex(_NG_TIME.sub(_ng_time, claim))
     lhs, rhs = read(net, text, True, where)
     names = {n: _step_name(n) for n in names_in(rhs) | names_in(lhs)}
     rename = {n: m for n, m in names.items() if m != n and net.knows(m)}
-    lhs, rhs = _renamed(lhs, rename), _renamed(rhs, rename)
+    lhs, rhs = _course_names(net, _renamed(lhs, rename), _renamed(rhs, rename), where)
     if not at_end:
         return lhs, rhs, summed, None
     target = resolve(net, lhs[1], where) if lhs is not None and lhs[0] == "name" else None
     if target is None or target + AT_END not in net.boundaries:
         raise ClaimError(f"only a state's adjoint has a value at t = T + 1 ({_list(net.boundaries)})", where)
     return lhs, rhs, summed, target + AT_END
+
+
+def _course_names(net: RecTarget, lhs, rhs, where):
+    """The claim in the network's names where it spells a parameter as its course does (``derive.convention``:
+    11-785's ``Wnh`` or PyTorch's ``W_hn`` for ``U_n``, ``dWnh`` for ``dU_n``).  Two spellings of one parameter in a
+    claim are refused: 11-785 adds a bias on each side (brx + brh), this network has one (b_r)."""
+    from ..convention import convention_of, course_name
+
+    conv = convention_of(net.net)
+    if conv is None or not conv.names:
+        return lhs, rhs
+    rename, spelled = {}, {}
+    for n in names_in(rhs) | (names_in(lhs) if lhs is not None else set()) | _partials(lhs):
+        if net.knows(n):
+            continue
+        grad = n.startswith("d") and course_name(conv, n[1:]) is not None and course_name(conv, n) is None
+        found = course_name(conv, n[1:] if grad else n)
+        if found is None:
+            continue
+        rename[n] = ("d" if grad else "") + found[0]
+        spelled.setdefault(found, set()).add(n[1:] if grad else n)
+    for (own, course), names in spelled.items():
+        if len(names) > 1:
+            a, b = sorted(names)[:2]
+            raise ClaimError(
+                f"'{a}' and '{b}' are both {own} here: {course} has a bias on each side where this network has one,"
+                f" {own} = {a} + {b} (∂J/∂{a} = ∂J/∂{b} = d{own}); name one of them",
+                where,
+            )
+    return _renamed(lhs, rename), _renamed(rhs, rename)
+
+
+def _partials(tree) -> set[str]:
+    """The variables of ∂J/∂X on a left-hand side."""
+    return {tree[2]} if tree is not None and tree[0] == "partial" else set()
 
 
 def _list(boundaries) -> str:
@@ -336,6 +371,8 @@ def _renamed(tree, names: dict):
         return tree
     if tree[0] == "name" and tree[1] in names:
         return ("name", names[tree[1]])
+    if tree[0] == "partial" and tree[2] in names:  # ∂J/∂Wnh
+        return ("partial", tree[1], names[tree[2]], *tree[3:])
     return tuple(_renamed(part, names) for part in tree)
 
 
@@ -343,8 +380,14 @@ def _renamed(tree, names: dict):
 def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool = False, where=None) -> Verdict:
     """Check a BPTT claim for ``wrt`` (``dW``, ``dh``, ``da`` …), text or LaTeX, numerically at one step t."""
     lhs, rhs, summed, boundary = _read(net, claim, latex, where)
+    if wrt is not None and not net.knows(wrt):  # --wrt dWnh: the course's name
+        wrt = _course_names(net, None, ("name", wrt), where)[1][1]
     for n in sorted(names_in(rhs)):
-        resolve(net, n, where)
+        try:
+            resolve(net, n, where)
+        except ClaimError:
+            _named_in_other_convention(net, n, where)
+            raise
     if boundary is not None:
         return _verdict(net, boundary, claim, rhs, net.boundaries[boundary].text)
     name = target_name(net, wrt, lhs, where)
@@ -382,7 +425,13 @@ def _verdict(net: RecTarget, name: str, claim: str, tree, truth: str, at: str = 
     numeric = f"differs at {len(bad)} of {len(trials)} random shapes and values{at}"
     hint = None
     if slip:
-        hint = _slip(net, name, tree) or _time_slip(net, name, tree) or vector_hint(net, name, tree, trials)
+        hint = (
+            _slip(net, name, tree)
+            or _time_slip(net, name, tree)
+            or _other_convention(net, name, tree)
+            or _gate_swap(net, name, tree)
+            or vector_hint(net, name, tree, trials)
+        )
         hint = hint and re.sub(r"(\w+)__next", r"\1_{t+1}", re.sub(r"(\w+)_prev\b", r"\1_{t−1}", hint))
     return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, bad[0].counterexample(), hint)
 
@@ -412,6 +461,107 @@ def _time_slip(net: RecTarget, name: str, tree) -> str | None:
                 return f"{state}_t written for {state}_{{t−1}}: step t reads the previous state {state}_{{t−1}}"
             return f"{state}_{{t−1}} written for {state}_t"
     return None
+
+
+def _named_in_other_convention(net: RecTarget, name: str, where) -> None:
+    """A ClaimError for a name of the other convention this network does not have (PyTorch's b_hn in d2l's GRU, or
+    11-785's Wnh)."""
+    from ..convention import convention_of, course_name
+
+    mine = convention_of(net.net)
+    if mine is None:
+        return
+    if getattr(net, "_other", None) is None:
+        net._other = RecTarget(mine.other())
+    theirs = convention_of(net._other.net)
+    spelled = course_name(theirs, name)
+    if spelled is not None and course_name(mine, name) is None and not net._other.knows(name):
+        raise ClaimError(
+            f"'{name}' is {spelled[1]}'s name for {spelled[0]} in {theirs.name} convention ({theirs.formula});"
+            f" this network is in {mine.name}"
+            f" ({mine.formula}) and reads its own names ({', '.join(net.params)})",
+            where,
+        )
+    if theirs is not None and net._other.knows(name):
+        raise ClaimError(
+            f"'{name}' is of {theirs.name} convention ({theirs.formula}); this network is in {mine.name}"
+            f" ({mine.formula}) and has no '{name}'",
+            where,
+        )
+
+
+def _other_convention(net: RecTarget, name: str, tree) -> str | None:
+    """A formula of the other convention the network is taught in (``derive.convention``: d2l's GRU against
+    PyTorch's), checked against this one: it holds there, at that network's own random values."""
+    from ..convention import convention_of
+
+    mine = convention_of(net.net)
+    if mine is None:
+        return None
+    if getattr(net, "_other", None) is None:
+        net._other = RecTarget(mine.other())
+    other = net._other
+    theirs = convention_of(other.net)
+    if name not in other.equations or theirs is None:
+        return None
+    try:
+        agrees = all(t.agrees for t in run_trials(other, name, tree, trials=3))
+    except ClaimError:
+        return None
+    if not agrees:
+        return None
+    return (
+        f"this is {name} in {theirs.name} convention ({theirs.formula}), where it is {other.truth_text(name)};"
+        f" this network is in {mine.name} ({mine.formula}): a different function, with a different {name}"
+    )
+
+
+def _gate_swap(net: RecTarget, name: str, tree) -> str | None:
+    """A gate that mixes two states, written for its complement and back: ``z_t`` for ``1 − z_t``.  The GRU
+    is printed both ways: h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} (PyTorch, 11-785, d2l, Cho et al. 2014: z_t keeps
+    the old state) and h_t = z_t ⊙ n_t + (1 − z_t) ⊙ h_{t−1} (Chung et al. 2014, Olah's blog: 1 − z_t keeps it)."""
+    for state in net.rec.states:
+        eq = net.equations.get(state)
+        if eq is None:
+            continue
+        for gate in sorted(s.name for s in eq.expr.atoms(sp.MatrixSymbol)):
+            g = f"{gate}_t"
+            if f"(1 − {g})" not in eq.text:
+                continue
+            swapped = _swap_complement(net, tree, gate)
+            if swapped == tree and name == f"d{gate}":  # dz = dh ⊙ (n − h_{t−1}): the swap flips dz's sign
+                swapped = ("neg", tree)
+            if swapped == tree or not all(t.agrees for t in run_trials(net, name, swapped, trials=3)):
+                continue
+            other = eq.text.replace(f"(1 − {g})", "\0")
+            other = re.sub(rf"(?<![\w(]){re.escape(g)}(?![\w])", f"(1 − {g})", other).replace("\0", g)
+            old_state = f"{state}_{{t−1}}"
+            keeps = f"{old_state} ⊙ {g}" in eq.text or f"{g} ⊙ {old_state}" in eq.text
+            return (
+                f"{g} and 1 − {g} swapped: here {eq.text} ({g} is the share of {old_state} kept); the claim is of "
+                f"{other}, the form "
+                + (
+                    "Chung et al. (2014) and Olah's blog print"
+                    if keeps
+                    else "PyTorch, 11-785, d2l and Cho et al. print"
+                )
+            )
+    return None
+
+
+def _swap_complement(net: RecTarget, tree, gate: str):
+    """``tree`` with ``1 − gate`` written as ``gate`` and every other ``gate`` as ``1 − gate``."""
+    if not isinstance(tree, tuple):
+        return tree
+    if tree[0] == "sub" and tree[1] == ("num", 1) and tree[2][0] == "name" and _resolves_to(net, tree[2][1], gate):
+        return tree[2]
+    if tree[0] == "name":
+        return ("sub", ("num", 1), tree) if _resolves_to(net, tree[1], gate) else tree
+    if tree[0] in ("num", "partial"):
+        return tree
+    if tree[0] == "call":
+        return ("call", tree[1], tuple(_swap_complement(net, a, gate) for a in tree[2]))
+    return (tree[0], *(_swap_complement(net, x, gate) for x in tree[1:]))
 
 
 def _resolves_to(net: RecTarget, name: str, target: str) -> bool:

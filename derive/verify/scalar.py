@@ -225,10 +225,14 @@ def verify_spec(target, wrt, claim, *, latex: bool = False, where=None, seconds:
 
 
 def _verify_spec(target, wrt, claim, latex: bool, where) -> Verdict:
+    from .pairs import PairTarget, verify_pairs
     from .recurrent import RecTarget, verify_recurrent
     from .vec_target import VecTarget
     from .vectorised import verify_vector
 
+    own = getattr(target, "check_claim", None)  # a target that reads its own notation first (a conv layer's)
+    if own is not None:
+        return own(wrt, claim, latex=latex, where=where)
     if isinstance(target, SpecTarget):
         try:
             return _verify_spec(target.primary, wrt, claim, latex, where)
@@ -245,6 +249,8 @@ def _verify_spec(target, wrt, claim, latex: bool, where) -> Verdict:
                 raise (first if shallow else second) from None
     if isinstance(target, RecTarget):
         return verify_recurrent(target, wrt, claim, latex=latex, where=where)
+    if isinstance(target, PairTarget):
+        return verify_pairs(target, wrt, claim, latex=latex, where=where)
     if isinstance(target, VecTarget):
         return verify_vector(target, wrt, claim, latex=latex, where=where)
     return verify_claim(target, wrt, claim, latex=latex, where=where)

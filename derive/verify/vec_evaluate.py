@@ -31,6 +31,9 @@ FUNCS = {
 }
 
 
+ONE_BY_ONE_IS_A_NUMBER = "__one_by_one_is_a_number"  # an env flag: u_oᵀv_c (1×1) juxtaposed is a scalar factor
+
+
 class ShapeError(Exception):
     pass
 
@@ -89,6 +92,8 @@ def evaluate(net: VecTarget, tree, env: dict):
             return a / b
         if kind == "pow":
             return a**b
+        if kind == "jux" and env.get(ONE_BY_ONE_IS_A_NUMBER) and _matrix(a) and _matrix(b) and 1 in (a.size, b.size):
+            return a * b  # one pair (derive.verify.pairs): (1 − σ(u_oᵀv_c)) u_o, a 1×1 matrix times a vector
         if kind == "matmul" or (kind == "jux" and _matrix(a) and _matrix(b)):
             if not (_matrix(a) and _matrix(b)):
                 raise ShapeError(f"{_shown(tree, lambda n: resolve(net, n))}: '@' needs two matrices")

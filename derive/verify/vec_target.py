@@ -73,11 +73,12 @@ class VecTarget:
         """Random widths: the output's as declared; the others and m pairwise distinct, from 2 up."""
         from ..ir.network import M
 
-        out_rows = self.net.matrices[self.y].shape[0]
-        free = [d for d in self.net.dim_sizes if d != out_rows]
+        out_rows = sp.sympify(self.net.matrices[self.y].shape[0])
+        held = out_rows.free_symbols & set(self.net.dim_sizes)  # the output's rows (K + 1: each of its sizes)
+        free = [d for d in self.net.dim_sizes if d not in held]
         sizes = rng.permutation(np.arange(2, max(10, len(free) + 3)))[: len(free) + 1]
         dims = {d: int(s) for d, s in zip(free, sizes)}
-        dims[out_rows] = self.net.dim_sizes[out_rows]
+        dims.update({d: self.net.dim_sizes[d] for d in held})
         dims[M] = int(sizes[-1])
         return dims
 

@@ -66,6 +66,8 @@ def _goal(view, wrt: str) -> str:
 
     if isinstance(view, VecTarget):
         return target_name(view, wrt, None)
+    if hasattr(view, "goal"):  # a program with convolutions (derive.verify.conv.ConvTarget)
+        return view.goal(wrt)
     scope = ScalarScope(view)
     name = scope.gradient_name(wrt) if not scope.knows(wrt) else scope.resolve(wrt)
     if name is None:

@@ -1,0 +1,73 @@
+"""A network written in one of two conventions a topic is taught in, and the other (``with_convention``).
+
+The GRU is taught two ways: PyTorch's ``nn.GRU`` and CMU 11-785 (HW3P1) apply the reset gate after
+the hidden product, n = tanh(W_n x + b_n + r ⊙ (U_n h + b_hn)); d2l (§10.2) and Cho et al. (2014)
+apply it to the state before it, n = tanh(W_n x + U_n (r ⊙ h) + b_n).  They are different
+functions with different gradients.  A declaration says which one it is and how to build the other::
+
+    with_convention(net, "PyTorch's and 11-785's", "n_t = tanh(W_n x_t + b_n + r_t ⊙ (U_n h_{t−1} + b_hn))",
+                    other=lambda: gru_d2l.build())
+
+``chainrule verify`` then names a formula of the other convention checked against this one, and the
+handout shows where the two derivations differ.  ``names`` gives the course's own spellings of the network's
+parameters, course by course (11-785's ``Wnh`` and PyTorch's ``W_hn`` for ``U_n``): ``chainrule verify`` reads a
+claim in them, and the handout lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import DeclarationError, caller_place
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str  # whose convention this is: "PyTorch's and 11-785's"
+    formula: str  # what sets it apart, as text
+    other: Callable  # () -> the same network in the other convention (itself declared with its own)
+    names: dict = field(default_factory=dict, compare=False)  # a course -> {its spelling: the network's name}
+
+
+def with_convention(net, name: str, formula: str, *, other: Callable, names: dict | None = None):
+    """``net`` with its convention (``net.convention``), a way to build the other one, and the courses' names of
+    its parameters, course by course (``{"11-785 HW3P1": {"Wnh": "U_n", "brx": "b_r", "brh": "b_r"}}``: several
+    spellings may stand for one parameter, as 11-785's two biases of a gate for this network's one)."""
+    where = caller_place()
+    if not (isinstance(name, str) and name.strip() and isinstance(formula, str) and formula.strip()):
+        raise DeclarationError("a convention has a name and a formula (text)", where)
+    if not callable(other):
+        raise DeclarationError("the other convention is given as a function that builds that network", where)
+    names = {course: dict(spellings) for course, spellings in (names or {}).items()}
+    for course, spellings in names.items():
+        for spelled, own in spellings.items():
+            if not (isinstance(spelled, str) and spelled.isidentifier()):
+                raise DeclarationError(f"{course}'s name must be an identifier, not {spelled!r}", where)
+            if own not in net.kinds:
+                raise DeclarationError(
+                    f"{course}'s name '{spelled}' stands for '{own}', which the network does not declare", where
+                )
+            if spelled in net.kinds and spelled != own:
+                raise DeclarationError(f"{course}'s name '{spelled}' is already the network's own name", where)
+    net.convention = Convention(name.strip(), formula.strip(), other, names)
+    return net
+
+
+def course_name(conv: Convention | None, name: str) -> tuple[str, str] | None:
+    """(the network's name, the course) for a course's spelling (``Wnh``, ``W_nh``, ``W_{nh}`` as LaTeX reads it),
+    or None."""
+    if conv is None:
+        return None
+    flat = name.replace("_", "")
+    found = {
+        (own, course)
+        for course, spellings in conv.names.items()
+        for spelled, own in spellings.items()
+        if spelled.replace("_", "") == flat
+    }
+    return min(found) if len({own for own, _ in found}) == 1 else None
+
+
+def convention_of(net) -> Convention | None:
+    return getattr(net, "convention", None)
