@@ -173,8 +173,9 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
     and the check's step shrinks below the distance to the nearest kink anyway (``_check_layers``)."""
     rng = np.random.default_rng(seed)
     best, farthest = None, -1.0
+    shapes = d.concrete_shapes(m)  # worked out once for every draw
     for _ in range(DRAWS):
-        env = _draw(d, m, rng, scale)
+        env = _draw(d, m, rng, scale, shapes)
         distance = layer_kink_distance(d, env, m)
         if distance >= margin:
             return env
@@ -242,9 +243,9 @@ def _pool_gap(Q, W) -> float:
     return gap
 
 
-def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
+def _draw(d: VecDerivation, m: int, rng, scale: float, shapes: dict | None = None) -> dict:
     net = d.network
-    shapes = d.concrete_shapes(m)
+    shapes = d.concrete_shapes(m) if shapes is None else shapes
     env = {}
     for name in net.names("param"):
         env[name] = rng.normal(0.0, scale, shapes[name])

@@ -32,7 +32,7 @@ from ..handout import notebook as handout_notebook
 from ..handout import slides as handout_slides
 from ..handout.builder import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from ..render.latex_printer import DIGITS
-from . import jsonout
+from . import demo_plan, jsonout
 from .report import announce_size, status
 
 GOLDEN_DIR = Path("docs") / "handouts"
@@ -264,33 +264,42 @@ def demo(out_dir) -> bool:
     pdf = latex_build.available()
     ok = True
     count = 0
-    todo = names()
+    todo = demo_plan.networks()
     status(f"demo: writing {len(todo)} handouts, HTML pages, notebooks and slides{' with PDFs' if pdf else ''}")
-    for number, name in enumerate(todo, 1):
-        folder = os.path.join(out_dir, name)
+    results = demo_plan.run_all(write_demo_media, [(name, out_dir, pdf) for name in todo])
+    for number, (name, errors) in enumerate(zip(todo, results), 1):
         status(f"demo: handouts of {name} ({number}/{len(todo)})")
-        net = load(name)
-        try:
-            write_handout(os.path.join(folder, "handout.tex"), render(net), pdf=pdf, force=True)
-            count += 1
-        except ChainruleError as exc:
-            print(f"chainrule: error: handout {name}: {exc}", file=sys.stderr)
+        count += not errors or not errors[0].startswith("handout ")
+        for error in errors:
+            print(f"chainrule: error: {error}", file=sys.stderr)
             ok = False
-            continue
-        for filename, make in DEMO_MEDIA:
-            path = os.path.join(folder, filename)
-            try:
-                text = make(net, name)
-                if filename == "slides.tex":
-                    write_handout(path, text, pdf=pdf, force=True)
-                else:
-                    write_page(path, text, force=True)
-            except ChainruleError as exc:
-                print(f"chainrule: error: {filename} of {name}: {exc}", file=sys.stderr)
-                ok = False
     what = "handouts with PDFs" if pdf else "handouts (no pdflatex: .tex only)"
     status(
         f"wrote {count} {what}, their HTML pages, notebooks and slides to {out_dir}/<network>/; "
         f"{'ok' if ok else 'FAILED'}"
     )
     return ok
+
+
+def write_demo_media(job: tuple[str, str, bool]) -> list[str]:
+    """Write catalogue network NAME's handout into OUT/NAME/ (and its PDF), then its other media
+    (``DEMO_MEDIA``): what went wrong, one line each (none when all was written)."""
+    name, out_dir, pdf = job
+    folder = os.path.join(out_dir, name)
+    net = load(name)
+    try:
+        write_handout(os.path.join(folder, "handout.tex"), render(net), pdf=pdf, force=True)
+    except ChainruleError as exc:
+        return [f"handout {name}: {exc}"]
+    errors = []
+    for filename, make in DEMO_MEDIA:
+        path = os.path.join(folder, filename)
+        try:
+            text = make(net, name)
+            if filename == "slides.tex":
+                write_handout(path, text, pdf=pdf, force=True)
+            else:
+                write_page(path, text, force=True)
+        except ChainruleError as exc:
+            errors.append(f"{filename} of {name}: {exc}")
+    return errors

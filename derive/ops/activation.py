@@ -121,28 +121,35 @@ def activation(**fields):
 
 def _prime_class(cls, rec: ActivationRecord, order: int = 1) -> type:
     """``<Name>Prime``: g' as a function of its own, with a helper record made from ``rec`` (``order`` 2:
-    ``<Name>Prime2``, g'', from ``second_numpy``); g' gets g'' as its own ``prime`` where ``rec`` gives it."""
+    ``<Name>Prime2``, g'', from ``second_numpy``); g' gets g'' as its own ``prime`` where ``rec`` gives it.
+    The derivative is worked out (and compiled) when first used: SymPy's diff and lambdify would be most of
+    ``import derive``."""
     z = sp.Dummy("z")
-    d = sp.diff(rec.definition(z), z, order)
+
+    @functools.cache
+    def d() -> sp.Expr:
+        return sp.diff(rec.definition(z), z, order)
+
+    @functools.cache
+    def compiled(module: str):
+        return sp.lambdify(z, d(), module)
+
     marks = "'" * order
     prime = type(
         f"{cls.__name__}Prime{order if order > 1 else ''}",
         (NetFunctionBase,),
         {"nargs": 1, "__module__": cls.__module__},
     )
-    diff_float = sp.lambdify(z, d, "math")
-    diff_mp = sp.lambdify(z, d, "mpmath")
-    diff_array = sp.lambdify(z, d, "numpy")
     helper = ActivationRecord(
         name=f"{rec.name}{marks}",
         text=f"{rec.text}{marks}",
         latex=f"{rec.latex}{marks}",
         why=rec.why,
-        definition=sp.Lambda(z, d),
-        derivative=lambda a, u: sp.diff(d, z).subs(z, u),
-        numeric=lambda u: float(diff_float(u)),
-        mpmath=diff_mp,
-        array=diff_array,
+        definition=lambda u: sp.Lambda(z, d())(u),
+        derivative=lambda a, u: sp.diff(d(), z).subs(z, u),
+        numeric=lambda u: float(compiled("math")(u)),
+        mpmath=lambda u: compiled("mpmath")(u),
+        array=lambda u: compiled("numpy")(u),
         numpy=rec.prime_numpy if order == 1 else rec.second_numpy,
         helpers=(rec.prime_helpers if order == 1 else rec.second_helpers) or {},
         helper=True,
