@@ -30,6 +30,36 @@ class Convention:
     names: dict = field(default_factory=dict, compare=False)  # a course -> {its spelling: the network's name}
 
 
+class Built:
+    """The other convention's network, built already: what a spec's process carries back in place of the function
+    that builds it (a function cannot leave the process).  Each call gives a copy, as the function would."""
+
+    def __init__(self, network):
+        self.network = network
+
+    def __call__(self):
+        import copy
+
+        return copy.deepcopy(self.network)
+
+
+def with_others_built(net):
+    """``net``, or a shallow copy of it whose convention's ``other`` is a ``Built`` (and the other's points back at
+    the copy): what a spec's process can carry.  ``net`` itself is left as it is."""
+    import copy
+    from dataclasses import replace
+
+    conv = getattr(net, "convention", None)
+    if conv is None or isinstance(conv.other, Built):
+        return net
+    other = conv.other()
+    out = copy.copy(net)
+    out.convention = replace(conv, other=Built(other))
+    if getattr(other, "convention", None) is not None:
+        other.convention = replace(other.convention, other=Built(out))
+    return out
+
+
 def with_convention(net, name: str, formula: str, *, other: Callable, names: dict | None = None):
     """``net`` with its convention (``net.convention``), a way to build the other one, and the courses' names of
     its parameters, course by course (``{"11-785 HW3P1": {"Wnh": "U_n", "brx": "b_r", "brh": "b_r"}}``: several

@@ -173,8 +173,9 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
     and the check's step shrinks below the distance to the nearest kink anyway (``_check_layers``)."""
     rng = np.random.default_rng(seed)
     best, farthest = None, -1.0
+    shapes = d.concrete_shapes(m)  # worked out once for every draw
     for _ in range(DRAWS):
-        env = _draw(d, m, rng, scale)
+        env = _draw(d, m, rng, scale, shapes)
         distance = layer_kink_distance(d, env, m)
         if distance >= margin:
             return env
@@ -242,9 +243,9 @@ def _pool_gap(Q, W) -> float:
     return gap
 
 
-def _draw(d: VecDerivation, m: int, rng, scale: float) -> dict:
+def _draw(d: VecDerivation, m: int, rng, scale: float, shapes: dict | None = None) -> dict:
     net = d.network
-    shapes = d.concrete_shapes(m)
+    shapes = d.concrete_shapes(m) if shapes is None else shapes
     env = {}
     for name in net.names("param"):
         env[name] = rng.normal(0.0, scale, shapes[name])
@@ -377,3 +378,38 @@ def _check_recurrence(d: VecDerivation, names, h: float, m: int, seed: int, max_
 
     values = run_sequence(d, static, steps, dims, NumPyEvaluator)
     return _compare(values, static, names or net.names("param"), J, h, seed, max_entries)
+
+
+# Second order: Hessian-vector products by the R-operator, against differences of the gradients.
+
+
+def check_hvp(d: VecDerivation, env: dict | None = None, m: int = 5, seed: int = 0, h: float = 1e-4) -> list[GradCheck]:
+    """Each parameter's part of H V, the R-operator's ``R{dP}`` (``derive.ir.rop``), against the five-point
+    central difference of the derived gradient ``dP`` along a random direction V (all parameters at once):
+    ``(d/dr) dP(θ + r V)`` at r = 0.  The batch and V are seeded; the step shrinks near a kink as in
+    ``check`` (the Hessian of a ReLU network is that of the linear piece the batch is on)."""
+    from .ir.rop import r_operator
+
+    rop = r_operator(d)
+    env = random_instance(d, m, seed) if env is None else {k: np.array(v) for k, v in env.items()}
+    h = min(h, max(layer_kink_distance(d, env, m) / 50, 1e-6))
+    rng = np.random.default_rng(seed + 1)
+    directions = {p: rng.normal(0.0, 1.0, env[p].shape) for p in rop.directions}
+    dims = dims_of(d.network, m)
+    values = run(
+        d.equations + rop.equations, {**env, **{v.name: directions[p] for p, v in rop.directions.items()}}, dims
+    )
+
+    moved: dict[float, dict] = {}
+
+    def gradient(p: str, r: float):
+        if r not in moved:
+            moved[r] = run(d.equations, {**env, **{q: env[q] + r * directions[q] for q in directions}}, dims)
+        return moved[r][f"d{p}"]
+
+    out = []
+    for p, name in rop.hvp.items():
+        numeric = five_point(lambda r, p=p: gradient(p, r), h)
+        analytic = values[name] if name else np.zeros_like(env[p])
+        out.append(GradCheck(p, analytic, numeric))
+    return out

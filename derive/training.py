@@ -6,6 +6,7 @@ name trains the same way:
 
     with_training(net, epochs=1000, lr=0.1, optimizer="sgd", seed=1)   # XOR: both ReLU units find a side
     with_training(net, reconstruct=True)                               # an autoencoder: Y = X
+    with_training(net, optimizer="newton", lr=1.0, sampled=True)      # Newton's method, overlapping classes
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from .errors import DeclarationError, caller_place
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+SECOND_ORDER = ("newton",)  # needs the Hessian as a matrix: every parameter a row or a number (derive.ir.hessian)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Training:
     seed: int = 0
     m: int = 128  # demo examples
     reconstruct: bool = False  # the target is the input (Y = X): demo_data draws one-hot patterns
+    sampled: bool = False  # labels drawn from the teacher's probabilities (not ŷ ≥ 0.5): the classes overlap
 
     def settings(self) -> dict:
         return asdict(self)
@@ -39,8 +42,9 @@ def with_training(net, **settings):
     for key, value in settings.items():
         if key not in known:
             raise DeclarationError(f"unknown training setting '{key}' (known: {', '.join(known)})", where)
-        if key == "optimizer" and value not in OPTIMIZERS:
-            raise DeclarationError(f"unknown optimizer {value!r} (expected one of: {', '.join(OPTIMIZERS)})", where)
+        if key == "optimizer" and value not in OPTIMIZERS + SECOND_ORDER:
+            choices = ", ".join(OPTIMIZERS + SECOND_ORDER)
+            raise DeclarationError(f"unknown optimizer {value!r} (expected one of: {choices})", where)
         if key in ("epochs", "m", "seed") and not (
             isinstance(value, int) and not isinstance(value, bool) and value >= 0
         ):

@@ -529,6 +529,8 @@ PATHS = [
     ),
     ("demo_file", ["demo", "-o", "afile"], "is a file, not a folder", "afile"),
     ("demo_under_file", ["demo", "-o", "afile/d"], "is a file, not a folder", "afile/d"),
+    ("demo_no_jobs", ["demo", "-j", "0", "-o", "d"], "the number of jobs must be at least 1", "--jobs"),
+    ("demo_jobs_word", ["demo", "--jobs", "many", "-o", "d"], "invalid int value: 'many'", "--jobs"),
     (
         "nlp_under_file",
         ["nlp", "generate", "sentiment_features", "-o", "afile/m.py"],

@@ -186,12 +186,12 @@ def test_the_shipped_claim_sheets_are_named_from_any_folder(tmp_path, capsys, mo
 
 
 def test_ctrl_c_is_one_line(monkeypatch, capsys):
-    from codegen.cli import app
+    from codegen.cli import app, cmd_list
 
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(app, "cmd_list", interrupted)
+    monkeypatch.setattr(cmd_list, "run", interrupted)
     assert app.main(["list"]) == 130
     out, err = capsys.readouterr()
     assert out == "" and err == "chainrule: interrupted (Ctrl-C); no file was left half-written\n"
@@ -219,6 +219,57 @@ def test_demo_parts_report_progress_on_stderr(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "demo: checking 4 example claim sheets" in err and "wrote the verification" in err
     assert "wrote" not in out and out.count(": ok") == 4
+
+
+# The command line loads what a command needs (codegen/cli/app.py): --version and list never import SymPy.
+LOADED = """import runpy, sys
+sys.argv = ["chainrule", *sys.argv[1:]]
+try:
+    runpy.run_module("chainrule", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+print(" ".join(sorted({m.split(".")[0] for m in sys.modules} & {"sympy", "derive", "numpy", "jinja2", "lark"})), file=sys.stderr)
+"""
+
+
+def loaded_packages(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    return done.stdout, set(done.stderr.splitlines()[-1].split())
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--vers"], ["list"], ["list", "--json"]])
+def test_version_and_list_never_import_sympy(args, tmp_path):
+    out, loaded = loaded_packages(*args, cwd=tmp_path)
+    assert out.startswith(("chainrule ", "computation_graph ", "{"))
+    assert loaded == set(), f"chainrule {' '.join(args)} imported {loaded}"
+
+
+def test_derive_imports_no_emitter_or_template(tmp_path):
+    out, loaded = loaded_packages("derive", "two_layer_sigmoid", "--wrt", "W11", cwd=tmp_path)
+    assert out.startswith("## ∂L/∂W11\nchain rule:")
+    assert "sympy" in loaded and not loaded & {"jinja2", "lark"}
+
+
+def test_list_reads_the_catalogue_as_derive_does():
+    from codegen.cli.cmd_list import catalogue_rows
+    from derive.catalogue import describe
+
+    assert catalogue_rows() == [(name, describe(name)) for name in names()]
+
+
+def test_only_the_named_command_is_loaded():
+    from codegen.cli.app import build_parser, command_names, needed
+
+    every = command_names()
+    assert every[:3] == ["list", "derive", "demo"] and {"generate", "handout", "nlp", "verify"} <= set(every)
+    assert needed(["generate", "xor", "-o", "x.py"]) == ["generate"]
+    assert needed(["--version"]) == needed(["--ver"]) == []
+    assert needed([]) == needed(["-h"]) == needed(["--help"]) == needed(["genrate"]) == needed(["--", "list"]) == every
+    help_text = build_parser(["--help"]).format_help()
+    assert all(name in help_text for name in every)
 
 
 def test_json_has_no_bare_nan(capsys):

@@ -18,6 +18,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 import sympy as sp
+from autograd.misc import flatten
 
 from codegen.emit.load import load_file
 from codegen.emit.nlp_module import model as nlp_model
@@ -68,6 +69,8 @@ AUTOGRAD = {
 }
 for _cls in (GELU, LeakyReLU, ELU, SiLU):  # a derivative that is a function of its own (GELU'): autograd's
     AUTOGRAD[RULES[_cls].prime] = autograd.elementwise_grad(AUTOGRAD[_cls])
+for _cls in (GELU, ELU, SiLU):  # and its own derivative, g'' (second order: ELU'', GELU'', SiLU'')
+    AUTOGRAD[RULES[RULES[_cls].prime].prime] = autograd.elementwise_grad(AUTOGRAD[RULES[_cls].prime])
 # the functions of numbers (not the identity, which is its argument, nor softmax along the rows of a matrix)
 PER_UNIT = [
     c for c, r in RULES.items() if r.kind == "loss" or not (r.is_identity or r.column_vjp and not r.partial_rule)
@@ -90,6 +93,7 @@ RULE_ARGS = {
     SiLU: [(-2.5,), (0.4,), (1.7,)],
 }
 RULE_ARGS.update({RULES[c].prime: RULE_ARGS[c] for c in (GELU, LeakyReLU, ELU, SiLU)})
+RULE_ARGS.update({RULES[RULES[c].prime].prime: RULE_ARGS[c] for c in (GELU, ELU, SiLU)})
 
 
 def test_every_rule_has_an_autograd_implementation_and_samples():
@@ -336,6 +340,43 @@ def check_layer_module(net, module, seed=2):
 @pytest.mark.parametrize("name", LAYER)
 def test_generated_layer_module_gradients_match_autograd(name):
     check_layer_module(load(name), _module(name))
+
+
+@pytest.mark.parametrize("name", [n for n in LAYER if hasattr(_module(n), "hvp")])
+def test_generated_hessian_vector_products_match_autograd(name):
+    """The module's hvp (the R-operator, forward over reverse) against autograd's reverse-over-reverse
+    Hessian-vector product of the declaration's training cost."""
+    net, module = load(name), _module(name)
+    params = _smooth(module.init_params(seed=2), seed=2)
+    X, Y = module.demo_data(seed=2)
+    X, Y = X[:, :9], Y[:, :9]
+    trained = {p: params[p] for p in module.PARAMS}
+    rng = np.random.default_rng(3)
+    V = {p: rng.standard_normal(np.shape(v)) for p, v in trained.items()}
+    flat, unflatten = flatten(trained)
+    product = autograd.hessian_vector_product(lambda f: layer_cost(net, {**params, **unflatten(f)}, X, Y, seed=2))
+    want = unflatten(product(flat, flatten(V)[0]))
+    ours = module.hvp(params, X, Y, V, seed=2)
+    for p in module.PARAMS:
+        _close(ours[p], want[p], f"{net.name}: (H V) for {p}")
+
+
+@pytest.mark.parametrize("name", [n for n in LAYER if hasattr(_module(n), "hessian")])
+def test_generated_hessians_match_autograd(name):
+    """The module's Hessian (read off the R-operator, block by block) against autograd's hessian."""
+    net, module = load(name), _module(name)
+    params = _smooth(module.init_params(seed=2), seed=2)
+    X, Y = module.demo_data(seed=2)
+    X, Y = X[:, :9], Y[:, :9]
+    shapes = {p: np.shape(params[p]) for p in module.PARAMS}  # flattened in the order of PARAMS, as hessian is
+    ends = np.cumsum([int(np.prod(s)) for s in shapes.values()])
+
+    def unflatten(f):
+        return {p: anp.reshape(f[end - int(np.prod(s)) : end], s) for (p, s), end in zip(shapes.items(), ends)}
+
+    flat = np.concatenate([np.ravel(params[p]) for p in module.PARAMS])
+    want = autograd.hessian(lambda f: layer_cost(net, {**params, **unflatten(f)}, X, Y))(flat)
+    _close(module.hessian(params, X, Y), want, f"{net.name}: H")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen.cli import cmd_handout, main
+from codegen.cli import cmd_handout, demo_plan, main
 from codegen.handout import latex_build
 from derive import ChainruleError
 from derive.catalogue import names
@@ -104,7 +104,7 @@ def test_pdf_without_pdflatex_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_demo_writes_handouts_and_pdfs(tmp_path, monkeypatch):
     need("pdflatex")
-    monkeypatch.setattr(cmd_handout, "names", lambda: ["computation_graph", "single_unit"])
+    monkeypatch.setattr(demo_plan, "networks", lambda: ["computation_graph", "single_unit"])
     assert cmd_handout.demo(str(tmp_path))
     for name in ("computation_graph", "single_unit"):
         assert (tmp_path / name / "handout.tex").exists()

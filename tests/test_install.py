@@ -1,7 +1,8 @@
 """chainrule as a user installs it: a wheel, in a fresh virtual environment, run from an empty folder.
 
-Slow (it builds the wheel, installs it with its dependencies, and runs the whole demo), but CI runs it:
-it is the only test that sees the package without the repository around it.
+Slow (it builds the wheel and installs it with its dependencies), but CI runs it: it is the only test that
+sees the package without the repository around it.  The demo it runs is the quick one (every part, every
+kind of file, on a few networks, on two processes); tests/test_demo.py runs the whole demo from the repository.
 """
 
 import os
@@ -17,7 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from derive.catalogue import names as catalogue_names
+from codegen.cli.demo_plan import QUICK
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (
@@ -74,7 +75,7 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path):
     empty.mkdir()
     version = run([str(python), "-m", "chainrule", "--version"], cwd=empty).stdout
     assert version.startswith("chainrule ")
-    demo = run([str(env_dir / "bin" / "chainrule"), "demo", "-o", "out"], cwd=empty)
+    demo = run([str(env_dir / "bin" / "chainrule"), "demo", "--quick", "--jobs", "2", "-o", "out"], cwd=empty)
     assert "Traceback" not in demo.stdout + demo.stderr
     out = empty / "out"
     assert (out / "nlp" / "report.txt").is_file()
@@ -82,10 +83,13 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path):
     assert (out / "verify" / "sheets" / "mistakes.txt").is_file()
     assert (out / "grade" / "report" / "grades.csv").read_bytes() == (ROOT / "docs/demo_class/grades.csv").read_bytes()
     assert (out / "generated" / "ffnn_lm.py").is_file()
+    assert (out / "two_layer_sigmoid" / "handout.pdf").is_file() and (out / "elman_rnn" / "derivation.txt").is_file()
+    assert "every part succeeded" in demo.stderr
     assert sorted(p.name for p in empty.iterdir()) == ["out"], "the demo writes only into its output folder"
     # it ends by naming its index, which links every network's files, each of which exists
     assert demo.stderr.rstrip().splitlines()[-1].endswith("out/index.html"), demo.stderr[-300:]
     page = (out / "index.html").read_text(encoding="utf-8")
     links = {unquote(unescape(h)) for h in re.findall(r'href="([^"]+)"', page)}
     assert all((out / link).is_file() for link in links)
-    assert {f"{name}/handout.pdf" for name in catalogue_names()} <= links and "two_layer_sigmoid/handout.html" in links
+    media = ("handout.pdf", "handout.html", "handout.ipynb", "slides.pdf", "derivation.txt")
+    assert {f"{name}/{file}" for name in QUICK for file in media} <= links

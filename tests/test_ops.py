@@ -252,10 +252,40 @@ def test_time_sum_row():
     assert matrix_text(TimeSum(A + B)) == "Σ_t (A + B)"
 
 
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 5), seed=st.integers(0, 10**6))
+def test_diag_row(n, seed):
+    """diag(s) of a row s: G pulls back to the row of G's diagonal entries (against central differences of
+    ⟨G, diag(s)⟩), it moves linearly (R{diag(s)} = diag(R{s})), and it prints as CS229 writes it."""
+    from derive.ops.base import push_forward
+    from derive.ops.diag import Diag
+    from derive.printing.latex import latex
+    from derive.printing.matrix import matrix_text
+
+    s, G, V = sp.MatrixSymbol("s", 1, n), sp.MatrixSymbol("G", n, n), sp.MatrixSymbol("V", 1, n)
+    ((operand, contribution, key),) = pull_back(Diag(s), G)
+    assert operand == s and key == "diag"
+    rng = np.random.default_rng(seed)
+    s0, g = rng.normal(size=(1, n)), rng.normal(size=(n, n))
+    got = NumPyEvaluator({"s": s0, "G": g}, {})(contribution)
+    h, numeric = 1e-6, np.zeros_like(s0)
+    for j in range(n):
+        up, down = s0.copy(), s0.copy()
+        up[0, j] += h
+        down[0, j] -= h
+        numeric[0, j] = (np.sum(g * np.diag(up[0])) - np.sum(g * np.diag(down[0]))) / (2 * h)
+    np.testing.assert_allclose(np.asarray(got, dtype=float).reshape(1, n), numeric, rtol=1e-6, atol=1e-9)
+    assert push_forward(Diag(s), lambda x: V if x == s else None) == Diag(V)
+    assert push_forward(Diag(s), lambda x: None) is None
+    assert matrix_text(Diag(s)) == "diag(s)"
+    assert latex(Diag(s)) == r"\operatorname{diag}\left(s\right)"
+
+
 def test_every_op_of_the_table_has_a_row():
     covered = {"MatMul", "MatAdd", "Transpose", "HadamardProduct", "Apply", "FrobeniusSq", "LossSum", "HadamardPower"}
     covered |= {"Causal", "RowSum"}  # the rows softmax_rows (behind the causal mask) and rowsum
     covered |= {"TimeSum"}  # Σ_t of a recurrence: test_time_sum_row below, and BPTT in tests/test_recurrence.py
+    covered |= {"Diag"}  # diag(s) of a Hessian's block: test_diag_row below, and tests/test_second_order.py
     text = {"Embed", "PoolMean", "PoolMax", "Concat", "Dots"}
     image = {"Im2col", "Mat", "Unmat", "MaxPool", "AvgPool"}
     by_name = {cls.__name__: op for cls, op in OPS.items()}
@@ -413,6 +443,87 @@ def test_activation_rule_is_written_in_the_output():
     from derive.printing.matrix import matrix_text
 
     assert matrix_text(contribution) == "G ⊙ A ⊙ (1 − A)"
+
+
+# ---- second order: each op's Jacobian-vector rule, through the R-operator (derive.ir.rop)
+NO_JVP = {"Embed", "PoolMean", "PoolMax", "Concat", "ScatterAdd", "SpreadMean", "RouteMax", "RowBlock"}
+# the image ops (conv_net) have no Jacobian-vector rule yet: the R-operator names them, conv_net's module has no hvp
+NO_JVP |= {"Im2col", "Col2im", "Mat", "Unmat", "MaxPool", "AvgPool", "UnpoolMax", "UnpoolAvg"}
+NO_JVP |= {"Dots", "DotsMix", "DotsOuter"}  # word2vec's dots: text ops too
+
+
+def test_every_op_but_the_text_ops_has_a_jacobian_vector_rule():
+    """The MLPs' ops (every row of ROWS) push a tangent forward; a text op without a rule is named."""
+    missing = {cls.__name__ for cls, op in OPS.items() if op.jvp is None}
+    assert missing == NO_JVP
+
+
+@pytest.mark.parametrize("op", sorted(ROWS))
+@settings(max_examples=8, deadline=None)
+@given(n0=st.integers(1, 4), n1=st.integers(1, 4), m=st.integers(2, 5), seed=st.integers(0, 10**6))
+def test_hessian_vector_products_match_differences_of_the_gradients(op, n0, n1, m, seed):
+    """R{dP} (the R-operator over the row's program) against five-point differences of the derived
+    gradients along a random direction V, float64."""
+    from derive.gradcheck import check_hvp
+
+    assume(n0 >= 2 or op not in ("batchnorm", "layernorm"))
+    assume(m >= 3 or op != "batchnorm")
+    assume(n1 >= 3 or op != "layernorm")
+    body, extra, _ = ROWS[op]
+    rows = check_hvp(network(n0, n1, body, extra).derive(), m=m, seed=seed)
+    errors = {r.name: scaled_error(r.analytic, r.numeric) for r in rows}
+    assert max(errors.values()) <= 1e-6, errors
+
+
+def test_the_r_operator_writes_the_product_rule():
+    """R{dW} of Q = W X through a σ output: both factors of dW = (1/m) dZ Aᵀ move."""
+    from derive.ir.rop import r_operator
+
+    d = network(3, 2, ROWS["sigmoid"][0]).derive()
+    rop = r_operator(d)
+    text = {e.target: e.text for e in rop.equations}
+    assert text["RP"] == "RP = VW X"
+    assert text["RQ"] == "RQ = RP ⊙ Q ⊙ (1 − Q)"
+    assert text["Rdw"] == "Rdw = (1/m) RdZ Qᵀ + (1/m) dZ RQᵀ"
+    assert rop.hvp == {"W": "RdW", "w": "Rdw", "c": "Rdc"}
+
+
+def test_every_activation_moves_under_the_r_operator():
+    """R{g'(Z)} = R{Z} ⊙ g''(Z): where g' is a function of its own (GELU'), the record gives g'' a NumPy form
+    (GELU''), else g' is piecewise constant (LeakyReLU') or written in functions that have their own rules."""
+    from derive.ir.rop import r_operator
+
+    for record in records("activation"):
+        prime = record.prime
+        if prime is None or prime.record.derivative(None, sp.Symbol("z")).is_zero:
+            continue
+        assert prime.record.prime is not None, record.name
+        assert prime.record.prime.record.numpy, record.name
+    d = network(3, 2, ROWS["gelu"][0]).derive()
+    assert {e.target: e.text for e in r_operator(d).equations}["RdP"] == "RdP = GELU'(P) ⊙ RdQ + dQ ⊙ GELU''(P) ⊙ RP"
+
+
+def test_an_activation_without_a_second_derivative_is_refused_in_one_line(monkeypatch):
+    from derive import ChainruleError
+    from derive.ir.rop import r_operator
+    from derive.ops.activation import PRIMES
+    from derive.ops.activations.gelu import GELU
+
+    monkeypatch.delitem(PRIMES, PRIMES[GELU])  # GELU' as a record that gave no second_numpy
+    with pytest.raises(ChainruleError) as caught:
+        r_operator(network(3, 2, ROWS["gelu"][0]).derive())
+    assert str(caught.value).count("\n") == 0
+    assert "the R-operator needs gelu'' (the derivative of gelu') on matrices" in str(caught.value)
+    assert "the record of gelu gives no NumPy form for it (second_numpy)" in str(caught.value)
+
+
+def test_a_missing_jacobian_vector_rule_names_the_op():
+    from derive import ChainruleError
+    from derive.ir.rop import r_operator
+
+    d = text_network(3, 2, 5, TEXT_ROWS["pool_mean"][0]).derive()
+    with pytest.raises(ChainruleError, match="no Jacobian-vector \\(R-operator\\) rule for the op 'embed'"):
+        r_operator(d)
 
 
 def test_every_reason_names_the_ops_it_explains():

@@ -337,6 +337,7 @@ def test_the_lstm_yields_ngs_backward_equations():
     assert t["dWf"] == "dWf = (1/m) Σ_t dZf_t a_{t−1}ᵀ"
 
 
+@pytest.mark.unshared  # it sets the network's sizes
 def test_the_lstm_gradients_match_central_differences():
     net = load("lstm_cell")
     net.dim_sizes.update({s: 3 for s in net.dim_sizes if s.name in ("d", "n")})

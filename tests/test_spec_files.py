@@ -190,6 +190,7 @@ def test_forged_data_builds_nothing_but_declarations():
             transport.loads(json.dumps(data))
 
 
+@pytest.mark.unshared  # as built: a shared network holds the kept derivations of tests/conftest.py
 @pytest.mark.parametrize("name", names())
 def test_every_catalogue_network_comes_back_the_same(name):
     """Every catalogue network, written as data and read back, is the same object graph (its data again
@@ -211,6 +212,7 @@ def copy_into_spec(name: str, folder: Path) -> str:
     return "copied_spec.py"
 
 
+@pytest.mark.unshared
 def test_every_catalogue_network_copied_into_a_spec_file_is_the_same(tmp_path, monkeypatch):
     """Declared in a spec file's own process and read back, each catalogue network is the one built here: the
     same data but the declaring file's name in each line's place."""

@@ -231,6 +231,7 @@ def test_hand_declared_network_matches_the_builder():
     assert rows(net.derive().equations) == rows(load("one_hidden_layer").derive().equations)
 
 
+@pytest.mark.unshared  # two derivations, each made afresh
 def test_derivation_is_deterministic():
     a = load("one_hidden_layer").derive().text()
     b = load("one_hidden_layer").derive().text()

@@ -2,6 +2,12 @@
 
 Every command reports bad input as one line ``chainrule: error: <place>: <problem>``
 on stderr with exit status 2, never a traceback.
+
+The command NAME is ``codegen/cli/cmd_NAME.py``: it adds its parser with ``register(sub)``, may add a
+part to ``chainrule demo`` with ``demo(out_dir) -> bool`` and golden files with ``regenerate(root)``.
+A command's module is imported only when that command runs (all of them for ``--help``), so
+``chainrule --version`` and ``chainrule list`` never load SymPy, and ``chainrule derive`` loads only
+what a derivation needs.
 """
 
 from __future__ import annotations
@@ -14,123 +20,40 @@ import pkgutil
 import re
 import signal
 import sys
-import time
 import warnings
 
 from chainrule import __version__
-from derive import ChainruleError, UnreachableParameterWarning, VecNetwork, gradcheck
-from derive.catalogue import describe, load_spec, names
-from derive.errors import Terminated, printable
-from derive.names import did_you_mean
 
-from ..emit.files import make_folder, write_atomic
-from . import jsonout, report
-from .report import status
+from . import jsonout
 
 EXIT_BAD_INPUT = 2
 EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
+FIRST = ("list", "derive", "demo")  # the tour, in the order `chainrule --help` lists it; the rest by name
 
 
-def cmd_list(args) -> int:
-    rows = [(name, describe(name)) for name in names()]
-    if args.json:
-        jsonout.dump(jsonout.catalogue(rows))
-        return 0
-    width = max(len(n) for n, _ in rows)
-    for name, description in rows:
-        print(f"{name:<{width}}  {description}")
-    return 0
-
-
-def cmd_derive(args) -> int:
-    net = load_spec(args.spec)
-    report.announce_size(net)
-    if isinstance(net, VecNetwork):  # layer-level: the vectorised equations with their shapes
-        derivation = net.derive()
-        if args.json:
-            jsonout.dump(jsonout.layers_derivation(derivation))
-        else:
-            sys.stdout.write(derivation.text())
-        return 0
-    derivation = net.derive()
-    wrt = args.wrt or net.names("param")
-    for name in wrt:
-        if name not in net.kinds:
-            raise ChainruleError(
-                f"unknown name '{name}'{did_you_mean(name, net.kinds)} in network '{net.name}' "
-                f"(it has: {', '.join(net.kinds)})",
-                "--wrt",
-            )
-    point = gradcheck.smooth_point(derivation, seed=0)
-    if args.json:
-        jsonout.dump(jsonout.units_derivation(derivation, wrt, point))
-    else:
-        sys.stdout.write(report.derivation_text(derivation, wrt, point))
-    return 0
-
-
-DEMO_CHECK_ENTRIES = 48  # entries of each parameter the demo checks by finite differences (drawn at random)
-
-
-def cmd_demo(args) -> int:
-    out = args.output
-    make_folder(out)
-    status(f"demo: deriving and checking the {len(names())} catalogue networks")
-    print(f"{'network':<20} {'params':>6} {'derive ms':>10} {'max rel err':>12}")
-    summary = []
-    for name in names():
-        net = load_spec(name)
-        start = time.perf_counter()
-        derivation = net.derive()
-        elapsed = time.perf_counter() - start
-        params = net.names("param")
-        if isinstance(net, VecNetwork):
-            worst = gradcheck.worst(gradcheck.check(derivation, max_entries=DEMO_CHECK_ENTRIES))
-            write_atomic(os.path.join(out, name, "derivation.txt"), f"# {net.name}: {net.doc}\n\n{derivation.text()}")
-            print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
-            summary.append((name, len(params), worst))
-            continue
-        point = gradcheck.smooth_point(derivation, seed=0)
-        parts = [f"# {net.name}: {net.doc}\n", report.derivation_text(derivation, params, point)]
-        worst = 0.0
-        for title, point in sorted(net.examples.items()):
-            parts.append(report.forward_text(derivation, point, title))
-        table, worst = report.gradcheck_text(derivation, point, "a seeded random point")
-        parts.append(table)
-        write_atomic(os.path.join(out, name, "derivation.txt"), "\n".join(parts))
-        print(f"{name:<20} {len(params):>6} {elapsed * 1000:>10.1f} {worst:>12.1e}")
-        summary.append((name, len(params), worst))
-    ok = all(w <= 1e-6 for _, _, w in summary)
-    status(f"wrote {len(summary)} derivations to {out}/; gradient checks {'pass' if ok else 'FAIL'}")
-    for module in command_modules():
-        if hasattr(module, "demo"):
-            ok = module.demo(out) and ok
-    index = write_demo_index(out, summary)
-    status(f"demo: {'every part succeeded' if ok else 'some part FAILED'}; everything is linked from {index}")
-    return 0 if ok else 1
-
-
-def write_demo_index(out: str, summary) -> str:
-    """``<out>/index.html`` for the demo's output; its path."""
-    from ..emit import nlp_module
-    from .cmd_verify import DEMO_SHEETS
-    from .demo_index import write_index
-
-    networks = [{"name": name, "params": params, "worst": worst} for name, params, worst in summary]
-    sheets = {
-        sheet: f"claims about {network}: "
-        + ("the lecture's formulas (each holds)" if all_hold else "typical mistakes (each caught, with the slip named)")
-        for sheet, (network, all_hold) in DEMO_SHEETS.items()
-    }
-    return write_index(out, networks, sheets, nlp_module.names())
-
-
-def command_modules():
-    """The ``codegen.cli.cmd_*`` modules, sorted by name: each adds its commands with ``register(sub)``
-    and may add a part to the main job with ``demo(out_dir) -> bool``."""
+def command_names() -> list[str]:
+    """Every command, found by its module's name (``cmd_NAME.py``) without importing it."""
     package = importlib.import_module("codegen.cli")
-    found = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_"))
-    return [importlib.import_module(f"codegen.cli.{name}") for name in found]
+    found = sorted(m.name[4:] for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_"))
+    return [n for n in FIRST if n in found] + [n for n in found if n not in FIRST]
+
+
+def command_modules(names: list[str] | None = None):
+    """The ``codegen.cli.cmd_*`` modules of ``names`` (default: every command), in ``command_names()`` order."""
+    return [
+        importlib.import_module(f"codegen.cli.cmd_{name}") for name in command_names() if names is None or name in names
+    ]
+
+
+def needed(argv: list[str]) -> list[str]:
+    """The commands whose parsers ``argv`` needs: the one it names, none for ``--version`` (or an
+    abbreviation argparse accepts), every one otherwise (``--help``, no command, a misspelt one)."""
+    known = command_names()
+    if argv and argv[0] in known:
+        return [argv[0]]
+    if argv and len(argv[0]) > 2 and "--version".startswith(argv[0]):
+        return []
+    return known
 
 
 class UsageError(Exception):
@@ -171,50 +94,53 @@ class Parser(argparse.ArgumentParser):
         return options
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``, with only the commands it needs (``needed``); every command without ``argv``."""
     parser = Parser(prog="chainrule", description="Derive, explain and generate neural-network training code.")
+    parser.argv = argv or []
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("list", help="list the built-in lecture networks")
-    p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md)")
-    p.set_defaults(run=cmd_list)
-
-    p = sub.add_parser("derive", help="print the chain-rule derivation of gradients, step by step")
-    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
-    p.add_argument("--wrt", nargs="+", metavar="NAME", help="variables to differentiate for (default: every parameter)")
-    p.add_argument("--json", action="store_true", help="as JSON (keys: see docs/cli.md)")
-    p.set_defaults(run=cmd_derive)
-
-    p = sub.add_parser("demo", help="run the main job on the built-in lecture networks")
-    p.add_argument(
-        "-o", "--output", default="chainrule-demo", metavar="DIR", help="output folder (default: chainrule-demo)"
-    )
-    p.set_defaults(run=cmd_demo)
-    for module in command_modules():
+    for module in command_modules(None if argv is None else needed(argv)):
         module.register(sub)
     return parser
+
+
+def loaded(module: str, name: str):
+    """The exception class ``module.name`` once ``module`` is loaded, else ``()`` (an ``except`` matching
+    nothing): only that module's code raises it, so ``main`` catches it without importing it (and SymPy)."""
+    found = sys.modules.get(module)
+    return getattr(found, name) if found is not None else ()
+
+
+def run(args) -> int:
+    """The parsed command; a warning that a parameter cannot reach the loss is one line on stderr."""
+    if "derive" not in sys.modules:  # nothing was loaded that could warn (`chainrule list`)
+        return args.run(args)
+    from derive import UnreachableParameterWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnreachableParameterWarning)
+        status_code = args.run(args)
+    for w in caught:
+        if issubclass(w.category, UnreachableParameterWarning):
+            print(f"chainrule: warning: {w.message}", file=sys.stderr)
+    return status_code
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     as_json = "--json" in argv  # errors as JSON too (on stdout; the one line stays on stderr)
     try:
-        parser = build_parser()
-        parser.argv = argv
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UnreachableParameterWarning)
-            status_code = args.run(args)
-        for w in caught:
-            if issubclass(w.category, UnreachableParameterWarning):
-                print(f"chainrule: warning: {w.message}", file=sys.stderr)
+        status_code = run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status_code
     except UsageError as exc:
         sys.stderr.write(exc.usage)
-        return _error(f"{exc.prog}: error: {printable(exc.message)}", printable(exc.message), None, as_json)
-    except ChainruleError as exc:
+        message = printable(exc.message)
+        return _error(f"{exc.prog}: error: {message}", message, None, as_json)
+    except loaded("derive.errors", "ChainruleError") as exc:
         return _error(f"chainrule: error: {exc}", exc.message, exc.where, as_json)
     except BrokenPipeError:
         # the reader went away (`chainrule list | head -1`): stop quietly, as a shell tool does
@@ -227,10 +153,24 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("chainrule: interrupted (Ctrl-C); no file was left half-written", file=sys.stderr)
         return 130
-    except Terminated as exc:
+    except loaded("derive.errors", "Terminated") as exc:
         number = exc.args[0] if exc.args else signal.SIGTERM
         print(f"chainrule: stopped by {signal.Signals(number).name}; no file was left half-written", file=sys.stderr)
         return 128 + number
+
+
+def printable(text) -> str:
+    """``derive.errors.printable`` (imported on an error's path only: it loads SymPy)."""
+    from derive.errors import printable
+
+    return printable(text)
+
+
+def did_you_mean(word: str, known) -> str:
+    """``derive.names.did_you_mean`` (imported on an error's path only: it loads SymPy)."""
+    from derive.names import did_you_mean
+
+    return did_you_mean(word, known)
 
 
 def _error(line: str, message: str, where, as_json: bool) -> int:

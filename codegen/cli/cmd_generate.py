@@ -28,7 +28,7 @@ from derive.catalogue import load_spec, names
 from ..emit.files import copy_resources, write_all_atomic, write_atomic
 from ..emit.load import context_for
 from ..emit.numpy_module import check_overwrite, module_text, test_text
-from . import jsonout
+from . import demo_plan, jsonout
 from .report import announce_size, status
 
 GENERATED = "generated"
@@ -115,9 +115,10 @@ def register(sub) -> None:
 
 
 # ----------------------------------------------------------- golden files
-def golden_names() -> list[tuple[str, str | None]]:
-    """(catalogue name, None) for each network that generates, (name, reason) for each that cannot."""
-    return [(name, why_no_module(name)) for name in names()]
+def golden_names(selection: list[str] | None = None) -> list[tuple[str, str | None]]:
+    """(catalogue name, None) for each network (of ``selection``, default all) that generates, (name, reason)
+    for each that cannot."""
+    return [(name, why_no_module(name)) for name in (names() if selection is None else selection)]
 
 
 def why_no_module(name: str) -> str | None:
@@ -151,26 +152,35 @@ def demo(out_dir: str) -> bool:
     folder = Path(out_dir) / GENERATED
     copy_resources(DATA, Path(out_dir) / "data")
     ok = True
-    todo = golden_names()
-    status(f"demo: writing and training {sum(r is None for _, r in todo)} generated modules")
+    todo = golden_names(demo_plan.networks())
+    ready = [name for name, reason in todo if reason is None]
+    status(f"demo: writing and training {len(ready)} generated modules")
     print(f"{'module':<24} {'status':<8} result")
-    for number, (name, reason) in enumerate(todo, 1):
+    results = demo_plan.run_all(write_and_train, [(name, str(folder)) for name in ready])
+    done = 0
+    for name, reason in todo:
         if reason is not None:
             print(f"{name:<24} {'skipped':<8} {reason}")
             continue
-        status(f"demo: training {name} ({number}/{len(todo)})")
-        paths = generate(name, str(folder / f"{name}.py"), force=True)
-        try:
-            run = subprocess.run([sys.executable, paths[0]], capture_output=True, text=True, timeout=300, check=False)
-        except subprocess.TimeoutExpired:
-            print(f"{name:<24} {'FAIL':<8} timed out")
-            ok = False
-            continue
-        last = (run.stdout.strip().splitlines() or [""])[-1]
-        good = run.returncode == 0 and last.startswith("final loss")
+        good, result = next(results)
         ok = ok and good
-        print(
-            f"{name:<24} {'ok' if good else 'FAIL':<8} {last if good else (run.stderr.strip().splitlines() or ['no output'])[-1]}"
-        )
+        done += 1
+        status(f"demo: trained {name} ({done}/{len(ready)})")
+        print(f"{name:<24} {'ok' if good else 'FAIL':<8} {result}")
     status(f"wrote training modules and tests to {folder}/")
     return ok
+
+
+def write_and_train(job: tuple[str, str]) -> tuple[bool, str]:
+    """Generate catalogue network NAME into FOLDER and run the module (its demo training): (it trained, the
+    last line it printed or the error)."""
+    name, folder = job
+    paths = generate(name, os.path.join(folder, f"{name}.py"), force=True)
+    try:
+        run = subprocess.run([sys.executable, paths[0]], capture_output=True, text=True, timeout=300, check=False)
+    except subprocess.TimeoutExpired:
+        return False, "timed out"
+    last = (run.stdout.strip().splitlines() or [""])[-1]
+    if run.returncode == 0 and last.startswith("final loss"):
+        return True, last
+    return False, (run.stderr.strip().splitlines() or ["no output"])[-1]

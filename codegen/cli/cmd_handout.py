@@ -32,7 +32,7 @@ from ..handout import notebook as handout_notebook
 from ..handout import slides as handout_slides
 from ..handout.builder import OPTIMIZERS, SECTIONS, HandoutOptions, render
 from ..render.latex_printer import DIGITS
-from . import jsonout
+from . import demo_plan, jsonout
 from .report import announce_size, status
 
 GOLDEN_DIR = Path("docs") / "handouts"
@@ -211,6 +211,7 @@ HTML_GOLDEN = (
     "lstm_cell",
 )
 HTML_EXERCISE = "two_layer_sigmoid"
+ADAM_GOLDEN = "two_layer_sigmoid"  # its handout with --optimizer adam: the bias correction derived, the variants
 SLIDES_GOLDEN = ("computation_graph", "two_layer_sigmoid", "batchnorm_mlp", "lstm_cell")
 NOTEBOOK_GOLDEN = ("two_layer_sigmoid", "one_hidden_layer")
 
@@ -228,6 +229,13 @@ def regenerate(root: Path) -> list[Path]:
     for name in HTML_GOLDEN:
         path = Path(root) / GOLDEN_DIR / "html" / f"{name}.html"
         write_atomic(str(path), handout_html.render(load(name)))
+        written.append(path)
+    for suffix, render_one in (
+        (".tex", render),
+        (".html", handout_html.render),
+    ):  # the optimisers section: Adam, derived
+        path = Path(root) / GOLDEN_DIR / ("html" if suffix == ".html" else "optimisers") / f"{ADAM_GOLDEN}_adam{suffix}"
+        write_atomic(str(path), render_one(load(ADAM_GOLDEN), HandoutOptions(optimizer="adam")))
         written.append(path)
     path = Path(root) / GOLDEN_DIR / "html" / f"{HTML_EXERCISE}_exercise.html"
     write_atomic(str(path), handout_html.render(load(HTML_EXERCISE), HandoutOptions(exercise=True)))
@@ -256,33 +264,42 @@ def demo(out_dir) -> bool:
     pdf = latex_build.available()
     ok = True
     count = 0
-    todo = names()
+    todo = demo_plan.networks()
     status(f"demo: writing {len(todo)} handouts, HTML pages, notebooks and slides{' with PDFs' if pdf else ''}")
-    for number, name in enumerate(todo, 1):
-        folder = os.path.join(out_dir, name)
+    results = demo_plan.run_all(write_demo_media, [(name, out_dir, pdf) for name in todo])
+    for number, (name, errors) in enumerate(zip(todo, results), 1):
         status(f"demo: handouts of {name} ({number}/{len(todo)})")
-        net = load(name)
-        try:
-            write_handout(os.path.join(folder, "handout.tex"), render(net), pdf=pdf, force=True)
-            count += 1
-        except ChainruleError as exc:
-            print(f"chainrule: error: handout {name}: {exc}", file=sys.stderr)
+        count += not errors or not errors[0].startswith("handout ")
+        for error in errors:
+            print(f"chainrule: error: {error}", file=sys.stderr)
             ok = False
-            continue
-        for filename, make in DEMO_MEDIA:
-            path = os.path.join(folder, filename)
-            try:
-                text = make(net, name)
-                if filename == "slides.tex":
-                    write_handout(path, text, pdf=pdf, force=True)
-                else:
-                    write_page(path, text, force=True)
-            except ChainruleError as exc:
-                print(f"chainrule: error: {filename} of {name}: {exc}", file=sys.stderr)
-                ok = False
     what = "handouts with PDFs" if pdf else "handouts (no pdflatex: .tex only)"
     status(
         f"wrote {count} {what}, their HTML pages, notebooks and slides to {out_dir}/<network>/; "
         f"{'ok' if ok else 'FAILED'}"
     )
     return ok
+
+
+def write_demo_media(job: tuple[str, str, bool]) -> list[str]:
+    """Write catalogue network NAME's handout into OUT/NAME/ (and its PDF), then its other media
+    (``DEMO_MEDIA``): what went wrong, one line each (none when all was written)."""
+    name, out_dir, pdf = job
+    folder = os.path.join(out_dir, name)
+    net = load(name)
+    try:
+        write_handout(os.path.join(folder, "handout.tex"), render(net), pdf=pdf, force=True)
+    except ChainruleError as exc:
+        return [f"handout {name}: {exc}"]
+    errors = []
+    for filename, make in DEMO_MEDIA:
+        path = os.path.join(folder, filename)
+        try:
+            text = make(net, name)
+            if filename == "slides.tex":
+                write_handout(path, text, pdf=pdf, force=True)
+            else:
+                write_page(path, text, force=True)
+        except ChainruleError as exc:
+            errors.append(f"{filename} of {name}: {exc}")
+    return errors

@@ -26,6 +26,7 @@ from derive.nlp.features import data_folder
 from ..emit import nlp_module
 from ..emit.files import write_all_atomic, write_atomic
 from ..emit.load import load_file, load_module
+from . import demo_plan
 from .report import status
 
 VARIANTS = (
@@ -320,16 +321,29 @@ def regenerate(root: Path) -> list[Path]:
 def demo(out_dir) -> bool:
     """Train every NLP model on the shipped data; write OUT/nlp/report.txt, each model's explanation and handout."""
     folder = Path(out_dir) / "nlp"
-    rows = train_all(folder, None, "demo")
+    todo = demo_plan.nlp_models()
+    status(f"demo: training {len(todo)} NLP models on the shipped data")
+    rows = []
+    for number, (name, (row, explanation)) in enumerate(
+        zip(todo, demo_plan.run_all(train_and_explain, [(name, str(folder)) for name in todo])), 1
+    ):
+        status(f"demo: trained NLP model {name} ({number}/{len(todo)})")
+        rows.append(row)
+        write_atomic(str(folder / f"{name}.txt"), explanation)
     text = report_text(rows)
     write_atomic(str(folder / "report.txt"), text)
     from ..handout.nlp import render
 
-    for name in nlp_module.names():
-        write_atomic(str(folder / f"{name}.txt"), explain_text(name))
     for name in nlp_module.handout_names():
-        write_atomic(str(folder / f"{name}.tex"), render(name))
+        if name in todo:
+            write_atomic(str(folder / f"{name}.tex"), render(name))
     sys.stdout.write(text)
     ok = all(r["ok"] for r in rows)
     status(f"wrote NLP modules, explanations and report to {folder}/; {'all beat their baselines' if ok else 'FAIL'}")
     return ok
+
+
+def train_and_explain(job: tuple[str, str]) -> tuple[dict, str]:
+    """NLP model NAME generated into FOLDER and trained (``train_and_measure``), and its explanation."""
+    name, folder = job
+    return train_and_measure(name, Path(folder)), explain_text(name)

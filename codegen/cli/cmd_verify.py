@@ -11,6 +11,7 @@ one row of the table, verdict "unreadable"), 2 on bad input (a sheet: when no li
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sys
@@ -145,6 +146,7 @@ def load_target(spec: str):
     layers = Layers.of(net)
     derivation = net.derive()
     if layers:  # entry (j, i) of the batch W^{[l]}, as section 4 of a handout names it
+        derivation = copy.copy(derivation)  # a derivation shared by others (derive.catalogue.shared) stays as it was
         derivation.entries = {}
         for number, layer in enumerate(layers.layers, start=1):
             for p, (j, i) in layer.weights.items():

@@ -2,6 +2,7 @@
 bad input): plain data with stable keys, for scripts.
 
 The keys are documented in docs/cli.md ("Scripting"); adding a key is compatible, renaming one is not.
+SymPy and ``derive`` are imported where they are used: ``chainrule list --json`` loads neither.
 """
 
 from __future__ import annotations
@@ -10,11 +11,6 @@ import json
 import math
 import re
 import sys
-
-import sympy as sp
-
-from derive import gradcheck
-from derive.printing.text import text
 
 FORMAT = 1  # bumped when a key changes meaning or goes away
 
@@ -44,6 +40,8 @@ def finite(value):
 
 def plain(value):
     """Numbers as numbers, arrays as nested lists, SymPy as text."""
+    import sympy as sp
+
     if isinstance(value, float) and not math.isfinite(value):
         return None  # JSON has no NaN or infinity: undefined, or beyond the float range
     if isinstance(value, bool | int | float | str) or value is None:
@@ -74,6 +72,9 @@ def catalogue(rows: list[tuple[str, str]]) -> dict:
 
 def units_derivation(derivation, names, point) -> dict:
     """A per-unit network's gradients: each with its steps and its check against central differences."""
+    from derive import gradcheck
+    from derive.printing.text import text
+
     gradients = []
     checked = {row.name: row for row in gradcheck.check(derivation, point, list(names))}
     for name in names:

@@ -31,6 +31,7 @@ from derive.ir.modes import modes_differ, prediction_program, reads_targets, run
 from derive.ops import record_of
 from derive.ops.text_nodes import Embed
 from derive.printing.matrix import matrix_text
+from derive.training import SECOND_ORDER, training_of
 
 from ..render.numpy_matrix import MatrixCodePrinter, code_of
 from ..render.numpy_printer import ModulePrinter
@@ -224,6 +225,22 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
                 first_backward = False
         grad_lines.append(Line("\n".join(code), comments))
 
+    # hvp and hessian: the NumPy module's (the JAX backend writes neither yet)
+    hvp = hvp_lines(d, printer, adjoint_scale, training_lines) if backend is NUMPY else None
+    hessian = hessian_lines(d, printer, training_lines) if hvp is not None else None
+    if training_of(net).optimizer in SECOND_ORDER and backend is not NUMPY:
+        raise ChainruleError(
+            f"the {backend.name} backend cannot train by Newton's method yet (no hessian, newton_step;"
+            " --backend numpy can)",
+            where,
+        )
+    if training_of(net).optimizer in SECOND_ORDER and hessian is None:
+        raise ChainruleError(
+            f"with_training(optimizer={training_of(net).optimizer!r}) needs the Hessian as a matrix: every"
+            " parameter a row or a number (1×k)",
+            where,
+        )
+
     workspace = [(b.name, b.rows, ", then ".join(b.holds)) for b in alloc.buffers]
     param_list = _param_list(net, d)
 
@@ -253,6 +270,8 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         cost_text=loss_eq.text,
         constants=[(n, n.upper(), repr(v)) for n, v in net.constant_values.items()],
         running=running,
+        hvp=hvp,
+        hessian=hessian,
         indices=X in net.index_inputs or bool(stacked),
         sequence=sequence,
         grads=[(p, f"d{p}" if f"d{p}" in {e.target for e in d.backward} else None) for p in params],
@@ -278,6 +297,8 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         n_words=net.size(net.index_inputs[inputs[0]]) if inputs[0] in net.index_inputs else None,
         summed=summed,
         sequence=sequence,
+        hvp=hvp is not None,
+        hessian=hessian is not None,
         backend=backend,
         forward_constants=forward_constants(
             [(n, n.upper(), repr(v)) for n, v in net.constant_values.items()], forward_lines
@@ -461,6 +482,68 @@ def _live(backward, wanted: set[str]) -> list:
             live.append(e)
             wanted |= set(e.operands)
     return live[::-1]
+
+
+def hvp_lines(d, printer: MatrixCodePrinter, adjoint_scale: dict, training_lines) -> dict | None:
+    """The body of ``hvp(params, X, Y, V)``: the forward and backward equations it needs, then the R-operator's
+    (``derive.ir.rop``), each printed from its expression; None where the R-operator does not apply (an op
+    without a Jacobian-vector rule).  A module's ``R{dQ}`` holds ``(1/m) R{dQ}`` wherever its ``dQ`` does."""
+    from derive.ir.rop import r_operator
+
+    from .numpy_module import Line, live_lines
+
+    try:
+        rop = r_operator(d)
+    except ChainruleError:
+        return None
+    scales = dict(adjoint_scale)
+    scales.update({f"R{k}": v for k, v in adjoint_scale.items()})
+
+    def line(e):
+        scale = scales.get(e.target, 1)
+        if scale != 1 and not any(scales.get(s.name, 1) != 1 for s in e.expr.atoms(sp.MatrixSymbol)):
+            code = f"{printer._wrap(e.expr, 1)} / m"  # the 1/m of J, applied here as gradients() applies it
+        else:
+            code = printer.code(code_of(e.expr, scale, scales))
+        return Line(f"{e.target} = {code}", [f"({e.number}) {e.text}"])
+
+    tangents = [line(e) for e in rop.equations]
+    returned = {p: name for p, name in rop.hvp.items()}
+    program = list(training_lines) + [line(e) for e in d.backward]
+    return {
+        "lines": live_lines(program + tangents, [name for name in returned.values() if name]),
+        "unpack": ", ".join(v.name for v in rop.directions.values())
+        + " = "
+        + ", ".join(f'V["{p}"]' for p in rop.directions),
+        "returned": returned,
+    }
+
+
+def hessian_lines(d, printer: MatrixCodePrinter, training_lines) -> dict | None:
+    """The body of ``hessian(params, X, Y)``: the forward lines it needs, then each block of H as the engine
+    reads it off the R-operator (``derive.ir.hessian``), ``Q diag(s)`` computed as ``Q * s``; None where a
+    parameter is not a row or a number."""
+    from derive.ir.hessian import hessian, without_diag
+
+    from .numpy_module import Line, live_lines
+
+    try:
+        h = hessian(d)
+    except ChainruleError:
+        return None
+    blocks = []
+    for b in h.blocks.values():
+        expr = without_diag(b.expr)
+        code = "np.zeros(({}, {}))".format(*(d.network.size(x) for x in b.expr.shape)) if expr.is_ZeroMatrix else None
+        blocks.append(Line(f"{b.name} = {code or printer.code(expr)}", [b.text]))
+    rows = [[h.blocks[(r, c)].name for c in h.params] for r in h.params]
+    size = sum(d.network.size(d.network.matrices[p].shape[1]) for p in h.params)
+    return {
+        "lines": live_lines(list(training_lines), [line.code.split(" = ", 1)[1] for line in blocks]) + blocks,
+        "block": "np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "])",
+        "size": size,
+        "texts": [b.text for b in h.blocks.values()],
+    }
 
 
 def _column_sum(expr) -> bool:
@@ -647,6 +730,8 @@ def _layers_source(
     sequence,
     grads,
     summed,
+    hvp,
+    hessian,
     split="",
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
@@ -681,6 +766,8 @@ def _layers_source(
             sequence=sequence,
             grads=grads,
             summed=summed,
+            hvp=hvp,
+            hessian=hessian,
             split=split,
             forward_needs_m=any(re.search(r"\bm\b", line.code) for line in forward_lines),
             loss_needs_m=bool(masks)

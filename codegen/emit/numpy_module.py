@@ -138,6 +138,9 @@ def test_text(module: str, check_m: int, check_seed: int, where: str, context: d
             summed=context.get("summed", False),
             sequence=context["sequence"],
             keyword_constants=context["constants"] if context["layers"] else [],  # keywords of loss and gradients
+            hvp=context.get("hvp", False),
+            hessian=context.get("hessian", False),
+            newton=context.get("demo", {}).get("optimizer") == "newton",
         )
     )
     return stamp(ruff_format(source, where))
@@ -161,8 +164,9 @@ def unpack_params(names) -> str:
 def demo_settings(net) -> dict:
     """How the module's demo trains: the declaration's ``with_training`` settings (or the defaults)."""
     settings = training_of(net).settings()
-    if not settings["reconstruct"]:
-        del settings["reconstruct"]
+    for flag in ("reconstruct", "sampled"):
+        if not settings[flag]:
+            del settings[flag]
     return settings
 
 
@@ -367,6 +371,8 @@ def module_context(net, source, printer, params, task, task_why, **own) -> dict:
         "text_doc": "",
         "steps": None,  # a recurrence over numeric inputs: T (X is T×d×m)
         "sequence": False,  # a sequence model (attention): m sequences of T positions, time first
+        "hvp": False,  # hvp(params, X, Y, V): the R-operator's equations (a layer program whose ops all have one)
+        "hessian": False,  # hessian(params, X, Y) and newton_step: every parameter a row or a number
         **own,
     }
 

@@ -373,7 +373,9 @@ def scalar_network(vn, limit: int | None = MAX_SCALAR_PARAMS):
     )
     ys = list(ys) if isinstance(ys, tuple) else [ys]
     for node in vn.assignments:
-        layer = "".join(ch for ch in node.name if ch.isdigit()) or "?"
+        layer = "".join(ch for ch in node.name if ch.isdigit()) or (
+            str(vn.layers[node.name] + 1) if node.name in vn.layers else "?"
+        )
         rows = _rows(vn, node.name)
         is_output = node.name == A_out
         if node.kind == "affine":

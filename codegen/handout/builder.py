@@ -28,7 +28,7 @@ from ..render.graph_layout import Figure
 from ..render.latex_printer import DIGITS, HandoutLatexPrinter, cancel_latex
 from ..render.numbering import summary_label
 from . import batch as handout_batch
-from . import matrix
+from . import matrix, second_order
 from .document import visible_width
 
 SECTIONS = ("network", "forward", "backward", "vectorised", "update")
@@ -278,6 +278,7 @@ def build_context(net, options: HandoutOptions, derivation=None) -> dict:
     ctx["backward"] = _backward_section(net, derivation, evaluation, printer, graph, expand)
     ctx["vectorised"] = _vectorised_section(net, derivation, printer, options, evaluation, point)
     ctx["update"] = _update_section(net, derivation, evaluation, printer, options, expand)
+    ctx["second"] = second_order.section(net, net, printer, options)
     return ctx
 
 

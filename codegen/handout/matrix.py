@@ -26,11 +26,12 @@ from derive import ChainruleError
 from derive.ir.recurrence import NEXT, carried_values, readable
 from derive.ir.rewrites import NamedRewrite
 from derive.ir.steps import Cancellation, SumOverTime, SumOverUses, VecChainRule
+from derive.training import SECOND_ORDER, training_of
 
 from ..render import graph_tikz, program_graph
 from ..render.graph_layout import Figure
 from ..render.latex_printer import HandoutLatexPrinter
-from . import batch, conv, document, topics, worked
+from . import batch, conv, document, optimisers, second_order, topics, worked
 from .document import Display, Item, Items, Picture, Row, Section, Text
 
 STEP_OP = r"\mathrel{+}="
@@ -77,6 +78,8 @@ def context(vn, options) -> dict:
     image = conv.section(vn, vd, mp)  # a program with a convolution or a pooling: the courses' forms
     if image is not None:
         sections.append(image)
+    second = second_order.document_section(vn, vd, mp) if "backward" in shown and not options.exercise else None
+    sections += [second] if second else []
     if getattr(vn, "text_task", None) is not None:
         from .text import training_section
 
@@ -406,16 +409,18 @@ class Program:
             Row(mp.name(p), rf"{mp.name(p)} - \alpha\, {mp.name('d' + p)}", op=r"\leftarrow")
             for p in self.vn.names("param")
         ]
-        return Section(
-            "update",
-            "The update rule",
-            [
-                Text(
-                    r"Gradient descent moves every parameter against the gradient of the cost, with learning rate $\alpha$:"
-                ),
-                Display(rule),
-            ],
-        )
+        blocks = [
+            Text(
+                r"Gradient descent moves every parameter against the gradient of the cost, with learning rate $\alpha$:"
+            ),
+            Display(rule),
+        ]
+        if self.options.optimizer != "sgd":  # --optimizer: its rule, for every parameter θ
+            blocks += optimisers.blocks(self.options.optimizer)
+        training = training_of(self.vn)
+        if training.optimizer in SECOND_ORDER:
+            blocks.append(optimisers.newton(training.lr))
+        return Section("update", "The update rule", blocks)
 
 
 def _same(expr):

@@ -7,19 +7,25 @@ defines ``network``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
+import inspect
 import os
+import warnings
 
 from ..errors import ChainruleError
 from ..ir.network import VecNetwork
 from ..names import did_you_mean
 from ..spec import load_file
+from ..unit.chain import UnreachableParameterWarning
 from ..unit.network import Network
 
 NAMES = (
     "computation_graph",
     "single_unit",
     "logistic_regression",
+    "newton_logistic",
     "two_layer_sigmoid",
     "two_layer_relu",
     "xor",
@@ -59,14 +65,64 @@ def names() -> list[str]:
 
 
 def load(name: str, **options) -> Network | VecNetwork:
-    """A catalogue network by name (``options``: its ``build``'s, e.g. the GRU's ``inputs="words"``)."""
+    """A catalogue network by name (``options``: its ``build``'s, e.g. the GRU's ``inputs="words"``); inside
+    ``shared()``, the one network every caller gets (of those built without options)."""
     if name not in NAMES:
         hint = did_you_mean(name, NAMES)
         if hint:
             raise ChainruleError(f"unknown network '{name}'{hint}; `chainrule list` shows the catalogue")
         raise ChainruleError(f"unknown network '{name}' (catalogue: {', '.join(NAMES)}; or give a path to a .py file)")
-    module = importlib.import_module(f"{__name__}.{name}")
-    return module.build(**options)
+    if _shared is not None and not options:
+        if name not in _shared:
+            _shared[name] = _derived_once(_build(name))
+        return _shared[name]
+    return _build(name, **options)
+
+
+def _build(name: str, **options) -> Network | VecNetwork:
+    return importlib.import_module(f"{__name__}.{name}").build(**options)
+
+
+_shared: dict[str, Network | VecNetwork] | None = None  # by name, inside ``shared()``
+
+
+@contextlib.contextmanager
+def shared(on: bool = True):
+    """Inside this block ``load(name)`` gives every caller one network per name, and its ``derive()`` is worked
+    out once (for each argument) and handed to every caller: for a run that derives the catalogue in several
+    places (``chainrule demo``, a test session).  The networks and derivations are read-only then, as every
+    caller treats them.  Blocks nest: an inner one shares the outer one's networks; ``shared(False)`` builds
+    afresh inside.  Yields the shared networks by name (None when off)."""
+    global _shared
+    outer = _shared
+    _shared = ({} if outer is None else outer) if on else None
+    try:
+        yield _shared
+    finally:
+        _shared = outer
+
+
+def _derived_once(net: Network | VecNetwork) -> Network | VecNetwork:
+    """``net`` whose ``derive(...)`` keeps its derivation for each argument; a kept one warns again as it did."""
+    derive = net.derive
+    signature = inspect.signature(derive)
+    kept = {}
+
+    @functools.wraps(derive)
+    def derive_once(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = tuple(bound.arguments.items())
+        if key not in kept:
+            kept[key] = derive(*args, **kwargs)
+        else:
+            for message in getattr(kept[key], "warnings", ()):
+                warnings.warn(message, UnreachableParameterWarning, stacklevel=2)
+        return kept[key]
+
+    derive_once.kept = kept  # the derivations made, by argument
+    net.derive = derive_once
+    return net
 
 
 def describe(name: str) -> str:

@@ -400,9 +400,11 @@ def cancellation(expr, A, Y, m, rows: int = 3):
     """
     from .numeric import SymPyEvaluator
 
+    if A.shape[0] == 1:
+        rows = 1  # a one-row output declared as 1, not as a dimension: its entries are numbers
     a = sp.Matrix(sp.symbols(f"a1:{rows + 1}"))
     y = sp.Matrix(sp.symbols(f"y1:{rows + 1}"))
-    dims = {A.shape[0]: rows, m: 1}
+    dims = {A.shape[0]: rows, m: 1} if A.shape[0] != 1 else {m: 1}
     try:
         entries = SymPyEvaluator({A.name: a, Y.name: y}, dims)(expr)
     except NotImplementedError:

@@ -20,6 +20,7 @@ class Evaluator:
     def __init__(self, env: dict, dims: dict):
         self.env = env  # quantity name -> matrix
         self.dims = dims  # shape Symbol -> int
+        self._at_dims: dict = {}  # each size or coefficient at ``dims``, worked out once (the evaluator's hot path)
 
     def __call__(self, expr):
         method = getattr(self, f"_{type(expr).__name__}", None)
@@ -28,10 +29,16 @@ class Evaluator:
         return method(expr)
 
     def size(self, s) -> int:
-        return int(sp.sympify(s).subs(self.dims))
+        return int(self.at_dims(s))
 
     def scalar(self, s):
-        return float(sp.sympify(s).subs(self.dims))
+        return float(self.at_dims(s))
+
+    def at_dims(self, s) -> sp.Expr:
+        """``s`` (a size or a coefficient) with every size symbol replaced by its value in ``dims``."""
+        if s not in self._at_dims:
+            self._at_dims[s] = sp.sympify(s).xreplace(self.dims)
+        return self._at_dims[s]
 
     def _MatrixSymbol(self, e):
         return self.env[e.name]
@@ -68,6 +75,9 @@ class NumPyEvaluator(Evaluator):
     def _ZeroMatrix(self, e):
         return np.zeros((self.size(e.shape[0]), self.size(e.shape[1])))
 
+    def _Identity(self, e):  # diag(s)'s adjoint keeps G's diagonal: G ⊙ I
+        return np.eye(self.size(e.shape[0]))
+
     def _HadamardProduct(self, e):
         out = self(e.args[0])
         for a in e.args[1:]:
@@ -101,13 +111,16 @@ class SymPyEvaluator(Evaluator):
         return a * b
 
     def scale(self, s, a):
-        return sp.sympify(s).subs(self.dims) * a
+        return self.at_dims(s) * a
 
     def _OneMatrix(self, e):
         return sp.ones(self.size(e.shape[0]), self.size(e.shape[1]))
 
     def _ZeroMatrix(self, e):
         return sp.zeros(self.size(e.shape[0]), self.size(e.shape[1]))
+
+    def _Identity(self, e):
+        return sp.eye(self.size(e.shape[0]))
 
     def _HadamardProduct(self, e):
         out = self(e.args[0])

@@ -12,7 +12,7 @@ stanzas that carry their forms (``install_printers``).  ``ACTIVATIONS``, ``LOSSE
 ``CANCELLATIONS``, ``HIDDEN`` and ``OUTPUTS`` are views of the records, by name.
 """
 
-from . import activations, apply, attention, conv, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each adds its records or stanzas)
+from . import activations, apply, attention, conv, diag, elementwise, linear, loss_sum, losses, norms, text, time  # noqa: F401  (each adds its records or stanzas)
 from .activation import ActivationRecord
 from .apply import APPLY, Apply, adjoint, matrix_derivative
 from .base import OPS, PATH, Op, PullContext, op_of, pull_back, why

@@ -7,6 +7,9 @@ tanh' = 1 − a²), else in its input (ReLU' = step(z)); on whole matrices the s
 expression reads A ⊙ (1 − A), 1 − A², 1[Z ≥ 0].  Where a lecture writes the
 derivative as a function of its own (GELU'(z)), the record leaves ``derivative``
 out and gives that function's NumPy form: a class ``<Name>Prime`` is made for it.
+Such a record also gives the NumPy form of g'' (``second_numpy``), which
+Hessian-vector products need (R{g'(Z)} = g''(Z) ⊙ R{Z}, ``derive.ir.rop``): a class
+``<Name>Prime2`` is made for it, the derivative's own ``prime``.
 
 Declaring one (``derive/ops/activations/softplus.py``)::
 
@@ -39,6 +42,8 @@ class ActivationRecord(FunctionRecord):
     derivative: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
     prime_numpy: str = ""  # with derivative None: the NumPy form of g'({z}) (calls prime_helpers)
     prime_helpers: dict[str, str] | None = None
+    second_numpy: str = ""  # with derivative None: the NumPy form of g''({z}) (calls second_helpers)
+    second_helpers: dict[str, str] | None = None
     array: Callable | None = None  # NumPy, float64 arrays (the reference interpreter, verify)
     matrix_why: str = ""  # on whole matrices: "σ'(Z) = A ⊙ (1 − A)"; default: printed from the derivative
     matrix_why_latex: str = ""
@@ -94,11 +99,11 @@ class ActivationRecord(FunctionRecord):
 
     @property
     def prime(self) -> type | None:
-        """The class of g' where g' is a function of its own (GELU'), else None."""
+        """The class of g' where g' is a function of its own (GELU'; of GELU' itself: GELU''), else None."""
         return PRIMES.get(self.cls)
 
 
-PRIMES: dict[type, type] = {}  # activation class -> the class of its derivative, where it has one of its own
+PRIMES: dict[type, type] = {}  # a function's class -> the class of its derivative, where it has one of its own
 
 
 def activation(**fields):
@@ -114,30 +119,45 @@ def activation(**fields):
     return decorate
 
 
-def _prime_class(cls, rec: ActivationRecord) -> type:
-    """``<Name>Prime``: g' as a function of its own, with a helper record made from ``rec``."""
+def _prime_class(cls, rec: ActivationRecord, order: int = 1) -> type:
+    """``<Name>Prime``: g' as a function of its own, with a helper record made from ``rec`` (``order`` 2:
+    ``<Name>Prime2``, g'', from ``second_numpy``); g' gets g'' as its own ``prime`` where ``rec`` gives it.
+    The derivative is worked out (and compiled) when first used: SymPy's diff and lambdify would be most of
+    ``import derive``."""
     z = sp.Dummy("z")
-    d = sp.diff(rec.definition(z), z)
-    prime = type(f"{cls.__name__}Prime", (NetFunctionBase,), {"nargs": 1, "__module__": cls.__module__})
-    diff_float = sp.lambdify(z, d, "math")
-    diff_mp = sp.lambdify(z, d, "mpmath")
-    diff_array = sp.lambdify(z, d, "numpy")
+
+    @functools.cache
+    def d() -> sp.Expr:
+        return sp.diff(rec.definition(z), z, order)
+
+    @functools.cache
+    def compiled(module: str):
+        return sp.lambdify(z, d(), module)
+
+    marks = "'" * order
+    prime = type(
+        f"{cls.__name__}Prime{order if order > 1 else ''}",
+        (NetFunctionBase,),
+        {"nargs": 1, "__module__": cls.__module__},
+    )
     helper = ActivationRecord(
-        name=f"{rec.name}'",
-        text=f"{rec.text}'",
-        latex=f"{rec.latex}'",
+        name=f"{rec.name}{marks}",
+        text=f"{rec.text}{marks}",
+        latex=f"{rec.latex}{marks}",
         why=rec.why,
-        definition=sp.Lambda(z, d),
-        derivative=lambda a, u: sp.diff(d, z).subs(z, u),
-        numeric=lambda u: float(diff_float(u)),
-        mpmath=diff_mp,
-        array=diff_array,
-        numpy=rec.prime_numpy,
-        helpers=rec.prime_helpers or {},
+        definition=lambda u: sp.Lambda(z, d())(u),
+        derivative=lambda a, u: sp.diff(d(), z).subs(z, u),
+        numeric=lambda u: float(compiled("math")(u)),
+        mpmath=lambda u: compiled("mpmath")(u),
+        array=lambda u: compiled("numpy")(u),
+        numpy=rec.prime_numpy if order == 1 else rec.second_numpy,
+        helpers=(rec.prime_helpers if order == 1 else rec.second_helpers) or {},
         helper=True,
         kinks=rec.kinks,
     )
     attach(helper)(prime)
+    if order == 1 and rec.second_numpy:
+        PRIMES[prime] = _prime_class(cls, rec, 2)
     return prime
 
 

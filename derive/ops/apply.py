@@ -16,6 +16,7 @@ from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
 from sympy.matrices.expressions.special import OneMatrix
 
+from ..errors import ChainruleError
 from .activation import ActivationRecord
 from .base import Op, stanza
 from .record import NetFunctionBase, record_of
@@ -100,6 +101,26 @@ def _apply_vjp(expr, G, ctx):
     return [(expr.arg, adjoint(record, G, A, expr.arg), f"activation:{record.name}")]
 
 
+def _apply_jvp(expr, d, ctx):
+    """``R{g(Z)} = g'(Z) ⊙ R{Z}``: the Jacobian of an entry-wise g is diagonal, and a column's (or a row's)
+    softmax Jacobian diag(a) − a aᵀ is symmetric, so the tangent is pushed by the adjoint's own rule."""
+    record = expr.record
+    dZ = d(expr.arg)
+    if dZ is None:
+        return None
+    if record.helper:  # a derivative g' itself: it moves by g''
+        if record.prime is not None:  # g'' with a NumPy form of its own (GELU''): R{g'(Z)} = R{Z} ⊙ g''(Z)
+            return sp.HadamardProduct(dZ, Apply(record.prime, expr.arg))
+        a, z = sp.Dummy("a"), sp.Dummy("z")
+        if record.derivative is not None and sp.simplify(record.derivative(a, z)) == 0:
+            return None  # piecewise constant (step, LeakyReLU'): 0 almost everywhere
+        raise ChainruleError(
+            f"the R-operator needs {record.name}' (the derivative of {record.name}) on matrices, and the record"
+            f" of {record.name.rstrip(chr(39))} gives no NumPy form for it (second_numpy)"
+        )
+    return adjoint(record, dZ, ctx.name_of(expr), expr.arg)
+
+
 def _text(printer, expr):
     rec, arg = expr.record, printer._print(expr.arg)
     return f"1[{arg} ≥ 0]" if rec.form == "indicator" else f"{rec.text}({arg})"
@@ -128,5 +149,6 @@ APPLY = stanza(
         text=_text,
         latex=_latex,
         numpy=_numpy,
+        jvp=_apply_jvp,
     )
 )

@@ -47,6 +47,11 @@ def _tril_vjp(expr, G, ctx):
     return [(expr.arg, Tril(G), "tril")]
 
 
+def _linear(op, tangent):
+    """``R{op(Q)} = op(R{Q})`` for a linear op (None when Q does not move)."""
+    return None if tangent is None else op(tangent)
+
+
 def _numpy_of(name):
     return lambda p, e: p.use(f"{name}({p._print(e.arg)})")
 
@@ -77,6 +82,7 @@ CAUSAL = stanza(
         latex=lambda p, e: rf"\operatorname{{mask}}\left({p._print(e.arg)}\right)",
         numpy=_numpy_of("causal_mask"),
         evaluate=_evaluate_of(N.causal_mask),
+        jvp=lambda expr, d, ctx: _linear(Tril, d(expr.arg)),  # the masked entries are a constant −∞
     )
 )
 TRIL = stanza(
@@ -90,6 +96,7 @@ TRIL = stanza(
         latex=lambda p, e: rf"\operatorname{{tril}}\left({p._print(e.arg)}\right)",
         numpy=_numpy_of("np.tril"),
         evaluate=_evaluate_of(N.tril),
+        jvp=lambda expr, d, ctx: _linear(Tril, d(expr.arg)),
     )
 )
 ROWSUM = stanza(
@@ -105,5 +112,6 @@ ROWSUM = stanza(
             f"{p._print(e.arg) if isinstance(e.arg, sp.MatrixSymbol) else '(' + p._print(e.arg) + ')'}.sum(axis=-1, keepdims=True)"
         ),
         evaluate=_evaluate_of(N.rowsum),
+        jvp=lambda expr, d, ctx: _linear(RowSum, d(expr.arg)),
     )
 )

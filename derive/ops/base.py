@@ -10,6 +10,12 @@ missing rule is an error that names the op.
 A rule works in the gradient of the scalar cost J: ``vjp(expr, G, ctx)``
 returns, for each operand that can carry a gradient, ``(operand, ∂J/∂operand
 contribution, why)`` given ``G = ∂J/∂expr``.  Rules are linear in ``G``.
+
+A stanza may also carry the Jacobian-vector rule ``jvp(expr, d, ctx)``: the
+directional derivative of ``expr`` when each operand moves along ``d(operand)``
+(``None``: it stays put), forward mode.  ``push_forward`` walks an expression
+with it; Pearlmutter's R-operator (``derive.ir.rop``) applies it to the forward
+and the backward equations to get Hessian-vector products.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class Op:
     # the JAX source of the helpers its NumPy form calls, where NumPy's does not run under jax.numpy (an in-place
     # write, np.add.at); the others are NumPy's with np read as jnp (codegen.render.jax_matrix)
     jax_helpers: dict[str, str] = field(default_factory=dict)
+    jvp: Callable | None = None  # (expr, d, ctx) -> R{expr} (None: 0), d(operand) the operand's tangent or None
     kink: Callable | None = None  # (evaluator, expr) -> how far its values are from a kink (max pooling's tie)
 
 
@@ -80,6 +87,32 @@ def op_of(expr) -> Op:
     if op is None:
         raise ChainruleError(f"no vector-Jacobian rule for the op '{type(expr).__name__}' in {expr}")
     return op
+
+
+def push_forward(expr, tangent: Callable, ctx: PullContext | None = None):
+    """``R{expr}``: the directional derivative of ``expr`` when each matrix symbol ``s`` moves along
+    ``tangent(s)`` (``None``: it stays put); ``None`` when nothing in ``expr`` moves.  ChainruleError
+    naming the op when a stanza has no Jacobian-vector rule."""
+    ctx = ctx or PullContext()
+    if isinstance(expr, sp.MatrixSymbol):
+        return tangent(expr)
+    if isinstance(expr, OneMatrix) or not isinstance(expr, sp.MatrixExpr):
+        return None  # constants and scalar coefficients do not move
+    op = op_of(expr)
+    if op.jvp is None:
+        raise ChainruleError(f"no Jacobian-vector (R-operator) rule for the op '{op.name}' in {expr}")
+    return op.jvp(expr, lambda operand: push_forward(operand, tangent, ctx), ctx)
+
+
+def total(terms):
+    """The sum of the terms that are not ``None`` (``None`` when all are)."""
+    terms = [t for t in terms if t is not None]
+    if not terms:
+        return None
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
 
 
 def pull_back(expr, G, ctx: PullContext | None = None) -> list[Contribution]:

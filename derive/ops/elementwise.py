@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .base import Op, stanza
+from .base import Op, stanza, total
 
 
 def _hadamard_vjp(expr, G, ctx):
@@ -23,6 +23,26 @@ def _power_vjp(expr, G, ctx):
     return [(base, p * sp.HadamardProduct(G, local), "power")]
 
 
+def _hadamard_jvp(expr, d, ctx):
+    """``R{F1 ⊙ … ⊙ Fk} = Σ_i F1 ⊙ … ⊙ R{Fi} ⊙ … ⊙ Fk``."""
+    terms = []
+    for i, f in enumerate(expr.args):
+        df = d(f)
+        if df is not None:
+            terms.append(sp.HadamardProduct(*expr.args[:i], df, *expr.args[i + 1 :]))
+    return total(terms)
+
+
+def _power_jvp(expr, d, ctx):
+    """``R{B^p} = p B^(p−1) ⊙ R{B}``."""
+    dB = d(expr.base)
+    if dB is None:
+        return None
+    base, p = expr.base, expr.exp
+    local = base if p == 2 else sp.HadamardPower(base, p - 1)
+    return p * sp.HadamardProduct(local, dB)
+
+
 HADAMARD = stanza(
     Op(
         "hadamard",
@@ -30,6 +50,7 @@ HADAMARD = stanza(
         _hadamard_vjp,
         {"hadamard": "A ⊙ B pulls G back to G ⊙ B for A"},
         {"hadamard": r"$A \odot B$ pulls $G$ back to $G \odot B$ for $A$"},
+        jvp=_hadamard_jvp,
     )
 )
 POWER = stanza(
@@ -39,5 +60,6 @@ POWER = stanza(
         _power_vjp,
         {"power": "A^p (entry-wise) pulls G back to p G ⊙ A^(p−1)"},
         {"power": r"$A^{\odot p}$ pulls $G$ back to $p\, G \odot A^{\odot (p-1)}$"},
+        jvp=_power_jvp,
     )
 )

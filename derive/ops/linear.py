@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.special import OneMatrix
 
-from .base import Op, stanza
+from .base import Op, stanza, total
 
 
 def _sum_vjp(expr, G, ctx):
@@ -62,8 +62,41 @@ def _transpose_vjp(expr, G, ctx):
     return [(expr.arg, G.T, "transpose")]
 
 
+# ---- Jacobian-vector rules (forward mode): R{·} of each op, by the product rule where it multiplies
+def _sum_jvp(expr, d, ctx):
+    return total(d(term) for term in expr.args)
+
+
+def _matmul_jvp(expr, d, ctx):
+    """``R{c F1 … Fk} = Σ_i c F1 … R{Fi} … Fk``."""
+    scalar, factors = expr.as_coeff_matrices()
+    terms = []
+    for i, f in enumerate(factors):
+        df = d(f)
+        if df is None:
+            continue
+        parts = [df if j == i else part for j, part in enumerate(factors)]
+        value = parts[0] if scalar == 1 else scalar * parts[0]
+        for part in parts[1:]:
+            value = value * part  # SymPy's own product, as the vector-Jacobian rule builds it
+        terms.append(value)
+    return total(terms)
+
+
+def _transpose_jvp(expr, d, ctx):
+    inner = d(expr.arg)
+    return None if inner is None else inner.T
+
+
 SUM = stanza(
-    Op("add", sp.MatAdd, _sum_vjp, {"sum": "a sum passes G to each term"}, {"sum": r"a sum passes $G$ to each term"})
+    Op(
+        "add",
+        sp.MatAdd,
+        _sum_vjp,
+        {"sum": "a sum passes G to each term"},
+        {"sum": r"a sum passes $G$ to each term"},
+        jvp=_sum_jvp,
+    )
 )
 MATMUL = stanza(
     Op(
@@ -93,6 +126,7 @@ MATMUL = stanza(
             r" to the sum of its entries",
             "scale": r"$cQ$ pulls $G$ back to $cG$",
         },
+        jvp=_matmul_jvp,
     )
 )
 TRANSPOSE = stanza(
@@ -102,5 +136,6 @@ TRANSPOSE = stanza(
         _transpose_vjp,
         {"transpose": "Qᵀ pulls G back to Gᵀ"},
         {"transpose": r"$Q^{\top}$ pulls $G$ back to $G^{\top}$"},
+        jvp=_transpose_jvp,
     )
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
+from sympy.matrices.expressions.special import OneMatrix
 
 from .base import Op, stanza
 from .loss import LossRecord
@@ -44,6 +45,15 @@ def _loss_vjp(expr, G, ctx):
     return [(A, grad, "loss-summed") if G == 1 else (A, G * grad, "loss")]  # G = 1: J sums L (no 1/m)
 
 
+def _loss_jvp(expr, d, ctx):
+    """``R{Σ ℓ(A, Y)} = 1ᵀ (∂ℓ/∂A ⊙ R{A}) 1``: the sum of every entry (the targets do not move)."""
+    A, Y = expr.args[1], expr.args[2]
+    dA = d(A)
+    if dA is None:
+        return None
+    return OneMatrix(1, A.shape[0]) * sp.HadamardProduct(expr.record.grad(A, Y), dA) * OneMatrix(A.shape[1], 1)
+
+
 def _text(printer, expr):
     return f"Σ_columns {expr.loss}({printer._print(expr.args[1])}, {printer._print(expr.args[2])})"
 
@@ -65,5 +75,6 @@ LOSS = stanza(
         },
         text=_text,
         latex=_latex,
+        jvp=_loss_jvp,
     )
 )

@@ -7,12 +7,26 @@ with sign(0) = 0, as NumPy's ``np.sign`` and PyTorch's autograd do.
 
 from __future__ import annotations
 
+import sympy as sp
+from sympy.matrices.expressions.special import OneMatrix
+
 from .base import Op, stanza
 from .nodes import FrobeniusSq, L1Norm, Sign
 
 
 def _frobenius_vjp(expr, G, ctx):
     return [(expr.arg, 2 * G * expr.arg, "frobenius")]
+
+
+def _entry_sum(Q):
+    """``1ᵀ Q 1``: the sum of Q's entries (1×1)."""
+    return OneMatrix(1, Q.shape[0]) * Q * OneMatrix(Q.shape[1], 1)
+
+
+def _frobenius_jvp(expr, d, ctx):
+    """``R{‖W‖²_F} = 2 Σ W ⊙ R{W}``."""
+    dW = d(expr.arg)
+    return None if dW is None else 2 * _entry_sum(sp.HadamardProduct(expr.arg, dW))
 
 
 def _text(printer, expr):
@@ -43,12 +57,19 @@ FROBENIUS = stanza(
         latex=_latex,
         numpy=_numpy,
         evaluate=_evaluate,
+        jvp=_frobenius_jvp,
     )
 )
 
 
 def _l1_vjp(expr, G, ctx):
     return [(expr.arg, G * Sign(expr.arg), "l1")]
+
+
+def _l1_jvp(expr, d, ctx):
+    """``R{‖W‖₁} = Σ sign(W) ⊙ R{W}`` (where no entry is 0)."""
+    dW = d(expr.arg)
+    return None if dW is None else _entry_sum(sp.HadamardProduct(Sign(expr.arg), dW))
 
 
 def _l1_text(printer, expr):
@@ -80,6 +101,7 @@ L1 = stanza(
         latex=_l1_latex,
         numpy=_l1_numpy,
         evaluate=_l1_evaluate,
+        jvp=_l1_jvp,
     )
 )
 
@@ -115,5 +137,6 @@ SIGN = stanza(
         latex=_sign_latex,
         numpy=_sign_numpy,
         evaluate=_sign_evaluate,
+        jvp=lambda expr, d, ctx: None,  # constant between its jumps: R{sign(W)} = 0
     )
 )

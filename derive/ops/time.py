@@ -35,5 +35,6 @@ TIME_SUM = stanza(
         {"time_sum": r"$\sum_t Q_t$ passes $G$ to each step's $Q_t$"},
         text=_text,
         latex=_latex,
+        jvp=lambda expr, d, ctx: None if d(expr.arg) is None else TimeSum(d(expr.arg)),  # linear
     )
 )

@@ -21,6 +21,7 @@ import sys
 import sympy as sp
 from sympy.core.symbol import Str
 
+from ..convention import with_others_built
 from ..errors import ChainruleError
 
 SYMPY_MODULES = ("sympy.core.", "sympy.functions.", "sympy.matrices.")
@@ -91,6 +92,8 @@ class _Encoder:
             return value if math.isfinite(value) else ["float", repr(value)]
         if isinstance(value, tuple):
             return ["tuple", [self.encode(v) for v in value]]
+        if getattr(value, "convention", None) is not None and not isinstance(value, sp.Basic):
+            value = with_others_built(value)  # the other convention built here: its function cannot be carried
         if self.key(value) in self.ids:
             return ["ref", self.ids[self.key(value)]]
         if isinstance(value, sp.Basic):

@@ -51,6 +51,7 @@ class Derivation:
     def __init__(self, net):  # a derive.Network (which builds this; no import back, no circle)
         net.check()
         self.net = net
+        self._expanded: dict = {}  # expand_nodes' answers
         self.loss = net.loss_name
         self.order = [n.name for n in net.nodes]
         self.sym = dict(net.symbols)
@@ -156,11 +157,14 @@ class Derivation:
         return expr
 
     def expand_nodes(self, expr: sp.Expr) -> sp.Expr:
-        """Substitute every node's definition until only leaves remain."""
-        for node in reversed(self.net.nodes):
-            if node.symbol in expr.free_symbols:
-                expr = expr.xreplace({node.symbol: node.expr})
-        return expr
+        """Substitute every node's definition until only leaves remain (each expression once: verify asks again)."""
+        key = (expr, len(self.net.nodes))
+        if key not in self._expanded:
+            for node in reversed(self.net.nodes):
+                if node.symbol in expr.free_symbols:
+                    expr = expr.xreplace({node.symbol: node.expr})
+            self._expanded[key] = expr
+        return self._expanded[key]
 
     def shown_gradient(self, name) -> sp.Expr:
         """The simplified gradient as the derivation shows it (chain order, unevaluated; δ_q resolved)."""

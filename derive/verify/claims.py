@@ -60,6 +60,7 @@ FUNCTIONS = {
     "max": "max",
     "sign": "sign",
     "sqrt": "sqrt",
+    "diag": "diag",  # the square matrix with a row (or column) on its diagonal: a Hessian's X diag(s) Xᵀ
     "sum_t": "sum_t",  # Σ_t over the steps of a recurrence (derive.verify.recurrent)
     "sum_k": "sum_k",  # word2vec (derive.verify.pairs): Σ_k over the negative samples, Σ_w over the words,
     "sum_w": "sum_w",  # Σ_{k: w_k = w_s} over the samples equal to w_s

@@ -119,6 +119,7 @@ FUNCTION_WORDS = {  # every activation's words that LaTeX can write (\operatorna
     "g": "g",
     "rowsum": "rowsum",
     "colsum": "colsum",
+    "diag": "diag",  # \operatorname{diag}(s): a Hessian's X diag(s) Xᵀ
 }
 LOSS_SUBSCRIPTS = {"CE": "loss", "SE": "loss", "BCE": "loss", "MSE": "loss"}  # L_{\mathrm{CE}}(ŷ, y)
 FUNC_COMMANDS = {**latex_commands(), r"\log": "log", r"\ln": "log", r"\exp": "exp"}

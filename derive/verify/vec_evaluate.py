@@ -60,6 +60,11 @@ def evaluate(net: VecTarget, tree, env: dict):
         if len(args) != 2:
             raise ClaimError(f"{tree[1]}(…) takes two arguments")
         return np.maximum(*args) if tree[1] == "max" else batch_loss(net, *args)
+    if kind == "call" and tree[1] == "diag":  # diag(s) of a row or a column s
+        (x,) = [evaluate(net, a, env) for a in tree[2]]
+        if np.ndim(x) == 2 and 1 not in np.shape(x):
+            raise ShapeError(f"diag(…) takes a row or a column, not a {np.shape(x)[0]}×{np.shape(x)[1]} matrix")
+        return np.diag(np.ravel(x))
     if kind == "call" and tree[1] == "norm":  # ‖W‖_F
         x = evaluate(net, tree[2][0], env)
         return float(np.sqrt(np.sum(np.asarray(x) ** 2)))

@@ -11,6 +11,7 @@ import sympy as sp
 
 from ..printing.matrix import matrix_text, unbroadcast
 from .claims import ClaimError
+from .hessian_slips import hessian_repairs
 from .slips import describe_constant
 from .vec_repairs import _walk, classic_repairs, derivative_repairs, repairs
 from .vec_slips import course_repairs, edited_slip
@@ -42,6 +43,7 @@ def vector_hint(net: VecTarget, name: str, tree, trials: list[Trial]) -> str | N
                 return describe_constant(Fraction(ratios[0]).limit_denominator(1000))
     candidates = [
         *classic_repairs(net, name, tree),
+        *hessian_repairs(net, name, tree),
         *course_repairs(net, name, tree),
         *repairs(tree, lambda n: resolve(net, n)),
         *derivative_repairs(net, tree),

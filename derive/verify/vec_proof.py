@@ -25,7 +25,8 @@ def prove(net: VecTarget, name: str, tree) -> str:
     out_rows = net.net.matrices[net.y].shape[0]
     free = [d for d in net.net.dim_sizes if d != out_rows]
     dims = {d: PROOF_WIDTHS[i % len(PROOF_WIDTHS)] for i, d in enumerate(free)}
-    dims[out_rows] = net.net.dim_sizes[out_rows]
+    if out_rows in net.net.dim_sizes:  # a one-row output may be declared as 1 itself
+        dims[out_rows] = net.net.dim_sizes[out_rows]
     dims[M] = 2
     shape_text = ", ".join(f"{k} = {v}" for k, v in sorted(((str(k), v) for k, v in dims.items())))
 

@@ -33,6 +33,10 @@ class VecTarget:
         self.staged = _staged_equations(self.d)
         for step in self.staged:
             self.equations.update({e.target: e for e in step if e.target not in self.equations})
+        self.staged += _hessian_equations(self.d)  # H_w_w … (and H, the first parameter's block) where H derives
+        for e in self.staged[-1] if self.staged and self.staged[-1] and self.staged[-1][0].target == "H" else []:
+            self.equations.setdefault(e.target, e)
+            self.shown.setdefault(e.target, e.text)
         self._at: dict = {}
 
     def at(self, seed: int) -> tuple[dict, dict]:
@@ -146,6 +150,27 @@ def _staged_equations(d) -> list[list]:
                 ]
             )
     return out
+
+
+def _hessian_equations(d) -> list[list]:
+    """The Hessian's blocks as evaluable equations, ``H`` first (the first parameter's own block: CS229's
+    (1/m) X diag(σ(1 − σ)) Xᵀ, the weights' block), then ``H_<P>_<Q>``; none where no Hessian derives."""
+    from ..errors import ChainruleError
+    from ..ir.equation import Equation
+    from ..ir.hessian import hessian
+
+    try:
+        h = hessian(d)
+    except ChainruleError:
+        return []
+    first = h.params[0]
+    blocks = [("H", h.blocks[(first, first)])] + [(b.name, b) for b in h.blocks.values()]
+    return [
+        [
+            Equation(0, t, "hessian", (), None, tuple(b.expr.shape), b.expr, f"{t} = {b.text.split(' = ', 1)[1]}")
+            for t, b in blocks
+        ]
+    ]
 
 
 def output_layer(net: VecTarget) -> str:

@@ -20,6 +20,13 @@ def gelu_grad(z):
     t = np.tanh(0.7978845608028654 * (z + 0.044715 * z**3))
     return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * z**2)
 '''
+GELU_GRAD2 = '''
+def gelu_grad2(z):
+    """GELU''(z) = (1 − tanh² u)(u' − z tanh(u) u'² + 3·√(2/π)·0.044715 z²), u' = √(2/π)(1 + 3·0.044715 z²)."""
+    t = np.tanh(0.7978845608028654 * (z + 0.044715 * z**3))
+    du = 0.7978845608028654 * (1 + 3 * 0.044715 * z**2)
+    return (1 - t * t) * (du - z * t * du * du + 3 * 0.7978845608028654 * 0.044715 * z**2)
+'''
 
 
 @activation(
@@ -29,7 +36,8 @@ def gelu_grad(z):
     numeric=lambda z: 0.5 * z * (1 + math.tanh(C * (z + K * z**3))),
     mpmath=lambda z: z / 2 * (1 + mpmath.tanh(mpmath.sqrt(2 / mpmath.pi) * (z + mpmath.mpf("0.044715") * z**3))),
     array=lambda z: 0.5 * z * (1 + np.tanh(C * (z + K * z**3))), numpy="gelu({0})", helpers={"gelu": GELU},
-    prime_numpy="gelu_grad({0})", prime_helpers={"gelu_grad": GELU_GRAD}, init=("he", "He: it feeds GELU"),
+    prime_numpy="gelu_grad({0})", prime_helpers={"gelu_grad": GELU_GRAD},
+    second_numpy="gelu_grad2({0})", second_helpers={"gelu_grad2": GELU_GRAD2}, init=("he", "He: it feeds GELU"),
     prose="the Gaussian error linear unit in its tanh form, a smooth ReLU used by transformers",
 )  # fmt: skip
 class GELU(NetFunctionBase):
