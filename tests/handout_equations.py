@@ -119,6 +119,11 @@ def rows(tex: str) -> list[tuple[int, str]]:
                 continue
             if "\\mathrel{+}" in row:  # "dZ += …": one contribution accumulated, not an equality
                 continue
+            if any(
+                s in row
+                for s in ("\\partial^2", "\\nabla", "\\mathcal{R}", "\\text{(rows)}", "\\text{(columns)}", "\\geq")
+            ):
+                continue  # the second-order section's own notation (∂², ∇², the R-operator, CS229's rows, vᵀHv ≥ 0)
             if "\\text{there: }" in row:  # the other convention's equation (the GRU's two), not this network's
                 continue
             row = row.replace("\\text{here: }\\ ", "")

@@ -169,7 +169,7 @@ def _pages(tmp_path_factory) -> list[tuple[str, Path]]:
 
 def test_every_html_handout_loads_cleanly_in_chromium(browser, tmp_path_factory, tmp_path):
     pages = _pages(tmp_path_factory)
-    assert len(pages) == len(names()) + 1  # every catalogue network, and the exercise sheet
+    assert len(pages) == len(names()) + 2  # every catalogue network, the exercise sheet and the Adam page
     keep = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     keep.mkdir(parents=True, exist_ok=True)
     for name, path in pages:

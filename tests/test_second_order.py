@@ -93,6 +93,7 @@ def test_newton_converges_in_a_handful_of_steps_where_gradient_descent_needs_hun
     assert steps(module, "sgd", 1.0) >= 200
 
 
+@pytest.mark.unshared  # it sets the network's training
 def test_a_matrix_parameter_has_no_hessian_as_a_matrix_and_newton_is_refused():
     net = load("one_hidden_layer")
     with pytest.raises(ChainruleError, match="'W1' is n1×n0 \\(use hvp\\(params, X, Y, V\\)\\)"):

@@ -114,7 +114,7 @@ def test_every_equation_of_the_golden_handout_verifies(network):
 
 # the other notations rename layer-indexed quantities (δ^{[l]}, a^{[L]}); a recurrence's handout prints the same in
 # them, and so does word2vec's (no layers: v_c, U, ŷ)
-NO_LAYERS = ("word2vec_softmax", "word2vec_negative")
+NO_LAYERS = ("word2vec_softmax", "word2vec_negative", "newton_logistic")
 
 
 @pytest.mark.parametrize(

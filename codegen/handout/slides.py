@@ -24,6 +24,7 @@ from .document import Display, Section, Text
 
 FRAME_LINES = 8  # display lines on one frame, at most
 FRAME_CHARS = 700  # characters of text on one frame
+FRAME_DISPLAYS = 4  # a stage's displays on one frame, at most (six of a GRU's gate overflowed it)
 LINE_CHARS = 95  # characters of a line of text on a frame (\\small)
 LINE_HEIGHT = 0.055  # a line of text, as a fraction of the frame's height
 
@@ -65,8 +66,17 @@ def frames(sections: list[Section]) -> list[Frame]:
                 if pending.blocks:
                     out.append(pending)
                     pending = Frame(section.title)
-                for item in b.items:
-                    out.append(Frame(section.title, [Text(item.lead), *item.blocks]))
+                for item in b.items:  # at most FRAME_DISPLAYS displays (each with its reason) on a frame
+                    chunk: list = []
+                    for block in item.blocks:
+                        if (
+                            not isinstance(block, Text)
+                            and sum(not isinstance(c, Text) for c in chunk) == FRAME_DISPLAYS
+                        ):
+                            out.append(Frame(section.title, [Text(item.lead), *chunk]))
+                            chunk = []
+                        chunk.append(block)
+                    out.append(Frame(section.title, [Text(item.lead), *chunk]))
             elif isinstance(b, Display):
                 lines = b.lines()
                 size = -(-len(lines) // -(-len(lines) // FRAME_LINES))  # frames as even as can be

@@ -84,6 +84,17 @@ class NumPyEvaluator(Evaluator):
             out = out * self(a)
         return out
 
+    def _MatPow(self, e):
+        """``M**k`` for a whole k ≥ 1 (a Hessian's diag(s)² is one): k − 1 products."""
+        k = e.exp
+        if not (k.is_Integer and k >= 1):
+            raise NotImplementedError(f"cannot evaluate a matrix to the power {k}")
+        base = self(e.base)
+        out = base
+        for _ in range(int(k) - 1):
+            out = self.matmul(out, base)
+        return out
+
     def _HadamardPower(self, e):
         return self(e.base) ** float(e.exp)
 

@@ -37,6 +37,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from ..functions import Sigmoid
+from ..ops import find, record_of
 from ..ops.text_nodes import Embed
 from .claims import ClaimError, names_in, to_text
 from .slips import describe_constant
@@ -46,6 +48,8 @@ from .vec_repairs import _replace, _walk, repairs
 from .vec_target import VecTarget
 from .vec_trials import TRIALS, Trial, run_trials
 from .verdict import Verdict
+
+SIGMOID = record_of(Sigmoid)  # word2vec's σ(u_kᵀ v_c), whose sign a slip flips
 
 NOT_SYMBOLIC = "not attempted (claims about a pair are checked numerically, one pair at a time)"
 INDICES = ("wk", "ws", "c", "o", "k", "s", "w")  # the word variables, longest first
@@ -488,7 +492,7 @@ def pair_hint(net: PairTarget, truth, free, lhs, rhs, trials, name: str = "") ->
             "the sign of the negative sample's term: ∂J/∂u_k = +(1 − σ(−u_kᵀv_c)) v_c = σ(u_kᵀv_c) v_c, the"
             " opposite of the outside word's −(1 − σ(u_oᵀv_c)) v_c"
         )
-    calls = [(p, n) for p, n in _walk(rhs) if n[0] == "call" and n[1] == "sigmoid" and len(n[2]) == 1]
+    calls = [(p, n) for p, n in _walk(rhs) if n[0] == "call" and find(n[1]) is SIGMOID and len(n[2]) == 1]
     for group in _sigma_groups(net, calls):
         repaired = rhs
         for path, node in group:
