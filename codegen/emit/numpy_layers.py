@@ -122,7 +122,10 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
     if stacked:
         rows[X] = sum(rows[n] for n in inputs)
     # a sequence model (a T×T quantity: attention's scores): the module takes m sequences of T positions
-    sequence = any(_sequence_square(r, net.m) for r, _ in shapes.values())
+    # (rows as positions, Xᵀ: a program whose m columns attend to each other, S = Hᵀ H, is one sequence of m)
+    sequence = any(_sequence_square(r, net.m) for r, _ in shapes.values()) and any(
+        _sequence_square(r, net.m) and not _sequence_square(c, net.m) for r, c in shapes.values()
+    )
     fwd = [e for e in d.forward if e.kind not in ("loss", "cost")]
     loss_eq = next(e for e in d.forward if e.kind in ("loss", "cost"))
     if net.cost_operands is None:
@@ -226,7 +229,8 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         grad_lines.append(Line("\n".join(code), comments))
 
     # hvp and hessian: the NumPy module's (the JAX backend writes neither yet)
-    hvp = hvp_lines(d, printer, adjoint_scale, training_lines) if backend is NUMPY else None
+    # (not yet for m sequences of T positions: its R-operator would take them sequence by sequence too)
+    hvp = hvp_lines(d, printer, adjoint_scale, training_lines) if backend is NUMPY and not sequence else None
     hessian = hessian_lines(d, printer, training_lines) if hvp is not None else None
     if training_of(net).optimizer in SECOND_ORDER and backend is not NUMPY:
         raise ChainruleError(
