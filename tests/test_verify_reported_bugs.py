@@ -151,3 +151,18 @@ def test_a_folder_a_fifo_or_a_device_gets_its_own_message(capsys, tmp_path, flag
     ):
         status, _, err = verify(capsys, "two_layer_sigmoid", flag, path)
         assert status == 2 and message in one_line(err)
+
+
+def test_a_layer_claim_on_a_per_unit_network_with_a_hessian(capsys):
+    """single_unit's layer view keeps its Hessian's diag(s)² (a matrix power): it evaluates, and an expression the
+    evaluator has no rule for would be one line, not a traceback."""
+    status, out, _ = verify(capsys, "single_unit", "--claim", "Z1 = W1 @ X + b1")
+    assert status == 0 and "agrees" in out
+
+
+def test_an_expression_verify_cannot_evaluate_is_one_line(capsys, monkeypatch):
+    from derive.ir.numeric import Evaluator
+
+    monkeypatch.delattr(Evaluator, "_MatPow")
+    status, _, err = verify(capsys, "single_unit", "--claim", "Z1 = W1 @ X + b1")
+    assert status == 2 and "cannot check this claim numerically yet (cannot evaluate MatPow)" in one_line(err)

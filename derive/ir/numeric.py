@@ -59,6 +59,17 @@ class Evaluator:
             out = self.matmul(out, self(f))
         return out if scalar == 1 else self.scale(scalar, out)
 
+    def _MatPow(self, e):
+        """``M**k`` for a whole k ≥ 1 (a Hessian's diag(s)² is one): k − 1 products."""
+        k = e.exp
+        if not (k.is_Integer and k >= 1):
+            raise NotImplementedError(f"cannot evaluate a matrix to the power {k}")
+        base = self(e.base)
+        out = base
+        for _ in range(int(k) - 1):
+            out = self.matmul(out, base)
+        return out
+
 
 class NumPyEvaluator(Evaluator):
     """float64 arrays."""
@@ -82,17 +93,6 @@ class NumPyEvaluator(Evaluator):
         out = self(e.args[0])
         for a in e.args[1:]:
             out = out * self(a)
-        return out
-
-    def _MatPow(self, e):
-        """``M**k`` for a whole k ≥ 1 (a Hessian's diag(s)² is one): k − 1 products."""
-        k = e.exp
-        if not (k.is_Integer and k >= 1):
-            raise NotImplementedError(f"cannot evaluate a matrix to the power {k}")
-        base = self(e.base)
-        out = base
-        for _ in range(int(k) - 1):
-            out = self.matmul(out, base)
         return out
 
     def _HadamardPower(self, e):
