@@ -498,7 +498,7 @@ def pair_hint(net: PairTarget, truth, free, lhs, rhs, trials, name: str = "") ->
         for path, node in group:
             arg = node[2][0]
             flipped = arg[1] if arg[0] == "neg" else ("neg", arg)
-            repaired = _replace(repaired, path, ("call", "sigmoid", (flipped,)))
+            repaired = _replace(repaired, path, ("call", node[1], (flipped,)))  # σ, as the claim spelled it
         if holds(repaired):
             return _sigma_label(net, group)
     if free == "s" and not samples:
