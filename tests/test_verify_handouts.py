@@ -63,9 +63,9 @@ def _check_all(target, equations, what):
     failures = []
     for claim in equations:
         try:
-            # the round trip checks reading and agreement; the 5 s guard has its own tests. The guard counts the
-            # process's CPU time, every thread's: on a worker where JAX's threads run, deep_relu's claims passed 20 s
-            verdict = verify_spec(target, None, claim, latex=True, seconds=300)
+            # the round trip checks reading and agreement; the 5 s guard has its own tests (deep_relu's dW7 takes
+            # 2.2 s here, and CI machines run up to 1.6x slower)
+            verdict = verify_spec(target, None, claim, latex=True, seconds=60)
         except Exception as exc:  # noqa: BLE001 - a claim verify cannot read is a failure to report
             failures.append(f"unreadable: {claim[:160]}: {exc}")
             continue

@@ -37,6 +37,7 @@ TOLERANCE = 1e-8
 SYMBOLIC_SECONDS = 2.0
 SYMBOLIC_MAX_OPS = 3000
 SYMBOLIC_MAX_TERMS = 4000
+REPEAT_SECONDS = 0.25  # a time or CPU limit that has run out signals again this often until its block ends
 
 
 class TimedOut(BaseException):  # not an Exception: library code must not swallow it
@@ -75,6 +76,9 @@ def time_limit(seconds: float):
         now = time.monotonic()
         expired = [t for deadline, t in _LIMITS if deadline <= now]
         if expired:
+            # rings again in 0.25 s: an exception raised in a gc callback (hypothesis installs one) or in a
+            # __del__ is printed and dropped, and the work it meant to stop would run on unbounded
+            signal.setitimer(signal.ITIMER_REAL, REPEAT_SECONDS)
             raise TimedOut(expired[0])  # the outermost that ran out
         _arm()
 
@@ -94,28 +98,37 @@ class OutOfTime(BaseException):  # not an Exception, and not a TimedOut: ``bound
     """Raised by ``cpu_limit``: a whole claim's allowance of CPU time is spent."""
 
 
-_CPU_DEADLINE: list[float] = []  # the process CPU time (time.process_time) at which each open cpu_limit ends
+_CPU_DEADLINE: list[float] = []  # the main thread's CPU time (time.thread_time) at which each open cpu_limit ends
+def _arm_cpu() -> None:
+    """SIGPROF when the process has spent what the main thread has left.  The process's CPU clock runs at
+    least as fast as the thread's, so the signal never comes late; when other threads (BLAS, JAX) spent
+    part of it, the handler finds time left and arms again for the rest."""
+    left = _CPU_DEADLINE[-1] - time.thread_time()
+    signal.setitimer(signal.ITIMER_PROF, max(left, 1e-3), REPEAT_SECONDS)
 
 
 @contextmanager
 def cpu_limit(seconds: float):
-    """Raise ``OutOfTime`` once this process has spent ``seconds`` more of CPU time (SIGPROF, main thread
+    """Raise ``OutOfTime`` once the main thread has spent ``seconds`` more of CPU time (SIGPROF, main thread
     only; elsewhere nothing).  CPU time, not wall time, so that a check's outcome does not depend on how
-    busy the machine is.  Nested limits keep the earliest end.  After the first signal it repeats every
-    0.25 s of CPU time, so a library that swallows one cannot run on unbounded."""
+    busy the machine is; the checking thread's own, so that threads of other libraries working beside it
+    (JAX's pool) do not spend its allowance.  Nested limits keep the earliest end.  After the first signal
+    it repeats every 0.25 s of CPU time, so a library that swallows one cannot run on unbounded."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
 
     def handler(signum, frame):
-        raise OutOfTime()
+        if time.thread_time() >= _CPU_DEADLINE[-1]:
+            raise OutOfTime()
+        _arm_cpu()  # the process spent it, this thread did not: arm for what the thread has left
 
-    end = time.process_time() + seconds
+    end = time.thread_time() + seconds
     if _CPU_DEADLINE:
         end = min(end, _CPU_DEADLINE[-1])
     _CPU_DEADLINE.append(end)
     old = signal.signal(signal.SIGPROF, handler)
-    signal.setitimer(signal.ITIMER_PROF, max(end - time.process_time(), 1e-3), 0.25)
+    _arm_cpu()
     try:
         yield
     finally:
@@ -123,7 +136,7 @@ def cpu_limit(seconds: float):
         _CPU_DEADLINE.pop()
         signal.signal(signal.SIGPROF, old)
         if _CPU_DEADLINE:  # an outer limit goes on
-            signal.setitimer(signal.ITIMER_PROF, max(_CPU_DEADLINE[-1] - time.process_time(), 1e-3), 0.25)
+            _arm_cpu()
 
 
 def bounded(fn, seconds: float, default):
