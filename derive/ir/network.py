@@ -678,6 +678,13 @@ class VecNetwork:
         self.check()
         return VecDerivation(self, fuse=fuse)
 
+    def __carry__(self):
+        """What a spec's process sends back for this network (``derive.spec.transport``): with its other
+        convention, if it has one, built here, since the function that builds it cannot be carried."""
+        from ..convention import with_others_built
+
+        return with_others_built(self)
+
     def __repr__(self) -> str:
         return f"VecNetwork({self.name!r}: sizes {self.sizes}, {self.activations}, {self.loss})"
 

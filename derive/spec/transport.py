@@ -21,7 +21,6 @@ import sys
 import sympy as sp
 from sympy.core.symbol import Str
 
-from ..convention import with_others_built
 from ..errors import ChainruleError
 
 SYMPY_MODULES = ("sympy.core.", "sympy.functions.", "sympy.matrices.")
@@ -92,8 +91,9 @@ class _Encoder:
             return value if math.isfinite(value) else ["float", repr(value)]
         if isinstance(value, tuple):
             return ["tuple", [self.encode(v) for v in value]]
-        if getattr(value, "convention", None) is not None and not isinstance(value, sp.Basic):
-            value = with_others_built(value)  # the other convention built here: its function cannot be carried
+        carry = getattr(type(value), "__carry__", None)
+        if carry is not None:  # a class that says what of it crosses (a network: its other convention built)
+            value = carry(value)
         if self.key(value) in self.ids:
             return ["ref", self.ids[self.key(value)]]
         if isinstance(value, sp.Basic):

@@ -353,6 +353,13 @@ class Network:
 
         return Derivation(self)
 
+    def __carry__(self):
+        """What a spec's process sends back for this network (``derive.spec.transport``): with its other
+        convention, if it has one, built here, since the function that builds it cannot be carried."""
+        from ..convention import with_others_built
+
+        return with_others_built(self)
+
     def __repr__(self) -> str:
         return f"Network({self.name!r}: {len(self.leaves)} leaves, {len(self.nodes)} nodes)"
 
