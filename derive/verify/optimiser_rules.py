@@ -117,8 +117,8 @@ def _common_slips(numerator: sp.Expr, second: str, where: str) -> tuple[Slip, ..
             "the rate {alpha} divides the step instead of multiplying it", {"step": numerator / (alpha * (root + eps))}
         ),
         Slip(
-            "the square root left out: dividing by " + f"{{{second}}}_t + ε, a mean of squared gradients, not by its"
-            f" square root √{{{second}}}_t (the step is then not the same at every scale of g)",
+            f"the square root left out: dividing by {{{second}}}_t + ε, not by √{{{second}}}_t + ε (the step then"
+            " depends on the scale of g)",
             {"step": alpha * numerator / (now(second) + eps)},
         ),
         Slip(
@@ -177,7 +177,7 @@ MOMENTUM = Rule(
             variant=True,
         ),
         Slip(
-            "{mu} multiplies the gradient instead of the old velocity: {v}_t = {mu}·{v}_{{t−1}} + g_t",
+            "{mu} multiplies the gradient instead of the old velocity: {v}_t = {v}_{{t−1}} + {mu}·g_t",
             {"v": prev("v") + mu * g},
         ),
         Slip(
