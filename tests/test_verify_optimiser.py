@@ -300,3 +300,27 @@ def test_cli_sheet_of_optimiser_claims(capsys, tmp_path):
     )
     status, out, _ = run(capsys, "adam", "--claims", str(sheet))
     assert status == 1 and "2 of 3 claims hold" in out and "t counted from 0" in out
+
+
+def test_grade_questions_on_an_optimiser(capsys, tmp_path):
+    """``chainrule grade`` takes an optimiser as a question's spec: d2l's letters answer a question asked in
+    Kingma and Ba's, and a slip is named in the feedback."""
+    (tmp_path / "questions.toml").write_text(
+        '[[question]]\nid = "q1"\nspec = "adam"\nwrt = "mhat_t"\npoints = 1\n\n'
+        '[[question]]\nid = "q2"\nspec = "adam"\nwrt = "theta_t"\npoints = 2\n',
+        encoding="utf-8",
+    )
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ada.txt").write_text(
+        "q1: m_t/(1-beta1**t)\nq2: $x_t \\leftarrow x_{t-1} - \\frac{\\eta \\hat{v}_t}{\\sqrt{\\hat{s}_t} + \\epsilon}$\n",
+        encoding="utf-8",
+    )
+    (subs / "bob.txt").write_text("q1: mhat_t = m_t/(1-beta1**(t-1))\nq2: theta = theta - alpha*mhat/(vhat+eps)\n")
+    report = tmp_path / "report"
+    status = main(["grade", str(tmp_path / "questions.toml"), str(subs), "-o", str(report), "--jobs", "1"])
+    capsys.readouterr()
+    assert status == 0
+    assert "**Total: 3 of 3 points**" in (report / "feedback" / "ada.md").read_text(encoding="utf-8")
+    bob = (report / "feedback" / "bob.md").read_text(encoding="utf-8")
+    assert "**Total: 0 of 3 points**" in bob and "t counted from 0" in bob and "the square root left out" in bob

@@ -56,6 +56,11 @@ class OptimiserTarget:
             )
         self.notation = notation
 
+    def goal(self, wrt: str) -> str:
+        """What a question about ``wrt`` asks (``chainrule grade``): ``m̂_t``, read in the module's notation
+        (d2l's letters for d2l's own names: x, s, ŝ, g′); a ``ClaimError`` when the rule defines no such thing."""
+        return wrt_label(self.rule, self.rule.notation(self.notation or self.rule.notations[0].name), wrt)
+
     def check_claim(self, wrt, claim, latex: bool = False, where=None) -> Verdict:
         return verify_rule(self.rule, wrt, claim, latex=latex, where=where, notation=self.notation)
 
@@ -258,15 +263,36 @@ def _lhs(rule: Rule, lhs, wrt, notation: Notation, where) -> str:
             f"say what the claim defines: a left-hand side ({_definable(rule, notation)}), or --wrt", where
         )
     probe = _Names(rule, notation, None, where)
-    key, when = probe.key(written_lhs)
+    found = _wrt_key(rule, notation, wrt) if lhs is None else None
+    key, when = found or probe.key(written_lhs)  # probe.key raises, naming the notation's names
     if key not in rule.keys or when in _PREVIOUS:
         raise ClaimError(
             f"'{written_lhs}' is not something {rule.name}'s step defines (it defines {_definable(rule, notation)})",
             where,
         )
-    if lhs is not None and wrt is not None and probe.key(wrt)[0] != key:
+    if lhs is not None and wrt is not None and (_wrt_key(rule, notation, wrt) or probe.key(wrt))[0] != key:
         raise ClaimError(f"the claim defines '{written_lhs}' but is given for '{wrt}'", where)
     return key
+
+
+def _wrt_key(rule: Rule, notation: Notation, wrt: str):
+    """(key, when) of ``wrt`` in ``notation``, else in the first notation that has the name (a question's
+    ``--wrt theta_t`` for an answer in d2l's letters); None when none has it."""
+    found = wrt_notation(rule, notation, wrt)
+    return (found.names[written(wrt)[0]], written(wrt)[1]) if found else None
+
+
+def wrt_notation(rule: Rule, notation: Notation, wrt: str) -> Notation | None:
+    """The notation ``wrt`` is read in: ``notation`` when it has the name, else the first that has it."""
+    parts = written(wrt)
+    return next((n for n in (notation, *rule.notations) if parts and parts[0] in n.names), None)
+
+
+def wrt_label(rule: Rule, notation: Notation, wrt: str) -> str:
+    """``θ_t``: what ``wrt`` names, in the letters of the notation it is read in (the verdict's target)."""
+    shown = wrt_notation(rule, notation, wrt) or notation
+    key = _lhs(rule, None, wrt, notation, None)
+    return f"{shown.shown.get(key, key)}_t"
 
 
 def _definable(rule: Rule, notation: Notation) -> str:
@@ -328,7 +354,7 @@ def _proved(claim: sp.Expr, truth: sp.Expr) -> bool:
 def verify_rule(rule: Rule, wrt, claim, *, latex: bool = False, where=None, notation: str | None = None) -> Verdict:
     """The verdict on one claim about ``rule``'s step; ``ClaimError`` (bad input) when it cannot be read."""
     lhs, rhs = read(rule, claim, latex, where)
-    names = C.names_in(rhs) | (C.names_in(lhs) if lhs is not None else set()) | ({wrt} if wrt else set())
+    names = C.names_in(rhs) | (C.names_in(lhs) if lhs is not None else {wrt} if wrt else set())
     chosen = choose_notation(rule, names, notation, where)
     key = _lhs(rule, lhs, wrt, chosen, where)
     scope = _Names(rule, chosen, key, where)
@@ -381,6 +407,8 @@ def verify_rule(rule: Rule, wrt, claim, *, latex: bool = False, where=None, nota
     target = f"{chosen.shown.get(key, key)}_t"
     if key == "step" and "step" not in chosen.names.values():
         target = f"the step of {chosen.shown['theta']}"
+    if wrt is not None:  # the name a question asks for (chainrule grade compares it with ``goal``)
+        target = wrt_label(rule, chosen, wrt)
     details = {"note": "; ".join(notes), "notation": chosen.name, "optimizer": rule.name, "variant": variant}
     return Verdict(target, claim, not bad, symbolic, numeric, line, counterexample, hint, None, details)
 
