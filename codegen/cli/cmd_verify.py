@@ -4,6 +4,8 @@
     chainrule verify SPEC --wrt NAME --latex TEX      one claim as the lectures write it
     chainrule verify SPEC --claims FILE               a sheet: one ``NAME: formula`` per line
     chainrule verify SPEC --steps FILE [--wrt NAME]   a chain of equalities, one step per line
+    chainrule verify adam --claim "m_t = …"           an optimiser's update rule (sgd, momentum, adagrad,
+                                                      rmsprop, adam), as the module computes it
 
 Exit status 0 when every claim holds, 1 when one is wrong (or a sheet line cannot be read: it is
 one row of the table, verdict "unreadable"), 2 on bad input (a sheet: when no line can be read).
@@ -35,8 +37,14 @@ _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!=)\s*(.*)$")
 
 def register(sub) -> None:
     p = sub.add_parser("verify", help="check hand-derived gradient formulas (text or LaTeX)")
-    p.add_argument("spec", metavar="SPEC", help="catalogue name, or a Python file that defines `network`")
-    p.add_argument("--wrt", metavar="NAME", help="the variable the claim is the gradient for")
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        help="catalogue name, a Python file that defines `network`, or an optimiser (adam, rmsprop, …): its update rule",
+    )
+    p.add_argument(
+        "--wrt", metavar="NAME", help="the variable the claim is the gradient for (an optimiser: what it defines, m_t)"
+    )
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument(
         "--claim", metavar="TEXT", help="a formula in Python/SymPy syntax, e.g. '(yhat - y)*w1*a1*(1 - a1)*x1'"
@@ -62,6 +70,12 @@ def register(sub) -> None:
         "the first step that does not follow is reported",
     )
     p.add_argument(
+        "--notation",
+        metavar="NAME",
+        help="an optimiser's notation: Adam's 'kingma' (m, v; the default) or 'd2l' (v the first moment, s the "
+        "second); chosen from the names the claim uses when not given",
+    )
+    p.add_argument(
         "--time-limit",
         type=float,
         default=SHEET_SECONDS,
@@ -74,7 +88,7 @@ def register(sub) -> None:
 def run(args) -> int:
     if not args.time_limit > 0:
         raise ChainruleError("--time-limit must be a positive number of seconds")
-    target = load_target(args.spec)
+    target = load_target(args.spec, getattr(args, "notation", None))
     if args.code:
         return run_code(target, args.code, as_json=args.json, spec=args.spec)
     if args.claims:
@@ -117,17 +131,30 @@ def run_code(target, path: str, as_json: bool = False, spec: str = "the network"
     return 0 if all(v.equal for v in verdicts) else 1
 
 
-def load_target(spec: str):
+def load_target(spec: str, notation: str | None = None):
     """The network of SPEC, derived, with its other view (``derive.verify.scalar.SpecTarget``): a per-unit
     network also as its batch equations (when it is a stack of dense layers, as the handout's
     section 4 writes it), a network declared in matrices also written out unit by unit (as the
-    handout's sections 1-3 and 5 write it)."""
+    handout's sections 1-3 and 5 write it).  An optimiser's name (``adam``): its update rule
+    (``derive.verify.optimiser``), in ``notation`` when given."""
+    from derive.verify.optimiser import OptimiserTarget
+    from derive.verify.optimiser_rules import RULES
     from derive.verify.scalar import SpecTarget
     from derive.verify.vec_target import VecTarget
 
     from ..handout.batch import Layers, scalar_network, vec_network
 
-    net = load_spec(spec)
+    if spec in RULES and not os.path.exists(spec):
+        return OptimiserTarget(spec, notation)
+    if notation is not None:
+        raise ChainruleError(f"--notation is for an optimiser's update rule ({', '.join(RULES)}), not '{spec}'")
+    try:
+        net = load_spec(spec)
+    except ChainruleError as exc:
+        hint = did_you_mean(spec, list(RULES)) if exc.message.startswith("unknown network") else ""
+        if hint:
+            raise ChainruleError(f"unknown network or optimiser '{spec}'{hint}") from None
+        raise
     if getattr(net, "filter_banks", None):  # convolutions: the courses' conv notation, else the matrix view
         from derive.verify.conv import ConvTarget
 

@@ -230,8 +230,9 @@ def split_equation(src: str) -> tuple[str | None, str]:
     return None, src
 
 
-def parse_text(src: str, where: str | None = None, known=None) -> tuple:
-    """A text claim (no ``=``) as a tree; raises ``ClaimError`` naming the problem."""
+def parse_text(src: str, where: str | None = None, known=None, exponents=frozenset()) -> tuple:
+    """A text claim (no ``=``) as a tree; raises ``ClaimError`` naming the problem.  ``exponents``: the names
+    an exponent may hold besides numbers (an optimiser's step ``t`` in ``beta1**t``)."""
     if not isinstance(src, str):
         raise ClaimError("a claim must be text", where)
     if len(src) > MAX_CLAIM_CHARS:
@@ -261,7 +262,7 @@ def parse_text(src: str, where: str | None = None, known=None) -> tuple:
         raise ClaimError(f"cannot read the claim: {exc.msg}", where) from None
     except (RecursionError, MemoryError, ValueError):
         raise ClaimError("the claim is nested too deeply", where) from None
-    return _Converter(where, known).convert(body, 0)
+    return _Converter(where, known, exponents).convert(body, 0)
 
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -381,9 +382,10 @@ _REFUSED = {
 class _Converter:
     """ast → claim tree, through the whitelist."""
 
-    def __init__(self, where, known=lambda name: False):
+    def __init__(self, where, known=lambda name: False, exponents=frozenset()):
         self.where = where
         self.known = known
+        self.exponents = exponents
 
     def fail(self, message: str):
         raise ClaimError(message, self.where)
@@ -529,6 +531,8 @@ class _Converter:
 
     def check_power(self, base, exponent) -> None:
         e = const_value(exponent)
+        if e is None and self.exponents and names_in(exponent) <= self.exponents:
+            return  # β1**(t - 1): a named exponent the caller allows
         if e is None:
             self.fail("an exponent must be a number")
         if abs(e) > MAX_EXPONENT:

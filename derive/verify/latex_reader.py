@@ -157,8 +157,9 @@ class _DMark:
         self.name = name
 
 
-def parse_latex(src: str, where=None, vector: bool = False, known=None):
-    """(lhs tree or None, rhs tree) for a LaTeX claim; ``known(name)`` says which words are whole names."""
+def parse_latex(src: str, where=None, vector: bool = False, known=None, exponents=frozenset()):
+    """(lhs tree or None, rhs tree) for a LaTeX claim; ``known(name)`` says which words are whole names;
+    ``exponents``: the names an exponent may hold besides numbers (an optimiser's ``\\beta_1^t``)."""
     if not isinstance(src, str):
         raise ClaimError("a claim must be text", where)
     if len(src) > MAX_LATEX_CHARS:
@@ -194,7 +195,7 @@ def parse_latex(src: str, where=None, vector: bool = False, known=None):
     if _tree_depth(tree) > 2 * MAX_DEPTH:
         raise ClaimError("the claim is nested too deeply", where)
     try:
-        out = _ToClaim(known or (lambda name: False), vector).transform(tree)
+        out = _ToClaim(known or (lambda name: False), vector, exponents).transform(tree)
     except RecursionError:
         raise ClaimError("the claim is nested too deeply", where) from None
     except VisitError as exc:
@@ -366,10 +367,11 @@ class _DOp:
 class _ToClaim(Transformer):
     """lark tree → claim tree."""
 
-    def __init__(self, known, vector: bool):
+    def __init__(self, known, vector: bool, exponents=frozenset()):
         super().__init__()
         self.known = known
         self.vector = vector
+        self.exponents = exponents
 
     # -------------------------------------------------------------- names
     def symbol(self, items):
@@ -498,7 +500,7 @@ class _ToClaim(Transformer):
             return ("call", "exp", (exponent,))
         from .claims import _Converter
 
-        _Converter(None).check_power(self._value(base), exponent)
+        _Converter(None, exponents=self.exponents).check_power(self._value(base), exponent)
         return ("pow", self._value(base), exponent)
 
     def transpose(self, items):

@@ -145,8 +145,13 @@ def _question(table, number: int, folder: str, path: str) -> Question:
 def _source(spec: str, folder: str, fail) -> str:
     """A catalogue name as it is; a spec file relative to the questions file's folder."""
     if not is_file_spec(spec):
-        if spec not in catalogue_names():
-            fail(f"unknown network '{spec}' (a catalogue name, see `chainrule list`, or a spec file ending in .py)")
+        from derive.verify.optimiser_rules import RULES
+
+        if spec not in catalogue_names() and spec not in RULES:
+            fail(
+                f"unknown network '{spec}' (a catalogue name, see `chainrule list`, an optimiser: {', '.join(RULES)},"
+                " or a spec file ending in .py)"
+            )
         return spec
     path = spec if os.path.isabs(spec) else os.path.join(folder, spec)
     if not os.path.isfile(path):
