@@ -99,6 +99,8 @@ class OutOfTime(BaseException):  # not an Exception, and not a TimedOut: ``bound
 
 
 _CPU_DEADLINE: list[float] = []  # the main thread's CPU time (time.thread_time) at which each open cpu_limit ends
+
+
 def _arm_cpu() -> None:
     """SIGPROF when the process has spent what the main thread has left.  The process's CPU clock runs at
     least as fast as the thread's, so the signal never comes late; when other threads (BLAS, JAX) spent

@@ -405,7 +405,7 @@ def verify_rule(rule: Rule, wrt, claim, *, latex: bool = False, where=None, nota
         counterexample = Counterexample(point, claim_values[i], true_values[i])
     line = rule.lines[key].format(**_letters(chosen))
     target = f"{chosen.shown.get(key, key)}_t"
-    if key == "step" and "step" not in chosen.names.values():
+    if key == "delta" and "delta" not in chosen.names.values():
         target = f"the step of {chosen.shown['theta']}"
     if wrt is not None:  # the name a question asks for (chainrule grade compares it with ``goal``)
         target = wrt_label(rule, chosen, wrt)

@@ -39,7 +39,7 @@ def prev(key: str) -> sp.Symbol:
 
 
 theta, theta_prev = now("theta"), prev("theta")
-step = now("step")
+delta = now("delta")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class Rule:
 
 
 COMMON = {"g": "g", "grad": "g", "t": "t", "alpha": "alpha", "eta": "alpha", "lr": "alpha", "eps": "eps"}
-COMMON_SHOWN = {"g": "g", "t": "t", "alpha": "α", "eps": "ε", "step": "Δθ"}
+COMMON_SHOWN = {"g": "g", "t": "t", "alpha": "α", "eps": "ε", "delta": "Δθ"}
 PARAMETER = {"theta": "theta", "w": "theta", "x": "theta"}
 
 
@@ -110,20 +110,20 @@ def _common_slips(numerator: sp.Expr, second: str, where: str) -> tuple[Slip, ..
     return (
         Slip(
             "the sign of the step: {theta}_t = {theta}_{{t−1}} + … climbs the gradient; descent subtracts the step",
-            {"theta": theta_prev + step},
+            {"theta": theta_prev + delta},
         ),
-        Slip("the rate {alpha} left out of the step", {"step": numerator / (root + eps)}),
+        Slip("the rate {alpha} left out of the step", {"delta": numerator / (root + eps)}),
         Slip(
-            "the rate {alpha} divides the step instead of multiplying it", {"step": numerator / (alpha * (root + eps))}
+            "the rate {alpha} divides the step instead of multiplying it", {"delta": numerator / (alpha * (root + eps))}
         ),
         Slip(
             f"the square root left out: dividing by {{{second}}}_t + ε, not by √{{{second}}}_t + ε (the step then"
             " depends on the scale of g)",
-            {"step": alpha * numerator / (now(second) + eps)},
+            {"delta": alpha * numerator / (now(second) + eps)},
         ),
         Slip(
             f"ε left out: the module adds ε to √{{{second}}}_t so that the step stays finite {where}",
-            {"step": alpha * numerator / root},
+            {"delta": alpha * numerator / root},
         ),
         Slip(
             "ε added to the step, not to the denominator: write {alpha}·…/(√" + f"{{{second}}}_t + ε), with the"
@@ -134,7 +134,7 @@ def _common_slips(numerator: sp.Expr, second: str, where: str) -> tuple[Slip, ..
             f"not the form the module uses: this is the ε-inside-√ variant, √({{{second}}}_t + ε) for"
             f" √{{{second}}}_t + ε (other texts, d2l among them for Adagrad and RMSProp); it differs where"
             f" {{{second}}}_t is near ε and agrees where it is much larger",
-            {"step": alpha * numerator / sp.sqrt(now(second) + eps)},
+            {"delta": alpha * numerator / sp.sqrt(now(second) + eps)},
             variant=True,
         ),
     )
@@ -144,27 +144,27 @@ def _common_slips(numerator: sp.Expr, second: str, where: str) -> tuple[Slip, ..
 SGD = Rule(
     "sgd",
     "gradient descent",
-    (("step", alpha * g), ("theta", theta_prev - step)),
+    (("delta", alpha * g), ("theta", theta_prev - delta)),
     (),
-    {"theta": "{theta}_t = {theta}_{{t−1}} − {alpha}·g_t", "step": "{alpha}·g_t"},
+    {"theta": "{theta}_t = {theta}_{{t−1}} − {alpha}·g_t", "delta": "{alpha}·g_t"},
     _plain({}, {"theta": "θ"}),
     (
         Slip(
             "the sign of the step: {theta}_t = {theta}_{{t−1}} + {alpha}·g_t climbs the gradient",
-            {"theta": theta_prev + step},
+            {"theta": theta_prev + delta},
         ),
-        Slip("the rate {alpha} left out of the step", {"step": g}),
+        Slip("the rate {alpha} left out of the step", {"delta": g}),
     ),
 )
 
 MOMENTUM = Rule(
     "momentum",
     "gradient descent with momentum (PyTorch's SGD(momentum=μ), d2l §12.6)",
-    (("v", mu * prev("v") + g), ("step", alpha * now("v")), ("theta", theta_prev - step)),
+    (("v", mu * prev("v") + g), ("delta", alpha * now("v")), ("theta", theta_prev - delta)),
     ("v",),
     {
         "v": "{v}_t = {mu}·{v}_{{t−1}} + g_t",
-        "step": "{alpha}·{v}_t",
+        "delta": "{alpha}·{v}_t",
         "theta": "{theta}_t = {theta}_{{t−1}} − {alpha}·{v}_t",
     },
     _plain({"v": "v", "mu": "mu", "beta": "mu", "momentum": "mu"}, {"theta": "θ", "v": "v", "mu": "μ"}),
@@ -186,11 +186,11 @@ MOMENTUM = Rule(
         ),
         Slip(
             "the step uses g_t, not the velocity {v}_t (that is plain gradient descent)",
-            {"step": alpha * g},
+            {"delta": alpha * g},
         ),
         Slip(
             "the sign of the step: {theta}_t = {theta}_{{t−1}} + {alpha}·{v}_t climbs the gradient",
-            {"theta": theta_prev + step},
+            {"theta": theta_prev + delta},
         ),
     ),
     defaults={"mu": 0.9},
@@ -199,11 +199,11 @@ MOMENTUM = Rule(
 ADAGRAD = Rule(
     "adagrad",
     "Adagrad (Duchi, Hazan and Singer, 2011)",
-    (("G", prev("G") + g**2), ("step", alpha * g / (sp.sqrt(now("G")) + eps)), ("theta", theta_prev - step)),
+    (("G", prev("G") + g**2), ("delta", alpha * g / (sp.sqrt(now("G")) + eps)), ("theta", theta_prev - delta)),
     ("G",),
     {
         "G": "{G}_t = {G}_{{t−1}} + g_t²",
-        "step": "{alpha}·g_t/(√{G}_t + ε)",
+        "delta": "{alpha}·g_t/(√{G}_t + ε)",
         "theta": "{theta}_t = {theta}_{{t−1}} − {alpha}·g_t/(√{G}_t + ε)",
     },
     _plain({"G": "G", "s": "G", "cache": "G"}, {"theta": "θ", "G": "G"}),
@@ -223,13 +223,13 @@ RMSPROP = Rule(
     "RMSProp (Hinton, Neural Networks for Machine Learning, lecture 6e)",
     (
         ("s", rho * prev("s") + (1 - rho) * g**2),
-        ("step", alpha * g / (sp.sqrt(now("s")) + eps)),
-        ("theta", theta_prev - step),
+        ("delta", alpha * g / (sp.sqrt(now("s")) + eps)),
+        ("theta", theta_prev - delta),
     ),
     ("s",),
     {
         "s": "{s}_t = {rho}·{s}_{{t−1}} + (1 − {rho})·g_t²",
-        "step": "{alpha}·g_t/(√{s}_t + ε)",
+        "delta": "{alpha}·g_t/(√{s}_t + ε)",
         "theta": "{theta}_t = {theta}_{{t−1}} − {alpha}·g_t/(√{s}_t + ε)",
     },
     _plain(
@@ -309,17 +309,17 @@ def _adam_slips() -> tuple[Slip, ...]:
         ),
         Slip(
             "the correction of {v} outside the square root: √{v}_t/(1 − β2^t) for √({v}_t/(1 − β2^t))",
-            {"step": alpha * mhat / (sp.sqrt(v) / (1 - beta2**t) + eps)},
+            {"delta": alpha * mhat / (sp.sqrt(v) / (1 - beta2**t) + eps)},
         ),
         Slip(
             "the bias-corrected and the raw moments mixed: {m}_t/(√{vhat}_t + ε) (a missing 1/(1 − β1^t))",
-            {"step": alpha * m / (sp.sqrt(vhat) + eps)},
+            {"delta": alpha * m / (sp.sqrt(vhat) + eps)},
         ),
         Slip(
             "not the form the module uses: this is Kingma and Ba's efficient form (their section 2), the"
             " corrections folded into the rate {alpha}_t = {alpha}·√(1 − β2^t)/(1 − β1^t) and ε added to √{v}_t;"
             " it is the module's rule with ε·√(1 − β2^t) for ε, so the two differ only where ε matters",
-            {"step": alpha * sp.sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sp.sqrt(v) + eps)},
+            {"delta": alpha * sp.sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sp.sqrt(v) + eps)},
             variant=True,
         ),
         *_common_slips(mhat, "vhat", "where the gradients have been near 0"),
@@ -335,8 +335,8 @@ ADAM = Rule(
         ("v", beta2 * prev("v") + (1 - beta2) * g**2),
         ("mhat", now("m") / (1 - beta1**t)),
         ("vhat", now("v") / (1 - beta2**t)),
-        ("step", alpha * now("mhat") / (sp.sqrt(now("vhat")) + eps)),
-        ("theta", theta_prev - step),
+        ("delta", alpha * now("mhat") / (sp.sqrt(now("vhat")) + eps)),
+        ("theta", theta_prev - delta),
     ),
     ("m", "v"),
     {
@@ -344,7 +344,7 @@ ADAM = Rule(
         "v": "{v}_t = β2·{v}_{{t−1}} + (1 − β2)·g_t²",
         "mhat": "{mhat}_t = {m}_t/(1 − β1^t)",
         "vhat": "{vhat}_t = {v}_t/(1 − β2^t)",
-        "step": "{step}_t = {alpha}·{mhat}_t/(√{vhat}_t + ε)",
+        "delta": "{delta}_t = {alpha}·{mhat}_t/(√{vhat}_t + ε)",
         "theta": "{theta}_t = {theta}_{{t−1}} − {alpha}·{mhat}_t/(√{vhat}_t + ε)",
     },
     (
@@ -360,9 +360,9 @@ ADAM = Rule(
         Notation(
             "d2l",
             "d2l's notation (§12.10): x, v the first moment, s the second, η, g′ the step",
-            {**COMMON, "x": "theta", "v": "m", "s": "v", "vhat": "mhat", "shat": "vhat", "gprime": "step"}
+            {**COMMON, "x": "theta", "v": "m", "s": "v", "vhat": "mhat", "shat": "vhat", "gprime": "delta"}
             | {"beta1": "beta1", "beta2": "beta2"},
-            {**COMMON_SHOWN, "theta": "x", "m": "v", "v": "s", "mhat": "v̂", "vhat": "ŝ", "step": "g′"}
+            {**COMMON_SHOWN, "theta": "x", "m": "v", "v": "s", "mhat": "v̂", "vhat": "ŝ", "delta": "g′"}
             | {"alpha": "η", "beta1": "β1", "beta2": "β2"},
             frozenset({"x", "s", "shat", "gprime"}),
         ),
