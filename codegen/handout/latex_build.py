@@ -1,5 +1,7 @@
-"""Compiling a handout with the real toolchain from TeX Live: latexmk when present, else the engine
-(pdflatex, lualatex or xelatex) run as many times as the cross-references need.
+"""Compiling a handout with the real toolchain from TeX Live: pdflatex from a format holding the handout's
+preamble (``latex_format``: the packages loaded once) run as many times as the cross-references need;
+where there is no such format, latexmk when present, else the engine (pdflatex, lualatex or xelatex) run
+as many times as the cross-references need.
 
 The build runs in a temporary folder, from the LaTeX text under a safe name (``handout.tex``: a file
 name with ``%``, ``~``, ``$`` or a leading ``-`` never reaches LaTeX); only the PDF comes out.  A
@@ -22,6 +24,7 @@ from pathlib import Path
 from derive import ChainruleError
 
 from ..emit.files import signals_raise, write_atomic
+from .latex_format import format_for
 
 TIMEOUT_S = 300
 ENGINES = ("pdflatex", "lualatex", "xelatex")
@@ -96,7 +99,10 @@ def compile_text(tex: str, engine: str = "pdflatex", where: str = "handout.tex")
         work = Path(tmp) / SAFE_NAME
         work.write_text(tex, encoding="utf-8")
         log_path = work.with_suffix(".log")
-        if shutil.which("latexmk"):
+        fmt = format_for(tex, engine)
+        if fmt is not None:  # the preamble already loaded (latex_format); reruns as the references need
+            commands = [[engine, f"-fmt={fmt}", *flags, work.name]] * MAX_RUNS
+        elif shutil.which("latexmk"):
             commands = [["latexmk", LATEXMK_FLAG[engine], *flags, work.name]]
         else:  # rerun while LaTeX asks for it (references, the table of contents), a bounded number of times
             commands = [[engine, *flags, work.name]] * MAX_RUNS
