@@ -20,7 +20,7 @@ from handout_media import slides as slides_of
 
 from codegen.cli import main
 from codegen.cli.cmd_handout import GOLDEN_DIR, SLIDES_GOLDEN
-from codegen.handout import latex_build
+from codegen.handout import latex_build, latex_format
 from codegen.handout import slides as handout_slides
 from codegen.handout.builder import HandoutOptions, build_context
 from derive.catalogue import load, names
@@ -96,9 +96,18 @@ def _compile_once(name: str) -> tuple[str, int, str]:
     """One pdflatex pass over ``name``'s deck (a pass finds every error): (name, exit status, log)."""
     with tempfile.TemporaryDirectory(prefix="chainrule-slides-") as tmp:
         tex = Path(tmp) / f"{name}.tex"
-        tex.write_text(slides_of(name))
+        text = slides_of(name)
+        tex.write_text(text)
+        fmt = latex_format.format_for(text)  # the preamble loaded once, as chainrule builds its PDFs
         done = subprocess.run(
-            ["pdflatex", "-draftmode", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+            [
+                "pdflatex",
+                *([f"-fmt={fmt}"] if fmt else []),
+                "-draftmode",
+                "-interaction=nonstopmode",
+                "-halt-on-error",
+                tex.name,
+            ],
             cwd=tmp,
             check=False,  # the status is asserted below, with the log's first error
             capture_output=True,

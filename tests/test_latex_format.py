@@ -15,6 +15,7 @@ from codegen.handout import latex_build, latex_format
 ROOT = Path(__file__).resolve().parent.parent
 HANDOUT = (ROOT / "docs" / "handouts" / "batchnorm_mlp.tex").read_text(encoding="utf-8")  # refers to its sections
 
+MARK = latex_format.MARK_LINE + "\n"
 pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (CI installs it)")
 
 
@@ -45,10 +46,15 @@ def test_a_build_from_the_format_says_what_the_ordinary_build_says(cache, tmp_pa
     assert "??" not in text_of(fast.pdf, tmp_path)
 
 
-def test_another_preamble_is_another_format(cache):
+def test_handouts_with_the_same_packages_share_a_format_and_keep_their_own_titles(cache, tmp_path):
     first = latex_format.format_for(HANDOUT)
-    other = HANDOUT.replace("\\begin{document}", "\\newcommand{\\chainruletest}{x}\n\\begin{document}", 1)
-    assert latex_format.format_for(other) not in (None, first)
+    retitled = HANDOUT.replace("\\title{Backpropagation by hand:", "\\title{Another title:", 1)
+    assert retitled != HANDOUT and latex_format.format_for(retitled) == first  # below the mark: the document's own
+    assert "Another title" in text_of(latex_build.compile_text(retitled).pdf, tmp_path)
+    more = HANDOUT.replace(MARK, "\\usepackage{bm}\n" + MARK, 1)
+    assert latex_format.format_for(more) not in (None, first)  # other packages: another format
+    deck = (ROOT / "docs" / "handouts" / "slides" / "two_layer_sigmoid.tex").read_text(encoding="utf-8")
+    assert latex_format.format_for(deck) not in (None, first)
 
 
 def test_an_error_keeps_its_line_in_the_tex(cache):
@@ -62,7 +68,7 @@ def test_an_error_keeps_its_line_in_the_tex(cache):
 
 
 def test_a_preamble_that_does_not_dump_is_built_the_ordinary_way(cache):
-    broken = HANDOUT.replace("\\begin{document}", "\\usepackage{nosuchpackageanywhere}\n\\begin{document}", 1)
+    broken = HANDOUT.replace(MARK, "\\usepackage{nosuchpackageanywhere}\n" + MARK, 1)
     assert latex_format.format_for(broken) is None
     assert not [p for p in cache.iterdir() if p.suffix == ".fmt"]  # nothing half-made is kept
     line = broken.splitlines().index("\\usepackage{nosuchpackageanywhere}") + 1
@@ -74,21 +80,16 @@ def test_a_preamble_that_does_not_dump_is_built_the_ordinary_way(cache):
 
 
 @pytest.mark.parametrize(
-    "preamble",
+    "tex",
     [
-        "\\documentclass{article}\n\\begin{filecontents}{x.tex}\nx\n\\end{filecontents}\n",  # \begin at the top
-        "\\documentclass{article}\n\\dump\n",
-        "\\usepackage{amsmath}\n",  # no \documentclass: not a document of chainrule's
+        HANDOUT.replace(MARK, ""),  # not written by chainrule: no mark
+        HANDOUT.replace(MARK, "\\dump\n" + MARK, 1),
+        HANDOUT.replace("\\documentclass", "%\\documentclass", 1),
     ],
-    ids=["begin-outside-braces", "dump", "no-documentclass"],
+    ids=["no-mark", "dump", "no-documentclass"],
 )
-def test_preambles_that_are_not_for_a_format(cache, preamble):
-    assert latex_format.format_for(preamble + "\\begin{document}\nx\n\\end{document}\n") is None
-
-
-def test_a_begin_inside_a_definition_is_fine(cache):
-    tex = "\\documentclass{article}\n\\newcommand{\\boxed}[1]{\\begin{center}#1\\end{center}}\n% \\begin in a comment\n"
-    assert latex_format.format_for(tex + "\\begin{document}\n\\boxed{x}\n\\end{document}\n") is not None
+def test_documents_that_are_not_for_a_format(cache, tex):
+    assert latex_format.format_for(tex) is None
 
 
 def test_an_unwritable_cache_builds_the_ordinary_way(tmp_path, monkeypatch):

@@ -1,18 +1,21 @@
-"""A handout's preamble, loaded once: a pdfLaTeX format dumped from it and cached, so that each later build
-starts with its packages in memory (``pdflatex -fmt``).
+"""The packages of chainrule's handouts and decks, loaded once: a pdfLaTeX format dumped from them and
+cached, so that each later build starts with them in memory (``pdflatex -fmt``).
 
-Loading the preamble (tikz, pgfplots, beamer) is 40-50 % of a handout's or a deck's LaTeX run, and every
+Loading the packages (tikz, pgfplots, beamer) is 40-50 % of a handout's or a deck's LaTeX run, and every
 document is built twice (its cross-references): with the format a handout's run takes 0.32 s instead of
-0.55 s, a deck's 0.77 s instead of 1.2 s.  This is what mylatexformat does, without needing it: the
-format is the preamble followed by ``\\dump``, and in it ``\\documentclass`` skips the document's own
-preamble up to ``\\begin{document}`` (the file is still read from its first line, so an error's line
-number is the line of the ``.tex``).
+0.55 s, a deck's 0.77 s instead of 1.2 s.  This is what mylatexformat does, without needing it.
+
+chainrule's templates write ``MARK_LINE`` after the packages.  The format is what is above it (comments
+aside, so every handout with the same packages shares one: four formats in all) followed by ``\\dump``; in
+the format ``\\documentclass`` skips a document's packages up to the mark, and the rest of its preamble (the
+title, its definitions) is read as usual.  The file is still read from its first line, so an error's line
+number is the line of the ``.tex``.
 
 The formats live in ``$CHAINRULE_CACHE_DIR`` (else ``$XDG_CACHE_HOME/chainrule``, else
-``~/.cache/chainrule``) under ``latex/``, named by a hash of the preamble and of the TeX installation
-(the engine and its own format file, so an update of TeX Live makes new ones).  Where the folder cannot be
-written, the preamble has a ``\\begin`` of its own (outside a definition), or the format does not build, the document is built
-the ordinary way; nothing here ever makes a build fail.
+``~/.cache/chainrule``) under ``latex/``, named by a hash of the packages and of the TeX installation (the
+engine and its own format file, so an update of TeX Live makes new ones).  A document without the mark (one
+not written by chainrule) is built the ordinary way, and so is any document when the folder cannot be
+written or the format does not build: nothing here ever makes a build fail.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-BEGIN = "\\begin{document}"
-# in the format: a document's \documentclass and preamble, already loaded, are skipped to its \begin{document}
-_SKIP = "\\long\\def\\documentclass#1\\begin#2{\\begin{document}}\n"
+# the line chainrule's templates write after the packages: what is above it goes into the format; what is below it
+# (the title, the document's own definitions) is read from the document at every build
+MARK_LINE = "\\newcommand{\\chainruleformatend}{}\\chainruleformatend"
+# in the format: a document's \documentclass and packages, already loaded, are skipped up to the mark
+SKIP = "\\long\\def\\documentclass#1\\chainruleformatend{}\n"
 # the engines whose formats are used, and the TeX engine kpsewhich knows each by (LuaTeX and XeTeX load
 # their fonts at run time: a format would not hold them)
 TEX_ENGINE = {"pdflatex": "pdftex"}
@@ -44,44 +49,26 @@ def cache_dir() -> Path:
 
 
 def format_for(tex: str, engine: str = "pdflatex") -> str | None:
-    """The path of a format holding ``tex``'s preamble (built now if it is not cached), or None when the
-    document is to be built without one."""
+    """The path of a format holding the packages ``tex`` loads above its ``MARK_LINE`` (built now if it is not
+    cached), or None when the document is to be built without one."""
     if engine not in TEX_ENGINE:
         return None
-    preamble, found, _ = tex.partition(BEGIN)
-    if not found or "\\dump" in preamble or "\\documentclass" not in preamble or _begins_outside_braces(preamble):
+    lines = tex.splitlines()
+    if MARK_LINE not in lines:
+        return None
+    head = lines[: lines.index(MARK_LINE)]
+    # comments aside (a handout's first lines name it and hash it): every handout shares its format
+    packages = "".join(f"{line}\n" for line in head if not line.lstrip().startswith("%"))
+    if "\\dump" in packages or "\\begin{document}" in packages or not packages.startswith("\\documentclass"):
         return None
     installation = _installation(engine)
     if installation is None:
         return None
-    key = hashlib.sha256(f"{installation}\n{preamble}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(f"{installation}\n{packages}".encode()).hexdigest()[:24]
     path = cache_dir() / f"{engine}-{key}.fmt"
     if path.is_file():
         return str(path)
-    return _build(engine, preamble, path)
-
-
-def _begins_outside_braces(preamble: str) -> bool:
-    """Whether ``preamble`` has a ``\\begin`` outside braces (in a definition it is inside them), where the
-    skipping ``\\documentclass`` would stop too early."""
-    depth, i = 0, 0
-    while i < len(preamble):
-        c = preamble[i]
-        if c == "\\":
-            if depth == 0 and preamble.startswith("\\begin", i):
-                return True
-            i += 2  # an escaped character (\\{, \\%) or the first letter of a command
-            continue
-        if c == "%":
-            i = preamble.find("\n", i)
-            if i < 0:
-                break
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth = max(depth - 1, 0)
-        i += 1
-    return False
+    return _build(engine, packages, path)
 
 
 @functools.cache
@@ -111,7 +98,7 @@ def _build(engine: str, preamble: str, path: Path) -> str | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="chainrule-format-", dir=path.parent) as tmp:
             source = Path(tmp) / "preamble.tex"
-            source.write_text(preamble + _SKIP + "\\dump\n", encoding="utf-8")
+            source.write_text(preamble + SKIP + "\\dump\n", encoding="utf-8")
             done = subprocess.run(
                 [
                     engine,
