@@ -46,7 +46,8 @@ def plan(jobs: int | None = None, quick: bool = False):
 
 @contextlib.contextmanager
 def _one_blas_thread_each(jobs: int):
-    """With several worker processes, one BLAS thread in each (the workers are forked, so they inherit it):
+    """With several worker processes, one BLAS thread in each (the workers are forked, so they inherit it) and in
+    the processes they start:
     two workers with a BLAS thread per core each fight over the cores, and the demo spent 25 % more CPU time
     (262 s instead of 209 s) and took 22 s longer."""
     if jobs < 2:
@@ -55,8 +56,19 @@ def _one_blas_thread_each(jobs: int):
     import numpy  # noqa: F401 - loaded first: threadpoolctl limits the BLAS libraries loaded so far
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+    # and in the processes the jobs start (a generated module's own training run), through their environment
+    variables = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {v: os.environ.get(v) for v in variables}
+    os.environ.update(dict.fromkeys(variables, "1"))
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        for variable, value in saved.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
 
 
 def networks() -> list[str]:
