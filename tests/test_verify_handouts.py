@@ -42,10 +42,12 @@ def test_indicator_with_strict_inequality_is_the_other_kink_convention():
 # same handouts in the other notations (--gradient-notation delta, --output-notation layer),
 # checked with verify as a student would paste them: each must hold.  The NLP text-model
 # handouts (docs/handouts/nlp/: embedding, pooling) are not claims about a catalogue network.
-import subprocess
+import contextlib
+import io
 import sys
 from pathlib import Path
 
+from codegen.cli import main
 from codegen.cli.cmd_verify import load_target
 from codegen.handout.builder import HandoutOptions, render
 from derive.verify.scalar import verify_spec
@@ -144,9 +146,10 @@ DERIVE_TEXT_NOT_YET_READ |= set(RECURRENT)  # its text is read by verify in test
 
 @pytest.mark.parametrize("network", [n for n in ALL if n not in DERIVE_TEXT_NOT_YET_READ])
 def test_every_equation_chainrule_derive_prints_verifies(network):
-    out = subprocess.run(
-        [sys.executable, "-m", "codegen", "derive", network], capture_output=True, text=True, check=True
-    ).stdout
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # as the command prints it (in this process: no new Python each time)
+        assert main(["derive", network]) == 0
+    out = printed.getvalue()
     # a lookup V[:, c] and its scatter_add, and a summed cost printed with its loss's name (J = Σ_columns
     # cross_entropy(ŷ, y)), are not read by verify
     equations = [c for c in derive_claims(out) if "[:," not in c and "scatter_add" not in c and "_entropy(" not in c]
