@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from operator import itemgetter
 from pathlib import Path
 
 from derive import ChainruleError
@@ -156,7 +157,7 @@ def demo(out_dir: str) -> bool:
     ready = [name for name, reason in todo if reason is None]
     status(f"demo: writing and training {len(ready)} generated modules")
     print(f"{'module':<24} {'status':<8} result")
-    results = demo_plan.run_all(write_and_train, [(name, str(folder)) for name in ready])
+    results = demo_plan.run_all(write_and_train, [(name, str(folder)) for name in ready], network=itemgetter(0))
     done = 0
     for name, reason in todo:
         if reason is not None:

@@ -10,6 +10,7 @@ import argparse
 import math
 import os
 import sys
+from operator import itemgetter
 from pathlib import Path
 
 from derive import ChainruleError
@@ -266,7 +267,7 @@ def demo(out_dir) -> bool:
     count = 0
     todo = demo_plan.networks()
     status(f"demo: writing {len(todo)} handouts, HTML pages, notebooks and slides{' with PDFs' if pdf else ''}")
-    results = demo_plan.run_all(write_demo_media, [(name, out_dir, pdf) for name in todo])
+    results = demo_plan.run_all(write_demo_media, [(name, out_dir, pdf) for name in todo], network=itemgetter(0))
     for number, (name, errors) in enumerate(zip(todo, results), 1):
         status(f"demo: handouts of {name} ({number}/{len(todo)})")
         count += not errors or not errors[0].startswith("handout ")

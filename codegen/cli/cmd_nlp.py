@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -325,7 +326,8 @@ def demo(out_dir) -> bool:
     status(f"demo: training {len(todo)} NLP models on the shipped data")
     rows = []
     for number, (name, (row, explanation)) in enumerate(
-        zip(todo, demo_plan.run_all(train_and_explain, [(name, str(folder)) for name in todo])), 1
+        zip(todo, demo_plan.run_all(train_and_explain, [(name, str(folder)) for name in todo], network=itemgetter(0))),
+        1,
     ):
         status(f"demo: trained NLP model {name} ({number}/{len(todo)})")
         rows.append(row)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -95,14 +96,38 @@ def recorded(key: str, default=None):
     return _state["records"].get(key, default)
 
 
-def run_all(job: Callable, items: Iterable) -> Iterator:
+def run_all(job: Callable, items: Iterable, network: Callable | None = None) -> Iterator:
     """``job(item)`` for each item, the results in the order of ``items``, each as soon as it and those before
     it are done: on the worker processes inside ``plan`` with more than one job, else here, one by one.
-    ``job`` is a module-level function; it and its items and results are sent between processes (pickled)."""
+    ``job`` is a module-level function; it and its items and results are sent between processes (pickled).
+
+    ``network(item)`` names the network an item is about: the workers then start with the networks whose
+    jobs took longest in the parts before (a long training run started last keeps one core busy while the
+    other waits), and this part's times are kept for the parts after."""
     items = list(items)
     if _state["jobs"] < 2 or len(items) < 2:
         return (job(item) for item in items)
-    return _in_order(_pool().map(job, items))
+    return _in_order(_longest_first(job, items, network))
+
+
+def _longest_first(job: Callable, items: list, network: Callable | None) -> Iterator:
+    took = _state["records"].setdefault("seconds", {})  # network -> seconds its latest job took
+    order = range(len(items))
+    if network is not None:
+        order = sorted(order, key=lambda i: -took.get(network(items[i]), 0.0))
+    pool = _pool()
+    futures = {i: pool.submit(_timed, job, items[i]) for i in order}
+    for i, item in enumerate(items):
+        result, seconds = futures[i].result()
+        if network is not None:
+            took[network(item)] = seconds
+        yield result
+
+
+def _timed(job: Callable, item) -> tuple:
+    """``job(item)`` and the seconds it took (in a worker)."""
+    start = time.perf_counter()
+    return job(item), time.perf_counter() - start
 
 
 def _in_order(results: Iterator) -> Iterator:
