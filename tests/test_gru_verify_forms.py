@@ -112,18 +112,6 @@ def test_d2ls_names_against_the_pytorch_gru_are_named(targets):
         verify_spec(targets["gru"], None, "R_t = sigmoid(X_t @ W_xr + H_{t-1} @ W_hr + b_r)")
 
 
-def test_a_course_has_one_layout():
-    from derive import VecNetwork
-    from derive.convention import with_convention
-    from derive.errors import DeclarationError
-
-    net = VecNetwork("tiny")
-    n = net.dims(n=2)
-    net.param("W", (n, n)), net.param("U", (n, n))
-    with pytest.raises(DeclarationError, match="all in rows"):
-        with_convention(net, "mine", "f", other=lambda: net, names={"HW": {"Wx": "Wᵀ", "Ux": "U"}})
-
-
 def test_the_cli_prints_one_steps_term(capsys):
     from codegen.cli.app import main
 
