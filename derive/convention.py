@@ -11,7 +11,10 @@ functions with different gradients.  A declaration says which one it is and how 
 ``chainrule verify`` then names a formula of the other convention checked against this one, and the
 handout shows where the two derivations differ.  ``names`` gives the course's own spellings of the network's
 parameters, course by course (11-785's ``Wnh`` and PyTorch's ``W_hn`` for ``U_n``): ``chainrule verify`` reads a
-claim in them, and the handout lists them.
+claim in them, and the handout lists them.  A course that writes the network with row vectors (d2l: X_t W_xr, a
+batch in rows) says so with ``ᵀ`` on each of its names, ``{"W_xr": "W_rᵀ", "X": "xᵀ"}``: a claim in its names is read
+in its layout, every matrix the transpose of the network's (its names may then reuse the network's own: d2l's
+update gate Z is the network's z).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 
 from .errors import DeclarationError, caller_place
 
+ROWS = "ᵀ"  # a course's name for the transpose of the network's: d2l's W_xr is W_rᵀ (its layout is in rows)
+
 
 @dataclass(frozen=True)
 class Convention:
@@ -28,6 +33,10 @@ class Convention:
     formula: str  # what sets it apart, as text
     other: Callable  # () -> the same network in the other convention (itself declared with its own)
     names: dict = field(default_factory=dict, compare=False)  # a course -> {its spelling: the network's name}
+
+    def in_rows(self, course: str) -> bool:
+        """Whether ``course`` writes the network with row vectors (its names stand for transposes: ``W_rᵀ``)."""
+        return any(own.endswith(ROWS) for own in self.names.get(course, {}).values())
 
 
 class Built:
@@ -63,7 +72,8 @@ def with_others_built(net):
 def with_convention(net, name: str, formula: str, *, other: Callable, names: dict | None = None):
     """``net`` with its convention (``net.convention``), a way to build the other one, and the courses' names of
     its parameters, course by course (``{"11-785 HW3P1": {"Wnh": "U_n", "brx": "b_r", "brh": "b_r"}}``: several
-    spellings may stand for one parameter, as 11-785's two biases of a gate for this network's one)."""
+    spellings may stand for one parameter, as 11-785's two biases of a gate for this network's one; ``"W_rᵀ"``: the
+    course writes the network in rows, its W_xr the transpose of W_r)."""
     where = caller_place()
     if not (isinstance(name, str) and name.strip() and isinstance(formula, str) and formula.strip()):
         raise DeclarationError("a convention has a name and a formula (text)", where)
@@ -71,30 +81,34 @@ def with_convention(net, name: str, formula: str, *, other: Callable, names: dic
         raise DeclarationError("the other convention is given as a function that builds that network", where)
     names = {course: dict(spellings) for course, spellings in (names or {}).items()}
     for course, spellings in names.items():
+        if len({str(own).endswith(ROWS) for own in spellings.values()}) > 1:
+            raise DeclarationError(f"{course}'s names are all in rows (W_rᵀ) or none: a course has one layout", where)
         for spelled, own in spellings.items():
             if not (isinstance(spelled, str) and spelled.isidentifier()):
                 raise DeclarationError(f"{course}'s name must be an identifier, not {spelled!r}", where)
+            rows = isinstance(own, str) and own.endswith(ROWS)
+            own = own.removesuffix(ROWS) if rows else own
             if own not in net.kinds:
                 raise DeclarationError(
                     f"{course}'s name '{spelled}' stands for '{own}', which the network does not declare", where
                 )
-            if spelled in net.kinds and spelled != own:
+            if spelled in net.kinds and spelled != own and not rows:
                 raise DeclarationError(f"{course}'s name '{spelled}' is already the network's own name", where)
     net.convention = Convention(name.strip(), formula.strip(), other, names)
     return net
 
 
-def course_name(conv: Convention | None, name: str) -> tuple[str, str] | None:
+def course_name(conv: Convention | None, name: str, course: str | None = None) -> tuple[str, str] | None:
     """(the network's name, the course) for a course's spelling (``Wnh``, ``W_nh``, ``W_{nh}`` as LaTeX reads it),
-    or None."""
+    or None; ``course``: that course's spelling only."""
     if conv is None:
         return None
     flat = name.replace("_", "")
     found = {
-        (own, course)
-        for course, spellings in conv.names.items()
+        (own.removesuffix(ROWS), each)
+        for each, spellings in conv.names.items()
         for spelled, own in spellings.items()
-        if spelled.replace("_", "") == flat
+        if spelled.replace("_", "") == flat and course in (None, each)
     }
     return min(found) if len({own for own, _ in found}) == 1 else None
 

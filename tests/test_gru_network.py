@@ -215,6 +215,9 @@ def test_a_course_name_must_stand_for_a_declared_parameter():
     net.param("W", (n, n))
     with pytest.raises(DeclarationError, match="HW's name 'Wx' stands for 'U', which the network does not declare"):
         with_convention(net, "mine", "f", other=lambda: net, names={"HW": {"Wx": "U"}})
+    net.param("U", (n, n))  # a course in rows (d2l's W_xr is W_rᵀ) writes all its names so
+    with pytest.raises(DeclarationError, match="HW's names are all in rows .* or none: a course has one layout"):
+        with_convention(net, "mine", "f", other=lambda: net, names={"HW": {"Wx": "Wᵀ", "Ux": "U"}})
 
 
 def test_a_parameter_of_the_other_convention_is_named(targets):

@@ -59,11 +59,14 @@ def convention_topic(vn, vd, mp) -> dict | None:
 def _spellings(vn, spelled: dict, mp) -> str:
     """A course's names of the parameters, in the network's order: ``$U_{n}$ is \texttt{Wnh}``; two spellings of
     one parameter are its two biases, summed."""
+    from derive.convention import ROWS
+
     parts = []
     for own in vn.names("param"):
-        names = [rf"\texttt{{{_escape(s)}}}" for s, o in spelled.items() if o == own and s != own]
+        top = r"^{\top}" if any(o == own + ROWS for o in spelled.values()) else ""  # in rows: d2l's W_xr is W_rᵀ
+        names = [rf"\texttt{{{_escape(s)}}}" for s, o in spelled.items() if o.removesuffix(ROWS) == own and s != own]
         if names:
-            parts.append(f"${mp.name(own)}$ is {' + '.join(names)}")
+            parts.append(f"${mp.name(own)}{top}$ is {' + '.join(names)}")
     return ", ".join(parts)
 
 

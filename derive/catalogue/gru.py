@@ -24,6 +24,7 @@ NAMES = {
         **{f"b{g}{side}": f"b_{g}" for g in "rz" for side in "xh"},
         "bnx": "b_n",
         "bnh": "b_hn",
+        "hidden": "h_prev",  # GRUCell's self.hidden: the state it was given, h_{t−1}
     },
     "PyTorch's nn.GRU": {
         **{f"W_i{g}": f"W_{g}" for g in "rzn"},

@@ -15,6 +15,19 @@ from derive.convention import with_convention
 from derive.nlp.task import TextTask, vocabulary, with_task
 
 CONVENTION = "d2l's and Cho et al.'s", "n_t = tanh(W_n x_t + U_n (r_t ⊙ h_{t−1}) + b_n): r before the product"
+# d2l (§10.2) writes the GRU with a batch in rows, R_t = σ(X_t W_xr + H_{t−1} W_hr + b_r), H̃_t for n_t, Z_t for the
+# update gate (the same H_t = Z_t ⊙ H_{t−1} + (1 − Z_t) ⊙ H̃_t as here): each of its names is the transpose of ours
+NAMES = {
+    "d2l §10.2": {
+        **{name: own + "ᵀ" for name, own in (("X", "x"), ("H", "h"), ("R", "r"), ("Z", "z"), ("Htilde", "n"))},
+        **{f"W_x{g}": f"W_{g}ᵀ" for g in "rz"},
+        **{f"W_h{g}": f"U_{g}ᵀ" for g in "rz"},
+        **{f"b_{g}": f"b_{g}ᵀ" for g in "rz"},
+        "W_xh": "W_nᵀ",
+        "W_hh": "U_nᵀ",
+        "b_h": "b_nᵀ",
+    }
+}
 
 
 def build(inputs: str = "numbers") -> VecNetwork:
@@ -43,7 +56,7 @@ def build(inputs: str = "numbers") -> VecNetwork:
     Y = net.target("Y", k)
     V, c = net.param("V", (k, nh)), net.param("c", (k, 1))
     net.cost(binary_cross_entropy(sigmoid(V @ net.handles["h"] + c), Y))
-    with_convention(net, *CONVENTION, other=lambda: _pytorch(inputs))
+    with_convention(net, *CONVENTION, other=lambda: _pytorch(inputs), names=NAMES)
     if words:
         return with_task(net, TextTask("sentiment", {"epochs": 40, "lr": 0.5, "batch": 16, "seed": 0, "clip": 5.0}, 24))
     return with_training(net, epochs=300, lr=0.05)

@@ -303,6 +303,7 @@ def _stacked(net: RecTarget, name: str, part: str, where=None) -> str:
 def _read(net: RecTarget, claim: str, latex: bool, where):
     """(lhs, rhs, whether the claim sums over t, the boundary it claims or None) of a text or LaTeX claim."""
     if not latex:
+        claim = re.sub(r"(?<![\w.])self\.", "", claim)  # HW3P1's GRUCell: self.dWnx, self.n, self.hidden
         lhs, rhs = _course_names(net, *read(net, untimed(as_loop(net, claim, where)), False, where), where)
         return lhs, rhs, _has_sum(rhs), None
     text, summed, at_end = untimed_latex(_NG_TIME.sub(_ng_time, claim))
@@ -321,31 +322,64 @@ def _read(net: RecTarget, claim: str, latex: bool, where):
 def _course_names(net: RecTarget, lhs, rhs, where):
     """The claim in the network's names where it spells a parameter as its course does (``derive.convention``:
     11-785's ``Wnh`` or PyTorch's ``W_hn`` for ``U_n``, ``dWnh`` for ``dU_n``).  Two spellings of one parameter in a
-    claim are refused: 11-785 adds a bias on each side (brx + brh), this network has one (b_r)."""
-    from ..convention import convention_of, course_name
+    claim are refused: 11-785 adds a bias on each side (brx + brh), this network has one (b_r).  A claim in the names
+    of a course that writes the network in rows (d2l's ``X_t W_xr + H_{t−1} W_hr``) is read in rows: each of its
+    matrices is the transpose of the network's, and so is what it claims."""
+    from ..convention import convention_of
 
     conv = convention_of(net.net)
     if conv is None or not conv.names:
         return lhs, rhs
+    used = names_in(rhs) | (names_in(lhs) if lhs is not None else set()) | _partials(lhs)
+    rows = {f[1] for n in used if not net.knows(n) and (f := _spelling(conv, n)) and conv.in_rows(f[1])}
+    course = min(rows) if rows else None  # in rows, the course's names come first (d2l's Z_t is the update gate)
     rename, spelled = {}, {}
-    for n in names_in(rhs) | (names_in(lhs) if lhs is not None else set()) | _partials(lhs):
-        if net.knows(n):
-            continue
-        grad = n.startswith("d") and course_name(conv, n[1:]) is not None and course_name(conv, n) is None
-        found = course_name(conv, n[1:] if grad else n)
+    for n in used:
+        found = _spelling(conv, n, course) if course else None
+        if found is None and not net.knows(n):
+            found = _spelling(conv, n)
         if found is None:
             continue
-        rename[n] = ("d" if grad else "") + found[0]
-        spelled.setdefault(found, set()).add(n[1:] if grad else n)
-    for (own, course), names in spelled.items():
+        rename[n] = found[0]
+        spelled.setdefault((found[2], found[1]), set()).add(found[3])
+    for (own, course_), names in spelled.items():
         if len(names) > 1:
             a, b = sorted(names)[:2]
             raise ClaimError(
-                f"'{a}' and '{b}' are both {own} here: {course} has a bias on each side where this network has one,"
+                f"'{a}' and '{b}' are both {own} here: {course_} has a bias on each side where this network has one,"
                 f" {own} = {a} + {b} (∂J/∂{a} = ∂J/∂{b} = d{own}); name one of them",
                 where,
             )
-    return _renamed(lhs, rename), _renamed(rhs, rename)
+    lhs, rhs = _renamed(lhs, rename), _renamed(rhs, rename)
+    scalars = {"m", *net.scalars}
+    return lhs, (("T", _leaves_transposed(rhs, scalars)) if course else rhs)
+
+
+def _spelling(conv, name: str, course: str | None = None):
+    """(the network's name, the course, the parameter, the course's spelling) for a course's spelling of a name or
+    of its gradient (``dWnh`` → ``dU_n``), at step t or t ± 1 (d2l's ``H_prev`` → ``h_prev``), or None."""
+    from ..convention import course_name
+
+    for suffix in ("_prev", LATER, ""):
+        base = name.removesuffix(suffix) if suffix else name
+        if suffix and base == name:
+            continue
+        grad = base.startswith("d") and course_name(conv, base[1:], course) and not course_name(conv, base, course)
+        found = course_name(conv, base[1:] if grad else base, course)
+        if found is not None:
+            return ("d" if grad else "") + found[0] + suffix, found[1], found[0], base[1:] if grad else base
+    return None
+
+
+def _leaves_transposed(tree, scalars):
+    """A claim written in rows, each matrix its column-layout value transposed: ``X W_xr`` as ``xᵀ W_rᵀ``."""
+    if not isinstance(tree, tuple) or tree[0] in ("num", "partial"):
+        return tree
+    if tree[0] == "name":
+        return tree if tree[1] in scalars else ("T", tree)
+    if tree[0] == "call":
+        return ("call", tree[1], tuple(_leaves_transposed(a, scalars) for a in tree[2]))
+    return (tree[0], *(_leaves_transposed(x, scalars) for x in tree[1:]))
 
 
 def _partials(tree) -> set[str]:
@@ -379,7 +413,10 @@ def _renamed(tree, names: dict):
 # ------------------------------------------------------------- verifying
 def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool = False, where=None) -> Verdict:
     """Check a BPTT claim for ``wrt`` (``dW``, ``dh``, ``da`` …), text or LaTeX, numerically at one step t."""
+    step = _of_one_step(claim, latex, wrt)
     lhs, rhs, summed, boundary = _read(net, claim, latex, where)
+    if wrt is not None:
+        wrt = _STEP_MARK.sub("", wrt)
     if wrt is not None and not net.knows(wrt):  # --wrt dWnh: the course's name
         wrt = _course_names(net, None, ("name", wrt), where)[1][1]
     for n in sorted(names_in(rhs)):
@@ -396,11 +433,28 @@ def verify_recurrent(net: RecTarget, wrt: str | None, claim: str, *, latex: bool
     truth = net.truth_text(name)
     eq = net.equations[name]
     true_sum = eq.kind == "time_sum" or (name == "J" and net.rec.is_step(eq.operands[0]))
+    if step and eq.kind == "time_sum":  # GRUCell.backward's self.dWnx: step t's term, the caller sums over t
+        term = f"{truth}; step t's term: {truth.split(' = ', 1)[1].replace('Σ_t ', '', 1)}"
+        if summed:
+            hint = f"step t's term of {name} has no sum over t: the sum is what adds the steps' terms up"
+            return Verdict(name, claim, False, NOT_SYMBOLIC, "a sum over t in one step's term", term, None, hint)
+        return _verdict(net, name, claim, _without_sums(rhs), term, " of one step", slip=True)
     if true_sum != summed:
         hint = _sum_hint(name, true_sum)
         numeric = "no sum over t" if true_sum else "a sum over t where there is none"
         return Verdict(name, claim, False, NOT_SYMBOLIC, numeric, truth, None, hint)
     return _verdict(net, name, claim, _without_sums(rhs), truth, " of one step", slip=True)
+
+
+_STEP_MARK = re.compile(r"^\s*self\.|(?:_\{?\s*t\s*\}?|,\s*t\s*\})(?=\s*\}*\s*$)")
+
+
+def _of_one_step(claim: str, latex: bool, wrt: str | None) -> bool:
+    """Whether the claim is for one step's term of a parameter's gradient: the left-hand side (or --wrt) at step t
+    (``dW_n_t``, ``dWnx_t``, ``\\mathrm{d}W_{n,t}``), or HW3P1's ``GRUCell.backward`` (``self.dWnx``, which the RNN
+    over the sequence adds up over t)."""
+    lhs = wrt if wrt is not None else (claim.split("=", 1)[0] if "=" in claim else "")
+    return not re.search(r"[-+*/<>!]$", lhs.rstrip()) and bool(_STEP_MARK.search(lhs))
 
 
 def _sum_hint(name: str, true_sum: bool) -> str:
@@ -409,7 +463,10 @@ def _sum_hint(name: str, true_sum: bool) -> str:
     if name == "J":
         return "the loss is of the prediction after the last step only: J has no sum over t"
     if true_sum:
-        return f"the sum over t is missing: {name[1:]} is used at every step t = 1 … T, so {name} sums the step's term over t"
+        return (
+            f"the sum over t is missing: {name[1:]} is used at every step t = 1 … T, so {name} sums the step's term"
+            f" over t (a claim for one step's term, as a cell's backward computes it, is written {name}_t = …)"
+        )
     return f"{name[1:]} is used once, not at every step: {name} has no sum over t"
 
 

@@ -157,6 +157,12 @@ def _parentheses(tree, show):
             moved.append(("sub", node[1][1], ("pow", node[1][2], node[2])))
         if node[0] == "sub" and node[1][0] == "num" and node[2][0] == "pow":
             moved.append(("pow", ("sub", node[1], node[2][1]), node[2][2]))
+        if node[0] == "sub" and node[1] == ("num", 1) and _a_name(node[2]):  # tanh′ as 1 − A
+            new = ("sub", node[1], ("pow", node[2], ("num", 2)))
+            yield (
+                f"the square left out: {_shown(node, show)} written for {_shown(new, show)}",
+                _replace(tree, path, new),
+            )
         if node[0] in ("mul", "jux", "matmul") and node[1][0] in ("add", "sub"):
             (op, a, b), c = node[1], node[2]
             moved += [(op, a, (node[0], b, c)), (op, (node[0], a, c), b)]
@@ -168,6 +174,11 @@ def _parentheses(tree, show):
                 f"a misplaced parenthesis: {_shown(node, show)} written for {_shown(new, show)}",
                 _replace(tree, path, new),
             )
+
+
+def _a_name(node) -> bool:
+    """A name, or a transposed one (a claim read in rows: d2l's ``H̃_t`` is ``n_tᵀ``)."""
+    return node[0] == "name" or (node[0] == "T" and isinstance(node[1], tuple) and node[1][0] == "name")
 
 
 def _derivative_text(record) -> str:
