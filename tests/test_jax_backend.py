@@ -6,7 +6,9 @@
   gradients, cost and output agree with the NumPy module's to 1e-12 in float64 on the same parameters and
   data, and whose gradients agree with jax.grad of its own cost (an engine independent of chainrule's).
 * The generated tests of a module of each kind (dropout, batch statistics, a recurrence over word indices,
-  a batched sequence model, word-index inputs stacked as the rows of X with word2vec's data section) pass, and a sharded run on two host devices trains as one device does.
+  a batched sequence model, word-index inputs stacked as the rows of X with word2vec's data section, a
+  convolution with max pooling and its image data section) pass, and a sharded run on two host devices
+  trains as one device does.
 
 JAX is installed by the test extras (scripts/setup.sh): imported here, never skipped.  Each network's checks
 are one jit-compiled function (one compilation per network).
@@ -38,11 +40,8 @@ from derive.ops import records
 jax.config.update("jax_enable_x64", True)
 
 ROOT = Path(__file__).resolve().parent.parent
-# programs with convolutions (their NumPy helpers write in place) and a program trained by Newton's method (no
-# hessian or newton_step in JAX yet): the JAX backend refuses them in one line
+# a program trained by Newton's method (no hessian or newton_step in JAX yet): the JAX backend refuses it in one line
 NO_JAX_YET = {
-    "conv_net": "image data section",
-    "conv_two_layers": "no form of im2col",
     "newton_logistic": "Newton's method",
 }
 GOLDEN = sorted(
@@ -116,6 +115,31 @@ OP_CASES = {
     "per_sequence": lambda rng: {"Q": rng.standard_normal((10, 3)), "T": 5},
     "to_columns": lambda rng: {"Q": rng.standard_normal((5, 3, 2))},
     "from_columns": lambda rng: {"Q": rng.standard_normal((3, 10)), "T": 5},
+}
+# the image ops' helpers: C = 2 channels of 5×4 images, m = 3, 3×2 windows with stride 2 and padding 1 (windows
+# overlap and run over the padding), 2×2 pooling with stride 1 (overlapping windows) and stride 2; Q has ties
+_IMAGE = {"C": 2, "H": 5, "W": 4}
+_CONV = {**_IMAGE, "HH": 3, "WW": 2, "stride": 2, "pad": 1}  # H' = 3, W' = 3
+
+
+def _tied(rng):
+    return rng.integers(0, 3, (40, 3)).astype(float)  # entries from {0, 1, 2}: most windows have ties
+
+
+OP_CASES |= {
+    "im2col": lambda rng: {"X": rng.standard_normal((40, 3)), **_CONV},
+    "col2im": lambda rng: {"G": rng.standard_normal((2 * 3 * 2 * 3 * 3, 3)), **_CONV},
+    "max_pool": lambda rng: {"Q": _tied(rng), **_IMAGE, "size": 2, "stride": 1},
+    "avg_pool": lambda rng: {"Q": rng.standard_normal((40, 3)), **_IMAGE, "size": 2, "stride": 2},
+    "window_argmax": lambda rng: {"Q": _tied(rng), **_IMAGE, "size": 2, "stride": 1},
+    "unpool_max": lambda rng: {
+        "G": rng.standard_normal((2 * 4 * 3, 3)),
+        "Q": _tied(rng),
+        **_IMAGE,
+        "size": 2,
+        "stride": 1,
+    },
+    "unpool_avg": lambda rng: {"G": rng.standard_normal((2 * 2 * 2, 3)), **_IMAGE, "size": 2, "stride": 2},
 }
 
 
@@ -212,7 +236,7 @@ def test_the_jax_module_agrees_with_the_numpy_module_and_with_jax_grad(name, jax
         assert _relative(derived[p], automatic[p]) <= 1e-10, f"{name}: ∂J/∂{p} differs from jax.grad"
 
 
-GENERATED_TESTS = ["dropout_mlp", "batchnorm_mlp", "rnn_lm", "transformer_block", "word2vec_negative"]
+GENERATED_TESTS = ["dropout_mlp", "batchnorm_mlp", "rnn_lm", "transformer_block", "word2vec_negative", "conv_net"]
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import inspect
 
+from .backends import NUMPY, Backend
 from .numpy_layers import layers_context
 from .numpy_module import _environment
 
 DEMO_M = 256  # demo_data's images
 
 
-def context_of(net, source: str) -> dict:
-    """The module context of a declaration with an image task; ``source`` names it as ``chainrule generate`` was
-    told."""
+def context_of(net, source: str, backend: Backend = NUMPY) -> dict:
+    """The module context of a declaration with an image task, for ``backend``'s module (NumPy's or JAX's: the data
+    section is NumPy either way); ``source`` names it as ``chainrule generate`` was told."""
     task = net.image_task
-    ctx = layers_context(net, source)
+    ctx = layers_context(net, source, backend)
     (X,) = net.names("input")
     channels, height, width = (net.size(d) for d in net.images[X])
     generator = getattr(task.source, task.data)

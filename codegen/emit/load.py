@@ -10,7 +10,6 @@ import os
 import types
 from pathlib import Path
 
-from derive import ChainruleError
 from derive.unit.network import Network
 
 from . import image_module, nlp_module
@@ -29,13 +28,7 @@ def context_for(declaration, source: str, backend: Backend = NUMPY) -> dict:
     if getattr(declaration, "text_task", None) is not None:
         return nlp_module.context_of(declaration, source, backend)
     if getattr(declaration, "image_task", None) is not None:
-        if backend is not NUMPY:
-            raise ChainruleError(
-                f"the {backend.name} backend cannot write a module with an image data section yet (--backend numpy"
-                " can)",
-                f"network '{declaration.name}'",
-            )
-        return image_module.context_of(declaration, source)
+        return image_module.context_of(declaration, source, backend)
     return layers_context(declaration, source, backend)
 
 

@@ -140,6 +140,91 @@ def _pool_kink(evaluator, expr):
     return N.pool_gap(evaluator(expr.arg), *(_size(evaluator, a) for a in expr.geometry))
 
 
+# The JAX forms of the helpers whose NumPy forms write in place (conv_numpy): the same results, functionally. The
+# windows are static slices of the padded image (the sizes are Python integers at trace time); each adjoint is a
+# scatter-add (.at[].add) of the same slices.
+# The JAX forms of the helpers whose NumPy forms write in place (conv_numpy): the same results, functionally. The
+# windows are static slices of the padded image (the sizes are Python integers at trace time); each adjoint is a
+# scatter-add (.at[].add) into the same slices.
+IM2COL_JAX = '''
+def im2col(X, C, H, W, HH, WW, stride, pad):
+    """X_col, (C·HH·WW·H'·W')×m: entry ((c, k, l), (i, j)) of column n is x̃[n, c, s·i + k, s·j + l], the pixel
+    (k, l) of the patch under output position (i, j), x̃ the image padded with zeros."""
+    m = X.shape[1]
+    Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    x = jnp.pad(X.reshape(C, H, W, m), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    patches = [x[:, k : k + stride * Ho : stride, l : l + stride * Wo : stride] for k in range(HH) for l in range(WW)]
+    return jnp.stack(patches, axis=1).reshape(-1, m)
+'''
+COL2IM_JAX = '''
+def col2im(G, C, H, W, HH, WW, stride, pad):
+    """The adjoint of im2col, (C·H·W)×m: each entry of G added into the pixel of x̃ it was copied from (a
+    scatter-add over overlapping patches); what falls on the padding is dropped (the crop)."""
+    m = G.shape[1]
+    Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    cols = G.reshape(C, HH, WW, Ho, Wo, m)
+    x = jnp.zeros((C, H + 2 * pad, W + 2 * pad, m), dtype=G.dtype)
+    for k in range(HH):
+        for l in range(WW):
+            x = x.at[:, k : k + stride * Ho : stride, l : l + stride * Wo : stride].add(cols[:, k, l])
+    return x[:, pad : pad + H, pad : pad + W].reshape(C * H * W, m)
+'''
+WINDOWS_JAX = '''
+def pool_windows(Q, C, H, W, size, stride):
+    """Every size×size window's entries, windows ``stride`` apart: size²×C×H'×W'×m, entry k·size + l first."""
+    m = Q.shape[1]
+    Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    x = Q.reshape(C, H, W, m)
+    return jnp.stack(
+        [x[:, k : k + stride * Ho : stride, l : l + stride * Wo : stride] for k in range(size) for l in range(size)]
+    )
+'''
+MAX_POOL_JAX = '''
+def max_pool(Q, C, H, W, size, stride):
+    """The largest entry of each size×size window, windows ``stride`` apart: (C·H'·W')×m."""
+    return pool_windows(Q, C, H, W, size, stride).max(axis=0).reshape(-1, Q.shape[1])
+'''
+WINDOW_ARGMAX_JAX = '''
+def window_argmax(Q, C, H, W, size, stride):
+    """For each window, the position k·size + l of its largest entry: the first in row-major order where
+    entries tie (np.argmax's choice, and PyTorch's), C×H'×W'×m."""
+    return jnp.argmax(pool_windows(Q, C, H, W, size, stride), axis=0)
+'''
+UNPOOL_MAX_JAX = '''
+def unpool_max(G, Q, C, H, W, size, stride):
+    """The adjoint of max_pool, Q's shape: each entry of G routed to its window's arg-max (window_argmax), added
+    up where windows overlap; 0 everywhere else."""
+    m = Q.shape[1]
+    Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    where = window_argmax(Q, C, H, W, size, stride)
+    g = G.reshape(C, Ho, Wo, m)
+    out = jnp.zeros((C, H, W, m), dtype=G.dtype)
+    for k in range(size):
+        for l in range(size):
+            routed = jnp.where(where == k * size + l, g, 0)
+            out = out.at[:, k : k + stride * Ho : stride, l : l + stride * Wo : stride].add(routed)
+    return out.reshape(C * H * W, m)
+'''
+AVG_POOL_JAX = '''
+def avg_pool(Q, C, H, W, size, stride):
+    """The mean of each size×size window, windows ``stride`` apart: (C·H'·W')×m."""
+    return (pool_windows(Q, C, H, W, size, stride).sum(axis=0) / (size * size)).reshape(-1, Q.shape[1])
+'''
+UNPOOL_AVG_JAX = '''
+def unpool_avg(G, C, H, W, size, stride):
+    """The adjoint of avg_pool, (C·H·W)×m: each entry of G spread evenly, G/size², over its window, added up
+    where windows overlap."""
+    m = G.shape[1]
+    Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    g = G.reshape(C, Ho, Wo, m) / (size * size)
+    out = jnp.zeros((C, H, W, m), dtype=G.dtype)
+    for k in range(size):
+        for l in range(size):
+            out = out.at[:, k : k + stride * Ho : stride, l : l + stride * Wo : stride].add(g)
+    return out.reshape(C * H * W, m)
+'''
+
+
 IM2COL = stanza(
     Op(
         "im2col",
@@ -159,6 +244,7 @@ IM2COL = stanza(
         latex=_im2col_latex,
         numpy=_numpy_call("im2col", 1),
         evaluate=_evaluate_with(N.im2col, 1),
+        jax_helpers={"im2col": IM2COL_JAX},
     )
 )
 COL2IM = stanza(
@@ -171,6 +257,7 @@ COL2IM = stanza(
         latex=lambda p, e: rf"\operatorname{{col2im}}\!\left({p._print(e.args[0])}\right)",
         numpy=_numpy_call("col2im", 1),
         evaluate=_evaluate_with(N.col2im, 1),
+        jax_helpers={"col2im": COL2IM_JAX},
     )
 )
 MAT = stanza(
@@ -224,6 +311,7 @@ MAX_POOL = stanza(
         latex=_pool_latex("maxpool"),
         numpy=_numpy_call("max_pool", 1),
         evaluate=_evaluate_with(N.max_pool, 1),
+        jax_helpers={"max_pool": MAX_POOL_JAX, "pool_windows": WINDOWS_JAX},
         kink=_pool_kink,
     )
 )
@@ -244,6 +332,7 @@ AVG_POOL = stanza(
         latex=_pool_latex("avgpool"),
         numpy=_numpy_call("avg_pool", 1),
         evaluate=_evaluate_with(N.avg_pool, 1),
+        jax_helpers={"avg_pool": AVG_POOL_JAX, "pool_windows": WINDOWS_JAX},
     )
 )
 UNPOOL_MAX = stanza(
@@ -258,6 +347,7 @@ UNPOOL_MAX = stanza(
         ),
         numpy=_numpy_call("unpool_max", 2),
         evaluate=_evaluate_with(N.unpool_max, 2),
+        jax_helpers={"unpool_max": UNPOOL_MAX_JAX, "window_argmax": WINDOW_ARGMAX_JAX, "pool_windows": WINDOWS_JAX},
     )
 )
 UNPOOL_AVG = stanza(
@@ -270,5 +360,6 @@ UNPOOL_AVG = stanza(
         latex=lambda p, e: rf"\operatorname{{unpool}}_{{\mathrm{{avg}}}}\!\left({p._print(e.args[0])}\right)",
         numpy=_numpy_call("unpool_avg", 1),
         evaluate=_evaluate_with(N.unpool_avg, 1),
+        jax_helpers={"unpool_avg": UNPOOL_AVG_JAX},
     )
 )
