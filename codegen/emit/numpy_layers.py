@@ -228,16 +228,11 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
                 first_backward = False
         grad_lines.append(Line("\n".join(code), comments))
 
-    # hvp and hessian: the NumPy module's (the JAX backend writes neither yet)
+    # hvp and hessian (with newton_step); the JAX module writes the Hessian, not hvp yet
     # (not yet for m sequences of T positions: its R-operator would take them sequence by sequence too)
-    hvp = hvp_lines(d, printer, adjoint_scale, training_lines) if backend is NUMPY and not sequence else None
+    hvp = hvp_lines(d, printer, adjoint_scale, training_lines) if not sequence else None
     hessian = hessian_lines(d, printer, training_lines) if hvp is not None else None
-    if training_of(net).optimizer in SECOND_ORDER and backend is not NUMPY:
-        raise ChainruleError(
-            f"the {backend.name} backend cannot train by Newton's method yet (no hessian, newton_step;"
-            " --backend numpy can)",
-            where,
-        )
+    hvp = hvp if backend is NUMPY else None
     if training_of(net).optimizer in SECOND_ORDER and hessian is None:
         raise ChainruleError(
             f"with_training(optimizer={training_of(net).optimizer!r}) needs the Hessian as a matrix: every"
@@ -538,13 +533,13 @@ def hessian_lines(d, printer: MatrixCodePrinter, training_lines) -> dict | None:
     blocks = []
     for b in h.blocks.values():
         expr = without_diag(b.expr)
-        code = "np.zeros(({}, {}))".format(*(d.network.size(x) for x in b.expr.shape)) if expr.is_ZeroMatrix else None
-        blocks.append(Line(f"{b.name} = {code or printer.code(expr)}", [b.text]))
+        zeros = "np.zeros(({}, {}))".format(*(d.network.size(x) for x in b.expr.shape))
+        blocks.append(Line(f"{b.name} = {printer.use(zeros) if expr.is_ZeroMatrix else printer.code(expr)}", [b.text]))
     rows = [[h.blocks[(r, c)].name for c in h.params] for r in h.params]
     size = sum(d.network.size(d.network.matrices[p].shape[1]) for p in h.params)
     return {
         "lines": live_lines(list(training_lines), [line.code.split(" = ", 1)[1] for line in blocks]) + blocks,
-        "block": "np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "])",
+        "block": printer.use("np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "])"),
         "size": size,
         "texts": [b.text for b in h.blocks.values()],
     }
@@ -777,6 +772,7 @@ def _layers_source(
             loss_needs_m=bool(masks)
             or _reads_m([*training_lines, *prediction_lines], [loss_code, data_sum, *penalties]),
             gradients_needs_m=bool(masks) or _reads_m(grad_lines, []),
+            hessian_needs_m=bool(hessian) and _reads_m(hessian["lines"], []),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )
     )
