@@ -2,7 +2,8 @@
 # ruff: noqa: RUF059, B023  (cs231n's code as the course writes it; each lambda runs within its loop step)
 """The conv layer's training step (forward and backward: out, dx, dw, db), as chainrule generates it, against
 cs231n's naive loops, hand-written im2col NumPy (cs231n's im2col.py: fancy indexing, np.add.at) and a strided
-hand version, and PyTorch eager conv2d with autograd, at conv_net's size and at 32×3×32×32 with 16 filters.
+hand version, the same equations in the JAX module's forms (jit-compiled), and PyTorch eager conv2d with autograd,
+at conv_net's size and at 32×3×32×32 with 16 filters.
 
     python3 scripts/bench_conv.py [--repeat N] [--threads T]
 
@@ -11,7 +12,7 @@ hand version, and PyTorch eager conv2d with autograd, at conv_net's size and at 
 helpers a generated module carries (codegen.render).  Every implementation is checked against the others
 first.  Each is timed ``--repeat`` times; the table gives the fastest wall time and the fastest CPU time of
 one step (the machine is shared: CPU time is the steadier figure), in float64 on ``--threads`` threads
-(BLAS and PyTorch alike).  PyTorch is optional (skipped when it is not installed; never a test dependency).
+(BLAS, XLA and PyTorch alike).  JAX and PyTorch are optional (skipped when it is not installed; never a test dependency).
 """
 
 from __future__ import annotations
@@ -38,11 +39,15 @@ def _threads(argv) -> int:
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads its BLAS
     os.environ[_var] = str(_threads(sys.argv[1:]))
+if _threads(sys.argv[1:]) == 1:  # before JAX starts XLA
+    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 import numpy as np
 import sympy as sp
 
-from codegen.render.numpy_helpers import helper_source
+from codegen.render.jax_matrix import HELPERS as JAX_HELPERS
+from codegen.render.jax_matrix import JaxMatrixPrinter
+from codegen.render.numpy_helpers import HELPERS, helper_source
 from codegen.render.numpy_matrix import MatrixCodePrinter
 from derive import VecNetwork, conv2d
 from derive.ops import pull_back
@@ -54,8 +59,9 @@ SIZES = {
 
 
 # ------------------------------------------------------------------ chainrule's generated step
-def generated_step(N, C, H, W, F, k, stride, pad):
-    """The function chainrule's printer writes for the conv layer's equations (X, W, b, dZ) -> (Z, dX, dW, db)."""
+def generated_step(N, C, H, W, F, k, stride, pad, jax_form=False):
+    """The function chainrule's printer writes for the conv layer's equations (X, W, b, dZ) -> (Z, dX, dW, db): the
+    NumPy module's, or (jax_form) the JAX module's, uncompiled."""
     net = VecNetwork("layer")
     c, h, w, f = net.dims(c=C, h=H, w=W, f=F)
     X = net.image("X", c, h, w)
@@ -65,7 +71,7 @@ def generated_step(N, C, H, W, F, k, stride, pad):
     dZ = sp.MatrixSymbol("dZ", *Z.shape)
     pulled = {s.name: v for s, v, _ in pull_back(Z, dZ)}
     ((_, dX, _),) = pull_back(col, sp.MatrixSymbol("dX_col", *col.shape))
-    printer = MatrixCodePrinter(sizes=net.dim_sizes)
+    printer = (JaxMatrixPrinter if jax_form else MatrixCodePrinter)(sizes=net.dim_sizes)
     lines = [
         f"X_col = {printer.code(col)}",
         f"Z = {printer.code(Z)}",
@@ -74,7 +80,10 @@ def generated_step(N, C, H, W, F, k, stride, pad):
         f"dX_col = {printer.code(pulled['X_col'])}",
         f"dX = {printer.code(dX)}",
     ]
-    source = "import numpy as np\n\n" + helper_source(printer.helpers) + "\n\n\ndef step(X, W, b, dZ):\n"
+    head = "import jax.numpy as jnp\n\n" if jax_form else "import numpy as np\n\n"
+    source = (
+        head + helper_source(printer.helpers, JAX_HELPERS if jax_form else HELPERS) + "\n\n\ndef step(X, W, b, dZ):\n"
+    )
     source += "".join(f"    {line}\n" for line in lines) + "    return Z, dX, dW, db\n"
     space: dict = {}
     exec(compile(source, "<generated conv step>", "exec"), space)  # noqa: S102 (chainrule's own printed code)
@@ -189,6 +198,12 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     except ImportError:
         torch = None
+    try:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    except ImportError:
+        jax = None
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (quiet is < 0.5); float64, {args.threads} thread(s)")
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", torch not installed"))
@@ -228,6 +243,14 @@ def main(argv=None) -> int:
                 min(args.repeat, 3),
             ),
         }
+        if jax is not None:
+            jax_step = jax.jit(generated_step(N, C, H, W, F, k, stride, pad, jax_form=True)[0])
+            arrays = [jax.device_put(a) for a in (X, Wr, br, dZ)]
+            for a, r in zip(jax_step(*arrays), step(X, Wr, br, dZ), strict=True):
+                np.testing.assert_allclose(np.asarray(a), r, rtol=1e-10, atol=1e-10)
+            timings["chainrule, generated JAX (jit)"] = best(
+                lambda: jax.block_until_ready(jax_step(*arrays)), args.repeat
+            )
         if torch is not None:
             tx, tw, tb, tdout = (torch.tensor(a, requires_grad=a is not dout) for a in (x, w, b, dout))
 
