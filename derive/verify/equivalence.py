@@ -309,6 +309,11 @@ def _small(e: sp.Expr) -> bool:
     return expanded_terms(e) <= SYMBOLIC_MAX_TERMS and not too_many_ops(e)
 
 
+def brought_to_zero(diff: sp.Expr, seconds: float = SYMBOLIC_SECONDS) -> bool:
+    """Whether the bounded symbolic steps (``_symbolic_steps``) bring ``diff`` to 0 within ``seconds``."""
+    return bounded(lambda: _symbolic_steps(diff) == "proved", seconds, False)
+
+
 def _symbolic_steps(diff: sp.Expr) -> str:
     """The bounded steps: expand; cancel; σ and tanh with exp, losses written out; tanh as exp.
     A step whose estimated size is over the bounds is left out (then: "not proved (too large …)")."""

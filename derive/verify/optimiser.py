@@ -31,13 +31,11 @@ import sympy as sp
 from ..names import did_you_mean
 from . import claims as C
 from .claims import ClaimError
-from .equivalence import agree, bounded, numeric_function
+from .equivalence import RANDOM_POINTS, agree, brought_to_zero, numeric_function
 from .optimiser_rules import RANGES, RULES, STEPS, Notation, Rule, now, prev
 from .slips import constant_ratio, describe_constant
 from .verdict import Counterexample, Verdict
 
-POINTS = 24
-SYMBOLIC_SECONDS = 2.0
 _WRITTEN = re.compile(r"([A-Za-z]+?[12]?)(?:_(t|tm1|prev))?")
 _PREVIOUS = ("tm1", "prev")
 
@@ -305,7 +303,7 @@ def _definable(rule: Rule, notation: Notation) -> str:
 
 
 # ------------------------------------------------------------------ checking
-def points(rule: Rule, n: int = POINTS, seed: int = 0) -> list[dict[str, float]]:
+def points(rule: Rule, n: int = RANDOM_POINTS, seed: int = 0) -> list[dict[str, float]]:
     """Seeded test points: every input of the rule drawn from ``RANGES`` on a 0.01 grid, t from ``STEPS``
     (the state 0 at t = 1, as the module starts it), β1 ≠ β2."""
     rng = random.Random(seed)
@@ -346,11 +344,6 @@ def values_of(expr: sp.Expr, pts) -> list[float]:
     return [_value(fn, p) for p in pts]
 
 
-def _proved(claim: sp.Expr, truth: sp.Expr) -> bool:
-    diff = claim - truth
-    return sp.expand(diff) == 0 or sp.cancel(sp.together(diff)) == 0
-
-
 def verify_rule(rule: Rule, wrt, claim, *, latex: bool = False, where=None, notation: str | None = None) -> Verdict:
     """The verdict on one claim about ``rule``'s step; ``ClaimError`` (bad input) when it cannot be read."""
     lhs, rhs = read(rule, claim, latex, where)
@@ -381,7 +374,7 @@ def verify_rule(rule: Rule, wrt, claim, *, latex: bool = False, where=None, nota
     bad = [i for i, (a, b) in enumerate(zip(claim_values, true_values)) if not agree(a, b)]
     variant, hint = False, None
     if not bad:
-        proved = bounded(lambda: _proved(claimed, truth.xreplace(fixed)), SYMBOLIC_SECONDS, False)
+        proved = brought_to_zero(claimed - truth.xreplace(fixed))
         symbolic = "proved (the difference cancels to 0)" if proved else "not proved (checked numerically)"
         numeric = f"agrees at {len(pts)} points (t from 1 to {max(STEPS)})"
     else:
