@@ -50,7 +50,9 @@ def pytest_cmdline_main(config):
         # one BLAS thread in each worker (and in the commands they start): with one worker per core, a BLAS
         # thread per core in each makes them fight over the cores (training the NLP models took 41 s of CPU
         # time instead of 27 s, in the same wall time).  The workers are started after this, with this environment.
-        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        from codegen.cli.demo_plan import BLAS_THREADS
+
+        for variable in BLAS_THREADS:
             os.environ.setdefault(variable, "1")
 
 

@@ -27,6 +27,7 @@ from derive import ChainruleError, catalogue
 QUICK = ("two_layer_sigmoid", "one_hidden_layer", "ffnn_lm", "elman_rnn")
 QUICK_NLP = ("sentiment_features", "ffnn_lm")
 
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")  # what a new process's BLAS reads
 _state = {"quick": False, "jobs": 1, "pool": None, "records": {}}
 
 
@@ -58,9 +59,8 @@ def _one_blas_thread_each(jobs: int):
     from threadpoolctl import threadpool_limits
 
     # and in the processes the jobs start (a generated module's own training run), through their environment
-    variables = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {v: os.environ.get(v) for v in variables}
-    os.environ.update(dict.fromkeys(variables, "1"))
+    saved = {v: os.environ.get(v) for v in BLAS_THREADS}
+    os.environ.update(dict.fromkeys(BLAS_THREADS, "1"))
     try:
         with threadpool_limits(limits=1, user_api="blas"):
             yield
