@@ -149,29 +149,29 @@ class Network:
         targets = {s for s in expr.free_symbols if self.kinds.get(s.name) == "target"}
         pairs, rest = {}, []
 
-        def square(term) -> bool:
-            """``term`` is (ŷ − t)² or (t − ŷ)² for a target t not seen yet: ŷ recorded."""
+        def square(term):
+            """(t, ŷ) when ``term`` is (ŷ − t)² or (t − ŷ)² for one target t, else None."""
             if not (isinstance(term, sp.Pow) and term.exp == 2):
-                return False
+                return None
             hit = [t for t in targets if term.base.has(t)]
-            if len(hit) != 1 or hit[0] in pairs:
-                return False
+            if len(hit) != 1:
+                return None
             t = hit[0]
             slope = sp.diff(term.base, t)
             yhat = term.base + t if slope == -1 else t - term.base
             if slope not in (1, -1) or yhat.has(t):
-                return False
-            pairs[t] = yhat
-            return True
+                return None
+            return t, yhat
 
         for term in sp.Add.make_args(expr):
             coeff, factors = term.as_coeff_mul()
             inner = sp.Add.make_args(factors[0]) if coeff == sp.Rational(1, 2) and len(factors) == 1 else ()
-            before = dict(pairs)
-            if not (inner and all(square(s) for s in inner)):
-                pairs.clear()
-                pairs.update(before)  # a term that is not all squares of outputs against targets stays as written
-                rest.append(term)
+            found = [square(s) for s in inner]
+            seen = [t for t, _ in filter(None, found)]
+            if inner and all(found) and len(set(seen)) == len(seen) and not pairs.keys() & set(seen):
+                pairs.update(found)  # ½ Σ (ŷ − t)², each target once
+            else:
+                rest.append(term)  # a term that is not all squares of outputs against new targets stays as written
         if not pairs or len(pairs) != len(targets):
             return expr
         ts = sorted(pairs, key=lambda s: s.name)
