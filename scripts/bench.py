@@ -20,8 +20,8 @@ batch 32, a label from its last state); a transformer block (causal attention, r
 feedforward network of 4d ReLU units; d = 256, T = 128, batch 32, |V| = 64, the next token at every
 position).  The NumPy contenders and the two JAX ones run interleaved in rounds, each round in a fresh random
 order (bench_step's ``measure``: a busy machine slows them alike); PyTorch runs in its own block just after
-(its OpenMP threads spin after each call), or in the same rounds with --threads 1.  BLAS, torch and XLA get
-the same thread count.
+(its OpenMP threads spin after each call), or in the same rounds with --threads 1.  BLAS and torch get
+the same thread count, and the process is held to that many cores (XLA's runtime takes a thread per core).
 
 Prints one table and writes JSON (default ``bench.json``): per case and dtype every contender's median ms,
 and the ratios numpy/hand, numpy/torch and jax/jax.grad.  With --gpu the JAX contenders and PyTorch run on
@@ -68,8 +68,10 @@ ARGS = parse() if __name__ == "__main__" else None
 if ARGS is not None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
-    if ARGS.threads == 1:
-        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    if ARGS.threads < (os.cpu_count() or 1) and not ARGS.gpu:
+        # XLA's CPU runtime keeps a thread per core whatever its flags say: the process is held to as many cores
+        # as the other contenders get threads, so every contender has the same CPU to spend
+        os.sched_setaffinity(0, range(ARGS.threads))
     if not ARGS.gpu:
         os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
