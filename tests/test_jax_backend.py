@@ -3,9 +3,9 @@
 * Every form the JAX printer installs (each record's NumPy form and helpers read as jax.numpy, each stanza's
   own JAX helper) computes what the NumPy form computes.
 * Every catalogue network (and every program of docs/examples) generates a JAX module whose derived
-  gradients, cost, output (and Hessian, where the module has one) agree with the NumPy module's to 1e-12 in
-  float64 on the same parameters and data, and whose gradients agree with jax.grad of its own cost (an engine
-  independent of chainrule's); no helper lacks a JAX form.
+  gradients, cost, output (and Hessian-vector product and Hessian, where the module has them) agree with the
+  NumPy module's to 1e-12 in float64 on the same parameters and data, and whose gradients agree with jax.grad
+  of its own cost (an engine independent of chainrule's); no helper lacks a JAX form.
 * The generated tests of a module of each kind (dropout, batch statistics, a recurrence over word indices,
   a batched sequence model, word-index inputs stacked as the rows of X with word2vec's data section, a
   convolution with max pooling and its image data section, Newton's method with the Hessian) pass, and a
@@ -212,20 +212,29 @@ def test_the_jax_module_agrees_with_the_numpy_module_and_with_jax_grad(name, jax
     consts = {**getattr(jax_mod, "CONSTS", {}), **keep}  # dropout keeps every unit: both modules' masks are all 1
     key = jax.random.key(0)
     Xj, Yj = jax_mod._arrays(params, *jax_mod.check_data(X, Y))
+    rng = np.random.default_rng(1)
+    V = {p: rng.standard_normal(np.shape(params[p])) for p in numpy_mod.PARAMS}  # a direction, for H V
+    assert hasattr(jax_mod, "hvp") == hasattr(numpy_mod, "hvp")
 
     @jax.jit
     def everything(p):
         derived, _ = jax_mod._gradients(p, Xj, Yj, key, consts)
         automatic = jax.grad(lambda q: jax_mod._loss(q, Xj, Yj, key, consts, train=True))(p)
-        return derived, automatic, jax_mod._loss(p, Xj, Yj, key, consts, train=True), jax_mod._forward(p, Xj, consts)
+        hv = jax_mod._hvp(p, Xj, Yj, V, key, consts) if hasattr(jax_mod, "hvp") else None
+        cost = jax_mod._loss(p, Xj, Yj, key, consts, train=True)
+        return derived, automatic, hv, cost, jax_mod._forward(p, Xj, consts)
 
-    derived, automatic, cost, output = everything({k: jnp.asarray(v) for k, v in params.items()})
+    derived, automatic, hv, cost, output = everything({k: jnp.asarray(v) for k, v in params.items()})
     want = numpy_mod.gradients(params, X, Y, **keep)
     assert float(cost) == pytest.approx(numpy_mod.loss(params, X, Y, train=True, **keep), rel=REL)
     assert _relative(output, numpy_mod.forward(params, X)) <= REL
     for p in numpy_mod.PARAMS:
         assert _relative(derived[p], want[p]) <= REL, f"{name}: ∂J/∂{p} differs from the NumPy module's"
         assert _relative(derived[p], automatic[p]) <= 1e-10, f"{name}: ∂J/∂{p} differs from jax.grad"
+    if hv is not None:
+        want = numpy_mod.hvp(params, X, Y, V, **keep)
+        for p in numpy_mod.PARAMS:
+            assert _relative(hv[p], want[p]) <= REL, f"{name}: (H V) for {p} differs from the NumPy module's"
     assert hasattr(jax_mod, "hessian") == hasattr(numpy_mod, "hessian")
     if hasattr(numpy_mod, "hessian"):
         assert _relative(jax_mod.hessian(params, X, Y), numpy_mod.hessian(params, X, Y)) <= REL, f"{name}: H differs"

@@ -228,11 +228,10 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
                 first_backward = False
         grad_lines.append(Line("\n".join(code), comments))
 
-    # hvp and hessian (with newton_step); the JAX module writes the Hessian, not hvp yet
+    # hvp and hessian (with newton_step)
     # (not yet for m sequences of T positions: its R-operator would take them sequence by sequence too)
     hvp = hvp_lines(d, printer, adjoint_scale, training_lines) if not sequence else None
     hessian = hessian_lines(d, printer, training_lines) if hvp is not None else None
-    hvp = hvp if backend is NUMPY else None
     if training_of(net).optimizer in SECOND_ORDER and hessian is None:
         raise ChainruleError(
             f"with_training(optimizer={training_of(net).optimizer!r}) needs the Hessian as a matrix: every"
@@ -734,8 +733,9 @@ def _layers_source(
     split="",
 ) -> str:
     """forward, loss, Workspace and gradients as Python source (formatted later by ruff)."""
-    from .numpy_module import _environment, live_lines, unpack_params
+    from .numpy_module import Line, _environment, live_lines, unpack_params
 
+    hvp_reads = [*hvp["lines"], *(Line(keep) for *_, keep in masks)] if hvp else []  # what hvp's body reads
     return (
         _environment()
         .get_template(template)
@@ -773,6 +773,9 @@ def _layers_source(
             or _reads_m([*training_lines, *prediction_lines], [loss_code, data_sum, *penalties]),
             gradients_needs_m=bool(masks) or _reads_m(grad_lines, []),
             hessian_needs_m=bool(hessian) and _reads_m(hessian["lines"], []),
+            hvp_needs_m=bool(hvp) and (bool(masks) or _reads_m(hvp_reads, [])),
+            hvp_constants=forward_constants(constants, hvp_reads),
+            hvp_reads_y=any(re.search(rf"\b{Y}\b", line.code) for line in hvp_reads),
             prediction_needs_m=any(re.search(r"\bm\b", line.code) for line in prediction_lines),
         )
     )
