@@ -456,19 +456,25 @@ def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict, i
     ``sums`` maps the module's form of each sum over columns computed so far (a bias's or a scale's gradient,
     Σ_columns dZ̃) to its name: a later equation that needs the same sum reads it (batch norm's dZ reads
     dβ and dγ, as cs231n's batchnorm_backward_alt does) instead of summing again."""
-    scale = adjoint_scale.get(e.target, 1) if e.target.startswith("d") else 1
-    if e.kind == "let":
-        value = printer.code(e.expr)
-    elif e.kind == "sum":
-        value = " + ".join(printer.code(reuse(code_of(t.expr, scale, adjoint_scale), sums)) for t in e.terms)
+    t = e.target
+    scale = adjoint_scale.get(t, 1) if t.startswith("d") else 1
+    gradient = t.startswith("d") and t[1:] in params
+    if e.kind == "sum":  # a quantity's adjoint summed over the paths from it, each term as its path gives it
+        terms = [reuse(code_of(term.expr, scale, adjoint_scale), sums) for term in e.terms]
+        if inplace and not gradient and printer.fresh(terms[0]):  # the first path's product, then += the others
+            return [f"{t} = {printer.code(terms[0])}", *(f"{t} += {printer.code(term)}" for term in terms[1:])]
+        value = " + ".join(printer.code(term) for term in terms)
     else:
-        expr = code_of(e.expr, scale, adjoint_scale)
-        value = printer.code(reuse(expr, sums))
-        if e.target.startswith("d") and e.target[1:] in params and _column_sum(expr):
-            sums[expr] = sp.MatrixSymbol(e.target, *expr.shape)
-    if inplace and e.target.startswith("d") and e.target[1:] in params:
-        return [f'{e.target} = grads["{e.target[1:]}"]', f"{e.target}[...] = {value}"]
-    return [f"{e.target} = {value}"]
+        expr = e.expr if e.kind == "let" else code_of(e.expr, scale, adjoint_scale)
+        written = reuse(expr, sums) if e.kind != "let" else expr
+        if gradient and _column_sum(expr):
+            sums[expr] = sp.MatrixSymbol(t, *expr.shape)
+        if inplace and not gradient and (lines := printer.accumulate(t, written)):
+            return lines  # a product, then += each other term: no new array per +
+        value = printer.code(written)
+    if inplace and gradient:
+        return [f'{t} = grads["{t[1:]}"]', f"{t}[...] = {value}"]
+    return [f"{t} = {value}"]
 
 
 def _live(backward, wanted: set[str]) -> list:

@@ -98,11 +98,43 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
     def _count(self, n) -> str:
         return str(n) if n.is_Integer else (n.name if n.name == "m" else str(self.sizes[n]))
 
+    @staticmethod
+    def _ordered(expr) -> list:
+        """A sum's terms as printed: a positive term leads (1 - A**2); a broadcast column comes last (W @ A + b)."""
+        return sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t) or is_constant(t)))
+
+    def accumulate(self, target: str, expr) -> list[str] | None:
+        """``target = expr`` for a sum led by a matrix product, as the product, then every other term added into
+        it in place (``G1 = Htilde @ W1`` then ``G1 += b1``): the product is a new array, and a ``+`` makes no
+        other the size of the result.  None for any other expression."""
+        if not isinstance(expr, sp.MatAdd):
+            return None
+        first, *rest = self._ordered(expr)
+        if not self.fresh(first):
+            return None
+        self._in_sum += 1  # a broadcast term prints as in the sum: NumPy broadcasts it against the target
+        try:
+            lines = [f"{target} = {self._print(first)}"]
+            for term in rest:
+                scalar, body = split_scalar(term)
+                if scalar is not None and scalar.is_number and scalar < 0:
+                    lines.append(f"{target} -= {self._term(-scalar, body)}")
+                else:
+                    lines.append(f"{target} += {self._print(term)}")
+        finally:
+            self._in_sum -= 1
+        return lines
+
+    @staticmethod
+    def fresh(term) -> bool:
+        """Whether ``term`` prints as a matrix product of at least two matrices (``@``: a new array of the
+        term's full shape, which a later ``+=`` may write into), with a positive coefficient."""
+        factors = term.as_coeff_matrices()[1] if isinstance(term, sp.MatMul) else []
+        return len(factors) >= 2 and not any(isinstance(f, OneMatrix) for f in factors) and not is_negative(term)
+
     def _sum(self, expr):
         out = []
-        # a positive term leads (1 - A**2); a broadcast column comes last (W @ A + b)
-        terms = sorted(expr.args, key=lambda t: (is_negative(t), is_broadcast(t) or is_constant(t)))
-        for i, term in enumerate(terms):
+        for i, term in enumerate(self._ordered(expr)):
             scalar, rest = split_scalar(term)
             if scalar is not None and scalar.is_number and scalar < 0:
                 body = self._term(-scalar, rest)
