@@ -109,9 +109,11 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         other the size of the result.  None for any other expression."""
         if not isinstance(expr, sp.MatAdd):
             return None
-        first, *rest = self._ordered(expr)
-        if not self.fresh(first):
+        terms = self._ordered(expr)
+        first = next((t for t in terms if self.fresh(t)), None)  # a new array to add the others into
+        if first is None:
             return None
+        rest = [t for t in terms if t is not first]
         self._in_sum += 1  # a broadcast term prints as in the sum: NumPy broadcasts it against the target
         try:
             lines = [f"{target} = {self._print(first)}"]
@@ -127,10 +129,15 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
 
     @staticmethod
     def fresh(term) -> bool:
-        """Whether ``term`` prints as a matrix product of at least two matrices (``@``: a new array of the
-        term's full shape, which a later ``+=`` may write into), with a positive coefficient."""
+        """Whether ``term`` prints as a new array of its full shape, which a later ``+=`` may write into: a
+        matrix product of at least two matrices (``@``), or an element-wise product with a full-shape quantity
+        among its factors (``gamma * Hhat``); with a positive coefficient."""
+        if is_negative(term):
+            return False
+        if isinstance(term, sp.HadamardProduct):
+            return any(isinstance(f, sp.MatrixSymbol) and f.shape == term.shape for f in term.args)
         factors = term.as_coeff_matrices()[1] if isinstance(term, sp.MatMul) else []
-        return len(factors) >= 2 and not any(isinstance(f, OneMatrix) for f in factors) and not is_negative(term)
+        return len(factors) >= 2 and not any(isinstance(f, OneMatrix) for f in factors)
 
     def _sum(self, expr):
         out = []
