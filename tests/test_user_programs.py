@@ -374,6 +374,17 @@ def test_attention_with_an_identity_read_out_generates_a_module_whose_tests_pass
     passes(tmp_path / "test_readout.py")
 
 
+def test_attention_over_columns_without_named_projections_generates_a_module_whose_tests_pass(tmp_path, capsys):
+    """X with a column per position enters the products over positions as Xᵀ and X; a product with no position
+    left (a weight's gradient, Xᵀ dP X Wk) is summed over the sequences; both backends' tests pass."""
+    path = spec(tmp_path, "unnamed_spec", EXAMPLES / "attention_unnamed.py")
+    for backend, stem in (("numpy", "unnamed"), ("jax", "unnamed_jax")):
+        assert main(["generate", path, "-o", str(tmp_path / f"{stem}.py"), "--backend", backend]) == 0
+        passes(tmp_path / f"test_{stem}.py")
+    text = (tmp_path / "unnamed.py").read_text()
+    assert "per_sequence(X.T, T).transpose(0, 2, 1)" in text and ").sum(axis=0)" in text
+
+
 # ---------------------------------------------------------------- an autoencoder: the input is its own target
 @pytest.fixture(scope="module")
 def tied_autoencoder():

@@ -72,9 +72,9 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
         inner, transposed = (f.arg, True) if isinstance(f, sp.Transpose) else (f, False)
         if self._square(inner) or m not in (inner.shape[0], inner.shape[1]):
             return self._wrap(f, _MUL)
-        if inner.shape[0] != m:
-            raise ValueError(f"cannot take {inner} (one column per position) sequence by sequence")
-        out = self.use(f"per_sequence({self._print(inner)}, T)")
+        rows = self._print(inner) if inner.shape[0] == m else f"{self._wrap(inner, _POW)}.T"
+        transposed ^= inner.shape[0] != m  # a column per position: its transpose has the row per position
+        out = self.use(f"per_sequence({rows}, T)")
         return f"{out}.transpose(0, 2, 1)" if transposed else out
 
     def code(self, expr) -> str:
@@ -166,6 +166,10 @@ class MatrixCodePrinter(SumDepth, ModulePrinter):
             self._sequences -= 1
         if expr.shape[0] == self.positions and not self._square(expr):  # back to a row per position
             return f"({out}).reshape(-1, {self._count(expr.shape[1])})"
+        if expr.shape[1] == self.positions and not self._square(expr):  # back to a column per position
+            return f"({out}).transpose(1, 0, 2).reshape({self._count(expr.shape[0])}, -1)"
+        if self.positions not in expr.shape:  # no position left (Xᵀ P X, a weight's gradient): summed over sequences
+            return f"({out}).sum(axis=0)"
         return out
 
     def _matmul(self, expr):
