@@ -374,15 +374,23 @@ def test_attention_with_an_identity_read_out_generates_a_module_whose_tests_pass
     passes(tmp_path / "test_readout.py")
 
 
-def test_attention_over_columns_without_named_projections_generates_a_module_whose_tests_pass(tmp_path, capsys):
-    """X with a column per position enters the products over positions as Xᵀ and X; a product with no position
-    left (a weight's gradient, Xᵀ dP X Wk) is summed over the sequences; both backends' tests pass."""
-    path = spec(tmp_path, "unnamed_spec", EXAMPLES / "attention_unnamed.py")
-    for backend, stem in (("numpy", "unnamed"), ("jax", "unnamed_jax")):
+@pytest.mark.parametrize(
+    "example, shown",
+    [
+        # X with a column per position enters the products over positions as Xᵀ and X; a product with no
+        # position left (a weight's gradient, Xᵀ dP X Wk) is summed over the sequences
+        ("attention_unnamed", ("per_sequence(X.T, T).transpose(0, 2, 1)", ").sum(axis=0)")),
+        # a recurrence read out with no output activation: the loss reads the read-out itself
+        ("rnn_regression", ("Yhat = Wy @ h[-1] + by",)),
+    ],
+)
+def test_a_users_program_generates_for_both_backends_and_their_tests_pass(tmp_path, capsys, example, shown):
+    path = spec(tmp_path, f"{example}_spec", EXAMPLES / f"{example}.py")
+    for backend, stem in (("numpy", example), ("jax", f"{example}_jax")):
         assert main(["generate", path, "-o", str(tmp_path / f"{stem}.py"), "--backend", backend]) == 0
         passes(tmp_path / f"test_{stem}.py")
-    text = (tmp_path / "unnamed.py").read_text()
-    assert "per_sequence(X.T, T).transpose(0, 2, 1)" in text and ").sum(axis=0)" in text
+    text = (tmp_path / f"{example}.py").read_text()
+    assert all(s in text for s in shown), text
 
 
 # ---------------------------------------------------------------- an autoencoder: the input is its own target

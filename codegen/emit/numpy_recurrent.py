@@ -89,11 +89,12 @@ def recurrent_source(
         else:
             after_forward.append(Line(f"{e.target} = {code(after(e.expr))}", [f"({e.number}) {e.text}"]))
     cost = next(e for e in d.forward if e.target == "J")
-    act = next(e for e in d.forward if e.target == A_L)
-    Z_L = act.operands[0]
+    out = next(e for e in d.forward if e.target == A_L)
+    act = record_of(out.function) if out.kind == "activation" else None  # None: the output is the read-out itself
+    Z_L = out.operands[0] if act is not None else A_L
     at = ("[t]" if backend.inplace else "_t") if every_step else ""  # a loss at every step: step t's logits, word
     loss_code, logits = losses.loss_code(
-        printer, record_of(act.function), record_of(net.loss), f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
+        printer, act, record_of(net.loss), f"{Z_L}{at}", f"{A_L}{at}", Y_L + ("_t" if at else "")
     )
     where_from = f"each step's from its logits {Z_L}_t" if every_step else f"computed from the logits {Z_L}"
     loss_comment = f"({cost.number}) {cost.text}" + (f", {where_from} (log-sum-exp: stable)" if logits else "")
