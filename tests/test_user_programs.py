@@ -393,6 +393,21 @@ def test_a_users_program_generates_for_both_backends_and_their_tests_pass(tmp_pa
     assert all(s in text for s in shown), text
 
 
+def test_layer_norm_written_out_by_hand_derives_as_the_lecture_writes_it(tmp_path, capsys):
+    """Z = W1 @ X + b1 held in a variable and used twice, once inside Z - mu (which SymPy writes W1 X + b1 − mu), is
+    named once; -0.5 is read as −1/2; the layer-norm backward collapses to its one line; the module's tests pass."""
+    from derive.catalogue import load_spec
+
+    d = load_spec(str(EXAMPLES / "layernorm_by_hand.py")).derive()
+    text = {e.target: e.text for e in [*d.forward, *d.backward]}
+    assert text["C"] == "C = Z − 1 mu" and text["Zhat"] == "Zhat = C/√(var + ε)"
+    assert text["dW1"] == "dW1 = (1/m) dZ Xᵀ"  # one path from W1, not two
+    assert text["dZ"] == "dZ = (1/n1) (n1 dZhat − Σ_rows(dZhat ⊙ Zhat) ⊙ Zhat − Σ_rows(dZhat))/√(var + ε)"
+    path = spec(tmp_path, "layernorm_spec", EXAMPLES / "layernorm_by_hand.py")
+    assert main(["generate", path, "-o", str(tmp_path / "layernorm.py")]) == 0
+    passes(tmp_path / "test_layernorm.py")
+
+
 # ---------------------------------------------------------------- an autoencoder: the input is its own target
 @pytest.fixture(scope="module")
 def tied_autoencoder():

@@ -299,15 +299,17 @@ class VecNetwork:
             (
                 (_size(value), name, value)
                 for name, value in frame.f_locals.items()
-                if isinstance(value, sp.Expr) and value in parts and not value.is_commutative
+                if isinstance(value, sp.Expr)
+                and (value in parts or _in_a_sum(expr, value))
+                and not value.is_commutative
             ),
             key=lambda t: (t[0], t[1]),
         )
         done: list = []  # (the part as written, its name), inner first
         for _, name, value in held:
             for part, handle in done:
-                value = value.xreplace({part: handle})
-            if not self._free_name(name) or not expr.has(value):
+                value = _written_with(value, part, handle)
+            if not self._free_name(name) or not (expr.has(value) or _in_a_sum(expr, value)):
                 continue
             try:
                 lowered = Lowering(self, name, where)(value)
@@ -317,7 +319,7 @@ class VecNetwork:
                 continue  # a cost term, not a quantity
             handle = self._assign(name, self._name_parts(name, lowered, where), where)
             done.append((value, handle))
-            expr = expr.xreplace({value: handle})
+            expr = _written_with(expr, value, handle)
         return expr
 
     def _free_name(self, name: str) -> bool:
@@ -717,6 +719,34 @@ def _classify(value, kinds) -> tuple[str, tuple[str, ...], str | None]:
             W, A = product.args[0].name, product.args[1].name
             return "affine", (W, A) + ((bias.args[0].name,) if bias is not None else ()), None
     return "let", names_in(value), None
+
+
+def _terms_of(part, node):
+    """``node``'s terms other than ``part``'s, when ``node`` is a sum holding every term of the sum ``part``
+    (``Z − mu`` with ``Z = W X + b``: SymPy writes it ``W X + b − mu``), else None."""
+    if not isinstance(part, sp.Add) or not isinstance(node, sp.Add) or node == part:
+        return None
+    rest = list(node.args)
+    for term in part.args:
+        if term not in rest:
+            return None
+        rest.remove(term)
+    return rest
+
+
+def _in_a_sum(expr, part) -> bool:
+    """``part`` (a sum) is written inside a longer sum of ``expr``, its terms among that sum's."""
+    return any(_terms_of(part, node) is not None for node in sp.preorder_traversal(expr))
+
+
+def _written_with(expr, part, handle):
+    """``expr`` with ``part`` written as ``handle``, also where a longer sum holds all of ``part``'s terms."""
+    expr = expr.xreplace({part: handle})
+    if not isinstance(part, sp.Add):
+        return expr
+    return expr.replace(
+        lambda node: _terms_of(part, node) is not None, lambda node: sp.Add(handle, *_terms_of(part, node))
+    )
 
 
 def _size(expr) -> int:

@@ -147,8 +147,12 @@ def mean_rows(Q):
 
 
 def power(Q, p):
-    """``Q^p`` entry by entry (``power(V + eps, -1/2)`` is 1/√(V + ε) in batch normalisation)."""
-    return PowerOf(Q, sp.sympify(p))
+    """``Q^p`` entry by entry (``power(V + eps, -1/2)`` is 1/√(V + ε) in batch normalisation).
+
+    A float exponent is read as the decimal it was typed as (``-0.5`` is −1/2, ``1.5`` is 3/2): the
+    derivation then writes ``(var + ε)^(−1/2)`` and ``−(1/2) … ^(−3/2)``, not ``^(−0.500000000000000)``."""
+    p = sp.sympify(p)
+    return PowerOf(Q, sp.nsimplify(p, rational=True) if isinstance(p, sp.Float) else p)
 
 
 def l1_norm(W):
