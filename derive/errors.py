@@ -9,6 +9,7 @@ import sys
 import threading
 import unicodedata
 
+import numpy
 import sympy
 
 
@@ -87,6 +88,7 @@ def check_finite(expr, name: str, where: str | None) -> None:
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SYMPY_DIR = os.path.dirname(os.path.abspath(sympy.__file__)) + os.sep
+_NUMPY_DIR = os.path.dirname(os.path.abspath(numpy.__file__)) + os.sep  # np.sum(Q) calls Q.sum from here
 _CONTEXTLIB = os.path.abspath(contextlib.__file__)  # ``with net.step():`` enters through it
 # the engine's own folders; the catalogue counts as a user's file
 _ENGINE_DIRS = {os.path.join(_PACKAGE_DIR, sub) for sub in ("ir", "ops", "unit", "verify")}
@@ -102,16 +104,29 @@ def caller_frame():
     """The nearest frame outside this package: the user's declaration (None if there is none)."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        folder = os.path.dirname(filename)
-        inside = folder == _PACKAGE_DIR or folder in _ENGINE_DIRS
-        inside = inside or (
-            frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__"
-        )  # a dataclass's generated __init__
-        if not inside and not filename.startswith(_SYMPY_DIR) and filename != _CONTEXTLIB:
+        if users(frame):
             return frame
         frame = frame.f_back
     return None
+
+
+def users(frame) -> bool:
+    """Whether ``frame`` runs the user's code: not this package's engine folders, SymPy's, NumPy's or
+    contextlib's."""
+    filename = os.path.abspath(frame.f_code.co_filename)
+    folder = os.path.dirname(filename)
+    inside = folder == _PACKAGE_DIR or folder in _ENGINE_DIRS
+    inside = inside or (
+        frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__"
+    )  # a dataclass's generated __init__
+    return not inside and not filename.startswith((_SYMPY_DIR, _NUMPY_DIR)) and filename != _CONTEXTLIB
+
+
+def typed(frame) -> bool:
+    """Whether ``frame`` is a declaration's own code (a spec, a notebook, the catalogue), not the engine's."""
+    filename = os.path.abspath(frame.f_code.co_filename)
+    catalogue = os.path.join(_PACKAGE_DIR, "catalogue") + os.sep
+    return users(frame) and (not filename.startswith(_PACKAGE_DIR + os.sep) or filename.startswith(catalogue))
 
 
 def _short(path: str) -> str:

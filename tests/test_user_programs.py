@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -26,11 +27,15 @@ from derive import (
     cross_entropy,
     gelu,
     gradcheck,
+    hadamard,
     leaky_relu,
+    mean_columns,
     mse,
     relu,
     sigmoid,
     softmax,
+    sum_columns,
+    sum_rows,
     tanh,
 )
 from derive.catalogue import load, names
@@ -534,3 +539,183 @@ def test_a_program_over_word_indices_makes_demo_texts_of_indices(tmp_path, capsy
     assert main(["generate", path, "-o", str(tmp_path / "bag_mod.py")]) == 0
     assert "X = rng.integers(1, N_WORDS, (N_INPUTS, 128))" in (tmp_path / "bag_mod.py").read_text()
     passes(tmp_path / "test_bag_mod.py")
+
+
+# ---------------------------------------------------------------- losses and penalties in NumPy's spelling
+WEIGHT_DECAY, BCE_BY_HAND = EXAMPLES / "weight_decay_numpy.py", EXAMPLES / "bce_by_hand.py"
+
+
+@pytest.fixture(scope="module")
+def spelled():
+    """The two examples of NumPy's spelling, each declared and derived once: path -> (network, derivation)."""
+    from derive.catalogue import load_spec
+
+    return {path: (net := load_spec(path), net.derive()) for path in (WEIGHT_DECAY, BCE_BY_HAND)}
+
+
+def test_weight_decay_in_numpys_spelling_is_the_l2_penalty(tmp_path, spelled):
+    """lam / 2 * ((W1**2).sum() + (W2**2).sum()) is the catalogue's (λ/2)(‖W1‖²_F + ‖W2‖²_F): dW gains λ W."""
+    from derive.catalogue import load_spec
+
+    net, d = spelled[WEIGHT_DECAY]
+    t = equation_texts(d)
+    assert t["J"] == "J = −(1/m) Σ Y ⊙ log A2 + (λ/2) (‖W1‖² + ‖W2‖²)"
+    assert t["dW1"] == "dW1 = (1/m) dZ1 Xᵀ + λ W1" and t["dZ2"] == "dZ2 = A2 − Y"
+    text = WEIGHT_DECAY.read_text().replace("((W1**2).sum() + (W2**2).sum())", "(frobenius_sq(W1) + frobenius_sq(W2))")
+    ref = load_spec(spec(tmp_path, "frobenius", text.replace("import VecNetwork,", "import VecNetwork, frobenius_sq,")))
+    assert "frobenius_sq(W1)" in text and net.cost_expr == ref.cost_expr
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_binary_cross_entropy_written_out_is_the_lectures_loss(spelled):
+    """−mean_columns(Y * log(A2) + (1 − Y) * log(1 − A2)) is BCE(A2, Y): σ and the loss cancel to A2 − Y."""
+    net, d = spelled[BCE_BY_HAND]
+    t = equation_texts(d)
+    assert net.loss == "binary_cross_entropy" and net.classic_cost and net.chain
+    assert t["J"] == "J = −(1/m) Σ (Y ⊙ log A2 + (1 − Y) ⊙ log(1 − A2))"
+    assert t["dZ2"] == "dZ2 = A2 − Y" and t["dZ1"] == "dZ1 = dA1 ⊙ (1 − A1²)"
+    assert any(str(s).startswith("simplify: dZ2 = ") and str(s).endswith("of ∂L/∂A]") for s in d.steps)
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+@pytest.mark.parametrize("example", [WEIGHT_DECAY, BCE_BY_HAND], ids=lambda p: p.stem)
+def test_a_loss_or_penalty_in_numpys_spelling_generates_and_compiles(tmp_path, capsys, example):
+    """The module's own tests pass, and the handout names the loss and the penalty as the catalogue's do."""
+    assert main(["generate", str(example), "-o", str(tmp_path / "mod.py")]) == 0
+    passes(tmp_path / "test_mod.py")
+    assert main(["handout", str(example), "-o", str(tmp_path / "h.tex")]) == 0
+    tex = (tmp_path / "h.tex").read_text()
+    assert r"\lVert W^{[1]} \rVert_F^2" in tex if example == WEIGHT_DECAY else r"L_{\mathrm{CE}}(A^{[2]}, Y)" in tex
+
+
+def _by_hand(cost, rows=1, output=sigmoid):
+    """A 3-4-rows network whose cost is ``cost(Y, A2, m)``, A2 = output(W2 @ A1 + b2) held in a variable."""
+    net = VecNetwork("by_hand")
+    n0, n1, k = net.dims(n0=3, n1=4, k=rows)
+    X, Y = net.input("X", n0), net.target("Y", k)
+    W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
+    W2, b2 = net.param("W2", (k, n1)), net.param("b2", (k, 1))
+    A1 = tanh(W1 @ X + b1)
+    A2 = output(W2 @ A1 + b2)
+    net.cost(cost(Y, A2, net.m))
+    return net
+
+
+@pytest.mark.parametrize(
+    "cost",
+    [
+        lambda Y, A, m: -mean_columns((1 - Y) * sp.log(1 - A) + Y * sp.log(A)),
+        lambda Y, A, m: -(1 / m) * sum_columns(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)),
+        lambda Y, A, m: mean_columns(-Y * sp.log(A) - (1 - Y) * sp.log(1 - A)),
+        lambda Y, A, m: -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A)),
+        lambda Y, A, m: -mean_columns(hadamard(Y, sp.log(A))) - mean_columns(hadamard(1 - Y, sp.log(1 - A))),
+        lambda Y, A, m: -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A), axis=1, keepdims=True) / m,
+        lambda Y, A, m: -(Y * np.log(A)).sum(axis=0).mean() - ((1 - Y) * np.log(1 - A)).mean(),
+    ],
+)
+def test_the_variants_of_binary_cross_entropy_written_out(cost):
+    ref = _by_hand(lambda Y, A, m: binary_cross_entropy(A, Y))
+    assert _by_hand(cost).cost_expr == ref.cost_expr
+
+
+@pytest.mark.parametrize(
+    "cost",
+    [
+        lambda Y, A, m: -mean_columns(sum_rows(Y * sp.log(A))),
+        lambda Y, A, m: -sum_rows(mean_columns(Y * sp.log(A))),
+        lambda Y, A, m: -np.mean(np.sum(Y * np.log(A), axis=0)),
+        lambda Y, A, m: -(Y * np.log(A)).sum() / m,
+    ],
+)
+def test_the_variants_of_cross_entropy_written_out(cost):
+    ref = _by_hand(lambda Y, A, m: cross_entropy(A, Y), rows=3, output=softmax)
+    assert _by_hand(cost, rows=3, output=softmax).cost_expr == ref.cost_expr
+
+
+def test_a_loss_written_out_and_summed_is_a_summed_cost():
+    net = _by_hand(lambda Y, A, m: -(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)).sum())
+    assert net.cost_expr == _by_hand(lambda Y, A, m: m * binary_cross_entropy(A, Y)).cost_expr
+    d = net.derive()
+    assert d.example_scale == 1 and equation_texts(d)["dW2"] == "dW2 = dZ2 A1ᵀ"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+    net = _by_hand(lambda Y, A, m: -np.mean(Y * np.log(A)), rows=3, output=softmax)  # every entry's mean: 1/(k m)
+    assert equation_texts(net.derive())["J"] == "J = (1/(km)) Σ_columns cross_entropy(A2, Y)"
+
+
+def test_numpys_sum_mean_and_power_on_layer_quantities():
+    from derive import mean_rows, power
+
+    net = VecNetwork("np_ops")
+    n, k = net.dims(n=3, k=2)
+    X, Y = net.input("X", n), net.target("Y", k)
+    W = net.param("W", (k, n))
+    spelled = {
+        "S1": (X.sum(axis=0), sum_rows(X)),
+        "S2": (np.sum(X, axis=1, keepdims=True), sum_columns(X)),
+        "S3": (X.mean(axis=-2, keepdims=True), mean_rows(X)),
+        "S4": (np.mean(X, axis=1, keepdims=True), mean_columns(X)),
+        "S5": (X**3 + X**0.5, power(X, 3) + power(X, sp.Rational(1, 2))),
+    }
+    for name, (numpy_form, form) in spelled.items():
+        net.let(name, numpy_form)
+        net.let(f"{name}_ref", form)
+        assert net.assignment(name).value == net.assignment(f"{name}_ref").value, name
+    net.cost(mse(W @ X, Y) + (W**2).mean() + X.sum())  # (W**2).mean() is ‖W‖²_F/(k n); X.sum() every entry
+    assert equation_texts(net.derive())["dW"] == "dW = (1/m) dYhat Xᵀ + (2/(kn)) W"
+    x = sp.Symbol("x")  # SymPy's own symbols keep SymPy's meaning
+    assert x**2 == sp.Pow(x, 2) and not hasattr(x, "sum") and not hasattr(x, "mean") and not hasattr(x, "log")
+    sq = VecNetwork("square")
+    n = sq.dims(n=3)
+    Q, T = sq.input("Q", n), sq.target("T", n)
+    V = sq.param("V", (n, n))
+    with pytest.raises(DeclarationError, match="raises a matrix to a power"):  # V @ V is a product, never V ⊙ V
+        sq.cost(mse(V @ V @ Q, T))
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            "network.cost(mean_columns(Y * sp.log(A2) + (1 - Y) * sp.log(1 - A2)))",
+            "is −binary cross-entropy (it would be maximised): the loss written out needs its minus sign",
+        ),
+        (
+            "network.cost(-mean_columns(Y * sp.log(A2) + sp.log(1 - A2)))",
+            (
+                "the cost's term '-mean_columns(Y*log(A2) + log(1 - A2))' holds a log but spells no loss chainrule"
+                " knows: write J = −(1/m) Σ (Y ⊙ log A + (1 − Y) ⊙ log(1 − A)), or binary_cross_entropy(A, Y);"
+            ),
+        ),
+        (
+            "network.cost(-mean_columns(Y3 * sp.log(softmax(W3 @ A1))))",
+            "sums Y3's entries over the columns only, so it is not a scalar: sum its rows too",
+        ),
+        (
+            "B = network.let('B', sp.log(A1 + 1))",
+            "'log(1 + A1)' in 'B = log(1 + A1)': log is read only in a loss written out in the cost:",
+        ),
+        (
+            "network.cost(binary_cross_entropy(A2, Y) + np.sum(A1, axis=1).sum())",
+            "A1.sum(axis=1) is 1-D in NumPy and broadcasts as a row, not a column: write A1.sum(axis=1, keepdims=True)",
+        ),
+        ("S = A1.mean(axis=2)", "A1.mean(axis=2) is not a layer op: write A1.mean() (every entry)"),
+    ],
+)
+def test_a_log_or_an_axis_that_is_not_read_is_refused_in_one_line(tmp_path, capsys, line, message):
+    head = textwrap.dedent(
+        """
+        import numpy as np
+        import sympy as sp
+        from derive import VecNetwork, binary_cross_entropy, mean_columns, sigmoid, softmax, tanh
+        network = VecNetwork("refused")
+        n0, n1, n3 = network.dims(n0=3, n1=4, n3=3)
+        X, Y, Y3 = network.input("X", n0), network.target("Y", 1), network.target("Y3", n3)
+        W1, W2, W3 = network.param("W1", (n1, n0)), network.param("W2", (1, n1)), network.param("W3", (n3, n1))
+        A1 = network.let("A1", tanh(W1 @ X))
+        A2 = network.let("A2", sigmoid(W2 @ A1))
+        """
+    )
+    path = spec(tmp_path, "refused", head + line + "\n")
+    assert main(["derive", path]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"refused.py:{len(head.splitlines()) + 1}: " in err and message in err, err

@@ -185,7 +185,11 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
     loss_comment = f"({loss_eq.number}) {loss_eq.text}" + (
         f", computed from the logits {Z_L} (log-sum-exp: stable)" if logits else ""
     )
-    penalties = [printer.code(t.expr) for t in loss_eq.terms if t.kind == "penalty"]
+    penalties = [  # a sum of entries written 1ᵀ Q 1 prints as a 1×1 array: np.sum makes it the number float() takes
+        printer.use(f"np.sum({printer.code(t.expr)})") if t.expr.has(OneMatrix) else printer.code(t.expr)
+        for t in loss_eq.terms
+        if t.kind == "penalty"
+    ]
     data = next((t.expr for t in loss_eq.terms if t.kind == "loss"), loss_eq.expr)
     coefficient = data.as_coeff_matrices()[0] if isinstance(data, sp.MatMul) else sp.S.One
     data_sum = "np.sum(L) / m" if coefficient == 1 / net.m else f"{printer.code(coefficient)} * np.sum(L)"

@@ -35,15 +35,18 @@ from .vocabulary import (
     L1NormOf,
     MaxPoolOf,
     MeanColumns,
+    MeanOf,
     MeanRows,
     PoolMaxOf,
     PoolMeanOf,
     PowerOf,
     RowSumOf,
     SumColumns,
+    SumOf,
     SumRows,
     TransposeOf,
 )
+from .written_out import log_losses
 
 
 def shape_text(shape) -> str:
@@ -65,9 +68,12 @@ class Lowering:
     def fail(self, problem: str):
         raise DeclarationError(problem, self.where)
 
+    @property
+    def place(self) -> str:
+        return "the cost" if self.name == "the cost" else f"'{self.name} = {self.whole}'"
+
     def mismatch(self, detail: str):
-        place = "the cost" if self.name == "the cost" else f"'{self.name} = {self.whole}'"
-        self.fail(f"shape mismatch in {place}: {detail}")
+        self.fail(f"shape mismatch in {self.place}: {detail}")
 
     def __call__(self, e):
         if self.whole is None:
@@ -194,6 +200,14 @@ class Lowering:
         if func is MeanRows:
             (a,) = self._matrices(args, e, 1)
             return (1 / a.shape[0]) * (OneMatrix(1, a.shape[0]) * a)
+        if func in (SumOf, MeanOf):
+            (a,) = self._matrices(args, e, 1)
+            total = _entry_sum(a)
+            return total if func is SumOf else (1 / (a.shape[0] * a.shape[1])) * total
+        if func is sp.log:
+            self.fail(
+                f"'{_source(e)}' in {self.place}: log is read only in a loss written out in the cost: {log_losses()}"
+            )
         if func is PowerOf:
             a, p = args
             if not is_matrix(a) or is_matrix(p) or not sp.sympify(p).is_number:
@@ -293,6 +307,16 @@ class Lowering:
         if len(args) != n or not all(is_matrix(a) for a in args):
             self.fail(f"'{_source(e)}' in '{self.name}' takes {n} matri{'x' if n == 1 else 'ces'}")
         return args
+
+
+def _entry_sum(Q):
+    """The sum of all of Q's entries, 1×1: ``‖W‖²_F`` for ``(W**2).sum()`` (the L2 penalty's op), else ``1ᵀ Q 1``
+    (no ones where Q is a row or a column already)."""
+    if isinstance(Q, sp.HadamardPower) and Q.exp == 2 and isinstance(Q.base, sp.MatrixSymbol):
+        return FrobeniusSq(Q.base)
+    rows, cols = Q.shape
+    left = Q if rows == 1 else OneMatrix(1, rows) * Q
+    return left if cols == 1 else left * OneMatrix(cols, 1)
 
 
 def _source(e) -> str:

@@ -57,6 +57,7 @@ from .lower import Lowering, is_matrix, shape_text
 from .recurrence import BPTT, Recurrence, carried_values, check_step_reads, order, readable_text
 from .rewrites import rewrite_normalisations
 from .vocabulary import VOCABULARY
+from .written_out import losses_written_out
 
 __all__ = ["Equation", "M", "Term", "VecDerivation", "VecNetwork", "cancellation"]
 
@@ -454,7 +455,8 @@ class VecNetwork:
             a, y = _name(A), _name(Y)
             value = self._lower_loss(lname, a, y, where)
         else:
-            value = Lowering(self, "the cost", where)(self._user_names(self._parse(loss, "the cost", where), where))
+            expr = self._user_names(self._parse(loss, "the cost", where), where)
+            value = Lowering(self, "the cost", where)(losses_written_out(self, expr, where))
             value = self._name_outputs(value, where)
         value = self._input_as_target(value, where)
         if not (is_matrix(value) and value.shape == (1, 1)):

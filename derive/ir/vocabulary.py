@@ -13,8 +13,13 @@ declaration's quantities; the declaration lowers them onto the matrix program (`
 
 from __future__ import annotations
 
+import re
+import sys
+from functools import partial
+
 import sympy as sp
 
+from ..errors import DeclarationError, caller_place, typed
 from ..ops.activations.softmax_rows import SoftmaxRows
 
 
@@ -23,9 +28,17 @@ class MatrixFunction(sp.Function):
 
     is_commutative = False
 
+    def _sympystr(self, printer):  # as a declaration writes it, in messages: mean_columns(Y*log(A))
+        word = (
+            getattr(self, "word", None)
+            or re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__.removesuffix("Of")).lower()
+        )
+        return f"{word}({', '.join(printer._print(a) for a in self.args)})"
+
 
 class Hadamard(MatrixFunction):
     nargs = 2
+    word = "hadamard"
 
 
 class TransposeOf(MatrixFunction):
@@ -34,18 +47,22 @@ class TransposeOf(MatrixFunction):
 
 class SumColumns(MatrixFunction):
     nargs = 1
+    word = "sum_columns"
 
 
 class MeanColumns(MatrixFunction):
     nargs = 1
+    word = "mean_columns"
 
 
 class SumRows(MatrixFunction):
     nargs = 1
+    word = "sum_rows"
 
 
 class MeanRows(MatrixFunction):
     nargs = 1
+    word = "mean_rows"
 
 
 class PowerOf(MatrixFunction):
@@ -113,6 +130,23 @@ class CausalMaskOf(MatrixFunction):
 
 class RowSumOf(MatrixFunction):
     nargs = 1
+    word = "rowsum"
+
+
+class SumOf(MatrixFunction):
+    """``Q.sum()``: the sum of all of Q's entries (1×1)."""
+
+    nargs = 1
+    word = "sum"
+
+    def _sympystr(self, printer):  # as NumPy writes it, in messages
+        return f"({printer._print(self.args[0])}).{self.word}()"
+
+
+class MeanOf(SumOf):
+    """``Q.mean()``: the mean of all of Q's entries (1×1)."""
+
+    word = "mean"
 
 
 def hadamard(A, B):
@@ -246,11 +280,77 @@ def _transposed(expr):
     return TransposeOf(expr)
 
 
-# A layer declaration's quantities are SymPy's non-commutative symbols; these give them NumPy's @ and .T (SymPy's
-# own expressions have neither, so a commutative expression still refuses them exactly as before).
+def _layer_quantity(expr, attribute: str):
+    """``expr`` when it is a layer declaration's quantity (non-commutative, not yet lowered), else AttributeError."""
+    if expr.is_commutative or isinstance(expr, sp.MatrixExpr):
+        raise AttributeError(f"'{type(expr).__name__}' object has no attribute '{attribute}'")
+    return expr
+
+
+# (rows, columns) a NumPy axis reduces on a 2-D array; -1 and -2 count from the end
+_AXES = {None: (True, True), 0: (True, False), -2: (True, False), 1: (False, True), -1: (False, True)}
+_AXES.update({(0, 1): (True, True), (1, 0): (True, True), (-2, -1): (True, True), (-1, -2): (True, True)})
+
+
+def _reduction(word: str, whole, rows, columns):
+    """NumPy's ``Q.sum(axis=…, keepdims=…)`` (``word`` "sum") or ``Q.mean(…)`` on a layer quantity: every entry
+    (axis None: ``whole``), each column's (axis 0: ``rows``, a row 1×k) or each row's (axis 1 with keepdims:
+    ``columns``, a column n×1).  ``np.sum(Q, …)`` and ``np.mean(Q, …)`` call it too."""
+
+    def method(self, axis=None, dtype=None, out=None, keepdims=False):
+        Q = _layer_quantity(self, word)
+        q = str(Q) if isinstance(Q, sp.Symbol) else "Q"
+        axis = tuple(axis) if isinstance(axis, list) else axis
+        if out is not None or axis not in _AXES:
+            raise DeclarationError(
+                f"{q}.{word}({'out=…' if out is not None else f'axis={axis!r}'}) is not a layer op: write {q}.{word}()"
+                f" (every entry), {q}.{word}(axis=0) (each column's, a row) or {q}.{word}(axis=1, keepdims=True)"
+                " (each row's, a column)",
+                caller_place(),
+            )
+        over_rows, over_columns = _AXES[axis]
+        if over_rows and over_columns:
+            return whole(Q)
+        if over_rows:
+            return rows(Q)  # NumPy's (k,) result broadcasts as the row 1×k does
+        if not keepdims:
+            raise DeclarationError(
+                f"{q}.{word}(axis={axis}) is 1-D in NumPy and broadcasts as a row, not a column: write"
+                f" {q}.{word}(axis={axis}, keepdims=True) for each row's {word} (a column, n×1)",
+                caller_place(),
+            )
+        return columns(Q)
+
+    return property(lambda self: method.__get__(_layer_quantity(self, word)))
+
+
+_sympy_pow = sp.Expr.__pow__
+
+
+def _power(self, other, mod=None):
+    """``Q**p`` typed in a declaration on a layer quantity: entry by entry, as NumPy means it (``power(Q, p)``).
+    Else SymPy's power: SymPy writes ``W*W`` (``W @ W``, a matrix product) as ``W**2`` by this operator, and the
+    engine's own ``a**2`` (tanh' = 1 − a²) is a scalar's."""
+    if mod is None and not self.is_commutative and not isinstance(self, sp.MatrixExpr) and typed(sys._getframe(1)):
+        try:
+            p = sp.sympify(other)
+        except (sp.SympifyError, TypeError):
+            return NotImplemented
+        if p.is_commutative:
+            return power(self, p)
+    return _sympy_pow(self, other, mod)
+
+
+# A layer declaration's quantities are SymPy's non-commutative symbols; these give them NumPy's @, .T, ** (entry by
+# entry), .sum(), .mean() and .log() (which np.log calls).  SymPy's own expressions have none of them, so a
+# commutative expression still refuses them (or, for **, still means SymPy's power) exactly as before.
 sp.Expr.__matmul__ = lambda self, other: _matmul(self, other)
 sp.Expr.__rmatmul__ = lambda self, other: _matmul(other, self)
 sp.Expr.T = property(_transposed)
+sp.Expr.__pow__ = _power
+sp.Expr.sum = _reduction("sum", SumOf, sum_rows, sum_columns)
+sp.Expr.mean = _reduction("mean", MeanOf, mean_rows, mean_columns)
+sp.Expr.log = property(lambda self: partial(sp.log, _layer_quantity(self, "log")))
 
 VOCABULARY = {
     "hadamard": hadamard,

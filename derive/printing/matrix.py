@@ -308,6 +308,7 @@ def _product_text(x) -> str:
     text = _ScalarPrinter().doprint(
         x.xreplace({s: sp.Symbol(GREEK[s.name]) for s in x.free_symbols if s.name in GREEK})
     )
+    text = re.sub(r"(\w+)\*(?=(\w+))", lambda f: f[1] + ("" if f[1].isdigit() or len(f[1] + f[2]) == 2 else " "), text)
     text = text.replace("*", "")
     return re.sub(r"sqrt\((\w+)\)", r"√\1", text)
 
