@@ -398,6 +398,17 @@ def test_a_users_program_generates_for_both_backends_and_their_tests_pass(tmp_pa
     assert all(s in text for s in shown), text
 
 
+def test_a_penalty_on_activations_gets_a_right_hessian_vector_product(tmp_path, capsys):
+    """dA1 = W2ᵀ dZ2 + 2mλ A1: the module's dA1 holds (1/m)·dA1, so the penalty's term is 2λ A1 there, in the
+    gradients and in the R-operator's R{dA1} alike (hvp had 2mλ A1: m times too large); the module's tests check
+    hvp against differences of the gradients."""
+    path = spec(tmp_path, "penalty_spec", EXAMPLES / "activation_penalty.py")
+    assert main(["generate", path, "-o", str(tmp_path / "penalty.py")]) == 0
+    text = (tmp_path / "penalty.py").read_text()
+    assert "RdA1 = (2 * lam) * RA1 + VW2.T @ dZ2 + W2.T @ RdZ2" in text
+    passes(tmp_path / "test_penalty.py")
+
+
 def test_layer_norm_written_out_by_hand_derives_as_the_lecture_writes_it(tmp_path, capsys):
     """Z = W1 @ X + b1 held in a variable and used twice, once inside Z - mu (which SymPy writes W1 X + b1 − mu), is
     named once; -0.5 is read as −1/2; the layer-norm backward collapses to its one line; the module's tests pass."""

@@ -314,6 +314,10 @@ def code_of(expr, target_scale, adjoint_scales: dict[str, sp.Expr]):
 
     ``adjoint_scales`` maps an adjoint's name (``dZ1``) to m or 1.
     """
+    if isinstance(expr, sp.MatAdd) and target_scale != 1:
+        # term by term: a term with no adjoint in it (a penalty's 2mλ A1 beside W2ᵀ dZ2) is divided by the scale
+        terms = [code_of(term, target_scale, adjoint_scales) for term in expr.args]
+        return sp.MatAdd(*[a for t in terms for a in (t.args if isinstance(t, sp.MatAdd) else (t,))])
     scaled = {s for s in expr.atoms(sp.MatrixSymbol) if adjoint_scales.get(s.name, 1) != 1}
     if scaled and all(adjoint_scales[s.name] == target_scale for s in scaled):
         return _distribute(pull_scalars(expr))  # linear in adjoints of the target's own scale: nothing to convert
