@@ -136,7 +136,7 @@ def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None)
 
 
 def kink_distance(derivation, point: dict[str, float]) -> float:
-    """How far a per-unit point is from a ReLU kink (the smallest |z| fed to a step); inf if none."""
+    """How far a per-unit point is from a kink (the smallest |z| fed to ReLU, a step, ELU); inf if none."""
     values = derivation.forward(point)
     out = math.inf
     for node in derivation.net.nodes:
@@ -147,7 +147,12 @@ def kink_distance(derivation, point: dict[str, float]) -> float:
     return out
 
 
-_KINKED = tuple(r.cls for r in records() if r.kinks)  # functions with a kink at 0 (ReLU, step)
+def _kinked(record) -> bool:
+    """Whether differences straddling 0 misjudge the function's derivative: a kink (ReLU), or one of g' (ELU)."""
+    return record.kinks or record.prime_kinks
+
+
+_KINKED = tuple(r.cls for r in records() if _kinked(r))  # functions with a kink at 0 (ReLU, step), or g' (ELU)
 
 
 def smooth_point(derivation, seed: int = 0, margin: float = 1e-2) -> dict[str, float]:
@@ -185,16 +190,16 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
 
 
 def layer_kink_distance(d: VecDerivation, env: dict, m: int, of: str | None = None) -> float:
-    """How far the batch is from a kink: the smallest |Z| over every ReLU layer's input and every entry an L1
-    penalty takes, and the smallest gap between the largest entry a max pooling takes and the best one of
-    another word; and any op's own margin (its stanza's ``kink``: an image max pooling's) (inf without any).
+    """How far the batch is from a kink: the smallest |Z| over every ReLU (or ELU: ``_kinked``) layer's input
+    and every entry an L1 penalty takes, and the smallest gap between the largest entry a max pooling takes and
+    the best one of another word; and any op's own margin (its stanza's ``kink``: an image max pooling's) (inf without any).
     ``of``: only the kinks that move with that parameter (those after it in the program)."""
     from .ir.numeric import NumPyEvaluator
     from .ops import OPS
     from .ops.nodes import L1Norm
     from .ops.text_nodes import PoolMax
 
-    relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and record_of(e.function).kinks]
+    relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and _kinked(record_of(e.function))]
     nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
     pools = [p for p in nodes if isinstance(p, PoolMax)]
     penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
