@@ -311,8 +311,9 @@ def test_text_gradients_match_finite_differences(op, n, d, vocab, m, seed):
     """Random word indices with padding (id 0) among them: a padded position passes no gradient to E."""
     body, _ = TEXT_ROWS[op]
     deriv = text_network(n, d, vocab, body).derive()
-    # max pooling has a kink wherever two words tie: a small step keeps the stencil (±2h) on one side of it
-    errors = rel_errors(check(deriv, m=m, seed=seed, h=1e-6 if op == "pool_max" else 1e-3))
+    # max pooling has a kink wherever two words tie: the batch is drawn 0.05 from every tie where it can be, and
+    # the check's step shrinks below the nearest one (a fixed step of 1e-6 left round-off of 2e-6 of dE's entries)
+    errors = rel_errors(check(deriv, m=m, seed=seed))
     assert max(errors.values()) <= 1e-6, errors
 
 
