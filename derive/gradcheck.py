@@ -208,8 +208,9 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
 def layer_kink_distance(d: VecDerivation, env: dict, m: int, of: str | None = None) -> float:
     """How far the batch is from a kink: the smallest |Z| over every ReLU (or ELU: ``_kinked``) layer's input
     and every entry an L1 penalty takes, and the smallest gap between the largest entry a max pooling takes and
-    the best one of another word; and any op's own margin (its stanza's ``kink``: an image max pooling's) (inf without any).
-    ``of``: only the kinks that move with that parameter (those after it in the program)."""
+    the best one of another word; and any op's own margin (its stanza's ``kink``: an image max pooling's, a
+    negative power's |B|) (inf without any).  ``of``: only the kinks that move with that parameter (those after
+    it in the program)."""
     from .ir.numeric import NumPyEvaluator
     from .ops import OPS
     from .ops.nodes import L1Norm
