@@ -7,7 +7,8 @@ from ReLU kinks unless given); for a layer ``VecDerivation`` it compares each ``
 evaluated with NumPy, entry by entry with the same difference of the cost J = (1/m) Σ L on a
 seeded batch of ``m`` examples.  Either way the answer is a list of ``GradCheck`` rows whose
 ``rel_error`` is ``|a − n| / max(|a|, |n|)`` (0 when both are below ``tiny``; the worst entry for
-arrays).  Seeded points come from ``random_point`` (per unit) and ``random_instance`` (layers).
+arrays; for layers an entry is measured against at least what the differences resolve, see
+``relative_error``).  Seeded points come from ``random_point`` (per unit) and ``random_instance`` (layers).
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class GradCheck:
-    """One quantity's derived gradient against its finite differences (floats, or arrays for layers)."""
+    """One quantity's derived gradient against its finite differences (floats, or arrays for layers);
+    ``noise``: a bound on the differences' round-off (0: not known)."""
 
     name: str
     analytic: float | np.ndarray
     numeric: float | np.ndarray
+    noise: float = 0.0
 
     @property
     def rel_error(self) -> float:
-        return relative_error(self.analytic, self.numeric)
+        return relative_error(self.analytic, self.numeric, noise=self.noise)
 
     @property
     def ok(self) -> bool:
@@ -82,20 +85,33 @@ def check(
     return _check_units(derivation, point, names, 1e-4 if h is None else h)
 
 
-def relative_error(a, n, tiny: float = 1e-10) -> float:
+def relative_error(a, n, tiny: float = 1e-10, noise: float = 0.0) -> float:
     """``|a − n| / max(|a|, |n|)``, 0 where both are below ``tiny``; the worst entry for arrays, where an entry
     below 1e-4 of the array's largest is measured against that floor (round-off in the differences of an
-    entry near 0 is not a wrong gradient)."""
+    entry near 0 is not a wrong gradient).  ``noise`` bounds the round-off of the differences ``n``: no entry
+    is measured against less than ``noise / TOLERANCE``, the smallest size they resolve to ``TOLERANCE`` (a
+    whole gradient all but 0, batch norm's dW of 4e-8 where J = 0.3, is checked down to its round-off)."""
     a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
     scale = np.maximum(np.abs(a), np.abs(n))
-    floor = 1e-4 * float(np.max(scale)) if scale.size > 1 else 0.0
+    floor = max(1e-4 * float(np.max(scale)) if scale.size > 1 else 0.0, noise / TOLERANCE)
     err = np.where(scale < tiny, 0.0, np.abs(a - n) / np.maximum(scale, max(tiny, floor)))
     return float(np.max(err)) if err.size else 0.0
 
 
 def five_point(f, h: float) -> float:
-    """The central difference of ``f`` at 0 (``f(δ)`` is the function at x + δ), error O(h⁴)."""
-    return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
+    """The central difference of ``f`` at 0 (``f(δ)`` is the function at x + δ), error O(h⁴).  The two
+    differences come first: each is exact where the values are close (Sterbenz), so a constant ``f`` gives 0
+    and the round-off is the values' own (``stencil_noise``)."""
+    return (8 * (f(h) - f(-h)) - (f(2 * h) - f(-2 * h))) / (12 * h)
+
+
+ROUNDING = 16  # J computed in float64 is within this many units of round-off (2⁻⁵³ |J|) of its exact value
+
+
+def stencil_noise(value: float, h: float) -> float:
+    """A bound on the round-off of ``five_point`` where the function is about ``value``: each of its four values
+    off by ``ROUNDING`` units of round-off, weighted 8, 8, 1, 1 over 12h."""
+    return 18 * ROUNDING * 2.0**-53 * abs(value) / (12 * h)
 
 
 def numeric_gradient(derivation, point: dict[str, float], name: str, h: float = 1e-4, values=None) -> float:
@@ -136,7 +152,7 @@ def random_point(net, seed: int = 0, scale: float = 1.0, *, rng=None, draw=None)
 
 
 def kink_distance(derivation, point: dict[str, float]) -> float:
-    """How far a per-unit point is from a ReLU kink (the smallest |z| fed to a step); inf if none."""
+    """How far a per-unit point is from a kink (the smallest |z| fed to ReLU, a step, ELU); inf if none."""
     values = derivation.forward(point)
     out = math.inf
     for node in derivation.net.nodes:
@@ -147,7 +163,12 @@ def kink_distance(derivation, point: dict[str, float]) -> float:
     return out
 
 
-_KINKED = tuple(r.cls for r in records() if r.kinks)  # functions with a kink at 0 (ReLU, step)
+def _kinked(record) -> bool:
+    """Whether differences straddling 0 misjudge the function's derivative: a kink (ReLU), or one of g' (ELU)."""
+    return record.kinks or record.prime_kinks
+
+
+_KINKED = tuple(r.cls for r in records() if _kinked(r))  # functions with a kink at 0 (ReLU, step), or g' (ELU)
 
 
 def smooth_point(derivation, seed: int = 0, margin: float = 1e-2) -> dict[str, float]:
@@ -185,16 +206,17 @@ def random_instance(d: VecDerivation, m: int = 5, seed: int = 0, scale: float = 
 
 
 def layer_kink_distance(d: VecDerivation, env: dict, m: int, of: str | None = None) -> float:
-    """How far the batch is from a kink: the smallest |Z| over every ReLU layer's input and every entry an L1
-    penalty takes, and the smallest gap between the largest entry a max pooling takes and the best one of
-    another word; and any op's own margin (its stanza's ``kink``: an image max pooling's) (inf without any).
-    ``of``: only the kinks that move with that parameter (those after it in the program)."""
+    """How far the batch is from a kink: the smallest |Z| over every ReLU (or ELU: ``_kinked``) layer's input
+    and every entry an L1 penalty takes, and the smallest gap between the largest entry a max pooling takes and
+    the best one of another word; and any op's own margin (its stanza's ``kink``: an image max pooling's, a
+    negative power's |B|) (inf without any).  ``of``: only the kinks that move with that parameter (those after
+    it in the program)."""
     from .ir.numeric import NumPyEvaluator
     from .ops import OPS
     from .ops.nodes import L1Norm
     from .ops.text_nodes import PoolMax
 
-    relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and record_of(e.function).kinks]
+    relu_inputs = [e.operands[0] for e in d.forward if e.kind == "activation" and _kinked(record_of(e.function))]
     nodes = [p for e in d.forward for p in sp.preorder_traversal(e.expr)]
     pools = [p for p in nodes if isinstance(p, PoolMax)]
     penalised = [p.args[0] for p in nodes if isinstance(p, L1Norm)]
@@ -311,9 +333,11 @@ def _compare(values: dict, env: dict, names, J, h: float | dict, seed: int, max_
     """``values["d<name>"]`` against five-point differences of ``J()`` as each entry of ``env[name]`` moves
     (``h`` the step, or each name's)."""
     rng = np.random.default_rng(seed)
+    cost = float(np.asarray(values["J"]).flat[0])
     out = []
     for name in names:
         picked = _entries(env[name].shape, max_entries, rng)
+        step = h[name] if isinstance(h, dict) else h
         numeric = []
         for idx in picked:
             saved = env[name][idx]
@@ -322,13 +346,13 @@ def _compare(values: dict, env: dict, names, J, h: float | dict, seed: int, max_
                 env[name][idx] = saved + delta
                 return J()
 
-            numeric.append(five_point(shifted, h[name] if isinstance(h, dict) else h))
+            numeric.append(five_point(shifted, step))
             env[name][idx] = saved
-        analytic = values[f"d{name}"]
+        analytic, noise = values[f"d{name}"], stencil_noise(cost, step)
         if max_entries is None:
-            out.append(GradCheck(name, analytic, np.array(numeric).reshape(analytic.shape)))
+            out.append(GradCheck(name, analytic, np.array(numeric).reshape(analytic.shape), noise))
         else:
-            out.append(GradCheck(name, np.array([analytic[i] for i in picked]), np.array(numeric)))
+            out.append(GradCheck(name, np.array([analytic[i] for i in picked]), np.array(numeric), noise))
     return out
 
 

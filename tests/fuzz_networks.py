@@ -162,11 +162,8 @@ def layer_spec(rng: random.Random) -> str:
 def run_derive(net) -> None:
     if isinstance(net, VecNetwork):
         d = net.derive()
-        # at a point where a gradient entry is tiny (vanishing through a narrow tanh/σ layer) the
-        # differences' round-off decides its relative error: a wrong derivation fails at every point
+        # an entry all but 0 (vanishing through a narrow tanh/σ layer) is held to the differences' round-off
         worst = gradcheck.worst(gradcheck.check(d, seed=0))
-        if worst > TOLERANCE:
-            worst = gradcheck.worst(gradcheck.check(d, seed=1))
         assert worst <= TOLERANCE, f"layer gradients differ from finite differences: {worst:.2e}"
         return
     d = net.derive()

@@ -49,7 +49,8 @@ class Op:
     # write, np.add.at); the others are NumPy's with np read as jnp (codegen.render.jax_matrix)
     jax_helpers: dict[str, str] = field(default_factory=dict)
     jvp: Callable | None = None  # (expr, d, ctx) -> R{expr} (None: 0), d(operand) the operand's tangent or None
-    kink: Callable | None = None  # (evaluator, expr) -> how far its values are from a kink (max pooling's tie)
+    # (evaluator, expr) -> how far its values are from a kink (max pooling's tie) or a singularity (B^(−1/2) at 0)
+    kink: Callable | None = None
 
 
 @dataclass

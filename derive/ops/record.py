@@ -129,6 +129,9 @@ class FunctionRecord:
     words: tuple[str, ...] = ()  # what a claim may call it (text and LaTeX), besides its name
     prose: str = ""  # one sentence for a handout: what the function is and where it comes from
     kinks: bool = False  # not differentiable at 0 (ReLU): checks keep clear of z = 0 and test it exactly
+    # differentiable at 0 but its derivative is not (ELU: g'' jumps from 1 to 0): a difference quotient whose
+    # stencil straddles z = 0 errs by O(h), so gradient checks keep clear of it as of a kink
+    prime_kinks: bool = False
     cls: type | None = None
 
     def __post_init__(self):

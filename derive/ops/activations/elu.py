@@ -17,7 +17,8 @@ from ..activation import NetFunctionBase, activation
     array=lambda z: np.where(z >= 0, z, np.expm1(np.minimum(z, 0))),
     numpy="np.where({0} >= 0, {0}, np.expm1(np.minimum({0}, 0)))",
     prime_numpy="np.where({0} >= 0, 1.0, np.exp(np.minimum({0}, 0)))",
-    second_numpy="np.where({0} >= 0, 0.0, np.exp(np.minimum({0}, 0)))", init=("he", "He: it feeds ELU"),
+    second_numpy="np.where({0} >= 0, 0.0, np.exp(np.minimum({0}, 0)))", prime_kinks=True,
+    init=("he", "He: it feeds ELU"),
     prose="the exponential linear unit: z for z ≥ 0 and e^z − 1 below, smooth at 0 (α = 1) and bounded below by −1",
 )  # fmt: skip
 class ELU(NetFunctionBase):
