@@ -203,6 +203,7 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         for q in e.operands:
             last_use[q] = i
     alloc = Allocator(last_use)
+    owned = Owned(last_use)
     sums: dict = {}  # Σ_columns computed so far, by their module form (see _general)
     grad_lines: list[Line] = []
     forward_of = {e.target: e for e in d.forward}
@@ -216,9 +217,10 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
             or not _has_recipe(e)
             or (e.kind in ("activation", "activation_grad") and e.target not in rows)  # rows are positions (T×n)
         ):
-            code = _general(e, printer, adjoint_scale, params, sums, inplace=backend.inplace)
+            code = _general(e, printer, adjoint_scale, params, sums, inplace=backend.inplace, owned=owned, i=i)
         else:
             code = _inplace(e, i, alloc, rows, printer, d, by_target, X, Y)
+        owned.viewed(code)
         comments = [f"({e.number}) {e.text}"]
         if e in d.backward:
             sources = [forward_of.get(t.via, loss_eq) for t in e.terms] or [_reversed_forward(e, forward_of, loss_eq)]
@@ -453,7 +455,54 @@ def _multiplies(expr, name: str) -> bool:
     return False
 
 
-def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict, inplace: bool = True) -> list[str]:
+@dataclass
+class Owned:
+    """The names whose array the general printer's own line made (a product, a sum, an element-wise result)
+    and no other name views: a line that reads one for the last time may write over it (``dG1 = dF1`` then
+    ``dG1 *= (G1 >= 0)``), as the in-place path reuses a dead buffer."""
+
+    last_use: dict[str, int]
+    names: set[str] = field(default_factory=set)
+
+    def dying(self, name: str, i: int) -> bool:
+        return name in self.names and self.last_use.get(name, -1) == i
+
+    def made(self, name: str, expr) -> None:
+        """``name = expr`` was written: its array is new unless ``expr`` prints as another name or a view of one."""
+        scalar, factors = expr.as_coeff_matrices() if isinstance(expr, sp.MatMul) else (1, [])
+        if isinstance(expr, (sp.MatAdd, sp.HadamardProduct)) or len(factors) >= 2 or (factors and scalar != 1):
+            self.names.add(name)
+
+    def viewed(self, lines: list[str]) -> None:
+        """A line ``A = Z`` or ``A = Z.T`` makes a second name for Z's array: Z is no longer written over."""
+        for line in lines:
+            if found := re.fullmatch(r"\w+ = (\w+)(\.T)?", line):
+                self.names.discard(found.group(1))
+
+
+def _over_dying(t: str, expr, printer: MatrixCodePrinter, owned: Owned, i: int) -> list[str] | None:
+    """``t = Q ⊙ R`` (or ``Q / R``) as ``t = Q`` then ``t *= R`` when Q's array is read here for the last time: no
+    new array.  Two factors only, so that R as printed is the whole other factor."""
+    if not isinstance(expr, sp.HadamardProduct) or len(expr.args) != 2:
+        return None
+    dying = next(
+        (f for f in expr.args if isinstance(f, sp.MatrixSymbol) and f.shape == expr.shape and owned.dying(f.name, i)),
+        None,
+    )
+    if dying is None:
+        return None
+    code, name = printer.code(expr), dying.name
+    for op in ("*", "/"):
+        if code.startswith(f"{name} {op} "):
+            return [f"{t} = {name}", f"{t} {op}= {code[len(name) + 3 :]}"]
+    if code.endswith(f" * {name}"):
+        return [f"{t} = {name}", f"{t} *= {code[: -len(name) - 3]}"]
+    return None
+
+
+def _general(
+    e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict, inplace: bool = True, owned=None, i: int = -1
+) -> list[str]:
     """Any other equation of the program, as a NumPy expression (a new array; a parameter's into grads, unless
     not ``inplace``: a functional module's parameter gradient is a new array too).
 
@@ -465,6 +514,8 @@ def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict, i
     gradient = t.startswith("d") and t[1:] in params
     if e.kind == "sum":  # a quantity's adjoint summed over the paths from it, each term as its path gives it
         terms = [reuse(code_of(term.expr, scale, adjoint_scale), sums) for term in e.terms]
+        if owned is not None and not gradient:
+            owned.names.add(t)  # a sum: a new array
         if inplace and not gradient and printer.fresh(terms[0]):  # the first path's product, then += the others
             return [f"{t} = {printer.code(terms[0])}", *(f"{t} += {printer.code(term)}" for term in terms[1:])]
         value = " + ".join(printer.code(term) for term in terms)
@@ -473,8 +524,10 @@ def _general(e, printer: MatrixCodePrinter, adjoint_scale, params, sums: dict, i
         written = reuse(expr, sums) if e.kind != "let" else expr
         if gradient and _column_sum(expr):
             sums[expr] = sp.MatrixSymbol(t, *expr.shape)
-        if inplace and not gradient and (lines := printer.accumulate(t, written)):
-            return lines  # a product, then += each other term: no new array per +
+        if inplace and not gradient and owned is not None:
+            owned.made(t, written)
+            if lines := _over_dying(t, written, printer, owned, i) or printer.accumulate(t, written):
+                return lines  # no new array: written over a dead one, or a product then += each other term
         value = printer.code(written)
     if inplace and gradient:
         return [f'{t} = grads["{t[1:]}"]', f"{t}[...] = {value}"]
