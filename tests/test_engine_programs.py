@@ -159,7 +159,7 @@ W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
         ('A1 = net.let("A1", "A1 + W1 @ X")', 6, "'A1' is defined in terms of itself (a cycle)"),
         ('A1 = net.let("A1", tanh(W1 * X + b1))\nnet.cost(A1)', 7, "the cost must be a scalar (1×1)"),
         ('A1 = net.let("W1", tanh(W1 * X + b1))', 6, "'W1' is defined twice"),
-        ('A1 = net.let("A1", W1 ** 2)', 6, "raises a matrix to a power"),
+        ('A1 = net.let("A1", W1 ** X)', 6, "'W1^X' in 'A1' has a matrix as an exponent"),
     ],
 )
 def test_bad_programs_get_one_line_and_exit_2(tmp_path, body, line, message):

@@ -59,7 +59,7 @@ def test_nlp_generate_refuses_a_hand_edited_file_and_a_bad_name(tmp_path, capsys
 def test_generate_writes_a_module_whose_tests_pass(tmp_path):
     assert main(["generate", "embedding_classifier", "-o", str(tmp_path / "emb.py")]) == 0
     text = (tmp_path / "emb.py").read_text()
-    assert "np.add.at(out.T" in text and "# (17) dE = (1/m) scatter_add(dEmb, W)" in text
+    assert "np.add.at(out, at, rows.ravel())" in text and "# (17) dE = (1/m) scatter_add(dEmb, W)" in text
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_emb.py")],
         cwd=ROOT,

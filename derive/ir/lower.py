@@ -97,6 +97,8 @@ class Lowering:
             return self.mul([self(f) for f in e.args], e)
         if isinstance(e, sp.Pow):
             base, exp = self(e.base), e.exp
+            if is_matrix(self(exp)) if isinstance(exp, sp.Expr) and not exp.is_number else False:
+                self.fail(f"'{_source(e)}' in '{self.name}' has a matrix as an exponent; only a number may be")
             if is_matrix(base):
                 self.fail(
                     f"'{_source(e)}' in '{self.name}' raises a matrix to a power; write power(Q, p) for Q^p entry by entry"
@@ -321,7 +323,7 @@ def _entry_sum(Q):
 
 def _source(e) -> str:
     """The declaration as the user wrote it, products by juxtaposition: ``W2 A1 + b2``."""
-    return str(e).replace("*", " ")
+    return str(e).replace("**", "^").replace("*", " ")
 
 
 def _label(x) -> str:
