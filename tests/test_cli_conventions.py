@@ -278,3 +278,23 @@ def test_json_has_no_bare_nan(capsys):
 
     jsonout.dump({"values": [float("nan"), 1.5, {"inf": float("-inf")}]})
     assert json.loads(capsys.readouterr().out) == {"format": 1, "values": [None, 1.5, {"inf": None}]}
+
+
+def test_a_bug_of_ours_is_one_line_exit_70_and_its_traceback_on_request(monkeypatch, capsys):
+    from codegen.cli import app
+
+    def broken(args):
+        raise RuntimeError("a\nstate the code\tnever expected")
+
+    monkeypatch.setattr(app, "run", broken)
+    monkeypatch.delenv("CHAINRULE_DEBUG", raising=False)
+    assert app.main(["list"]) == app.EXIT_INTERNAL == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(
+        "chainrule: internal error: RuntimeError: a state the code never expected at test_cli_conventions.py:"
+    )
+    assert "a bug in chainrule" in err and "CHAINRULE_DEBUG=1" in err
+    monkeypatch.setenv("CHAINRULE_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        app.main(["list"])

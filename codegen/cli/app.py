@@ -28,6 +28,7 @@ from . import jsonout
 
 EXIT_BAD_INPUT = 2
 EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in chainrule, not in the input
 FIRST = ("list", "derive", "demo")  # the tour, in the order `chainrule --help` lists it; the rest by name
 
 
@@ -157,6 +158,31 @@ def main(argv=None) -> int:
         number = exc.args[0] if exc.args else signal.SIGTERM
         print(f"chainrule: stopped by {signal.Signals(number).name}; no file was left half-written", file=sys.stderr)
         return 128 + number
+    except Exception as exc:  # a bug of ours: one line saying so, the traceback on request
+        if os.environ.get("CHAINRULE_DEBUG"):
+            raise
+        where = "".join(f" at {f.filename.rsplit(os.sep, 1)[-1]}:{f.lineno}" for f in _last_frame(exc))
+        print(
+            f"chainrule: internal error: {type(exc).__name__}: {one_line(exc)}{where} (a bug in chainrule, not in"
+            " your input: please report it with the command; CHAINRULE_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def one_line(exc, limit: int = 300) -> str:
+    """``exc``'s message on one line (whitespace runs as one space), cut to ``limit`` characters; loads nothing,
+    so it serves when a failed import is the bug."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _last_frame(exc) -> list:
+    """The innermost frame of ``exc``'s traceback (where the bug showed), as a list of at most one."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return frames[-1:]
 
 
 def printable(text) -> str:
