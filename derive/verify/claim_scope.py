@@ -49,6 +49,16 @@ class ScalarScope:
             self.lower.setdefault(name.lower(), []).append(name)
         self.output = self._output_node()
         self.layers = self._layers()
+        self._partials: dict[tuple[str, str], sp.Expr] = {}  # a chain's ∂u1/∂h1 comes back on every path
+
+    @classmethod
+    def of(cls, derivation) -> ScalarScope:
+        """The scope of ``derivation``, made once (a derivation does not change; a claim sheet reuses it).
+        A copy of a derivation (``copy.copy``, given its layers' ``entries``) gets a scope of its own."""
+        scope = derivation.__dict__.get("_claim_scope")
+        if scope is None or scope.d is not derivation:
+            scope = derivation.__dict__["_claim_scope"] = cls(derivation)
+        return scope
 
     def _output_node(self) -> str | None:
         """The output (ŷ): the loss's first argument, or the node it is made of (L = c·e: e)."""
@@ -86,7 +96,7 @@ class ScalarScope:
 
     def knows(self, name: str) -> bool:
         try:
-            self.resolve(name)
+            self.resolve(name, hint=False)
         except ClaimError:
             return False
         return True
@@ -144,8 +154,9 @@ class ScalarScope:
         """Whether a claim may use ``name``: a network name, or a gradient written ``dW11``/``δ^{[2]}``."""
         return self.knows(name) or (self.gradient_name(name) is not None)
 
-    def resolve(self, name: str, where=None) -> str:
-        """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match."""
+    def resolve(self, name: str, where=None, *, hint: bool = True) -> str:
+        """A claim's name as a network name: exact, a lecture alias, or a unique case-insensitive match.
+        ``hint=False`` (``knows``: the message is never shown) spares the did-you-mean search."""
         if name in self.kinds:
             return name
         if name in C.RATES:
@@ -158,7 +169,7 @@ class ScalarScope:
             if found is not None:
                 return found
             raise ClaimError(
-                f"unknown name '{name}'{did_you_mean(name, self.kinds)} (network '{self.net.name}' has: "
+                f"unknown name '{name}'{did_you_mean(name, self.kinds) if hint else ''} (network '{self.net.name}' has: "
                 f"{', '.join(self.kinds)})",
                 where,
             )
@@ -186,8 +197,8 @@ class ScalarScope:
         if len(spelled) == 1:
             return spelled[0]
         shown = ", ".join(self.kinds)
-        hint = did_you_mean(name, self.kinds)
-        raise ClaimError(f"unknown name '{name}'{hint} (network '{self.net.name}' has: {shown})", where)
+        suggestion = did_you_mean(name, self.kinds) if hint else ""
+        raise ClaimError(f"unknown name '{name}'{suggestion} (network '{self.net.name}' has: {shown})", where)
 
     def symbol(self, name: str, where=None):
         if name == "e" and "e" not in self.kinds:
@@ -356,6 +367,11 @@ class ScalarScope:
         with every other node written out (``wrt`` held as a variable)."""
         of = self.resolve(of, where)
         wrt = self.resolve(wrt, where)
+        if (of, wrt) not in self._partials:
+            self._partials[of, wrt] = self._partial(of, wrt, where)
+        return self._partials[of, wrt]
+
+    def _partial(self, of: str, wrt: str, where) -> sp.Expr:
         if of == self.net.loss_name:
             return self.d.gradient(wrt)
         if of == wrt:

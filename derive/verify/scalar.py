@@ -165,7 +165,7 @@ def verify_claim(derivation, wrt, claim, *, latex: bool = False, where=None) -> 
 
 
 def _verify_claim(derivation, wrt, claim, latex, where) -> Verdict:
-    scope = ScalarScope(derivation)
+    scope = ScalarScope.of(derivation)
     wrt = getattr(wrt, "name", wrt)
     lhs, rhs = read_claim(claim, latex, where, known=scope.knows_claim_name)
     letters = index_letters(lhs) | index_letters(rhs) | index_letters(("name", wrt) if wrt else None)
