@@ -259,6 +259,13 @@ def test_a_per_unit_penalty_is_named_and_generated(tmp_path, capsys):
     assert main(["generate", path, "-o", str(tmp_path / "l2.py")]) == 0
     assert "LAM = 0.01" in (tmp_path / "l2.py").read_text()
     passes(tmp_path / "test_l2.py")
+    # every medium (the constant is no box of the graph, and its name is printed λ, not lam)
+    for out in ("l2.tex", "l2.html", "l2.ipynb", "l2_slides.tex"):
+        assert main(["handout", path, "-o", str(tmp_path / out), *(["--slides"] if "slides" in out else [])]) == 0
+    tex = (tmp_path / "l2.tex").read_text()
+    assert r"\lambda W_{11}" in tex and "lam " not in tex
+    assert r"$\lambda$ & constant & scalar & the value $0.01$" in tex  # in the symbol table, with its value
+    assert r"\lambda W_{11}" in (tmp_path / "l2_slides.tex").read_text()
 
 
 def test_a_cost_summed_over_the_examples(tmp_path, capsys):

@@ -27,6 +27,7 @@ from derive import functions as F
 from derive.ir.network import VecNetwork
 from derive.ir.numeric import run
 from derive.ops.record import find, record_of
+from derive.printing.latex import SPELLED_GREEK
 
 from ..render.latex_printer import HandoutLatexPrinter
 from .document import shape_latex
@@ -284,13 +285,7 @@ def _equations(vn, vd, printer, options) -> tuple[dict, HandoutLatexPrinter]:
     }, mp
 
 
-GREEK_LATEX = {
-    "lam": r"\lambda",
-    "lambd": r"\lambda",
-    "eps": r"\varepsilon",
-    "epsilon": r"\varepsilon",
-    "keep_prob": r"\mathit{keep\_prob}",
-}
+GREEK_LATEX = {**SPELLED_GREEK, "keep_prob": r"\mathit{keep\_prob}"}
 
 
 def _entry(mp, matrix: str, rc) -> str:

@@ -89,10 +89,10 @@ class HandoutOptions:
 
 # ------------------------------------------------------------------ structure
 def activation_depth(net) -> dict[str, int]:
-    """How many activations lie on the longest path into each name (leaves: 0)."""
+    """How many activations lie on the longest path into each name (leaves and constants: 0)."""
     depth = {leaf: 0 for leaf in net.leaves}
     for node in net.nodes:
-        d = max((depth[s.name] for s in node.deps), default=0)
+        d = max((depth.get(s.name, 0) for s in node.deps), default=0)
         expr = node.expr
         if isinstance(expr, sp.Function) and type(expr) in RULES and RULES[type(expr)].kind == "activation":
             d += 1
@@ -436,14 +436,16 @@ def index_convention(net) -> str | None:
 
 def _network_section(net, derivation, printer, graph) -> dict:
     equations = [(printer.name(n.name), printer.doprint(lecture_form(n.expr, net.kinds))) for n in net.nodes]
-    roles = {"input": "input", "target": "target", "param": "parameter", "node": "computed"}
+    roles = {"input": "input", "target": "target", "param": "parameter", "constant": "constant", "node": "computed"}
     symbols = []
     if len(net.kinds) > MAX_TABLE_ROWS:
         return _grouped_network_section(net, printer, graph, equations, roles)
-    for kind in ("input", "target", "param", "node"):
+    for kind in roles:
         for name in net.names(kind):
             meaning = ""
-            if kind == "node":
+            if kind == "constant":
+                meaning = f"the value ${net.constant_values[name]:g}$"
+            elif kind == "node":
                 meaning = (
                     "the loss"
                     if name == net.loss_name
@@ -460,7 +462,7 @@ def _network_section(net, derivation, printer, graph) -> dict:
 def _grouped_network_section(net, printer, graph, equations, roles) -> dict:
     """The symbol table of a large network: one row per kind and name stem (``W_{11}, …, W_{62}``)."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for kind in ("input", "target", "param", "node"):
+    for kind in roles:
         for name in net.names(kind):
             groups.setdefault((kind, graph_tikz.stem(name)), []).append(name)
     symbols = []

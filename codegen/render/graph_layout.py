@@ -94,7 +94,8 @@ def build(net) -> Graph:
     """The graph of ``net``, summarised when too large."""
     col = columns(net)
     names = list(net.leaves) + [n.name for n in net.nodes]
-    deps = {n.name: [d.name for d in sorted(n.deps, key=lambda s: names.index(s.name))] for n in net.nodes}
+    order = {name: i for i, name in enumerate(names)}  # a constant (λ, with its value) is not a box of the graph
+    deps = {n.name: sorted((d.name for d in n.deps if d.name in order), key=order.__getitem__) for n in net.nodes}
     per_column: dict[int, int] = {}
     for name in names:
         per_column[col[name]] = per_column.get(col[name], 0) + 1

@@ -36,9 +36,16 @@ _LAYERED = re.compile(r"^(d?)([A-Za-z])(\d+)$")
 _COMBINING_HAT = "\u0302"
 
 
+# Greek letters as programs spell them where Python reserves or abbreviates the name (λ is ``lambda``)
+SPELLED_GREEK = {"lam": r"\lambda", "lambd": r"\lambda", "eps": r"\varepsilon", "epsilon": r"\varepsilon"}
+
+
 def _base(letters: str) -> str:
-    """A name's letters in LaTeX: Greek names become commands, others stay as they are; a letter
-    outside ASCII becomes a command pdfLaTeX knows in math (α → \\alpha, é → \\acute{e})."""
+    """A name's letters in LaTeX: Greek names become commands (``lam`` and ``lambd`` too: λ; ``eps``: ε),
+    others stay as they are; a letter outside ASCII becomes a command pdfLaTeX knows in math (α → \\alpha,
+    é → \\acute{e})."""
+    if letters in SPELLED_GREEK:
+        return SPELLED_GREEK[letters]
     tex = _translate(letters)
     return "".join(_letter(ch) if ord(ch) > 127 else ch for ch in tex)
 
