@@ -440,7 +440,7 @@ def _network_section(net, derivation, printer, graph) -> dict:
     symbols = []
     if len(net.kinds) > MAX_TABLE_ROWS:
         return _grouped_network_section(net, printer, graph, equations, roles)
-    for kind in roles:
+    for kind, role in roles.items():
         for name in net.names(kind):
             meaning = ""
             if kind == "constant":
@@ -455,7 +455,7 @@ def _network_section(net, derivation, printer, graph) -> dict:
                     meaning = "see the equations"
             elif kind == "target" and any(net.symbols[name] in g for g in net.one_hot):
                 meaning = "one-hot class label"
-            symbols.append({"symbol": printer.name(name), "role": roles[kind], "shape": "scalar", "meaning": meaning})
+            symbols.append({"symbol": printer.name(name), "role": role, "shape": "scalar", "meaning": meaning})
     return _section_context(net, graph, equations, symbols)
 
 
