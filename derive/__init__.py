@@ -4,6 +4,7 @@ from .errors import ChainruleError, DeclarationError
 from .functions import PUBLIC, RULES
 from .ir.layers import mlp
 from .ir.network import Equation, VecDerivation, VecNetwork
+from .ir.ufuncs import array_ufunc as _array_ufunc  # noqa: F401  (installs np.tanh(Z) etc. on declarations)
 from .ir.vocabulary import (
     avg_pool,
     causal_mask,

@@ -737,3 +737,96 @@ def test_a_log_or_an_axis_that_is_not_read_is_refused_in_one_line(tmp_path, caps
     assert main(["derive", path]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"refused.py:{len(head.splitlines()) + 1}: " in err and message in err, err
+
+
+# -------------------------------------------------------------- NumPy's functions
+def test_numpys_spelling_of_activations_is_read_as_the_ops_it_computes(tmp_path):
+    from derive.catalogue import load_spec
+
+    path = spec(tmp_path, "np_act", EXAMPLES / "numpy_activations.py")
+    d = load_spec(path).derive()
+    t = equation_texts(d)
+    assert t["H1"] == "H1 = tanh(Z1)" and t["H2"] == "H2 = ReLU(Z2) + softplus(Z2)"  # np.maximum(0, Z), np.logaddexp
+    assert t["dZ2"] == "dZ2 = dH2 ⊙ (σ(Z2) + 1[Z2 ≥ 0])" and t["dZ_P"] == "dZ_P = P − Y"  # np.log's BCE cancels
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+    assert main(["generate", path, "-o", str(tmp_path / "npact.py")]) == 0
+    passes(tmp_path / "test_npact.py")
+
+
+def test_numpys_functions_on_scalars_and_entry_by_entry(tmp_path):
+    from derive.catalogue import load_spec
+
+    per_unit = spec(
+        tmp_path,
+        "np_unit",
+        """
+        import numpy as np
+        from derive import Network, binary_cross_entropy, sigmoid
+        net = Network("np_unit")
+        x1, x2 = net.inputs("x1 x2")
+        y = net.targets("y")
+        w1, w2, b, v, c = net.params("w1 w2 b v c")
+        h = net.let("h", np.tanh(w1 * x1 + w2 * x2 + b))
+        g = net.let("g", np.maximum(v * h + c, 0))
+        net.loss(binary_cross_entropy(net.let("yhat", sigmoid(g + np.exp(-h) + np.sqrt(np.square(c) + 1))), y))
+        network = net
+        """,
+    )
+    d = load_spec(per_unit).derive()
+    assert [type(d.net.node(n).expr).__name__ for n in ("h", "g")] == ["Tanh", "ReLU"]
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+    layers = spec(
+        tmp_path,
+        "np_layers",
+        """
+        import numpy as np
+        from derive import VecNetwork, mse
+        net = VecNetwork("np_layers")
+        n0, n1 = net.dims(n0=2, n1=4)
+        X, Y = net.input("X", n0), net.target("Y", 1)
+        W1, w2, b2 = net.param("W1", (n1, n0)), net.param("w2", (1, n1)), net.param("b2", (1, 1))
+        Z = W1 @ X
+        H = np.multiply(np.tanh(Z), np.sqrt(np.square(Z) + 1)) / 2
+        net.cost(mse(np.add(np.matmul(w2, H), b2), Y))
+        network = net
+        """,
+    )
+    d = load_spec(layers).derive()
+    assert equation_texts(d)["Yhat"] == "Yhat = (1/2) w2 (tanh(Z) ⊙ √(Z² + 1)) + b2"  # np.multiply is ⊙
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("H = np.arcsin(W1 @ X)", "np.arcsin is not an op chainrule can differentiate in a declaration"),
+        ("H = np.exp(W1 @ X)", "np.exp of a layer quantity is no op of the table: write the activation"),
+        ("H = np.maximum(W1 @ X, 1)", "np.maximum is not an op chainrule can differentiate"),
+    ],
+)
+def test_a_numpy_function_chainrule_cannot_read_is_refused_at_its_line(tmp_path, capsys, line, message):
+    path = spec(
+        tmp_path,
+        "np_bad",
+        f"""
+        import numpy as np
+        from derive import VecNetwork, mse
+        net = VecNetwork("np_bad")
+        n0, n1 = net.dims(n0=2, n1=4)
+        X, Y = net.input("X", n0), net.target("Y", 1)
+        W1, w2 = net.param("W1", (n1, n0)), net.param("w2", (1, n1))
+        {line}
+        net.cost(mse(w2 @ H, Y))
+        network = net
+        """,
+    )
+    assert main(["derive", path]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "np_bad.py:8:" in err and message in err, err
+
+
+def test_numpy_keeps_its_own_meaning_for_expressions_among_arrays():
+    x = sp.Symbol("x")
+    both = np.array([1.0, 2.0]) * x  # an array among the arguments: NumPy's object arithmetic, as without the hook
+    assert both.dtype == object and list(both) == [1.0 * x, 2.0 * x]
+    assert np.add(np.array([x]), 1)[0] == x + 1

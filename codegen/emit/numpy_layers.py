@@ -224,7 +224,7 @@ def layers_context(net, source: str, backend: Backend = NUMPY) -> dict:
         comments = [f"({e.number}) {e.text}"]
         if e in d.backward:
             sources = [forward_of.get(t.via, loss_eq) for t in e.terms] or [_reversed_forward(e, forward_of, loss_eq)]
-            for source_eq in reversed([s for s in sources if s is not None]):
+            for source_eq in reversed(list(dict.fromkeys(s for s in sources if s is not None))):  # each once
                 comments.insert(0, f"forward: ({source_eq.number}) {source_eq.text}")
             if first_backward and d.example_scale != 1:
                 buffer = " buffer" if backend.inplace else ""

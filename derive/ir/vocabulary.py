@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import sys
-from functools import partial
 
 import sympy as sp
 
@@ -342,15 +341,15 @@ def _power(self, other, mod=None):
 
 
 # A layer declaration's quantities are SymPy's non-commutative symbols; these give them NumPy's @, .T, ** (entry by
-# entry), .sum(), .mean() and .log() (which np.log calls).  SymPy's own expressions have none of them, so a
-# commutative expression still refuses them (or, for **, still means SymPy's power) exactly as before.
+# entry), .sum() and .mean() (np.sum and np.mean call them; np.log, np.tanh and NumPy's other functions are read
+# by derive.ir.ufuncs).  SymPy's own expressions have none of them, so a commutative expression still refuses them
+# (or, for **, still means SymPy's power) exactly as before.
 sp.Expr.__matmul__ = lambda self, other: _matmul(self, other)
 sp.Expr.__rmatmul__ = lambda self, other: _matmul(other, self)
 sp.Expr.T = property(_transposed)
 sp.Expr.__pow__ = _power
 sp.Expr.sum = _reduction("sum", SumOf, sum_rows, sum_columns)
 sp.Expr.mean = _reduction("mean", MeanOf, mean_rows, mean_columns)
-sp.Expr.log = property(lambda self: partial(sp.log, _layer_quantity(self, "log")))
 
 VOCABULARY = {
     "hadamard": hadamard,
