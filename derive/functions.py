@@ -171,6 +171,19 @@ def lecture_functions(expr: sp.Expr) -> sp.Expr:
     return expr.replace(_sigmoid_argument, lambda e: Sigmoid(_sigmoid_argument(e)))
 
 
+def lecture_function(e):
+    """The lecture's function the one node ``e`` spells (``lecture_functions`` node by node), else None: a
+    layer declaration's lowering reads ``sp.tanh(Z)``, ``Max(0, Z)`` and ``1/(1 + np.exp(-Z))`` with it."""
+    if isinstance(e, sp.tanh):
+        return Tanh(e.args[0])
+    if _is_relu(e):
+        return ReLU(next(a for a in e.args if a != 0))
+    z = _sigmoid_ratio(e)
+    if z is None:
+        z = _sigmoid_argument(e)
+    return Sigmoid(z) if z is not None else None
+
+
 def _is_relu(e) -> bool:
     return isinstance(e, sp.Max) and len(e.args) == 2 and sp.S.Zero in e.args
 

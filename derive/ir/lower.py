@@ -19,7 +19,9 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.special import OneMatrix
 
 from ..errors import DeclarationError
+from ..functions import lecture_function
 from ..ops import ACTIVATIONS, Apply, LossSum, find
+from ..ops.activations.softmax import Softmax
 from ..ops.attention_nodes import Causal, RowSum
 from ..ops.nodes import FrobeniusSq, L1Norm
 from ..ops.text_nodes import Concat, Dots, Embed, PoolMax, PoolMean
@@ -34,6 +36,7 @@ from .vocabulary import (
     Hadamard,
     L1NormOf,
     MaxPoolOf,
+    MaxRows,
     MeanColumns,
     MeanOf,
     MeanRows,
@@ -91,6 +94,13 @@ class Lowering:
             return self.symbol(e)
         if e.is_number:
             return e
+        spelled = lecture_function(e)  # sp.tanh(Z), Max(0, Z), 1/(1 + np.exp(-Z)): as a unit-by-unit program reads
+        if spelled is None:
+            spelled = _softmax_written_out(e)
+        if spelled is not None:
+            return self.lower(spelled)
+        if isinstance(e, sp.Mul) and (paired := _spelled_pair(e)) is not None:  # w2 exp(Z) (1 + exp(Z))⁻¹
+            return self.lower(paired)
         if isinstance(e, sp.Add):
             return self.add([self(t) for t in e.args], e)
         if isinstance(e, sp.Mul):
@@ -171,6 +181,17 @@ class Lowering:
         return out if scalar == 1 else scalar * out
 
     def function(self, e):
+        if isinstance(e, MaxRows):
+            self.fail(
+                f"'{_source(e)}' in {self.place}: a column's maximum is read only as the shift of a softmax written"
+                " out, np.exp(Z - Z.max(axis=0, keepdims=True)) / … .sum(axis=0, keepdims=True)"
+            )
+        if isinstance(e, sp.exp) and not e.args[0].is_commutative:
+            self.fail(
+                f"'{_source(e)}' in {self.place}: exp of a layer quantity is no op of the table; it is read inside"
+                " σ or softmax written out (1/(1 + np.exp(-Z)), np.exp(Z) / np.exp(Z).sum(axis=0)), else write the"
+                " activation it is part of (sigmoid, softmax, softplus); a per-unit Network takes exp of a scalar"
+            )
         args = [self(a) for a in e.args]
         func = type(e)
         rec = find(func) if not isinstance(e, AppliedUndef) else find(func.__name__)
@@ -319,6 +340,42 @@ def _entry_sum(Q):
     rows, cols = Q.shape
     left = Q if rows == 1 else OneMatrix(1, rows) * Q
     return left if cols == 1 else left * OneMatrix(cols, 1)
+
+
+def _spelled_pair(e):
+    """``e`` (a longer product) with two factors in a row that spell a function written as that function
+    (SymPy flattens ``w2 @ (exp(Z) / (1 + exp(Z)))`` into one product of three factors), else None."""
+    args = e.args
+    if len(args) < 3:
+        return None
+    for i in range(len(args) - 1):
+        pair = sp.Mul(args[i], args[i + 1], evaluate=False)
+        spelled = lecture_function(pair)
+        if spelled is None:
+            spelled = _softmax_written_out(pair)
+        if spelled is not None:
+            return sp.Mul(*args[:i], spelled, *args[i + 2 :])
+    return None
+
+
+def _softmax_written_out(e):
+    """``softmax(Z)`` when ``e`` is exp(Z) ⊘ Σ_rows exp(Z), NumPy's ``np.exp(Z) / np.exp(Z).sum(axis=0)``
+    (``keepdims=True`` or not), else None."""
+    if not (isinstance(e, sp.Mul) and len(e.args) == 2):
+        return None
+    num = next((a for a in e.args if isinstance(a, sp.exp)), None)
+    den = next((a for a in e.args if a is not num), None)
+    if num is None or not (isinstance(den, sp.Pow) and den.exp == -1 and isinstance(den.base, SumRows)):
+        return None
+    if den.base.args[0] != num:
+        return None
+    z = num.args[0]
+    shifts = [t for t in z.args if isinstance(-t, MaxRows)] if isinstance(z, sp.Add) else []
+    if len(shifts) == 1:  # exp(Z − max_rows(Z)): the stable form, the same softmax
+        rest = sp.Add(*(t for t in z.args if t is not shifts[0]))
+        if (-shifts[0]).args[0] == rest:
+            z = rest
+    return Softmax(z)
 
 
 def _source(e) -> str:

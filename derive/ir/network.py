@@ -736,14 +736,38 @@ def _terms_of(part, node):
     return rest
 
 
+def _factors_around(part, node):
+    """(the factors before, the factors after) when ``node`` is a longer product holding the product ``part``'s
+    factors in a row (``w2 @ A`` with ``A = E / S``: SymPy writes it ``w2 E S⁻¹``), else None."""
+    if not isinstance(part, sp.Mul) or not isinstance(node, sp.Mul) or node == part:
+        return None
+    if any(f.is_commutative for f in part.args):  # a coefficient merges with the longer product's
+        return None
+    k, args = len(part.args), node.args
+    for i in range(len(args) - k + 1):
+        if args[i : i + k] == part.args:
+            return args[:i], args[i + k :]
+    return None
+
+
 def _in_a_sum(expr, part) -> bool:
-    """``part`` (a sum) is written inside a longer sum of ``expr``, its terms among that sum's."""
-    return any(_terms_of(part, node) is not None for node in sp.preorder_traversal(expr))
+    """``part`` (a sum, or a product) is written inside a longer sum (product) of ``expr``: its terms among that
+    sum's (its factors in a row among that product's)."""
+    return any(
+        _terms_of(part, node) is not None or _factors_around(part, node) is not None
+        for node in sp.preorder_traversal(expr)
+    )
 
 
 def _written_with(expr, part, handle):
-    """``expr`` with ``part`` written as ``handle``, also where a longer sum holds all of ``part``'s terms."""
+    """``expr`` with ``part`` written as ``handle``, also where a longer sum holds all of ``part``'s terms (a
+    longer product its factors in a row)."""
     expr = expr.xreplace({part: handle})
+    if isinstance(part, sp.Mul):
+        return expr.replace(
+            lambda node: _factors_around(part, node) is not None,
+            lambda node: sp.Mul(*_factors_around(part, node)[0], handle, *_factors_around(part, node)[1]),
+        )
     if not isinstance(part, sp.Add):
         return expr
     return expr.replace(

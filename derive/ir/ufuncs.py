@@ -8,7 +8,8 @@ the op it computes:
   (``np.tanh({0})``, ``np.maximum({0}, 0)``, ``np.logaddexp(0, {0})``) is that activation, with
   the arguments of a symmetric ufunc in either order (``np.maximum(0, Z)``): the table is read
   from the records, so a new record with such a form is read with no change here;
-- ``np.log`` (a loss written out), ``np.exp`` (of a scalar), ``np.sqrt``, ``np.square``, ``np.power``, ``np.reciprocal`` and the
+- ``np.log`` (a loss written out), ``np.exp`` (of a scalar; of a layer quantity inside σ or softmax written
+  out, ``1/(1 + np.exp(-Z))``, ``np.exp(Z) / np.exp(Z).sum(axis=0)``), ``np.sqrt``, ``np.square``, ``np.power``, ``np.reciprocal`` and the
   arithmetic ufuncs (``np.multiply`` entry by entry: ⊙ on layer quantities) are what they compute;
 - another ufunc on a quantity is refused in one line naming it and the place.
 
@@ -95,20 +96,10 @@ def _multiply(a, b):
     return hadamard(a, b) if _is_layer(a) and _is_layer(b) else a * b
 
 
-def _exp(q):
-    if _is_layer(q):
-        raise DeclarationError(
-            "np.exp of a layer quantity is no op of the table: write the activation it is part of (sigmoid(Z),"
-            " softmax(Z), softplus(Z) or np.logaddexp(0, Z)); a per-unit Network takes np.exp of a scalar",
-            caller_place(),
-        )
-    return sp.exp(q)
-
-
 # what the other ufuncs compute, entry by entry on a layer quantity (power) as on a scalar
 _ELEMENTWISE = {
     "log": sp.log,
-    "exp": _exp,
+    "exp": sp.exp,  # of a layer quantity, read inside σ or softmax written out (derive.ir.lower)
     "sqrt": lambda q: power(q, sp.Rational(1, 2)) if _is_layer(q) else sp.sqrt(q),
     "square": lambda q: power(q, 2) if _is_layer(q) else q**2,
     "reciprocal": lambda q: power(q, -1) if _is_layer(q) else 1 / q,

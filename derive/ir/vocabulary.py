@@ -59,6 +59,14 @@ class SumRows(MatrixFunction):
     word = "sum_rows"
 
 
+class MaxRows(MatrixFunction):
+    """``Q.max(axis=0)``: each column's largest entry, read only as the shift of a softmax written out
+    (``np.exp(Z - Z.max(axis=0, keepdims=True))``, which softmax does not see: derive.ir.lower)."""
+
+    nargs = 1
+    word = "max_rows"
+
+
 class MeanRows(MatrixFunction):
     nargs = 1
     word = "mean_rows"
@@ -323,6 +331,20 @@ def _reduction(word: str, whole, rows, columns):
     return property(lambda self: method.__get__(_layer_quantity(self, word)))
 
 
+def _max(self, axis=None, out=None, keepdims=False, **_ignored):
+    """NumPy's ``Z.max(axis=0)`` (``np.max(Z, axis=0)`` calls it) on a layer quantity: each column's maximum, the
+    shift a stable softmax subtracts; any other axis is refused."""
+    Q = _layer_quantity(self, "max")
+    if out is not None or axis not in (0, -2):
+        q = str(Q) if isinstance(Q, sp.Symbol) else "Q"
+        raise DeclarationError(
+            f"{q}.max(axis={axis!r}) is read only as the shift of a softmax written out over the columns:"
+            f" np.exp({q} - {q}.max(axis=0, keepdims=True)) / … .sum(axis=0, keepdims=True)",
+            caller_place(),
+        )
+    return MaxRows(Q)
+
+
 _sympy_pow = sp.Expr.__pow__
 
 
@@ -350,6 +372,7 @@ sp.Expr.T = property(_transposed)
 sp.Expr.__pow__ = _power
 sp.Expr.sum = _reduction("sum", SumOf, sum_rows, sum_columns)
 sp.Expr.mean = _reduction("mean", MeanOf, mean_rows, mean_columns)
+sp.Expr.max = property(lambda self: _max.__get__(_layer_quantity(self, "max")))
 
 VOCABULARY = {
     "hadamard": hadamard,
