@@ -751,6 +751,10 @@ def test_numpys_spelling_of_activations_is_read_as_the_ops_it_computes(tmp_path)
     assert gradcheck.worst(gradcheck.check(d)) <= REL
     assert main(["generate", path, "-o", str(tmp_path / "npact.py")]) == 0
     passes(tmp_path / "test_npact.py")
+    # the pre-activation written twice, as NumPy code computes it, is one quantity, not Z2 and Z3
+    text = Path(path).read_text().replace("Z2 = W2 @ H1 + b2\n", "").replace("(0, Z2)", "(0, W2 @ H1 + b2)")
+    twice = load_spec(spec(tmp_path, "np_twice", text)).derive()
+    assert equation_texts(twice) == t
 
 
 def test_numpys_functions_on_scalars_and_entry_by_entry(tmp_path):

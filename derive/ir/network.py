@@ -369,11 +369,14 @@ class VecNetwork:
             if node == value or not multiplied(value, node):  # H2 = LeakyReLU(Z2) + H1 reads as it is
                 z = self._fresh(pre_activation_name(name) if node == value or single else f"Z{layer}")
                 self._assign(z, node.arg, where)
-                value = value.xreplace({node: Apply(node.args[0], self.matrices[z])})  # every use of it
+                # every use of it, and the same argument written again (np.maximum(0, Z) + np.logaddexp(0, Z))
+                value = value.xreplace({node: Apply(node.args[0], self.matrices[z])}).xreplace(
+                    {node.arg: self.matrices[z]}
+                )
                 continue
             z = self._assign(f"Z{layer}", node.arg, where)
             a = self._assign(f"A{layer}", Apply(node.args[0], self.matrices[_name(z)]), where)
-            value = value.xreplace({node: self.matrices[_name(a)]})  # every use of it
+            value = value.xreplace({node: self.matrices[_name(a)]}).xreplace({node.arg: self.matrices[_name(z)]})
         return value
 
     def _fresh(self, name: str) -> str:
