@@ -931,3 +931,28 @@ def test_sigmoid_written_out_inline_inside_a_product(tmp_path):
     d = load_spec(path).derive()
     assert equation_texts(d)["A1"] == "A1 = σ(Z1)"
     assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_a_float_a_program_writes_for_a_half_is_the_lectures_half(tmp_path):
+    from derive.catalogue import load_spec
+
+    path = spec(
+        tmp_path,
+        "half",
+        """
+        import numpy as np
+        from derive import VecNetwork
+        net = VecNetwork("half")
+        n0, n1 = net.dims(n0=3, n1=4)
+        X, Y = net.input("X", n0), net.target("Y", 1)
+        W1, b1 = net.param("W1", (n1, n0)), net.param("b1", (n1, 1))
+        W2, b2 = net.param("W2", (1, n1)), net.param("b2", (1, 1))
+        P = W2 @ np.maximum(0, W1 @ X + b1) + b2
+        net.cost(0.5 * np.sum((P - Y) ** 2) / net.m + 0.01 * np.sum(np.square(W1)))
+        network = net
+        """,
+    )
+    d = load_spec(path).derive()
+    t = equation_texts(d)
+    assert t["J"] == "J = (1/(2m)) Σ (P − Y)² + 0.01 ‖W1‖²" and t["dP"] == "dP = P − Y"  # 0.5 is ½; 0.01 stays
+    assert gradcheck.worst(gradcheck.check(d)) <= REL

@@ -93,7 +93,7 @@ class Lowering:
         if isinstance(e, sp.Symbol):
             return self.symbol(e)
         if e.is_number:
-            return e
+            return _as_written(e)
         spelled = lecture_function(e)  # sp.tanh(Z), Max(0, Z), 1/(1 + np.exp(-Z)): as a unit-by-unit program reads
         if spelled is None:
             spelled = _softmax_written_out(e)
@@ -340,6 +340,16 @@ def _entry_sum(Q):
     rows, cols = Q.shape
     left = Q if rows == 1 else OneMatrix(1, rows) * Q
     return left if cols == 1 else left * OneMatrix(cols, 1)
+
+
+def _as_written(number):
+    """A float a program writes for a simple fraction (``0.5 * np.sum(…)``, 0.25, 2.0) as that fraction, so it
+    prints and cancels as a lecturer's ½ does; any other (a rate such as 0.01) stays as written."""
+    if isinstance(number, sp.Float):
+        numerator, denominator = float(number).as_integer_ratio()
+        if denominator <= 16 and abs(numerator) <= 1024:
+            return sp.Rational(numerator, denominator)
+    return number
 
 
 def _spelled_pair(e):
