@@ -956,3 +956,12 @@ def test_a_float_a_program_writes_for_a_half_is_the_lectures_half(tmp_path):
     t = equation_texts(d)
     assert t["J"] == "J = (1/(2m)) Σ (P − Y)² + 0.01 ‖W1‖²" and t["dP"] == "dP = P − Y"  # 0.5 is ½; 0.01 stays
     assert gradcheck.worst(gradcheck.check(d)) <= REL
+    # NumPy's mean squared error reads as the lecture writes it (its loss record's ½ made it (2/m) Σ_columns mse)
+    mean = spec(
+        tmp_path,
+        "mean_sq",
+        Path(path).read_text().replace("0.5 * np.sum((P - Y) ** 2) / net.m", "np.mean((P - Y) ** 2)"),
+    )
+    d = load_spec(mean).derive()
+    assert equation_texts(d)["J"] == "J = (1/m) Σ (P − Y)² + 0.01 ‖W1‖²"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL

@@ -28,6 +28,7 @@ class LossRecord(FunctionRecord):
     grad: Callable | None = None  # (A, Y) -> ∂ℓ/∂A entry by entry, on whole matrices
     matrix_why: str = ""  # "∂L/∂A = −Y/A + (1 − Y)/(1 − A)"
     cost: str = ""  # the batch cost J as text, over {A} and {Y}
+    summed: tuple[sp.Rational, str] | None = None  # ℓ summed over the columns as (c, text): c · "Σ (…)", over {A}, {Y}
     task: str = "regression"  # binary | multiclass | regression: what the targets are
     probabilities: bool = False  # needs outputs in (0, 1)
     matched: str = ""  # the output activation (by name) with which dZ = A − Y
