@@ -887,6 +887,7 @@ def test_a_function_spelled_out_in_a_layer_program_is_the_record(tmp_path, writt
     [
         ("A = np.exp(W1 @ X)", "exp of a layer quantity is no op of the table; it is read inside σ or softmax"),
         ("A = np.exp(W1 @ X - (W1 @ X).max(axis=1))", "Q.max(axis=1) is read only as the shift of a softmax"),
+        ("A = W1 @ X - (W1 @ X).max(axis=1, keepdims=True)", "a row's maximum is read only as the shift"),
         ("A = W1 @ X - (W1 @ X).max(axis=0)", "a column's maximum is read only as the shift of a softmax"),
     ],
 )
@@ -965,3 +966,16 @@ def test_a_float_a_program_writes_for_a_half_is_the_lectures_half(tmp_path):
     d = load_spec(mean).derive()
     assert equation_texts(d)["J"] == "J = (1/m) Σ (P − Y)² + 0.01 ‖W1‖²"
     assert gradcheck.worst(gradcheck.check(d)) <= REL
+
+
+def test_attention_with_its_row_softmax_written_out_with_numpy(tmp_path):
+    from derive.catalogue import load_spec
+
+    path = spec(tmp_path, "att_np", EXAMPLES / "attention_numpy.py")
+    d = load_spec(path).derive()
+    t = equation_texts(d)
+    assert t["S"] == "S = (1/2) Q Kᵀ" and t["P"] == "P = softmax_rows(S)"  # np.sqrt(4) is 2; max shift read as none
+    assert t["dS"] == "dS = P ⊙ (dP − rowsum(dP ⊙ P))"
+    assert gradcheck.worst(gradcheck.check(d)) <= REL
+    assert main(["generate", path, "-o", str(tmp_path / "attnp.py")]) == 0
+    passes(tmp_path / "test_attnp.py")

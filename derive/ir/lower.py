@@ -22,6 +22,7 @@ from ..errors import DeclarationError
 from ..functions import lecture_function
 from ..ops import ACTIVATIONS, Apply, LossSum, find
 from ..ops.activations.softmax import Softmax
+from ..ops.activations.softmax_rows import SoftmaxRows
 from ..ops.attention_nodes import Causal, RowSum
 from ..ops.nodes import FrobeniusSq, L1Norm
 from ..ops.text_nodes import Concat, Dots, Embed, PoolMax, PoolMean
@@ -35,6 +36,7 @@ from .vocabulary import (
     FrobeniusSqOf,
     Hadamard,
     L1NormOf,
+    MaxColumns,
     MaxPoolOf,
     MaxRows,
     MeanColumns,
@@ -181,10 +183,11 @@ class Lowering:
         return out if scalar == 1 else scalar * out
 
     def function(self, e):
-        if isinstance(e, MaxRows):
+        if isinstance(e, (MaxRows, MaxColumns)):
+            which, axis = ("a column's", 0) if isinstance(e, MaxRows) else ("a row's", 1)
             self.fail(
-                f"'{_source(e)}' in {self.place}: a column's maximum is read only as the shift of a softmax written"
-                " out, np.exp(Z - Z.max(axis=0, keepdims=True)) / … .sum(axis=0, keepdims=True)"
+                f"'{_source(e)}' in {self.place}: {which} maximum is read only as the shift of a softmax written"
+                f" out, np.exp(Z - Z.max(axis={axis}, keepdims=True)) / … .sum(axis={axis}, keepdims=True)"
             )
         if isinstance(e, sp.exp) and not e.args[0].is_commutative:
             self.fail(
@@ -375,17 +378,18 @@ def _softmax_written_out(e):
         return None
     num = next((a for a in e.args if isinstance(a, sp.exp)), None)
     den = next((a for a in e.args if a is not num), None)
-    if num is None or not (isinstance(den, sp.Pow) and den.exp == -1 and isinstance(den.base, SumRows)):
+    if num is None or not (isinstance(den, sp.Pow) and den.exp == -1 and isinstance(den.base, (SumRows, SumColumns))):
         return None
     if den.base.args[0] != num:
         return None
-    z = num.args[0]
-    shifts = [t for t in z.args if isinstance(-t, MaxRows)] if isinstance(z, sp.Add) else []
-    if len(shifts) == 1:  # exp(Z − max_rows(Z)): the stable form, the same softmax
+    over_rows = isinstance(den.base, SumColumns)  # each row sums to 1: attention's softmax_rows
+    z, shift = num.args[0], MaxColumns if over_rows else MaxRows
+    shifts = [t for t in z.args if isinstance(-t, shift)] if isinstance(z, sp.Add) else []
+    if len(shifts) == 1:  # exp(Z − max(Z)): the stable form, the same softmax
         rest = sp.Add(*(t for t in z.args if t is not shifts[0]))
         if (-shifts[0]).args[0] == rest:
             z = rest
-    return Softmax(z)
+    return SoftmaxRows(z) if over_rows else Softmax(z)
 
 
 def _source(e) -> str:

@@ -67,6 +67,14 @@ class MaxRows(MatrixFunction):
     word = "max_rows"
 
 
+class MaxColumns(MatrixFunction):
+    """``Q.max(axis=1, keepdims=True)``: each row's largest entry, read only as the shift of a softmax over the rows
+    written out (attention's ``np.exp(S - S.max(axis=1, keepdims=True))``)."""
+
+    nargs = 1
+    word = "max_columns"
+
+
 class MeanRows(MatrixFunction):
     nargs = 1
     word = "mean_rows"
@@ -333,16 +341,21 @@ def _reduction(word: str, whole, rows, columns):
 
 def _max(self, axis=None, out=None, keepdims=False, **_ignored):
     """NumPy's ``Z.max(axis=0)`` (``np.max(Z, axis=0)`` calls it) on a layer quantity: each column's maximum, the
-    shift a stable softmax subtracts; any other axis is refused."""
+    shift a stable softmax subtracts (``axis=1, keepdims=True``: each row's, for a softmax over the rows); any
+    other axis is refused."""
     Q = _layer_quantity(self, "max")
-    if out is not None or axis not in (0, -2):
-        q = str(Q) if isinstance(Q, sp.Symbol) else "Q"
-        raise DeclarationError(
-            f"{q}.max(axis={axis!r}) is read only as the shift of a softmax written out over the columns:"
-            f" np.exp({q} - {q}.max(axis=0, keepdims=True)) / … .sum(axis=0, keepdims=True)",
-            caller_place(),
-        )
-    return MaxRows(Q)
+    if out is None and axis in (0, -2):
+        return MaxRows(Q)
+    if out is None and axis in (1, -1) and keepdims:
+        return MaxColumns(Q)
+    q = str(Q) if isinstance(Q, sp.Symbol) else "Q"
+    raise DeclarationError(
+        f"{q}.max(axis={axis!r}{', keepdims=True' if keepdims else ''}) is read only as the shift of a softmax"
+        f" written out: np.exp({q} - {q}.max(axis=0, keepdims=True)) over the columns, or"
+        f" np.exp({q} - {q}.max(axis=1, keepdims=True)) over the rows (keepdims: NumPy's 1-D row maximum would"
+        " broadcast along the wrong axis)",
+        caller_place(),
+    )
 
 
 _sympy_pow = sp.Expr.__pow__
