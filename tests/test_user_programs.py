@@ -80,6 +80,27 @@ def spec(tmp_path, name, body):
     return str(path)
 
 
+def one_layer(tmp_path, name, line, cost="net.cost(mse(w2 @ A, Y))"):
+    """A one-layer program ``name``.py (inputs X: 2×m, W1: 3×2, w2: 1×3) whose line 9 is ``line``, a user's own
+    way to write its layer A, and whose line 10 is ``cost``."""
+    return spec(
+        tmp_path,
+        name,
+        f"""
+        import numpy as np
+        import sympy as sp
+        from derive import VecNetwork, mse
+        net = VecNetwork("{name}")
+        n0, n1 = net.dims(n0=2, n1=3)
+        X, Y = net.input("X", n0), net.target("Y", 1)
+        W1, w2 = net.param("W1", (n1, n0)), net.param("w2", (1, n1))
+        {line}
+        {cost}
+        network = net
+        """,
+    )
+
+
 def equation_texts(d):
     return {e.target: e.text for e in d.equations}
 
@@ -803,28 +824,14 @@ def test_numpys_functions_on_scalars_and_entry_by_entry(tmp_path):
 @pytest.mark.parametrize(
     ("line", "message", "at"),
     [
-        ("H = np.arcsin(W1 @ X)", "np.arcsin is not an op chainrule can differentiate in a declaration", 8),
-        ("H = np.maximum(W1 @ X, 1)", "np.maximum is not an op chainrule can differentiate", 8),
-        # an exp is read where it is used (σ or softmax written out): H is refused where the cost uses it
-        ("H = np.exp(W1 @ X)", "'exp(W1 X)' in the cost: exp of a layer quantity is no op of the table", 9),
+        ("A = np.arcsin(W1 @ X)", "np.arcsin is not an op chainrule can differentiate in a declaration", 9),
+        ("A = np.maximum(W1 @ X, 1)", "np.maximum is not an op chainrule can differentiate", 9),
+        # an exp is read where it is used (σ or softmax written out): A is refused where the cost uses it
+        ("A = np.exp(W1 @ X)", "'exp(W1 X)' in the cost: exp of a layer quantity is no op of the table", 10),
     ],
 )
 def test_a_numpy_function_chainrule_cannot_read_is_refused_at_its_line(tmp_path, capsys, line, message, at):
-    path = spec(
-        tmp_path,
-        "np_bad",
-        f"""
-        import numpy as np
-        from derive import VecNetwork, mse
-        net = VecNetwork("np_bad")
-        n0, n1 = net.dims(n0=2, n1=4)
-        X, Y = net.input("X", n0), net.target("Y", 1)
-        W1, w2 = net.param("W1", (n1, n0)), net.param("w2", (1, n1))
-        {line}
-        net.cost(mse(w2 @ H, Y))
-        network = net
-        """,
-    )
+    path = one_layer(tmp_path, "np_bad", line)
     assert main(["derive", path]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"np_bad.py:{at}:" in err and message in err, err
@@ -861,22 +868,7 @@ def test_sigmoid_and_a_stable_softmax_written_out_with_numpy_are_the_lectures(tm
 def test_a_function_spelled_out_in_a_layer_program_is_the_record(tmp_path, written, read):
     from derive.catalogue import load_spec
 
-    path = spec(
-        tmp_path,
-        "spelled",
-        f"""
-        import numpy as np
-        import sympy as sp
-        from derive import VecNetwork, mse
-        net = VecNetwork("spelled")
-        n0, n1 = net.dims(n0=2, n1=3)
-        X, Y = net.input("X", n0), net.target("Y", 1)
-        W1, w2 = net.param("W1", (n1, n0)), net.param("w2", (1, n1))
-        {written}
-        net.cost(mse(w2 @ A, Y))
-        network = net
-        """,
-    )
+    path = one_layer(tmp_path, "spelled", written)
     d = load_spec(path).derive()
     assert equation_texts(d)["A"] == read
     assert gradcheck.worst(gradcheck.check(d)) <= REL
@@ -892,43 +884,17 @@ def test_a_function_spelled_out_in_a_layer_program_is_the_record(tmp_path, writt
     ],
 )
 def test_an_exp_or_max_that_spells_no_function_is_refused_in_one_line(tmp_path, capsys, line, message):
-    path = spec(
-        tmp_path,
-        "np_exp",
-        f"""
-        import numpy as np
-        from derive import VecNetwork, mse
-        net = VecNetwork("np_exp")
-        n0, n1 = net.dims(n0=2, n1=3)
-        X, Y = net.input("X", n0), net.target("Y", 1)
-        W1, w2 = net.param("W1", (n1, n0)), net.param("w2", (1, n1))
-        A = net.let("A", {line.split(" = ", 1)[1]})
-        net.cost(mse(w2 @ A, Y))
-        network = net
-        """,
-    )
+    path = one_layer(tmp_path, "np_exp", f"A = net.let('A', {line.split(' = ', 1)[1]})")
     assert main(["derive", path]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "np_exp.py:8:" in err and message in err, err
+    assert err.count("\n") == 1 and "np_exp.py:9:" in err and message in err, err
 
 
 def test_sigmoid_written_out_inline_inside_a_product(tmp_path):
     from derive.catalogue import load_spec
 
-    path = spec(
-        tmp_path,
-        "inline",
-        """
-        import numpy as np
-        from derive import VecNetwork, mse
-        net = VecNetwork("inline")
-        n0, n1 = net.dims(n0=2, n1=3)
-        X, Y = net.input("X", n0), net.target("Y", 1)
-        W1, w2 = net.param("W1", (n1, n0)), net.param("w2", (1, n1))
-        net.cost(mse(w2 @ (np.exp(W1 @ X) / (1 + np.exp(W1 @ X))), Y))  # no variable: w2 exp(Z) (1 + exp(Z))⁻¹
-        network = net
-        """,
-    )
+    # no variable: SymPy writes the cost's product w2 exp(Z) (1 + exp(Z))⁻¹, three factors
+    path = one_layer(tmp_path, "inline", "", cost="net.cost(mse(w2 @ (np.exp(W1 @ X) / (1 + np.exp(W1 @ X))), Y))")
     d = load_spec(path).derive()
     assert equation_texts(d)["A1"] == "A1 = σ(Z1)"
     assert gradcheck.worst(gradcheck.check(d)) <= REL
