@@ -109,7 +109,7 @@ class Lowering:
             return self.mul([self(f) for f in e.args], e)
         if isinstance(e, sp.Pow):
             base, exp = self(e.base), e.exp
-            if is_matrix(self(exp)) if isinstance(exp, sp.Expr) and not exp.is_number else False:
+            if isinstance(exp, sp.Expr) and not exp.is_number and is_matrix(self(exp)):
                 self.fail(f"'{_source(e)}' in '{self.name}' has a matrix as an exponent; only a number may be")
             if is_matrix(base):
                 self.fail(
