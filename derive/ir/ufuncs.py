@@ -8,9 +8,10 @@ the op it computes:
   (``np.tanh({0})``, ``np.maximum({0}, 0)``, ``np.logaddexp(0, {0})``) is that activation, with
   the arguments of a symmetric ufunc in either order (``np.maximum(0, Z)``): the table is read
   from the records, so a new record with such a form is read with no change here;
-- ``np.log`` (a loss written out), ``np.exp`` (of a scalar; of a layer quantity inside σ or softmax written
-  out, ``1/(1 + np.exp(-Z))``, ``np.exp(Z) / np.exp(Z).sum(axis=0)``), ``np.sqrt``, ``np.square``, ``np.power``, ``np.reciprocal`` and the
-  arithmetic ufuncs (``np.multiply`` entry by entry: ⊙ on layer quantities) are what they compute;
+- ``np.log`` (a loss written out), ``np.exp`` (of a scalar; of a layer quantity inside σ or softmax
+  written out, ``1/(1 + np.exp(-Z))``, ``np.exp(Z) / np.exp(Z).sum(axis=0)``: derive.ir.lower),
+  ``np.sqrt``, ``np.square``, ``np.power``, ``np.reciprocal`` and the arithmetic ufuncs
+  (``np.multiply`` entry by entry: ⊙ on layer quantities) are what they compute;
 - another ufunc on a quantity is refused in one line naming it and the place.
 
 Everywhere else (the engine's own code, an array among the arguments) NumPy's default is kept:
