@@ -165,23 +165,17 @@ def lecture_functions(expr: sp.Expr) -> sp.Expr:
     and ``exp(z)/(1 + exp(z))`` → ``sigmoid(z)``; anything else is left for the
     declaration to accept or refuse.
     """
-    expr = expr.replace(sp.tanh, Tanh)
-    expr = expr.replace(_is_relu, lambda e: ReLU(next(a for a in e.args if a != 0)))
-    expr = expr.replace(_sigmoid_ratio, lambda e: Sigmoid(_sigmoid_ratio(e)))
-    return expr.replace(_sigmoid_argument, lambda e: Sigmoid(_sigmoid_argument(e)))
+    for argument, function in _SPELLINGS:  # each over the whole expression, in the table's order
+        expr = expr.replace(
+            lambda e, argument=argument: argument(e) is not None, lambda e, f=function, a=argument: f(a(e))
+        )
+    return expr
 
 
 def lecture_function(e):
     """The lecture's function the one node ``e`` spells (``lecture_functions`` node by node), else None: a
     layer declaration's lowering reads ``sp.tanh(Z)``, ``Max(0, Z)`` and ``1/(1 + np.exp(-Z))`` with it."""
-    if isinstance(e, sp.tanh):
-        return Tanh(e.args[0])
-    if _is_relu(e):
-        return ReLU(next(a for a in e.args if a != 0))
-    z = _sigmoid_ratio(e)
-    if z is None:
-        z = _sigmoid_argument(e)
-    return Sigmoid(z) if z is not None else None
+    return next((function(z) for argument, function in _SPELLINGS if (z := argument(e)) is not None), None)
 
 
 def _is_relu(e) -> bool:
@@ -205,3 +199,18 @@ def _sigmoid_ratio(e):
         if num is not None and den is not None and _sigmoid_argument(den) == -num.args[0]:
             return num.args[0]
     return None
+
+
+def _relu_argument(e):
+    """``z`` when ``e`` is ``Max(0, z)``, else None."""
+    return next(a for a in e.args if a != 0) if _is_relu(e) else None
+
+
+# SymPy's spellings of the lecture's functions: (the argument z of the function a node spells, else None; the
+# function). The ratio exp(z)/(1 + exp(z)) comes before 1/(1 + exp(−z)), which is a part of it.
+_SPELLINGS = (
+    (lambda e: e.args[0] if isinstance(e, sp.tanh) else None, Tanh),
+    (_relu_argument, ReLU),
+    (_sigmoid_ratio, Sigmoid),
+    (_sigmoid_argument, Sigmoid),
+)

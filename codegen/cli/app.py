@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     except Exception as exc:  # a bug of ours: one line saying so, the traceback on request
         if os.environ.get("CHAINRULE_DEBUG"):
             raise
-        where = "".join(f" at {f.filename.rsplit(os.sep, 1)[-1]}:{f.lineno}" for f in _last_frame(exc))
+        where = _where(exc)
         print(
             f"chainrule: internal error: {type(exc).__name__}: {one_line(exc)}{where} (a bug in chainrule, not in"
             " your input: please report it with the command; CHAINRULE_DEBUG=1 shows the traceback)",
@@ -177,12 +177,12 @@ def one_line(exc, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _last_frame(exc) -> list:
-    """The innermost frame of ``exc``'s traceback (where the bug showed), as a list of at most one."""
+def _where(exc) -> str:
+    """`` at file.py:line``: the innermost frame of ``exc``'s traceback, where the bug showed ("" without one)."""
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__)
-    return frames[-1:]
+    return f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
 
 
 def printable(text) -> str:

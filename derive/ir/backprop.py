@@ -373,19 +373,10 @@ def _loss_text(loss, scale, m) -> str | None:
     """The cost term ``scale · Σ_columns ℓ(A, Y)`` as a lecturer writes it: the mean (scale 1/m) as the record's
     cost reads, another multiple of 1/m with the record's sum (mean((P − Y)²) is (1/m) Σ (P − Y)², since ℓ is
     ½ Σ (…)²); None (printed as declared, Σ_columns with the loss's name) for anything else."""
-    A, Y = loss.args[1].name, loss.args[2].name
-    if scale == 1 / m:
-        return loss.record.cost.format(A=A, Y=Y)[len("J = ") :]
-    if loss.record.summed is None:
-        return None
-    c, text = loss.record.summed
-    text = text.format(A=A, Y=Y)
     per_m = sp.nsimplify(scale * m)
-    if per_m.is_Rational and per_m != 0:  # (k/m) Σ ℓ
-        r = per_m * c
-        denominator = "m" if abs(r).q == 1 else f"({abs(r).q}m)"
-        return f"{'−' if r < 0 else ''}({abs(r).p}/{denominator}) {text}"
-    return None  # a sum over the examples reads with its loss's name: J = Σ_columns cross_entropy(ŷ, y)
+    if not (per_m.is_Rational and per_m != 0 and loss.record.summed is not None):
+        return None  # a sum over the examples reads with its loss's name: J = Σ_columns cross_entropy(ŷ, y)
+    return loss.record.mean_text(per_m).format(A=loss.args[1].name, Y=loss.args[2].name)
 
 
 def _is_data_term(term) -> bool:

@@ -96,9 +96,7 @@ class Lowering:
             return self.symbol(e)
         if e.is_number:
             return _as_written(e)
-        spelled = lecture_function(e)  # sp.tanh(Z), Max(0, Z), 1/(1 + np.exp(-Z)): as a unit-by-unit program reads
-        if spelled is None:
-            spelled = _softmax_written_out(e)
+        spelled = _spelled(e)  # sp.tanh(Z), 1/(1 + np.exp(-Z)), softmax written out: as a lecturer reads them
         if spelled is not None:
             return self.lower(spelled)
         if isinstance(e, sp.Mul) and (paired := _spelled_pair(e)) is not None:  # w2 exp(Z) (1 + exp(Z))⁻¹
@@ -355,6 +353,13 @@ def _as_written(number):
     return number
 
 
+def _spelled(e):
+    """The function the node ``e`` spells out (a unit-by-unit program's σ, tanh, ReLU, or a softmax written out),
+    else None."""
+    spelled = lecture_function(e)
+    return spelled if spelled is not None else _softmax_written_out(e)
+
+
 def _spelled_pair(e):
     """``e`` (a longer product) with two factors in a row that spell a function written as that function
     (SymPy flattens ``w2 @ (exp(Z) / (1 + exp(Z)))`` into one product of three factors), else None."""
@@ -362,10 +367,7 @@ def _spelled_pair(e):
     if len(args) < 3:
         return None
     for i in range(len(args) - 1):
-        pair = sp.Mul(args[i], args[i + 1], evaluate=False)
-        spelled = lecture_function(pair)
-        if spelled is None:
-            spelled = _softmax_written_out(pair)
+        spelled = _spelled(sp.Mul(args[i], args[i + 1], evaluate=False))
         if spelled is not None:
             return sp.Mul(*args[:i], spelled, *args[i + 2 :])
     return None

@@ -767,10 +767,12 @@ def _written_with(expr, part, handle):
     longer product its factors in a row)."""
     expr = expr.xreplace({part: handle})
     if isinstance(part, sp.Mul):
-        return expr.replace(
-            lambda node: _factors_around(part, node) is not None,
-            lambda node: sp.Mul(*_factors_around(part, node)[0], handle, *_factors_around(part, node)[1]),
-        )
+
+        def around(node):
+            before, after = _factors_around(part, node)
+            return sp.Mul(*before, handle, *after)
+
+        return expr.replace(lambda node: _factors_around(part, node) is not None, around)
     if not isinstance(part, sp.Add):
         return expr
     return expr.replace(

@@ -87,13 +87,13 @@ def _is_number(x, value: float) -> bool:
         return False
 
 
-def _divide(a, b):
-    if _is_layer(b):
-        return hadamard(a, power(b, -1)) if _is_layer(a) else a * power(b, -1)
-    return a / b
+def _power(q, p):
+    """q to the power p: entry by entry on a layer quantity (``power``), else SymPy's."""
+    return power(q, p) if _is_layer(q) else q**p
 
 
 def _multiply(a, b):
+    """a times b: entry by entry (⊙) of two layer quantities, else SymPy's product."""
     return hadamard(a, b) if _is_layer(a) and _is_layer(b) else a * b
 
 
@@ -101,46 +101,40 @@ def _multiply(a, b):
 _ELEMENTWISE = {
     "log": sp.log,
     "exp": sp.exp,  # of a layer quantity, read inside σ or softmax written out (derive.ir.lower)
-    "sqrt": lambda q: power(q, sp.Rational(1, 2)) if _is_layer(q) else sp.sqrt(q),
-    "square": lambda q: power(q, 2) if _is_layer(q) else q**2,
-    "reciprocal": lambda q: power(q, -1) if _is_layer(q) else 1 / q,
-    "power": lambda q, p: power(q, p) if _is_layer(q) else q**p,
+    "sqrt": lambda q: _power(q, sp.Rational(1, 2)),
+    "square": lambda q: _power(q, 2),
+    "reciprocal": lambda q: _power(q, -1),
+    "power": _power,
     "add": lambda a, b: a + b,
     "subtract": lambda a, b: a - b,
     "negative": lambda q: -q,
     "positive": lambda q: q,
     "multiply": _multiply,
-    "divide": _divide,
-    "true_divide": _divide,
+    "divide": lambda a, b: _multiply(a, _power(b, -1)),
+    "true_divide": lambda a, b: _multiply(a, _power(b, -1)),
     "matmul": lambda a, b: a @ b,
 }
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """``sp.Expr.__array_ufunc__``: a ufunc typed in a declaration is the op it computes (module docstring)."""
-    declared = (
-        method == "__call__"
-        and not kwargs
-        and not any(isinstance(x, np.ndarray) for x in inputs)
-        and typed(sys._getframe(1))
-    )
-    if not declared:  # NumPy's default: the expressions as objects
-        as_arrays = [np.asarray(x) if isinstance(x, sp.Basic) else x for x in inputs]
-        return getattr(ufunc, method)(*as_arrays, **kwargs)
-    name = ufunc.__name__
-    found = _activation(name, inputs)
-    if found is not None:
-        return found
-    if name in _ELEMENTWISE:
-        return _ELEMENTWISE[name](*(sp.sympify(x) for x in inputs))
-    if not any(_is_layer(x) for x in inputs):  # a scalar's other ufuncs: as without the hook
-        return ufunc(*(np.asarray(x) if isinstance(x, sp.Basic) else x for x in inputs))
-    known = sorted({*ACTIVATION_FORMS, *_ELEMENTWISE})
-    raise DeclarationError(
-        f"np.{name} is not an op chainrule can differentiate in a declaration (NumPy's it reads: "
-        f"{', '.join('np.' + k for k in known)}; or chainrule's functions: sigmoid, relu, softmax …)",
-        caller_place(),
-    )
+    typed_here = method == "__call__" and not kwargs and not any(isinstance(x, np.ndarray) for x in inputs)
+    if typed_here and typed(sys._getframe(1)):
+        name = ufunc.__name__
+        found = _activation(name, inputs)
+        if found is None and name in _ELEMENTWISE:
+            found = _ELEMENTWISE[name](*(sp.sympify(x) for x in inputs))
+        if found is not None:
+            return found
+        if any(_is_layer(x) for x in inputs):
+            known = sorted({*ACTIVATION_FORMS, *_ELEMENTWISE})
+            raise DeclarationError(
+                f"np.{name} is not an op chainrule can differentiate in a declaration (NumPy's it reads: "
+                f"{', '.join('np.' + k for k in known)}; or chainrule's functions: sigmoid, relu, softmax …)",
+                caller_place(),
+            )
+    # NumPy's default (the engine's code, an array among the arguments, a scalar's other ufuncs): objects
+    return getattr(ufunc, method)(*(np.asarray(x) if isinstance(x, sp.Basic) else x for x in inputs), **kwargs)
 
 
 sp.Expr.__array_ufunc__ = array_ufunc

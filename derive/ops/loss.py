@@ -27,7 +27,6 @@ class LossRecord(FunctionRecord):
     array: Callable | None = None  # (A, Y) -> float: ℓ summed over every column, NumPy float64
     grad: Callable | None = None  # (A, Y) -> ∂ℓ/∂A entry by entry, on whole matrices
     matrix_why: str = ""  # "∂L/∂A = −Y/A + (1 − Y)/(1 − A)"
-    cost: str = ""  # the batch cost J as text, over {A} and {Y}
     summed: tuple[sp.Rational, str] | None = None  # ℓ summed over the columns as (c, text): c · "Σ (…)", over {A}, {Y}
     task: str = "regression"  # binary | multiclass | regression: what the targets are
     probabilities: bool = False  # needs outputs in (0, 1)
@@ -40,6 +39,21 @@ class LossRecord(FunctionRecord):
     @property
     def kind(self) -> str:
         return "loss"
+
+    def mean_text(self, k=1) -> str:
+        """``(k/m) Σ_columns ℓ`` as a lecturer writes it, over {A} and {Y} (the squared error's ½ folded in:
+        ``(1/(2m)) Σ ({A} − {Y})²`` for k = 1); "" for a loss without ``summed``."""
+        if self.summed is None:
+            return ""
+        c, text = self.summed
+        r = sp.Rational(k) * c
+        denominator = "m" if abs(r).q == 1 else f"({abs(r).q}m)"
+        return f"{'−' if r < 0 else ''}({abs(r).p}/{denominator}) {text}"
+
+    @property
+    def cost(self) -> str:
+        """The batch cost J = (1/m) Σ_columns ℓ as text, over {A} and {Y}; "" for a loss without ``summed``."""
+        return f"J = {self.mean_text()}" if self.summed is not None else ""
 
     def partial(self, f, i: int) -> sp.Expr:
         return self.partial_rule(f, i)

@@ -36,7 +36,6 @@ def _partial(f, i):
     mpmath=lambda p, y: -(y * mpmath.log(p) + (1 - y) * mpmath.log(1 - p)),
     array=lambda a, y: -float(np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))),
     grad=lambda A, Y: -over(Y, A) + over(one_minus(Y), one_minus(A)), matrix_why="∂L/∂A = −Y/A + (1 − Y)/(1 − A)",
-    cost="J = −(1/m) Σ ({Y} ⊙ log {A} + (1 − {Y}) ⊙ log(1 − {A}))",
     summed=(sp.Integer(-1), "Σ ({Y} ⊙ log {A} + (1 − {Y}) ⊙ log(1 − {A}))"), task="binary", probabilities=True,
     matched="sigmoid", cancel_why="σ'(Z) = A ⊙ (1 − A) cancels the denominators A and 1 − A of ∂L/∂A",
     numpy="binary_cross_entropy({0}, {1})", numpy_logits="binary_cross_entropy_logits({z}, {1})",

@@ -37,7 +37,7 @@ def _partial(f, i):
     numeric=lambda *a: -math.fsum(y * math.log(p) for p, y in pairs(a) if y != 0),
     mpmath=lambda *a: -mpmath.fsum(y * mpmath.log(p) for p, y in pairs(a) if y != 0),
     array=lambda a, y: -float(np.sum(y * np.log(a))),
-    grad=lambda A, Y: -over(Y, A), matrix_why="∂L/∂A = −Y/A", cost="J = −(1/m) Σ {Y} ⊙ log {A}",
+    grad=lambda A, Y: -over(Y, A), matrix_why="∂L/∂A = −Y/A",
     summed=(sp.Integer(-1), "Σ {Y} ⊙ log {A}"),
     task="multiclass", probabilities=True,
     matched="softmax", cancel_why="A ⊙ (−Y/A) = −Y, and Σ_rows Y = 1 because each column of Y is one-hot",

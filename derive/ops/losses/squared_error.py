@@ -27,7 +27,7 @@ def _partial(f, i):
     numeric=lambda *a: 0.5 * math.fsum((p - y) ** 2 for p, y in pairs(a)),
     mpmath=lambda *a: mpmath.fsum((p - y) ** 2 for p, y in pairs(a)) / 2,
     array=lambda a, y: 0.5 * float(np.sum((a - y) ** 2)),
-    grad=lambda A, Y: A - Y, matrix_why="∂L/∂A = A − Y  (L = ½ Σ_rows (A − Y)²)", cost="J = (1/(2m)) Σ ({A} − {Y})²",
+    grad=lambda A, Y: A - Y, matrix_why="∂L/∂A = A − Y  (L = ½ Σ_rows (A − Y)²)",
     summed=(sp.Rational(1, 2), "Σ ({A} − {Y})²"),
     matched="identity", cancel_why="identity'(Z) = 1, so dZ = dA = A − Y",
     numpy="squared_error({yhats}, {ys})", helpers={"squared_error": SE},
